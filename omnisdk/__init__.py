@@ -1,0 +1,135 @@
+"""omnisdk: one catalogue, one stock pool, one order book and one customer view across every
+sales channel a merchant sells on.
+
+The public API is re-exported here::
+
+    from omnisdk import Money, Product, Order, Channel, Plugins, hookimpl
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from omnisdk.allocation import AllocationRequest, AllocationRule
+from omnisdk.auth import MemoryTokenStore, Token, TokenStore
+from omnisdk.channel import (
+    Capability,
+    Channel,
+    ChannelInfo,
+    ChannelLimits,
+    ChannelSettings,
+    OrderUpdate,
+    WebhookRequest,
+    WriteResult,
+)
+from omnisdk.errors import (
+    AuthError,
+    BadRequest,
+    ChannelError,
+    ConfigError,
+    Conflict,
+    MappingError,
+    NotFound,
+    OmnisdkError,
+    PlatformUnavailable,
+    PluginError,
+    RateLimited,
+    ReauthorisationRequired,
+    StoreError,
+    UnsupportedOperation,
+    WebhookVerificationError,
+)
+from omnisdk.hookspecs import hookimpl
+from omnisdk.http import HttpClient, Lane, RateBudget
+from omnisdk.models import (
+    Address,
+    ChannelEvent,
+    ChannelRef,
+    Customer,
+    Discount,
+    Email,
+    EventKind,
+    FulfilmentMode,
+    Image,
+    Location,
+    LocationKind,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+    Phone,
+    PriceUpdate,
+    Product,
+    ProductStatus,
+    StockLevel,
+    StockPushMode,
+    StockUpdate,
+    Variant,
+)
+from omnisdk.plugins import Plugins, default_plugins
+
+try:
+    __version__ = version("omnisdk")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+__all__ = [
+    "Address",
+    "AllocationRequest",
+    "AllocationRule",
+    "AuthError",
+    "BadRequest",
+    "Capability",
+    "Channel",
+    "ChannelError",
+    "ChannelEvent",
+    "ChannelInfo",
+    "ChannelLimits",
+    "ChannelRef",
+    "ChannelSettings",
+    "ConfigError",
+    "Conflict",
+    "Customer",
+    "Discount",
+    "Email",
+    "EventKind",
+    "FulfilmentMode",
+    "HttpClient",
+    "Image",
+    "Lane",
+    "Location",
+    "LocationKind",
+    "MappingError",
+    "MemoryTokenStore",
+    "Money",
+    "NotFound",
+    "OmnisdkError",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "OrderUpdate",
+    "PaymentStatus",
+    "Phone",
+    "PlatformUnavailable",
+    "PluginError",
+    "Plugins",
+    "PriceUpdate",
+    "Product",
+    "ProductStatus",
+    "RateBudget",
+    "RateLimited",
+    "ReauthorisationRequired",
+    "StockLevel",
+    "StockPushMode",
+    "StockUpdate",
+    "StoreError",
+    "Token",
+    "TokenStore",
+    "UnsupportedOperation",
+    "Variant",
+    "WebhookRequest",
+    "WebhookVerificationError",
+    "WriteResult",
+    "__version__",
+    "default_plugins",
+    "hookimpl",
+]

@@ -1,0 +1,597 @@
+"""The Channel contract: what a channel plugin implements, and what the engine relies on.
+
+A channel class describes one platform (Shopify, Shopee, a POS...). An instance talks to one
+*account* on it (one shop). The engine never checks types: it reads a channel's
+:class:`Capability` set and :class:`ChannelLimits` and acts on them.
+
+A plugin author subclasses :class:`Channel`, declares ``name``, ``capabilities``, ``limits``
+and ``settings_model``, and implements the methods its capabilities promise. Streams are async
+iterators that fetch page by page; writes go through :meth:`Channel.write_stock` and friends,
+which split work into the platform's largest batches and turn a failed batch into per-item
+failures so one bad item never fails the others.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from omnisdk.auth import MemoryTokenStore, Token, TokenKeeper, TokenStore
+from omnisdk.errors import (
+    ChannelError,
+    Conflict,
+    MappingError,
+    OmnisdkError,
+    UnsupportedOperation,
+    WebhookVerificationError,
+)
+from omnisdk.http import HttpClient, RateBudget
+from omnisdk.models import (
+    ChannelEvent,
+    Customer,
+    Location,
+    Order,
+    OrderStatus,
+    PriceUpdate,
+    Product,
+    StockLevel,
+    StockPushMode,
+    StockUpdate,
+)
+
+if TYPE_CHECKING:
+    from omnisdk.plugins import Plugins
+
+__all__ = [
+    "Capability",
+    "Channel",
+    "ChannelInfo",
+    "ChannelLimits",
+    "ChannelSettings",
+    "OrderUpdate",
+    "WebhookRequest",
+    "WriteResult",
+]
+
+logger = logging.getLogger("omnisdk.channel")
+
+T = TypeVar("T")
+Item = TypeVar("Item", StockUpdate, PriceUpdate, Product)
+
+
+class Capability(enum.StrEnum):
+    """Something a channel can do. The engine asks for capabilities, never for types."""
+
+    READ_PRODUCTS = "read_products"
+    WRITE_PRODUCTS = "write_products"
+    READ_STOCK = "read_stock"
+    WRITE_STOCK = "write_stock"
+    WRITE_PRICES = "write_prices"
+    READ_ORDERS = "read_orders"
+    WRITE_ORDERS = "write_orders"
+    """Update an order's status or fulfilment (ship, tracking number, cancel)."""
+    READ_CUSTOMERS = "read_customers"
+    READ_LOCATIONS = "read_locations"
+    WEBHOOKS = "webhooks"
+    """The platform pushes events; the channel can verify and parse them."""
+
+
+class ChannelLimits(BaseModel):
+    """What a platform allows, as data the engine acts on (and the docs tables are made of).
+
+    ``stock_push_mode`` is the strongest way the platform takes a stock figure. Batch sizes are
+    the most items one API call accepts. ``rate`` is the request budget per account.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stock_push_mode: StockPushMode = StockPushMode.ABSOLUTE
+    max_stock_batch: int = Field(default=1, ge=1)
+    max_price_batch: int = Field(default=1, ge=1)
+    max_product_batch: int = Field(default=1, ge=1)
+    page_size: int = Field(default=50, ge=1)
+    rate: RateBudget = RateBudget(requests_per_second=2.0, burst=2)
+    access_token_ttl: timedelta | None = None
+    refresh_token_ttl: timedelta | None = None
+    webhook_topics: tuple[str, ...] = ()
+
+
+class ChannelSettings(BaseModel):
+    """Base of every channel's settings model (the ``[[channels]]`` entry in omnisdk.toml).
+
+    Plugins subclass it and declare their credentials as :class:`~pydantic.SecretStr` so they
+    never appear in reprs, logs or errors. ``base_url`` points the channel at a sandbox or a
+    regional endpoint.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+
+    def secret_values(self) -> list[str]:
+        """The plain values of every secret field, so the HTTP layer can redact them."""
+        return [
+            value.get_secret_value()
+            for value in self.__dict__.values()
+            if isinstance(value, SecretStr) and value.get_secret_value()
+        ]
+
+
+class ChannelInfo(BaseModel):
+    """What :meth:`Channel.check` learnt about the account: proof the credentials work."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    currency: str | None = None
+    timezone: str | None = None
+    details: dict[str, str] = Field(default_factory=dict)
+
+
+class WriteResult(BaseModel):
+    """The outcome of one item in a batch write.
+
+    ``key`` is the SKU (or the product's first SKU). On failure ``error`` says why and ``code``
+    is the platform's code; ``retryable`` tells whether trying again may help. For a lost
+    compare-and-swap, ``actual`` is what the platform holds now.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    ok: bool
+    external_id: str | None = None
+    error: str | None = None
+    code: str | None = None
+    retryable: bool = False
+    actual: int | None = None
+
+    @classmethod
+    def success(cls, key: str, *, external_id: str | None = None) -> WriteResult:
+        """A successful item."""
+        return cls(key=key, ok=True, external_id=external_id)
+
+    @classmethod
+    def failure(cls, key: str, error: str | BaseException, *, code: str | None = None,
+                retryable: bool | None = None, actual: int | None = None) -> WriteResult:
+        """A failed item; an exception's message, code and retryability are used when given."""
+        if isinstance(error, BaseException):
+            code = code or getattr(error, "code", None)
+            if retryable is None:
+                retryable = bool(getattr(error, "retryable", False))
+            if actual is None and isinstance(error, Conflict):
+                actual = error.actual
+            error = str(error) or type(error).__name__
+        return cls(key=key, ok=False, error=error, code=code, retryable=bool(retryable),
+                   actual=actual)
+
+
+class OrderUpdate(BaseModel):
+    """A change to push to a channel's order: a new status and what goes with it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str
+    status: OrderStatus
+    tracking_number: str | None = None
+    carrier: str | None = None
+    location: str | None = None
+    note: str | None = None
+
+
+class WebhookRequest(BaseModel):
+    """A webhook delivery as received: raw body bytes (signatures cover them) and headers.
+
+    Header names are lower-cased on the way in.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    body: bytes
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, str] = Field(default_factory=dict)
+    url: str | None = None
+
+    def __init__(self, **data: Any) -> None:
+        headers = data.get("headers") or {}
+        data["headers"] = {str(k).lower(): str(v) for k, v in dict(headers).items()}
+        super().__init__(**data)
+
+    def header(self, name: str) -> str | None:
+        """A header's value by case-insensitive name."""
+        return self.headers.get(name.lower())
+
+
+def batched(items: Iterable[T], size: int) -> Iterable[list[T]]:
+    """Split ``items`` into lists of at most ``size``."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+class Channel:
+    """Base class of every channel. Subclass it in a plugin.
+
+    Class attributes a subclass declares:
+
+    ``name``
+        The channel type, e.g. ``"shopify"``: the ``type`` in omnisdk.toml.
+    ``title``
+        A human name, e.g. ``"Shopify"``.
+    ``capabilities``
+        The set of :class:`Capability` it offers.
+    ``limits``
+        Its :class:`ChannelLimits`.
+    ``settings_model``
+        Its :class:`ChannelSettings` subclass.
+    ``sandbox``
+        ``"module:Class"`` of its sandbox (imported only when asked for, so a production
+        install needs no sandbox dependencies), or None.
+
+    Construct one per account: ``ShopifyChannel(settings, account="hanoi")``. Use it as an
+    async context manager (or call :meth:`aclose`) so its HTTP connections are released.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    limits: ClassVar[ChannelLimits] = ChannelLimits()
+    settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
+    sandbox: ClassVar[str | None] = None
+    default_base_url: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        settings: ChannelSettings | Mapping[str, Any],
+        *,
+        account: str = "default",
+        plugins: Plugins | None = None,
+        tokens: TokenStore | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not isinstance(settings, self.settings_model):
+            try:
+                settings = self.settings_model.model_validate(
+                    settings.model_dump() if isinstance(settings, BaseModel) else dict(settings)
+                )
+            except ValidationError as exc:
+                raise _settings_error(self.name, account, exc) from None
+        self.settings = settings
+        self.account = account
+        self._plugins = plugins
+        self.tokens: TokenStore = tokens or MemoryTokenStore()
+        self._transport = transport
+        self._http: HttpClient | None = None
+        self._keeper: TokenKeeper | None = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} account={self.account!r}>"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def plugins(self) -> Plugins:
+        """The plugin registry whose hooks this channel calls (the default one if not given)."""
+        if self._plugins is None:
+            from omnisdk.plugins import default_plugins
+
+            self._plugins = default_plugins()
+        return self._plugins
+
+    @property
+    def base_url(self) -> str:
+        """Where the platform's API is: the settings' ``base_url`` or the channel default."""
+        url = self.settings.base_url or self.default_base_url
+        if not url:
+            raise OmnisdkError(f"{self.name}/{self.account}: no base_url configured")
+        return url
+
+    @property
+    def http(self) -> HttpClient:
+        """The account's HTTP client (created on first use, reused after)."""
+        if self._http is None:
+            self._http = self.create_http_client()
+        return self._http
+
+    def create_http_client(self) -> HttpClient:
+        """Build the HTTP client; override to add default headers or an error mapper."""
+        return HttpClient(
+            base_url=self.base_url,
+            channel=self.name,
+            account=self.account,
+            rate=self.limits.rate,
+            timeout=self.settings.timeout,
+            max_attempts=self.settings.max_attempts,
+            secrets=self.settings.secret_values(),
+            transport=self._transport,
+        )
+
+    async def aclose(self) -> None:
+        """Release the HTTP connections."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- credentials -----------------------------------------------------------------------
+
+    def initial_token(self) -> Token | None:
+        """The token the settings carry (a static access token), if any."""
+        return None
+
+    async def refresh_token(self, token: Token) -> Token:
+        """Exchange ``token`` for a fresh one. Channels with expiring tokens override this.
+
+        Raise :class:`~omnisdk.errors.ReauthorisationRequired` when the platform says the
+        refresh token is no longer valid.
+        """
+        raise UnsupportedOperation(f"{self.name} tokens cannot be refreshed")
+
+    @property
+    def token_keeper(self) -> TokenKeeper:
+        """The keeper that hands out this account's current access token."""
+        if self._keeper is None:
+            overridden = type(self).refresh_token is not Channel.refresh_token
+            self._keeper = TokenKeeper(
+                channel=self.name, account=self.account, store=self.tokens,
+                refresh=self._refresh_and_redact if overridden else None,
+                initial=self.initial_token(),
+            )
+        return self._keeper
+
+    async def _refresh_and_redact(self, token: Token) -> Token:
+        fresh = await self.refresh_token(token)
+        if self._http is not None:
+            self._http.add_secret(fresh.access_token.get_secret_value())
+            if fresh.refresh_token is not None:
+                self._http.add_secret(fresh.refresh_token.get_secret_value())
+        return fresh
+
+    async def access_token(self) -> str:
+        """The access token to send now, refreshed first when it is past half its life."""
+        token = await self.token_keeper.current()
+        value = token.access_token.get_secret_value()
+        self.http.add_secret(value)
+        return value
+
+    async def check(self) -> ChannelInfo:
+        """Connect with the configured credentials and say what account this is."""
+        raise UnsupportedOperation(f"{self.name} does not implement check()")
+
+    # -- mapping (through the hooks, so an app can wrap or replace it) -------------------
+
+    def parse_product(self, raw: dict[str, Any]) -> Product:
+        """Turn one raw platform product into a canonical Product (plugins implement this)."""
+        raise UnsupportedOperation(f"{self.name} does not map products")
+
+    def parse_order(self, raw: dict[str, Any]) -> Order:
+        """Turn one raw platform order into a canonical Order (plugins implement this)."""
+        raise UnsupportedOperation(f"{self.name} does not map orders")
+
+    def parse_customer(self, raw: dict[str, Any]) -> Customer:
+        """Turn one raw platform customer into a canonical Customer (plugins implement this)."""
+        raise UnsupportedOperation(f"{self.name} does not map customers")
+
+    def map_product(self, raw: dict[str, Any]) -> Product:
+        """Map through the ``omnisdk_map_product`` hook (default: :meth:`parse_product`)."""
+        product: Product = self._map("product", raw, self.plugins.hook.omnisdk_map_product)
+        return product
+
+    def map_order(self, raw: dict[str, Any]) -> Order:
+        """Map through the ``omnisdk_map_order`` hook (default: :meth:`parse_order`)."""
+        order: Order = self._map("order", raw, self.plugins.hook.omnisdk_map_order)
+        return order
+
+    def map_customer(self, raw: dict[str, Any]) -> Customer:
+        """Map through the ``omnisdk_map_customer`` hook (default: :meth:`parse_customer`)."""
+        customer: Customer = self._map("customer", raw, self.plugins.hook.omnisdk_map_customer)
+        return customer
+
+    def _map(self, kind: str, raw: dict[str, Any], hook: Callable[..., Any]) -> Any:
+        try:
+            result = hook(channel=self, raw=raw)
+        except MappingError:
+            raise
+        except (ValidationError, ValueError, KeyError, TypeError) as exc:
+            raise MappingError(_describe(exc), channel=f"{self.name}/{self.account}", kind=kind,
+                               external_id=_external_id(raw)) from exc
+        if result is None:
+            raise MappingError("no plugin mapped this payload", channel=self.name, kind=kind,
+                               external_id=_external_id(raw))
+        return result
+
+    async def map_or_reject(self, kind: str, raw: dict[str, Any]) -> Any | None:
+        """Map ``raw``; on failure report it through ``omnisdk_record_rejected`` and return None.
+
+        Streams use this so one bad record is quarantined and the rest of the page goes on.
+        """
+        mapper = {"product": self.map_product, "order": self.map_order,
+                  "customer": self.map_customer}[kind]
+        try:
+            return mapper(raw)
+        except MappingError as exc:
+            logger.warning("%s", exc)
+            self.plugins.hook.omnisdk_record_rejected(
+                channel=self, kind=kind, external_id=exc.external_id, raw=raw, reason=str(exc))
+            return None
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def stream_products(self, *, updated_since: datetime | None = None
+                        ) -> AsyncIterator[Product]:
+        """Every product (or those changed since ``updated_since``), fetched page by page."""
+        raise self._unsupported(Capability.READ_PRODUCTS)
+
+    def stream_orders(self, *, updated_since: datetime | None = None) -> AsyncIterator[Order]:
+        """Orders created or changed since ``updated_since`` (all when None), page by page.
+
+        The engine keeps ``updated_since`` as its polling cursor, with an overlap; ingestion
+        is idempotent, so an order seen twice changes nothing twice.
+        """
+        raise self._unsupported(Capability.READ_ORDERS)
+
+    def stream_customers(self, *, updated_since: datetime | None = None
+                         ) -> AsyncIterator[Customer]:
+        """Customers created or changed since ``updated_since``, page by page."""
+        raise self._unsupported(Capability.READ_CUSTOMERS)
+
+    def stream_locations(self) -> AsyncIterator[Location]:
+        """The account's locations (warehouses, stores)."""
+        raise self._unsupported(Capability.READ_LOCATIONS)
+
+    def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
+        """Listed stock per SKU (and location, where the platform keeps it per location)."""
+        raise self._unsupported(Capability.READ_STOCK)
+
+    async def get_order(self, external_id: str) -> Order:
+        """One order by the platform's id (after a webhook hint)."""
+        raise self._unsupported(Capability.READ_ORDERS)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def write_stock(self, updates: Iterable[StockUpdate]) -> list[WriteResult]:
+        """Set listed stock, in batches of ``limits.max_stock_batch``; one result per update."""
+        self.require(Capability.WRITE_STOCK)
+        return await self._write_in_batches(updates, self.limits.max_stock_batch,
+                                            self.write_stock_batch, lambda u: u.sku)
+
+    async def write_prices(self, updates: Iterable[PriceUpdate]) -> list[WriteResult]:
+        """Set prices, in batches of ``limits.max_price_batch``; one result per update."""
+        self.require(Capability.WRITE_PRICES)
+        return await self._write_in_batches(updates, self.limits.max_price_batch,
+                                            self.write_prices_batch, lambda u: u.sku)
+
+    async def write_products(self, products: Iterable[Product]) -> list[WriteResult]:
+        """Create or update listings, in batches of ``limits.max_product_batch``."""
+        self.require(Capability.WRITE_PRODUCTS)
+        return await self._write_in_batches(products, self.limits.max_product_batch,
+                                            self.write_products_batch, lambda p: p.skus[0])
+
+    async def write_stock_batch(self, batch: Sequence[StockUpdate]) -> list[WriteResult]:
+        """Write one batch (never larger than the limit); return one result per item, in order."""
+        raise self._unsupported(Capability.WRITE_STOCK)
+
+    async def write_prices_batch(self, batch: Sequence[PriceUpdate]) -> list[WriteResult]:
+        """Write one batch of prices; return one result per item, in order."""
+        raise self._unsupported(Capability.WRITE_PRICES)
+
+    async def write_products_batch(self, batch: Sequence[Product]) -> list[WriteResult]:
+        """Create or update one batch of products; return one result per item, in order."""
+        raise self._unsupported(Capability.WRITE_PRODUCTS)
+
+    async def update_order(self, update: OrderUpdate) -> WriteResult:
+        """Move an order along on the platform (ship with tracking, cancel, ...)."""
+        raise self._unsupported(Capability.WRITE_ORDERS)
+
+    async def _write_in_batches(
+        self, items: Iterable[Item], size: int,
+        write: Callable[[Sequence[Item]], Awaitable[list[WriteResult]]],
+        key: Callable[[Item], str],
+    ) -> list[WriteResult]:
+        results: list[WriteResult] = []
+        for batch in batched(items, size):
+            try:
+                answer = await write(batch)
+            except ChannelError as exc:
+                # The whole call failed (after the HTTP layer's retries): every item in this
+                # batch failed for that reason; the other batches still go.
+                logger.warning("%s/%s: batch of %d failed: %s", self.name, self.account,
+                               len(batch), exc)
+                answer = [WriteResult.failure(key(item), exc) for item in batch]
+            if len(answer) != len(batch):
+                raise OmnisdkError(
+                    f"{self.name}: a batch write returned {len(answer)} results for "
+                    f"{len(batch)} items (the contract is one result per item, in order)"
+                )
+            results.extend(answer)
+        return results
+
+    # -- webhooks --------------------------------------------------------------------------
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        """Check the delivery's signature; raise WebhookVerificationError if it is wrong."""
+        raise self._unsupported(Capability.WEBHOOKS)
+
+    def parse_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
+        """Turn a verified delivery into canonical events (unknown topics: ``EventKind.OTHER``)."""
+        raise self._unsupported(Capability.WEBHOOKS)
+
+    def receive_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
+        """Verify, then parse, a delivery. Malformed bodies raise WebhookVerificationError."""
+        self.verify_webhook(request)
+        try:
+            return self.parse_webhook(request)
+        except (ValueError, KeyError, TypeError, ValidationError) as exc:
+            raise WebhookVerificationError(
+                f"{self.name}/{self.account}: webhook body could not be read: {_describe(exc)}"
+            ) from exc
+
+    async def register_webhooks(self, url: str) -> list[str]:
+        """Subscribe ``url`` to the channel's webhook topics; return the topics subscribed."""
+        raise self._unsupported(Capability.WEBHOOKS)
+
+    async def unregister_webhooks(self, url: str) -> None:
+        """Remove this app's webhook subscriptions for ``url``."""
+        raise self._unsupported(Capability.WEBHOOKS)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def require(self, capability: Capability) -> None:
+        """Raise UnsupportedOperation unless the channel declares ``capability``."""
+        if capability not in self.capabilities:
+            raise self._unsupported(capability)
+
+    def _unsupported(self, capability: Capability) -> UnsupportedOperation:
+        return UnsupportedOperation(
+            f"channel {self.name!r} does not support {capability.value}"
+            + ("" if capability in self.capabilities else " (not in its capabilities)")
+        )
+
+    def ref(self, external_id: str | int) -> dict[str, str]:
+        """A ChannelRef dict for an object of this account: ``{"channel", "account", ...}``."""
+        return {"channel": self.name, "account": self.account, "external_id": str(external_id)}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(p) for p in error["loc"]) or "(payload)"
+            bad = error.get("input")
+            shown = repr(bad) if not isinstance(bad, dict | list) else type(bad).__name__
+            parts.append(f"{where}: {error['msg']} (got {shown[:80]})")
+        return "; ".join(parts)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _external_id(raw: Mapping[str, Any]) -> str | None:
+    for key in ("id", "external_id", "order_sn", "item_id", "order_id", "admin_graphql_api_id"):
+        value = raw.get(key) if isinstance(raw, Mapping) else None
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _settings_error(channel: str, account: str, exc: ValidationError) -> OmnisdkError:
+    from omnisdk.errors import ConfigError
+
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in error["loc"])
+        lines.append(f"{where}: {error['msg']}")
+    return ConfigError(f"invalid settings for {channel} channel: " + "; ".join(lines),
+                       key=f"channels.{account}")

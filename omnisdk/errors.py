@@ -1,0 +1,179 @@
+"""The exception hierarchy: every error omnisdk raises is an :class:`OmnisdkError`.
+
+Catch :class:`OmnisdkError` to handle anything the SDK raises; catch a subclass to handle one
+kind of failure. Messages say what was wrong and where, and never contain secrets.
+
+::
+
+    OmnisdkError
+    ├── ConfigError                  a config file or setting is wrong
+    ├── PluginError                  a plugin failed to load or broke its contract
+    ├── UnsupportedOperation         the channel lacks the capability asked for
+    ├── MappingError                 a platform payload could not become a canonical object
+    ├── WebhookVerificationError     a webhook's signature or shape is wrong
+    ├── StoreError                   the persistence layer failed
+    └── ChannelError                 talking to a platform failed
+        ├── AuthError                credentials refused
+        │   └── ReauthorisationRequired   the refresh token is gone: a person must re-authorise
+        ├── RateLimited              the platform said slow down (retry_after seconds)
+        ├── BadRequest               the platform refused the request (code, message)
+        │   └── NotFound             the object does not exist on the platform
+        ├── Conflict                 a compare-and-swap lost (the platform holds another value)
+        └── PlatformUnavailable      5xx, time-outs and dropped connections
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthError",
+    "BadRequest",
+    "ChannelError",
+    "ConfigError",
+    "Conflict",
+    "MappingError",
+    "NotFound",
+    "OmnisdkError",
+    "PlatformUnavailable",
+    "PluginError",
+    "RateLimited",
+    "ReauthorisationRequired",
+    "StoreError",
+    "UnsupportedOperation",
+    "WebhookVerificationError",
+]
+
+
+class OmnisdkError(Exception):
+    """Root of every error omnisdk raises."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors carry keyword-only attributes; keep them when pickled (Celery, multiprocessing).
+        return (_rebuild_error, (type(self), self.args, self.__dict__))
+
+
+def _rebuild_error(cls: type[OmnisdkError], args: tuple[Any, ...],
+                   state: dict[str, Any]) -> OmnisdkError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
+class ConfigError(OmnisdkError):
+    """A configuration file or value is missing or wrong.
+
+    ``source`` names the file and ``key`` the dotted path of the bad value when known.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, key: str | None = None):
+        self.source = source
+        self.key = key
+        where = ", ".join(part for part in (source, f"key {key!r}" if key else None) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class PluginError(OmnisdkError):
+    """A plugin could not be loaded, or broke the plugin contract."""
+
+    def __init__(self, message: str, *, plugin: str | None = None):
+        self.plugin = plugin
+        super().__init__(f"plugin {plugin!r}: {message}" if plugin else message)
+
+
+class UnsupportedOperation(OmnisdkError):
+    """The channel does not offer the capability an operation needs."""
+
+
+class MappingError(OmnisdkError):
+    """A platform payload could not be turned into a canonical object.
+
+    The engine quarantines the payload with this error's message as the reason.
+    """
+
+    def __init__(self, message: str, *, channel: str | None = None, kind: str | None = None,
+                 external_id: str | None = None):
+        self.channel = channel
+        self.kind = kind
+        self.external_id = external_id
+        where = " ".join(p for p in (channel, kind, external_id and f"#{external_id}") if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class WebhookVerificationError(OmnisdkError):
+    """A webhook delivery failed signature verification or is malformed."""
+
+
+class StoreError(OmnisdkError):
+    """The persistence layer failed (database unreachable, migration missing, ...)."""
+
+
+class ChannelError(OmnisdkError):
+    """Talking to a platform failed.
+
+    ``channel`` is the channel type and ``account`` the configured account name; ``status`` is
+    the HTTP status when there was one and ``request_id`` the platform's id for the request.
+    """
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        channel: str | None = None,
+        account: str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+    ):
+        self.channel = channel
+        self.account = account
+        self.status = status
+        self.request_id = request_id
+        who = "/".join(p for p in (channel, account) if p)
+        super().__init__(f"{who}: {message}" if who else message)
+
+
+class AuthError(ChannelError):
+    """The platform refused the credentials (expired or revoked token, bad signature)."""
+
+
+class ReauthorisationRequired(AuthError):
+    """The account's authorisation is gone for good; a person must authorise the app again."""
+
+
+class RateLimited(ChannelError):
+    """The platform asked us to slow down; ``retry_after`` is in seconds when it said."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class BadRequest(ChannelError):
+    """The platform refused the request itself; ``code`` is its own error code."""
+
+    def __init__(self, message: str, *, code: str | None = None, **kwargs: Any):
+        self.code = code
+        super().__init__(f"{code}: {message}" if code else message, **kwargs)
+
+
+class NotFound(BadRequest):
+    """The object asked for does not exist on the platform."""
+
+
+class Conflict(ChannelError):
+    """A compare-and-swap write lost: the platform holds ``actual``, not the value expected."""
+
+    def __init__(self, message: str, *, actual: int | None = None, **kwargs: Any):
+        self.actual = actual
+        super().__init__(message, **kwargs)
+
+
+class PlatformUnavailable(ChannelError):
+    """The platform failed to answer (5xx, time-out, dropped connection); worth retrying."""
+
+    retryable = True
