@@ -1,0 +1,747 @@
+"""The one HTTP layer every channel plugin shares.
+
+An :class:`HttpClient` talks to one platform for one account. It keeps one
+:class:`httpx.AsyncClient` (connection reuse, keep-alive, HTTP/1.1), spends the account's
+rate budget (:class:`RateLimiter`, by priority :class:`Lane`) on every attempt, retries
+transient failures with tenacity (exponential back-off with jitter, ``Retry-After`` honoured),
+turns failures into the typed errors of :mod:`omnisdk.errors`, and logs every attempt with
+secrets redacted::
+
+    async with HttpClient(base_url="https://partner.shopeemobile.com", channel="shopee",
+                          account="shop-hcm", rate=RateBudget(requests_per_second=10, burst=10),
+                          secrets=[partner_key], error_mapper=shopee_errors) as http:
+        response = await http.get("/api/v2/order/get_order_list", lane=Lane.ORDERS,
+                                  params={...})
+
+What is retried: connection failures, time-outs, dropped connections, HTTP 5xx, 408 and 429,
+and any error the plugin's :data:`ErrorMapper` returns whose ``retryable`` is true.
+
+**POST is retried too, by default.** Platform APIs use POST for reads (GraphQL, Shopee's
+auth calls) and omnisdk's writes are safe to repeat: stock and price pushes carry absolute
+values, compare-and-swap guards or idempotency keys. A caller whose request is *not* safe to
+repeat passes ``retry=False``; a non-idempotent method (POST, PATCH) is then retried only when
+the failure surely happened before the platform processed it: the connection could not be
+opened, or the platform refused with 429. Idempotent methods (GET, HEAD, OPTIONS, PUT,
+DELETE) are always safe to repeat. ``max_attempts=1`` turns retrying off for one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json as jsonlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from types import TracebackType
+from typing import Any, Self, TypedDict, Unpack
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from omnisdk._ratelimit import Clock, Lane, RateBudget, RateLimiter, Sleep
+from omnisdk._redact import guard_library_loggers, is_sensitive_name, redact
+from omnisdk.errors import (
+    AuthError,
+    BadRequest,
+    ChannelError,
+    NotFound,
+    PlatformUnavailable,
+    RateLimited,
+)
+
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "REQUEST_ID_FIELDS",
+    "REQUEST_ID_HEADERS",
+    "ErrorMapper",
+    "HttpClient",
+    "Lane",
+    "RateBudget",
+    "RateLimiter",
+    "RequestOptions",
+    "parse_retry_after",
+    "redact",
+]
+
+ErrorMapper = Callable[[httpx.Response], ChannelError | None]
+"""Turns a platform response into the error it means, or None when it is not an error.
+
+A plugin passes one to :class:`HttpClient` for platforms that signal errors in the body
+(Shopee answers HTTP 200 with ``{"error": "error_server", "message": ..., "request_id": ...}``).
+It is called for every response, before the status code is looked at; return an error with
+``retryable`` true to have it retried. ``channel``, ``account``, ``status`` and
+``request_id`` left unset on the error are filled in. It may also raise the error; a
+:class:`ValueError` it raises (a body that is not JSON, such as a proxy's HTML error page)
+counts as "not a platform error", and the status code decides.
+"""
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+"""Methods that are safe to repeat whatever the failure (RFC 9110, 9.2.2)."""
+
+REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "x-shopify-request-id",
+    "request-id",
+    "x-fb-trace-id",
+    "x-fb-request-id",
+    "x-amzn-requestid",
+    "x-amz-request-id",
+    "x-correlation-id",
+    "x-trace-id",
+)
+"""Response headers that carry the platform's id for a request, first found wins."""
+
+REQUEST_ID_FIELDS = ("request_id", "requestId", "trace_id", "fbtrace_id")
+"""JSON body fields (top level, or inside an ``error`` object) that carry the request id."""
+
+_LOGGER = logging.getLogger("omnisdk.http")
+_MAX_DETAIL = 300
+_UNPROCESSED_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_TRANSIENT_FAILURES = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.ProxyError,
+    httpx.DecodingError,
+)
+_FAILURE_WORDS: tuple[tuple[type[Exception], str], ...] = (
+    (httpx.ConnectTimeout, "timed out connecting"),
+    (httpx.ConnectError, "could not connect"),
+    (httpx.PoolTimeout, "no free connection in time"),
+    (httpx.ReadTimeout, "timed out waiting for the response"),
+    (httpx.WriteTimeout, "timed out sending the request"),
+    (httpx.RemoteProtocolError, "connection dropped"),
+    (httpx.ReadError, "connection failed while reading"),
+    (httpx.WriteError, "connection failed while sending"),
+    (httpx.DecodingError, "response could not be decoded"),
+)
+
+try:
+    _USER_AGENT = f"omnisdk/{version('omnisdk')}"
+except PackageNotFoundError:  # a source tree that is not installed
+    _USER_AGENT = "omnisdk"
+
+
+class RequestOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`HttpClient.request`, for the method shortcuts."""
+
+    lane: Lane
+    params: httpx.QueryParams | Mapping[str, Any] | None
+    json: Any
+    content: str | bytes | None
+    data: Mapping[str, Any] | None
+    headers: Mapping[str, str] | None
+    cost: float
+    retry: bool
+    max_attempts: int | None
+    attempt_timeout: float | None
+    auth: httpx.Auth | None
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP date.
+
+    None when the header is missing or unreadable; a date in the past gives 0.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+class _AttemptFailed(Exception):
+    """One attempt's failure, with what the retry policy needs to know about it."""
+
+    def __init__(
+        self,
+        error: ChannelError,
+        *,
+        retry_after: float | None = None,
+        unprocessed: bool = False,
+        rate_limited: bool = False,
+    ) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+        self.unprocessed = unprocessed
+        """True when the platform surely did not act on the request (safe to repeat)."""
+        self.rate_limited = rate_limited
+
+
+class _Attempt:
+    """What one attempt is: for log lines and error messages."""
+
+    def __init__(
+        self,
+        client: HttpClient,
+        method: str,
+        url: str,
+        lane: Lane,
+        number: int,
+        of: int,
+        secrets: frozenset[str],
+    ) -> None:
+        self.method = method
+        self.url = redact(url, secrets)
+        self.lane = lane
+        self.number = number
+        self.of = of
+        self.secrets = secrets
+        self.client = client
+
+    def where(self, status: int | None = None, request_id: str | None = None) -> str:
+        parts = [f"{self.method} {self.url}" + (f" -> HTTP {status}" if status else "")]
+        if request_id:
+            parts.append(f"request id {request_id}")
+        parts.append(f"attempt {self.number} of {self.of}")
+        return ", ".join(parts)
+
+    def log_extra(self, **fields: object) -> dict[str, object]:
+        return {
+            "omnisdk_channel": self.client.channel,
+            "omnisdk_account": self.client.account,
+            "http_method": self.method,
+            "http_url": self.url,
+            "http_attempt": self.number,
+            "http_lane": self.lane.name,
+            **{f"http_{name}": value for name, value in fields.items()},
+        }
+
+
+class HttpClient:
+    """HTTP client for one channel account: rate limited, retrying, typed errors, redacted logs.
+
+    ``rate`` builds the account's :class:`RateLimiter`; pass ``limiter`` instead to share one
+    (not both; neither means no rate limit, though 429 pauses still apply). ``timeout`` is
+    per attempt, ``max_attempts`` counts the first try, ``max_retry_wait`` caps each wait
+    between attempts: when a platform's ``Retry-After`` asks for longer, the client does not
+    wait but raises :class:`~omnisdk.errors.RateLimited` at once for the caller to reschedule.
+    ``secrets`` are values to mask in logs and errors (credentials, keys); values of sensitive
+    ``headers`` are added automatically. ``transport`` replaces the network (tests and
+    sandboxes pass ``httpx.ASGITransport(app)``). ``auth`` is an :class:`httpx.Auth` run on
+    every attempt: signatures with a timestamp are made fresh for each retry.
+    ``connect_timeout`` (default: the smaller of ``timeout`` and 10 s) bounds opening a
+    connection; at most ``max_connections`` are open at once, and an idle one is kept for
+    ``keepalive_expiry`` seconds. ``backoff`` is the first retry's maximum wait in seconds,
+    doubling per attempt (full jitter). ``clock`` and ``sleep`` drive the limiter and the
+    waits between retries (fakes in tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        channel: str,
+        account: str,
+        rate: RateBudget | None = None,
+        limiter: RateLimiter | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        max_retry_wait: float = 60.0,
+        headers: Mapping[str, str] | None = None,
+        secrets: Iterable[str] = (),
+        error_mapper: ErrorMapper | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        logger: logging.Logger | None = None,
+        auth: httpx.Auth | None = None,
+        connect_timeout: float | None = None,
+        max_connections: int = 10,
+        keepalive_expiry: float = 30.0,
+        backoff: float = 0.5,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if rate is not None and limiter is not None:
+            raise ValueError("pass either rate or limiter to HttpClient, not both")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
+        if not timeout > 0 or max_retry_wait < 0 or backoff < 0:
+            raise ValueError("timeout must be positive; max_retry_wait and backoff not negative")
+        self.channel = channel
+        """The channel type, e.g. ``"shopee"``."""
+        self.account = account
+        """The configured account name."""
+        self._base_url = base_url
+        self._max_attempts = max_attempts
+        self._max_retry_wait = max_retry_wait
+        self._error_mapper = error_mapper
+        self._logger = logger or _LOGGER
+        self._sleep = sleep
+        self._backoff = wait_random_exponential(multiplier=backoff, max=max_retry_wait)
+        self._limiter = limiter or RateLimiter(
+            rate or RateBudget(requests_per_second=math.inf, burst=1), clock=clock, sleep=sleep
+        )
+        self._secrets: set[str] = set()
+        for value in secrets:
+            self.add_secret(value)
+        for value in _sensitive_header_values(headers or {}):
+            self.add_secret(value)
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"User-Agent": _USER_AGENT, **(headers or {})},
+            auth=auth,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout or 10.0)),
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                keepalive_expiry=keepalive_expiry,
+            ),
+            transport=transport,
+            follow_redirects=False,
+        )
+        guard_library_loggers(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"HttpClient(base_url={redact(self._base_url, self._secrets)!r}, "
+            f"channel={self.channel!r}, account={self.account!r})"
+        )
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The rate limiter every attempt of this client spends from."""
+        return self._limiter
+
+    def add_secret(self, value: str) -> None:
+        """Mask ``value`` (a refreshed token, a signing key) in everything logged or raised."""
+        if value:
+            self._secrets.add(value)
+            scheme, _, credential = value.partition(" ")
+            if credential and scheme.isalpha():  # "Bearer abc": mask "abc" on its own too
+                self._secrets.add(credential)
+
+    def secret_values(self) -> frozenset[str]:
+        """The secret values this client masks (for redacting filters)."""
+        return frozenset(self._secrets)
+
+    async def aclose(self) -> None:
+        """Close the connections; the client cannot be used afterwards."""
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- requests ------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        lane: Lane = Lane.DEFAULT,
+        params: httpx.QueryParams | Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: str | bytes | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        cost: float = 1.0,
+        retry: bool = True,
+        max_attempts: int | None = None,
+        attempt_timeout: float | None = None,
+        auth: httpx.Auth | None = None,
+    ) -> httpx.Response:
+        """Send a request, retrying transient failures; return the successful response.
+
+        ``url`` is relative to the base URL (or absolute). Each attempt first spends ``cost``
+        from the rate budget in ``lane``. ``retry=False`` marks a request that is not safe to
+        repeat (see the module doc); ``max_attempts`` and ``attempt_timeout`` override the
+        client's for this request. A response below 400 that the error mapper accepts is
+        returned as is (redirects are not followed); otherwise the typed error is raised:
+        :class:`~omnisdk.errors.AuthError` (401, 403),
+        :class:`~omnisdk.errors.NotFound` (404, 410),
+        :class:`~omnisdk.errors.RateLimited` (429, with ``retry_after``),
+        :class:`~omnisdk.errors.BadRequest` (other 4xx, with the platform's ``code``),
+        :class:`~omnisdk.errors.PlatformUnavailable` (5xx, 408, time-outs, lost connections).
+        """
+        method = method.upper()
+        if not (cost > 0 and math.isfinite(cost)):
+            raise ValueError(f"request cost must be a positive number, not {cost!r}")
+        attempts = max_attempts or self._max_attempts
+        secrets = frozenset(self._secrets | _request_secrets(headers, params))
+        repeatable = retry or method in IDEMPOTENT_METHODS
+        options: dict[str, Any] = {
+            "params": params,
+            "json": json,
+            "content": content,
+            "data": data,
+            "headers": headers,
+        }
+        if attempt_timeout is not None:
+            options["timeout"] = attempt_timeout
+
+        def worth_retrying(exc: BaseException) -> bool:
+            if not isinstance(exc, _AttemptFailed) or not exc.error.retryable:
+                return False
+            if exc.retry_after is not None and exc.retry_after > self._max_retry_wait:
+                return False
+            return repeatable or exc.unprocessed
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(attempts),
+            wait=self._wait_before_retry,
+            retry=retry_if_exception(worth_retrying),
+            before_sleep=self._before_retry,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    request = self._client.build_request(method, url, **options)
+                    this = _Attempt(
+                        self,
+                        method,
+                        str(request.url),
+                        lane,
+                        attempt.retry_state.attempt_number,
+                        attempts,
+                        secrets,
+                    )
+                    await self._limiter.acquire(lane, cost)
+                    return await self._send(request, this, auth)
+        except _AttemptFailed as failure:
+            raise failure.error from None
+        raise RuntimeError("unreachable: tenacity ended without a result")  # pragma: no cover
+
+    async def get(self, url: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        """``request("GET", url, ...)``."""
+        return await self.request("GET", url, **options)
+
+    async def post(self, url: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        """``request("POST", url, ...)``; retried by default, see the module doc."""
+        return await self.request("POST", url, **options)
+
+    async def put(self, url: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        """``request("PUT", url, ...)``."""
+        return await self.request("PUT", url, **options)
+
+    async def patch(self, url: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        """``request("PATCH", url, ...)``."""
+        return await self.request("PATCH", url, **options)
+
+    async def delete(self, url: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        """``request("DELETE", url, ...)``."""
+        return await self.request("DELETE", url, **options)
+
+    # -- one attempt ---------------------------------------------------------------------------
+
+    async def _send(
+        self, request: httpx.Request, this: _Attempt, auth: httpx.Auth | None
+    ) -> httpx.Response:
+        started = time.perf_counter()
+        try:
+            if auth is None:
+                response = await self._client.send(request)
+            else:
+                response = await self._client.send(request, auth=auth)
+        except httpx.RequestError as exc:
+            elapsed = (time.perf_counter() - started) * 1000
+            self._logger.debug(
+                "%s/%s %s %s -> %s after %.0f ms (attempt %d of %d, lane %s)",
+                self.channel,
+                self.account,
+                this.method,
+                this.url,
+                type(exc).__name__,
+                elapsed,
+                this.number,
+                this.of,
+                this.lane.name,
+                extra=this.log_extra(error=type(exc).__name__, elapsed_ms=round(elapsed, 1)),
+            )
+            raise self._transport_failure(exc, this) from None
+        elapsed = (time.perf_counter() - started) * 1000
+        status = response.status_code
+        request_id = _header_request_id(response)
+        failure = self._check(response, this, request_id)
+        if failure is not None:
+            request_id = failure.error.request_id
+        self._logger.debug(
+            "%s/%s %s %s -> %d in %.0f ms (attempt %d of %d, lane %s%s)",
+            self.channel,
+            self.account,
+            this.method,
+            this.url,
+            status,
+            elapsed,
+            this.number,
+            this.of,
+            this.lane.name,
+            f", request id {request_id}" if request_id else "",
+            extra=this.log_extra(
+                status=status, elapsed_ms=round(elapsed, 1), request_id=request_id
+            ),
+        )
+        if failure is not None:
+            if failure.retry_after is not None and failure.error.retryable:
+                # The platform said when anyone may call again: hold the whole account back.
+                self._limiter.pause(min(failure.retry_after, self._max_retry_wait))
+            raise failure
+        return response
+
+    def _check(
+        self, response: httpx.Response, this: _Attempt, header_request_id: str | None
+    ) -> _AttemptFailed | None:
+        mapped: ChannelError | None = None
+        if self._error_mapper is not None:
+            try:
+                mapped = self._error_mapper(response)
+            except ChannelError as exc:
+                mapped = exc
+            except ValueError:
+                # Not a body the mapper can read (a proxy's HTML error page): judge by status.
+                mapped = None
+        if mapped is None and response.status_code < 400:
+            return None
+        body = _json_body(response)
+        request_id = header_request_id or _body_request_id(body)
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if mapped is not None:
+            return self._adopt(mapped, response, this, request_id, retry_after)
+        error = self._status_error(response, body, this, request_id, retry_after)
+        rate_limited = response.status_code == 429
+        return _AttemptFailed(
+            error,
+            retry_after=retry_after if error.retryable else None,
+            unprocessed=rate_limited,
+            rate_limited=rate_limited,
+        )
+
+    def _adopt(
+        self,
+        error: ChannelError,
+        response: httpx.Response,
+        this: _Attempt,
+        request_id: str | None,
+        retry_after: float | None,
+    ) -> _AttemptFailed:
+        """Complete an error from the plugin's mapper with what the client knows."""
+        who_missing = error.channel is None
+        error.channel = error.channel or self.channel
+        error.account = error.account or self.account
+        error.status = error.status or response.status_code
+        error.request_id = error.request_id or request_id
+        rate_limited = isinstance(error, RateLimited)
+        if isinstance(error, RateLimited):
+            error.retry_after = error.retry_after if error.retry_after is not None else retry_after
+            retry_after = error.retry_after
+        message = str(error.args[0]) if error.args else type(error).__name__
+        if who_missing:
+            message = f"{self.channel}/{self.account}: {message}"
+        message = f"{message} ({this.where(response.status_code, error.request_id)})"
+        error.args = (redact(message, this.secrets),)
+        return _AttemptFailed(
+            error, retry_after=retry_after, unprocessed=rate_limited, rate_limited=rate_limited
+        )
+
+    def _status_error(
+        self,
+        response: httpx.Response,
+        body: Any,
+        this: _Attempt,
+        request_id: str | None,
+        retry_after: float | None,
+    ) -> ChannelError:
+        status = response.status_code
+        code, detail = _error_detail(response, body)
+        detail = _clip(redact(detail or response.reason_phrase or "error", this.secrets))
+        code = _clip(redact(code, this.secrets)) if code else None
+        message = f"{detail} ({this.where(status, request_id)})"
+        context: dict[str, Any] = {
+            "channel": self.channel,
+            "account": self.account,
+            "status": status,
+            "request_id": request_id,
+        }
+        if status in (401, 403):
+            return AuthError(f"{code}: {message}" if code else message, **context)
+        if status == 429:
+            return RateLimited(message, retry_after=retry_after, **context)
+        if status in (404, 410):
+            return NotFound(message, code=code, **context)
+        if status == 408 or status >= 500:
+            return PlatformUnavailable(f"{code}: {message}" if code else message, **context)
+        return BadRequest(message, code=code, **context)
+
+    def _transport_failure(self, exc: httpx.RequestError, this: _Attempt) -> _AttemptFailed:
+        what = next(
+            (words for kind, words in _FAILURE_WORDS if isinstance(exc, kind)), "request failed"
+        )
+        detail = redact(str(exc), this.secrets) or "no detail"
+        message = f"{what}: {type(exc).__name__}: {_clip(detail)} ({this.where()})"
+        context: dict[str, Any] = {"channel": self.channel, "account": self.account}
+        transient = isinstance(exc, _TRANSIENT_FAILURES)
+        error = (
+            PlatformUnavailable(message, **context)
+            if transient
+            else ChannelError(message, **context)
+        )
+        return _AttemptFailed(error, unprocessed=isinstance(exc, _UNPROCESSED_FAILURES))
+
+    # -- between attempts ----------------------------------------------------------------------
+
+    def _wait_before_retry(self, state: RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome else None
+        if isinstance(failure, _AttemptFailed) and failure.retry_after is not None:
+            return min(failure.retry_after, self._max_retry_wait)
+        return float(self._backoff(state))
+
+    def _before_retry(self, state: RetryCallState) -> None:
+        failure = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        if not isinstance(failure, _AttemptFailed):
+            return
+        if failure.rate_limited and failure.retry_after is None:
+            # Slow down without being told how long: the whole account backs off with us.
+            self._limiter.pause(wait)
+        self._logger.warning(
+            "%s; retrying in %.2f s",
+            failure.error,
+            wait,
+            extra={
+                "omnisdk_channel": self.channel,
+                "omnisdk_account": self.account,
+                "http_status": failure.error.status,
+                "http_retry_in": wait,
+                "http_request_id": failure.error.request_id,
+            },
+        )
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _sensitive_header_values(headers: Mapping[str, str]) -> list[str]:
+    return [value for name, value in headers.items() if is_sensitive_name(name) and value]
+
+
+def _request_secrets(
+    headers: Mapping[str, str] | None, params: httpx.QueryParams | Mapping[str, Any] | None
+) -> set[str]:
+    found = set(_sensitive_header_values(headers or {}))
+    for value in list(found):
+        scheme, _, credential = value.partition(" ")
+        if credential and scheme.isalpha():
+            found.add(credential)
+    if params is not None:
+        for name, value in httpx.QueryParams(params).multi_items():
+            if is_sensitive_name(name) and value:
+                found.add(value)
+    return found
+
+
+def _json_body(response: httpx.Response) -> Any:
+    content = response.content.lstrip()
+    if not content or content[:1] not in (b"{", b"["):
+        return None
+    try:
+        return jsonlib.loads(content)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return None
+
+
+def _header_request_id(response: httpx.Response) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        value: str | None = response.headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _body_request_id(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    for holder in (body, body.get("error")):
+        if isinstance(holder, dict):
+            for name in REQUEST_ID_FIELDS:
+                value = holder.get(name)
+                if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+                    return str(value)
+    return None
+
+
+def _error_detail(response: httpx.Response, body: Any) -> tuple[str | None, str | None]:
+    """The platform's error code and message, from the body shapes platforms use."""
+    if isinstance(body, list):
+        return None, _flatten(body) or None
+    if not isinstance(body, dict):
+        if response.headers.get("content-type", "").startswith("text/plain"):
+            return None, response.text.strip() or None
+        return None, None
+    code: str | None = None
+    message: str | None = None
+    error = body.get("error")
+    if isinstance(error, dict):  # Facebook Graph, Google-style
+        code = _scalar(error.get("code")) or _scalar(error.get("type"))
+        message = _scalar(error.get("message"))
+    elif isinstance(error, str) and error:  # Shopee: {"error": "error_param", "message": ...}
+        code = error
+    if message is None:
+        for name in ("message", "msg", "error_description", "error_message", "detail"):
+            message = _scalar(body.get(name))
+            if message:
+                break
+    if not message and body.get("errors"):  # Shopify REST and GraphQL
+        message = _flatten(body["errors"])
+    if code is None:
+        for name in ("code", "error_code", "errcode"):
+            value = _scalar(body.get(name))
+            if value and value != "0":  # Lazada: {"code": "0"} is success
+                code = value
+                break
+    return code, message or None
+
+
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def _flatten(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "; ".join(part for part in (_flatten(item) for item in value) if part)
+    if isinstance(value, dict):
+        if "message" in value:
+            return _flatten(value["message"])
+        return "; ".join(f"{key} {_flatten(item)}" for key, item in value.items())
+    return "" if value is None else str(value)
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
