@@ -245,6 +245,10 @@ def _plugin_name(plugin: object) -> str:
 def _distribution_of(entry_point: Any) -> tuple[str | None, str | None]:
     dist = getattr(entry_point, "dist", None)
     if dist is None:
+        # stevedore's entry point cache drops the distribution: ask importlib who declares it.
+        declared = metadata.entry_points(group=entry_point.group, name=entry_point.name)
+        dist = next((ep.dist for ep in declared if ep.value == entry_point.value), None)
+    if dist is None:
         return None, None
     try:
         return dist.name, dist.version

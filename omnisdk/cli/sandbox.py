@@ -1,0 +1,238 @@
+"""``omnisdk sandbox TYPE``: serve a channel's platform emulator on a loopback port.
+
+The first line on stdout is one JSON object, written and flushed before serving starts::
+
+    {"type": "shopify", "base_url": "http://127.0.0.1:8765",
+     "settings": {...},   # what a [[channels]] entry needs to reach this sandbox
+     "client": {...}}     # raw credentials an official client library would use
+
+The socket is bound (and listening) before that line is printed, so a reader may connect as
+soon as it has read it; with ``--port 0`` the system picks a free port and the line carries it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+import json
+import signal
+import socket
+from decimal import Decimal
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from pydantic_core import to_jsonable_python
+
+from omnisdk.cli.output import print_note
+from omnisdk.cli.state import get_state
+from omnisdk.errors import OmnisdkError, PluginError, UnsupportedOperation
+
+if TYPE_CHECKING:
+    from omnisdk.testing.sandbox import Sandbox
+
+__all__ = ["DEMO_PRODUCTS", "bind_socket", "is_loopback", "load_sandbox_class", "sandbox"]
+
+DEMO_PRODUCTS: list[dict[str, Any]] = [
+    {
+        "sku": "AO-THUN-TRANG-M",
+        "title": "Áo thun cổ tròn - Trắng / M",
+        "product": "Áo thun cổ tròn",
+        "options": {"Màu": "Trắng", "Size": "M"},
+        "price": Decimal(129000),
+        "stock": 25,
+    },
+    {
+        "sku": "AO-THUN-TRANG-L",
+        "title": "Áo thun cổ tròn - Trắng / L",
+        "product": "Áo thun cổ tròn",
+        "options": {"Màu": "Trắng", "Size": "L"},
+        "price": Decimal(129000),
+        "stock": 18,
+    },
+    {"sku": "NON-LA-HUE", "title": "Nón lá Huế", "price": Decimal(85000), "stock": 40},
+    {
+        "sku": "CA-PHE-BMT-500G",
+        "title": "Cà phê rang xay Buôn Ma Thuột 500g",
+        "price": Decimal(165000),
+        "stock": 60,
+    },
+    {
+        "sku": "NUOC-MAM-PQ-500ML",
+        "title": "Nước mắm Phú Quốc 40 độ đạm 500ml",
+        "price": Decimal(72000),
+        "stock": 120,
+    },
+    {
+        "sku": "AO-DAI-LUA-XANH",
+        "title": "Áo dài lụa tơ tằm xanh ngọc",
+        "price": Decimal(1850000),
+        "stock": 5,
+    },
+]
+"""What ``--seed-demo`` lists: a few Vietnamese products priced in VND."""
+
+_SANDBOX_EXTRA_HINT = "sandboxes need the sandbox extra: pip install 'omnisdk[sandbox]'"
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: leave the serving loop as cleanly as for Ctrl+C."""
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` is a loopback address (``127.0.0.1``, ``::1``) or ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: a free one the system picks)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise OmnisdkError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def load_sandbox_class(channel_type: str, spec: str | None) -> type[Sandbox]:
+    """Import the sandbox class named by a channel's ``sandbox`` attribute (``module:Class``)."""
+    if not spec:
+        raise UnsupportedOperation(f"channel type {channel_type!r} ships no sandbox")
+    module_name, _, class_name = spec.partition(":")
+    try:
+        from omnisdk.testing.sandbox import Sandbox
+
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise PluginError(
+            f"cannot import the sandbox {spec!r}: {exc} ({_SANDBOX_EXTRA_HINT})",
+            plugin=channel_type,
+        ) from None
+    cls = getattr(module, class_name, None) if class_name else None
+    if not (isinstance(cls, type) and issubclass(cls, Sandbox)):
+        raise PluginError(
+            f"sandbox {spec!r} is not a Sandbox subclass ('module:Class')", plugin=channel_type
+        )
+    return cls
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):  # noqa: S104 - reported, not bound: a wildcard is no address
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _serve(app: Any, sock: socket.socket, *, verbose: bool) -> None:
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise OmnisdkError(f"cannot serve the sandbox: {exc} ({_SANDBOX_EXTRA_HINT})") from None
+    config = uvicorn.Config(
+        app,
+        http="h11",
+        loop="asyncio",
+        lifespan="off",
+        log_level="info" if verbose else "warning",
+        access_log=verbose,
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated
+
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
+    # handler that was there before it: ours, for SIGTERM; Python's KeyboardInterrupt for
+    # SIGINT. Either way the shutdown is clean, so both end here with status 0.
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        server.run(sockets=[sock])
+    except (KeyboardInterrupt, _Terminated):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def sandbox(
+    ctx: typer.Context,
+    channel_type: Annotated[
+        str,
+        typer.Argument(
+            metavar="TYPE", show_default=False, help="The channel type whose sandbox to serve."
+        ),
+    ],
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port",
+            "-p",
+            min=0,
+            max=65535,
+            metavar="PORT",
+            help="Port to listen on; 0 picks a free one.",
+        ),
+    ] = 0,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on.")] = "127.0.0.1",
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote", help="Allow a non-loopback --host (the sandbox has no real security)."
+        ),
+    ] = False,
+    seed_demo: Annotated[
+        bool,
+        typer.Option(
+            "--seed-demo", help="List a few demo products (Vietnamese, priced in VND) first."
+        ),
+    ] = False,
+) -> None:
+    """Serve a channel's sandbox (a local emulator of its platform) until Ctrl+C.
+
+    The first line on stdout is JSON: {"type", "base_url", "settings", "client"}; "settings"
+    is what a channels entry of omnisdk.toml needs to talk to this sandbox. Drive it through
+    its control API under /_sandbox/ (seed, buyer orders, faults, state).
+    """
+    state = get_state(ctx)
+    if not is_loopback(host) and not allow_remote:
+        raise typer.BadParameter(
+            f"{host!r} is not a loopback address; the sandbox accepts anyone who can reach it. "
+            "Pass --allow-remote to serve it there anyway.",
+            param_hint="--host",
+        )
+    channel_class = state.plugins.channel_class(channel_type)
+    sandbox_class = load_sandbox_class(channel_type, channel_class.sandbox)
+    emulator = sandbox_class()
+    try:
+        if seed_demo:
+            from omnisdk.testing.sandbox import SeedProduct
+
+            with emulator.lock:
+                emulator.seed_products([SeedProduct.model_validate(p) for p in DEMO_PRODUCTS])
+        sock = bind_socket(host, port)
+        try:
+            base_url = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
+            announcement = {
+                "type": channel_type,
+                "base_url": base_url,
+                "settings": to_jsonable_python(emulator.channel_settings(base_url)),
+                "client": to_jsonable_python(emulator.client_credentials(base_url)),
+            }
+            typer.echo(json.dumps(announcement, ensure_ascii=False))
+            print_note(f"{channel_type} sandbox serving at {base_url} (Ctrl+C to stop)")
+            _serve(emulator.app, sock, verbose=state.verbose)
+        finally:
+            sock.close()
+    finally:
+        emulator.close()
+    print_note(f"{channel_type} sandbox stopped")

@@ -1,0 +1,185 @@
+"""The config file's shape as pydantic models: ``Config``, ``StoreConfig``, ``ChannelConfig``."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from omnisdk.allocation import AllocationRule
+from omnisdk.config.channels import plugins_or_default, resolve_channel
+from omnisdk.config.durations import Duration
+from omnisdk.config.problems import InvalidConfig, KeyLines
+from omnisdk.errors import ConfigError
+
+if TYPE_CHECKING:
+    from omnisdk.channel import ChannelSettings
+    from omnisdk.plugins import Plugins
+
+__all__ = ["DEFAULT_STORE_URL", "ChannelConfig", "Config", "PollIntervals", "StoreConfig"]
+
+DEFAULT_STORE_URL = "sqlite:///omnisdk.db"
+"""Where the store is when the config does not say: a SQLite file beside the config."""
+
+STORE_SCHEMES: dict[str, tuple[str, ...]] = {
+    "sqlite": ("", "pysqlite", "aiosqlite"),
+    "postgresql": ("", "psycopg", "psycopg2", "asyncpg"),
+}
+"""Database dialects and drivers a store URL may name (``dialect+driver://``)."""
+
+_ACCOUNT_NAME = re.compile(r"\w[\w.-]*")
+
+
+def mask_url_password(url: str) -> str:
+    """``url`` with the password replaced by ``***``."""
+    # Up to the last "@": a password with an unescaped "@" is still masked whole.
+    return re.sub(r"(://[^/@:]*:).*@", r"\1***@", url)
+
+
+class StoreConfig(BaseModel):
+    """The ``[store]`` table: the SQLAlchemy URL of the database.
+
+    SQLite (``sqlite:///omnisdk.db``, the default) or PostgreSQL
+    (``postgresql+psycopg://user:password@host/db``). The password never shows in reprs or
+    errors; :attr:`display_url` is the URL with it masked.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(default=DEFAULT_STORE_URL, repr=False)
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        scheme, separator, _rest = url.partition("://")
+        dialect, _plus, driver = scheme.partition("+")
+        accepted = ", ".join(
+            f"{name}+{drv}://" if drv else f"{name}://"
+            for name, drivers in STORE_SCHEMES.items()
+            for drv in drivers
+        )
+        if not separator:
+            raise ValueError(f"not a database URL; expected one of {accepted}")
+        if dialect == "postgres":
+            raise ValueError(
+                "'postgres://' is spelled 'postgresql://' (or 'postgresql+psycopg://')"
+            )
+        if dialect not in STORE_SCHEMES or driver not in STORE_SCHEMES[dialect]:
+            shown = scheme if re.fullmatch(r"[\w+.-]{1,40}", scheme) else "(unreadable)"
+            raise ValueError(f"unsupported database scheme {shown!r}; expected one of {accepted}")
+        return url
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password replaced by ``***``, for logs and messages."""
+        return mask_url_password(self.url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the store is a SQLite database."""
+        return self.url.startswith("sqlite")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        yield "url", self.display_url
+
+
+class PollIntervals(BaseModel):
+    """The ``[channels.poll]`` table: how often the engine polls each stream of an account.
+
+    Values are durations (``"30s"``, ``"5m"``, ``"1h"``) or numbers of seconds. Webhooks make
+    changes arrive sooner; polling is what guarantees nothing is missed. ``stock`` is how often
+    listed stock is read back and reconciled.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    orders: Duration = Field(default=timedelta(minutes=1), gt=timedelta(0))
+    products: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    customers: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    stock: Duration = Field(default=timedelta(minutes=15), gt=timedelta(0))
+
+
+class ChannelConfig(BaseModel):
+    """One ``[[channels]]`` entry: a channel account.
+
+    ``name`` is the account label (unique in the file; it is the ``account`` of every
+    ChannelRef from this account). ``type`` is the plugin's channel name. ``settings`` are
+    the raw settings after environment substitution (hidden from reprs: they hold secrets);
+    :meth:`validated_settings` checks them with the channel's ``settings_model``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    type: str = Field(min_length=1)
+    settings: dict[str, Any] = Field(default_factory=dict, repr=False)
+    allocation: AllocationRule = AllocationRule()
+    poll: PollIntervals = PollIntervals()
+
+    # Set by the loader: where the entry is, and its settings once validated.
+    _source: str | None = PrivateAttr(default=None)
+    _path: tuple[str | int, ...] | None = PrivateAttr(default=None)
+    _validated: ChannelSettings | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        if not _ACCOUNT_NAME.fullmatch(name):
+            raise ValueError(
+                f"{name!r} is not a valid channel name; expected letters, digits, '_', '-' and "
+                "'.', starting with a letter or digit (e.g. 'hanoi-shop')"
+            )
+        return name
+
+    def validated_settings(self, plugins: Plugins | None = None) -> ChannelSettings:
+        """The settings validated by the channel type's ``settings_model``.
+
+        Raises :class:`~omnisdk.errors.ConfigError` for an unknown type or invalid settings;
+        messages never echo the values of secret fields.
+        """
+        if self._validated is None:
+            path = self._path or ("channels", self.name)
+            resolved = resolve_channel(self, plugins_or_default(plugins), path, KeyLines())
+            if isinstance(resolved, list):
+                raise InvalidConfig(self._source or "", resolved)
+            self._validated = resolved[1]
+        return self._validated
+
+
+class Config(BaseModel):
+    """The whole ``omnisdk.toml``: the store and the channel accounts.
+
+    Load one with :func:`~omnisdk.config.load_config`; look an account up with
+    :meth:`channel`; build its Channel with :func:`~omnisdk.config.build_channel`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    store: StoreConfig = StoreConfig()
+    channels: list[ChannelConfig] = Field(default_factory=list)
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The file this config was read from (None when built in code)."""
+        return self._source
+
+    def channel(self, name: str) -> ChannelConfig:
+        """The ``[[channels]]`` entry called ``name``; a ConfigError listing the others if none."""
+        for entry in self.channels:
+            if entry.name == name:
+                return entry
+        names = [entry.name for entry in self.channels]
+        known = ", ".join(names) or "none configured"
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"no channel named {name!r}; configured: {known}.{hint}",
+            source=str(self._source) if self._source else None,
+        )
