@@ -43,6 +43,7 @@ from omnisdk.config.models import (
     DEFAULT_STORE_URL,
     ChannelConfig,
     Config,
+    EngineConfig,
     PollIntervals,
     StoreConfig,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "Duration",
+    "EngineConfig",
     "InvalidConfig",
     "PollIntervals",
     "StoreConfig",

@@ -16,12 +16,20 @@ from omnisdk.config.channels import plugins_or_default, resolve_channel
 from omnisdk.config.durations import Duration
 from omnisdk.config.problems import InvalidConfig, KeyLines
 from omnisdk.errors import ConfigError
+from omnisdk.pricing import PricingRule
 
 if TYPE_CHECKING:
     from omnisdk.channel import ChannelSettings
     from omnisdk.plugins import Plugins
 
-__all__ = ["DEFAULT_STORE_URL", "ChannelConfig", "Config", "PollIntervals", "StoreConfig"]
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "ChannelConfig",
+    "Config",
+    "EngineConfig",
+    "PollIntervals",
+    "StoreConfig",
+]
 
 DEFAULT_STORE_URL = "sqlite:///omnisdk.db"
 """Where the store is when the config does not say: a SQLite file beside the config."""
@@ -118,7 +126,10 @@ class ChannelConfig(BaseModel):
     name: str
     type: str = Field(min_length=1)
     settings: dict[str, Any] = Field(default_factory=dict, repr=False)
+    location: str | None = None
+    """The location code this account's orders reserve at (default: engine.default_location)."""
     allocation: AllocationRule = AllocationRule()
+    pricing: PricingRule = PricingRule()
     poll: PollIntervals = PollIntervals()
 
     # Set by the loader: where the entry is, and its settings once validated.
@@ -151,6 +162,26 @@ class ChannelConfig(BaseModel):
         return self._validated
 
 
+class EngineConfig(BaseModel):
+    """The ``[engine]`` table: how the sync engine runs.
+
+    ``default_location`` is where stock lives when nothing more specific is said.
+    ``order_overlap`` re-reads that much before the order cursor on every poll (platforms
+    index updates late; ingestion is idempotent, so overlap costs nothing but a few reads).
+    ``initial_backfill`` is how far back the first poll of a new account goes.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_location: str = Field(default="main", min_length=1)
+    order_overlap: Duration = Field(default=timedelta(minutes=5), ge=timedelta(0))
+    initial_backfill: Duration = Field(default=timedelta(days=30), gt=timedelta(0))
+    push_interval: Duration = Field(default=timedelta(seconds=5), gt=timedelta(0))
+    reconcile_interval: Duration = Field(default=timedelta(minutes=15), gt=timedelta(0))
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8787, ge=0, le=65535)
+
+
 class Config(BaseModel):
     """The whole ``omnisdk.toml``: the store and the channel accounts.
 
@@ -161,6 +192,7 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     store: StoreConfig = StoreConfig()
+    engine: EngineConfig = EngineConfig()
     channels: list[ChannelConfig] = Field(default_factory=list)
 
     _source: Path | None = PrivateAttr(default=None)
