@@ -1,0 +1,110 @@
+"""The kit for channel plugin authors: sandbox base, fault injection, servers, conformance suite.
+
+Everything here needs the sandbox extra (``pip install omnisdk[sandbox]``); the conformance
+suite and the pytest fixtures also need pytest and pytest-asyncio. Names are imported on
+first use, so ``import omnisdk.testing`` costs nothing and the pytest plugin loads even
+where the extras are missing.
+
+=============================  =====================================================
+:class:`Sandbox`               base of every platform emulator (``omnisdk.testing.sandbox``)
+:class:`SeedProduct`,          the control API's models
+:class:`BuyerOrder`, ...
+:class:`FaultSettings`         fault injection knobs (``omnisdk.testing.faults``)
+:class:`SandboxClock`          the injectable clock
+:class:`LoopbackServer`        serve an ASGI app on 127.0.0.1 in a thread
+:class:`SandboxControl`        client of the ``/_sandbox`` control API
+:class:`WebhookRecorder`       an ASGI app that records webhook deliveries
+:class:`SecretLeakGuard`       catches secrets in logs and error messages
+:class:`ContributeChannels`    register channel classes in a test without packaging
+:class:`ChannelConformance`    the conformance suite a plugin's tests subclass
+=============================  =====================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from omnisdk.testing.clock import SandboxClock
+    from omnisdk.testing.conformance import ChannelConformance, vietnamese_catalogue
+    from omnisdk.testing.control import SandboxControl, SandboxRefused
+    from omnisdk.testing.faults import FaultSettings, RequestRecord
+    from omnisdk.testing.leaks import SecretLeakGuard
+    from omnisdk.testing.receiver import ReceivedWebhook, WebhookRecorder
+    from omnisdk.testing.registration import ContributeChannels, unthrottled
+    from omnisdk.testing.sandbox import (
+        BuyerLine,
+        BuyerOrder,
+        OutOfStock,
+        Sandbox,
+        SandboxError,
+        SeedProduct,
+        UnknownObject,
+        json_response,
+        read_json,
+    )
+    from omnisdk.testing.server import LoopbackServer
+
+__all__ = [
+    "BuyerLine",
+    "BuyerOrder",
+    "ChannelConformance",
+    "ContributeChannels",
+    "FaultSettings",
+    "LoopbackServer",
+    "OutOfStock",
+    "ReceivedWebhook",
+    "RequestRecord",
+    "Sandbox",
+    "SandboxClock",
+    "SandboxControl",
+    "SandboxError",
+    "SandboxRefused",
+    "SecretLeakGuard",
+    "SeedProduct",
+    "UnknownObject",
+    "WebhookRecorder",
+    "json_response",
+    "read_json",
+    "unthrottled",
+    "vietnamese_catalogue",
+]
+
+_HOMES = {
+    "BuyerLine": "sandbox",
+    "BuyerOrder": "sandbox",
+    "ChannelConformance": "conformance",
+    "ContributeChannels": "registration",
+    "FaultSettings": "faults",
+    "LoopbackServer": "server",
+    "OutOfStock": "sandbox",
+    "ReceivedWebhook": "receiver",
+    "RequestRecord": "faults",
+    "Sandbox": "sandbox",
+    "SandboxClock": "clock",
+    "SandboxControl": "control",
+    "SandboxError": "sandbox",
+    "SandboxRefused": "control",
+    "SecretLeakGuard": "leaks",
+    "SeedProduct": "sandbox",
+    "UnknownObject": "sandbox",
+    "WebhookRecorder": "receiver",
+    "json_response": "sandbox",
+    "read_json": "sandbox",
+    "unthrottled": "registration",
+    "vietnamese_catalogue": "conformance",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'omnisdk.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"omnisdk.testing.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,13 @@
+"""The example plugin passes the conformance suite: this file is all a plugin author writes."""
+
+from omnisdk_example.channel import ExampleChannel
+from omnisdk_example.sandbox import ExampleSandbox
+
+from omnisdk.testing import ChannelConformance
+
+
+class TestExampleConformance(ChannelConformance):
+    """The Example channel against its sandbox."""
+
+    channel_class = ExampleChannel
+    sandbox_class = ExampleSandbox
