@@ -1,0 +1,58 @@
+"""Persistence for omnisdk: SQLAlchemy 2 + Alembic, SQLite by default, PostgreSQL to scale.
+
+::
+
+    from omnisdk.store import open_store, StoreTokenStore
+
+    store = open_store()                                  # sqlite:///omnisdk.db, migrated
+    store = open_store("postgresql+psycopg://omnisdk@db/omnisdk")
+    tokens = StoreTokenStore(store)                       # omnisdk.auth.TokenStore
+
+See :class:`Store` for the API. Migrations ship inside the package and run with
+:meth:`Store.migrate` (no ``alembic.ini`` needed).
+"""
+
+from omnisdk.store.engine import DEFAULT_URL
+from omnisdk.store.errors import BindingConflict, SchemaOutOfDate, UnknownAccount
+from omnisdk.store.records import (
+    AccountRow,
+    AccountStatus,
+    BindingKind,
+    LedgerEntry,
+    MovementKind,
+    OrderSaved,
+    OutboxItem,
+    ProductSaved,
+    QuarantineRow,
+    StoredCustomer,
+    StoredLocation,
+    StoredOrder,
+    StoredProduct,
+    StoredVariant,
+)
+from omnisdk.store.store import Store, open_store
+from omnisdk.store.token_store import StoreTokenStore
+
+__all__ = [
+    "DEFAULT_URL",
+    "AccountRow",
+    "AccountStatus",
+    "BindingConflict",
+    "BindingKind",
+    "LedgerEntry",
+    "MovementKind",
+    "OrderSaved",
+    "OutboxItem",
+    "ProductSaved",
+    "QuarantineRow",
+    "SchemaOutOfDate",
+    "Store",
+    "StoreTokenStore",
+    "StoredCustomer",
+    "StoredLocation",
+    "StoredOrder",
+    "StoredProduct",
+    "StoredVariant",
+    "UnknownAccount",
+    "open_store",
+]

@@ -1,0 +1,32 @@
+"""Canonical JSON documents and their content hashes.
+
+A document is a canonical model dumped to JSON-able values (Decimals become strings, so
+money stays exact). The content hash covers what a channel would receive: it leaves out the
+platform's raw payload, where the object came from and bookkeeping timestamps, so "only send
+what changed" compares hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+__all__ = ["NOT_CONTENT", "content_hash", "to_document"]
+
+NOT_CONTENT = frozenset({"raw", "channel_ref", "created_at", "updated_at"})
+"""Fields that never count as content."""
+
+
+def to_document(model: BaseModel, *, exclude: set[str] | None = None) -> dict[str, Any]:
+    """``model`` as a JSON-able dict (``mode="json"``: exact decimals, ISO timestamps)."""
+    return model.model_dump(mode="json", exclude=exclude)
+
+
+def content_hash(document: dict[str, Any]) -> str:
+    """SHA-256 (hex) of ``document`` without the :data:`NOT_CONTENT` fields, keys sorted."""
+    content = {key: value for key, value in document.items() if key not in NOT_CONTENT}
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()

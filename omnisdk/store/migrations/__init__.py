@@ -1,0 +1,1 @@
+"""The store's Alembic migration environment (``env.py``) and revisions (``versions/``)."""

@@ -1,0 +1,195 @@
+"""The outbox of pending stock pushes: one row per dirty (account, SKU).
+
+A stock change marks the SKU dirty in the same transaction (``mark_dirty`` bumps a
+generation counter). Pushers claim due rows under a lease — ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL so concurrent workers never get the same row, the single SQLite writer elsewhere —
+push the *current* value, then ``complete`` with the generation they saw: the row is only
+removed if nothing changed during the push, so a change made meanwhile is pushed again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, delete, func, or_, select, update
+
+from omnisdk.store.core import StoreCore
+from omnisdk.store.records import OutboxItem
+from omnisdk.store.schema import outbox
+from omnisdk.store.types import as_utc
+
+__all__ = ["OutboxMixin"]
+
+_MAX_ERROR = 4000
+
+
+class OutboxMixin(StoreCore):
+    """Marking SKUs dirty per account, and claiming, completing or failing their pushes."""
+
+    def mark_dirty(self, session: Connection, account: str, sku: str) -> int:
+        """Mark ``sku`` dirty for ``account`` in ``session``; returns the new generation.
+
+        Marking an already dirty row only bumps its generation (pushes coalesce to the
+        latest value); a row waiting to retry after a failure keeps its retry time.
+        """
+        if not sku:
+            raise ValueError("sku is empty")
+        now = self.now()
+        account_id = self._account_id(session, account)
+        insert = self._insert(outbox).values(
+            account_id=account_id,
+            sku=sku,
+            generation=1,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        upsert = insert.on_conflict_do_update(
+            index_elements=[outbox.c.account_id, outbox.c.sku],
+            set_={"generation": outbox.c.generation + 1, "updated_at": now},
+        )
+        return int(session.execute(upsert.returning(outbox.c.generation)).scalar_one())
+
+    def claim_dirty(
+        self, account: str, limit: int, owner: str, lease_seconds: float
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` due rows of ``account`` to ``owner`` for ``lease_seconds``.
+
+        A row is due when its retry time has come and it is not leased (or its lease ran
+        out: the pusher that held it crashed). Runs in its own short transaction.
+        """
+        if limit < 1:
+            return []
+        if not owner:
+            raise ValueError("a claim needs an owner name")
+        now = self.now()
+        expires = now + timedelta(seconds=lease_seconds)
+        with self.session() as connection:
+            account_id = self._account_id(connection, account)
+            candidates = (
+                connection.execute(
+                    select(outbox.c.sku)
+                    .where(
+                        outbox.c.account_id == account_id,
+                        outbox.c.next_attempt_at <= now,
+                        or_(outbox.c.lease_expires_at.is_(None), outbox.c.lease_expires_at <= now),
+                    )
+                    .order_by(outbox.c.next_attempt_at, outbox.c.sku)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
+            if not candidates:
+                return []
+            rows = connection.execute(
+                update(outbox)
+                .where(outbox.c.account_id == account_id, outbox.c.sku.in_(candidates))
+                .values(lease_owner=owner, lease_expires_at=expires, updated_at=now)
+                .returning(
+                    outbox.c.sku, outbox.c.generation, outbox.c.attempts, outbox.c.last_error
+                )
+            ).all()
+        order = {sku: index for index, sku in enumerate(candidates)}
+        return [
+            OutboxItem(
+                account=account,
+                sku=row.sku,
+                generation=row.generation,
+                attempts=row.attempts,
+                last_error=row.last_error,
+                lease_owner=owner,
+                lease_expires_at=expires,
+            )
+            for row in sorted(rows, key=lambda row: order[row.sku])
+        ]
+
+    def complete(
+        self,
+        account: str,
+        sku: str,
+        generation: int,
+        *,
+        owner: str | None = None,
+        session: Connection | None = None,
+    ) -> bool:
+        """The push of ``generation`` succeeded: remove the row unless it changed since.
+
+        Returns True when the row was removed. When the SKU was marked dirty again during
+        the push the row stays; pass ``owner`` so the lease is released at once and the
+        newer value is pushed on the next claim (without ``owner`` it waits for the lease
+        to expire, because it could belong to another pusher by now).
+        """
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            removed = (
+                connection.execute(
+                    delete(outbox).where(
+                        outbox.c.account_id == account_id,
+                        outbox.c.sku == sku,
+                        outbox.c.generation == generation,
+                    )
+                ).rowcount
+                == 1
+            )
+            if not removed and owner is not None:
+                connection.execute(
+                    update(outbox)
+                    .where(
+                        outbox.c.account_id == account_id,
+                        outbox.c.sku == sku,
+                        outbox.c.lease_owner == owner,
+                    )
+                    .values(
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        attempts=0,
+                        last_error=None,
+                        updated_at=self.now(),
+                    )
+                )
+            return removed
+
+    def fail(
+        self,
+        account: str,
+        sku: str,
+        error: str,
+        retry_at: datetime,
+        *,
+        owner: str | None = None,
+        session: Connection | None = None,
+    ) -> bool:
+        """The push failed: record ``error``, count the attempt, retry at ``retry_at``.
+
+        With ``owner`` nothing happens unless that pusher still holds the lease. Returns True
+        when the row was updated. ``error`` must not contain secrets.
+        """
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            query = update(outbox).where(outbox.c.account_id == account_id, outbox.c.sku == sku)
+            if owner is not None:
+                query = query.where(outbox.c.lease_owner == owner)
+            return (
+                connection.execute(
+                    query.values(
+                        attempts=outbox.c.attempts + 1,
+                        last_error=error[:_MAX_ERROR],
+                        next_attempt_at=as_utc(retry_at),
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        updated_at=self.now(),
+                    )
+                ).rowcount
+                == 1
+            )
+
+    def outbox_depth(self, account: str | None = None, *, session: Connection | None = None) -> int:
+        """How many (account, SKU) pushes are pending: for ``account``, or for all accounts."""
+        query = select(func.count()).select_from(outbox)
+        with self._read(session) as connection:
+            if account is not None:
+                query = query.where(outbox.c.account_id == self._account_id(connection, account))
+            return int(connection.execute(query).scalar_one())

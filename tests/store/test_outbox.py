@@ -1,0 +1,178 @@
+"""The outbox: dirty marks, leases, generation-guarded completion, retries."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from _store_testkit import SKU_RED_L, SKU_RED_M, FakeClock
+from sqlalchemy import select
+
+from omnisdk.store import Store
+from omnisdk.store.schema import outbox
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def pusher(make_store: Callable[..., Store], clock: FakeClock) -> Store:
+    store = make_store(clock=clock)
+    store.ensure_account("shopee-hanoi", "shopee")
+    store.ensure_account("lazada-main", "lazada")
+    return store
+
+
+def _mark(store: Store, *skus: str, account: str = "shopee-hanoi") -> list[int]:
+    with store.session() as s:
+        return [store.mark_dirty(s, account, sku) for sku in skus]
+
+
+def test_marking_bumps_the_generation_per_account(pusher: Store) -> None:
+    assert _mark(pusher, SKU_RED_M, SKU_RED_M, SKU_RED_L) == [1, 2, 1]
+    assert _mark(pusher, SKU_RED_M, account="lazada-main") == [1]
+    assert pusher.outbox_depth("shopee-hanoi") == 2
+    assert pusher.outbox_depth() == 3
+
+
+def test_claim_push_complete(pusher: Store) -> None:
+    _mark(pusher, SKU_RED_M, SKU_RED_L)
+    items = pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60)
+    assert [(i.sku, i.generation, i.lease_owner) for i in items] == [
+        (SKU_RED_L, 1, "worker-1"),
+        (SKU_RED_M, 1, "worker-1"),
+    ]
+    assert pusher.claim_dirty("shopee-hanoi", 10, "worker-2", 60) == []  # leased
+    for item in items:
+        assert pusher.complete("shopee-hanoi", item.sku, item.generation, owner="worker-1")
+    assert pusher.outbox_depth("shopee-hanoi") == 0
+
+
+def test_a_change_during_the_push_is_not_lost(pusher: Store) -> None:
+    _mark(pusher, SKU_RED_M)
+    [item] = pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60)
+    _mark(pusher, SKU_RED_M)  # an order arrived while we were pushing
+    assert not pusher.complete("shopee-hanoi", SKU_RED_M, item.generation, owner="worker-1")
+    assert pusher.outbox_depth("shopee-hanoi") == 1
+    [again] = pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60)
+    assert again.generation == 2
+    assert pusher.complete("shopee-hanoi", SKU_RED_M, again.generation, owner="worker-1")
+    assert pusher.outbox_depth("shopee-hanoi") == 0
+
+
+def test_without_owner_a_stale_complete_waits_for_the_lease(
+    pusher: Store, clock: FakeClock
+) -> None:
+    _mark(pusher, SKU_RED_M)
+    [item] = pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60)
+    _mark(pusher, SKU_RED_M)
+    assert not pusher.complete("shopee-hanoi", SKU_RED_M, item.generation)
+    assert pusher.claim_dirty("shopee-hanoi", 10, "worker-2", 60) == []
+    clock.advance(61)
+    assert [i.generation for i in pusher.claim_dirty("shopee-hanoi", 10, "worker-2", 60)] == [2]
+
+
+def test_an_expired_lease_is_claimed_again(pusher: Store, clock: FakeClock) -> None:
+    _mark(pusher, SKU_RED_M)
+    pusher.claim_dirty("shopee-hanoi", 10, "crashed-worker", 30)
+    clock.advance(29)
+    assert pusher.claim_dirty("shopee-hanoi", 10, "worker-2", 30) == []
+    clock.advance(2)
+    [item] = pusher.claim_dirty("shopee-hanoi", 10, "worker-2", 30)
+    assert item.lease_owner == "worker-2"
+    # The crashed worker coming back cannot fail a row it no longer holds.
+    assert not pusher.fail("shopee-hanoi", SKU_RED_M, "late", clock.now, owner="crashed-worker")
+
+
+def test_failures_back_off_and_keep_the_error(pusher: Store, clock: FakeClock) -> None:
+    _mark(pusher, SKU_RED_M)
+    pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60)
+    retry_at = clock.now.replace(minute=5)
+    assert pusher.fail(
+        "shopee-hanoi", SKU_RED_M, "429 Too Many Requests (Lazada)", retry_at, owner="worker-1"
+    )
+    assert pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60) == []
+    _mark(pusher, SKU_RED_M)  # a new change does not skip the back-off
+    assert pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60) == []
+    clock.now = retry_at
+    [item] = pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60)
+    assert (item.attempts, item.last_error, item.generation) == (
+        1,
+        "429 Too Many Requests (Lazada)",
+        2,
+    )
+
+
+def test_claims_respect_the_limit_and_oldest_first(pusher: Store, clock: FakeClock) -> None:
+    for number in range(5):
+        _mark(pusher, f"SKU-{number}")
+        clock.advance(1)
+    first = pusher.claim_dirty("shopee-hanoi", 2, "w", 60)
+    second = pusher.claim_dirty("shopee-hanoi", 2, "w", 60)
+    assert [i.sku for i in first + second] == ["SKU-0", "SKU-1", "SKU-2", "SKU-3"]
+    assert pusher.claim_dirty("shopee-hanoi", 0, "w", 60) == []
+
+
+def test_mark_dirty_joins_the_stock_transaction(pusher: Store) -> None:
+    def crash_before_commit() -> None:
+        with pusher.session() as s:
+            pusher.apply_stock_movement(
+                s, key="k", sku=SKU_RED_M, location="hcm-q1", kind="adjust", on_hand_delta=1
+            )
+            pusher.mark_dirty(s, "shopee-hanoi", SKU_RED_M)
+            raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError):
+        crash_before_commit()
+    assert pusher.outbox_depth() == 0
+
+
+def test_concurrent_pushers_never_share_a_row(make_store: Callable[..., Store]) -> None:
+    setup = make_store()
+    setup.ensure_account("shopee-hanoi", "shopee")
+    skus = [f"ÁO-{number:03d}" for number in range(60)]
+    _mark(setup, *skus)
+    workers = [make_store() for _ in range(4)]
+    claimed: dict[str, list[str]] = {f"w{n}": [] for n in range(len(workers))}
+    barrier = threading.Barrier(len(workers))
+
+    def drain(name: str, worker: Store) -> None:
+        barrier.wait()
+        for _ in range(len(skus)):  # bounded: a broken lease would otherwise loop for ever
+            items = worker.claim_dirty("shopee-hanoi", 3, name, 300)
+            if not items:
+                return
+            claimed[name].extend(item.sku for item in items)
+
+    threads = [
+        threading.Thread(target=drain, args=(f"w{n}", worker)) for n, worker in enumerate(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = [sku for skus_of_worker in claimed.values() for sku in skus_of_worker]
+    assert sorted(everything) == sorted(skus)  # each row claimed exactly once
+
+
+@pytest.mark.postgres
+def test_claims_skip_rows_locked_by_another_claim(make_pg_store: Callable[..., Store]) -> None:
+    """PostgreSQL: rows locked by an in-flight claim are skipped, not waited for."""
+    store, other = make_pg_store(), make_pg_store()
+    store.ensure_account("shopee-hanoi", "shopee")
+    _mark(store, "A", "B", "C", "D")
+    result: list[list[str]] = []
+    with store.session() as s:
+        s.execute(select(outbox.c.sku).where(outbox.c.sku.in_(["A", "B"])).with_for_update())
+        claimer = threading.Thread(
+            target=lambda: result.append(
+                [i.sku for i in other.claim_dirty("shopee-hanoi", 10, "w2", 60)]
+            )
+        )
+        claimer.start()
+        claimer.join(timeout=20)
+        assert not claimer.is_alive(), "the claim waited for locked rows instead of skipping"
+    assert result == [["C", "D"]]
