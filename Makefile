@@ -22,7 +22,7 @@ demo: setup ## run the demo of the main job
 	$(BIN)/omnisdk demo
 
 lint: setup
-	$(BIN)/ruff check omnisdk plugins tests benchmarks
+	$(BIN)/ruff check $(wildcard omnisdk plugins tests benchmarks scripts)
 
 typecheck: setup
 	$(BIN)/mypy omnisdk $(foreach p,$(PLUGINS),$(dir $(p))omnisdk_*)
