@@ -46,7 +46,8 @@ def hooks_page() -> str:
     parts = [HOOKS_HEADER]
     for name, fn in hookspec_functions():
         options = getattr(fn, "omnisdk_spec", {}) or {}
-        signature = str(inspect.signature(fn)).split(" -> ")[0]  # type: ignore[arg-type]
+        parameters = inspect.signature(fn).parameters.values()  # type: ignore[arg-type]
+        signature = "(" + ", ".join(f"{p.name}: {p.annotation}" for p in parameters) + ")"
         kind = " *(first result)*" if options.get("firstresult") else ""
         doc = inspect.cleandoc(fn.__doc__ or "")
         parts.append(f"## `{name}`{kind}\n\n```python\n{name}{signature}\n```\n\n{doc}\n")
