@@ -150,11 +150,14 @@ class TokenKeeper:
         self._clock = clock
         self._fraction = refresh_fraction
         self._token: Token | None = None
+        self._lost: tuple[str, ReauthorisationRequired] | None = None
         self.refreshes = 0
         """How many refreshes this keeper performed (for tests and metrics)."""
 
     async def current(self) -> Token:
         """The token to use now, refreshed first if it is past its refresh point."""
+        if self._lost is not None:
+            await self._raise_if_still_lost()
         token = self._token or await self._store.load_token(self.channel, self.account)
         if token is None and self._initial is not None:
             token = self._initial
@@ -169,6 +172,8 @@ class TokenKeeper:
 
     async def force_refresh(self) -> Token:
         """Refresh now (after the platform said the access token is invalid)."""
+        if self._lost is not None:
+            await self._raise_if_still_lost()
         token = self._token or await self.current()
         return await self._refresh_locked(token, force=True)
 
@@ -185,11 +190,27 @@ class TokenKeeper:
                 self._token = latest
                 return latest
             now = self._clock()
-            if latest.refresh_expires_at is not None and now >= latest.refresh_expires_at:
-                raise ReauthorisationRequired("the refresh token has expired",
-                                              channel=self.channel, account=self.account)
-            fresh = await self._refresh(latest)
+            try:
+                if latest.refresh_expires_at is not None and now >= latest.refresh_expires_at:
+                    raise ReauthorisationRequired("the refresh token has expired",
+                                                  channel=self.channel, account=self.account)
+                fresh = await self._refresh(latest)
+            except ReauthorisationRequired as lost:
+                # Remember it: a spent or revoked refresh token must not be tried again.
+                self._lost = (latest.access_token.get_secret_value(), lost)
+                raise
             await self._store.save_token(self.channel, self.account, fresh)
             self._token = fresh
             self.refreshes += 1
             return fresh
+
+    async def _raise_if_still_lost(self) -> None:
+        assert self._lost is not None
+        lost_token, error = self._lost
+        saved = await self._store.load_token(self.channel, self.account)
+        if saved is not None and saved.access_token.get_secret_value() != lost_token:
+            # Someone authorised the account again and saved a new token: carry on with it.
+            self._lost = None
+            self._token = saved
+            return
+        raise error

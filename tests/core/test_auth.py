@@ -81,3 +81,17 @@ def test_token_repr_and_dump_keep_secrets_apart() -> None:
     assert "shpat_secret" not in repr(token) and "rt_secret" not in str(token)
     again = Token.load_secrets(token.dump_secrets())
     assert again == token and again.extra == {"shop_id": "42"}
+
+
+async def test_lost_authorisation_is_remembered_until_a_new_token_is_saved() -> None:
+    store, clock, calls = MemoryTokenStore(), Clock(), []
+    k = keeper(store, clock, calls, fail=True)
+    await k.current()
+    clock.now = T0 + timedelta(hours=3)
+    with pytest.raises(ReauthorisationRequired):
+        await k.current()
+    with pytest.raises(ReauthorisationRequired):
+        await k.current()
+    assert calls == ["refresh-0"]  # never spends the refresh token twice
+    await store.save_token("x", "a", Token.lasting("re-authorised", seconds=4 * 3600, now=clock()))
+    assert (await k.current()).access_token.get_secret_value() == "re-authorised"
