@@ -3,9 +3,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
-EDITABLES := -e '.[dev]' $(foreach p,$(PLUGINS),-e '$(dir $(p))[sandbox]') -e tests/example_plugin
+EDITABLES := -e '.[dev]' $(foreach p,$(PLUGINS),-e '$(dir $(p))[sandbox,test]') -e tests/example_plugin
+# Official/independent platform clients whose dependencies clash with ours live in their own venvs.
+TOOLS  := .venv-tools
+TOOL_ENV := OMNISDK_TAP_SHOPIFY_VENV=$(CURDIR)/$(TOOLS)/tap-shopify \
+            OMNISDK_PYSHOPEE_PYTHON=$(CURDIR)/$(TOOLS)/pyshopee/bin/python
 
-.PHONY: setup demo test lint typecheck pytest docs clean
+.PHONY: setup tools demo test lint typecheck pytest docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +22,18 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(PLUGINS) tests/example_plugin
 
 setup: $(VENV)/.installed ## create .venv with omnisdk, every plugin and the dev tools
 
+$(TOOLS)/tap-shopify/bin/tap-shopify:
+	$(PYTHON) -m venv --clear $(TOOLS)/tap-shopify
+	$(TOOLS)/tap-shopify/bin/python -m pip install --quiet tap-shopify==3.13.0
+
+$(TOOLS)/pyshopee/.installed:
+	$(PYTHON) -m venv --clear $(TOOLS)/pyshopee
+	$(TOOLS)/pyshopee/bin/python -m pip install --quiet pyshopee==1.4.0 requests selenium
+	$(TOOLS)/pyshopee/bin/python -m pip install --quiet --no-deps mcp-shopee-seller==0.5.0
+	touch $@
+
+tools: $(TOOLS)/tap-shopify/bin/tap-shopify $(TOOLS)/pyshopee/.installed ## official clients for the cross-checks
+
 demo: setup ## run the demo of the main job
 	$(BIN)/omnisdk demo
 
@@ -27,8 +43,8 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy omnisdk $(foreach p,$(PLUGINS),$(dir $(p))omnisdk_*)
 
-pytest: setup
-	$(BIN)/pytest -q
+pytest: setup tools
+	$(TOOL_ENV) $(BIN)/pytest -q
 
 test: lint typecheck pytest ## everything CI checks: ruff, mypy --strict, the test suite
 
@@ -37,4 +53,4 @@ docs: setup
 	$(BIN)/mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache site

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import quote
 
 import httpx
 
@@ -109,11 +110,11 @@ class SandboxControl:
 
     async def cancel_order(self, order_id: str) -> None:
         """The buyer cancels an order."""
-        await self.call("POST", f"/buyer/orders/{order_id}/cancel")
+        await self.call("POST", f"/buyer/orders/{quote(order_id, safe='')}/cancel")
 
     async def advance_order(self, order_id: str) -> str:
         """Move an order one step along the platform's flow; returns its new status."""
-        body = await self.call("POST", f"/orders/{order_id}/advance")
+        body = await self.call("POST", f"/orders/{quote(order_id, safe='')}/advance")
         return str(body["status"])
 
     async def state(self) -> dict[str, Any]:

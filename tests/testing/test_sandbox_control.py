@@ -156,3 +156,27 @@ async def test_the_same_seed_gives_the_same_secrets_and_ids() -> None:
     ):
         assert first.api_token == second.api_token != other.api_token
         assert first.next_delivery_id() == second.next_delivery_id()
+
+
+async def test_order_ids_with_slashes_route_to_cancel_and_advance() -> None:
+    """Platform ids like Shopify's ``gid://shopify/Order/5`` must reach the control routes."""
+    from omnisdk_example.sandbox import ExampleSandbox
+
+    from omnisdk.testing import SandboxControl
+
+    sandbox = ExampleSandbox()
+    seen: list[str] = []
+    original = sandbox.cancel_order
+
+    def cancel(order_id: str) -> None:
+        seen.append(order_id)
+        original(order_id)
+
+    sandbox.cancel_order = cancel  # type: ignore[method-assign]
+    async with SandboxControl.for_sandbox(sandbox) as control:
+        await control.seed([{"sku": "NÓN-LÁ", "title": "Nón lá", "price": "50000",
+                             "currency": "VND", "stock": 3}])
+        order_id = await control.place_order([("NÓN-LÁ", 1)])
+        with pytest.raises(Exception):  # noqa: B017 - the id is unknown; routing is what matters
+            await control.cancel_order(f"gid://example/Order/{order_id}")
+        assert seen == [f"gid://example/Order/{order_id}"]

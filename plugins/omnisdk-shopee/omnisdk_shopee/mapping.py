@@ -1,0 +1,370 @@
+"""Shopee payloads mapped onto omnisdk's canonical types.
+
+Products: a raw product is the ``get_item_base_info`` item with, for an item that has
+variations, the ``get_model_list`` response under ``"model_info"``. Each model becomes a
+:class:`~omnisdk.models.Variant` keyed by its ``model_sku``; an item without models is one
+variant keyed by ``item_sku`` (Shopee's ``model_id`` 0). ``price`` is Shopee's
+``original_price`` (what the seller sets and what :func:`update_price` writes); a running
+promotion's ``current_price`` is kept in the variant's ``attributes``.
+
+Orders: a raw order is one ``get_order_detail`` entry. Shopee statuses map onto
+:class:`~omnisdk.models.OrderStatus` by :data:`ORDER_STATUS`; buyer data that Shopee masks
+(``"P******n"``, ``"******64"``) stays masked, so it is never used to match customers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from omnisdk.models import (
+    Address,
+    ChannelRef,
+    Customer,
+    Image,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+    Phone,
+    Product,
+    ProductStatus,
+    StockLevel,
+    Variant,
+)
+from omnisdk_shopee.money import plain_json, to_decimal, to_money
+
+__all__ = [
+    "ITEM_STATUS",
+    "MODEL_STATUS",
+    "ORDER_STATUS",
+    "ListingRef",
+    "listing_refs",
+    "order_from_shopee",
+    "order_status",
+    "product_from_shopee",
+    "stock_levels",
+    "unix_time",
+]
+
+ITEM_STATUS: dict[str, ProductStatus] = {
+    "NORMAL": ProductStatus.ACTIVE,
+    "UNLIST": ProductStatus.DRAFT,
+    "REVIEWING": ProductStatus.DRAFT,
+    "BANNED": ProductStatus.DRAFT,
+    "SELLER_DELETE": ProductStatus.ARCHIVED,
+    "SHOPEE_DELETE": ProductStatus.ARCHIVED,
+}
+"""Shopee item statuses and what they mean for sale."""
+
+MODEL_STATUS: dict[str, ProductStatus] = {
+    "MODEL_NORMAL": ProductStatus.ACTIVE,
+    "MODEL_UNAVAILABLE": ProductStatus.DRAFT,
+}
+"""Shopee model (variant) statuses."""
+
+ORDER_STATUS: dict[str, OrderStatus] = {
+    "UNPAID": OrderStatus.PENDING,
+    "PENDING": OrderStatus.PENDING,
+    "INVOICE_PENDING": OrderStatus.PENDING,
+    "READY_TO_SHIP": OrderStatus.CONFIRMED,
+    "IN_CANCEL": OrderStatus.CONFIRMED,
+    "PROCESSED": OrderStatus.READY_TO_SHIP,
+    "RETRY_SHIP": OrderStatus.READY_TO_SHIP,
+    "SHIPPED": OrderStatus.SHIPPED,
+    "TO_CONFIRM_RECEIVE": OrderStatus.DELIVERED,
+    "COMPLETED": OrderStatus.COMPLETED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "TO_RETURN": OrderStatus.RETURNED,
+}
+"""Shopee order statuses onto canonical ones.
+
+``READY_TO_SHIP`` means paid (or cash on delivery confirmed) and waiting for the seller to
+arrange shipment: canonically *confirmed*. ``PROCESSED`` (shipment arranged, waiting for the
+carrier) is canonical *ready to ship*. ``IN_CANCEL`` (the buyer asked to cancel, the seller has
+not answered) still holds its stock, like *confirmed*.
+"""
+
+
+def unix_time(value: Any) -> datetime:
+    """A Shopee timestamp (unix seconds) as an aware UTC datetime."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise ValueError(f"expected a unix timestamp, got {value!r}")
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def order_status(status: str) -> OrderStatus:
+    """The canonical status of a Shopee order status; ``ValueError`` for an unknown one."""
+    try:
+        return ORDER_STATUS[status]
+    except KeyError:
+        raise ValueError(f"unknown Shopee order status {status!r}") from None
+
+
+def _ref(channel: str, account: str, external_id: object) -> ChannelRef:
+    return ChannelRef(channel=channel, account=account, external_id=str(external_id))
+
+
+# -- products ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListingRef:
+    """Where one SKU lives on Shopee: its item and model ids, listed stock and price."""
+
+    sku: str
+    item_id: int
+    model_id: int
+    stock: dict[str, int]
+    """Seller stock per ``location_id`` (``""`` for a single-warehouse shop)."""
+    reserved: int = 0
+
+    @property
+    def listed(self) -> int:
+        """Listed seller stock over every location."""
+        return sum(self.stock.values())
+
+
+def _price(entry: dict[str, Any], currency: str) -> tuple[Money, Money | None]:
+    infos = entry.get("price_info") or []
+    if not infos:
+        raise ValueError(f"no price_info on {entry.get('model_id', entry.get('item_id'))}")
+    info = infos[0]
+    code = str(info.get("currency") or currency)
+    original = to_money(info["original_price"], code)
+    current = info.get("current_price")
+    current_money = to_money(current, code) if current is not None else None
+    return original, current_money
+
+
+def _seller_stock(entry: dict[str, Any]) -> tuple[dict[str, int], int]:
+    info = entry.get("stock_info_v2") or {}
+    per_location: dict[str, int] = {}
+    for row in info.get("seller_stock") or []:
+        location = str(row.get("location_id") or "")
+        per_location[location] = per_location.get(location, 0) + int(row.get("stock") or 0)
+    summary = info.get("summary_info") or {}
+    return per_location, int(summary.get("total_reserved_stock") or 0)
+
+
+def _models(raw: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    info = raw.get("model_info") or {}
+    return list(info.get("model") or []), list(info.get("tier_variation") or [])
+
+
+def _options(model: dict[str, Any], tiers: list[dict[str, Any]]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for tier, index in zip(tiers, model.get("tier_index") or [], strict=False):
+        choices = tier.get("option_list") or []
+        if 0 <= int(index) < len(choices):
+            options[str(tier.get("name") or f"Option {len(options) + 1}")] = str(
+                choices[int(index)].get("option")
+            )
+    return options
+
+
+def _weight_grams(value: Any) -> Decimal | None:
+    if value in (None, "", 0):
+        return None
+    return to_decimal(value) * 1000
+
+
+def product_from_shopee(
+    raw: dict[str, Any], *, channel: str, account: str, currency: str
+) -> Product:
+    """A canonical Product from a Shopee item (and its models under ``"model_info"``)."""
+    item_id = raw["item_id"]
+    models, tiers = _models(raw)
+    weight = _weight_grams(raw.get("weight"))
+    images = [
+        Image(url=str(url), position=index)
+        for index, url in enumerate((raw.get("image") or {}).get("image_url_list") or [])
+    ]
+    variants: list[Variant] = []
+    if raw.get("has_model") or models:
+        if not models:
+            raise ValueError(f"item {item_id} has models but none were fetched")
+        for model in models:
+            price, current = _price(model, currency)
+            options = _options(model, tiers)
+            variants.append(
+                Variant(
+                    sku=str(model.get("model_sku") or ""),
+                    title=" / ".join(options.values()) or None,
+                    options=options,
+                    price=price,
+                    weight_grams=_weight_grams(model.get("weight")) or weight,
+                    status=MODEL_STATUS.get(str(model.get("model_status")), ProductStatus.ACTIVE),
+                    attributes=_promotion(price, current),
+                    channel_ref=_ref(channel, account, f"{item_id}:{model['model_id']}"),
+                )
+            )
+    else:
+        price, current = _price(raw, currency)
+        variants.append(
+            Variant(
+                sku=str(raw.get("item_sku") or ""),
+                price=price,
+                weight_grams=weight,
+                attributes=_promotion(price, current),
+                channel_ref=_ref(channel, account, f"{item_id}:0"),
+            )
+        )
+    return Product(
+        title=str(raw.get("item_name") or ""),
+        description=raw.get("description") or None,
+        status=ITEM_STATUS.get(str(raw.get("item_status")), ProductStatus.DRAFT),
+        option_names=[str(tier.get("name")) for tier in tiers],
+        images=images,
+        variants=variants,
+        created_at=unix_time(raw["create_time"]) if raw.get("create_time") else None,
+        updated_at=unix_time(raw["update_time"]) if raw.get("update_time") else None,
+        channel_ref=_ref(channel, account, item_id),
+        raw=plain_json(raw),
+    )
+
+
+def _promotion(price: Money, current: Money | None) -> dict[str, str]:
+    if current is None or current == price:
+        return {}
+    return {"current_price": str(current.amount)}
+
+
+def listing_refs(raw: dict[str, Any]) -> list[ListingRef]:
+    """Every SKU of a raw product with its ids and listed stock (SKU-less models skipped)."""
+    item_id = int(raw["item_id"])
+    models, _ = _models(raw)
+    refs: list[ListingRef] = []
+    if raw.get("has_model") or models:
+        for model in models:
+            sku = str(model.get("model_sku") or "")
+            if sku:
+                stock, reserved = _seller_stock(model)
+                refs.append(ListingRef(sku, item_id, int(model["model_id"]), stock, reserved))
+    elif raw.get("item_sku"):
+        stock, reserved = _seller_stock(raw)
+        refs.append(ListingRef(str(raw["item_sku"]), item_id, 0, stock, reserved))
+    return refs
+
+
+def stock_levels(ref: ListingRef, *, channel: str, account: str) -> list[StockLevel]:
+    """The listed stock of one SKU, one level per Shopee location (``None``: the only one)."""
+    ref_id = _ref(channel, account, f"{ref.item_id}:{ref.model_id}")
+    stock = ref.stock or {"": 0}
+    return [
+        StockLevel(sku=ref.sku, location=location or None, on_hand=quantity, channel_ref=ref_id)
+        for location, quantity in stock.items()
+    ]
+
+
+# -- orders --------------------------------------------------------------------------------
+
+
+def _line(entry: dict[str, Any], currency: str, *, channel: str, account: str) -> OrderLine:
+    sku = str(entry.get("model_sku") or entry.get("item_sku") or "")
+    quantity = int(entry["model_quantity_purchased"])
+    original = to_money(entry["model_original_price"], currency)
+    paid = entry.get("model_discounted_price")
+    unit_paid = to_money(paid, currency) if paid is not None else original
+    discount = (original - unit_paid) * quantity if unit_paid < original else None
+    name = str(entry.get("item_name") or "") or None
+    model_name = str(entry.get("model_name") or "")
+    return OrderLine(
+        sku=sku,
+        title=f"{name} ({model_name})" if name and model_name else name,
+        quantity=quantity,
+        unit_price=original,
+        discount=discount,
+        channel_ref=_ref(channel, account, f"{entry['item_id']}:{entry.get('model_id', 0)}"),
+    )
+
+
+def _address(raw: dict[str, Any]) -> Address | None:
+    data = raw.get("recipient_address")
+    if not isinstance(data, dict) or not any(data.values()):
+        return None
+    phone = str(data.get("phone") or "").strip()
+    region = str(data.get("region") or raw.get("region") or "VN").upper()[:2]
+    return Address(
+        name=data.get("name") or None,
+        phone=Phone.parse(phone, region) if phone else None,
+        line1=data.get("full_address") or None,
+        ward=data.get("town") or None,
+        district=data.get("district") or None,
+        city=data.get("city") or None,
+        province=data.get("state") or None,
+        postal_code=data.get("zipcode") or None,
+        country_code=region,
+    )
+
+
+def _customer(
+    raw: dict[str, Any], address: Address | None, *, channel: str, account: str
+) -> Customer | None:
+    buyer_id = str(raw.get("buyer_user_id") or "").strip()
+    known_buyer = bool(buyer_id) and buyer_id != "0" and "*" not in buyer_id
+    if not known_buyer and address is None:
+        return None
+    ref = _ref(channel, account, buyer_id) if known_buyer else None
+    return Customer(
+        full_name=(address.name if address else None) or raw.get("buyer_username") or None,
+        phones=[address.phone] if address and address.phone else [],
+        addresses=[address] if address else [],
+        identities=[ref] if ref else [],
+        channel_ref=ref,
+        raw=plain_json(
+            {
+                key: raw[key]
+                for key in ("buyer_user_id", "buyer_username", "recipient_address")
+                if key in raw
+            }
+        ),
+    )
+
+
+def _payment(raw: dict[str, Any], status: OrderStatus) -> PaymentStatus:
+    paid = bool(raw.get("pay_time")) or (
+        bool(raw.get("cod")) and status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+    )
+    if not paid:
+        return PaymentStatus.UNPAID
+    if status in (OrderStatus.CANCELLED, OrderStatus.RETURNED) and not raw.get("cod"):
+        return PaymentStatus.REFUNDED
+    return PaymentStatus.PAID
+
+
+def order_from_shopee(raw: dict[str, Any], *, channel: str, account: str, currency: str) -> Order:
+    """A canonical Order from one ``get_order_detail`` entry."""
+    code = str(raw.get("currency") or currency).upper()
+    status = order_status(str(raw["order_status"]))
+    lines = [
+        _line(entry, code, channel=channel, account=account) for entry in raw.get("item_list") or []
+    ]
+    if not lines:
+        raise ValueError("the order has no item_list (ask for it in response_optional_fields)")
+    subtotal = sum((line.total for line in lines), Money.zero(code))
+    discounts = [line.discount for line in lines if line.discount is not None]
+    total = raw.get("total_amount")
+    address = _address(raw)
+    note = str(raw.get("message_to_seller") or raw.get("note") or "") or None
+    return Order(
+        channel_ref=_ref(channel, account, raw["order_sn"]),
+        number=str(raw["order_sn"]),
+        status=status,
+        channel_status=str(raw["order_status"]),
+        payment_status=_payment(raw, status),
+        currency=code,
+        lines=lines,
+        subtotal=subtotal,
+        discount_total=sum(discounts, Money.zero(code)) if discounts else None,
+        total=to_money(total, code) if total is not None else subtotal,
+        customer=_customer(raw, address, channel=channel, account=account),
+        shipping_address=address,
+        note=note,
+        created_at=unix_time(raw["create_time"]),
+        updated_at=unix_time(raw.get("update_time") or raw["create_time"]),
+        raw=plain_json(raw),
+    )

@@ -1,0 +1,113 @@
+"""Sandbox handlers of Shopee's authorisation paths.
+
+``shop/auth_partner`` checks the signed link and, standing in for the seller's approval page,
+redirects at once to ``redirect?code=...&shop_id=...``; ``auth/token/get`` spends the code;
+``auth/access_token/get`` spends a refresh token for a new pair. Both token answers are flat
+(no ``response`` wrapper), as Shopee's are.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from omnisdk_shopee.sandbox.gateway import ShopeeApiError, read_body, shopee_response
+from omnisdk_shopee.sandbox.grants import Grant, TokenRefused
+
+if TYPE_CHECKING:
+    from omnisdk_shopee.sandbox.app import ShopeeSandbox
+
+__all__ = ["routes"]
+
+
+def _pair(access: Grant, refresh: Grant, now: float) -> dict[str, Any]:
+    return {
+        "access_token": access.value,
+        "refresh_token": refresh.value,
+        "expire_in": int(access.expires - now),
+    }
+
+
+def _shop(sandbox: ShopeeSandbox, body: dict[str, Any]) -> int:
+    if body.get("partner_id") not in (sandbox.partner_id, str(sandbox.partner_id)):
+        raise ShopeeApiError(
+            "error_param",
+            "Wrong parameters, detail: partner_id in the body does not match the query.",
+        )
+    shop = body.get("shop_id")
+    if isinstance(shop, bool) or not isinstance(shop, int | str) or not str(shop).isdigit():
+        raise ShopeeApiError("error_param", "Wrong parameters, detail: shop_id is required.")
+    if int(shop) != sandbox.shop_id:
+        raise ShopeeApiError("error_auth", "Invalid partner_id or shopid.")
+    return int(shop)
+
+
+def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
+    """The authorisation routes of ``sandbox``."""
+
+    async def auth_partner(request: Request) -> Response:
+        with sandbox.lock:
+            sandbox.verify(request)
+            redirect = request.query_params.get("redirect") or ""
+            parts = urlsplit(redirect)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ShopeeApiError(
+                    "error_param", "Wrong parameters, detail: redirect must be a URL."
+                )
+            code = sandbox.grants.issue_code(sandbox.shop_id, sandbox.clock.time())
+        query = "&".join(
+            part
+            for part in (parts.query, urlencode({"code": code, "shop_id": sandbox.shop_id}))
+            if part
+        )
+        return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=302)
+
+    async def token_get(request: Request) -> Response:
+        body = await read_body(request)
+        with sandbox.lock:
+            sandbox.verify(request)
+            shop = _shop(sandbox, body)
+            now = sandbox.clock.time()
+            try:
+                access, refresh = sandbox.grants.exchange(str(body.get("code") or ""), shop, now)
+            except TokenRefused as refused:
+                raise ShopeeApiError(refused.code, refused.message) from None
+            return shopee_response(
+                sandbox.request_id(),
+                flat={
+                    **_pair(access, refresh, now),
+                    "shop_id_list": [shop],
+                    "merchant_id_list": [],
+                },
+            )
+
+    async def access_token_get(request: Request) -> Response:
+        body = await read_body(request)
+        with sandbox.lock:
+            sandbox.verify(request)
+            shop = _shop(sandbox, body)
+            now = sandbox.clock.time()
+            try:
+                access, refresh = sandbox.grants.rotate(
+                    str(body.get("refresh_token") or ""), shop, now
+                )
+            except TokenRefused as refused:
+                raise sandbox.policy.error(refused.code, refused.message) from None
+            return shopee_response(
+                sandbox.request_id(),
+                flat={
+                    **_pair(access, refresh, now),
+                    "partner_id": sandbox.partner_id,
+                    "shop_id": shop,
+                },
+            )
+
+    return [
+        Route("/api/v2/shop/auth_partner", auth_partner, methods=["GET"]),
+        Route("/api/v2/auth/token/get", token_get, methods=["POST"]),
+        Route("/api/v2/auth/access_token/get", access_token_get, methods=["POST"]),
+    ]

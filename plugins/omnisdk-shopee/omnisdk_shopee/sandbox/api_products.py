@@ -1,0 +1,264 @@
+"""Sandbox handlers of Shopee's product and shop paths.
+
+``get_item_list`` (offset paging, ``item_status`` filter, optional update-time range),
+``get_item_base_info`` (at most 50 ids), ``get_model_list``, ``update_stock`` and
+``update_price`` (one item, at most 50 models, per-model ``success_list``/``failure_list``),
+and ``shop/get_shop_info``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from omnisdk.models import minor_units
+from omnisdk_shopee.sandbox.catalogue import Catalogue, Item
+from omnisdk_shopee.sandbox.gateway import (
+    ShopeeApiError,
+    array_param,
+    int_param,
+    read_body,
+    shopee_response,
+)
+
+if TYPE_CHECKING:
+    from omnisdk_shopee.sandbox.app import ShopeeSandbox
+
+__all__ = ["MAX_BASE_INFO_IDS", "MAX_MODELS_PER_UPDATE", "MAX_PAGE_SIZE", "routes"]
+
+MAX_PAGE_SIZE = 100
+MAX_BASE_INFO_IDS = 50
+MAX_MODELS_PER_UPDATE = 50
+ITEM_STATUSES = frozenset(
+    {"NORMAL", "BANNED", "UNLIST", "REVIEWING", "SELLER_DELETE", "SHOPEE_DELETE"}
+)
+
+
+def _param_error(detail: str) -> ShopeeApiError:
+    return ShopeeApiError("error_param", f"Wrong parameters, detail: {detail}")
+
+
+def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
+    """The product and shop routes of ``sandbox``."""
+
+    async def get_shop_info(request: Request) -> Response:
+        with sandbox.lock:
+            sandbox.verify(request)
+            return shopee_response(
+                sandbox.request_id(),
+                flat={
+                    "shop_name": sandbox.shop_name,
+                    "region": sandbox.region,
+                    "status": "NORMAL",
+                    "is_cb": False,
+                    "is_cnsc": False,
+                    "is_sip": False,
+                    "auth_time": sandbox.now() - 86400,
+                    "expire_time": sandbox.now() + 365 * 86400,
+                },
+            )
+
+    async def get_item_list(request: Request) -> Response:
+        with sandbox.lock:
+            sandbox.verify(request)
+            offset = int_param(request, "offset", required=True) or 0
+            page_size = int_param(request, "page_size", required=True) or 0
+            if not 1 <= page_size <= MAX_PAGE_SIZE:
+                raise _param_error(f"page_size should be in [1, {MAX_PAGE_SIZE}].")
+            if offset < 0:
+                raise _param_error("offset should not be negative.")
+            statuses = set(array_param(request, "item_status"))
+            if not statuses:
+                raise _param_error("item_status is required.")
+            if statuses - ITEM_STATUSES:
+                raise _param_error(f"invalid item_status {sorted(statuses - ITEM_STATUSES)}.")
+            since = int_param(request, "update_time_from")
+            until = int_param(request, "update_time_to")
+            items = [
+                item
+                for item in sorted(sandbox.catalogue.items.values(), key=lambda i: i.item_id)
+                if item.status in statuses
+                and (since is None or item.updated >= since)
+                and (until is None or item.updated <= until)
+            ]
+            page = items[offset : offset + page_size]
+            more = offset + page_size < len(items)
+            sandbox.note_operation(request, "products.read", items=len(page))
+            response: dict[str, Any] = {
+                "item": [
+                    {
+                        "item_id": item.item_id,
+                        "item_status": item.status,
+                        "update_time": item.updated,
+                    }
+                    for item in page
+                ],
+                "total_count": len(items),
+                "has_next_page": more,
+            }
+            if more:
+                response["next_offset"] = offset + page_size
+            return shopee_response(sandbox.request_id(), response, warning="")
+
+    async def get_item_base_info(request: Request) -> Response:
+        with sandbox.lock:
+            sandbox.verify(request)
+            raw_ids = array_param(request, "item_id_list")
+            if not 1 <= len(raw_ids) <= MAX_BASE_INFO_IDS:
+                raise _param_error(f"item_id_list size should be in [1, {MAX_BASE_INFO_IDS}].")
+            try:
+                ids = [int(value) for value in raw_ids]
+            except ValueError:
+                raise _param_error("item_id_list must hold integers.") from None
+            found = [sandbox.catalogue.items[i] for i in ids if i in sandbox.catalogue.items]
+            missing = [i for i in ids if i not in sandbox.catalogue.items]
+            warning = f"item_id {missing} not found" if missing else ""
+            return shopee_response(
+                sandbox.request_id(),
+                {"item_list": [Catalogue.base_info(item) for item in found]},
+                warning=warning,
+            )
+
+    async def get_model_list(request: Request) -> Response:
+        with sandbox.lock:
+            sandbox.verify(request)
+            item = _item(sandbox, int_param(request, "item_id", required=True))
+            return shopee_response(sandbox.request_id(), Catalogue.model_list(item), warning="")
+
+    async def update_stock(request: Request) -> Response:
+        body = await read_body(request)
+        with sandbox.lock:
+            sandbox.verify(request)
+            item = _item(sandbox, body.get("item_id"))
+            entries = _entries(body, "stock_list")
+            sandbox.note_operation(request, "stock.write", items=len(entries))
+            success, failure = [], []
+            for entry in entries:
+                if "normal_stock" in entry and "seller_stock" not in entry:
+                    raise _param_error("normal_stock is offline, please use seller_stock.")
+                model_id = _int(entry.get("model_id"))
+                reason = _listing_problem(item, model_id)
+                rows = entry.get("seller_stock")
+                if reason is None and (not isinstance(rows, list) or not rows):
+                    reason = "seller_stock is required."
+                if reason is None:
+                    assert isinstance(rows, list)
+                    for row in rows:
+                        location = str(row.get("location_id") or "")
+                        stock = row.get("stock")
+                        if location not in sandbox.locations:
+                            reason = f"location_id {location!r} is not a warehouse of the shop."
+                        elif isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
+                            reason = "stock must be a whole number >= 0."
+                        if reason:
+                            break
+                if reason is not None:
+                    failure.append({"model_id": model_id, "failed_reason": reason})
+                    continue
+                assert isinstance(rows, list)
+                target = Catalogue.stock_of(item, item.model(model_id))
+                for row in rows:
+                    location = str(row.get("location_id") or "")
+                    target[location] = int(row["stock"])
+                    success.append(
+                        {"model_id": model_id, "location_id": location, "stock": int(row["stock"])}
+                    )
+            if success:
+                item.updated = sandbox.now()
+            return shopee_response(
+                sandbox.request_id(), {"success_list": success, "failure_list": failure}, warning=""
+            )
+
+    async def update_price(request: Request) -> Response:
+        body = await read_body(request)
+        with sandbox.lock:
+            sandbox.verify(request)
+            item = _item(sandbox, body.get("item_id"))
+            entries = _entries(body, "price_list")
+            sandbox.note_operation(request, "price.write", items=len(entries))
+            success, failure = [], []
+            quantum = Decimal(1).scaleb(-minor_units(item.currency))
+            for entry in entries:
+                model_id = _int(entry.get("model_id"))
+                reason = _listing_problem(item, model_id)
+                price = _decimal(entry.get("original_price"))
+                if reason is None and (price is None or price <= 0):
+                    reason = "error_invalid_price: original_price must be a positive number."
+                elif reason is None and price is not None and price != price.quantize(quantum):
+                    reason = (
+                        f"error_invalid_price: {item.currency} prices allow "
+                        f"{minor_units(item.currency)} decimal places."
+                    )
+                if reason is not None or price is None:
+                    failure.append({"model_id": model_id, "failed_reason": reason})
+                    continue
+                model = item.model(model_id)
+                if model is not None:
+                    model.price = price
+                else:
+                    item.price = price
+                success.append({"model_id": model_id, "original_price": price})
+            if success:
+                item.updated = sandbox.now()
+            return shopee_response(
+                sandbox.request_id(), {"success_list": success, "failure_list": failure}, warning=""
+            )
+
+    return [
+        Route("/api/v2/shop/get_shop_info", get_shop_info, methods=["GET"]),
+        Route("/api/v2/product/get_item_list", get_item_list, methods=["GET"]),
+        Route("/api/v2/product/get_item_base_info", get_item_base_info, methods=["GET"]),
+        Route("/api/v2/product/get_model_list", get_model_list, methods=["GET"]),
+        Route("/api/v2/product/update_stock", update_stock, methods=["POST"]),
+        Route("/api/v2/product/update_price", update_price, methods=["POST"]),
+    ]
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _param_error("ids must be integers.")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise _param_error(f"{value!r} is not an integer id.") from None
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _item(sandbox: ShopeeSandbox, raw_id: Any) -> Item:
+    item_id = _int(raw_id) if raw_id is not None else None
+    if item_id is None:
+        raise _param_error("item_id is required.")
+    item = sandbox.catalogue.items.get(item_id)
+    if item is None:
+        raise ShopeeApiError("error_item_not_found", f"Item {item_id} not found.")
+    return item
+
+
+def _entries(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    entries = body.get(name)
+    if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_MODELS_PER_UPDATE:
+        raise _param_error(f"{name} size should be in [1, {MAX_MODELS_PER_UPDATE}].")
+    if not all(isinstance(entry, dict) for entry in entries):
+        raise _param_error(f"every {name} entry must be an object.")
+    return entries
+
+
+def _listing_problem(item: Item, model_id: int) -> str | None:
+    if item.has_model and item.model(model_id) is None:
+        return f"model_id {model_id} does not belong to item {item.item_id}."
+    if not item.has_model and model_id != 0:
+        return f"item {item.item_id} has no models: use model_id 0."
+    return None

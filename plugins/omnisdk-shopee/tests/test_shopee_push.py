@@ -1,0 +1,207 @@
+"""Push: signed deliveries verify, codes map to canonical events, duplicates share a delivery
+id, late pushes change nothing (the order is re-read), lost pushes are recovered."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+from omnisdk_shopee import ShopeeChannel
+from omnisdk_shopee.sandbox import ShopeeSandbox
+from omnisdk_shopee.signing import push_signature
+from shopee_testkit import channel, frozen_sandbox, order, seed
+
+from omnisdk import (
+    ChannelEvent,
+    EventKind,
+    OrderStatus,
+    WebhookRequest,
+    WebhookVerificationError,
+)
+from omnisdk.testing.faults import FaultSettings
+
+CALLBACK = "https://cua-hang.example.vn/webhooks/shopee?shop=hcm"
+
+
+class Inbox:
+    """A webhook endpoint as an httpx transport: keeps every delivery."""
+
+    def __init__(self) -> None:
+        self.received: list[WebhookRequest] = []
+        self._lock = threading.Lock()
+        self.transport = httpx.MockTransport(self._receive)
+
+    def _receive(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            self.received.append(
+                WebhookRequest(
+                    body=request.content, headers=dict(request.headers), url=str(request.url)
+                )
+            )
+        return httpx.Response(200)
+
+
+def _sandbox_with_inbox(**kwargs: object) -> tuple[ShopeeSandbox, Inbox]:
+    inbox = Inbox()
+    sandbox = frozen_sandbox(webhook_transport=inbox.transport, **kwargs)
+    seed(sandbox)
+    return sandbox, inbox
+
+
+async def test_registered_pushes_arrive_signed_and_map_to_events() -> None:
+    sandbox, inbox = _sandbox_with_inbox()
+    shop = channel(sandbox, push_callback_url=CALLBACK)
+    topics = await shop.register_webhooks(CALLBACK)
+    assert "order_status_push" in topics and sandbox.webhook_url == CALLBACK
+    number = order(sandbox, {"AO-DAI-DO": 1})
+    with sandbox.lock:
+        sandbox.advance_order(number)  # paid
+        sandbox.advance_order(number)  # shipment arranged: tracking number push too
+    await sandbox.drain_webhooks()
+    events = [e for request in inbox.received for e in shop.receive_webhook(request)]
+    assert [(e.topic, e.kind, e.external_id) for e in events] == [
+        ("order_status_push", EventKind.ORDER_CREATED, number),
+        ("order_status_push", EventKind.ORDER_UPDATED, number),
+        ("order_status_push", EventKind.ORDER_UPDATED, number),
+        ("order_trackingno_push", EventKind.ORDER_UPDATED, number),
+    ]
+    assert all((e.channel, e.account) == ("shopee", "hcm") for e in events)
+    assert events[0].raw is not None and events[0].raw["data"]["status"] == "UNPAID"
+    assert len({e.delivery_id for e in events}) == 4
+    await shop.aclose()
+
+
+async def test_forged_or_misaddressed_pushes_are_refused() -> None:
+    sandbox, inbox = _sandbox_with_inbox()
+    shop = channel(sandbox, push_callback_url=CALLBACK)
+    await shop.register_webhooks(CALLBACK)
+    order(sandbox, {"NON-LA-HUE": 1})
+    await sandbox.drain_webhooks()
+    [real] = inbox.received
+    shop.verify_webhook(real)
+    tampered = real.body.replace(b"UNPAID", b"COMPLETED")
+    for forged in (
+        WebhookRequest(body=tampered, headers=real.headers),
+        WebhookRequest(body=real.body, headers={}),
+        WebhookRequest(
+            body=real.body,
+            headers={"authorization": push_signature("wrong-key", CALLBACK, real.body)},
+        ),
+    ):
+        with pytest.raises(WebhookVerificationError):
+            shop.receive_webhook(forged)
+    elsewhere = channel(sandbox, push_callback_url="https://other.example.vn/hook")
+    with pytest.raises(WebhookVerificationError, match="does not match"):
+        elsewhere.receive_webhook(real)
+    no_url = channel(sandbox)
+    with pytest.raises(WebhookVerificationError, match="callback URL"):
+        no_url.receive_webhook(WebhookRequest(body=real.body, headers=real.headers))
+    assert no_url.receive_webhook(real)  # the received URL is the registered one
+    await shop.aclose()
+
+
+async def _status_events(
+    *, duplicate: float, reorder: bool
+) -> tuple[ShopeeSandbox, ShopeeChannel, str, list[ChannelEvent]]:
+    sandbox, inbox = _sandbox_with_inbox()
+    shop = channel(sandbox, push_callback_url=CALLBACK)
+    await shop.register_webhooks(CALLBACK)
+    sandbox.faults = FaultSettings(webhook_duplicate_rate=duplicate, webhook_reorder=reorder)
+    number = order(sandbox, {"AO-THUN-TRANG-M": 2})
+    for _ in range(3):
+        sandbox.clock.advance(30)
+        with sandbox.lock:
+            sandbox.advance_order(number)
+    await sandbox.drain_webhooks()
+    events = [e for request in inbox.received for e in shop.receive_webhook(request)]
+    return sandbox, shop, number, [e for e in events if e.topic == "order_status_push"]
+
+
+async def _apply(shop: ShopeeChannel, events: list[ChannelEvent]) -> dict[str, OrderStatus]:
+    """What the engine does with pushes: skip a delivery id seen before, re-read the order."""
+    applied: dict[str, OrderStatus] = {}
+    done: set[str | None] = set()
+    for event in events:
+        if event.delivery_id in done or event.external_id is None:
+            continue
+        done.add(event.delivery_id)
+        applied[event.external_id] = (await shop.get_order(event.external_id)).status
+    return applied
+
+
+async def test_a_redelivered_push_has_the_same_delivery_id() -> None:
+    _, shop, number, events = await _status_events(duplicate=1.0, reorder=False)
+    assert len(events) == 8, "four pushes, each delivered twice"
+    ids = [e.delivery_id for e in events]
+    assert len(set(ids)) == 4 and all(ids.count(i) == 2 for i in ids)
+    assert await _apply(shop, events) == {number: OrderStatus.SHIPPED}
+    await shop.aclose()
+
+
+async def test_pushes_out_of_order_leave_the_latest_state() -> None:
+    _, shop, number, events = await _status_events(duplicate=0.0, reorder=True)
+    times = [e.occurred_at for e in events if e.occurred_at is not None]
+    assert len(events) == 4 and times != sorted(times), "the sandbox delivered out of order"
+    assert await _apply(shop, events) == {number: OrderStatus.SHIPPED}
+    await shop.aclose()
+
+
+async def test_cancel_and_deauthorisation_pushes() -> None:
+    sandbox, inbox = _sandbox_with_inbox()
+    shop = channel(sandbox, push_callback_url=CALLBACK)
+    await shop.register_webhooks(CALLBACK)
+    number = order(sandbox, {"NON-LA-HUE": 1})
+    with sandbox.lock:
+        sandbox.cancel_order(number)
+    sandbox.revoke_authorisation()
+    await sandbox.drain_webhooks()
+    events = [e for request in inbox.received for e in shop.receive_webhook(request)]
+    kinds = [e.kind for e in events]
+    assert kinds == [
+        EventKind.ORDER_CREATED,
+        EventKind.ORDER_CANCELLED,
+        EventKind.CHANNEL_DEAUTHORISED,
+    ]
+    assert events[-1].topic == "shop_authorization_canceled_push"
+    await shop.aclose()
+
+
+async def test_pushes_for_another_shop_yield_nothing() -> None:
+    sandbox, inbox = _sandbox_with_inbox(shop_id=411122233)
+    shop = channel(sandbox, push_callback_url=CALLBACK)
+    await shop.register_webhooks(CALLBACK)
+    order(sandbox, {"NON-LA-HUE": 1})
+    await sandbox.drain_webhooks()
+    [delivery] = inbox.received
+    other_shop = channel(sandbox, push_callback_url=CALLBACK, shop_id=322300222)
+    assert other_shop.receive_webhook(delivery) == []
+    assert shop.receive_webhook(delivery)
+    await shop.aclose()
+
+
+async def test_lost_pushes_are_recovered_and_confirmed() -> None:
+    sandbox, inbox = _sandbox_with_inbox()
+    shop = channel(sandbox)
+    first = order(sandbox, {"NON-LA-HUE": 1})  # no callback URL yet: the push is lost
+    second = order(sandbox, {"AO-DAI-DO": 1})
+    assert inbox.received == []
+    events = await shop.lost_push_events()
+    assert [(e.kind, e.external_id) for e in events] == [
+        (EventKind.ORDER_CREATED, first),
+        (EventKind.ORDER_CREATED, second),
+    ]
+    assert await shop.lost_push_events() == [], "confirmed messages are not returned again"
+    await shop.aclose()
+
+
+async def test_unregistering_switches_every_topic_off() -> None:
+    sandbox, inbox = _sandbox_with_inbox()
+    shop = channel(sandbox)
+    await shop.register_webhooks(CALLBACK)
+    await shop.unregister_webhooks(CALLBACK)
+    order(sandbox, {"NON-LA-HUE": 1})
+    await sandbox.drain_webhooks()
+    assert inbox.received == []
+    assert sandbox.push_config["push_config_on_list"] == [5, 9, 10, 11, 13]
+    await shop.aclose()

@@ -1,0 +1,628 @@
+"""The Shopify sandbox: an emulated shop behind the Admin API's GraphQL and REST paths.
+
+``ShopifySandbox`` wires the pieces together: the shop state (``state``), the GraphQL schema
+and its resolvers, the REST handlers, bulk operations, OAuth endpoints, both rate limits
+(GraphQL cost bucket, REST leaky bucket, per access token) and signed webhooks to the control
+URL and to every matching subscription. Run it with ``omnisdk sandbox shopify`` or in-process::
+
+    sandbox = ShopifySandbox()
+    transport = httpx.ASGITransport(app=sandbox.app)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import math
+import threading
+import urllib.parse
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from omnisdk.models import Phone
+from omnisdk.testing.clock import SandboxClock
+from omnisdk.testing.sandbox import (
+    BuyerOrder,
+    OutOfStock,
+    Sandbox,
+    SandboxError,
+    SeedProduct,
+    UnknownObject,
+)
+from omnisdk_shopify.sandbox.bulk import BulkOperations
+from omnisdk_shopify.sandbox.context import GraphQLContext
+from omnisdk_shopify.sandbox.cost import CostBucket
+from omnisdk_shopify.sandbox.graphql_api import execute_unbounded, run_graphql
+from omnisdk_shopify.sandbox.rest import RestAdminApi, RestError
+from omnisdk_shopify.sandbox.rest_views import inventory_level_json, money_text, order_json
+from omnisdk_shopify.sandbox.state import (
+    Order,
+    ShopState,
+    ShopStateError,
+    StockShort,
+    gid,
+    parse_gid,
+)
+
+__all__ = ["DEFAULT_SCOPES", "ShopifySandbox"]
+
+DEFAULT_SCOPES = (
+    "read_products",
+    "write_products",
+    "read_inventory",
+    "write_inventory",
+    "read_locations",
+    "read_orders",
+    "write_orders",
+    "read_all_orders",
+    "read_customers",
+    "read_users",
+)
+"""Scopes the sandbox's app is granted (``read_users`` keeps tap-shopify's ``author``)."""
+
+INVALID_TOKEN = (
+    "[API] Invalid API key or access token "  # noqa: S105 (an error message)
+    "(unrecognized login or wrong password)"
+)
+CALL_LIMIT_MESSAGE = (
+    "Exceeded 2 calls per second for api client. Reduce request rates to "
+    "resume uninterrupted service."
+)
+
+
+def _derived(seed: int, label: str, length: int = 32) -> str:
+    return hashlib.sha256(f"omnisdk-shopify:{seed}:{label}".encode()).hexdigest()[:length]
+
+
+class _LeakyBucket:
+    """REST's per-token call limit: ``size`` calls, leaking ``leak_rate`` per second."""
+
+    def __init__(self, size: int, leak_rate: float, clock: Callable[[], float]) -> None:
+        self.size, self.leak_rate, self._clock = size, leak_rate, clock
+        self._level, self._stamp = 0.0, clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[bool, int]:
+        """Count one call: (allowed, calls now in the bucket)."""
+        with self._lock:
+            now = self._clock()
+            self._level = max(0.0, self._level - (now - self._stamp) * self.leak_rate)
+            self._stamp = now
+            if self._level + 1 > self.size:
+                return False, math.ceil(self._level)
+            self._level += 1
+            return True, math.ceil(self._level)
+
+
+class ShopifySandbox(Sandbox):
+    """An emulated Shopify shop (see the module docstring).
+
+    ``api_version`` is what the sandbox calls current; a request for any ``YYYY-MM`` version
+    is answered as that version (``X-Shopify-API-Version`` echoes it). ``access_token`` is the
+    custom app's permanent token; ``client_id``/``client_secret`` are the app's credentials
+    (client-credentials grant, OAuth code exchange, webhook signatures). Throttles: the
+    GraphQL bucket (``cost_bucket_size`` points restoring ``cost_restore_rate`` per second)
+    and the REST leaky bucket (``rest_bucket_size`` calls leaking ``rest_leak_rate``/s).
+    """
+
+    channel_type: ClassVar[str] = "shopify"
+    webhook_id_header: ClassVar[str | None] = "X-Shopify-Webhook-Id"
+
+    def __init__(
+        self,
+        *,
+        shop_name: str = "demo-shop",
+        currency: str = "VND",
+        api_version: str = "2026-10",
+        access_token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        scopes: tuple[str, ...] = DEFAULT_SCOPES,
+        cost_bucket_size: float = 2000.0,
+        cost_restore_rate: float = 100.0,
+        rest_bucket_size: int = 40,
+        rest_leak_rate: float = 2.0,
+        token_lifetime: int = 86399,
+        webhook_attempts: int = 8,
+        clock: SandboxClock | None = None,
+        seed: int = 0,
+        webhook_transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.shop_name = shop_name
+        self.currency = currency
+        self.api_version = api_version
+        self.access_token = access_token or f"shpat_{_derived(seed, 'access-token')}"
+        self.client_id = client_id or _derived(seed, "client-id")
+        self.client_secret = client_secret or f"shpss_{_derived(seed, 'client-secret')}"
+        self.scopes = scopes
+        self.cost_bucket_size = cost_bucket_size
+        self.cost_restore_rate = cost_restore_rate
+        self.rest_bucket_size = rest_bucket_size
+        self.rest_leak_rate = rest_leak_rate
+        self.token_lifetime = token_lifetime
+        super().__init__(clock=clock, seed=seed, webhook_transport=webhook_transport)
+        # Shopify retries a failed delivery 8 times (over 4 hours; here with a short back-off).
+        self._dispatcher.max_attempts = webhook_attempts
+
+    # -- state -----------------------------------------------------------------------------
+
+    def reset_state(self) -> None:
+        """An empty shop with one location; throttles, tokens and bulk operations cleared."""
+        self.shop = ShopState(now=self.clock.now, currency=self.currency, shop_name=self.shop_name)
+        self.bulk = BulkOperations(
+            executor=self._run_bulk_query, next_id=self.shop.next_id, now=self.clock.now
+        )
+        self.issued_tokens: dict[str, float] = {}
+        self.oauth_codes: dict[str, str] = {}
+        self.idempotency: dict[tuple[str, str], Any] = {}
+        self._cost_buckets: dict[str, CostBucket] = {}
+        self._rest_buckets: dict[str, _LeakyBucket] = {}
+
+    def cost_bucket(self, token: str | None = None) -> CostBucket:
+        """The GraphQL cost bucket of ``token`` (default: the permanent access token)."""
+        key = token or self.access_token
+        with self.lock:
+            if key not in self._cost_buckets:
+                self._cost_buckets[key] = CostBucket(
+                    maximum=self.cost_bucket_size,
+                    restore_rate=self.cost_restore_rate,
+                    clock=self._monotonic,
+                )
+            return self._cost_buckets[key]
+
+    def _rest_bucket(self, token: str) -> _LeakyBucket:
+        with self.lock:
+            if token not in self._rest_buckets:
+                self._rest_buckets[token] = _LeakyBucket(
+                    self.rest_bucket_size, self.rest_leak_rate, self._monotonic
+                )
+            return self._rest_buckets[token]
+
+    def _monotonic(self) -> float:
+        # Throttles run on the sandbox clock: advancing it refills the buckets.
+        return self.clock.time()
+
+    # -- control hooks ---------------------------------------------------------------------
+
+    def seed_products(self, products: list[SeedProduct]) -> list[dict[str, Any]]:
+        """Create products the Shopify way: seeds sharing ``product`` become its variants."""
+        if products and not self.shop.products and products[0].currency != self.shop.shop.currency:
+            self.shop.shop.currency = products[0].currency
+        for seed in products:
+            if seed.currency != self.shop.shop.currency:
+                raise SandboxError(
+                    f"{seed.sku}: price in {seed.currency} but the shop sells in "
+                    f"{self.shop.shop.currency}",
+                    sku=seed.sku,
+                )
+        groups: dict[str, list[SeedProduct]] = {}
+        for index, seed in enumerate(products):
+            groups.setdefault(seed.product or f"\0{index}", []).append(seed)
+        created = []
+        for key, seeds in groups.items():
+            option_names = list(seeds[0].options) or ["Title"]
+            product = self.shop.create_product(
+                key if not key.startswith("\0") else seeds[0].title,
+                [
+                    {
+                        "sku": s.sku,
+                        "price": s.price,
+                        "stock": s.stock,
+                        "options": [s.options.get(name, "Default Title") for name in option_names]
+                        if s.options
+                        else ["Default Title"],
+                    }
+                    for s in seeds
+                ],
+                option_names=option_names,
+                vendor=self.shop_name,
+            )
+            for variant in self.shop.product_variants(product):
+                created.append(
+                    {
+                        "sku": variant.sku,
+                        "product_id": gid("Product", product.id),
+                        "variant_id": gid("ProductVariant", variant.id),
+                        "inventory_item_id": gid("InventoryItem", variant.inventory_item_id),
+                    }
+                )
+        return created
+
+    def place_order(self, order: BuyerOrder) -> str:
+        """A buyer checks out; refused (409) when the listed stock is short."""
+        for line in order.lines:
+            if not self.shop.variants_by_sku(line.sku):
+                raise UnknownObject("sku", line.sku)
+        customer = self._customer_details(order.customer) if order.customer else None
+        before = self._levels_snapshot()
+        try:
+            placed = self.shop.place_order(
+                [(line.sku, line.quantity) for line in order.lines], customer
+            )
+        except StockShort as exc:
+            wanted = sum(line.quantity for line in order.lines if line.sku == exc.sku)
+            available = self.shop.variant_available(self.shop.variant_for_sku(exc.sku))
+            raise OutOfStock(exc.sku, available=available, requested=wanted) from None
+        except ShopStateError as exc:  # e.g. a SKU on several variants
+            raise SandboxError(str(exc), code=exc.code) from None
+        self.send_webhook("orders/create", order_json(self.shop, placed))
+        self._stock_webhooks(before)
+        return gid("Order", placed.id)
+
+    def cancel_order(self, order_id: str) -> None:
+        """The buyer cancels: units restocked, payment voided or refunded."""
+        self.cancel(self._order(order_id))
+
+    def cancel(self, order: Order) -> None:
+        """Cancel ``order`` and send ``orders/cancelled``, ``orders/updated``, stock webhooks."""
+        before = self._levels_snapshot()
+        try:
+            self.shop.cancel_order(order)
+        except ShopStateError as exc:
+            raise SandboxError(str(exc), code=exc.code) from None
+        payload = order_json(self.shop, order)
+        self.send_webhook("orders/cancelled", payload)
+        self.send_webhook("orders/updated", payload)
+        self._stock_webhooks(before)
+
+    def advance_order(self, order_id: str) -> str:
+        """pending -> paid -> fulfilled -> closed; sends the matching webhooks."""
+        order = self._order(order_id)
+        try:
+            status = self.shop.advance_order(order)
+        except ShopStateError as exc:
+            raise SandboxError(str(exc), code=exc.code) from None
+        payload = order_json(self.shop, order)
+        if status in ("paid", "fulfilled"):
+            self.send_webhook(f"orders/{status}", payload)
+        self.send_webhook("orders/updated", payload)
+        return status
+
+    def listings(self) -> list[dict[str, Any]]:
+        """Every variant's SKU, listed stock (available over all locations) and price."""
+        currency = self.shop.shop.currency
+        return [
+            {
+                "sku": v.sku,
+                "stock": self.shop.variant_available(v),
+                "price": money_text(v.price),
+                "currency": currency,
+                "variant_id": gid("ProductVariant", v.id),
+                "product_id": gid("Product", v.product_id),
+            }
+            for v in self.shop.variants.values()
+        ]
+
+    def orders_state(self) -> list[dict[str, Any]]:
+        """Every order: id (GID), name, one-word status and Shopify's two status fields."""
+        return [
+            {
+                "id": gid("Order", o.id),
+                "name": o.name,
+                "status": self.shop.order_status(o),
+                "financial_status": o.financial_status,
+                "fulfillment_status": o.fulfillment_status,
+                "total": money_text(o.total),
+                "currency": o.currency,
+                "lines": [{"sku": li.sku, "quantity": li.quantity} for li in o.line_items],
+            }
+            for o in self.shop.orders.values()
+        ]
+
+    def channel_settings(self, base_url: str) -> dict[str, Any]:
+        """Settings for ``ShopifyChannel``: the shop, token, app secret and API version."""
+        return {
+            "shop": self.shop_name,
+            "base_url": base_url,
+            "access_token": self.access_token,
+            "client_secret": self.client_secret,
+            "api_version": self.api_version,
+        }
+
+    def client_credentials(self, base_url: str) -> dict[str, Any]:
+        """What the official clients need: shop domain, token, app key and secret, version."""
+        return {
+            "shop": f"{self.shop_name}.myshopify.com",
+            "base_url": base_url,
+            "access_token": self.access_token,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "api_version": self.api_version,
+        }
+
+    def sign_webhook(self, topic: str, body: bytes) -> dict[str, str]:
+        """All of Shopify's delivery headers; the HMAC covers the exact body bytes."""
+        digest = hmac.new(self.client_secret.encode(), body, hashlib.sha256).digest()
+        return {
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
+            "X-Shopify-Shop-Domain": f"{self.shop_name}.myshopify.com",
+            "X-Shopify-API-Version": self.api_version,
+            "X-Shopify-Webhook-Id": self.next_delivery_id(),
+            "X-Shopify-Event-Id": hashlib.sha256(topic.encode() + body).hexdigest()[:32],
+            "X-Shopify-Triggered-At": self.clock.now().isoformat(),
+        }
+
+    def secret_values(self) -> list[str]:
+        """The permanent token, the app secret and every token issued so far."""
+        with self.lock:
+            return sorted({self.access_token, self.client_secret, *self.issued_tokens})
+
+    def fault_body(self, status: int) -> dict[str, Any]:
+        """Injected errors look like Shopify's: ``{"errors": "..."}``."""
+        if status == 429:
+            return {"errors": CALL_LIMIT_MESSAGE}
+        return {"errors": "Internal Server Error" if status == 500 else "Service Unavailable"}
+
+    # -- webhooks --------------------------------------------------------------------------
+
+    def send_webhook(self, topic: str, payload: Mapping[str, Any]) -> None:
+        """Deliver ``topic`` to the control URL and to every subscription of that topic."""
+        with self.lock:
+            targets = [self.webhook_url] if self.webhook_url else []
+            targets += [
+                s.address
+                for s in self.shop.webhook_subscriptions.values()
+                if s.topic == topic and s.address not in targets
+            ]
+            saved = self.webhook_url
+            try:
+                for url in targets:
+                    self.webhook_url = url
+                    self.emit_webhook(topic, payload)
+            finally:
+                self.webhook_url = saved
+
+    def _levels_snapshot(self) -> dict[tuple[int, int], int]:
+        return {
+            (lv.inventory_item_id, lv.location_id): lv.available
+            for item in self.shop.inventory_items.values()
+            for lv in item.levels.values()
+        }
+
+    def _stock_webhooks(self, before: dict[tuple[int, int], int]) -> None:
+        for item in self.shop.inventory_items.values():
+            for level in item.levels.values():
+                if before.get((level.inventory_item_id, level.location_id)) != level.available:
+                    self.send_webhook(
+                        "inventory_levels/update", inventory_level_json(self.shop, level)
+                    )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _order(self, order_id: str) -> Order:
+        try:
+            number = parse_gid(order_id, "Order")
+        except ValueError:
+            raise UnknownObject("order", order_id) from None
+        order = self.shop.orders.get(number)
+        if order is None:
+            raise UnknownObject("order", order_id)
+        return order
+
+    @staticmethod
+    def _customer_details(details: dict[str, Any]) -> dict[str, Any]:
+        """A buyer's free-form details the way Shopify's checkout stores them."""
+        phone = details.get("phone")
+        if phone:
+            parsed = Phone.parse(str(phone))
+            phone = parsed.e164 or str(phone)
+        address = details.get("address") or {}
+        name = details.get("name")
+        shipping = None
+        if address:
+            shipping = {
+                "name": name,
+                "phone": phone,
+                "address1": address.get("line1") or address.get("address1"),
+                "address2": address.get("ward") or address.get("address2"),
+                "city": address.get("district") or address.get("city"),
+                "province": address.get("province"),
+                "zip": address.get("postal_code") or address.get("zip"),
+                "country_code": address.get("country_code", "VN"),
+            }
+        return {**details, "phone": phone, "address": shipping}
+
+    def _run_bulk_query(self, query: str) -> dict[str, Any]:
+        context = self._context(base_url="", api_version=self.api_version)
+        return execute_unbounded(query, context)
+
+    def _context(self, *, base_url: str, api_version: str) -> GraphQLContext:
+        return GraphQLContext(
+            state=self.shop,
+            bulk=self.bulk,
+            base_url=base_url,
+            api_version=api_version,
+            scopes=self.scopes,
+            idempotency=self.idempotency,
+        )
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def token_valid(self, token: str | None) -> bool:
+        """Whether ``token`` opens the Admin API now."""
+        if not token:
+            return False
+        if hmac.compare_digest(token.encode(), self.access_token.encode()):
+            return True
+        expiry = self.issued_tokens.get(token)
+        return expiry is not None and self.clock.time() < expiry
+
+    def _headers(self, version: str) -> dict[str, str]:
+        return {"X-Shopify-API-Version": version, "X-Request-Id": str(self.next_delivery_id())}
+
+    def platform_routes(self) -> list[BaseRoute]:
+        """GraphQL, REST, OAuth and bulk download paths."""
+        return [
+            Route("/admin/api/{version}/graphql.json", self._graphql, methods=["POST"]),
+            *RestAdminApi(self).routes(),
+            Route("/admin/oauth/access_token", self._oauth_token, methods=["POST"]),
+            Route("/admin/oauth/authorize", self._oauth_authorize, methods=["GET"]),
+            Route("/bulk/{id:int}.jsonl", self._bulk_download, methods=["GET"]),
+        ]
+
+    async def _graphql(self, request: Request) -> Response:
+        version = request.path_params["version"]
+        headers = self._headers(version)
+        token = request.headers.get("x-shopify-access-token")
+        if not self.token_valid(token):
+            return _json({"errors": INVALID_TOKEN}, 401, headers)
+        try:
+            payload = json.loads(await request.body() or b"null")
+        except ValueError:
+            return _json(
+                {"errors": {"query": "Required parameter missing or invalid"}}, 400, headers
+            )
+        base_url = str(request.base_url).rstrip("/")
+        with self.lock:
+            context = self._context(base_url=base_url, api_version=version)
+            status, body = run_graphql(payload, context, self.cost_bucket(token))
+            for topic, event in context.events:
+                self.send_webhook(topic, event)
+        if context.notes:
+            operation, items = context.notes[0]
+            self.note_operation(request, operation, items=items)
+        return _json(body, status, headers)
+
+    def rest_endpoint(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        """Wrap a REST handler: token check, call limit, lock, Shopify error bodies."""
+
+        async def endpoint(request: Request) -> Response:
+            version = request.path_params.get("version", self.api_version)
+            headers = self._headers(version)
+            token = request.headers.get("x-shopify-access-token")
+            if not self.token_valid(token):
+                return _json({"errors": INVALID_TOKEN}, 401, headers)
+            assert token is not None
+            allowed, used = self._rest_bucket(token).take()
+            headers["X-Shopify-Shop-Api-Call-Limit"] = f"{used}/{self.rest_bucket_size}"
+            if not allowed:
+                headers["Retry-After"] = f"{1 / self.rest_leak_rate:.1f}"
+                return _json({"errors": CALL_LIMIT_MESSAGE}, 429, headers)
+            try:
+                result = handler(request)
+                if hasattr(result, "__await__"):
+                    with self.lock:
+                        response: Response = await result
+                else:
+                    with self.lock:
+                        response = result
+            except RestError as exc:
+                return _json({"errors": exc.errors}, exc.status, headers)
+            except ShopStateError as exc:
+                errors: Any = "Not Found" if exc.status == 404 else [str(exc)]
+                return _json({"errors": errors}, exc.status, headers)
+            except SandboxError as exc:
+                return _json({"errors": [exc.message]}, 422, headers)
+            return _with_headers(response, headers)
+
+        return endpoint
+
+    async def _oauth_token(self, request: Request) -> Response:
+        """The client-credentials grant and the authorization-code exchange."""
+        raw = await request.body()
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                form = json.loads(raw or b"{}")
+            except ValueError:
+                form = {}
+        else:
+            form = dict(urllib.parse.parse_qsl(raw.decode()))
+        client_ok = str(form.get("client_id")) == self.client_id and hmac.compare_digest(
+            str(form.get("client_secret", "")).encode(), self.client_secret.encode()
+        )
+        if not client_ok:
+            return _json(
+                {"error": "invalid_client", "error_description": "Client authentication failed"},
+                401,
+            )
+        with self.lock:
+            token = f"shpat_{self.rng.getrandbits(128):032x}"
+            if form.get("grant_type") == "client_credentials":
+                self.issued_tokens[token] = self.clock.time() + self.token_lifetime
+                return _json(
+                    {
+                        "access_token": token,
+                        "scope": ",".join(self.scopes),
+                        "expires_in": self.token_lifetime,
+                    }
+                )
+            code = str(form.get("code", ""))
+            if not code or self.oauth_codes.pop(code, None) is None:
+                return _json(
+                    {
+                        "error": "invalid_request",
+                        "error_description": "The authorization code was not found or "
+                        "was already used",
+                    },
+                    400,
+                )
+            self.issued_tokens[token] = math.inf
+        return _json({"access_token": token, "scope": ",".join(self.scopes)})
+
+    async def _oauth_authorize(self, request: Request) -> Response:
+        """The merchant approves the install: redirect back with a signed callback."""
+        params = request.query_params
+        if params.get("client_id") != self.client_id or not params.get("redirect_uri"):
+            return _json({"errors": "invalid client_id or redirect_uri"}, 400)
+        with self.lock:
+            code = f"{self.rng.getrandbits(128):032x}"
+        with self.lock:
+            self.oauth_codes[code] = params.get("scope", "")
+        shop = f"{self.shop_name}.myshopify.com"
+        callback = {
+            "code": code,
+            "host": base64.b64encode(f"{shop}/admin".encode()).decode().rstrip("="),
+            "shop": shop,
+            "state": params.get("state", ""),
+            "timestamp": str(int(self.clock.time())),
+        }
+        message = "&".join(f"{k}={v}" for k, v in sorted(callback.items()))
+        callback["hmac"] = hmac.new(
+            self.client_secret.encode(), message.encode(), hashlib.sha256
+        ).hexdigest()
+        target = f"{params['redirect_uri']}?{urllib.parse.urlencode(callback)}"
+        return RedirectResponse(target, status_code=302)
+
+    async def _bulk_download(self, request: Request) -> Response:
+        content = self.bulk.download(
+            int(request.path_params["id"]), request.query_params.get("signature", "")
+        )
+        if content is None:
+            return Response("AccessDenied", status_code=403, media_type="text/plain")
+        return Response(content, media_type="application/jsonl")
+
+
+def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    response = Response(
+        json.dumps(body, ensure_ascii=False, default=_default),
+        status_code=status,
+        media_type="application/json; charset=utf-8",
+    )
+    return _with_headers(response, headers or {})
+
+
+def _with_headers(response: Response, headers: Mapping[str, str]) -> Response:
+    """Add ``headers`` keeping Shopify's capitalisation: ShopifyAPI looks up
+    ``X-Shopify-Shop-Api-Call-Limit`` case-sensitively."""
+    names = {name.lower().encode() for name in headers}
+    response.raw_headers = [(k, v) for k, v in response.raw_headers if k not in names]
+    response.raw_headers += [(name.encode(), value.encode()) for name, value in headers.items()]
+    return response
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
