@@ -48,8 +48,7 @@ pytest: setup tools
 
 test: lint typecheck pytest ## everything CI checks: ruff, mypy --strict, the test suite
 
-docs: setup
-	$(BIN)/python -m pip install --quiet mkdocs
+docs: setup ## build the manual into site/
 	$(BIN)/mkdocs build --strict
 
 clean:
