@@ -5,15 +5,19 @@ full backfill of a large shop (more than ``bulk_threshold`` objects) runs as a b
 operation whose JSONL result is streamed line by line. Stock is written with
 ``inventorySetQuantities``: compare-and-swap on ``changeFromQuantity``, an idempotency key,
 up to 250 quantities per call. Prices go with ``productVariantsBulkUpdate``, one call per
-product. Locations come from REST (``/locations.json``), the one place REST is used.
+product. Orders are shipped, cancelled and closed by :mod:`omnisdk_shopify.orders`.
+Locations come from REST (``/locations.json``), the one place REST is used; they are named by
+the merchant's location codes (:mod:`omnisdk_shopify.locations`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -25,6 +29,7 @@ from omnisdk.channel import (
     Channel,
     ChannelInfo,
     ChannelLimits,
+    OrderUpdate,
     WebhookRequest,
     WriteResult,
     batched,
@@ -52,7 +57,9 @@ from omnisdk.models import (
 from omnisdk_shopify import mapping, queries
 from omnisdk_shopify.bulk import bulk_nodes, run_bulk_query
 from omnisdk_shopify.client import ShopifyClient, shopify_error_mapper
+from omnisdk_shopify.locations import LocationCodes
 from omnisdk_shopify.oauth import client_credentials_token
+from omnisdk_shopify.orders import OrderWriter
 from omnisdk_shopify.settings import ShopifySettings
 from omnisdk_shopify.skus import SkuIndex, search_value
 from omnisdk_shopify.webhooks import (
@@ -80,11 +87,17 @@ GONE_CODES = frozenset(
 WEBHOOK_TOPICS = (
     "orders/create",
     "orders/updated",
+    "orders/fulfilled",
     "orders/cancelled",
     "products/update",
     "inventory_levels/update",
     "app/uninstalled",
 )
+
+
+LOCATIONS_REREAD_AFTER = 300.0
+"""Seconds before an unknown location code makes the channel read the shop's locations
+again."""
 
 
 def _sku_code(found: Sequence[object]) -> str:
@@ -130,6 +143,7 @@ class ShopifyChannel(Channel):
             Capability.WRITE_STOCK,
             Capability.WRITE_PRICES,
             Capability.READ_ORDERS,
+            Capability.WRITE_ORDERS,
             Capability.READ_CUSTOMERS,
             Capability.READ_LOCATIONS,
             Capability.WEBHOOKS,
@@ -159,6 +173,9 @@ class ShopifyChannel(Channel):
         self._deliveries = RecentDeliveries()
         self._token_ready = False
         self._sleep = asyncio.sleep
+        self.locations = LocationCodes(self.settings.location_codes)
+        """The shop's locations and the merchant's codes for them."""
+        self._locations_read_at: float | None = None
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -212,7 +229,7 @@ class ShopifyChannel(Channel):
                 "the shop's currency is not known yet (call check() or read something first)",
                 channel=self.name,
             )
-        return mapping.Origin(self.name, self.account, self._currency or "")
+        return mapping.Origin(self.name, self.account, self._currency or "", self.locations)
 
     async def _shop_currency(self) -> str:
         if self._currency is None:
@@ -260,8 +277,11 @@ class ShopifyChannel(Channel):
 
     async def check(self) -> ChannelInfo:
         """Read the shop: its name, currency and time zone prove the credentials work."""
-        shop = (await self.client.graphql(queries.SHOP))["shop"]
+        data = await self.client.graphql(queries.SHOP)
+        shop = data["shop"]
         self._currency = str(shop["currencyCode"])
+        for location in (data.get("locations") or {}).get("nodes") or []:
+            self.locations.learn(location["id"], location.get("name"))
         return ChannelInfo(
             name=str(shop["name"]),
             currency=self._currency,
@@ -286,9 +306,13 @@ class ShopifyChannel(Channel):
         currency = raw.get("currency") if self._is_rest(raw) else raw.get("currencyCode")
         origin = self._origin(money=currency is None)
         if currency:
-            origin = mapping.Origin(self.name, self.account, str(currency))
+            origin = dataclasses.replace(origin, currency=str(currency))
         if self._is_rest(raw):
             return mapping.order_from_rest(raw, origin)
+        for fulfillment_order in (raw.get("fulfillmentOrders") or {}).get("nodes") or []:
+            place = (fulfillment_order.get("assignedLocation") or {}).get("location") or {}
+            if place.get("id"):
+                self.locations.learn(place["id"], place.get("name"))
         return mapping.order_from_graphql(raw, origin)
 
     def parse_customer(self, raw: dict[str, Any]) -> Customer:
@@ -386,7 +410,9 @@ class ShopifyChannel(Channel):
         search = _since(updated_since)
         if await self._use_bulk(queries.ORDERS_COUNT, "ordersCount", search):
             document = queries.bulk_orders_query(search)
-            nodes = self._bulk_nodes(document, {"LineItem": "lineItems"})
+            nodes = self._bulk_nodes(
+                document, {"LineItem": "lineItems", "FulfillmentOrder": "fulfillmentOrders"}
+            )
         else:
             nodes = self._paged_orders(search)
         async for node in nodes:
@@ -447,10 +473,27 @@ class ShopifyChannel(Channel):
         origin = self._origin(money=False)
         async for page in self.client.rest_pages("locations.json", "locations"):
             for raw in page:
+                self.locations.learn(raw["id"], raw.get("name"))
                 yield mapping.location_from_rest(raw, origin)
+        self._locations_read_at = time.monotonic()
+
+    async def resolve_location(self, code: str) -> str | None:
+        """The numeric Shopify location id behind a merchant location ``code`` (None when
+        the shop has no such location). Reads the shop's locations when the code is mapped by
+        a name not seen yet, at most once per :data:`LOCATIONS_REREAD_AFTER` seconds."""
+        found = self.locations.location_id(code)
+        fresh = (
+            self._locations_read_at is not None
+            and time.monotonic() - self._locations_read_at < LOCATIONS_REREAD_AFTER
+        )
+        if found is None and not fresh:
+            async for _location in self.stream_locations():
+                pass
+            found = self.locations.location_id(code)
+        return found
 
     async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
-        """Available stock per SKU and location (``location`` is the numeric location id)."""
+        """Available stock per SKU and location (``location`` is the location's code)."""
         origin = self._origin(money=False)
         searches: Iterable[str | None]
         if skus is None:
@@ -498,9 +541,11 @@ class ShopifyChannel(Channel):
 
     # -- stock -----------------------------------------------------------------------------
 
-    async def _location_id(self, update: StockUpdate) -> str:
+    async def _location_id(self, update: StockUpdate) -> str | None:
+        """The global id of the location ``update`` goes to; None for an unknown code."""
         if update.location:
-            return mapping.gid("Location", update.location)
+            numeric = await self.resolve_location(update.location)
+            return mapping.gid("Location", numeric) if numeric else None
         if self.settings.location_id:
             return mapping.gid("Location", self.settings.location_id)
         if self._default_location is None:
@@ -534,12 +579,20 @@ class ShopifyChannel(Channel):
                     code="NON_MUTABLE_INVENTORY_ITEM",
                 )
                 continue
+            location_id = await self._location_id(update)
+            if location_id is None:
+                results[index] = WriteResult.failure(
+                    update.sku,
+                    f"location {update.location!r} is not a location of this Shopify shop",
+                    code="UNKNOWN_LOCATION",
+                )
+                continue
             pending.append(
                 (
                     index,
                     {
                         "inventoryItemId": ref.item_id,
-                        "locationId": await self._location_id(update),
+                        "locationId": location_id,
                         "quantity": update.quantity,
                         "changeFromQuantity": update.expected,
                     },
@@ -624,9 +677,31 @@ class ShopifyChannel(Channel):
         skus = [sku for sku in map(self._skus.sku_of_item, items) if sku is not None]
         now: dict[tuple[str, str], int] = {}
         async for level in self.stream_stock(skus):
+            numeric = self.locations.location_id(level.location or "")
+            if numeric is None:
+                continue
             for ref in self._skus.refs(level.sku):
-                now[(ref.item_id, mapping.gid("Location", level.location or ""))] = level.on_hand
+                now[(ref.item_id, mapping.gid("Location", numeric))] = level.on_hand
         return now
+
+    # -- orders ----------------------------------------------------------------------------
+
+    async def update_order(self, update: OrderUpdate) -> WriteResult:
+        """Ship (``fulfillmentCreate`` with tracking), cancel (``orderCancel``) or complete
+        (``orderClose``) a Shopify order; see :mod:`omnisdk_shopify.orders`.
+
+        One result for the order, keyed by its external id; Shopify's refusals and other
+        statuses (which Shopify cannot be told) are failed results, not exceptions.
+        """
+        self.require(Capability.WRITE_ORDERS)
+        writer = OrderWriter(
+            self.client,
+            self.settings,
+            self.locations,
+            self.resolve_location,
+            lambda seconds: self._sleep(seconds),
+        )
+        return await writer.update(update)
 
     # -- prices ----------------------------------------------------------------------------
 
@@ -748,7 +823,7 @@ class ShopifyChannel(Channel):
                 event["stock"] = [
                     StockLevel(
                         sku=sku,
-                        location=str(payload["location_id"]),
+                        location=self.locations.code_of(payload["location_id"]),
                         on_hand=int(payload.get("available") or 0),
                     )
                 ]

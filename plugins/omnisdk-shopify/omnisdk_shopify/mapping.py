@@ -9,10 +9,18 @@ same order from a webhook are one order.
 Money is Decimal in the shop currency (VND included: ``"199000.00"`` is 199000 VND). What
 cannot be mapped raises :class:`~omnisdk.errors.MappingError` naming the object and the
 reason, so the engine quarantines it and goes on.
+
+Locations appear as the merchant's location codes (:mod:`omnisdk_shopify.locations`). An
+order the buyer collects in a store (buy online, pick up in store) maps to
+``FulfilmentMode.PICKUP`` with ``pickup_location`` = that store's code: from GraphQL when its
+fulfillment orders' delivery method is ``PICK_UP``; from REST (webhooks), which has no
+pick-up flag, when its shipping line is Shopify's own (``source: "shopify"``) and named
+after a known location, which is how Shopify writes a pick-up.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +34,7 @@ from omnisdk.models import (
     Customer,
     Discount,
     Email,
+    FulfilmentMode,
     Location,
     LocationKind,
     Money,
@@ -39,6 +48,7 @@ from omnisdk.models import (
     StockLevel,
     Variant,
 )
+from omnisdk_shopify.locations import LocationCodes, legacy_id
 
 __all__ = [
     "FINANCIAL_STATUSES",
@@ -54,6 +64,8 @@ __all__ = [
     "order_from_rest",
     "order_status",
     "payment_status",
+    "pickup_from_graphql",
+    "pickup_from_rest",
     "product_from_graphql",
     "product_from_rest",
     "stock_levels_from_graphql",
@@ -96,11 +108,13 @@ _DEFAULT_VALUE = {"Default Title"}
 
 @dataclass(frozen=True)
 class Origin:
-    """Where payloads come from: the channel name, the account and the shop's currency."""
+    """Where payloads come from: the channel name, the account, the shop's currency, and
+    how its locations are named (the merchant's location codes)."""
 
     channel: str
     account: str
     currency: str
+    locations: LocationCodes = dataclasses.field(default_factory=LocationCodes, compare=False)
 
     def ref(self, external_id: str | int) -> ChannelRef:
         """A :class:`ChannelRef` to an object of this account."""
@@ -117,11 +131,6 @@ def gid(kind: str, value: str | int) -> str:
     """``gid://shopify/{kind}/{value}`` (a value that already is a gid is returned as is)."""
     text = str(value)
     return text if text.startswith("gid://") else f"gid://shopify/{kind}/{text}"
-
-
-def legacy_id(value: str | int) -> str:
-    """The numeric id in a global id (``gid://shopify/Location/12?x=1`` -> ``"12"``)."""
-    return str(value).rsplit("/", 1)[-1].split("?", 1)[0]
 
 
 def _instant(value: Any, where: str) -> datetime:
@@ -357,7 +366,7 @@ def product_from_rest(payload: Mapping[str, Any], origin: Origin) -> Product:
 
 def stock_levels_from_graphql(variant: Mapping[str, Any], origin: Origin) -> list[StockLevel]:
     """A variant node's inventory levels as canonical StockLevels (``on_hand`` = available,
-    ``location`` = the numeric location id)."""
+    ``location`` = the location's code)."""
     sku = (variant.get("sku") or "").strip()
     if not sku:
         raise MappingError(
@@ -370,10 +379,11 @@ def stock_levels_from_graphql(variant: Mapping[str, Any], origin: Origin) -> lis
     levels = []
     for level in (item.get("inventoryLevels") or {}).get("nodes") or []:
         quantities = {q["name"]: int(q["quantity"]) for q in level.get("quantities") or []}
+        place = level["location"]
         levels.append(
             StockLevel(
                 sku=sku,
-                location=legacy_id(level["location"]["id"]),
+                location=origin.locations.code_of(place["id"], place.get("name")),
                 on_hand=quantities.get("available", 0),
                 channel_ref=origin.ref(str(variant["id"])),
             )
@@ -382,7 +392,8 @@ def stock_levels_from_graphql(variant: Mapping[str, Any], origin: Origin) -> lis
 
 
 def location_from_rest(payload: Mapping[str, Any], origin: Origin) -> Location:
-    """A REST location as a canonical Location (``code`` is Shopify's numeric id)."""
+    """A REST location as a canonical Location (``code``: the merchant's code for it, by
+    default Shopify's numeric id)."""
     address = address_from_shopify(
         {
             "address1": payload.get("address1"),
@@ -395,7 +406,7 @@ def location_from_rest(payload: Mapping[str, Any], origin: Origin) -> Location:
         }
     )
     return Location(
-        code=str(payload["id"]),
+        code=origin.locations.code_of(payload["id"], payload.get("name")),
         name=payload.get("name") or str(payload["id"]),
         kind=LocationKind.WAREHOUSE,
         address=address,
@@ -448,6 +459,61 @@ def _line(raw: Mapping[str, Any], origin: Origin, *, rest: bool) -> OrderLine:
     )
 
 
+_NOT_DELIVERED = frozenset({"NONE", "RETAIL"})
+"""Delivery methods of fulfillment orders with nothing to hand over (digital goods, POS)."""
+
+
+def pickup_from_graphql(node: Mapping[str, Any], origin: Origin) -> str | None:
+    """The code of the store a GraphQL order is collected from, or None when it ships.
+
+    An order is a pick-up when every fulfillment order that hands goods over has delivery
+    method ``PICK_UP`` at one location. An order mixing pick-up and shipping (Shopify's split
+    carts) is shipped in the canonical model, which has one fulfilment mode per order.
+    """
+    nodes = (node.get("fulfillmentOrders") or {}).get("nodes") or []
+    delivered = [
+        fo
+        for fo in nodes
+        if ((fo.get("deliveryMethod") or {}).get("methodType")) not in _NOT_DELIVERED
+    ]
+    if not delivered or any(
+        (fo.get("deliveryMethod") or {}).get("methodType") != "PICK_UP" for fo in delivered
+    ):
+        return None
+    places = {
+        str(((fo.get("assignedLocation") or {}).get("location") or {}).get("id") or ""): fo
+        for fo in delivered
+    }
+    if len(places) != 1 or "" in places:
+        return None
+    [(location_id, fo)] = places.items()
+    location = (fo.get("assignedLocation") or {}).get("location") or {}
+    return origin.locations.code_of(location_id, location.get("name"))
+
+
+def pickup_from_rest(payload: Mapping[str, Any], origin: Origin) -> str | None:
+    """The code of the store a REST order (webhook) is collected from, or None.
+
+    REST marks no pick-up: Shopify writes one shipping line with ``source: "shopify"`` whose
+    ``code`` and ``title`` are the store's name. Such a line naming a location the channel
+    knows (mapped by name, or read from the shop) is a pick-up; a local delivery rate has
+    the same shape but is named after the rate, not a location.
+    """
+    lines = [line for line in payload.get("shipping_lines") or [] if not line.get("is_removed")]
+    if len(lines) != 1 or lines[0].get("source") != "shopify":
+        return None
+    line = lines[0]
+    return origin.locations.code_of_name(line.get("code")) or origin.locations.code_of_name(
+        line.get("title")
+    )
+
+
+def _fulfilment(pickup: str | None) -> dict[str, Any]:
+    if pickup is None:
+        return {"fulfilment": FulfilmentMode.SHIP}
+    return {"fulfilment": FulfilmentMode.PICKUP, "pickup_location": pickup}
+
+
 def order_from_graphql(
     node: Mapping[str, Any], origin: Origin, lines: list[Mapping[str, Any]] | None = None
 ) -> Order:
@@ -457,7 +523,7 @@ def order_from_graphql(
     """
     external = str(node["id"])
     currency = str(node.get("currencyCode") or origin.currency)
-    origin = Origin(origin.channel, origin.account, currency)
+    origin = dataclasses.replace(origin, currency=currency)
     raw_lines = (
         lines if lines is not None else list((node.get("lineItems") or {}).get("nodes") or [])
     )
@@ -490,6 +556,8 @@ def order_from_graphql(
         total=total,
         customer=customer_from_graphql(customer, origin) if customer else None,
         shipping_address=address_from_shopify(node.get("shippingAddress")),
+        **_fulfilment(pickup_from_graphql(node, origin)),
+        tracking_number=_graphql_tracking(node),
         note=node.get("note") or None,
         created_at=_instant(node.get("createdAt"), "createdAt"),
         updated_at=_instant(node.get("updatedAt"), "updatedAt"),
@@ -501,7 +569,7 @@ def order_from_rest(payload: Mapping[str, Any], origin: Origin) -> Order:
     """A REST order (``orders/*`` webhooks) as a canonical Order."""
     external = str(payload.get("admin_graphql_api_id") or gid("Order", payload["id"]))
     currency = str(payload.get("currency") or origin.currency)
-    origin = Origin(origin.channel, origin.account, currency)
+    origin = dataclasses.replace(origin, currency=currency)
     financial, fulfilment = payload.get("financial_status"), payload.get("fulfillment_status")
     shipping = (payload.get("total_shipping_price_set") or {}).get("shop_money") or {}
     customer = payload.get("customer")
@@ -537,8 +605,34 @@ def order_from_rest(payload: Mapping[str, Any], origin: Origin) -> Order:
         total=origin.money(payload.get("total_price"), where="total_price"),
         customer=customer_from_rest(customer, origin) if customer else None,
         shipping_address=address_from_shopify(payload.get("shipping_address")),
+        **_fulfilment(pickup_from_rest(payload, origin)),
+        tracking_number=_rest_tracking(payload),
         note=payload.get("note") or None,
         created_at=_instant(payload.get("created_at"), "created_at"),
         updated_at=_instant(payload.get("updated_at"), "updated_at"),
         raw=dict(payload),
     )
+
+
+def _graphql_tracking(node: Mapping[str, Any]) -> str | None:
+    """The latest tracking number of a GraphQL order's fulfillments, if any."""
+    numbers = [
+        str(info["number"])
+        for fulfillment in node.get("fulfillments") or []
+        if str(fulfillment.get("status") or "SUCCESS").upper() == "SUCCESS"
+        for info in fulfillment.get("trackingInfo") or []
+        if info.get("number")
+    ]
+    return numbers[-1] if numbers else None
+
+
+def _rest_tracking(payload: Mapping[str, Any]) -> str | None:
+    """The latest tracking number of a REST order's fulfillments, if any."""
+    numbers = [
+        str(number)
+        for fulfillment in payload.get("fulfillments") or []
+        if str(fulfillment.get("status") or "success").lower() == "success"
+        for number in fulfillment.get("tracking_numbers")
+        or ([fulfillment["tracking_number"]] if fulfillment.get("tracking_number") else [])
+    ]
+    return numbers[-1] if numbers else None

@@ -15,18 +15,28 @@ __all__ = [
     "BULK_RUN",
     "CUSTOMERS",
     "CUSTOMERS_PAGE",
+    "FULFILLMENTS_PER_ORDER",
+    "FULFILLMENT_CREATE",
+    "FULFILLMENT_ORDERS_FOR_UPDATE",
+    "FULFILLMENT_ORDERS_PER_ORDER",
     "INVENTORY_SET_QUANTITIES",
+    "JOB_POLL",
+    "JOB_RESULT_SINCE",
     "LEVELS_PER_ITEM",
     "LINES_PER_ORDER",
+    "LOCATIONS_KNOWN",
     "ORDER",
     "ORDERS",
     "ORDERS_COUNT",
     "ORDERS_PAGE",
+    "ORDER_CLOSE",
+    "ORDER_FOR_UPDATE",
     "ORDER_LINES",
     "PRODUCTS",
     "PRODUCTS_COUNT",
     "PRODUCTS_PAGE",
     "PRODUCT_VARIANTS",
+    "REFUND_METHOD_SINCE",
     "SHOP",
     "STOCK_BY_SKU",
     "STOCK_PAGE",
@@ -38,21 +48,29 @@ __all__ = [
     "WEBHOOK_DELETE",
     "WEBHOOK_LIST",
     "bulk_orders_query",
+    "order_cancel_mutation",
 ]
 
 PRODUCTS_PAGE = 25
 VARIANTS_PER_PRODUCT = 10
 ORDERS_PAGE = 10
 LINES_PER_ORDER = 10
+FULFILLMENT_ORDERS_PER_ORDER = 5
+FULFILLMENTS_PER_ORDER = 5
+FULFILLMENT_ORDERS_FOR_UPDATE = 50
 CUSTOMERS_PAGE = 50
 STOCK_PAGE = 20
 LEVELS_PER_ITEM = 10
 VARIANT_LOOKUP_PAGE = 250
 
-SHOP = """
-query Shop {
-  shop { id name email myshopifyDomain currencyCode ianaTimezone }
-}
+LOCATIONS_KNOWN = 50
+"""Locations whose names ``check()`` learns (pick-up orders from webhooks name the store)."""
+
+SHOP = f"""
+query Shop {{
+  shop {{ id name email myshopifyDomain currencyCode ianaTimezone }}
+  locations(first: {LOCATIONS_KNOWN}, includeInactive: true) {{ nodes {{ id name }} }}
+}}
 """
 
 _VARIANT_FIELDS = """
@@ -125,7 +143,7 @@ query StockBySku($first: Int!, $after: String, $query: String) {{
         id
         inventoryLevels(first: {LEVELS_PER_ITEM}) {{
           nodes {{
-            location {{ id }}
+            location {{ id name }}
             quantities(names: ["available", "committed"]) {{ name quantity }}
           }}
         }}
@@ -175,6 +193,19 @@ _ORDER_FIELDS = f"""
   totalShippingPriceSet {{ {_MONEY} }}
   customer {{ id firstName lastName email phone createdAt updatedAt }}
   shippingAddress {{ {_ADDRESS} }}
+  fulfillments(first: {FULFILLMENTS_PER_ORDER}) {{
+    id status trackingInfo(first: 5) {{ number company }}
+  }}
+"""
+_FULFILLMENT_ORDER_FIELDS = """
+  id status
+  deliveryMethod { methodType }
+  assignedLocation { location { id name } }
+"""
+_FULFILLMENT_ORDERS = f"""
+  fulfillmentOrders(first: {FULFILLMENT_ORDERS_PER_ORDER}) {{
+    nodes {{ {_FULFILLMENT_ORDER_FIELDS} }}
+  }}
 """
 
 ORDERS = f"""
@@ -183,6 +214,7 @@ query Orders($first: Int!, $after: String, $query: String) {{
     pageInfo {{ hasNextPage endCursor }}
     nodes {{
       {_ORDER_FIELDS}
+      {_FULFILLMENT_ORDERS}
       lineItems(first: {LINES_PER_ORDER}) {{
         pageInfo {{ hasNextPage endCursor }}
         nodes {{ {_LINE_FIELDS} }}
@@ -196,6 +228,7 @@ ORDER = f"""
 query Order($id: ID!) {{
   order(id: $id) {{
     {_ORDER_FIELDS}
+    {_FULFILLMENT_ORDERS}
     lineItems(first: {LINES_PER_ORDER}) {{
       pageInfo {{ hasNextPage endCursor }}
       nodes {{ {_LINE_FIELDS} }}
@@ -225,12 +258,13 @@ BULK_ORDERS = """
     edges { node {
       %s
       lineItems { edges { node { %s } } }
+      fulfillmentOrders { edges { node { %s } } }
     } }
   }
 }
 """
 """Bulk export of orders: ``%`` the arguments (``(query: "...")`` or nothing), the order
-fields and the line fields."""
+fields, the line fields and the fulfillment order fields."""
 
 CUSTOMERS = f"""
 query Customers($first: Int!, $after: String, $query: String) {{
@@ -284,7 +318,77 @@ mutation WebhookDelete($id: ID!) {
 """
 
 
+ORDER_FOR_UPDATE = f"""
+query OrderForUpdate($id: ID!) {{
+  order(id: $id) {{
+    id name cancelledAt closed displayFulfillmentStatus
+    fulfillments(first: {FULFILLMENTS_PER_ORDER}) {{
+      id status trackingInfo(first: 5) {{ number company }}
+    }}
+    fulfillmentOrders(first: {FULFILLMENT_ORDERS_FOR_UPDATE}) {{
+      nodes {{ {_FULFILLMENT_ORDER_FIELDS} }}
+    }}
+  }}
+}}
+"""
+"""What an order write needs to know first: is it cancelled, closed, fulfilled, and its
+fulfillment orders (status, delivery method, location)."""
+
+FULFILLMENT_CREATE = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status trackingInfo { number company } }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_CLOSE = """
+mutation OrderClose($input: OrderCloseInput!) {
+  orderClose(input: $input) {
+    order { id closed }
+    userErrors { field message }
+  }
+}
+"""
+
+JOB_POLL = """
+query JobPoll($id: ID!) { job(id: $id) { id done } }
+"""
+
+REFUND_METHOD_SINCE = "2025-10"
+"""First Admin API version whose ``orderCancel`` takes ``refundMethod`` (``refund`` before)."""
+JOB_RESULT_SINCE = "2026-10"
+"""First Admin API version whose ``orderCancel`` answers ``jobResult``."""
+
+
+def order_cancel_mutation(api_version: str) -> str:
+    """The ``orderCancel`` document for ``api_version``: ``refundMethod`` and ``jobResult``
+    where the version has them, the older ``refund`` flag and bare ``job`` before."""
+    refund_variable, refund_argument = (
+        ("$refundMethod: OrderCancelRefundMethodInput", "refundMethod: $refundMethod")
+        if api_version >= REFUND_METHOD_SINCE
+        else ("$refund: Boolean!", "refund: $refund")
+    )
+    job_result = (
+        "jobResult { id done status errors { code field message } }"
+        if api_version >= JOB_RESULT_SINCE
+        else ""
+    )
+    return f"""
+mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!,
+                     {refund_variable}, $notifyCustomer: Boolean, $staffNote: String) {{
+  orderCancel(orderId: $orderId, reason: $reason, restock: $restock, {refund_argument},
+              notifyCustomer: $notifyCustomer, staffNote: $staffNote) {{
+    job {{ id done }}
+    {job_result}
+    orderCancelUserErrors {{ code field message }}
+  }}
+}}
+"""
+
+
 def bulk_orders_query(search: str | None) -> str:
     """The bulk export document of every order (matching ``search`` when given)."""
     arguments = f"(query: {json.dumps(search)})" if search else ""
-    return BULK_ORDERS % (arguments, _ORDER_FIELDS, _LINE_FIELDS)
+    return BULK_ORDERS % (arguments, _ORDER_FIELDS, _LINE_FIELDS, _FULFILLMENT_ORDER_FIELDS)

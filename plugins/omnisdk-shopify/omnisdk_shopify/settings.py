@@ -37,6 +37,16 @@ class ShopifySettings(ChannelSettings):
     the shop's primary location). ``bulk_threshold`` is how many objects make a full backfill
     run as a bulk operation (JSONL export) instead of paged queries; 0 always uses bulk,
     None never does.
+
+    ``location_codes`` maps Shopify locations to the merchant's location codes: keys are a
+    location's numeric id (or global id) or its name, values the codes omnisdk uses for it
+    (``Location.code``, ``StockLevel.location``, ``Order.pickup_location``). A location not
+    in the map is known by its numeric id (see :mod:`omnisdk_shopify.locations`).
+
+    Order writes: cancelling restocks the units (``restock_on_cancel``) and refunds a paid
+    order to its original payment methods (``refund_on_cancel``); ``notify_customer`` makes
+    Shopify email the buyer about a shipment or cancellation. Shopify cancels in a background
+    job, polled every ``job_poll_interval`` seconds for at most ``job_timeout``.
     """
 
     shop: str = Field(min_length=1, examples=["demo-shop"])
@@ -48,6 +58,14 @@ class ShopifySettings(ChannelSettings):
     bulk_threshold: int | None = Field(default=5000, ge=0)
     bulk_poll_interval: float = Field(default=1.0, gt=0)
     bulk_timeout: float = Field(default=3600.0, gt=0)
+    location_codes: dict[str, str] = Field(
+        default_factory=dict, examples=[{"655441491": "hcm-kho", "Cửa hàng Hà Nội": "hn-01"}]
+    )
+    restock_on_cancel: bool = True
+    refund_on_cancel: bool = True
+    notify_customer: bool = False
+    job_poll_interval: float = Field(default=0.5, gt=0)
+    job_timeout: float = Field(default=30.0, gt=0)
 
     @field_validator("shop")
     @classmethod
@@ -64,6 +82,23 @@ class ShopifySettings(ChannelSettings):
         if not _VERSION.match(value):
             raise ValueError(f"{value!r} is not an Admin API version (YYYY-01/04/07/10)")
         return value
+
+    @field_validator("location_codes")
+    @classmethod
+    def _codes(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {key.strip(): code.strip() for key, code in value.items()}
+        blank = [key for key, code in cleaned.items() if not key or not code]
+        if blank:
+            raise ValueError(f"location_codes has an empty key or code: {blank!r}")
+        seen: dict[str, str] = {}
+        for key, code in cleaned.items():
+            if code in seen:
+                raise ValueError(
+                    f"location_codes gives {code!r} to both {seen[code]!r} and {key!r}: "
+                    "a code must name one location"
+                )
+            seen[code] = key
+        return cleaned
 
     @model_validator(mode="after")
     def _some_credentials(self) -> Self:

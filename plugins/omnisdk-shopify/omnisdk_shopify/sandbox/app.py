@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
+from pydantic import Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -37,14 +38,28 @@ from omnisdk.testing.sandbox import (
     SandboxError,
     SeedProduct,
     UnknownObject,
+    json_response,
+    read_json,
 )
 from omnisdk_shopify.sandbox.bulk import BulkOperations
 from omnisdk_shopify.sandbox.context import GraphQLContext
 from omnisdk_shopify.sandbox.cost import CostBucket
 from omnisdk_shopify.sandbox.graphql_api import execute_unbounded, run_graphql
+from omnisdk_shopify.sandbox.order_flow import (
+    advance_order,
+    cancel_order,
+    order_status,
+    place_order,
+)
 from omnisdk_shopify.sandbox.rest import RestAdminApi, RestError
-from omnisdk_shopify.sandbox.rest_views import inventory_level_json, money_text, order_json
+from omnisdk_shopify.sandbox.rest_views import (
+    fulfillment_json,
+    inventory_level_json,
+    money_text,
+    order_json,
+)
 from omnisdk_shopify.sandbox.state import (
+    Location,
     Order,
     ShopState,
     ShopStateError,
@@ -53,7 +68,7 @@ from omnisdk_shopify.sandbox.state import (
     parse_gid,
 )
 
-__all__ = ["DEFAULT_SCOPES", "ShopifySandbox"]
+__all__ = ["DEFAULT_SCOPES", "ShopifyBuyerOrder", "ShopifySandbox"]
 
 DEFAULT_SCOPES = (
     "read_products",
@@ -63,6 +78,8 @@ DEFAULT_SCOPES = (
     "read_locations",
     "read_orders",
     "write_orders",
+    "read_merchant_managed_fulfillment_orders",
+    "write_merchant_managed_fulfillment_orders",
     "read_all_orders",
     "read_customers",
     "read_users",
@@ -77,6 +94,19 @@ CALL_LIMIT_MESSAGE = (
     "Exceeded 2 calls per second for api client. Reduce request rates to "
     "resume uninterrupted service."
 )
+
+
+class ShopifyBuyerOrder(BuyerOrder):
+    """The body of ``POST /_sandbox/buyer/orders`` on this sandbox: the common fields, and
+    ``pickup_location`` (a Shopify location's numeric id, global id or name) for a buyer who
+    picks the order up in that store instead of having it shipped."""
+
+    pickup_location: str | None = Field(default=None, min_length=1)
+
+
+class _InvalidBody(SandboxError):
+    status = 422
+    code = "invalid"
 
 
 def _derived(seed: int, label: str, length: int = 32) -> str:
@@ -238,35 +268,50 @@ class ShopifySandbox(Sandbox):
         return created
 
     def place_order(self, order: BuyerOrder) -> str:
-        """A buyer checks out; refused (409) when the listed stock is short."""
+        """A buyer checks out; refused (409) when the listed stock is short.
+
+        With ``pickup_location`` (a :class:`ShopifyBuyerOrder`) the buyer collects the
+        order in that store: every unit is committed there, so the store must hold them.
+        """
         for line in order.lines:
             if not self.shop.variants_by_sku(line.sku):
                 raise UnknownObject("sku", line.sku)
+        pickup = self._pickup_location(getattr(order, "pickup_location", None))
         customer = self._customer_details(order.customer) if order.customer else None
-        before = self._levels_snapshot()
+        before = self.shop.levels_snapshot()
         try:
-            placed = self.shop.place_order(
-                [(line.sku, line.quantity) for line in order.lines], customer
+            placed = place_order(
+                self.shop,
+                [(line.sku, line.quantity) for line in order.lines],
+                customer,
+                pickup=pickup,
             )
         except StockShort as exc:
             wanted = sum(line.quantity for line in order.lines if line.sku == exc.sku)
-            available = self.shop.variant_available(self.shop.variant_for_sku(exc.sku))
-            raise OutOfStock(exc.sku, available=available, requested=wanted) from None
+            raise OutOfStock(exc.sku, available=exc.available, requested=wanted) from None
         except ShopStateError as exc:  # e.g. a SKU on several variants
             raise SandboxError(str(exc), code=exc.code) from None
         self.send_webhook("orders/create", order_json(self.shop, placed))
         self._stock_webhooks(before)
         return gid("Order", placed.id)
 
+    def _pickup_location(self, reference: str | None) -> Location | None:
+        if reference is None:
+            return None
+        location = self.shop.find_location(reference)
+        if location is None:
+            raise UnknownObject("location", reference)
+        return location
+
     def cancel_order(self, order_id: str) -> None:
         """The buyer cancels: units restocked, payment voided or refunded."""
         self.cancel(self._order(order_id))
 
-    def cancel(self, order: Order) -> None:
+    def cancel(self, order: Order, *, restock: bool = True, refund: bool = True) -> None:
         """Cancel ``order`` and send ``orders/cancelled``, ``orders/updated``, stock webhooks."""
-        before = self._levels_snapshot()
+        before = self.shop.levels_snapshot()
         try:
-            self.shop.cancel_order(order)
+            cancel_order(self.shop, order, restock=restock, refund=refund)
         except ShopStateError as exc:
             raise SandboxError(str(exc), code=exc.code) from None
         payload = order_json(self.shop, order)
@@ -277,10 +322,15 @@ class ShopifySandbox(Sandbox):
     def advance_order(self, order_id: str) -> str:
         """pending -> paid -> fulfilled -> closed; sends the matching webhooks."""
         order = self._order(order_id)
+        shipped_before = len(order.fulfillments)
         try:
-            status = self.shop.advance_order(order)
+            status = advance_order(self.shop, order)
         except ShopStateError as exc:
             raise SandboxError(str(exc), code=exc.code) from None
+        for fulfillment in order.fulfillments[shipped_before:]:
+            self.send_webhook(
+                "fulfillments/create", fulfillment_json(self.shop, order, fulfillment)
+            )
         payload = order_json(self.shop, order)
         if status in ("paid", "fulfilled"):
             self.send_webhook(f"orders/{status}", payload)
@@ -308,9 +358,13 @@ class ShopifySandbox(Sandbox):
             {
                 "id": gid("Order", o.id),
                 "name": o.name,
-                "status": self.shop.order_status(o),
+                "status": order_status(o),
                 "financial_status": o.financial_status,
                 "fulfillment_status": o.fulfillment_status,
+                "pickup_location": (
+                    gid("Location", o.pickup_location_id) if o.pickup_location_id else None
+                ),
+                "tracking_numbers": o.tracking_numbers,
                 "total": money_text(o.total),
                 "currency": o.currency,
                 "lines": [{"sku": li.sku, "quantity": li.quantity} for li in o.line_items],
@@ -382,20 +436,9 @@ class ShopifySandbox(Sandbox):
             finally:
                 self.webhook_url = saved
 
-    def _levels_snapshot(self) -> dict[tuple[int, int], int]:
-        return {
-            (lv.inventory_item_id, lv.location_id): lv.available
-            for item in self.shop.inventory_items.values()
-            for lv in item.levels.values()
-        }
-
     def _stock_webhooks(self, before: dict[tuple[int, int], int]) -> None:
-        for item in self.shop.inventory_items.values():
-            for level in item.levels.values():
-                if before.get((level.inventory_item_id, level.location_id)) != level.available:
-                    self.send_webhook(
-                        "inventory_levels/update", inventory_level_json(self.shop, level)
-                    )
+        for level in self.shop.changed_levels(before):
+            self.send_webhook("inventory_levels/update", inventory_level_json(self.shop, level))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -447,6 +490,20 @@ class ShopifySandbox(Sandbox):
         )
 
     # -- HTTP ------------------------------------------------------------------------------
+
+    async def _ctl_buyer_order(self, request: Request) -> Response:
+        """``POST /_sandbox/buyer/orders``, with Shopify's optional ``pickup_location``."""
+        try:
+            order = ShopifyBuyerOrder.model_validate(await read_json(request))
+        except ValidationError as exc:
+            errors = [
+                {"loc": list(e["loc"]), "msg": e["msg"]}
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
+            raise _InvalidBody("the request body is invalid", errors=errors) from None
+        with self.lock:
+            order_id = self.place_order(order)
+        return json_response({"id": order_id}, 201)
 
     def token_valid(self, token: str | None) -> bool:
         """Whether ``token`` opens the Admin API now."""

@@ -58,6 +58,10 @@ def find_node(state: ShopState, node_id: str, bulk: Any = None) -> Any:
         return bulk.get(number) if bulk is not None else None
     if kind == "Shop":
         return state.shop if number == state.shop.id else None
+    if kind == "FulfillmentOrder":
+        return state.fulfillment_order(number)
+    if kind == "Fulfillment":
+        return state.fulfillment(number)
     tables: dict[str, dict[int, Any]] = {
         "Product": state.products,
         "ProductVariant": state.variants,

@@ -29,6 +29,10 @@ from graphql import (
 from graphql.language import ValueNode
 
 from omnisdk_shopify.sandbox.context import GraphQLContext
+from omnisdk_shopify.sandbox.graphql_orders import (
+    ORDER_MUTATION_RESOLVERS,
+    ORDER_QUERY_RESOLVERS,
+)
 from omnisdk_shopify.sandbox.graphql_roots import MUTATION_RESOLVERS, QUERY_RESOLVERS
 from omnisdk_shopify.sandbox.graphql_types import FIELD_RESOLVERS, OBJECT_TYPES
 
@@ -171,7 +175,11 @@ def _resolve_abstract(obj: Any, _info: Info, _type: Any) -> str | None:
 
 
 def _bind_resolvers(schema: GraphQLSchema) -> None:
-    roots = {"QueryRoot": QUERY_RESOLVERS, "Mutation": MUTATION_RESOLVERS, **FIELD_RESOLVERS}
+    roots = {
+        "QueryRoot": {**QUERY_RESOLVERS, **ORDER_QUERY_RESOLVERS},
+        "Mutation": {**MUTATION_RESOLVERS, **ORDER_MUTATION_RESOLVERS},
+        **FIELD_RESOLVERS,
+    }
     for type_name, resolvers in roots.items():
         graphql_type = schema.type_map[type_name]
         assert isinstance(graphql_type, GraphQLObjectType), type_name

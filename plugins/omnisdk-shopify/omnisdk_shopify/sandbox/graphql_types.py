@@ -17,10 +17,13 @@ from graphql import GraphQLError
 
 from omnisdk_shopify.sandbox.context import GraphQLContext
 from omnisdk_shopify.sandbox.paging import connection
+from omnisdk_shopify.sandbox.rest_views import shipping_lines_json
 from omnisdk_shopify.sandbox.search import parse_search
 from omnisdk_shopify.sandbox.state import (
     QUANTITY_NAMES,
     Customer,
+    Fulfillment,
+    FulfillmentOrder,
     InventoryItem,
     InventoryLevel,
     LineItem,
@@ -74,6 +77,8 @@ WEBHOOK_TOPICS = (
     "customers/create",
     "customers/delete",
     "customers/update",
+    "fulfillments/create",
+    "fulfillments/update",
     "inventory_items/create",
     "inventory_items/delete",
     "inventory_items/update",
@@ -437,26 +442,42 @@ def _current_total(order: Order) -> Decimal:
     return Decimal(0) if order.cancelled_at is not None else order.total
 
 
-def _fulfillments(order: Order, info: Info, first: int | None = None) -> list[dict[str, Any]]:
-    if order.fulfillment_status != "fulfilled":
-        return []
-    location = _state(info).primary_location
-    return [
-        {
-            "id": gid("Fulfillment", order.id + 1),
-            "name": f"{order.name}-F1",
-            "status": "SUCCESS",
-            "totalQuantity": sum(line.quantity for line in order.line_items),
-            "createdAt": order.updated_at,
-            "updatedAt": order.updated_at,
-            "requiresShipping": True,
-            "trackingInfo": [
-                {"company": "Giao Hàng Nhanh", "number": number, "url": None}
-                for number in order.tracking_numbers
-            ],
-            "location": location,
-        }
-    ][:first]
+def _fulfillments(order: Order, info: Info, first: int | None = None) -> list[Fulfillment]:
+    return order.fulfillments[:first]
+
+
+def _fulfillment_orders(order: Order, info: Info, **args: Any) -> dict[str, Any]:
+    search = parse_search(args.get("query"))
+    fields = {
+        "id": lambda fo: fo.id,
+        "status": lambda fo: fo.status.lower(),
+        "assigned_location_id": lambda fo: fo.location_id,
+        "updated_at": lambda fo: fo.updated_at,
+        "created_at": lambda fo: fo.created_at,
+    }
+    found = [fo for fo in order.fulfillment_orders if search.matches(fo, fields, "id")]
+    return _page(info, found, lambda fo: (fo.id,), args)
+
+
+def _shipping_line(order: Order, info: Info) -> dict[str, Any] | None:
+    lines = shipping_lines_json(_state(info), order)
+    if not lines:
+        return None
+    line = lines[0]
+    price = _ctx(info).bag(Decimal(line["price"]))
+    return {
+        "id": gid("ShippingLine", line["id"]),
+        "title": line["title"],
+        "code": line["code"],
+        "source": line["source"],
+        "carrierIdentifier": line["carrier_identifier"],
+        "deliveryCategory": line["delivery_category"],
+        "custom": False,
+        "isRemoved": False,
+        "originalPriceSet": price,
+        "discountedPriceSet": price,
+        "currentDiscountedPriceSet": price,
+    }
 
 
 _ORDER: dict[str, Resolver] = {
@@ -480,7 +501,9 @@ _ORDER: dict[str, Resolver] = {
     "canMarkAsPaid": lambda o, info: o.financial_status == "pending",
     "refundable": lambda o, info: _received(o) > 0 and o.cancelled_at is None,
     "restockable": lambda o, info: o.cancelled_at is None,
-    "fulfillable": lambda o, info: o.cancelled_at is None and o.fulfillment_status is None,
+    "fulfillable": lambda o, info: (
+        o.cancelled_at is None and any(fo.fulfillable for fo in o.fulfillment_orders)
+    ),
     "requiresShipping": lambda o, info: True,
     "statusPageUrl": lambda o, info: f"{_ctx(info).base_url}/orders/{o.id}/status",
     "paymentGatewayNames": lambda o, info: ["manual"],
@@ -530,6 +553,8 @@ _ORDER: dict[str, Resolver] = {
         "primary": True,
     },
     "fulfillments": _fulfillments,
+    "fulfillmentOrders": _fulfillment_orders,
+    "shippingLine": _shipping_line,
     "fulfillmentsCount": lambda o, info: {
         "count": len(_fulfillments(o, info)),
         "precision": "EXACT",
@@ -568,6 +593,110 @@ _LINE_ITEM: dict[str, Resolver] = {
     ),
     "product": lambda li, info: _state(info).products.get(li.product_id or -1),
     "variant": lambda li, info: _state(info).variants.get(li.variant_id or -1),
+}
+
+
+# -- fulfilment -----------------------------------------------------------------------------
+
+
+def _order_of(info: Info, order_id: int) -> Order:
+    order: Order = _state(info).orders[order_id]
+    return order
+
+
+def _fulfillment_line_items(fulfillment: Fulfillment, info: Info, **args: Any) -> dict[str, Any]:
+    order = _order_of(info, fulfillment.order_id)
+    items = [
+        {
+            "id": gid("FulfillmentLineItem", fulfillment.id * 1000 + index),
+            "quantity": quantity,
+            "lineItem": order.line_item(line_id),
+        }
+        for index, (line_id, quantity) in enumerate(fulfillment.lines)
+    ]
+    return _page(info, items, lambda item: (item["id"],), args)
+
+
+_FULFILLMENT: dict[str, Resolver] = {
+    "id": lambda f, info: gid("Fulfillment", f.id),
+    "requiresShipping": lambda f, info: True,
+    "trackingInfo": lambda f, info, first=None: f.tracking[:first],
+    "location": lambda f, info: _state(info).locations.get(f.location_id),
+    "order": lambda f, info: _order_of(info, f.order_id),
+    "fulfillmentLineItems": _fulfillment_line_items,
+}
+
+
+def _assigned_location(fulfillment_order: FulfillmentOrder, info: Info) -> dict[str, Any]:
+    location = _state(info).locations[fulfillment_order.location_id]
+    return {
+        "location": location,
+        "name": location.name,
+        "address1": location.address1,
+        "city": location.city,
+        "province": location.province,
+        "countryCode": location.country_code,
+    }
+
+
+def _supported_actions(fulfillment_order: FulfillmentOrder, info: Info) -> list[dict[str, Any]]:
+    if not fulfillment_order.fulfillable:
+        return []
+    actions = ["CREATE_FULFILLMENT", "HOLD", "MOVE", "REQUEST_FULFILLMENT"]
+    return [{"action": action, "externalUrl": None} for action in actions]
+
+
+def _fulfillment_order_lines(
+    fulfillment_order: FulfillmentOrder, info: Info, **args: Any
+) -> dict[str, Any]:
+    order = _order_of(info, fulfillment_order.order_id)
+    state = _state(info)
+    items = []
+    for line in fulfillment_order.lines:
+        line_item = order.line_item(line.line_item_id)
+        variant = state.variants.get(line_item.variant_id or -1) if line_item else None
+        items.append(
+            {
+                "id": gid("FulfillmentOrderLineItem", line.id),
+                "number": line.id,
+                "totalQuantity": line.total_quantity,
+                "remainingQuantity": line.remaining_quantity,
+                "lineItem": line_item,
+                "sku": line_item.sku if line_item else None,
+                "productTitle": line_item.title if line_item else "",
+                "variantTitle": line_item.variant_title if line_item else None,
+                "inventoryItemId": (
+                    gid("InventoryItem", variant.inventory_item_id) if variant else None
+                ),
+                "requiresShipping": True,
+            }
+        )
+    return _page(info, items, lambda item: (item["number"],), args)
+
+
+_FULFILLMENT_ORDER: dict[str, Resolver] = {
+    "id": lambda fo, info: gid("FulfillmentOrder", fo.id),
+    "requestStatus": lambda fo, info: "UNSUBMITTED",
+    "orderId": lambda fo, info: gid("Order", fo.order_id),
+    "orderName": lambda fo, info: _order_of(info, fo.order_id).name,
+    "order": lambda fo, info: _order_of(info, fo.order_id),
+    "assignedLocation": _assigned_location,
+    "deliveryMethod": lambda fo, info: {
+        "id": gid("DeliveryMethod", fo.id),
+        "methodType": fo.delivery_method,
+        "presentedName": (
+            _state(info).locations[fo.location_id].name
+            if fo.delivery_method == "PICK_UP"
+            else "Giao hàng tiêu chuẩn"
+        ),
+    },
+    "supportedActions": _supported_actions,
+    "lineItems": _fulfillment_order_lines,
+}
+
+_JOB: dict[str, Resolver] = {
+    "id": lambda job, info: gid("Job", job.id),
+    "query": lambda job, info: {},
 }
 
 
@@ -616,6 +745,9 @@ FIELD_RESOLVERS: dict[str, dict[str, Resolver]] = {
     "Customer": _CUSTOMER,
     "Order": _ORDER,
     "LineItem": _LINE_ITEM,
+    "Fulfillment": _FULFILLMENT,
+    "FulfillmentOrder": _FULFILLMENT_ORDER,
+    "Job": _JOB,
     "Shop": _SHOP,
     "WebhookSubscription": _WEBHOOK,
     "BulkOperation": _BULK,
@@ -631,6 +763,8 @@ OBJECT_TYPES: dict[type, str] = {
     Customer: "Customer",
     Order: "Order",
     LineItem: "LineItem",
+    Fulfillment: "Fulfillment",
+    FulfillmentOrder: "FulfillmentOrder",
     WebhookSubscription: "WebhookSubscription",
 }
 """The GraphQL type each state class is exposed as (for ``Node`` and other abstract types)."""

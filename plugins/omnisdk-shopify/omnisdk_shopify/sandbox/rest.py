@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from omnisdk_shopify.sandbox.order_flow import close_order
 from omnisdk_shopify.sandbox.rest_views import (
     customer_json,
     inventory_item_json,
@@ -526,7 +527,7 @@ class RestAdminApi:
     def close_order(self, request: Request) -> Response:
         """``POST /orders/{id}/close.json``."""
         order = self.shop.get(self.shop.orders, int(request.path_params["id"]), "order")
-        order.closed_at = order.updated_at = self.shop.now()
+        close_order(self.shop, order)
         return _json({"order": order_json(self.shop, order)})
 
     def open_order(self, request: Request) -> Response:

@@ -13,6 +13,7 @@ from typing import Any
 
 from omnisdk_shopify.sandbox.state import (
     Customer,
+    Fulfillment,
     InventoryItem,
     InventoryLevel,
     LineItem,
@@ -27,12 +28,14 @@ from omnisdk_shopify.sandbox.state import (
 
 __all__ = [
     "customer_json",
+    "fulfillment_json",
     "inventory_item_json",
     "inventory_level_json",
     "location_json",
     "money_text",
     "order_json",
     "product_json",
+    "shipping_lines_json",
     "shop_json",
     "timestamp",
     "variant_json",
@@ -235,6 +238,7 @@ def customer_json(state: ShopState, customer: Customer) -> dict[str, Any]:
 
 def _line_json(state: ShopState, line: LineItem) -> dict[str, Any]:
     unfulfilled = line.quantity - line.fulfilled_quantity
+    status = None if not line.fulfilled_quantity else "partial" if unfulfilled else "fulfilled"
     return {
         "id": line.id,
         "variant_id": line.variant_id,
@@ -248,7 +252,7 @@ def _line_json(state: ShopState, line: LineItem) -> dict[str, Any]:
         "price": money_text(line.price),
         "total_discount": "0.00",
         "fulfillable_quantity": unfulfilled,
-        "fulfillment_status": "fulfilled" if not unfulfilled else None,
+        "fulfillment_status": status,
         "requires_shipping": True,
         "taxable": True,
         "gift_card": False,
@@ -258,25 +262,70 @@ def _line_json(state: ShopState, line: LineItem) -> dict[str, Any]:
     }
 
 
+def fulfillment_json(state: ShopState, order: Order, fulfillment: Fulfillment) -> dict[str, Any]:
+    """A fulfillment as REST (and the ``fulfillments/*`` webhooks) shows it."""
+    lines = []
+    for line_id, quantity in fulfillment.lines:
+        line = order.line_item(line_id)
+        if line is not None:
+            lines.append({**_line_json(state, line), "quantity": quantity})
+    numbers = [info.number for info in fulfillment.tracking if info.number]
+    urls = [info.url for info in fulfillment.tracking if info.url]
+    return {
+        "id": fulfillment.id,
+        "order_id": order.id,
+        "location_id": fulfillment.location_id,
+        "name": f"{order.name}.{order.fulfillments.index(fulfillment) + 1}",
+        "status": fulfillment.status.lower(),
+        "service": "manual",
+        "shipment_status": None,
+        "tracking_company": fulfillment.tracking[0].company if fulfillment.tracking else None,
+        "tracking_number": numbers[0] if numbers else None,
+        "tracking_numbers": numbers,
+        "tracking_url": urls[0] if urls else None,
+        "tracking_urls": urls,
+        "notify_customer": fulfillment.notify_customer,
+        "created_at": timestamp(state, fulfillment.created_at),
+        "updated_at": timestamp(state, fulfillment.updated_at),
+        "line_items": lines,
+        "admin_graphql_api_id": gid("Fulfillment", fulfillment.id),
+    }
+
+
+def shipping_lines_json(state: ShopState, order: Order) -> list[dict[str, Any]]:
+    """The order's shipping lines. A pick-up order has one named after the store, with
+    source ``shopify``, as Shopify writes it (REST has no explicit pick-up flag)."""
+    pickup = state.locations.get(order.pickup_location_id or -1)
+    if pickup is not None:
+        title, code, price = pickup.name, pickup.name, Decimal(0)
+    elif order.shipping_price:
+        title, code, price = "Giao hàng tiêu chuẩn", "standard", order.shipping_price
+    else:
+        return []
+    amount = {"amount": money_text(price), "currency_code": order.currency}
+    return [
+        {
+            "id": order.shipping_line_id,
+            "title": title,
+            "code": code,
+            "source": "shopify",
+            "price": money_text(price),
+            "discounted_price": money_text(price),
+            "price_set": {"shop_money": amount, "presentment_money": amount},
+            "carrier_identifier": None,
+            "delivery_category": None,
+            "requested_fulfillment_service_id": None,
+            "phone": None,
+            "is_removed": False,
+            "tax_lines": [],
+            "discount_allocations": [],
+        }
+    ]
+
+
 def order_json(state: ShopState, order: Order) -> dict[str, Any]:
     """An order as REST (and the ``orders/*`` webhooks) shows it."""
     customer = state.customers.get(order.customer_id or -1)
-    fulfillments = []
-    if order.fulfillment_status == "fulfilled":
-        fulfillments.append(
-            {
-                "id": order.id + 1,
-                "order_id": order.id,
-                "status": "success",
-                "name": f"{order.name}.1",
-                "tracking_company": "Giao Hàng Nhanh",
-                "tracking_number": order.tracking_numbers[0] if order.tracking_numbers else None,
-                "tracking_numbers": list(order.tracking_numbers),
-                "created_at": timestamp(state, order.updated_at),
-                "updated_at": timestamp(state, order.updated_at),
-                "line_items": [_line_json(state, li) for li in order.line_items],
-            }
-        )
     address = order.shipping_address
     return {
         "id": order.id,
@@ -322,20 +371,9 @@ def order_json(state: ShopState, order: Order) -> dict[str, Any]:
         "customer": customer_json(state, customer) if customer else None,
         "shipping_address": dict(address) if address else None,
         "billing_address": dict(address) if address else None,
-        "shipping_lines": (
-            [
-                {
-                    "title": "Giao hàng tiêu chuẩn",
-                    "code": "standard",
-                    "price": money_text(order.shipping_price),
-                    "source": "shopify",
-                }
-            ]
-            if order.shipping_price
-            else []
-        ),
+        "shipping_lines": shipping_lines_json(state, order),
         "discount_codes": [],
-        "fulfillments": fulfillments,
+        "fulfillments": [fulfillment_json(state, order, f) for f in order.fulfillments],
         "refunds": [],
         "admin_graphql_api_id": gid("Order", order.id),
     }

@@ -4,7 +4,8 @@ Nothing here knows about HTTP, GraphQL or REST: those are views (``graphql_schem
 ``rest_views``) over this one state, so the official REST client, the GraphQL clients and
 the sandbox control API always agree. Inventory follows Shopify's quantity names: a placed
 order moves units from ``available`` to ``committed``; fulfilment takes them off ``on_hand``;
-a cancellation restocks them.
+a cancellation restocks them. The order lifecycle (checkout, fulfillment orders,
+fulfillments, cancellation) is in :mod:`omnisdk_shopify.sandbox.order_flow`.
 """
 
 from __future__ import annotations
@@ -12,17 +13,22 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 __all__ = [
+    "FULFILLABLE_STATUSES",
     "QUANTITY_NAMES",
     "Customer",
+    "Fulfillment",
+    "FulfillmentOrder",
+    "FulfillmentOrderLine",
     "InventoryItem",
     "InventoryLevel",
+    "Job",
     "LineItem",
     "Location",
     "Order",
@@ -31,6 +37,7 @@ __all__ = [
     "ShopState",
     "ShopStateError",
     "StockShort",
+    "TrackingInfo",
     "Variant",
     "WebhookSubscription",
     "gid",
@@ -92,12 +99,14 @@ class ShopStateError(Exception):
 
 
 class StockShort(ShopStateError):
-    """A buyer asked for more units than the shop lists."""
+    """A buyer asked for more units than the shop lists (at ``where``, when named)."""
 
-    def __init__(self, sku: str, wanted: int, available: int) -> None:
+    def __init__(self, sku: str, wanted: int, available: int, *, where: str | None = None) -> None:
         self.sku = sku
+        self.available = available
+        at = f" at {where}" if where else ""
         super().__init__(
-            f"only {available} of {sku!r} available, {wanted} wanted",
+            f"only {available} of {sku!r} available{at}, {wanted} wanted",
             code="OUT_OF_STOCK",
             status=409,
         )
@@ -267,7 +276,11 @@ class Order:
     tags: list[str] = field(default_factory=list)
     source_name: str = "web"
     test: bool = False
-    tracking_numbers: list[str] = field(default_factory=list)
+    pickup_location_id: int | None = None
+    """Where the buyer collects the order (buy online, pick up in store); None: shipped."""
+    shipping_line_id: int | None = None
+    fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
+    fulfillments: list[Fulfillment] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -283,6 +296,102 @@ class Order:
     def total(self) -> Decimal:
         """What the buyer pays."""
         return self.subtotal - self.total_discounts + self.shipping_price + self.total_tax
+
+    @property
+    def tracking_numbers(self) -> list[str]:
+        """Every tracking number of the order's successful fulfillments, oldest first."""
+        return [
+            info.number
+            for fulfillment in self.fulfillments
+            if fulfillment.status == "SUCCESS"
+            for info in fulfillment.tracking
+            if info.number
+        ]
+
+    def line_item(self, line_id: int) -> LineItem | None:
+        """One of the order's lines by id."""
+        return next((line for line in self.line_items if line.id == line_id), None)
+
+
+FULFILLABLE_STATUSES = frozenset({"OPEN", "IN_PROGRESS"})
+"""Fulfillment order statuses a fulfillment can be created from."""
+
+
+@dataclass
+class FulfillmentOrderLine:
+    """The units of one order line a fulfillment order is to fulfil."""
+
+    id: int
+    line_item_id: int
+    total_quantity: int
+    remaining_quantity: int
+
+
+@dataclass
+class FulfillmentOrder:
+    """What one location is to fulfil of an order, and how the buyer gets it.
+
+    Shopify opens one per location the order's units were committed at. ``delivery_method``
+    is a ``DeliveryMethodType`` (``SHIPPING``, ``PICK_UP``, ...); ``status`` a
+    ``FulfillmentOrderStatus`` (``OPEN``, ``IN_PROGRESS``, ``CLOSED``, ``CANCELLED``, ...).
+    """
+
+    id: int
+    order_id: int
+    location_id: int
+    delivery_method: str
+    lines: list[FulfillmentOrderLine]
+    created_at: datetime
+    updated_at: datetime
+    status: str = "OPEN"
+
+    @property
+    def fulfillable(self) -> bool:
+        """Whether a fulfillment can be created from it now."""
+        return self.status in FULFILLABLE_STATUSES
+
+
+@dataclass
+class TrackingInfo:
+    """A fulfillment's tracking: carrier name, number and URL."""
+
+    company: str | None
+    number: str | None
+    url: str | None = None
+
+
+@dataclass
+class Fulfillment:
+    """Units that left one location for the buyer (shipped, or collected in store)."""
+
+    id: int
+    order_id: int
+    location_id: int
+    name: str
+    lines: list[tuple[int, int]]
+    """(line item id, quantity) pairs."""
+    tracking: list[TrackingInfo]
+    created_at: datetime
+    updated_at: datetime
+    status: str = "SUCCESS"
+    notify_customer: bool = False
+
+    @property
+    def total_quantity(self) -> int:
+        """Units in this fulfillment."""
+        return sum(quantity for _, quantity in self.lines)
+
+
+@dataclass
+class Job:
+    """An asynchronous job (``orderCancel`` runs as one); ``done`` once it has run."""
+
+    id: int
+    kind: str
+    order_id: int
+    created_at: datetime
+    done: bool = True
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -337,6 +446,7 @@ class ShopState:
         self.orders: dict[int, Order] = {}
         self.customers: dict[int, Customer] = {}
         self.webhook_subscriptions: dict[int, WebhookSubscription] = {}
+        self.jobs: dict[int, Job] = {}
         primary = Location(
             id=self.next_id(),
             name="Kho HCM",
@@ -353,6 +463,10 @@ class ShopState:
     def next_id(self) -> int:
         """A fresh object id."""
         return next(self._ids)
+
+    def next_order_number(self) -> int:
+        """The next order number (``#1001``, ``#1002``, ...)."""
+        return next(self._order_numbers)
 
     @property
     def primary_location(self) -> Location:
@@ -373,6 +487,32 @@ class ShopState:
         )
         self.locations[location.id] = location
         return location
+
+    def find_location(self, reference: str | int) -> Location | None:
+        """A location by numeric id, global id or name (names compare case-insensitively)."""
+        try:
+            return self.locations.get(parse_gid(reference, "Location"))
+        except ValueError:
+            wanted = str(reference).strip().casefold()
+            return next(
+                (loc for loc in self.locations.values() if loc.name.casefold() == wanted), None
+            )
+
+    def fulfillment_order(self, number: int) -> FulfillmentOrder | None:
+        """A fulfillment order by numeric id, whichever order holds it."""
+        for order in self.orders.values():
+            for fulfillment_order in order.fulfillment_orders:
+                if fulfillment_order.id == number:
+                    return fulfillment_order
+        return None
+
+    def fulfillment(self, number: int) -> Fulfillment | None:
+        """A fulfillment by numeric id, whichever order holds it."""
+        for order in self.orders.values():
+            for fulfillment in order.fulfillments:
+                if fulfillment.id == number:
+                    return fulfillment
+        return None
 
     def variants_by_sku(self, sku: str) -> list[Variant]:
         """Every variant with ``sku`` (Shopify does not enforce unique SKUs)."""
@@ -568,6 +708,23 @@ class ShopState:
         if variant is not None:
             variant.updated_at = now
 
+    def levels_snapshot(self) -> dict[tuple[int, int], int]:
+        """``available`` of every (inventory item, location) now."""
+        return {
+            (level.inventory_item_id, level.location_id): level.available
+            for item in self.inventory_items.values()
+            for level in item.levels.values()
+        }
+
+    def changed_levels(self, before: dict[tuple[int, int], int]) -> list[InventoryLevel]:
+        """Levels whose ``available`` differs from ``before`` (a :meth:`levels_snapshot`)."""
+        return [
+            level
+            for item in self.inventory_items.values()
+            for level in item.levels.values()
+            if before.get((level.inventory_item_id, level.location_id)) != level.available
+        ]
+
     def set_quantity(self, level: InventoryLevel, name: str, quantity: int) -> int:
         """Set quantity ``name`` to ``quantity``; return the delta applied."""
         delta = quantity - level.quantities[name]
@@ -607,176 +764,3 @@ class ShopState:
         )
         self.customers[customer.id] = customer
         return customer
-
-    # -- orders ----------------------------------------------------------------------------
-
-    def place_order(
-        self,
-        lines: list[tuple[str, int]],
-        customer: dict[str, Any] | None = None,
-        *,
-        financial_status: str = "paid",
-    ) -> Order:
-        """A buyer checks out: refuse if any SKU's listed stock is short, else commit the units.
-
-        Units move from ``available`` to ``committed`` at the locations that hold them,
-        primary location first, like Shopify's checkout does.
-        """
-        wanted: dict[str, int] = {}
-        for sku, quantity in lines:
-            wanted[sku] = wanted.get(sku, 0) + quantity
-        variants = {sku: self.variant_for_sku(sku) for sku in wanted}
-        for sku, quantity in wanted.items():
-            variant = variants[sku]
-            available = self.variant_available(variant)
-            tracked = self.inventory_items[variant.inventory_item_id].tracked
-            if tracked and variant.inventory_policy == "deny" and available < quantity:
-                raise StockShort(sku, quantity, available)
-        now = self.now()
-        buyer = self.find_or_create_customer(customer) if customer else None
-        items: list[LineItem] = []
-        for sku, quantity in lines:
-            variant = variants[sku]
-            product = self.products[variant.product_id]
-            for location_id, units in self._commit_units(variant, quantity):
-                items.append(
-                    LineItem(
-                        id=self.next_id(),
-                        variant_id=variant.id,
-                        product_id=product.id,
-                        sku=sku,
-                        title=product.title,
-                        variant_title=variant.title,
-                        quantity=units,
-                        price=variant.price,
-                        vendor=product.vendor,
-                        location_id=location_id,
-                    )
-                )
-        order = Order(
-            id=self.next_id(),
-            number=next(self._order_numbers),
-            email=buyer.email if buyer else None,
-            phone=buyer.phone if buyer else None,
-            customer_id=buyer.id if buyer else None,
-            currency=self.shop.currency,
-            line_items=_merge_lines(items),
-            financial_status=financial_status,
-            fulfillment_status=None,
-            created_at=now,
-            updated_at=now,
-            processed_at=now,
-            shipping_address=(customer or {}).get("address"),
-        )
-        self.orders[order.id] = order
-        return order
-
-    def _commit_units(self, variant: Variant, quantity: int) -> Iterator[tuple[int, int]]:
-        item = self.inventory_items[variant.inventory_item_id]
-        levels = sorted(
-            item.levels.values(), key=lambda lv: lv.location_id != self.primary_location.id
-        )
-        remaining = quantity
-        for level in levels:
-            take = min(max(level.available, 0), remaining)
-            if take:
-                self.change_quantity(level, "available", -take)
-                self.change_quantity(level, "committed", take)
-                remaining -= take
-                yield level.location_id, take
-            if not remaining:
-                return
-        if remaining:  # an untracked or "continue selling" variant oversells at the primary
-            level = self.connect(item, self.primary_location)
-            self.change_quantity(level, "available", -remaining)
-            self.change_quantity(level, "committed", remaining)
-            yield level.location_id, remaining
-
-    def cancel_order(self, order: Order, *, reason: str = "customer") -> Order:
-        """Cancel an unfulfilled order: restock its units and void or refund the payment."""
-        if order.cancelled_at is not None:
-            raise ShopStateError(f"order {order.id} is already cancelled", code="ALREADY_CANCELLED")
-        if order.fulfillment_status == "fulfilled":
-            raise ShopStateError(
-                f"order {order.id} is fulfilled and cannot be cancelled", code="FULFILLED"
-            )
-        for line in order.line_items:
-            level = self._line_level(line)
-            if level is not None:
-                left = line.quantity - line.fulfilled_quantity
-                self.change_quantity(level, "committed", -left)
-                self.change_quantity(level, "available", left)
-        now = self.now()
-        order.cancelled_at = now
-        order.closed_at = now
-        order.cancel_reason = reason
-        order.financial_status = (
-            "refunded" if order.financial_status in ("paid", "partially_paid") else "voided"
-        )
-        order.updated_at = now
-        return order
-
-    def _line_level(self, line: LineItem) -> InventoryLevel | None:
-        if line.variant_id is None or line.variant_id not in self.variants:
-            return None
-        item = self.inventory_items[self.variants[line.variant_id].inventory_item_id]
-        location_id = line.location_id or self.primary_location.id
-        return item.levels.get(location_id)
-
-    def fulfil_order(self, order: Order, *, tracking_number: str | None = None) -> Order:
-        """Ship every unfulfilled unit: committed units leave ``on_hand``."""
-        if order.cancelled_at is not None:
-            raise ShopStateError(f"order {order.id} is cancelled", code="CANCELLED")
-        for line in order.line_items:
-            left = line.quantity - line.fulfilled_quantity
-            level = self._line_level(line)
-            if level is not None and left:
-                self.change_quantity(level, "committed", -left)
-            line.fulfilled_quantity = line.quantity
-        order.fulfillment_status = "fulfilled"
-        if tracking_number:
-            order.tracking_numbers.append(tracking_number)
-        order.updated_at = self.now()
-        return order
-
-    def advance_order(self, order: Order) -> str:
-        """Move an order one step along Shopify's flow; return its new status.
-
-        pending -> paid -> fulfilled -> closed. A cancelled or closed order does not move.
-        """
-        if order.cancelled_at is not None:
-            raise ShopStateError(f"order {order.id} is cancelled", code="CANCELLED")
-        if order.financial_status in ("pending", "authorized"):
-            order.financial_status = "paid"
-            order.updated_at = self.now()
-            return "paid"
-        if order.fulfillment_status != "fulfilled":
-            self.fulfil_order(order, tracking_number=f"VN{order.number:010d}")
-            return "fulfilled"
-        if order.closed_at is None:
-            order.closed_at = order.updated_at = self.now()
-            return "closed"
-        raise ShopStateError(f"order {order.id} is closed: nothing left to do", code="CLOSED")
-
-    @staticmethod
-    def order_status(order: Order) -> str:
-        """One word for where an order stands (the sandbox state's ``status``)."""
-        if order.cancelled_at is not None:
-            return "cancelled"
-        if order.closed_at is not None:
-            return "closed"
-        if order.fulfillment_status == "fulfilled":
-            return "fulfilled"
-        return order.financial_status
-
-
-def _merge_lines(items: list[LineItem]) -> list[LineItem]:
-    """One line per (variant, location): a SKU repeated by the buyer is one line on Shopify."""
-    merged: dict[tuple[int | None, int | None], LineItem] = {}
-    for item in items:
-        key = (item.variant_id, item.location_id)
-        if key in merged:
-            merged[key].quantity += item.quantity
-        else:
-            merged[key] = item
-    return list(merged.values())
