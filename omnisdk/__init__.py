@@ -6,7 +6,9 @@ The public API is re-exported here::
     from omnisdk import Money, Product, Order, Channel, Plugins, hookimpl
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from omnisdk.allocation import AllocationRequest, AllocationRule
 from omnisdk.auth import MemoryTokenStore, Token, TokenStore
@@ -67,6 +69,28 @@ from omnisdk.models import (
 )
 from omnisdk.plugins import Plugins, default_plugins
 
+if TYPE_CHECKING:
+    from omnisdk.config import Config, load_config
+    from omnisdk.sync import Engine, SyncEngine
+
+# The engine and the config loader pull in SQLAlchemy and the store: import them on first use
+# so `import omnisdk` stays light for plugins that only need the models and the contract.
+_LAZY = {
+    "Config": "omnisdk.config",
+    "load_config": "omnisdk.config",
+    "Engine": "omnisdk.sync",
+    "SyncEngine": "omnisdk.sync",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'omnisdk' has no attribute {name!r}")
+
+
 try:
     __version__ = version("omnisdk")
 except PackageNotFoundError:  # running from a source tree that is not installed
@@ -86,11 +110,13 @@ __all__ = [
     "ChannelLimits",
     "ChannelRef",
     "ChannelSettings",
+    "Config",
     "ConfigError",
     "Conflict",
     "Customer",
     "Discount",
     "Email",
+    "Engine",
     "EventKind",
     "FulfilmentMode",
     "HttpClient",
@@ -122,6 +148,7 @@ __all__ = [
     "StockPushMode",
     "StockUpdate",
     "StoreError",
+    "SyncEngine",
     "Token",
     "TokenStore",
     "UnsupportedOperation",
@@ -132,4 +159,5 @@ __all__ = [
     "__version__",
     "default_plugins",
     "hookimpl",
+    "load_config",
 ]

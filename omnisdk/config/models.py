@@ -180,6 +180,12 @@ class EngineConfig(BaseModel):
     reconcile_interval: Duration = Field(default=timedelta(minutes=15), gt=timedelta(0))
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8787, ge=0, le=65535)
+    push_lease: Duration = Field(default=timedelta(seconds=60), gt=timedelta(0))
+    """How long a pusher holds the outbox rows it claimed; a crashed pusher's rows are taken
+    over after it (so it must exceed the longest stock write call)."""
+    unseen_hold: Duration = Field(default=timedelta(minutes=10), gt=timedelta(0))
+    """How long units a channel sold but the engine has not ingested yet are held back from
+    that channel's figure; after it, an order that never showed up is taken not to exist."""
 
 
 class Config(BaseModel):

@@ -11,6 +11,7 @@ from omnisdk.store.cursors import CursorsMixin
 from omnisdk.store.customers import CustomersMixin
 from omnisdk.store.engine import DEFAULT_URL
 from omnisdk.store.ledger import LedgerMixin
+from omnisdk.store.listings import ListingsMixin
 from omnisdk.store.orders import OrdersMixin
 from omnisdk.store.outbox import OutboxMixin
 from omnisdk.store.quarantine import QuarantineMixin
@@ -32,6 +33,7 @@ class Store(
     OutboxMixin,
     QuarantineMixin,
     WebhooksMixin,
+    ListingsMixin,
 ):
     """omnisdk's persistence: SQLite by default, PostgreSQL for many workers.
 

@@ -1,0 +1,547 @@
+"""Listing state per (account, SKU): what the engine last pushed and last saw listed.
+
+The engine needs to know, for every SKU a channel account lists, what it told the channel
+(``last_pushed``, when), what the channel last showed (``last_listed``, when), how many units
+of the account's own orders it has ingested since that push (``seen_since_push``) and how many
+units the channel had sold unseen when it pushed (``pending_unseen``). From these it predicts
+what the channel holds now, which is the ``expected`` value of a compare-and-swap and the
+baseline of a delta. A push that failed for good is recorded here too, so it shows in status
+and can be retried by command.
+
+Besides, this module gives the engine two reads it needs in its transactions: the stock an
+order holds (its ledger entries summed by ``reference``) and the customer records merged
+into a survivor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Row,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from omnisdk.store.core import StoreCore
+from omnisdk.store.records import AccountStatus, BindingKind
+from omnisdk.store.schema import (
+    EXTERNAL_ID,
+    SKU,
+    accounts,
+    bindings,
+    customers,
+    metadata,
+    orders,
+    outbox,
+    stock_ledger,
+)
+from omnisdk.store.types import UTCDateTime
+
+__all__ = [
+    "Holding",
+    "ListingState",
+    "ListingsMixin",
+    "OrderVersion",
+    "PendingPush",
+    "listings",
+]
+
+_MAX_ERROR = 4000
+
+listings = Table(
+    "omnisdk_listings",
+    metadata,
+    Column("account_id", Integer, ForeignKey(accounts.c.id), nullable=False),
+    Column("sku", String(SKU), nullable=False),
+    Column("external_id", String(EXTERNAL_ID), nullable=True),
+    Column("last_pushed", Integer, nullable=True),
+    Column("pushed_at", UTCDateTime, nullable=True),
+    Column("pending_unseen", Integer, nullable=False),
+    Column("seen_since_push", Integer, nullable=False),
+    Column("last_listed", Integer, nullable=True),
+    Column("listed_at", UTCDateTime, nullable=True),
+    Column("inflight_quantity", Integer, nullable=True),
+    Column("inflight_pending", Integer, nullable=True),
+    Column("inflight_seen", Integer, nullable=True),
+    Column("inflight_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("error_code", String(64), nullable=True),
+    Column("failed_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("account_id", "sku"),
+    Index(None, "sku"),
+)
+"""One row per SKU an account lists (or sold): the engine's knowledge of that listing."""
+
+# The engine reads an order's ledger entries by reference ("order:<account>:<id>").
+Index(None, stock_ledger.c.reference)
+
+
+@dataclass(frozen=True, slots=True)
+class ListingState:
+    """What the engine knows about one SKU's listing on one account.
+
+    ``last_pushed`` is the quantity the engine last set (None: never pushed);
+    ``pending_unseen`` the units the channel had sold, not yet ingested, at that push;
+    ``seen_since_push`` the net units of this account's own orders ingested since;
+    ``last_listed`` the channel's own figure when last read. ``last_error`` is set while the
+    last push failed for good (``error_code`` is the platform's code).
+
+    ``inflight_*`` describe a write sent but not yet confirmed (its quantity, unseen units,
+    the ``seen_since_push`` it accounted for, when): found on a claimed SKU, it means a pusher
+    died mid-write, and the channel's figure tells whether that write landed.
+    """
+
+    account: str
+    sku: str
+    external_id: str | None
+    last_pushed: int | None
+    pushed_at: datetime | None
+    pending_unseen: int
+    seen_since_push: int
+    last_listed: int | None
+    listed_at: datetime | None
+    inflight_quantity: int | None
+    inflight_pending: int | None
+    inflight_seen: int | None
+    inflight_at: datetime | None
+    last_error: str | None
+    error_code: str | None
+    failed_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What one order holds of a SKU at a location, from its ledger entries.
+
+    ``reserved`` units are held, ``shipped`` units have left (on hand went down by them),
+    ``entries`` counts the movements so far.
+    """
+
+    reserved: int
+    shipped: int
+    entries: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderVersion:
+    """Which version of an order the store holds: the platform's ``updated_at``, the content
+    hash, and the customer it is linked to."""
+
+    updated_at: datetime
+    content_hash: str
+    customer_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPush:
+    """A stock push waiting in the outbox: how often it was tried and why it failed last.
+
+    ``leased_by`` names the pusher working on it now (None when idle).
+    """
+
+    account: str
+    sku: str
+    generation: int
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    leased_by: str | None
+    lease_expires_at: datetime | None
+    created_at: datetime
+
+
+def _listing_state(row: Row[Any]) -> ListingState:
+    return ListingState(
+        account=row.account,
+        sku=row.sku,
+        external_id=row.external_id,
+        last_pushed=row.last_pushed,
+        pushed_at=row.pushed_at,
+        pending_unseen=row.pending_unseen,
+        seen_since_push=row.seen_since_push,
+        last_listed=row.last_listed,
+        listed_at=row.listed_at,
+        inflight_quantity=row.inflight_quantity,
+        inflight_pending=row.inflight_pending,
+        inflight_seen=row.inflight_seen,
+        inflight_at=row.inflight_at,
+        last_error=row.last_error,
+        error_code=row.error_code,
+        failed_at=row.failed_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _listing_query() -> Any:
+    return select(listings, accounts.c.name.label("account")).join_from(
+        listings, accounts, listings.c.account_id == accounts.c.id
+    )
+
+
+class ListingsMixin(StoreCore):
+    """Per (account, SKU) listing state, and the order and customer reads the engine needs."""
+
+    def ensure_listing(
+        self,
+        account: str,
+        sku: str,
+        *,
+        external_id: str | None = None,
+        session: Connection | None = None,
+    ) -> bool:
+        """Record that ``account`` lists ``sku`` (with the channel's ``external_id`` if known).
+
+        Returns True when the listing was new. A known external id replaces the stored one.
+        """
+        if not sku:
+            raise ValueError("sku is empty")
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            created = self._ensure_listing_row(connection, account_id, sku, external_id)
+            if not created and external_id is not None:
+                connection.execute(
+                    update(listings)
+                    .where(listings.c.account_id == account_id, listings.c.sku == sku)
+                    .values(external_id=external_id, updated_at=self.now())
+                )
+            return created
+
+    def _ensure_listing_row(
+        self, connection: Connection, account_id: int, sku: str, external_id: str | None = None
+    ) -> bool:
+        now = self.now()
+        inserted = connection.execute(
+            self._insert(listings)
+            .values(
+                account_id=account_id,
+                sku=sku,
+                external_id=external_id,
+                pending_unseen=0,
+                seen_since_push=0,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[listings.c.account_id, listings.c.sku])
+            .returning(listings.c.sku)
+        ).first()
+        return inserted is not None
+
+    def get_listing(
+        self, account: str, sku: str, *, session: Connection | None = None
+    ) -> ListingState | None:
+        """The listing state of ``sku`` on ``account``, or None when it lists nothing of it."""
+        with self._read(session) as connection:
+            row = connection.execute(
+                _listing_query().where(accounts.c.name == account, listings.c.sku == sku)
+            ).one_or_none()
+        return None if row is None else _listing_state(row)
+
+    def list_listings(
+        self,
+        *,
+        account: str | None = None,
+        sku: str | None = None,
+        failed: bool | None = None,
+        session: Connection | None = None,
+    ) -> list[ListingState]:
+        """Listing states by account then SKU; filter by ``account``, ``sku``, ``failed``.
+
+        ``failed=True`` keeps only listings whose last push failed for good, ``False`` the
+        others.
+        """
+        query = _listing_query().order_by(accounts.c.name, listings.c.sku)
+        if account is not None:
+            query = query.where(accounts.c.name == account)
+        if sku is not None:
+            query = query.where(listings.c.sku == sku)
+        if failed is not None:
+            query = query.where(
+                listings.c.failed_at.is_not(None) if failed else listings.c.failed_at.is_(None)
+            )
+        with self._read(session) as connection:
+            return [_listing_state(row) for row in connection.execute(query)]
+
+    def listing_accounts(self, sku: str, *, session: Connection | None = None) -> list[str]:
+        """Accounts (not archived) that list ``sku``: a listing row or a variant binding."""
+        listed = select(listings.c.account_id).where(listings.c.sku == sku)
+        bound = select(bindings.c.account_id).where(
+            bindings.c.kind == BindingKind.VARIANT.value, bindings.c.canonical_id == sku
+        )
+        query = (
+            select(accounts.c.name)
+            .where(
+                accounts.c.id.in_(listed.union(bound).scalar_subquery()),
+                accounts.c.status != AccountStatus.ARCHIVED.value,
+            )
+            .order_by(accounts.c.name)
+        )
+        with self._read(session) as connection:
+            return [str(name) for name in connection.execute(query).scalars()]
+
+    def add_seen(self, session: Connection, account: str, sku: str, units: int) -> None:
+        """Count ``units`` of ``account``'s own orders for ``sku`` as ingested since the push.
+
+        Negative when an order gave units back (cancelled). Creates the listing row if needed.
+        """
+        if units == 0:
+            return
+        account_id = self._account_id(session, account)
+        self._ensure_listing_row(session, account_id, sku)
+        session.execute(
+            update(listings)
+            .where(listings.c.account_id == account_id, listings.c.sku == sku)
+            .values(seen_since_push=listings.c.seen_since_push + units, updated_at=self.now())
+        )
+
+    def record_push(
+        self,
+        account: str,
+        sku: str,
+        *,
+        quantity: int,
+        pending_unseen: int,
+        seen_accounted: int,
+        listed: int | None,
+        session: Connection | None = None,
+    ) -> None:
+        """A push of ``quantity`` succeeded: it is the new baseline of the listing.
+
+        ``pending_unseen`` are the units the channel had sold unseen at the push;
+        ``seen_accounted`` is the ``seen_since_push`` the pushed figure already took into
+        account (orders ingested during the push stay counted). ``listed`` is what the channel
+        holds now when known. Clears a recorded failure.
+        """
+        now = self.now()
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            self._ensure_listing_row(connection, account_id, sku)
+            values: dict[str, Any] = {
+                "last_pushed": quantity,
+                "pushed_at": now,
+                "pending_unseen": pending_unseen,
+                "seen_since_push": listings.c.seen_since_push - seen_accounted,
+                "inflight_quantity": None,
+                "inflight_pending": None,
+                "inflight_seen": None,
+                "inflight_at": None,
+                "last_error": None,
+                "error_code": None,
+                "failed_at": None,
+                "updated_at": now,
+            }
+            if listed is not None:
+                values.update(last_listed=listed, listed_at=now)
+            connection.execute(
+                update(listings)
+                .where(listings.c.account_id == account_id, listings.c.sku == sku)
+                .values(**values)
+            )
+
+    def record_intent(
+        self,
+        account: str,
+        writes: list[tuple[str, int, int, int]],
+        *,
+        session: Connection | None = None,
+    ) -> None:
+        """Before writing: remember each ``(sku, quantity, pending_unseen, seen_accounted)``.
+
+        :meth:`record_push` clears it once the write is confirmed; a pusher that dies in
+        between leaves it, so its successor can tell whether the write landed.
+        """
+        now = self.now()
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            for sku, quantity, pending, seen in writes:
+                self._ensure_listing_row(connection, account_id, sku)
+                connection.execute(
+                    update(listings)
+                    .where(listings.c.account_id == account_id, listings.c.sku == sku)
+                    .values(
+                        inflight_quantity=quantity,
+                        inflight_pending=pending,
+                        inflight_seen=seen,
+                        inflight_at=now,
+                        updated_at=now,
+                    )
+                )
+
+    def record_listed(
+        self, account: str, sku: str, quantity: int, *, session: Connection | None = None
+    ) -> None:
+        """The channel showed ``quantity`` of ``sku`` just now (read back, or a lost CAS)."""
+        now = self.now()
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            self._ensure_listing_row(connection, account_id, sku)
+            connection.execute(
+                update(listings)
+                .where(listings.c.account_id == account_id, listings.c.sku == sku)
+                .values(last_listed=quantity, listed_at=now, updated_at=now)
+            )
+
+    def record_push_failure(
+        self,
+        account: str,
+        sku: str,
+        error: str,
+        *,
+        code: str | None = None,
+        session: Connection | None = None,
+    ) -> None:
+        """The push of ``sku`` to ``account`` failed for good (``error`` must hold no secret)."""
+        now = self.now()
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            self._ensure_listing_row(connection, account_id, sku)
+            connection.execute(
+                update(listings)
+                .where(listings.c.account_id == account_id, listings.c.sku == sku)
+                .values(
+                    last_error=error[:_MAX_ERROR],
+                    error_code=code[:64] if code else None,
+                    failed_at=now,
+                    updated_at=now,
+                )
+            )
+
+    def clear_push_failure(
+        self, account: str, sku: str, *, session: Connection | None = None
+    ) -> bool:
+        """Forget the recorded failure of ``sku`` on ``account``; True if there was one."""
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            return (
+                connection.execute(
+                    update(listings)
+                    .where(
+                        listings.c.account_id == account_id,
+                        listings.c.sku == sku,
+                        listings.c.failed_at.is_not(None),
+                    )
+                    .values(last_error=None, error_code=None, failed_at=None, updated_at=self.now())
+                ).rowcount
+                == 1
+            )
+
+    def order_holdings(
+        self, reference: str, *, session: Connection | None = None
+    ) -> dict[tuple[str, str], Holding]:
+        """What the ledger entries with ``reference`` hold, per (SKU, location).
+
+        Run it in the transaction that will add the next movements (after the order's row
+        is locked), so two versions of one order never move its stock at once.
+        """
+        query = (
+            select(
+                stock_ledger.c.sku,
+                stock_ledger.c.location,
+                func.sum(stock_ledger.c.reserved_delta).label("reserved"),
+                func.sum(stock_ledger.c.on_hand_delta).label("on_hand"),
+                func.count().label("entries"),
+            )
+            .where(stock_ledger.c.reference == reference)
+            .group_by(stock_ledger.c.sku, stock_ledger.c.location)
+        )
+        with self._read(session) as connection:
+            return {
+                (row.sku, row.location): Holding(
+                    reserved=int(row.reserved), shipped=-int(row.on_hand), entries=int(row.entries)
+                )
+                for row in connection.execute(query)
+            }
+
+    def lock_match_keys(self, session: Connection, keys: list[str]) -> None:
+        """Serialise transactions resolving customers with any of ``keys`` (until they end).
+
+        Without it two first orders of one new buyer, ingested at once on PostgreSQL, would
+        each create a customer. SQLite's writers are serial already.
+        """
+        self._lock_keys(session, "customer-key", keys)
+
+    def order_version(
+        self, account: str, external_id: str, *, session: Connection | None = None
+    ) -> OrderVersion | None:
+        """The stored version of an order (a cheap read), or None when it is not stored."""
+        query = (
+            select(orders.c.platform_updated_at, orders.c.content_hash, orders.c.customer_id)
+            .join_from(orders, accounts, orders.c.account_id == accounts.c.id)
+            .where(accounts.c.name == account, orders.c.external_id == external_id)
+        )
+        with self._read(session) as connection:
+            row = connection.execute(query).one_or_none()
+        if row is None:
+            return None
+        return OrderVersion(
+            updated_at=row.platform_updated_at,
+            content_hash=str(row.content_hash),
+            customer_id=row.customer_id,
+        )
+
+    def customer_family(self, customer_id: str, *, session: Connection | None = None) -> list[str]:
+        """``customer_id`` and every record merged into it, directly or through others."""
+        family = [customer_id]
+        with self._read(session) as connection:
+            frontier = [customer_id]
+            while frontier:
+                merged = (
+                    connection.execute(
+                        select(customers.c.id).where(customers.c.merged_into.in_(frontier))
+                    )
+                    .scalars()
+                    .all()
+                )
+                frontier = [str(found) for found in merged if found not in family]
+                family.extend(frontier)
+        return family
+
+    def pending_pushes(
+        self,
+        *,
+        account: str | None = None,
+        sku: str | None = None,
+        limit: int = 1000,
+        session: Connection | None = None,
+    ) -> list[PendingPush]:
+        """Outbox rows (pushes not done yet), the longest waiting first."""
+        query = (
+            select(outbox, accounts.c.name.label("account"))
+            .join_from(outbox, accounts, outbox.c.account_id == accounts.c.id)
+            .order_by(outbox.c.created_at, accounts.c.name, outbox.c.sku)
+            .limit(limit)
+        )
+        if account is not None:
+            query = query.where(accounts.c.name == account)
+        if sku is not None:
+            query = query.where(outbox.c.sku == sku)
+        with self._read(session) as connection:
+            return [
+                PendingPush(
+                    account=row.account,
+                    sku=row.sku,
+                    generation=int(row.generation),
+                    attempts=row.attempts,
+                    last_error=row.last_error,
+                    next_attempt_at=row.next_attempt_at,
+                    leased_by=row.lease_owner,
+                    lease_expires_at=row.lease_expires_at,
+                    created_at=row.created_at,
+                )
+                for row in connection.execute(query)
+            ]

@@ -1,0 +1,191 @@
+"""Identity resolution: the buyer of every order becomes one canonical customer.
+
+On intake the order's customer is matched on its match keys (normalised phone, email, and the
+channel identities it carries; masked marketplace values are never keys). No match: a new
+customer. One match: that customer, with what the order adds (a new phone, another channel
+identity). Several: they are one person, so they are merged into the oldest record, with a
+reason naming the keys that matched; the store keeps each merge so it can be undone, and the
+``omnisdk_customer_merged`` hook fires once the transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Connection
+
+from omnisdk.errors import OmnisdkError
+from omnisdk.models import Customer, is_masked
+from omnisdk.store import Store, StoredCustomer, StoredOrder
+
+if TYPE_CHECKING:
+    from omnisdk.sync.engine import Engine
+    from omnisdk.sync.stock import Fired
+
+__all__ = ["CustomerHistory", "Resolution", "combine", "customer_history", "resolve_customer"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Who the buyer is: the surviving customer's id and the merges made to get there."""
+
+    customer_id: str
+    created: bool
+    merges: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    """A customer (the survivor of any merges) and every order linked to them, oldest first."""
+
+    customer: StoredCustomer
+    merged_ids: tuple[str, ...]
+    """The ids of the records merged into this customer."""
+    orders: tuple[StoredOrder, ...]
+
+
+def _describe_key(key: str) -> str:
+    kind, _, value = key.partition(":")
+    if kind == "ref":
+        return f"{value} identity"
+    return f"{kind} {value}"
+
+
+def _unique(items: Iterable[T], key: Any) -> list[T]:
+    seen: set[Any] = set()
+    kept = []
+    for item in items:
+        marker = key(item)
+        if marker not in seen:
+            seen.add(marker)
+            kept.append(item)
+    return kept
+
+
+def _better(first: str | None, second: str | None) -> str | None:
+    """The first value unless it is missing or masked and the second is not."""
+    if first and not is_masked(first):
+        return first
+    if second and not is_masked(second):
+        return second
+    return first or second
+
+
+def combine(kept: Customer, incoming: Customer) -> Customer:
+    """One record holding what ``kept`` and ``incoming`` know (``kept`` wins a conflict).
+
+    Contact points, addresses and identities are united; a masked name gives way to a real
+    one; the raw payload is not kept (each order keeps its own).
+    """
+    created = [c.created_at for c in (kept, incoming) if c.created_at is not None]
+    updated = [c.updated_at for c in (kept, incoming) if c.updated_at is not None]
+    return Customer(
+        id=kept.id,
+        full_name=_better(kept.full_name, incoming.full_name),
+        first_name=_better(kept.first_name, incoming.first_name),
+        last_name=_better(kept.last_name, incoming.last_name),
+        phones=_unique([*kept.phones, *incoming.phones], lambda p: p.e164 or p.raw),
+        emails=_unique([*kept.emails, *incoming.emails], lambda e: e.address or e.raw),
+        addresses=_unique([*kept.addresses, *incoming.addresses], lambda a: a.model_dump_json()),
+        identities=_unique(
+            [
+                *kept.identities,
+                *incoming.identities,
+                *([incoming.channel_ref] if incoming.channel_ref else []),
+            ],
+            str,
+        ),
+        accepts_marketing=(
+            incoming.accepts_marketing
+            if incoming.accepts_marketing is not None
+            else kept.accepts_marketing
+        ),
+        created_at=min(created) if created else None,
+        updated_at=max(updated) if updated else None,
+        channel_ref=kept.channel_ref or incoming.channel_ref,
+    )
+
+
+def resolve_customer(
+    store: Store,
+    session: Connection,
+    customer: Customer,
+    *,
+    account: str,
+    context: str,
+    linked: str | None,
+    fired: Fired,
+) -> Resolution:
+    """Find (or create) the canonical customer ``customer`` is, merging duplicates it reveals.
+
+    ``account`` is where the record came from, ``context`` says where (for merge reasons,
+    e.g. ``"order shopee-hanoi/2407"``), ``linked`` the customer the order already points at.
+    Merge hooks are queued on ``fired``.
+    """
+    keys = customer.match_keys()
+    store.lock_match_keys(session, sorted(keys))
+    owners = store.find_customers(keys, session=session)
+    candidates: dict[str, set[str]] = {}
+    for key, owner in owners.items():
+        candidates.setdefault(owner, set()).add(key)
+    if linked is not None:
+        survivor_of_link = store.resolve_customer_id(linked, session=session)
+        if survivor_of_link is not None:
+            candidates.setdefault(survivor_of_link, set()).add(f"order link {context}")
+    incoming = customer.model_copy(update={"id": None, "raw": None})
+    if not candidates:
+        new_id = store.save_customer(incoming, source_account=account, session=session)
+        return Resolution(customer_id=new_id, created=True)
+    stored: dict[str, StoredCustomer] = {}
+    for customer_id in candidates:
+        found = store.get_customer(customer_id, session=session)
+        if found is None:  # pragma: no cover - a key always points at a stored customer
+            raise OmnisdkError(f"customer {customer_id!r} owns a match key but does not exist")
+        stored[customer_id] = found
+    survivor = min(candidates, key=lambda cid: (stored[cid].created_at, cid))
+    merged_doc = stored[survivor].customer
+    merges: list[int] = []
+    reasons: list[tuple[str, str]] = []
+    for other in sorted(set(candidates) - {survivor}):
+        reason = (
+            f"{context}: one buyer has "
+            + ", ".join(_describe_key(k) for k in sorted(candidates[other]))
+            + f" (customer {other}) and "
+            + ", ".join(_describe_key(k) for k in sorted(candidates[survivor]))
+            + f" (customer {survivor})"
+        )
+        merges.append(store.merge_customers(other, survivor, reason, session=session))
+        merged_doc = combine(merged_doc, stored[other].customer)
+        reasons.append((other, reason))
+    merged_doc = combine(merged_doc, incoming)
+    store.save_customer(merged_doc, customer_id=survivor, source_account=account, session=session)
+    for other, reason in reasons:
+        fired.add(
+            "omnisdk_customer_merged",
+            customer=merged_doc.model_copy(update={"id": survivor}),
+            merged=stored[other].customer,
+            reason=reason,
+        )
+    return Resolution(customer_id=survivor, created=False, merges=tuple(merges))
+
+
+async def customer_history(engine: Engine, customer_id: str) -> CustomerHistory:
+    """See :meth:`Engine.customer_history`."""
+    store = engine.store
+
+    def read() -> CustomerHistory:
+        found = store.get_customer(customer_id)
+        if found is None:
+            raise OmnisdkError(f"there is no customer {customer_id!r}")
+        family = store.customer_family(found.id)
+        orders: list[StoredOrder] = []
+        for member in family:
+            orders.extend(store.iter_orders(customer_id=member))
+        orders.sort(key=lambda stored: (stored.order.created_at, stored.id))
+        return CustomerHistory(customer=found, merged_ids=tuple(family[1:]), orders=tuple(orders))
+
+    return await engine.db(read)

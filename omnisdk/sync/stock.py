@@ -1,0 +1,489 @@
+"""Stock: orders turned into ledger movements, manual counts and adjustments, the outbox marks.
+
+Every movement is a ledger entry with a unique idempotency key, applied in the same
+transaction as the outbox marks it causes (one per account listing the SKU), so a crash
+either keeps both or neither. Hooks are fired by the caller after the commit, from the
+:class:`Fired` list these functions return.
+
+An order holds stock per (SKU, location): ``reserved`` units while it is open, ``shipped``
+units once it left. What it holds is read back from its own ledger entries (they share the
+order's ``reference``), and :func:`plan_line` computes the movements from what it holds to
+what its status asks for. So any version of an order, seen in any order, any number of times,
+moves stock exactly to where the newest version says; a first sight of an order that already
+shipped reserves and commits at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
+
+from omnisdk.errors import StoreError
+from omnisdk.models import FulfilmentMode, Order, StockEffect
+from omnisdk.store import MovementKind, Store
+from omnisdk.store.listings import Holding
+
+if TYPE_CHECKING:
+    from omnisdk.sync.engine import Engine
+
+__all__ = [
+    "Fired",
+    "ListingView",
+    "LocationStock",
+    "Movement",
+    "StockView",
+    "adjust_stock",
+    "bounded_key",
+    "mark_dirty",
+    "order_reference",
+    "plan_line",
+    "set_stock",
+    "stock_view",
+]
+
+logger = logging.getLogger("omnisdk.sync.stock")
+
+T = TypeVar("T")
+MAX_KEY = 255
+"""The longest idempotency key or reference the ledger stores."""
+_RETRYABLE_DB = ("deadlock detected", "could not serialize", "database is locked")
+_TX_ATTEMPTS = 5
+
+
+@dataclass
+class Fired:
+    """Hook calls a transaction caused, to be made once it has committed."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, hook: str, **kwargs: Any) -> None:
+        """Queue a call of ``hook`` with ``kwargs``."""
+        self.calls.append((hook, kwargs))
+
+    def extend(self, other: Fired) -> None:
+        """Queue every call of ``other`` after these."""
+        self.calls.extend(other.calls)
+
+    def fire(self, engine: Engine) -> None:
+        """Make the queued calls (each one failing alone) and forget them."""
+        calls, self.calls = self.calls, []
+        for hook, kwargs in calls:
+            engine.fire(hook, **kwargs)
+
+
+def in_transaction(store: Store, work: Callable[[Connection], T]) -> T:
+    """Run ``work(session)`` in one store transaction, again when the database asks to.
+
+    PostgreSQL may abort a transaction that deadlocked with another one; the work is then
+    repeated from the start (everything it did was rolled back).
+    """
+    for attempt in range(1, _TX_ATTEMPTS + 1):
+        try:
+            with store.session() as session:
+                return work(session)
+        except StoreError as exc:
+            if attempt == _TX_ATTEMPTS or not any(s in str(exc) for s in _RETRYABLE_DB):
+                raise
+            logger.info("store transaction retried (%s)", exc)
+            time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def bounded_key(text: str) -> str:
+    """``text`` if it fits the ledger's key column, else a unique shortened form."""
+    if len(text) <= MAX_KEY:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return f"{text[: MAX_KEY - 33]}~{digest}"
+
+
+def order_reference(account: str, external_id: str) -> str:
+    """The ledger ``reference`` shared by every movement of one order."""
+    return bounded_key(f"order:{account}:{external_id}")
+
+
+# -- orders -> movements --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One ledger movement of an order line: ``step`` names it in the idempotency key."""
+
+    step: str
+    kind: MovementKind
+    on_hand_delta: int
+    reserved_delta: int
+
+
+def plan_line(held: Holding | None, reserved: int, shipped: int) -> list[Movement]:
+    """The movements taking an order line from what it ``held`` to ``reserved``/``shipped``.
+
+    Shipping takes units from the reservation (reserving first what is missing); units that
+    come back after shipping are put on hand again; the reservation then moves to its target.
+    """
+    have_reserved = held.reserved if held else 0
+    have_shipped = held.shipped if held else 0
+    moves: list[Movement] = []
+    if shipped > have_shipped:
+        leaving = shipped - have_shipped
+        if have_reserved < leaving:
+            missing = leaving - have_reserved
+            moves.append(Movement("reserve", MovementKind.RESERVE, 0, missing))
+            have_reserved += missing
+        moves.append(Movement("commit", MovementKind.COMMIT, -leaving, -leaving))
+        have_reserved -= leaving
+    elif shipped < have_shipped:
+        back = have_shipped - shipped
+        moves.append(Movement("return", MovementKind.RELEASE, back, 0))
+    if reserved > have_reserved:
+        moves.append(Movement("reserve", MovementKind.RESERVE, 0, reserved - have_reserved))
+    elif reserved < have_reserved:
+        moves.append(Movement("release", MovementKind.RELEASE, 0, reserved - have_reserved))
+    return moves
+
+
+def line_target(effect: StockEffect, quantity: int) -> tuple[int, int]:
+    """(reserved, shipped) an order line of ``quantity`` should hold in status ``effect``.
+
+    A function of the newest version alone, so the outcome never depends on the order in
+    which versions arrived (a status that goes back from shipped brings the units back).
+    """
+    if effect is StockEffect.COMMIT:
+        return 0, quantity
+    if effect is StockEffect.RESERVE:
+        return quantity, 0
+    return 0, 0
+
+
+def order_location(engine: Engine, order: Order) -> str:
+    """Where ``order`` takes its stock: the pick-up store, else its account's location."""
+    if order.fulfilment is FulfilmentMode.PICKUP and order.pickup_location:
+        return order.pickup_location
+    return engine.location_of(order.channel_ref.account)
+
+
+@dataclass(frozen=True)
+class OrderMoves:
+    """What applying an order's movements did: how many, which levels, the units it took."""
+
+    movements: int
+    levels: frozenset[tuple[str, str]]
+    taken: dict[str, int]
+    """Net units the order took from its own channel's listing, per SKU (reserved + shipped)."""
+
+
+def apply_order_movements(engine: Engine, session: Connection, order: Order) -> OrderMoves:
+    """Move stock to where ``order``'s status says, in ``session`` (the order row is locked)."""
+    store = engine.store
+    ref = order.channel_ref
+    reference = order_reference(ref.account, ref.external_id)
+    holdings = store.order_holdings(reference, session=session)
+    location = order_location(engine, order)
+    effect = order.status.stock_effect
+    wanted = {(sku, location): quantity for sku, quantity in order.quantities().items()}
+    count = 0
+    levels: set[tuple[str, str]] = set()
+    taken: dict[str, int] = {}
+    # Sorted, so concurrent transactions lock stock rows in the same order (no deadlock).
+    for sku, loc in sorted(set(wanted) | set(holdings)):
+        held = holdings.get((sku, loc))
+        reserved, shipped = line_target(effect, wanted.get((sku, loc), 0))
+        entries = held.entries if held else 0
+        for move in plan_line(held, reserved, shipped):
+            step = move.step if entries == 0 else f"{move.step}#{entries + 1}"
+            key = bounded_key(f"{reference}:{sku}:{loc}:{step}")
+            if store.apply_stock_movement(
+                session,
+                key=key,
+                sku=sku,
+                location=loc,
+                kind=move.kind,
+                on_hand_delta=move.on_hand_delta,
+                reserved_delta=move.reserved_delta,
+                reference=reference,
+            ):
+                count += 1
+                entries += 1
+                levels.add((sku, loc))
+        # Units the order took from its channel's listing: a cancellation gives them back
+        # there, a return after shipping does not (the goods come back to our store).
+        units = (reserved - (held.reserved if held else 0)) + max(
+            shipped - (held.shipped if held else 0), 0
+        )
+        if units:
+            taken[sku] = taken.get(sku, 0) + units
+    return OrderMoves(movements=count, levels=frozenset(levels), taken=taken)
+
+
+# -- dirty marks and events -------------------------------------------------------------------
+
+
+def accounts_fed_by(
+    engine: Engine, session: Connection, sku: str, location: str | None
+) -> list[str]:
+    """The stock-pushing accounts that list ``sku`` and are fed by ``location`` (None: any)."""
+    pushing = engine.stock_accounts()
+    found = []
+    for account in engine.store.listing_accounts(sku, session=session):
+        if account not in pushing:
+            continue
+        feeds = engine.rule_of(account).locations
+        if location is None or feeds is None or location in feeds:
+            found.append(account)
+    return found
+
+
+def mark_levels_changed(
+    engine: Engine,
+    session: Connection,
+    levels: Iterable[tuple[str, str]],
+    reason: str,
+    fired: Fired,
+) -> int:
+    """Mark every account fed by the changed (SKU, location) levels dirty; queue the hooks.
+
+    Returns how many (account, SKU) marks were made.
+    """
+    store = engine.store
+    marks: set[tuple[str, str]] = set()
+    for sku, location in sorted(levels):
+        level = store.stock_level(sku, location, session=session)
+        fired.add(
+            "omnisdk_stock_changed",
+            sku=sku,
+            location=location,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            reason=reason,
+        )
+        marks.update((account, sku) for account in accounts_fed_by(engine, session, sku, location))
+    for account, sku in sorted(marks):
+        store.mark_dirty(session, account, sku)
+    return len(marks)
+
+
+# -- manual stock ---------------------------------------------------------------------------
+
+
+async def set_stock(
+    engine: Engine,
+    sku: str,
+    quantity: int,
+    *,
+    location: str | None = None,
+    reason: str = "count",
+    key: str | None = None,
+) -> bool:
+    """Record a count of ``sku`` at ``location``; see :meth:`Engine.set_stock`."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise ValueError(f"a stock count must be a whole number >= 0, got {quantity!r}")
+    where = location or engine.config.engine.default_location
+    entry_key = bounded_key(key or f"count:{sku}:{where}:{uuid.uuid4().hex}")
+    fired = Fired()
+    store = engine.store
+
+    def work(session: Connection) -> bool:
+        fired.calls.clear()
+        applied = store.record_count(
+            session,
+            key=entry_key,
+            sku=sku,
+            location=where,
+            counted=quantity,
+            reference=bounded_key(reason),
+        )
+        if applied:
+            mark_levels_changed(engine, session, [(sku, where)], MovementKind.COUNT.value, fired)
+        return applied
+
+    applied = await engine.db(in_transaction, store, work)
+    fired.fire(engine)
+    return applied
+
+
+async def adjust_stock(
+    engine: Engine,
+    sku: str,
+    delta: int,
+    *,
+    location: str | None = None,
+    key: str | None = None,
+    reason: str = "adjust",
+) -> bool:
+    """Add ``delta`` to on hand of ``sku`` at ``location``; see :meth:`Engine.adjust_stock`."""
+    if isinstance(delta, bool) or not isinstance(delta, int):
+        raise ValueError(f"a stock adjustment must be a whole number, got {delta!r}")
+    where = location or engine.config.engine.default_location
+    entry_key = bounded_key(key or f"adjust:{sku}:{where}:{uuid.uuid4().hex}")
+    fired = Fired()
+    store = engine.store
+
+    def work(session: Connection) -> bool:
+        fired.calls.clear()
+        applied = store.apply_stock_movement(
+            session,
+            key=entry_key,
+            sku=sku,
+            location=where,
+            kind=MovementKind.ADJUST,
+            on_hand_delta=delta,
+            reference=bounded_key(reason),
+        )
+        if applied:
+            mark_levels_changed(engine, session, [(sku, where)], MovementKind.ADJUST.value, fired)
+        return applied
+
+    applied = await engine.db(in_transaction, store, work)
+    fired.fire(engine)
+    return applied
+
+
+async def mark_dirty(
+    engine: Engine, skus: Sequence[str], accounts: Sequence[str] | None = None
+) -> int:
+    """Queue pushes of ``skus`` to ``accounts`` (default: the accounts listing each SKU)."""
+    store = engine.store
+
+    def work(session: Connection) -> int:
+        marks: set[tuple[str, str]] = set()
+        for sku in skus:
+            targets = accounts_fed_by(engine, session, sku, None) if accounts is None else accounts
+            marks.update((account, sku) for account in targets)
+        for account, sku in sorted(marks):
+            store.mark_dirty(session, account, sku)
+        return len(marks)
+
+    return await engine.db(in_transaction, store, work)
+
+
+async def add_listing(
+    engine: Engine, account: str, sku: str, *, external_id: str | None = None
+) -> bool:
+    """Record that ``account`` lists ``sku`` and queue its first stock push.
+
+    Returns True when the listing was new.
+    """
+    store = engine.store
+
+    def work(session: Connection) -> bool:
+        created = store.ensure_listing(account, sku, external_id=external_id, session=session)
+        if account in engine.stock_accounts():
+            store.mark_dirty(session, account, sku)
+        return created
+
+    return await engine.db(in_transaction, store, work)
+
+
+# -- the view -------------------------------------------------------------------------------
+
+
+class LocationStock(BaseModel):
+    """On hand and reserved of one SKU at one location."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    location: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        """On hand less reserved (negative after an oversell)."""
+        return self.on_hand - self.reserved
+
+
+class ListingView(BaseModel):
+    """One account's side of a SKU: what it may sell, what was pushed and what it showed.
+
+    ``expected_listed`` is what the engine believes the channel shows now (what it pushed
+    less the account's own orders ingested since); ``unseen`` the units it believes the
+    channel sold that are not ingested yet. ``pending`` is True while a push waits in the
+    outbox; ``error`` holds the last permanent push failure.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account: str
+    sellable: int
+    last_pushed: int | None = None
+    pushed_at: datetime | None = None
+    expected_listed: int | None = None
+    last_listed: int | None = None
+    listed_at: datetime | None = None
+    unseen: int = 0
+    pending: bool = False
+    error: str | None = None
+
+
+class StockView(BaseModel):
+    """Everything known about one SKU's stock: per location, and per account listing it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sku: str
+    locations: list[LocationStock] = Field(default_factory=list)
+    listings: list[ListingView] = Field(default_factory=list)
+
+    @property
+    def on_hand(self) -> int:
+        """On hand over every location."""
+        return sum(level.on_hand for level in self.locations)
+
+    @property
+    def reserved(self) -> int:
+        """Reserved over every location."""
+        return sum(level.reserved for level in self.locations)
+
+    def listing(self, account: str) -> ListingView:
+        """The view of ``account``; ``KeyError`` when it does not list the SKU."""
+        for view in self.listings:
+            if view.account == account:
+                return view
+        raise KeyError(account)
+
+
+async def stock_view(engine: Engine, sku: str) -> StockView:
+    """See :meth:`Engine.stock_view`."""
+    from omnisdk.sync import pusher
+
+    def read() -> StockView:
+        store = engine.store
+        now = engine.now()
+        levels = store.stock_levels(sku)
+        pending = {item.account for item in store.pending_pushes(sku=sku)}
+        views = []
+        for account in store.listing_accounts(sku):
+            state = store.get_listing(account, sku)
+            views.append(
+                ListingView(
+                    account=account,
+                    sellable=pusher.sellable(engine, account, sku),
+                    last_pushed=state.last_pushed if state else None,
+                    pushed_at=state.pushed_at if state else None,
+                    expected_listed=pusher.predicted_listed(state),
+                    last_listed=state.last_listed if state else None,
+                    listed_at=state.listed_at if state else None,
+                    unseen=pusher.pending_unseen(engine, state, now),
+                    pending=account in pending,
+                    error=state.last_error if state else None,
+                )
+            )
+        return StockView(
+            sku=sku,
+            locations=[
+                LocationStock(location=lv.location or "", on_hand=lv.on_hand, reserved=lv.reserved)
+                for lv in levels
+            ],
+            listings=views,
+        )
+
+    return await engine.db(read)

@@ -1,0 +1,26 @@
+"""Fixtures of the end-to-end tests: the engine test kit of tests/sync."""
+
+import sys
+from pathlib import Path
+
+_KIT = Path(__file__).resolve().parents[1] / "sync"
+if str(_KIT) not in sys.path:
+    sys.path.insert(0, str(_KIT))
+
+from _engine_testkit import (  # noqa: E402
+    backend,
+    engine_pg_url,
+    engine_sqlite_template,
+    make_harness,
+    sqlite_url,
+    store_url,
+)
+
+__all__ = [
+    "backend",
+    "engine_pg_url",
+    "engine_sqlite_template",
+    "make_harness",
+    "sqlite_url",
+    "store_url",
+]

@@ -1,0 +1,444 @@
+"""Test kit for the engine tests (tests/sync and tests/e2e): databases, sandboxes, engines.
+
+Store-backed tests run on SQLite and on PostgreSQL: a fresh database ``omnisdk_test_<random>``
+is created once per session on ``OMNISDK_TEST_PG_URL`` (default ``postgres@127.0.0.1:5432``)
+and its tables are emptied before each test. When the server is unreachable the PostgreSQL
+cases are skipped, except when ``CI=true``: then they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from omnisdk_example.channel import ExampleChannel
+from omnisdk_example.sandbox import ExampleSandbox
+from sqlalchemy import create_engine, make_url, text
+
+from omnisdk import Channel, hookimpl
+from omnisdk.allocation import AllocationRule
+from omnisdk.config import ChannelConfig, Config, EngineConfig, StoreConfig
+from omnisdk.models import (
+    ChannelRef,
+    Customer,
+    Email,
+    FulfilmentMode,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Phone,
+)
+from omnisdk.plugins import Plugins
+from omnisdk.store import Store
+from omnisdk.store.schema import metadata
+from omnisdk.sync import Engine
+from omnisdk.testing.control import IN_PROCESS_URL, SandboxControl
+from omnisdk.testing.registration import ContributeChannels, unthrottled
+from omnisdk.testing.sandbox import Sandbox
+
+PG_ADMIN_URL = os.environ.get(
+    "OMNISDK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+SKU_RED_M = "ÁO-THUN-ĐỎ-M"
+SKU_RED_L = "ÁO-THUN-ĐỎ-L"
+SKU_HAT = "NÓN-LÁ-HUẾ"
+TITLE = "Áo thun cổ tròn"
+PHONE_AN = "+84912345678"
+HCM = "hcm-q1"
+HANOI = "hn-hoan-kiem"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+# -- databases ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def engine_pg_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for the session (dropped at the end)."""
+    admin = create_engine(
+        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        admin.dispose()
+        message = f"PostgreSQL unreachable at {make_url(PG_ADMIN_URL).render_as_string()}: {exc}"
+        if _in_ci():
+            pytest.fail(f"CI=true requires PostgreSQL. {message}")
+        pytest.skip(message)
+    name = f"omnisdk_test_{secrets.token_hex(6)}"
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'"))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    store = Store(url)
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file each test copies."""
+    path = tmp_path_factory.mktemp("engine-template") / "template.db"
+    store = Store(f"sqlite:///{path}")
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    return path
+
+
+def empty_tables(url: str) -> None:
+    """Delete every row of the store's tables (children first)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``"sqlite"`` or ``"postgresql"``."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of a migrated, empty store database on ``backend``."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("engine_sqlite_template")
+        path = tmp_path / "omnisdk.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("engine_pg_url")
+    empty_tables(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of a migrated, empty SQLite store (for tests about the engine, not the database)."""
+    template: Path = request.getfixturevalue("engine_sqlite_template")
+    path = tmp_path / "omnisdk.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+# -- time ---------------------------------------------------------------------------------
+
+
+class Clock:
+    """A clock tests move by hand; starts at the real time so sandbox timestamps line up."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        """Move forward ``seconds``."""
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+# -- hooks ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Recorder:
+    """Records every event hook call the engine makes."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def of(self, hook: str) -> list[dict[str, Any]]:
+        """The arguments of every call of ``hook``."""
+        return [kwargs for name, kwargs in self.calls if name == hook]
+
+    @hookimpl
+    def omnisdk_order_received(self, order: Order, is_new: bool) -> None:
+        self.calls.append(("order_received", {"order": order, "is_new": is_new}))
+
+    @hookimpl
+    def omnisdk_order_status_changed(self, order: Order, previous: OrderStatus | None) -> None:
+        self.calls.append(("order_status_changed", {"order": order, "previous": previous}))
+
+    @hookimpl
+    def omnisdk_stock_changed(
+        self, sku: str, location: str, on_hand: int, reserved: int, reason: str
+    ) -> None:
+        self.calls.append(
+            (
+                "stock_changed",
+                {
+                    "sku": sku,
+                    "location": location,
+                    "on_hand": on_hand,
+                    "reserved": reserved,
+                    "reason": reason,
+                },
+            )
+        )
+
+    @hookimpl
+    def omnisdk_customer_merged(self, customer: Customer, merged: Customer, reason: str) -> None:
+        self.calls.append(
+            ("customer_merged", {"customer": customer, "merged": merged, "reason": reason})
+        )
+
+    @hookimpl
+    def omnisdk_sync_finished(self, account: str, stream: str, stats: dict[str, int]) -> None:
+        self.calls.append(("sync_finished", {"account": account, "stream": stream, "stats": stats}))
+
+    @hookimpl
+    def omnisdk_push_failed(self, account: str, key: str, error: str, retryable: bool) -> None:
+        self.calls.append(
+            (
+                "push_failed",
+                {"account": account, "key": key, "error": error, "retryable": retryable},
+            )
+        )
+
+    @hookimpl
+    def omnisdk_channel_needs_reauthorisation(
+        self, channel: str, account: str, reason: str
+    ) -> None:
+        self.calls.append(
+            ("needs_reauthorisation", {"channel": channel, "account": account, "reason": reason})
+        )
+
+
+# -- engines over sandboxes -------------------------------------------------------------------
+
+
+@dataclass
+class Account:
+    """One channel account of a test engine: its channel class, sandbox and options."""
+
+    name: str
+    channel_class: type[Channel] = ExampleChannel
+    sandbox: Sandbox | None = None
+    allocation: AllocationRule = field(default_factory=AllocationRule)
+    location: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    base_url: str | None = None
+    """Reach the sandbox over the network at this URL (in-process when None)."""
+
+
+@dataclass
+class Harness:
+    """An open engine, its sandboxes and their control clients, and the hook recorder."""
+
+    engine: Engine
+    sandboxes: dict[str, Sandbox]
+    controls: dict[str, SandboxControl]
+    recorder: Recorder
+    clock: Clock | None
+
+    @property
+    def store(self) -> Store:
+        """The engine's store."""
+        return self.engine.store
+
+    async def listed(self, account: str, sku: str) -> int:
+        """What the account's sandbox lists of ``sku`` now."""
+        return int(self.sandboxes[account].listing(sku)["stock"])
+
+
+MakeHarness = Callable[..., Awaitable[Harness]]
+
+
+def engine_config(url: str, accounts: list[Account], **engine_settings: Any) -> Config:
+    """The config of a test engine over ``accounts`` (sandbox settings filled in)."""
+    entries = []
+    for account in accounts:
+        assert account.sandbox is not None
+        settings = {
+            **account.sandbox.channel_settings(account.base_url or IN_PROCESS_URL),
+            **account.settings,
+        }
+        entries.append(
+            ChannelConfig(
+                name=account.name,
+                type=account.channel_class.name,
+                settings=settings,
+                allocation=account.allocation,
+                location=account.location,
+            )
+        )
+    return Config(
+        store=StoreConfig(url=url), engine=EngineConfig(**engine_settings), channels=entries
+    )
+
+
+def plugins_with(*channel_classes: type[Channel]) -> Plugins:
+    """A registry with only the given channel classes (and the core's hooks)."""
+    plugins = Plugins(entry_points=False)
+    plugins.register(ContributeChannels(*channel_classes), name="test-channels")
+    return plugins
+
+
+@pytest_asyncio.fixture
+async def make_harness(store_url: str) -> AsyncIterator[MakeHarness]:
+    """Factory: ``await make_harness(Account("shop-a"), ...)`` -> an open :class:`Harness`.
+
+    Each account gets a fresh Example sandbox unless it brings one; channels reach their
+    sandbox in-process (no socket) and are unthrottled. ``clock=Clock()`` drives the engine's
+    and the store's time; other keywords are ``[engine]`` settings.
+    """
+    opened: list[Harness] = []
+    owned: list[Sandbox] = []
+
+    async def make(
+        *accounts: Account,
+        clock: Clock | None = None,
+        plugins: Plugins | None = None,
+        **engine_settings: Any,
+    ) -> Harness:
+        for index, account in enumerate(accounts):
+            if account.sandbox is None:
+                account.sandbox = ExampleSandbox(seed=100 + index)
+                owned.append(account.sandbox)
+        classes = list(dict.fromkeys(a.channel_class for a in accounts))
+        registry = plugins or plugins_with(*classes)
+        recorder = Recorder()
+        registry.register(recorder, name=f"recorder-{len(opened)}")
+        config = engine_config(store_url, list(accounts), **engine_settings)
+        store = Store(store_url, clock=clock) if clock is not None else Store(store_url)
+        transports = {
+            a.name: httpx.ASGITransport(app=a.sandbox.app)
+            for a in accounts
+            if a.sandbox is not None and a.base_url is None
+        }
+        engine = Engine(config, plugins=registry, store=store, transports=transports, clock=clock)
+        await engine.open()
+        for channel in engine.channels.values():
+            unthrottled(channel)
+        harness = Harness(
+            engine=engine,
+            sandboxes={a.name: a.sandbox for a in accounts if a.sandbox is not None},
+            controls={
+                a.name: SandboxControl.for_sandbox(a.sandbox)
+                for a in accounts
+                if a.sandbox is not None
+            },
+            recorder=recorder,
+            clock=clock,
+        )
+        opened.append(harness)
+        return harness
+
+    yield make
+    for harness in opened:
+        await harness.engine.aclose()
+        harness.engine.store.close()
+        for control in harness.controls.values():
+            await control.aclose()
+    for sandbox in owned:
+        sandbox.close()
+
+
+async def seed(harness: Harness, *skus: str, stock: int = 0, price: str = "129000") -> None:
+    """Create listings of ``skus`` on every sandbox of ``harness`` and register them."""
+    for account, control in harness.controls.items():
+        await control.seed(
+            [
+                {"sku": sku, "title": TITLE, "price": price, "currency": "VND", "stock": stock}
+                for sku in skus
+            ]
+        )
+        for sku in skus:
+            await harness.engine.add_listing(account, sku)
+
+
+# -- orders built in code -------------------------------------------------------------------
+
+T0 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+def vnd(amount: int) -> Money:
+    """An amount in dong."""
+    return Money.of(amount, "VND")
+
+
+def make_order(
+    external_id: str = "2407VN0001",
+    *,
+    account: str = "shop-a",
+    channel: str = "example",
+    status: OrderStatus = OrderStatus.CONFIRMED,
+    lines: dict[str, int] | None = None,
+    minutes: int = 0,
+    customer: Customer | None = None,
+    pickup: str | None = None,
+) -> Order:
+    """An order of ``lines`` (SKU -> quantity; two red M T-shirts by default), in dong.
+
+    ``minutes`` after T0 is its ``updated_at``: a larger value is a newer version.
+    """
+    lines = lines or {SKU_RED_M: 2}
+    unit = vnd(129000)
+    order_lines = [
+        OrderLine(sku=sku, title=f"{TITLE} {sku}", quantity=quantity, unit_price=unit)
+        for sku, quantity in lines.items()
+    ]
+    total = unit * sum(lines.values())
+    return Order(
+        channel_ref=ChannelRef(channel=channel, account=account, external_id=external_id),
+        number=f"#{external_id}",
+        status=status,
+        currency="VND",
+        lines=order_lines,
+        subtotal=total,
+        total=total,
+        customer=customer,
+        fulfilment=FulfilmentMode.PICKUP if pickup else FulfilmentMode.SHIP,
+        pickup_location=pickup,
+        created_at=T0,
+        updated_at=T0 + timedelta(minutes=minutes),
+    )
+
+
+def buyer(
+    name: str = "Nguyễn Văn An",
+    *,
+    phone: str | None = PHONE_AN,
+    email: str | None = None,
+    ref: ChannelRef | None = None,
+) -> Customer:
+    """A customer with the given contact points."""
+    return Customer(
+        full_name=name,
+        phones=[Phone.parse(phone)] if phone else [],
+        emails=[Email.parse(email)] if email else [],
+        channel_ref=ref,
+    )
