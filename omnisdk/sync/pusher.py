@@ -10,26 +10,37 @@ runs out and another pusher (or the restarted one) takes it.
 What the channel may list is the allocation hook's answer for the SKU, given on hand and
 reserved per location, the account's rule and the units the channel sold that the engine has
 not ingested yet ("unseen"). The engine predicts the channel's figure from its listing state
-(what it pushed, less the account's own orders ingested since); a figure read back that is
-lower than predicted reveals unseen sales:
+(what it pushed, less the account's own orders ingested since). A figure read from the channel
+after the push (by reconciliation or ``apply``) that disagrees with the prediction wins over it:
+the pusher reads the listing again and starts from what it shows, so a listing changed on the
+channel's side is set right like any other. A figure read back that is lower than predicted
+reveals unseen sales; they are held back for ``[engine] unseen_hold`` from that push, after
+which an order that never came is taken not to exist:
 
 compare-and-swap
-    ``expected`` is the predicted figure. A lost swap tells the actual figure: the pusher
-    ingests the account's new orders first, then swaps again from the actual figure, holding
-    back what is still unseen. A push never overwrites a sale it has not accounted for.
+    ``expected`` is the figure the listing starts from (predicted, or read). A lost swap
+    tells the actual figure: the pusher ingests the account's new orders first, then swaps
+    again from the actual figure, holding back what is still unseen. A push never overwrites
+    a sale it has not accounted for.
 delta
-    sends ``target - predicted``; unseen sales stay subtracted on the channel by themselves.
+    sends ``target - current`` (predicted, or read just now: never a stale figure); unseen
+    sales stay subtracted on the channel by themselves.
 absolute
     reads the listed figures of the batch first and holds back the unseen units.
+
+Every write is preceded by its intent, recorded on the listing: a pusher that dies mid-write
+leaves it, and its successor reads the listing to tell whether the write landed.
 
 Transient failures are retried with exponential back-off; permanent ones are recorded on the
 listing (shown by ``status``, queued again by :meth:`Engine.retry_failed_pushes`) and fire
 ``omnisdk_push_failed``. An account whose authorisation is lost stops; the others go on.
+:func:`push_listings` is how the rest of the engine sets a listing it found wrong.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import logging
 import math
 import random
@@ -47,18 +58,27 @@ from omnisdk.errors import ChannelError, OmnisdkError, ReauthorisationRequired
 from omnisdk.models import StockPushMode, StockUpdate
 from omnisdk.store import OutboxItem
 from omnisdk.store.listings import ListingState
-from omnisdk.sync.stock import Fired, in_transaction
+from omnisdk.sync.reports import by_account
+from omnisdk.sync.stock import Fired, in_transaction, mark_dirty
 
 if TYPE_CHECKING:
     from omnisdk.sync.engine import Engine
 
 __all__ = [
     "AccountPushStats",
+    "PushOutcome",
     "PushStats",
+    "SkuPush",
+    "Target",
+    "decide_target",
+    "listed_since_push",
+    "listing_target",
+    "needs_read",
     "pending_unseen",
     "predicted_listed",
     "push",
     "push_account",
+    "push_listings",
     "retry_failed",
     "sellable",
 ]
@@ -140,10 +160,37 @@ class PushStats(BaseModel):
 
     def account(self, name: str) -> AccountPushStats:
         """The stats of account ``name``; ``KeyError`` when it was not pushed."""
-        for stats in self.accounts:
-            if stats.account == name:
-                return stats
-        raise KeyError(name)
+        return by_account(self.accounts, name)
+
+
+class PushOutcome(enum.StrEnum):
+    """How the push of one SKU ended."""
+
+    PUSHED = "pushed"
+    """The channel took the figure."""
+    UNCHANGED = "unchanged"
+    """Nothing was sent: the channel shows the figure already."""
+    RETRYING = "retrying"
+    """The push failed for now (or its swaps kept losing); the outbox tries it again later."""
+    FAILED = "failed"
+    """The push failed for good; the failure is recorded on the listing."""
+
+
+@dataclass(frozen=True)
+class SkuPush:
+    """How the push of one SKU to one account ended.
+
+    ``quantity`` is the figure decided (None when it could not be); ``listed`` the channel's
+    own figure the last decision started from, read or reported by a lost swap (None when
+    it started from the prediction); ``error`` and ``code`` say why a push did not pass.
+    """
+
+    sku: str
+    outcome: PushOutcome
+    quantity: int | None
+    listed: int | None
+    error: str | None = None
+    code: str | None = None
 
 
 # -- what a channel may list ------------------------------------------------------------------
@@ -210,6 +257,97 @@ def sellable(engine: Engine, account: str, sku: str) -> int:
     return allocate(engine, account, sku, pending_unseen(engine, state, engine.now()))
 
 
+def listed_since_push(state: ListingState | None) -> int | None:
+    """The channel's own figure read after the last push, or None when there is none.
+
+    The figure a push records with itself (the channel confirmed what was written) is no
+    news; any other read at or after the push is (a coarse clock may give both one instant).
+    """
+    if state is None or state.last_listed is None or state.listed_at is None:
+        return None
+    if state.pushed_at is None or state.listed_at > state.pushed_at:
+        return state.last_listed
+    if state.listed_at == state.pushed_at and state.last_listed != state.last_pushed:
+        return state.last_listed
+    return None
+
+
+def needs_read(state: ListingState | None) -> bool:
+    """True when the figure to start from must be read from the channel, not predicted.
+
+    That is when nothing was pushed yet, when a write a crashed pusher left unconfirmed may
+    or may not have landed, or when a figure read since the push contradicts the prediction
+    (the listing was changed on the channel's side, or sold what the engine has not seen).
+    """
+    predicted = predicted_listed(state)
+    if state is None or predicted is None or state.inflight_quantity is not None:
+        return True
+    fresh = listed_since_push(state)
+    return fresh is not None and fresh != predicted
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one listing should show now, as the pusher decides it.
+
+    ``quantity`` is the figure; ``current`` what the channel shows (the figure read when one
+    was given, else the predicted one; None when unknown) and ``predicted`` what the engine
+    expected it to show; ``unseen`` the units held back as sold by the channel but not
+    ingested yet; ``seen_accounted`` the account's own ingested units since the last push
+    that the figure already takes into account (see ``Store.record_push``).
+    """
+
+    quantity: int
+    current: int | None
+    predicted: int | None
+    unseen: int
+    seen_accounted: int
+
+
+def decide_target(
+    engine: Engine,
+    account: str,
+    sku: str,
+    state: ListingState | None,
+    listed: int | None,
+    now: datetime,
+) -> Target:
+    """What ``account`` should list of ``sku``, from its listing ``state`` and ``listed``, a
+    figure just read from the channel (None: none was read).
+
+    A read figure lower than predicted means the channel sold units whose orders are not
+    ingested yet: they are held back, never listed again. A read figure equal to what an
+    unconfirmed write would have left means that write landed. Raises what the allocation
+    hook raises.
+    """
+    baseline = state
+    if state is not None and listed is not None:
+        landed = landed_state(state)
+        if landed is not None and predicted_listed(landed) == listed:
+            baseline = landed  # a write sent before a crash did land: start from it
+    predicted = predicted_listed(baseline)
+    extra = max(predicted - listed, 0) if predicted is not None and listed is not None else 0
+    unseen = pending_unseen(engine, baseline, now) + extra
+    return Target(
+        quantity=allocate(engine, account, sku, unseen),
+        current=listed if listed is not None else predicted,
+        predicted=predicted,
+        unseen=unseen,
+        seen_accounted=state.seen_since_push if state is not None else 0,
+    )
+
+
+def listing_target(engine: Engine, account: str, sku: str, listed: int | None) -> Target | None:
+    """What the pusher would set ``sku``'s listing on ``account`` to now, given ``listed``
+    (the channel's figure just read; None: unknown); None when no stock is recorded for the
+    SKU, so it is never pushed as zero for want of a count. Synchronous (store reads)."""
+    store = engine.store
+    if not store.stock_levels(sku):
+        return None
+    state = store.get_listing(account, sku)
+    return decide_target(engine, account, sku, state, listed, engine.now())
+
+
 # -- one pass ---------------------------------------------------------------------------------
 
 
@@ -259,24 +397,15 @@ def _decide(engine: Engine, account: str, mode: StockPushMode, items: Sequence[_
     for item in items:
         item.update = None
         item.problem = None
-        state = item.state
-        if state is not None and item.listed is not None:
-            landed = landed_state(state)
-            if landed is not None and predicted_listed(landed) == item.listed:
-                state = landed  # a write sent before a crash did land: start from it
-        predicted = predicted_listed(state)
-        extra = 0
-        current = predicted
-        if item.listed is not None:
-            extra = max(predicted - item.listed, 0) if predicted is not None else 0
-            current = item.listed
-        item.unseen = pending_unseen(engine, state, now) + extra
-        item.seen_accounted = item.state.seen_since_push if item.state is not None else 0
         try:
-            item.quantity = allocate(engine, account, item.sku, item.unseen)
+            target = decide_target(engine, account, item.sku, item.state, item.listed, now)
         except Exception as exc:  # an app's allocation hook must not stop the others
             item.problem = f"allocation failed: {type(exc).__name__}: {exc}"
             continue
+        item.quantity = target.quantity
+        item.unseen = target.unseen
+        item.seen_accounted = target.seen_accounted
+        current = target.current
         if current is not None and item.quantity == current:
             continue
         if mode is StockPushMode.COMPARE_AND_SWAP:
@@ -390,7 +519,7 @@ def _record(
         fired.calls.clear()
         finished: list[tuple[_Item, int | None]] = [
             *outcome.done,
-            *((item, None) for item in unchanged),
+            *((item, item.listed) for item in unchanged),
         ]
         for item, listed in finished:
             store.record_push(
@@ -429,6 +558,7 @@ def _record(
 class _Counts:
     stats: AccountPushStats
     polled: bool = False
+    results: dict[str, SkuPush] | None = None
 
 
 async def _push_batch(
@@ -444,14 +574,10 @@ async def _push_batch(
     fired = Fired()
     try:
         await engine.db(_load_states, engine, account, items)
-        # Read first where the figure to start from is unknown: never pushed, the absolute
-        # mode, or a write a crashed pusher left unconfirmed.
+        # Read first where the figure to start from is unknown (see needs_read) and in the
+        # absolute mode.
         to_read = [
-            item
-            for item in items
-            if mode is StockPushMode.ABSOLUTE
-            or predicted_listed(item.state) is None
-            or (item.state is not None and item.state.inflight_quantity is not None)
+            item for item in items if mode is StockPushMode.ABSOLUTE or needs_read(item.state)
         ]
         outcome = _Outcome()
         if to_read and can_read:
@@ -477,7 +603,7 @@ async def _push_batch(
             conflicted = outcome.conflicts
             outcome.conflicts = []
             await engine.db(_record, engine, account, outcome, unchanged, fired)
-            _count(stats, outcome, unchanged)
+            _count(counts, outcome, unchanged)
             fired.fire(engine)
             outcome, unchanged = await _retry_conflicts(engine, channel, conflicted, counts)
     except ReauthorisationRequired as exc:
@@ -486,7 +612,7 @@ async def _push_batch(
         await engine.db(_release, engine, account, items, str(exc))
         return False
     await engine.db(_record, engine, account, outcome, unchanged, fired)
-    _count(stats, outcome, unchanged)
+    _count(counts, outcome, unchanged)
     fired.fire(engine)
     return True
 
@@ -539,11 +665,38 @@ async def _retry_conflicts(
     return outcome, unchanged
 
 
-def _count(stats: AccountPushStats, outcome: _Outcome, unchanged: Sequence[_Item]) -> None:
+def _count(counts: _Counts, outcome: _Outcome, unchanged: Sequence[_Item]) -> None:
+    stats = counts.stats
     stats.pushed += len(outcome.done)
     stats.unchanged += len(unchanged)
     stats.retrying += len(outcome.retry)
     stats.failed += len(outcome.failed)
+    results = counts.results
+    if results is None:
+        return
+    for item, _ in outcome.done:
+        results[item.sku] = _result(item, PushOutcome.PUSHED)
+    for item in unchanged:
+        earlier = results.get(item.sku)
+        if earlier is None or earlier.outcome is not PushOutcome.PUSHED:
+            results[item.sku] = _result(item, PushOutcome.UNCHANGED)
+    for item, error, _ in outcome.retry:
+        results[item.sku] = _result(item, PushOutcome.RETRYING, error)
+    for item, error, code in outcome.failed:
+        results[item.sku] = _result(item, PushOutcome.FAILED, error, code)
+
+
+def _result(
+    item: _Item, outcome: PushOutcome, error: str | None = None, code: str | None = None
+) -> SkuPush:
+    return SkuPush(
+        sku=item.sku,
+        outcome=outcome,
+        quantity=None if item.problem is not None else item.quantity,
+        listed=item.listed,
+        error=error,
+        code=code,
+    )
 
 
 def _release(engine: Engine, account: str, items: Sequence[_Item], reason: str) -> None:
@@ -553,9 +706,16 @@ def _release(engine: Engine, account: str, items: Sequence[_Item], reason: str) 
         engine.store.fail(account, item.sku, reason, now, owner=engine.owner)
 
 
-async def push_account(engine: Engine, account: str) -> AccountPushStats:
-    """Drain the due outbox rows of ``account``; see :meth:`Engine.push`."""
-    counts = _Counts(stats=AccountPushStats(account=account))
+async def push_account(
+    engine: Engine, account: str, *, results: dict[str, SkuPush] | None = None
+) -> AccountPushStats:
+    """Drain the due outbox rows of ``account``; see :meth:`Engine.push`.
+
+    ``results``, when given, receives how each claimed SKU ended. A SKU claimed twice in
+    the pass (queued again during its push) ends as its last claim did, except that one
+    written and then found in step stays ``pushed``.
+    """
+    counts = _Counts(stats=AccountPushStats(account=account), results=results)
     stats = counts.stats
     if await engine.is_stopped(account):
         stats.stopped = True
@@ -576,6 +736,23 @@ async def push_account(engine: Engine, account: str) -> AccountPushStats:
         if not await _push_batch(engine, channel, claims, counts):
             break
     return stats
+
+
+async def push_listings(engine: Engine, account: str, skus: Sequence[str]) -> dict[str, SkuPush]:
+    """Set the listings of ``skus`` on ``account`` right now, through the outbox.
+
+    This is how reconciliation and ``apply`` repair a listing: they record the figures they
+    read (``Store.record_listed``), which the pusher then starts from, queue the SKUs and
+    drain the account's outbox (other due rows of the account go too). Returns how each of
+    ``skus`` ended; a SKU missing from the answer was not pushed in this pass (its retry
+    time has not come, another pusher holds it, or the account stopped): it stays queued.
+    """
+    if not skus:
+        return {}
+    await mark_dirty(engine, skus, [account])
+    results: dict[str, SkuPush] = {}
+    await push_account(engine, account, results=results)
+    return {sku: results[sku] for sku in skus if sku in results}
 
 
 async def push(engine: Engine, account: str | None = None) -> PushStats:

@@ -1,17 +1,17 @@
 """Reconciliation: each channel's listed stock against what it should list, and oversells.
 
 :func:`reconcile` reads every listing's stock back from each channel account and compares it
-with what the engine says the account may sell: the allocation hook's answer, holding back the
-units the channel has sold that the engine has not ingested yet (what it believes the channel
-shows, less what the channel shows now). A listing that shows more is an oversell waiting to
-happen; one that shows less loses sales. Either is repaired at once from the figure just
-read, in the channel's strongest push mode (a compare-and-swap from that figure, so a sale
-made meanwhile is never overwritten: the channel refuses, the account's new orders are
-ingested and the listing is set again). The repair is recorded in the listing state the
-pusher works from. The pusher alone could not do it: it pushes only when the figure it
-predicts differs from the target, and a listing changed on the channel's side does not
-change that prediction. Fields a channel owns are never repaired: an account whose price
-rule does not own ``stock`` is only reported.
+with what the pusher would set it to now: the allocation hook's answer, holding back the
+units the channel has sold that the engine has not ingested yet. A listing that shows more is
+an oversell waiting to happen; one that shows less loses sales. The figures read are recorded
+on the listings, and a drifted listing is repaired by the pusher, like any other push: it is
+queued and the account's outbox drained at once (:func:`omnisdk.sync.pusher.push_listings`).
+The pusher starts from the figure read after its last push, writes in the channel's strongest
+mode with its intent recorded first, ingests the account's new orders when a swap is lost and
+never overwrites a sale. A listing the pusher mispredicts without drifting yet (the channel
+sold units the engine has not seen) is queued too, so the pusher holds them back from then
+on and releases them when no order came within ``[engine] unseen_hold``. Fields a channel
+owns are never repaired: an account whose price rule does not own ``stock`` is only reported.
 
 It also reports oversells that already happened: SKUs whose orders hold more than is on hand
 at a location (``on hand - reserved < 0``), with the orders involved, oldest first, and which
@@ -22,25 +22,29 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import io
-import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 
-from omnisdk.channel import Capability, Channel, WriteResult
-from omnisdk.errors import OmnisdkError, ReauthorisationRequired
-from omnisdk.models import StockPushMode
+from omnisdk.channel import Capability, Channel
+from omnisdk.errors import OmnisdkError
 from omnisdk.store.records import BindingKind
 from omnisdk.store.schema import stock_ledger, stock_levels
-from omnisdk.sync.catalog import ListedStock, stock_update
+from omnisdk.sync.accounts import (
+    account_names,
+    error_text,
+    note_lost_authorisation,
+    stopped_reason,
+)
+from omnisdk.sync.catalog import read_stock
+from omnisdk.sync.pusher import PushOutcome, SkuPush, Target, listing_target, push_listings
+from omnisdk.sync.reports import by_account, render_plain
 from omnisdk.sync.status import read_only
 
 if TYPE_CHECKING:
@@ -49,20 +53,13 @@ if TYPE_CHECKING:
 __all__ = [
     "AccountReconcile",
     "DriftKind",
-    "Expectation",
     "Oversell",
     "OversoldOrder",
     "ReconcileReport",
-    "SetResult",
     "StockDrift",
-    "StockSetting",
-    "expected_stock",
     "find_oversells",
     "reconcile",
-    "set_listed_stock",
 ]
-
-logger = logging.getLogger("omnisdk.sync.reconcile")
 
 MAX_LISTED = 50
 """How many SKUs per account the report names in its unknown/unbound/missing lists."""
@@ -197,10 +194,7 @@ class ReconcileReport(BaseModel):
 
     def account(self, name: str) -> AccountReconcile:
         """The result of account ``name``; ``KeyError`` when it was not reconciled."""
-        for account in self.accounts:
-            if account.account == name:
-                return account
-        raise KeyError(name)
+        return by_account(self.accounts, name)
 
     def table(self) -> Table:
         """One row per account, then one per drifted listing."""
@@ -282,9 +276,7 @@ class ReconcileReport(BaseModel):
 
     def render(self, width: int = 120) -> str:
         """The report as plain text, ``width`` characters wide."""
-        buffer = io.StringIO()
-        Console(file=buffer, width=width, color_system=None, highlight=False).print(self)
-        return buffer.getvalue()
+        return render_plain(self, width)
 
 
 # -- one account -----------------------------------------------------------------------------
@@ -299,289 +291,94 @@ def _known_skus(engine: Engine, account: str) -> tuple[set[str], set[str]]:
     return bound | listed, master
 
 
-@dataclass(frozen=True)
-class Expectation:
-    """What one listing should show, as the pusher would decide it now.
-
-    ``quantity`` is the figure, ``unseen`` the units held back as sold by the channel but not
-    ingested yet, ``seen_accounted`` the account's own ingested units since the last push that
-    the figure already takes into account (the pusher's bookkeeping, see ``record_push``).
-    """
-
-    quantity: int
-    unseen: int
-    seen_accounted: int
-
-
-def expected_stock(
-    engine: Engine, account: str, sku: str, listed: int | None
-) -> Expectation | None:
-    """What ``account`` should list of ``sku`` now, or None when no stock is recorded for it.
-
-    It is what the pusher would push: the allocation, holding back the channel's unseen sales
-    (pending ones from the last push, and, within ``[engine] unseen_hold`` of that push, what
-    the channel shows (``listed``) less than the engine predicted). Synchronous: run it in a
-    worker thread.
-    """
-    from omnisdk.sync import pusher
-
-    store = engine.store
-    if not store.stock_levels(sku):
-        return None
-    state = store.get_listing(account, sku)
-    now = engine.now()
-    predicted = pusher.predicted_listed(state)
-    extra = 0
-    if (
-        predicted is not None
-        and listed is not None
-        and state is not None
-        and state.pushed_at is not None
-        and now - state.pushed_at <= engine.config.engine.unseen_hold
-    ):
-        # Shortly after a push, a channel showing less has sold units whose orders are on
-        # their way; later the gap is drift (the orders had time to arrive). Repairing it is
-        # safe even then: the write starts from the figure read, a sale made meanwhile makes
-        # the channel refuse it, and the account's new orders are ingested first.
-        extra = max(predicted - listed, 0)
-    unseen = pusher.pending_unseen(engine, state, now) + extra
-    return Expectation(
-        quantity=pusher.allocate(engine, account, sku, unseen),
-        unseen=unseen,
-        seen_accounted=state.seen_since_push if state is not None else 0,
-    )
-
-
-def _expectations(
+def _targets(
     engine: Engine, account: str, listed: dict[str, int]
-) -> tuple[dict[str, Expectation | None], set[str]]:
-    """Record the figures read back; say what each listing should show; which wait in the
-    outbox (one worker thread: many small reads)."""
+) -> tuple[dict[str, Target | None], set[str]]:
+    """Record the figures read back (the pusher starts from them); say what each listing
+    should show (None: no stock recorded) and which wait in the outbox. One worker thread:
+    many small reads."""
     store = engine.store
     pending = {item.sku for item in store.pending_pushes(account=account, limit=100_000)}
     with store.session() as session:
         for sku, quantity in sorted(listed.items()):
             store.record_listed(account, sku, quantity, session=session)
-    expected = {
-        sku: expected_stock(engine, account, sku, quantity)
+    targets = {
+        sku: listing_target(engine, account, sku, quantity)
         for sku, quantity in sorted(listed.items())
     }
-    return expected, pending
+    return targets, pending
 
 
-class SetResult(enum.StrEnum):
-    """How :func:`set_listed_stock` left one listing."""
-
-    SET = "set"
-    """The channel took the figure."""
-    IN_STEP = "in_step"
-    """Nothing to send: the listing shows what it should (perhaps once new orders were in)."""
-    UNTRACKED = "untracked"
-    """No stock is recorded for the SKU: nothing is sent."""
-    LOST = "lost"
-    """The channel kept selling while it was set (twice): try again later."""
-    FAILED = "failed"
-    """The write failed and may pass later."""
-    REFUSED = "refused"
-    """The channel refused the write (recorded like a failed push)."""
-
-
-@dataclass
-class StockSetting:
-    """What :func:`set_listed_stock` did for one SKU: ``listed`` is the channel's last known
-    figure, ``quantity`` what it should show; ``error``/``code`` when it did not work."""
-
-    sku: str
-    listed: int | None
-    quantity: int | None = None
-    result: SetResult = SetResult.SET
-    error: str | None = None
-    code: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the listing shows (or was just set to) what it should."""
-        return self.result in (SetResult.SET, SetResult.IN_STEP)
+def _settle(drift: StockDrift, pushed: SkuPush | None) -> None:
+    """Say how the pusher left a drifted listing."""
+    if pushed is None:
+        drift.note = "queued: the pusher sets it when its push is due"
+        return
+    if pushed.listed is not None:
+        drift.listed = pushed.listed  # the channel's figure the write started from
+    if pushed.outcome is PushOutcome.PUSHED:
+        drift.repaired = True
+    elif pushed.outcome is PushOutcome.UNCHANGED:
+        drift.repaired = True
+        drift.note = "in step when the pusher read it again"
+    elif pushed.outcome is PushOutcome.RETRYING:
+        drift.note = f"not repaired yet: {pushed.error}; the pusher tries again"
+    else:
+        drift.note = f"refused: {pushed.error}"
 
 
-def _settle(
-    engine: Engine,
-    account: str,
-    done: list[tuple[str, Expectation]],
-    exact: bool,
-    refused: list[StockSetting],
-) -> None:
-    """Record in one transaction: figures set (the pusher's new baseline), refusals (shown
-    by ``status`` like any failed push)."""
-    from omnisdk.sync.stock import in_transaction
-
-    store = engine.store
-
-    def work(session: Connection) -> None:
-        for sku, expectation in done:
-            store.record_push(
-                account,
-                sku,
-                quantity=expectation.quantity,
-                pending_unseen=expectation.unseen,
-                seen_accounted=expectation.seen_accounted,
-                listed=expectation.quantity if exact else None,
-                session=session,
+def _compare(
+    result: AccountReconcile,
+    listed: dict[str, int],
+    targets: dict[str, Target | None],
+    pending: set[str],
+    why_not: str | None,
+) -> list[str]:
+    """Count each listing in ``result`` and report those that drifted; return the SKUs the
+    pusher must look at: the drifted ones, and those whose figure it mispredicts (units sold
+    unseen are held back from the moment it learns of them)."""
+    queue: list[str] = []
+    for sku, quantity in sorted(listed.items()):
+        target = targets[sku]
+        if target is None:
+            result.untracked += 1
+            continue
+        result.checked += 1
+        if quantity != target.predicted or quantity != target.quantity:
+            queue.append(sku)
+        if quantity == target.quantity:
+            result.in_sync += 1
+            continue
+        result.drift.append(
+            StockDrift(
+                account=result.account,
+                sku=sku,
+                listed=quantity,
+                expected=target.quantity,
+                unseen=target.unseen,
+                queued=sku in pending,
+                note=why_not,
+                kind=DriftKind.OVER if quantity > target.quantity else DriftKind.UNDER,
             )
-        for item in refused:
-            store.record_push_failure(
-                account, item.sku, item.error or "refused", code=item.code, session=session
-            )
-
-    in_transaction(store, work)
-
-
-def _recheck(
-    engine: Engine, account: str, listed: dict[str, int | None]
-) -> dict[str, Expectation | None]:
-    """Record the figures read (those known) and say what each listing should show."""
-    with engine.store.session() as session:
-        for sku, quantity in listed.items():
-            if quantity is not None:
-                engine.store.record_listed(account, sku, quantity, session=session)
-    return {sku: expected_stock(engine, account, sku, quantity) for sku, quantity in listed.items()}
-
-
-async def set_listed_stock(
-    engine: Engine, channel: Channel, listed: Mapping[str, int | None]
-) -> dict[str, StockSetting]:
-    """Set each SKU's listing to what the account should sell, starting from ``listed``,
-    the figure just read from the channel (None: unknown, read here when the channel can).
-
-    The write starts from that figure in the channel's strongest mode (compare-and-swap
-    ``expected``, or the delta from it), so a sale made meanwhile is never overwritten: the
-    channel refuses, the account's new orders are ingested and the listing is set again from
-    the channel's actual figure (once). Successes become the pusher's new baseline; refusals
-    are recorded like failed pushes and fire ``omnisdk_push_failed``.
-
-    This is what a drifted listing needs: the pusher pushes only when the figure it predicts
-    differs from the target, and a listing changed on the channel's side does not change
-    that prediction.
-    """
-    account = channel.account
-    mode = channel.limits.stock_push_mode
-    figures: dict[str, int | None] = dict(listed)
-    unknown = [sku for sku, quantity in figures.items() if quantity is None]
-    if unknown and Capability.READ_STOCK in channel.capabilities:
-        async for level in channel.stream_stock(unknown):
-            figures[level.sku] = (figures.get(level.sku) or 0) + level.on_hand
-    settings = {sku: StockSetting(sku=sku, listed=quantity) for sku, quantity in figures.items()}
-    expected = await engine.db(_recheck, engine, account, figures)
-    done: list[tuple[str, Expectation]] = []
-    pending = list(settings.values())
-    for attempt in (1, 2):
-        sending: list[tuple[StockSetting, Expectation]] = []
-        for item in pending:
-            expectation = expected[item.sku]
-            if expectation is None:
-                item.result = SetResult.UNTRACKED
-            elif expectation.quantity == item.listed:
-                item.quantity, item.result = expectation.quantity, SetResult.IN_STEP
-            elif item.listed is None and mode is StockPushMode.DELTA:
-                item.result, item.error = SetResult.FAILED, "no listed figure to apply a delta to"
-            else:
-                item.quantity = expectation.quantity
-                sending.append((item, expectation))
-        if not sending:
-            break
-        updates = [
-            stock_update(
-                item.sku,
-                expectation.quantity,
-                ListedStock(item.listed) if item.listed is not None else None,
-                mode,
-            )
-            for item, expectation in sending
-        ]
-        try:
-            results = await channel.write_stock(updates)
-        except ReauthorisationRequired:
-            raise
-        except OmnisdkError as exc:
-            results = [WriteResult.failure(item.sku, exc, retryable=True) for item, _ in sending]
-        lost: list[StockSetting] = []
-        for (item, expectation), result in zip(sending, results, strict=True):
-            if result.ok:
-                item.result = SetResult.SET
-                done.append((item.sku, expectation))
-            elif result.actual is not None:
-                item.listed = result.actual
-                item.result, item.error = SetResult.LOST, result.error
-                lost.append(item)
-            else:
-                item.result = SetResult.FAILED if result.retryable else SetResult.REFUSED
-                item.error, item.code = result.error or "refused", result.code
-        if not lost or attempt == 2:
-            break
-        # The channel sold something the engine has not seen: ingest it, then start again
-        # from the channel's actual figure.
-        if Capability.READ_ORDERS in channel.capabilities:
-            try:
-                await engine.poll_orders(account)
-            except ReauthorisationRequired:
-                raise
-            except OmnisdkError as exc:
-                logger.warning("%s: polling orders after a lost swap failed: %s", account, exc)
-        expected.update(await engine.db(_recheck, engine, account, {i.sku: i.listed for i in lost}))
-        pending = lost
-    refused = [item for item in settings.values() if item.result is SetResult.REFUSED]
-    await engine.db(_settle, engine, account, done, mode is not StockPushMode.DELTA, refused)
-    for item in refused:
-        engine.fire(
-            "omnisdk_push_failed",
-            account=account,
-            key=item.sku,
-            error=item.error or "refused",
-            retryable=False,
         )
-    return settings
-
-
-async def _repair(engine: Engine, channel: Channel, drifts: list[StockDrift]) -> None:
-    """Set the drifted listings from the figures just read; say how each went."""
-    settings = await set_listed_stock(engine, channel, {d.sku: d.listed for d in drifts})
-    for drift in drifts:
-        item = settings[drift.sku]
-        drift.repaired = item.ok
-        if item.result is SetResult.IN_STEP:
-            drift.note = "in step once the channel's new orders were ingested"
-        elif item.result is SetResult.LOST:
-            drift.note = (
-                f"the channel kept selling meanwhile (shows {item.listed}); the next "
-                "reconciliation tries again"
-            )
-        elif item.result is SetResult.FAILED:
-            drift.note = f"not repaired: {item.error}; the next reconciliation tries again"
-        elif item.result is SetResult.REFUSED:
-            drift.note = f"refused: {item.error}"
-        elif item.result is SetResult.UNTRACKED:
-            drift.note = "no stock is recorded for the SKU any more"
-        if item.listed is not None:
-            drift.listed = item.listed
+    return queue
 
 
 async def _reconcile_account(engine: Engine, account: str, *, repair: bool) -> AccountReconcile:
     try:
         channel = engine.channel(account)
     except OmnisdkError as exc:
-        return AccountReconcile(account=account, channel="?", error=str(exc))
+        return AccountReconcile(account=account, channel="?", error=error_text(exc))
     result = AccountReconcile(account=account, channel=channel.name)
-    if await engine.is_stopped(account):
-        status = await engine.account_status(account)
-        result.error = f"account is {status.value}: not reconciled"
+    result.error = await stopped_reason(engine, account)
+    if result.error is not None:
         return result
     if Capability.READ_STOCK not in channel.capabilities:
         result.error = "the channel cannot read its listed stock (no read_stock)"
         return result
     try:
-        listed: dict[str, int] = {}
-        async for level in channel.stream_stock(None):
-            listed[level.sku] = listed.get(level.sku, 0) + level.on_hand
+        figures = await read_stock(channel, None) or {}
+        listed = {sku: stock.quantity for sku, stock in figures.items()}
         known, master = await engine.db(_known_skus, engine, account)
         result.unbound = sorted(s for s in listed if s not in known and s in master)
         result.unknown = sorted(s for s in listed if s not in known and s not in master)
@@ -589,35 +386,16 @@ async def _reconcile_account(engine: Engine, account: str, *, repair: bool) -> A
         for name in ("unbound", "unknown", "missing"):
             setattr(result, name, getattr(result, name)[:MAX_LISTED])
         ours = {sku: quantity for sku, quantity in listed.items() if sku in known}
-        expected, pending = await engine.db(_expectations, engine, account, ours)
+        targets, pending = await engine.db(_targets, engine, account, ours)
         why_not = _why_not_repaired(engine, channel, repair)
-        for sku, quantity in sorted(ours.items()):
-            expectation = expected[sku]
-            if expectation is None:
-                result.untracked += 1
-                continue
-            result.checked += 1
-            if quantity == expectation.quantity:
-                result.in_sync += 1
-                continue
-            result.drift.append(
-                StockDrift(
-                    account=account,
-                    sku=sku,
-                    listed=quantity,
-                    expected=expectation.quantity,
-                    unseen=expectation.unseen,
-                    queued=sku in pending,
-                    note=why_not,
-                    kind=DriftKind.OVER if quantity > expectation.quantity else DriftKind.UNDER,
-                )
-            )
-        if result.drift and why_not is None:
-            await _repair(engine, channel, result.drift)
+        queue = _compare(result, ours, targets, pending, why_not)
+        if queue and why_not is None:
+            pushed = await push_listings(engine, account, queue)
+            for drift in result.drift:
+                _settle(drift, pushed.get(drift.sku))
     except OmnisdkError as exc:
-        if isinstance(exc, ReauthorisationRequired):
-            await engine.lost_authorisation(account, exc)
-        result.error = str(exc) or type(exc).__name__
+        await note_lost_authorisation(engine, account, exc)
+        result.error = error_text(exc)
         return result
     engine.fire(
         "omnisdk_sync_finished",
@@ -749,11 +527,7 @@ async def reconcile(
     An account that cannot be read gets an ``error`` in the report; the others go on.
     """
     report = ReconcileReport(started_at=engine.now())
-    names = (
-        list(dict.fromkeys(accounts))
-        if accounts is not None
-        else [entry.name for entry in engine.config.channels]
-    )
+    names = account_names(engine, accounts)
     # Accounts are independent (each has its own rate budget): read them side by side.
     results = await asyncio.gather(
         *(_reconcile_account(engine, name, repair=repair) for name in names)

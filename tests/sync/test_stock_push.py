@@ -135,6 +135,48 @@ async def test_a_write_that_landed_before_a_crash_is_recognised(
     assert harness.store.pending_pushes() == []
 
 
+async def test_a_figure_read_after_the_push_wins_over_the_prediction(
+    make_harness: MakeHarness,
+) -> None:
+    harness = await make_harness(Account("shop-a"))
+    await seed(harness, SKU_RED_M)
+    await harness.engine.set_stock(SKU_RED_M, 5)
+    await harness.engine.push()
+    # Someone typed 9 into the seller centre, and a reconciliation read it.
+    harness.sandboxes["shop-a"].variants[SKU_RED_M].stock = 9  # type: ignore[attr-defined]
+    harness.store.record_listed("shop-a", SKU_RED_M, 9)
+    await harness.engine.mark_dirty([SKU_RED_M])
+    stats = await harness.engine.push()
+    assert (stats.pushed, stats.conflicts) == (1, 0)
+    assert await harness.listed("shop-a", SKU_RED_M) == 5
+    [state] = harness.store.list_listings(account="shop-a")
+    assert (state.last_pushed, state.last_listed, state.inflight_quantity) == (5, 5, None)
+    # Once pushed, the prediction is right again: no more reads.
+    reads = len([r for r in harness.sandboxes["shop-a"].requests if r.path == "/stock"])
+    await harness.engine.mark_dirty([SKU_RED_M])
+    assert (await harness.engine.push()).unchanged == 1
+    assert len([r for r in harness.sandboxes["shop-a"].requests if r.path == "/stock"]) == reads
+
+
+async def test_a_delta_starts_from_the_listing_read_again_not_a_stale_figure(
+    make_harness: MakeHarness,
+) -> None:
+    harness = await make_harness(
+        Account("shop-d", channel_class=DeltaChannel, sandbox=DeltaSandbox(seed=9))
+    )
+    await seed(harness, SKU_RED_M)
+    await harness.engine.set_stock(SKU_RED_M, 5)
+    await harness.engine.push()
+    variant = harness.sandboxes["shop-d"].variants[SKU_RED_M]  # type: ignore[attr-defined]
+    variant.stock = 9  # changed by hand; a reconciliation read it...
+    harness.store.record_listed("shop-d", SKU_RED_M, 9)
+    variant.stock = 8  # ... and it changed again since
+    await harness.engine.mark_dirty([SKU_RED_M])
+    await harness.engine.push()
+    assert await harness.listed("shop-d", SKU_RED_M) == 5  # -3 from 8, not -4 from 9
+    harness.sandboxes["shop-d"].close()
+
+
 async def test_the_delta_mode_keeps_unseen_sales_subtracted(make_harness: MakeHarness) -> None:
     harness = await make_harness(
         Account("shop-d", channel_class=DeltaChannel, sandbox=DeltaSandbox(seed=7))

@@ -251,3 +251,30 @@ class Account:
     listings: bool = False
     allocation: AllocationRule = field(default_factory=AllocationRule)
     settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StockWrite:
+    """One stock write a sandbox received: what it asked, and the intent the engine had
+    recorded on the listing when it arrived (None: none was recorded)."""
+
+    sku: str
+    quantity: int
+    expected: int | None
+    intent: int | None
+
+
+def watch_stock_writes(world: World, account: str) -> list[StockWrite]:
+    """Record every stock write ``account``'s sandbox receives from now on (see StockWrite)."""
+    sandbox = world.sandbox(account)
+    writes: list[StockWrite] = []
+    set_stock = sandbox._set_stock
+
+    def watched(item: dict[str, Any]) -> dict[str, Any]:
+        state = world.engine.store.get_listing(account, item["sku"])
+        intent = state.inflight_quantity if state is not None else None
+        writes.append(StockWrite(item["sku"], item["quantity"], item.get("expected"), intent))
+        return set_stock(item)
+
+    sandbox._set_stock = watched  # type: ignore[method-assign]
+    return writes

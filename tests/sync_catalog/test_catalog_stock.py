@@ -5,7 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from _sync_testkit import BACKENDS, MARKUP, SKU_HAT, SKU_RED_L, SKU_RED_M, Account
+from _sync_testkit import (
+    BACKENDS,
+    MARKUP,
+    SKU_HAT,
+    SKU_RED_L,
+    SKU_RED_M,
+    Account,
+    StockWrite,
+    watch_stock_writes,
+)
 
 from omnisdk.allocation import AllocationRule
 from omnisdk.sync.catalog import ChangeKind
@@ -169,9 +178,12 @@ async def test_a_listing_raised_on_the_channel_is_set_back(make_world):
     plan = await world.engine.plan([SHOPEE])
     change = stock_changes(plan, SHOPEE)[SKU_HAT]
     assert (change.field_change("stock").before, change.stock.quantity) == (30, 12)
+    writes = watch_stock_writes(world, SHOPEE)
     stats = await world.engine.apply(plan)
 
     assert stats.account(SHOPEE).succeeded == 1
+    # The pusher wrote it: a swap from the figure read, its intent recorded first.
+    assert writes == [StockWrite(SKU_HAT, 12, 30, intent=12)]
     assert (await world.shops[SHOPEE].control.listed_stock())[SKU_HAT] == 12
     assert world.engine.store.get_listing(SHOPEE, SKU_HAT).last_pushed == 12
     assert (await world.engine.plan([SHOPEE])).is_empty

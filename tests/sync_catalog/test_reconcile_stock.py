@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from _sync_testkit import BACKENDS, SKU_DRESS, SKU_HAT, SKU_RED_M, Account, vnd
+from _sync_testkit import (
+    BACKENDS,
+    SKU_DRESS,
+    SKU_HAT,
+    SKU_RED_M,
+    Account,
+    StockWrite,
+    vnd,
+    watch_stock_writes,
+)
 
 from omnisdk.models import Product, Variant
 from omnisdk.pricing import PricingRule
@@ -71,6 +80,80 @@ async def test_a_channel_showing_too_much_is_set_back_from_the_figure_read(make_
     assert outbox(world, SHOPEE) == set()
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+async def test_a_listing_changed_on_the_channel_is_repaired_by_the_pusher(make_world):
+    world = await synced(make_world)
+    # Shopee shows 30 hats where it should show 12 (typed into the seller centre).
+    sandbox = world.sandbox(SHOPEE)
+    with sandbox.lock:
+        sandbox.variants[SKU_HAT].stock = 30
+    writes = watch_stock_writes(world, SHOPEE)
+
+    report = await world.engine.reconcile()
+
+    [drift] = report.drift
+    assert (drift.sku, drift.listed, drift.expected, drift.repaired) == (SKU_HAT, 30, 12, True)
+    # One compare-and-swap from the figure read, its intent recorded before it was sent.
+    assert writes == [StockWrite(SKU_HAT, 12, 30, intent=12)]
+    assert (await world.shops[SHOPEE].control.listed_stock())[SKU_HAT] == 12
+    state = world.engine.store.get_listing(SHOPEE, SKU_HAT)
+    assert (state.last_pushed, state.last_listed, state.inflight_quantity) == (12, 12, None)
+    assert outbox(world, SHOPEE) == set()
+
+
+async def test_a_repair_whose_answer_is_lost_is_recognised_as_landed(make_world, clock):
+    world = await synced(make_world, Account(SHOPEE))
+    sandbox = world.sandbox(SHOPEE)
+    with sandbox.lock:
+        sandbox.variants[SKU_HAT].stock = 30
+    writes = watch_stock_writes(world, SHOPEE)
+    set_stock = sandbox._set_stock
+
+    def lands_then_dies(item):
+        set_stock(item)  # the platform applies the write...
+        raise ConnectionResetError("... and the answer never comes back")
+
+    sandbox._set_stock = lands_then_dies
+    report = await world.engine.reconcile()
+
+    [drift] = report.drift
+    assert not drift.repaired and "tries again" in drift.note
+    state = world.engine.store.get_listing(SHOPEE, SKU_HAT)
+    assert (state.last_pushed, state.inflight_quantity) == (12, 12)  # the intent is kept
+    assert (await world.shops[SHOPEE].control.listed_stock())[SKU_HAT] == 12
+
+    sandbox._set_stock = set_stock
+    clock.advance(seconds=5)
+    stats = await world.engine.push(SHOPEE)
+
+    # The listing already shows the intended figure: nothing is written twice.
+    assert (stats.pushed, stats.unchanged) == (0, 1)
+    assert len(writes) == 1
+    state = world.engine.store.get_listing(SHOPEE, SKU_HAT)
+    assert (state.last_pushed, state.inflight_quantity) == (12, None)
+    assert (await world.engine.reconcile()).in_sync
+
+
+async def test_a_sale_long_after_the_push_is_never_listed_again(make_world, clock):
+    world = await synced(make_world)
+    clock.advance(hours=2)
+    # A buyer takes 2 hats on Shopee; the engine has not ingested the order yet.
+    await world.shops[SHOPEE].control.place_order([(SKU_HAT, 2)])
+
+    report = await world.engine.reconcile()
+
+    # The gap is held back as sold (not "drift" to undo): Shopee keeps showing 10.
+    assert report.account(SHOPEE).drift == []
+    assert (await world.shops[SHOPEE].control.listed_stock())[SKU_HAT] == 10
+    state = world.engine.store.get_listing(SHOPEE, SKU_HAT)
+    assert (state.last_pushed, state.pending_unseen) == (10, 2)
+    await world.engine.poll_orders(SHOPEE)
+    await world.engine.push()
+    assert (await world.shops[SHOPEE].control.listed_stock())[SKU_HAT] == 10
+    assert (await world.shops[POS].control.listed_stock())[SKU_HAT] == 10
+    assert (await world.engine.reconcile()).in_sync
+
+
 async def test_a_sale_during_the_repair_is_ingested_never_overwritten(make_world):
     world = await synced(make_world)
     sandbox = world.sandbox(SHOPEE)
@@ -99,15 +182,16 @@ async def test_a_sale_during_the_repair_is_ingested_never_overwritten(make_world
 
 async def test_a_fresh_gap_is_unseen_sales_an_old_one_is_drift(make_world, clock):
     world = await synced(make_world)
-    # Shopee shows 5 hats less than pushed, moments after the push: sales on their way.
+    # Shopee shows 5 hats less than pushed: sales on their way, held back from now on.
     sandbox = world.sandbox(SHOPEE)
     with sandbox.lock:
         sandbox.variants[SKU_HAT].stock = 7
 
     soon = await world.engine.reconcile([SHOPEE])
     assert soon.account(SHOPEE).drift == []
+    assert world.engine.store.get_listing(SHOPEE, SKU_HAT).pending_unseen == 5
 
-    # Long after the push no order came: the channel simply lists too little.
+    # Long after that no order came: the channel simply lists too little.
     clock.advance(hours=2)
     later = await world.engine.reconcile([SHOPEE])
     [drift] = later.drift
