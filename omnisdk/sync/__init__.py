@@ -12,6 +12,8 @@ beside it each do one job for it:
 ``omnisdk.sync.catalog``    catalogue import, plan and apply
 ``omnisdk.sync.reconcile``  listed stock compared with what it should be, drift repaired
 ``omnisdk.sync.status``     the engine's status report
+``omnisdk.sync.accounts``   which accounts an operation covers; stopped-account handling
+``omnisdk.sync.reports``    helpers the report models share (lookup by account, rendering)
 ==========================  ===========================================================
 """
 
