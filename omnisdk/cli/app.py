@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 from typer.main import get_command_name
 
-from omnisdk.cli import check, info, pull, sandbox
+from omnisdk.cli import check, demo, engine_commands, info, pull, records, run, sandbox
 from omnisdk.cli.logs import configure_logging
 from omnisdk.cli.output import print_error
 from omnisdk.cli.state import CliState
@@ -95,6 +95,19 @@ def build_app(plugins: Plugins | None = None) -> typer.Typer:
     app.command("check")(check.check)
     app.command("pull")(pull.pull)
     app.command("sandbox")(sandbox.sandbox)
+    app.command("run")(run.run)
+    app.command("sync")(run.sync)
+    app.command("status")(engine_commands.status)
+    app.command("plan")(engine_commands.plan)
+    app.command("apply")(engine_commands.apply)
+    app.command("reconcile")(engine_commands.reconcile)
+    app.command("push")(engine_commands.push)
+    app.add_typer(engine_commands.catalog_app)
+    app.add_typer(records.stock_app)
+    app.add_typer(records.orders_app)
+    app.add_typer(records.customers_app)
+    app.add_typer(records.quarantine_app)
+    app.command("demo")(demo.demo)
     _add_plugin_commands(app, registry)
     return app
 

@@ -83,6 +83,7 @@ class LoopbackServer:
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
+            log_config=None,  # uvicorn's default would reset the host's logging handlers
             host=HOST,
             port=self._port,
             http="h11",

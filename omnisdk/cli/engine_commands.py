@@ -1,0 +1,186 @@
+"""Engine commands: ``status``, ``plan``, ``apply``, ``reconcile``, ``push``, ``catalog import``.
+
+Each opens the engine for the config, runs one engine operation and prints its result:
+a table for people, or with ``--json`` exactly the result model's JSON.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from omnisdk.cli.engine_render import print_result
+from omnisdk.cli.engine_session import JsonOption, emit_result, run_with_engine
+from omnisdk.cli.output import print_note, print_warning, stdout_console
+from omnisdk.cli.state import get_state
+
+if TYPE_CHECKING:
+    from omnisdk.sync.catalog import ApplyStats
+    from omnisdk.sync.engine import Engine
+    from omnisdk.sync.pusher import PushStats
+
+__all__ = ["apply", "catalog_app", "import_catalog", "plan", "push", "reconcile", "status"]
+
+ChannelsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--channel",
+        "-C",
+        metavar="NAME",
+        show_default=False,
+        help="Only this account (a channel name in the config); repeat for several.",
+    ),
+]
+
+
+def _known(names: list[str] | None, ctx: typer.Context) -> list[str] | None:
+    """The ``--channel`` names, each checked against the config (a clear error if unknown)."""
+    if not names:
+        return None
+    config = get_state(ctx).config()
+    for name in names:
+        config.channel(name)
+    return list(names)
+
+
+def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Show every channel account's health: authorisation, lag, outbox, failures, quarantine.
+
+    Reads the store only (no channel is called). Exits with 1 when some account is unhealthy.
+    """
+    report = run_with_engine(get_state(ctx), lambda engine: engine.status())
+    if json_output:
+        emit_result(report)
+    else:
+        stdout_console().print(report)
+    if not report.healthy:
+        raise typer.Exit(1)
+
+
+def plan(
+    ctx: typer.Context, channel: ChannelsOption = None, json_output: JsonOption = False
+) -> None:
+    """Preview what a catalogue sync would send to each account (nothing is sent).
+
+    `omnisdk apply` sends it.
+    """
+    accounts = _known(channel, ctx)
+    result = run_with_engine(get_state(ctx), lambda engine: engine.plan(accounts))
+    if json_output:
+        emit_result(result)
+    elif result.is_empty:
+        print_note("nothing to send: every account is up to date")
+    else:
+        stdout_console().print(result)
+
+
+def apply(
+    ctx: typer.Context, channel: ChannelsOption = None, json_output: JsonOption = False
+) -> None:
+    """Send the catalogue sync: a fresh plan for the accounts, then every change in it.
+
+    Each change is checked against the account's current state first, so applying twice
+    sends nothing the second time. Exits with 1 when a channel refused something.
+    """
+    accounts = _known(channel, ctx)
+
+    async def work(engine: Engine) -> ApplyStats:
+        return await engine.apply(await engine.plan(accounts))
+
+    stats = run_with_engine(get_state(ctx), work)
+    if json_output:
+        emit_result(stats)
+    else:
+        print_result(stats, title="Applied")
+        print_note(
+            f"{stats.sent} sent ({stats.succeeded} ok, {stats.failed} refused), "
+            f"{stats.unchanged} already in place"
+        )
+    if stats.failed or any(account.error for account in stats.accounts):
+        raise typer.Exit(1)
+
+
+def reconcile(
+    ctx: typer.Context, channel: ChannelsOption = None, json_output: JsonOption = False
+) -> None:
+    """Compare every account's listed stock with what it should list; repair drift.
+
+    Reports oversells (a channel that sold more than the pool held).
+    """
+    accounts = _known(channel, ctx)
+    report = run_with_engine(get_state(ctx), lambda engine: engine.reconcile(accounts))
+    if json_output:
+        emit_result(report)
+    else:
+        print_result(report, title="Reconciliation")
+
+
+def push(
+    ctx: typer.Context,
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            "--channel", "-C", metavar="NAME", help="Only this account (default: every account)."
+        ),
+    ] = None,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="First queue again every push that failed for good (after fixing the cause).",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Push due stock figures to the channels now (drain the outbox)."""
+    if channel is not None:
+        get_state(ctx).config().channel(channel)
+
+    async def work(engine: Engine) -> PushStats:
+        if retry_failed:
+            queued = await engine.retry_failed_pushes(channel)
+            print_note(f"{queued} failed pushes queued again")
+        return await engine.push(channel)
+
+    stats = run_with_engine(get_state(ctx), work)
+    if json_output:
+        emit_result(stats)
+    else:
+        print_result(stats, title="Stock push")
+
+
+catalog_app = typer.Typer(
+    name="catalog",
+    help="The master catalogue: import it from a channel (then `plan` / `apply`).",
+    no_args_is_help=True,
+)
+
+
+@catalog_app.command("import")
+def import_catalog(
+    ctx: typer.Context,
+    channel: Annotated[
+        str,
+        typer.Option(
+            "--channel",
+            "-C",
+            metavar="NAME",
+            show_default=False,
+            help="The account whose listings to import (a channel name in the config).",
+        ),
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Build (or extend) the master catalogue from one account's listings, binding by SKU.
+
+    SKUs already in the master catalogue keep the master's data; disagreements are reported.
+    """
+    get_state(ctx).config().channel(channel)
+    stats = run_with_engine(get_state(ctx), lambda engine: engine.import_catalog(channel))
+    if json_output:
+        emit_result(stats)
+        return
+    print_result(stats, title=f"Imported from {channel}")
+    if stats.failures:
+        print_warning(f"{len(stats.failures)} listings could not be imported")

@@ -1,0 +1,517 @@
+"""What the store knows, and changing stock: ``stock``, ``orders``, ``customers``, ``quarantine``.
+
+Lists print JSON lines with ``--json`` (one object per line, exactly its pydantic model's
+JSON, like ``omnisdk pull``); single objects print one JSON document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from omnisdk.channel import Capability
+from omnisdk.cli.engine_render import scalar_text
+from omnisdk.cli.engine_session import JsonOption, emit_result, run_with_engine
+from omnisdk.cli.output import (
+    emit_json_line,
+    print_note,
+    print_warning,
+    silence_stdout,
+    stdout_console,
+)
+from omnisdk.cli.render import object_line
+from omnisdk.cli.state import get_state
+from omnisdk.errors import OmnisdkError
+from omnisdk.models import Customer, Email, Order, OrderStatus, Phone
+
+if TYPE_CHECKING:
+    from omnisdk.cli.views import CustomerView, StockReport
+    from omnisdk.store import QuarantineRow
+    from omnisdk.sync.engine import Engine
+
+__all__ = [
+    "customers_app",
+    "orders_app",
+    "quarantine_app",
+    "replay_quarantined",
+    "stock_app",
+]
+
+stock_app = typer.Typer(
+    name="stock", help="The stock pool: show a SKU, count or adjust it.", no_args_is_help=True
+)
+orders_app = typer.Typer(name="orders", help="The one order book.", no_args_is_help=True)
+customers_app = typer.Typer(
+    name="customers", help="Customers across every channel.", no_args_is_help=True
+)
+quarantine_app = typer.Typer(
+    name="quarantine",
+    help="Payloads the engine set aside (with why), and replaying them.",
+    no_args_is_help=True,
+)
+
+LocationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--location",
+        "-l",
+        metavar="CODE",
+        help="The location (default: [engine] default_location).",
+    ),
+]
+
+
+# -- stock ---------------------------------------------------------------------------------
+
+
+async def _listed_now(engine: Engine, sku: str) -> tuple[dict[str, int | None], dict[str, str]]:
+    listed: dict[str, int | None] = {}
+    errors: dict[str, str] = {}
+
+    async def read(account: str) -> None:
+        channel = engine.channels[account]
+        try:
+            levels = [level async for level in channel.stream_stock([sku]) if level.sku == sku]
+        except OmnisdkError as exc:
+            errors[account] = str(exc)
+            return
+        listed[account] = sum(level.on_hand for level in levels) if levels else None
+
+    readable = [
+        name
+        for name, channel in engine.channels.items()
+        if Capability.READ_STOCK in channel.capabilities and not await engine.is_stopped(name)
+    ]
+    await asyncio.gather(*(read(account) for account in readable))
+    return listed, errors
+
+
+@stock_app.command("show")
+def stock_show(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(metavar="SKU", show_default=False)],
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Do not ask the channels what they list now.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Show a SKU's stock: on hand and reserved per location; sellable and listed per channel."""
+
+    async def work(engine: Engine) -> StockReport:
+        from omnisdk.cli.views import StockReport
+
+        view = await engine.stock_view(sku)
+        listed, errors = ({}, {}) if offline else await _listed_now(engine, sku)
+        return StockReport(**dict(view), listed_now=listed, listed_errors=errors)
+
+    report = run_with_engine(get_state(ctx), work)
+    if json_output:
+        emit_result(report)
+        return
+    console = stdout_console()
+    if not report.locations and not report.listings:
+        print_note(f"{sku}: nothing known about this SKU")
+        return
+    places = Table(
+        "Location",
+        "On hand",
+        "Reserved",
+        "Available",
+        title=f"{sku}: stock pool",
+        title_justify="left",
+    )
+    for level in report.locations:
+        places.add_row(
+            level.location, str(level.on_hand), str(level.reserved), str(level.available)
+        )
+    places.add_row(
+        Text("total", style="bold"),
+        str(report.on_hand),
+        str(report.reserved),
+        str(report.on_hand - report.reserved),
+    )
+    console.print(places)
+    channels = Table(
+        "Channel",
+        "Sellable",
+        "Listed now",
+        "Last pushed",
+        "Unseen",
+        "Pending",
+        "Error",
+        title=f"{sku}: per channel",
+        title_justify="left",
+    )
+    for listing in report.listings:
+        now = report.listed_now.get(listing.account)
+        differs = now is not None and now != listing.sellable and not listing.pending
+        channels.add_row(
+            listing.account,
+            str(listing.sellable),
+            Text(
+                scalar_text(now) if not offline else "(not read)", style="yellow" if differs else ""
+            ),
+            scalar_text(listing.last_pushed),
+            str(listing.unseen),
+            "yes" if listing.pending else "",
+            Text(listing.error or report.listed_errors.get(listing.account, ""), style="red"),
+        )
+    console.print(channels)
+
+
+@stock_app.command("set")
+def stock_set(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(metavar="SKU", show_default=False)],
+    quantity: Annotated[int, typer.Argument(metavar="QUANTITY", min=0, show_default=False)],
+    location: LocationOption = None,
+    push: Annotated[
+        bool, typer.Option("--push/--no-push", help="Push the new figures to the channels now.")
+    ] = True,
+) -> None:
+    """Record a stock count: on hand of SKU at the location becomes QUANTITY.
+
+    Every channel listing the SKU is told its new sellable figure (now, unless --no-push;
+    else by the running engine).
+    """
+
+    async def work(engine: Engine) -> Any:
+        await engine.set_stock(sku, quantity, location=location, reason="count")
+        return await engine.push() if push else None
+
+    pushed = run_with_engine(get_state(ctx), work)
+    where = location or get_state(ctx).config().engine.default_location
+    print_note(f"{sku} at {where}: on hand set to {quantity}")
+    if pushed is not None:
+        print_note(f"pushed: {scalar_text(pushed)}")
+
+
+@stock_app.command("adjust")
+def stock_adjust(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(metavar="SKU", show_default=False)],
+    delta: Annotated[int, typer.Argument(metavar="DELTA", show_default=False)],
+    location: LocationOption = None,
+    key: Annotated[
+        str | None,
+        typer.Option(metavar="KEY", help="Idempotency key (a delivery note number): once only."),
+    ] = None,
+    push: Annotated[
+        bool, typer.Option("--push/--no-push", help="Push the new figures to the channels now.")
+    ] = True,
+) -> None:
+    """Add DELTA units (negative to remove) to on hand of SKU (goods in, breakage)."""
+
+    async def work(engine: Engine) -> bool:
+        applied = await engine.adjust_stock(sku, delta, location=location, key=key)
+        if push and applied:
+            await engine.push()
+        return applied
+
+    if run_with_engine(get_state(ctx), work):
+        print_note(f"{sku}: on hand {delta:+d}")
+    else:
+        print_note(f"{sku}: adjustment {key!r} was already applied; nothing changed")
+
+
+# -- orders --------------------------------------------------------------------------------
+
+
+def _status(value: str | None) -> OrderStatus | None:
+    if value is None:
+        return None
+    try:
+        return OrderStatus(value.lower())
+    except ValueError:
+        known = ", ".join(status.value for status in OrderStatus)
+        raise typer.BadParameter(
+            f"{value!r} is not an order status; one of {known}", param_hint="--status"
+        ) from None
+
+
+@orders_app.command("list")
+def orders_list(
+    ctx: typer.Context,
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", "-C", metavar="NAME", help="Only this account's orders."),
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(metavar="STATUS", help="Only orders in this canonical status (e.g. pending)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Stop after N orders.")
+    ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print JSON lines: each order exactly as the Order model's JSON."
+        ),
+    ] = False,
+) -> None:
+    """List the orders of every channel, from the one order book, in the order they came in."""
+    wanted = _status(status)
+    state = get_state(ctx)
+    if channel is not None:
+        state.config().channel(channel)
+    console = stdout_console()
+
+    async def work(engine: Engine) -> int:
+        def read() -> list[Order]:
+            found = []
+            for stored in engine.store.iter_orders(account=channel, status=wanted):
+                found.append(stored.order)
+                if limit is not None and len(found) >= limit:
+                    break
+            return found
+
+        orders = await engine.db(read)
+        for order in orders:
+            if json_output:
+                emit_json_line(order)
+            else:
+                line = Text(f"{order.channel_ref.account:<16} ", style="magenta")
+                line.append_text(object_line(order))
+                console.print(line, soft_wrap=True)
+        return len(orders)
+
+    try:
+        count = run_with_engine(state, work)
+    except BrokenPipeError:
+        silence_stdout()
+        return
+    if not json_output and count == 0:
+        print_note("no orders")
+
+
+# -- customers -----------------------------------------------------------------------------
+
+
+def _contact_keys(text: str) -> set[str]:
+    """Match keys for a phone number or email given instead of a customer id."""
+    if "@" in text:
+        return Customer(emails=[Email.parse(text)]).match_keys()
+    if any(ch.isdigit() for ch in text) and set(text) <= set("+0123456789 .-()"):
+        return Customer(phones=[Phone.parse(text)]).match_keys()
+    return set()
+
+
+@customers_app.command("show")
+def customers_show(
+    ctx: typer.Context,
+    ident: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID",
+            show_default=False,
+            help="A customer id, or a phone number or email the customer is known by.",
+        ),
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Show one customer across every channel: contacts, identities, merges and orders."""
+
+    async def work(engine: Engine) -> CustomerView:
+        from omnisdk.cli.views import CustomerView
+
+        customer_id = ident
+        if await engine.db(engine.store.get_customer, ident) is None:
+            owners = set(
+                (await engine.db(engine.store.find_customers, _contact_keys(ident))).values()
+            )
+            if len(owners) > 1:
+                raise OmnisdkError(
+                    f"{ident!r} belongs to {len(owners)} customers: " + ", ".join(sorted(owners))
+                )
+            if owners:
+                customer_id = owners.pop()
+        history = await engine.customer_history(customer_id)
+        return CustomerView(
+            id=history.customer.id,
+            customer=history.customer.customer,
+            merged_ids=list(history.merged_ids),
+            match_keys=list(history.customer.match_keys),
+            orders=[stored.order for stored in history.orders],
+        )
+
+    view = run_with_engine(get_state(ctx), work)
+    if json_output:
+        emit_result(view)
+        return
+    console = stdout_console()
+    person = view.customer
+    console.print(Text(f"{person.display_name}  ({view.id})", style="bold"))
+    for label, values in (
+        ("phones", [str(phone) for phone in person.phones]),
+        ("emails", [email.address or email.raw for email in person.emails]),
+        (
+            "known on",
+            [f"{ref.channel}/{ref.account}#{ref.external_id}" for ref in person.identities],
+        ),
+        ("merged", view.merged_ids),
+    ):
+        if values:
+            console.print(Text(f"  {label}: ", style="dim") + Text(", ".join(values)))
+    console.print(Text(f"  {len(view.orders)} orders", style="dim"))
+    for order in view.orders:
+        line = Text(f"  {order.channel_ref.account:<16} ", style="magenta")
+        line.append_text(object_line(order))
+        console.print(line, soft_wrap=True)
+
+
+# -- quarantine ------------------------------------------------------------------------------
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    ctx: typer.Context,
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", "-C", metavar="NAME", help="Only this account's entries."),
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(metavar="KIND", help="Only this kind (order, product...).")
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Resolved entries too.")] = False,
+    payload: Annotated[
+        bool, typer.Option("--payload", help="Include the raw payload (JSON output).")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print JSON lines, one entry per line.")
+    ] = False,
+) -> None:
+    """List the payloads the engine could not process, with the reason for each."""
+
+    async def work(engine: Engine) -> list[QuarantineRow]:
+        return await engine.db(
+            engine.store.list_quarantine, None if show_all else False, account=channel, kind=kind
+        )
+
+    rows = run_with_engine(get_state(ctx), work)
+    from omnisdk.cli.views import QuarantineEntry
+
+    entries = [QuarantineEntry.of(row, payload=payload) for row in rows]
+    if json_output:
+        for entry in entries:
+            emit_json_line(entry)
+        return
+    if not entries:
+        print_note("the quarantine is empty")
+        return
+    table = Table(
+        "ID",
+        "Account",
+        "Kind",
+        "External id",
+        "Attempts",
+        "Since",
+        "Reason",
+        title="Quarantine",
+        title_justify="left",
+    )
+    for entry in entries:
+        table.add_row(
+            str(entry.id),
+            entry.account,
+            entry.kind,
+            entry.external_id or "-",
+            str(entry.attempts),
+            scalar_text(entry.created_at),
+            Text(
+                entry.reason + (" (resolved)" if entry.resolved_at else ""),
+                style="dim" if entry.resolved_at else "",
+            ),
+        )
+    stdout_console().print(table)
+
+
+async def replay_quarantined(engine: Engine, row: QuarantineRow) -> str:
+    """Process one quarantined payload again with the current plugins; returns what was done.
+
+    An order is mapped by its account's channel and ingested; a product or customer is
+    mapped (so a fixed plugin or a new mapping hook is proven to read it), a product then
+    re-imported with its account's catalogue, a customer resolved into the customer book.
+    Success marks the entry resolved; a failure records the new reason and raises.
+    """
+    try:
+        channel = engine.channel(row.account)
+        payload = row.payload if isinstance(row.payload, dict) else {}
+        if row.kind == "order":
+            order = channel.map_order(payload)
+            await engine.ingest_order(order)
+            done = f"order {order.channel_ref.external_id} ingested"
+        elif row.kind == "product":
+            product = channel.map_product(payload)
+            await engine.import_catalog(row.account)
+            done = f"product {product.title!r} readable; catalogue of {row.account} re-imported"
+        elif row.kind == "customer":
+            customer = channel.map_customer(payload)
+            await engine.db(engine.store.save_customer, customer, source_account=row.account)
+            done = f"customer {customer.display_name!r} saved"
+        else:
+            raise OmnisdkError(
+                f"entry {row.id}: a {row.kind!r} payload cannot be replayed; the next poll of "
+                f"{row.account} reads the truth (dismiss it with --dismiss)"
+            )
+    except OmnisdkError as exc:
+        await engine.db(engine.store.record_retry_failure, row.id, str(exc))
+        raise
+    await engine.db(engine.store.mark_resolved, row.id)
+    return done
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(
+    ctx: typer.Context,
+    entry_id: Annotated[
+        int | None,
+        typer.Argument(metavar="[ID]", show_default=False, help="One entry (default: all open)."),
+    ] = None,
+    dismiss: Annotated[
+        bool, typer.Option("--dismiss", help="Mark resolved without replaying.")
+    ] = False,
+) -> None:
+    """Replay quarantined payloads (after fixing a plugin or adding a mapping hook).
+
+    Exits with 1 when some entry failed again (its reason is updated).
+    """
+
+    async def work(engine: Engine) -> tuple[int, int]:
+        if entry_id is not None:
+            row = await engine.db(engine.store.get_quarantined, entry_id)
+            if row is None:
+                raise OmnisdkError(f"there is no quarantine entry {entry_id}")
+            if row.resolved_at is not None:
+                raise OmnisdkError(f"quarantine entry {entry_id} is already resolved")
+            rows = [row]
+        else:
+            rows = await engine.db(engine.store.list_quarantine, False)
+        succeeded = failed = 0
+        for row in rows:
+            if dismiss:
+                await engine.db(engine.store.mark_resolved, row.id)
+                print_note(f"{row.id}: dismissed")
+                succeeded += 1
+                continue
+            try:
+                done = await replay_quarantined(engine, row)
+            except OmnisdkError as exc:
+                failed += 1
+                print_warning(f"{row.id} ({row.account} {row.kind}): still failing: {exc}")
+            else:
+                succeeded += 1
+                print_note(f"{row.id}: {done}")
+        return succeeded, failed
+
+    succeeded, failed = run_with_engine(get_state(ctx), work)
+    if succeeded + failed == 0:
+        print_note("the quarantine is empty")
+    elif entry_id is None:
+        print_note(f"{succeeded} resolved, {failed} still failing")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,548 @@
+"""The local runtime: the whole engine in one process, on one asyncio loop.
+
+``omnisdk run`` is this runtime: for every channel account it runs
+
+- an **order poller** on the account's ``[channels.poll] orders`` interval (polling is the
+  truth; webhooks only make changes arrive sooner);
+- a **stock read-back** that reconciles the account's listed stock, every
+  ``[channels.poll] stock`` when the account sets it, else every ``[engine]
+  reconcile_interval``;
+- a **pusher** that drains the account's outbox. It wakes at once when the engine commits a
+  stock change (the ``omnisdk_stock_changed`` hook, whoever made the change in this
+  process: a webhook, a poll, the app), goes again while a pass finds work, and also runs
+  on a periodic tick (``[engine] push_interval``) that catches changes made by other
+  processes (``omnisdk stock set`` against the same database) and retries that came due;
+
+and one **webhook receiver** (:class:`omnisdk.webhooks.WebhookReceiver`, Starlette on
+uvicorn, ``127.0.0.1`` by default) serving ``POST /webhooks/{account}`` for every account.
+Accepted events go to ``Engine.handle_events``; when that fails the account is polled at once.
+
+Shutdown (:meth:`LocalRuntime.stop`, or SIGINT/SIGTERM under :meth:`LocalRuntime.run`) stops
+accepting webhooks, lets every loop finish the operation in hand for up to ``grace``
+seconds, hands accepted webhook events to the engine, then cancels what is left. A push cut
+off there is safe: its outbox row stays leased until the lease runs out and is pushed again
+(the generation guard means a change made meanwhile is never lost). The runtime does not
+close the engine; whoever opened it does (``async with engine: await runtime.run()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from omnisdk.channel import Capability
+from omnisdk.errors import OmnisdkError
+from omnisdk.hookspecs import hookimpl
+from omnisdk.models import ChannelEvent
+
+if TYPE_CHECKING:
+    from omnisdk.sync.engine import Engine
+    from omnisdk.webhooks import WebhookBatch, WebhookReceiver
+
+__all__ = ["AccountActivity", "LocalRuntime", "RuntimeStats", "bind_socket"]
+
+logger = logging.getLogger("omnisdk.runtime")
+
+DEFAULT_GRACE = 10.0
+"""Seconds in-flight work may take to finish at shutdown before it is cancelled."""
+_ERROR_BACKOFF_MAX = 60.0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: a free one the system picks).
+
+    Binding before serving means the port is known (and connectable) before uvicorn starts.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise OmnisdkError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+@dataclass
+class AccountActivity:
+    """What the runtime did for one account so far (for status displays and tests)."""
+
+    polls: int = 0
+    pushes: int = 0
+    reconciles: int = 0
+    webhook_batches: int = 0
+    errors: int = 0
+    last_error: str | None = None
+
+
+@dataclass
+class RuntimeStats:
+    """Counters of a running :class:`LocalRuntime`, per account."""
+
+    accounts: dict[str, AccountActivity] = field(default_factory=dict)
+    started_at: float | None = None
+
+    def of(self, account: str) -> AccountActivity:
+        """The activity record of ``account`` (created on first use)."""
+        return self.accounts.setdefault(account, AccountActivity())
+
+
+class _StockWatcher:
+    """Wakes the pushers whenever the engine commits a stock change (any caller, any task).
+
+    Registered in the engine's plugins while the runtime runs: ``omnisdk_stock_changed`` is
+    fired after the transaction that marked the outbox has committed.
+    """
+
+    def __init__(self, runtime: LocalRuntime, loop: asyncio.AbstractEventLoop) -> None:
+        self._runtime = runtime
+        self._loop = loop
+
+    @hookimpl
+    def omnisdk_stock_changed(
+        self, sku: str, location: str, on_hand: int, reserved: int, reason: str
+    ) -> None:
+        """A stock level changed: the outbox has work for the pushers."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._runtime.wake_pushers()
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._runtime.wake_pushers)
+
+
+class _Loop:
+    """One periodic job: run now, then every ``interval`` or as soon as it is woken."""
+
+    def __init__(self, name: str, interval: float, job: Callable[[], Awaitable[None]]) -> None:
+        self.name = name
+        self.interval = interval
+        self.job = job
+        self.wake = asyncio.Event()
+        self.busy = False
+        self.runs = 0
+
+
+class LocalRuntime:
+    """Runs an open :class:`~omnisdk.sync.engine.Engine` until stopped (see the module doc).
+
+    ``webhooks=False`` runs without the receiver. ``host``/``port`` override ``[engine]
+    webhook_host``/``webhook_port`` (port 0 picks a free port; :attr:`webhook_base_url` says
+    which). ``initial_poll=False`` skips the poll every account gets at start. ``grace`` is
+    how long in-flight work may take at shutdown.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        webhooks: bool = True,
+        host: str | None = None,
+        port: int | None = None,
+        grace: float = DEFAULT_GRACE,
+        initial_poll: bool = True,
+        reconcile: bool = True,
+    ) -> None:
+        self.engine = engine
+        settings = engine.config.engine
+        self.webhooks = webhooks
+        self.host = host if host is not None else settings.webhook_host
+        self.port = port if port is not None else settings.webhook_port
+        self.grace = grace
+        self.initial_poll = initial_poll
+        self.reconcile_enabled = reconcile
+        self.stats = RuntimeStats()
+        self.receiver: WebhookReceiver | None = None
+        self.ready = asyncio.Event()
+        """Set once every loop runs and the receiver accepts connections."""
+        self.initial_sync_done = asyncio.Event()
+        """Set once the first poll of every account has finished (successfully or not)."""
+        self._stopping = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._loops: dict[str, _Loop] = {}
+        self._pushers: dict[str, _Loop] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._server: Any = None
+        self._server_task: asyncio.Task[None] | None = None
+        self._socket: socket.socket | None = None
+        self._consumer: asyncio.Task[None] | None = None
+        self._pending_first_polls: set[str] = set()
+        self._watcher: _StockWatcher | None = None
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def webhook_base_url(self) -> str | None:
+        """``http://HOST:PORT`` of the receiver while it runs (None without webhooks)."""
+        if self._socket is None:
+            return None
+        host, port = self._socket.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}"
+
+    def webhook_url(self, account: str) -> str:
+        """Where ``account``'s platform should deliver webhooks (on this machine)."""
+        base = self.webhook_base_url
+        if base is None:
+            raise OmnisdkError("the webhook receiver is not running")
+        return f"{base}/webhooks/{account}"
+
+    @property
+    def stopping(self) -> bool:
+        """True once a stop was asked for."""
+        return self._stopping.is_set()
+
+    def wake_pushers(self) -> None:
+        """Tell every pusher to drain its outbox now (something may have been marked dirty)."""
+        for loop in self._pushers.values():
+            loop.wake.set()
+
+    def poll_now(self, account: str) -> None:
+        """Poll ``account``'s orders now instead of at the next interval."""
+        loop = self._loops.get(f"orders:{account}")
+        if loop is not None:
+            loop.wake.set()
+
+    async def start(self) -> None:
+        """Start the receiver and every loop; returns once they run.
+
+        A runtime runs once: after :meth:`stop`, build a new one. If starting fails (the
+        webhook port is taken), whatever was started is stopped again before the error
+        propagates.
+        """
+        if self._tasks or self._stopped.is_set():
+            raise OmnisdkError("this runtime is running or has run; build a new one")
+        self.stats.started_at = time.monotonic()
+        try:
+            if self.webhooks:
+                await self._start_receiver()
+            self._watcher = _StockWatcher(self, asyncio.get_running_loop())
+            self.engine.plugins.register(self._watcher, name=f"omnisdk.runtime:{id(self)}")
+            self._start_loops()
+        except BaseException:
+            await self.stop()
+            raise
+        self.ready.set()
+        logger.info(
+            "runtime started: %d accounts, %d loops%s",
+            len(self.stats.accounts),
+            len(self._loops),
+            f", webhooks at {self.webhook_base_url}/webhooks/<account>" if self.webhooks else "",
+        )
+
+    def _start_loops(self) -> None:
+        engine = self.engine
+        for entry in engine.config.channels:
+            account = entry.name
+            channel = engine.channels.get(account)
+            if channel is None:
+                logger.warning("account %s has no open channel; it is not run", account)
+                continue
+            capabilities = channel.capabilities
+            self.stats.of(account)
+            if Capability.READ_ORDERS in capabilities:
+                interval = entry.poll.orders.total_seconds()
+                self._add_loop(f"orders:{account}", interval, self._poll_job(account))
+                self._pending_first_polls.add(account)
+            if self.reconcile_enabled and Capability.READ_STOCK in capabilities:
+                explicit = "stock" in entry.poll.model_fields_set
+                every: timedelta = (
+                    entry.poll.stock if explicit else engine.config.engine.reconcile_interval
+                )
+                self._add_loop(
+                    f"stock:{account}", every.total_seconds(), self._reconcile_job(account)
+                )
+            if Capability.WRITE_STOCK in capabilities:
+                tick = engine.config.engine.push_interval.total_seconds()
+                pusher = self._add_loop(f"push:{account}", tick, self._push_job(account))
+                self._pushers[account] = pusher
+        if not self._pending_first_polls:
+            self.initial_sync_done.set()
+        for name, loop in self._loops.items():
+            # Pushers drain at once (a restart resumes what was pending); reconciliation
+            # waits one interval; order polls start at once unless told otherwise.
+            delay_first = name.startswith("stock:") or (
+                name.startswith("orders:") and not self.initial_poll
+            )
+            self._tasks.append(
+                asyncio.create_task(self._run_loop(loop, delay_first), name=f"omnisdk:{name}")
+            )
+
+    async def stop(self) -> None:
+        """Stop gracefully (see the module doc); safe to call more than once."""
+        if self._stopped.is_set():
+            return
+        self._stopping.set()
+        deadline = time.monotonic() + self.grace
+        if self._server is not None:
+            self._server.should_exit = True
+        for loop in self._loops.values():
+            loop.wake.set()
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=_remaining(deadline))
+            for task in pending:
+                logger.warning(
+                    "%s did not finish within %.0f s; abandoned", task.get_name(), self.grace
+                )
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._stop_receiver(deadline)
+        if self._watcher is not None and self.engine.plugins.pm.is_registered(self._watcher):
+            self.engine.plugins.unregister(self._watcher)
+        self._watcher = None
+        self._tasks.clear()
+        self._stopped.set()
+        logger.info("runtime stopped")
+
+    async def wait(self) -> None:
+        """Wait until a stop is asked for (by :meth:`request_stop` or a signal)."""
+        await self._stopping.wait()
+
+    def request_stop(self) -> None:
+        """Ask the runtime to stop (from a signal handler or another task)."""
+        if not self._stopping.is_set():
+            logger.info("stopping: finishing in-flight work (up to %.0f s)", self.grace)
+        self._stopping.set()
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Start, run until SIGINT/SIGTERM (or :meth:`request_stop`), then stop gracefully."""
+        with self.signal_handlers(enabled=handle_signals):
+            await self.start()
+            try:
+                await self.wait()
+            finally:
+                await asyncio.shield(self.stop())
+
+    # -- loops -----------------------------------------------------------------------------
+
+    def _add_loop(self, name: str, interval: float, job: Callable[[], Awaitable[None]]) -> _Loop:
+        loop = _Loop(name, interval, job)
+        self._loops[name] = loop
+        return loop
+
+    async def _run_loop(self, loop: _Loop, delay_first: bool) -> None:
+        failures = 0
+        if delay_first:
+            await self._sleep(loop, loop.interval)
+        while not self._stopping.is_set():
+            loop.wake.clear()
+            loop.busy = True
+            try:
+                await loop.job()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                account = loop.name.partition(":")[2]
+                activity = self.stats.of(account)
+                activity.errors += 1
+                activity.last_error = f"{type(exc).__name__}: {exc}"
+                logger.warning("%s failed: %s", loop.name, activity.last_error)
+                logger.debug("%s failed", loop.name, exc_info=True)
+            finally:
+                loop.busy = False
+                loop.runs += 1
+                self._first_run_done(loop)
+            if self._stopping.is_set():
+                break
+            wait = loop.interval
+            if failures:
+                wait = min(loop.interval, min(_ERROR_BACKOFF_MAX, 0.5 * 2 ** (failures - 1)))
+            await self._sleep(loop, wait)
+
+    def _first_run_done(self, loop: _Loop) -> None:
+        if loop.runs == 1 and loop.name.startswith("orders:"):
+            self._pending_first_polls.discard(loop.name.partition(":")[2])
+            if not self._pending_first_polls:
+                self.initial_sync_done.set()
+
+    async def _sleep(self, loop: _Loop, seconds: float) -> None:
+        """Sleep ``seconds`` or until the loop is woken or the runtime stops."""
+        wake = asyncio.ensure_future(loop.wake.wait())
+        stop = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({wake, stop}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (wake, stop):
+                waiter.cancel()
+
+    def _poll_job(self, account: str) -> Callable[[], Awaitable[None]]:
+        async def poll() -> None:
+            stats = await self.engine.poll_orders(account)
+            self.stats.of(account).polls += 1
+            logger.debug("polled %s: %s", account, stats)
+
+        return poll
+
+    def _reconcile_job(self, account: str) -> Callable[[], Awaitable[None]]:
+        async def reconcile() -> None:
+            report = await self.engine.reconcile([account])
+            self.stats.of(account).reconciles += 1
+            logger.debug("reconciled %s: %s", account, report)
+            self.wake_pushers()
+
+        return reconcile
+
+    def _push_job(self, account: str) -> Callable[[], Awaitable[None]]:
+        async def push() -> None:
+            stats = await self.engine.push(account)
+            self.stats.of(account).pushes += 1
+            logger.debug("pushed %s: %s", account, stats)
+            if any(part.claimed for part in stats.accounts):
+                # Work was found: go again at once, until a pass finds nothing due (a push
+                # may re-mark SKUs, e.g. after a lost compare-and-swap).
+                self._pushers[account].wake.set()
+
+        return push
+
+    # -- webhooks --------------------------------------------------------------------------
+
+    async def _start_receiver(self) -> None:
+        try:
+            from omnisdk.webhooks import WebhookReceiver
+        except ImportError as exc:
+            raise OmnisdkError(
+                f"the webhook receiver needs starlette and uvicorn ({exc}); install them with "
+                "pip install 'omnisdk[sandbox]', or run with webhooks off"
+            ) from None
+
+        self.receiver = WebhookReceiver(self.engine.channels, self.engine.store)
+        self._socket = bind_socket(self.host, self.port)
+        self._server = _make_server(self.receiver.app)
+        self._server_task = asyncio.create_task(
+            self._server.serve(sockets=[self._socket]), name="omnisdk:webhooks"
+        )
+        while not self._server.started:
+            if self._server_task.done():
+                self._server_task.result()  # raises what made uvicorn stop
+                raise OmnisdkError("the webhook receiver stopped while starting")
+            await asyncio.sleep(0.01)
+        self._consumer = asyncio.create_task(
+            self.receiver.consume(self._handle_events, on_error=self._events_failed),
+            name="omnisdk:webhook-consumer",
+        )
+
+    async def _handle_events(self, account: str, events: list[ChannelEvent]) -> None:
+        logger.debug("%s: handling %d webhook events", account, len(events))
+        await self.engine.handle_events(account, events)
+        self.stats.of(account).webhook_batches += 1
+
+    def _events_failed(self, batch: WebhookBatch, exc: Exception) -> None:
+        activity = self.stats.of(batch.account)
+        activity.errors += 1
+        activity.last_error = f"webhook: {type(exc).__name__}: {exc}"
+        self.poll_now(batch.account)
+
+    async def _stop_receiver(self, deadline: float) -> None:
+        task = self._server_task
+        if task is not None:
+            # No new deliveries: uvicorn stops accepting, finishes the requests in hand.
+            await asyncio.wait({task}, timeout=_remaining(deadline))
+            if not task.done():
+                self._server.force_exit = True
+                await asyncio.wait({task}, timeout=2)
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                logger.warning("the webhook receiver failed: %s", task.exception())
+        if self._consumer is not None and self.receiver is not None:
+            # Accepted deliveries are handed to the engine before stopping (at least a
+            # second for them, even when the grace period is spent).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.receiver.join(), max(_remaining(deadline), 1.0))
+            self._consumer.cancel()
+            await asyncio.gather(self._consumer, return_exceptions=True)
+            self._consumer = None
+            if self.receiver.pending():
+                logger.warning(
+                    "%d webhook deliveries not handled before stopping; the next poll finds "
+                    "what they said",
+                    self.receiver.pending(),
+                )
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._server = None
+        self._server_task = None
+
+    # -- signals ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def signal_handlers(self, *, enabled: bool = True) -> Iterator[None]:
+        """While inside, SIGINT/SIGTERM ask the runtime to stop; a second one stops at once.
+
+        Only possible in the main thread of a process (elsewhere this does nothing).
+        """
+        if not enabled:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        count = 0
+
+        def on_signal(signum: signal.Signals) -> None:
+            nonlocal count
+            count += 1
+            if count > 1:
+                logger.warning("second %s: cancelling in-flight work now", signum.name)
+                self.grace = 0
+            self.request_stop()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, on_signal, signum)
+            except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+                continue
+            installed.append(signum)
+        try:
+            yield
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+
+
+def _remaining(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.0)
+
+
+def _make_server(app: Any) -> Any:
+    """A uvicorn server for ``app`` that leaves SIGINT/SIGTERM to the runtime."""
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise OmnisdkError(
+            f"the webhook receiver needs uvicorn and starlette ({exc}); install them with "
+            "pip install 'omnisdk[sandbox]', or run with webhooks off"
+        ) from None
+
+    class QuietServer(uvicorn.Server):
+        """uvicorn without its own signal handling: the runtime owns SIGINT/SIGTERM."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None, None, None]:
+            yield
+
+    config = uvicorn.Config(
+        app,
+        http="h11",
+        loop="asyncio",
+        lifespan="off",
+        log_config=None,  # leave the application's logging alone (uvicorn's would reset it)
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=5,
+    )
+    return QuietServer(config)
