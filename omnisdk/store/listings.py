@@ -382,6 +382,34 @@ class ListingsMixin(StoreCore):
                     )
                 )
 
+    def withdraw_intent(
+        self,
+        account: str,
+        sku: str,
+        previous: ListingState | None,
+        *,
+        session: Connection | None = None,
+    ) -> None:
+        """The channel refused the write whose intent was recorded: it did not land.
+
+        The intent ``previous`` held (a write an earlier pusher left unconfirmed, which may
+        still have landed) is put back; none when ``previous`` had none.
+        """
+        now = self.now()
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            connection.execute(
+                update(listings)
+                .where(listings.c.account_id == account_id, listings.c.sku == sku)
+                .values(
+                    inflight_quantity=previous.inflight_quantity if previous else None,
+                    inflight_pending=previous.inflight_pending if previous else None,
+                    inflight_seen=previous.inflight_seen if previous else None,
+                    inflight_at=previous.inflight_at if previous else None,
+                    updated_at=now,
+                )
+            )
+
     def record_listed(
         self, account: str, sku: str, quantity: int, *, session: Connection | None = None
     ) -> None:

@@ -477,9 +477,19 @@ async def _write(
             WriteResult.failure(item.sku, f"{type(exc).__name__}: {exc}", retryable=True)
             for item in sending
         ]
+    refused_before = len(outcome.conflicts)
     for item, result in zip(sending, results, strict=True):
         _sort(item, result, outcome)
+    refused = outcome.conflicts[refused_before:]
+    if refused:
+        await engine.db(_withdraw_intents, engine, channel.account, refused)
     return 1
+
+
+def _withdraw_intents(engine: Engine, account: str, items: Sequence[_Item]) -> None:
+    """Lost swaps did not land: their intents must not be mistaken for a landed write."""
+    for item in items:
+        engine.store.withdraw_intent(account, item.sku, item.state)
 
 
 def _is_refusal(exc: ChannelError) -> bool:
@@ -489,6 +499,20 @@ def _is_refusal(exc: ChannelError) -> bool:
     return isinstance(exc, BadRequest) and not isinstance(exc, AuthError)
 
 
+def _landed_earlier(item: _Item, actual: int) -> bool:
+    """True when a lost swap's ``actual`` is the figure wanted because a write an earlier
+    pusher left unconfirmed landed (so the channel shows the figure already).
+
+    Without such a write, an actual equal to the figure wanted is a coincidence: the channel
+    sold units the engine has not ingested. Taking the figure as pushed would count that sale
+    again once its order is ingested, so it goes the way of every lost swap.
+    """
+    if actual != item.quantity or item.state is None:
+        return False
+    landed = landed_state(item.state)
+    return landed is not None and predicted_listed(landed) == actual
+
+
 def _sort(item: _Item, result: WriteResult, outcome: _Outcome) -> None:
     if result.ok:
         outcome.done.append(
@@ -496,8 +520,7 @@ def _sort(item: _Item, result: WriteResult, outcome: _Outcome) -> None:
         )
     elif result.actual is not None:
         item.listed = result.actual
-        if result.actual == item.quantity:
-            # The channel already shows the figure (an earlier write landed before a crash).
+        if _landed_earlier(item, result.actual):
             outcome.done.append((item, result.actual))
         else:
             outcome.conflicts.append(item)

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from omnisdk import (
+    Capability,
     ChannelLimits,
     Lane,
     Order,
@@ -154,3 +155,10 @@ class RevokedChannel(ExampleChannel):
         raise ReauthorisationRequired(
             "the refresh token was revoked", channel=self.name, account=self.account
         )
+
+
+class BlindChannel(ExampleChannel):
+    """An Example channel that cannot read its stock figures (compare-and-swap writes only)."""
+
+    name = "example-blind"
+    capabilities = ExampleChannel.capabilities - {Capability.READ_STOCK}

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from _channels import (
     AbsoluteChannel,
+    BlindChannel,
     DeltaChannel,
     DeltaSandbox,
     HookedChannel,
@@ -116,6 +117,12 @@ async def test_units_never_accounted_for_are_released_after_the_hold(
     assert await listed(harness) == {"shop-a": 6, "shop-b": 6}
 
 
+async def crashed_after_writing(harness: Harness, quantity: int) -> None:
+    """A previous pusher recorded its intent, wrote ``quantity`` and died before confirming."""
+    harness.store.record_intent("shop-a", [(SKU_RED_M, quantity, 0, 0)])
+    harness.sandboxes["shop-a"].variants[SKU_RED_M].stock = quantity  # type: ignore[attr-defined]
+
+
 async def test_a_write_that_landed_before_a_crash_is_recognised(
     make_harness: MakeHarness,
 ) -> None:
@@ -124,15 +131,48 @@ async def test_a_write_that_landed_before_a_crash_is_recognised(
     await harness.engine.set_stock(SKU_RED_M, 5)
     await harness.engine.push()
     await harness.engine.adjust_stock(SKU_RED_M, -2)
-    # A previous process wrote 3 and died before recording it.
-    harness.sandboxes["shop-a"].variants[SKU_RED_M].stock = 3  # type: ignore[attr-defined]
+    await crashed_after_writing(harness, 3)
     stats = await harness.engine.push()
-    # The swap "from 5" is refused with "the listing holds 3": exactly the figure wanted.
+    # The listing is read (a write was left unconfirmed): it shows 3, the figure wanted.
+    assert (stats.unchanged, stats.conflicts, writes(harness, "shop-a")) == (1, 0, [1])
+    assert await harness.listed("shop-a", SKU_RED_M) == 3
+    view = await harness.engine.stock_view(SKU_RED_M)
+    assert view.listing("shop-a").unseen == 0
+    assert harness.store.pending_pushes() == []
+
+
+async def test_a_landed_write_is_recognised_by_the_swap_when_stock_cannot_be_read(
+    make_harness: MakeHarness,
+) -> None:
+    harness = await make_harness(Account("shop-a", channel_class=BlindChannel))
+    await seed(harness, SKU_RED_M)
+    await harness.engine.set_stock(SKU_RED_M, 5)
+    await harness.engine.push()
+    await harness.engine.adjust_stock(SKU_RED_M, -2)
+    await crashed_after_writing(harness, 3)
+    stats = await harness.engine.push()
+    # The swap "from 5" is refused with "the listing holds 3": what the unconfirmed write left.
     assert (stats.pushed, stats.conflicts, writes(harness, "shop-a")) == (1, 0, [1, 1])
     assert await harness.listed("shop-a", SKU_RED_M) == 3
     view = await harness.engine.stock_view(SKU_RED_M)
     assert view.listing("shop-a").unseen == 0
     assert harness.store.pending_pushes() == []
+
+
+async def test_a_listing_at_the_figure_wanted_with_no_write_behind_it_is_a_sale(
+    make_harness: MakeHarness,
+) -> None:
+    harness = await make_harness(Account("shop-a", channel_class=BlindChannel))
+    await seed(harness, SKU_RED_M)
+    await harness.engine.set_stock(SKU_RED_M, 5)
+    await harness.engine.push()
+    await harness.engine.adjust_stock(SKU_RED_M, -2)
+    # Nobody wrote 3: the channel sold 2 units whose order it does not list yet.
+    harness.sandboxes["shop-a"].variants[SKU_RED_M].stock = 3  # type: ignore[attr-defined]
+    stats = await harness.engine.push()
+    assert stats.conflicts == 1
+    assert await harness.listed("shop-a", SKU_RED_M) == 1  # the 2 unseen units held back
+    assert await harness.engine.sellable("shop-a", SKU_RED_M) == 1
 
 
 async def test_a_figure_read_after_the_push_wins_over_the_prediction(
