@@ -302,18 +302,23 @@ class Channel:
             self._http = self.create_http_client()
         return self._http
 
-    def create_http_client(self) -> HttpClient:
-        """Build the HTTP client; override to add default headers or an error mapper."""
-        return HttpClient(
-            base_url=self.base_url,
-            channel=self.name,
-            account=self.account,
-            rate=self.limits.rate,
-            timeout=self.settings.timeout,
-            max_attempts=self.settings.max_attempts,
-            secrets=self.settings.secret_values(),
-            transport=self._transport,
-        )
+    def create_http_client(self, **options: Any) -> HttpClient:
+        """Build the account's HTTP client from the settings and limits.
+
+        A plugin adds or overrides :class:`~omnisdk.http.HttpClient` keyword arguments by
+        calling ``super().create_http_client(error_mapper=..., ...)`` from its override.
+        """
+        defaults: dict[str, Any] = {
+            "base_url": self.base_url,
+            "channel": self.name,
+            "account": self.account,
+            "rate": self.limits.rate,
+            "timeout": self.settings.timeout,
+            "max_attempts": self.settings.max_attempts,
+            "secrets": self.settings.secret_values(),
+            "transport": self._transport,
+        }
+        return HttpClient(**{**defaults, **options})
 
     async def aclose(self) -> None:
         """Release the HTTP connections."""

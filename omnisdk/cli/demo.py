@@ -181,9 +181,11 @@ def demo(
     state = get_state(ctx)
     console = Console(stderr=True)
     live_view = not no_live and console.is_terminal
+    http_logger = logging.getLogger("omnisdk.http")
+    http_level = http_logger.level
     if not state.verbose:
         # The demo's own lines say what happens; per-request warnings would drown them.
-        logging.getLogger("omnisdk.http").setLevel(logging.ERROR)
+        http_logger.setLevel(logging.ERROR)
 
     def phase(text: str) -> None:
         if not live_view:
@@ -211,7 +213,10 @@ def demo(
                 keep_dir=keep,
             )
 
-    summary = asyncio.run(main())
+    try:
+        summary = asyncio.run(main())
+    finally:
+        http_logger.setLevel(http_level)  # in-process callers (tests, apps) keep their logging
     if json_output:
         emit_json(summary.model_dump(mode="json"))
     else:

@@ -174,23 +174,14 @@ class ShopeeChannel(Channel):
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def create_http_client(self) -> HttpClient:
+    def create_http_client(self, **options: Any) -> HttpClient:
         """The HTTP client, with Shopee's error mapper (200-with-error bodies become errors)."""
         rate = self.limits.rate
         if self.settings.requests_per_second:
             rps = self.settings.requests_per_second
             rate = RateBudget(requests_per_second=rps, burst=max(1, int(rps)))
-        return HttpClient(
-            base_url=self.base_url,
-            channel=self.name,
-            account=self.account,
-            rate=rate,
-            timeout=self.settings.timeout,
-            max_attempts=self.settings.max_attempts,
-            secrets=self.settings.secret_values(),
-            error_mapper=error_mapper,
-            transport=self._transport,
-            backoff=self.retry_backoff,
+        return super().create_http_client(
+            rate=rate, error_mapper=error_mapper, backoff=self.retry_backoff, **options
         )
 
     @property

@@ -184,19 +184,9 @@ class ShopifyChannel(Channel):
         """The shop's Admin host (``https://{shop}.myshopify.com``) or the configured one."""
         return (self.settings.base_url or f"https://{self.settings.shop_domain}").rstrip("/")
 
-    def create_http_client(self) -> HttpClient:
+    def create_http_client(self, **options: Any) -> HttpClient:
         """The shared HTTP client, reading GraphQL's in-body throttle and errors."""
-        return HttpClient(
-            base_url=self.base_url,
-            channel=self.name,
-            account=self.account,
-            rate=self.limits.rate,
-            timeout=self.settings.timeout,
-            max_attempts=self.settings.max_attempts,
-            secrets=self.settings.secret_values(),
-            error_mapper=shopify_error_mapper,
-            transport=self._transport,
-        )
+        return super().create_http_client(error_mapper=shopify_error_mapper, **options)
 
     @property
     def client(self) -> ShopifyClient:
