@@ -145,6 +145,9 @@ class ChannelConformance:
     orders_to_place: ClassVar[int] = 12
     respect_rate_limit: ClassVar[bool] = False
     groups_variants: ClassVar[bool] = True
+    stock_batches_per_product: ClassVar[bool] = False
+    """True when one stock call takes many variants *of one product* only (Shopee's
+    ``update_stock``): the batching test then seeds each batch's SKUs as one product."""
 
     # -- fixtures --------------------------------------------------------------------------
 
@@ -361,6 +364,10 @@ class ChannelConformance:
         largest = self.channel_class.limits.max_stock_batch
         count = min(2 * largest + 1, 501)
         seeds = self.catalogue(count, variants_of_first=0)
+        if self.stock_batches_per_product:
+            for index, entry in enumerate(seeds):
+                entry["product"] = f"Lô hàng {index // largest}"
+                entry["options"] = {"Mã": entry["sku"]}
         await control.seed(seeds)
         listed = await control.listed_stock()
         updates = self.stock_updates(listed, [s["sku"] for s in seeds])

@@ -6,7 +6,6 @@ import math
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import pytest
 from omnisdk_shopee import ShopeeChannel
 from omnisdk_shopee.sandbox import ShopeeSandbox
 
@@ -22,36 +21,9 @@ class TestShopeeConformance(ChannelConformance):
     channel_class = ShopeeChannel
     sandbox_class = ShopeeSandbox
     sandbox_kwargs: ClassVar[dict[str, Any]] = {"seed": 5}
-
-    async def test_stock_writes_land_in_batches_of_the_declared_maximum(
-        self,
-        channel: Channel,
-        control: SandboxControl,
-        sandbox: Sandbox,
-        monkeypatch: pytest.MonkeyPatch,
-    ) -> None:
-        """The suite's test, with the SKUs seeded as models of items of 50.
-
-        Shopee's ``update_stock`` takes up to 50 models *of one item* per call
-        (``max_stock_batch`` = 50), so a batch of 50 single-model items needs 50 calls. The
-        suite counts one call per batch; seeding each run of 50 SKUs as the models of one
-        item lets every assertion of the original test apply unchanged. Single-model items
-        are covered by the next test.
-        """
-        largest = self.channel_class.limits.max_stock_batch
-        plain = self.catalogue
-
-        def models_of_items(count: int, **options: Any) -> list[dict[str, Any]]:
-            seeds = plain(count, **options)
-            for index, entry in enumerate(seeds):
-                entry["product"] = f"Lô áo thun {index // largest}"
-                entry["options"] = {"Mã": entry["sku"]}
-            return seeds
-
-        monkeypatch.setattr(self, "catalogue", models_of_items)
-        await super().test_stock_writes_land_in_batches_of_the_declared_maximum(
-            channel, control, sandbox, monkeypatch
-        )
+    # update_stock takes up to 50 models of ONE item per call; single-model items are
+    # covered by the test below.
+    stock_batches_per_product = True
 
     async def test_stock_writes_to_single_model_items_take_one_call_each(
         self, make_channel: Callable[..., Channel], control: SandboxControl, sandbox: Sandbox
