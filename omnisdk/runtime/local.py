@@ -4,6 +4,10 @@
 
 - an **order poller** on the account's ``[channels.poll] orders`` interval (polling is the
   truth; webhooks only make changes arrive sooner);
+- a **customer poller** on ``[channels.poll] customers`` (channels that read customers):
+  listed customers join the one customer view;
+- a **listing poller** on ``[channels.poll] products`` (channels that read products):
+  new listings of known SKUs are bound to the account and get their first stock push;
 - a **stock read-back** that reconciles the account's listed stock, every
   ``[channels.poll] stock`` when the account sets it, else every ``[engine]
   reconcile_interval``;
@@ -54,6 +58,7 @@ logger = logging.getLogger("omnisdk.runtime")
 DEFAULT_GRACE = 10.0
 """Seconds in-flight work may take to finish at shutdown before it is cancelled."""
 _ERROR_BACKOFF_MAX = 60.0
+_POLLERS = ("orders:", "customers:", "products:")
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -79,6 +84,8 @@ class AccountActivity:
     """What the runtime did for one account so far (for status displays and tests)."""
 
     polls: int = 0
+    customer_polls: int = 0
+    product_polls: int = 0
     pushes: int = 0
     reconciles: int = 0
     webhook_batches: int = 0
@@ -257,6 +264,18 @@ class LocalRuntime:
                 interval = entry.poll.orders.total_seconds()
                 self._add_loop(f"orders:{account}", interval, self._poll_job(account))
                 self._pending_first_polls.add(account)
+            if Capability.READ_CUSTOMERS in capabilities:
+                self._add_loop(
+                    f"customers:{account}",
+                    entry.poll.customers.total_seconds(),
+                    self._customers_job(account),
+                )
+            if Capability.READ_PRODUCTS in capabilities:
+                self._add_loop(
+                    f"products:{account}",
+                    entry.poll.products.total_seconds(),
+                    self._products_job(account),
+                )
             if self.reconcile_enabled and Capability.READ_STOCK in capabilities:
                 explicit = "stock" in entry.poll.model_fields_set
                 every: timedelta = (
@@ -273,9 +292,9 @@ class LocalRuntime:
             self.initial_sync_done.set()
         for name, loop in self._loops.items():
             # Pushers drain at once (a restart resumes what was pending); reconciliation
-            # waits one interval; order polls start at once unless told otherwise.
+            # waits one interval; polls start at once unless told otherwise.
             delay_first = name.startswith("stock:") or (
-                name.startswith("orders:") and not self.initial_poll
+                name.startswith(_POLLERS) and not self.initial_poll
             )
             self._tasks.append(
                 asyncio.create_task(self._run_loop(loop, delay_first), name=f"omnisdk:{name}")
@@ -387,6 +406,24 @@ class LocalRuntime:
             logger.debug("polled %s: %s", account, stats)
 
         return poll
+
+    def _customers_job(self, account: str) -> Callable[[], Awaitable[None]]:
+        async def poll_customers() -> None:
+            stats = await self.engine.poll_customers(account)
+            self.stats.of(account).customer_polls += 1
+            logger.debug("polled %s customers: %s", account, stats)
+
+        return poll_customers
+
+    def _products_job(self, account: str) -> Callable[[], Awaitable[None]]:
+        async def poll_products() -> None:
+            stats = await self.engine.poll_products(account)
+            self.stats.of(account).product_polls += 1
+            logger.debug("polled %s listings: %s", account, stats)
+            if stats.new:
+                self.wake_pushers()  # new bindings were queued for their first push
+
+        return poll_products
 
     def _reconcile_job(self, account: str) -> Callable[[], Awaitable[None]]:
         async def reconcile() -> None:

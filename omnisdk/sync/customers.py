@@ -6,6 +6,9 @@ customer. One match: that customer, with what the order adds (a new phone, anoth
 identity). Several: they are one person, so they are merged into the oldest record, with a
 reason naming the keys that matched; the store keeps each merge so it can be undone, and the
 ``omnisdk_customer_merged`` hook fires once the transaction commits.
+
+Customers a channel lists (not only the buyers of orders) go through the same path:
+:func:`ingest_customer` resolves one record in its own transaction.
 """
 
 from __future__ import annotations
@@ -19,23 +22,34 @@ from sqlalchemy import Connection
 from omnisdk.errors import OmnisdkError
 from omnisdk.models import Customer, is_masked
 from omnisdk.store import Store, StoredCustomer, StoredOrder
+from omnisdk.sync.stock import Fired, in_transaction
 
 if TYPE_CHECKING:
     from omnisdk.sync.engine import Engine
-    from omnisdk.sync.stock import Fired
 
-__all__ = ["CustomerHistory", "Resolution", "combine", "customer_history", "resolve_customer"]
+__all__ = [
+    "CustomerHistory",
+    "Resolution",
+    "combine",
+    "customer_history",
+    "ingest_customer",
+    "resolve_customer",
+]
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Resolution:
-    """Who the buyer is: the surviving customer's id and the merges made to get there."""
+    """Who the buyer is: the surviving customer's id and the merges made to get there.
+
+    ``changed`` is False when the record added nothing to the customer already stored.
+    """
 
     customer_id: str
     created: bool
     merges: tuple[int, ...] = ()
+    changed: bool = True
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,7 @@ def resolve_customer(
         merged_doc = combine(merged_doc, stored[other].customer)
         reasons.append((other, reason))
     merged_doc = combine(merged_doc, incoming)
+    changed = bool(merges) or merged_doc != stored[survivor].customer
     store.save_customer(merged_doc, customer_id=survivor, source_account=account, session=session)
     for other, reason in reasons:
         fired.add(
@@ -170,7 +185,31 @@ def resolve_customer(
             merged=stored[other].customer,
             reason=reason,
         )
-    return Resolution(customer_id=survivor, created=False, merges=tuple(merges))
+    return Resolution(customer_id=survivor, created=False, merges=tuple(merges), changed=changed)
+
+
+async def ingest_customer(engine: Engine, account: str, customer: Customer) -> Resolution:
+    """Resolve a customer record ``account`` lists into the one customer view.
+
+    One transaction, the same identity resolution orders use; merge hooks fire after the
+    commit.
+    """
+    store = engine.store
+    channel = engine.channel(account)
+    fired = Fired()
+    ref = customer.channel_ref
+    context = f"customer {account}/{ref.external_id if ref is not None else '?'}"
+
+    def work(session: Connection) -> Resolution:
+        fired.calls.clear()
+        store.ensure_account(account, channel.name, session=session)
+        return resolve_customer(
+            store, session, customer, account=account, context=context, linked=None, fired=fired
+        )
+
+    result = await engine.db(in_transaction, store, work)
+    fired.fire(engine)
+    return result
 
 
 async def customer_history(engine: Engine, customer_id: str) -> CustomerHistory:

@@ -24,6 +24,7 @@ import os
 import socket
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ class _EngineHooks:
         if engine.channels.get(channel.account) is not channel:
             return  # another engine's channel sharing the registry: not ours to keep
         engine.store.quarantine(channel.account, kind, external_id, reason, raw)
+        engine._rejected[(channel.account, kind)] += 1
 
 
 class Engine:
@@ -134,6 +136,7 @@ class Engine:
         self._hooks = _EngineHooks(self)
         self._opened = False
         self._reauth_lock = threading.Lock()
+        self._rejected: Counter[tuple[str, str]] = Counter()
 
     @classmethod
     def from_config_file(cls, path: Path | None = None, **kwargs: Any) -> Engine:
@@ -325,6 +328,11 @@ class Engine:
             await self.lost_authorisation(account, exc)
             return None
 
+    def rejections(self, account: str, kind: str) -> int:
+        """How many ``kind`` records (``"customer"``, ...) of ``account`` its channel could not
+        map and this engine quarantined since it was built (pollers count a pass's share)."""
+        return self._rejected[(account, kind)]
+
     def fire(self, hook: str, **kwargs: Any) -> None:
         """Call event hook ``hook``; an implementation that raises is logged and ignored."""
         try:
@@ -387,6 +395,29 @@ class Engine:
         from omnisdk.sync import intake
 
         return await intake.poll_orders(self, account)
+
+    async def poll_customers(self, account: str) -> SyncStats:
+        """Read the customers ``account`` changed since its cursor into the one customer view.
+
+        Each record goes through the identity resolution orders use (merges explained, the
+        ``omnisdk_customer_merged`` hook fired); one that cannot be mapped or resolved is
+        quarantined and the others go on.
+        """
+        from omnisdk.sync import intake
+
+        return await intake.poll_customers(self, account)
+
+    async def poll_products(self, account: str) -> SyncStats:
+        """Bind the listings ``account`` changed since its cursor to the master catalogue.
+
+        Each listed variant whose SKU the master has is bound to the account (by SKU) and a
+        new binding is queued for a stock push; SKUs the master lacks are counted in
+        :attr:`SyncStats.unknown`, never created (that is :meth:`import_catalog`'s job). The
+        master catalogue is never changed.
+        """
+        from omnisdk.sync import intake
+
+        return await intake.poll_products(self, account)
 
     async def handle_events(self, account: str, events: list[ChannelEvent]) -> None:
         """Act on webhook events of ``account`` (hints: orders are ingested or fetched).
@@ -646,6 +677,14 @@ class SyncEngine:
     def poll_orders(self, account: str) -> SyncStats:
         """See :meth:`Engine.poll_orders`."""
         return self._run(self.engine.poll_orders(account))
+
+    def poll_customers(self, account: str) -> SyncStats:
+        """See :meth:`Engine.poll_customers`."""
+        return self._run(self.engine.poll_customers(account))
+
+    def poll_products(self, account: str) -> SyncStats:
+        """See :meth:`Engine.poll_products`."""
+        return self._run(self.engine.poll_products(account))
 
     def handle_events(self, account: str, events: list[ChannelEvent]) -> None:
         """See :meth:`Engine.handle_events`."""

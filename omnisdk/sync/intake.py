@@ -1,4 +1,4 @@
-"""Order intake: polling with cursors (truth), webhooks (hints), app-recorded orders.
+"""Intake: polling with cursors (truth), webhooks (hints), app-recorded orders.
 
 Every path ends in :func:`ingest_order`: one transaction saves the order (the store ignores a
 version older than the one it holds), resolves its customer, moves stock to where the order's
@@ -9,13 +9,19 @@ Polling keeps a cursor per (account, stream): the newest ``updated_at`` seen, re
 overlap (``[engine] order_overlap``) because platforms index late. The cursor only moves once
 a whole pass has been ingested; an order that cannot be ingested is quarantined with the
 reason and the pass goes on.
+
+The same cursor discipline polls the customers an account lists (each resolved into the one
+customer view, as an order's buyer is) and its listings (each listed variant whose SKU the
+master catalogue knows is bound to the account and queued for a stock push; unknown SKUs are
+reported, never added to the master: that is ``omnisdk catalog import``'s job). Their first
+pass reads everything, as neither moves stock.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,11 +35,12 @@ from omnisdk.errors import (
     OmnisdkError,
     ReauthorisationRequired,
 )
-from omnisdk.models import ChannelEvent, EventKind, Order, OrderStatus
+from omnisdk.models import ChannelEvent, Customer, EventKind, Order, OrderStatus, Product
 from omnisdk.store.documents import content_hash, to_document
 from omnisdk.store.listings import OrderVersion
 from omnisdk.store.types import as_utc
-from omnisdk.sync.customers import resolve_customer
+from omnisdk.sync.catalog.binding import bind_product, bind_variant
+from omnisdk.sync.customers import ingest_customer, resolve_customer
 from omnisdk.sync.stock import (
     Fired,
     apply_order_movements,
@@ -45,12 +52,16 @@ if TYPE_CHECKING:
     from omnisdk.sync.engine import Engine
 
 __all__ = [
+    "CUSTOMERS_STREAM",
     "ORDERS_STREAM",
+    "PRODUCTS_STREAM",
     "IngestResult",
     "SyncStats",
     "handle_events",
     "ingest_order",
+    "poll_customers",
     "poll_orders",
+    "poll_products",
     "record_order",
     "update_order",
 ]
@@ -59,6 +70,11 @@ logger = logging.getLogger("omnisdk.sync.intake")
 
 ORDERS_STREAM = "orders"
 """The cursor stream name of order polling."""
+CUSTOMERS_STREAM = "customers"
+"""The cursor stream name of customer polling."""
+PRODUCTS_STREAM = "products"
+"""The cursor stream name of listing (product) polling."""
+_UNKNOWN_SKUS_KEPT = 100
 
 
 @dataclass(frozen=True)
@@ -90,11 +106,15 @@ class IngestResult:
 class SyncStats:
     """What one poll of one account's stream did.
 
-    ``seen`` orders were read; ``new`` were stored for the first time, ``updated`` changed a
-    stored order, ``unchanged`` were known already (or older than the stored version),
-    ``quarantined`` could not be ingested (kept with the reason). ``cursor`` is where the
-    next poll starts from (before the overlap); ``stopped`` is True when the account lost its
-    authorisation.
+    Orders: ``seen`` orders were read; ``new`` were stored for the first time, ``updated``
+    changed a stored order, ``unchanged`` were known already (or older than the stored
+    version). Customers: ``new`` records became new customers, ``updated`` added to a known
+    one, ``merged`` counts the merges they revealed. Products: ``seen`` listings were read;
+    ``new`` listed variants were bound to the account, ``unchanged`` were bound already,
+    ``unknown`` have a SKU the master catalogue does not have (``unknown_skus``, the first
+    hundred). ``quarantined`` could not be ingested (kept with the reason), including records
+    the channel could not map. ``cursor`` is where the next poll starts from (before the
+    overlap); ``stopped`` is True when the account lost its authorisation.
     """
 
     account: str
@@ -106,16 +126,24 @@ class SyncStats:
     quarantined: int = 0
     cursor: datetime | None = None
     stopped: bool = False
+    merged: int = 0
+    unknown: int = 0
+    unknown_skus: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
         """The counters, as the ``omnisdk_sync_finished`` hook receives them."""
-        return {
+        counts = {
             "seen": self.seen,
             "new": self.new,
             "updated": self.updated,
             "unchanged": self.unchanged,
             "quarantined": self.quarantined,
         }
+        if self.stream == CUSTOMERS_STREAM:
+            counts["merged"] = self.merged
+        elif self.stream == PRODUCTS_STREAM:
+            counts["unknown"] = self.unknown
+        return counts
 
 
 # -- one order --------------------------------------------------------------------------------
@@ -290,7 +318,7 @@ def _read_cursor(value: str | None) -> datetime | None:
     try:
         return as_utc(datetime.fromisoformat(value))
     except ValueError:
-        logger.warning("unreadable order cursor %r: starting from the backfill window", value)
+        logger.warning("unreadable cursor %r: starting from the beginning", value)
         return None
 
 
@@ -415,6 +443,222 @@ async def poll_orders(engine: Engine, account: str) -> SyncStats:
         "omnisdk_sync_finished", account=account, stream=ORDERS_STREAM, stats=stats.counts()
     )
     return stats
+
+
+# -- customers and listings -------------------------------------------------------------------
+
+
+@dataclass
+class _StreamPass:
+    """One pass over a customer or listing stream: the counters and the cursor it reached."""
+
+    account: str
+    stream: str
+    cursor: datetime | None
+    rejected_before: int
+    newest: datetime | None = None
+    seen: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    merged: int = 0
+    unknown_skus: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.newest = self.cursor
+
+    def saw(self, stamp: datetime | None) -> None:
+        """A record changed at ``stamp`` was read (a record without a time leaves the cursor)."""
+        if stamp is not None:
+            self.newest = _later(self.newest, stamp)
+
+    def stats(self, engine: Engine, *, stopped: bool = False) -> SyncStats:
+        """The pass's :class:`SyncStats` (the channel's rejected records counted in)."""
+        kind = _RECORD_KIND[self.stream]
+        rejected = engine.rejections(self.account, kind) - self.rejected_before
+        unknown = self.unknown_skus
+        return SyncStats(
+            account=self.account,
+            stream=self.stream,
+            seen=self.seen + rejected,
+            new=self.new,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            quarantined=self.quarantined + rejected,
+            cursor=self.cursor if stopped else self.newest,
+            stopped=stopped,
+            merged=self.merged,
+            unknown=len(unknown),
+            unknown_skus=tuple(unknown[:_UNKNOWN_SKUS_KEPT]),
+        )
+
+
+_RECORD_KIND = {CUSTOMERS_STREAM: "customer", PRODUCTS_STREAM: "product"}
+
+
+async def _start_pass(
+    engine: Engine, account: str, stream: str
+) -> tuple[_StreamPass, datetime | None]:
+    """The pass of ``stream`` and where it reads from (None: everything, the first time)."""
+    cursor = _read_cursor(await engine.db(engine.store.get_cursor, account, stream))
+    since = cursor - engine.config.engine.order_overlap if cursor is not None else None
+    rejected = engine.rejections(account, _RECORD_KIND[stream])
+    return _StreamPass(account, stream, cursor, rejected), since
+
+
+async def _finish_pass(engine: Engine, done: _StreamPass, *, stopped: bool = False) -> SyncStats:
+    """Move the cursor (a whole pass only), fire ``omnisdk_sync_finished``, return the stats."""
+    if not stopped and done.newest is not None and done.newest != done.cursor:
+        await engine.db(engine.store.set_cursor, done.account, done.stream, done.newest.isoformat())
+    stats = done.stats(engine, stopped=stopped)
+    engine.fire(
+        "omnisdk_sync_finished", account=done.account, stream=done.stream, stats=stats.counts()
+    )
+    return stats
+
+
+def _check_account(record: Customer | Product, account: str, kind: str, label: str) -> None:
+    ref = record.channel_ref
+    if ref is not None and ref.account != account:
+        raise MappingError(
+            f"the {kind} says it is from account {ref.account!r}",
+            channel=label,
+            kind=kind,
+            external_id=ref.external_id,
+        )
+
+
+async def poll_customers(engine: Engine, account: str) -> SyncStats:
+    """See :meth:`Engine.poll_customers`."""
+    if await engine.is_stopped(account):
+        return SyncStats(account=account, stream=CUSTOMERS_STREAM, stopped=True)
+    channel = engine.channel(account)
+    channel.require(Capability.READ_CUSTOMERS)
+    done, since = await _start_pass(engine, account, CUSTOMERS_STREAM)
+    try:
+        async for customer in channel.stream_customers(updated_since=since):
+            done.seen += 1
+            ref = customer.channel_ref
+            external_id = ref.external_id if ref is not None else None
+            try:
+                _check_account(customer, account, "customer", f"{channel.name}/{account}")
+                resolution = await ingest_customer(engine, account, customer)
+            except (OmnisdkError, ValueError) as exc:
+                done.quarantined += 1
+                logger.warning("%s: customer %s quarantined: %s", account, external_id, exc)
+                payload = (
+                    customer.raw if customer.raw is not None else customer.model_dump(mode="json")
+                )
+                await quarantine(engine, account, "customer", external_id, str(exc), payload)
+            else:
+                if resolution.created:
+                    done.new += 1
+                elif resolution.changed:
+                    done.updated += 1
+                else:
+                    done.unchanged += 1
+                done.merged += len(resolution.merges)
+            done.saw(customer.updated_at)
+    except ReauthorisationRequired as exc:
+        await engine.lost_authorisation(account, exc)
+        return await _finish_pass(engine, done, stopped=True)
+    return await _finish_pass(engine, done)
+
+
+@dataclass
+class _Bound:
+    """What binding one listing did (filled in the store thread)."""
+
+    new: int = 0
+    unchanged: int = 0
+    unknown: list[str] = field(default_factory=list)
+
+
+def _bind_listed(
+    engine: Engine, account: str, listing: Product, claimed: dict[str, str | None]
+) -> _Bound:
+    """Bind the variants of ``listing`` whose SKU the master knows; one transaction.
+
+    A new binding is queued for a stock push (when the account takes stock). The master
+    catalogue is only read. A SKU another listing of this pass claimed is left to that one.
+    """
+    store = engine.store
+    pushing = account in engine.stock_accounts()
+    external_id = listing.channel_ref.external_id if listing.channel_ref is not None else None
+    bound = _Bound()
+    with store.session() as session:
+        product_id: str | None = None
+        for variant in listing.variants:
+            if variant.sku in claimed and claimed[variant.sku] != external_id:
+                logger.warning(
+                    "%s: SKU %s is listed by %s and %s; only the first is bound",
+                    account,
+                    variant.sku,
+                    claimed[variant.sku],
+                    external_id,
+                )
+                continue
+            claimed[variant.sku] = external_id
+            master = store.get_variant(variant.sku, session=session)
+            if master is None:
+                bound.unknown.append(variant.sku)
+                continue
+            product_id = product_id or master.product_id
+            if bind_variant(store, account, variant.sku, variant, session):
+                bound.new += 1
+                if pushing:
+                    store.mark_dirty(session, account, variant.sku)
+            else:
+                bound.unchanged += 1
+        if product_id is not None and external_id is not None:
+            outcome = bind_product(store, account, product_id, external_id, session)
+            if isinstance(outcome, str):
+                logger.warning("%s: %s", account, outcome)
+    return bound
+
+
+async def poll_products(engine: Engine, account: str) -> SyncStats:
+    """See :meth:`Engine.poll_products`."""
+    if await engine.is_stopped(account):
+        return SyncStats(account=account, stream=PRODUCTS_STREAM, stopped=True)
+    channel = engine.channel(account)
+    channel.require(Capability.READ_PRODUCTS)
+    await engine.db(engine.store.ensure_account, account, channel.name)
+    done, since = await _start_pass(engine, account, PRODUCTS_STREAM)
+    claimed: dict[str, str | None] = {}
+    try:
+        async for listing in channel.stream_products(updated_since=since):
+            done.seen += 1
+            ref = listing.channel_ref
+            external_id = ref.external_id if ref is not None else None
+            try:
+                _check_account(listing, account, "product", f"{channel.name}/{account}")
+                bound = await engine.db(_bind_listed, engine, account, listing, claimed)
+            except (OmnisdkError, ValueError) as exc:
+                done.quarantined += 1
+                logger.warning("%s: listing %s quarantined: %s", account, external_id, exc)
+                payload = (
+                    listing.raw if listing.raw is not None else listing.model_dump(mode="json")
+                )
+                await quarantine(engine, account, "product", external_id, str(exc), payload)
+            else:
+                done.new += bound.new
+                done.unchanged += bound.unchanged
+                done.unknown_skus.extend(bound.unknown)
+            done.saw(listing.updated_at)
+    except ReauthorisationRequired as exc:
+        await engine.lost_authorisation(account, exc)
+        return await _finish_pass(engine, done, stopped=True)
+    if done.unknown_skus:
+        logger.info(
+            "%s: %d listed SKUs are not in the master catalogue (run `omnisdk catalog import` "
+            "to add them): %s",
+            account,
+            len(done.unknown_skus),
+            ", ".join(done.unknown_skus[:10]),
+        )
+    return await _finish_pass(engine, done)
 
 
 # -- webhooks -------------------------------------------------------------------------------

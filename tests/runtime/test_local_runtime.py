@@ -24,6 +24,7 @@ from omnisdk.channel import Channel
 from omnisdk.config import ChannelConfig, Config, EngineConfig, PollIntervals
 from omnisdk.runtime import LocalRuntime
 from omnisdk.store import Store, open_store
+from omnisdk.sync.intake import SyncStats
 from omnisdk.sync.pusher import AccountPushStats, PushStats
 from omnisdk.testing import BuyerLine, BuyerOrder, ContributeChannels, LoopbackServer, SeedProduct
 
@@ -68,6 +69,14 @@ class RecordingEngine:
                 sku="NON-LA-HUE", location="main", on_hand=40, reserved=2, reason="reserve"
             )
         return {"seen": 0}
+
+    async def poll_customers(self, account: str) -> SyncStats:
+        self._record("poll_customers", account)
+        return SyncStats(account=account, stream="customers")
+
+    async def poll_products(self, account: str) -> SyncStats:
+        self._record("poll_products", account)
+        return SyncStats(account=account, stream="products")
 
     async def push(self, account: str | None = None) -> PushStats:
         self._record("push", account)
