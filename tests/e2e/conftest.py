@@ -9,8 +9,6 @@ if str(_KIT) not in sys.path:
 
 from _engine_testkit import (  # noqa: E402
     backend,
-    engine_pg_url,
-    engine_sqlite_template,
     make_harness,
     sqlite_url,
     store_url,
@@ -18,8 +16,6 @@ from _engine_testkit import (  # noqa: E402
 
 __all__ = [
     "backend",
-    "engine_pg_url",
-    "engine_sqlite_template",
     "make_harness",
     "sqlite_url",
     "store_url",

@@ -8,10 +8,7 @@ cases are skipped, except when ``CI=true``: then they fail.
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from _database_testkit import BACKENDS, copy_of, empty_tables
 from omnisdk_example.channel import ExampleChannel
 from omnisdk_example.sandbox import ExampleSandbox
-from sqlalchemy import create_engine, make_url, text
 
 from omnisdk import Channel, hookimpl
 from omnisdk.allocation import AllocationRule
@@ -40,19 +37,10 @@ from omnisdk.models import (
 )
 from omnisdk.plugins import Plugins
 from omnisdk.store import Store
-from omnisdk.store.schema import metadata
 from omnisdk.sync import Engine
 from omnisdk.testing.control import IN_PROCESS_URL, SandboxControl
 from omnisdk.testing.registration import ContributeChannels, unthrottled
 from omnisdk.testing.sandbox import Sandbox
-
-PG_ADMIN_URL = os.environ.get(
-    "OMNISDK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-]
 
 SKU_RED_M = "ÁO-THUN-ĐỎ-M"
 SKU_RED_L = "ÁO-THUN-ĐỎ-L"
@@ -63,66 +51,7 @@ HCM = "hcm-q1"
 HANOI = "hn-hoan-kiem"
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
-
-
 # -- databases ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def engine_pg_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for the session (dropped at the end)."""
-    admin = create_engine(
-        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:
-        admin.dispose()
-        message = f"PostgreSQL unreachable at {make_url(PG_ADMIN_URL).render_as_string()}: {exc}"
-        if _in_ci():
-            pytest.fail(f"CI=true requires PostgreSQL. {message}")
-        pytest.skip(message)
-    name = f"omnisdk_test_{secrets.token_hex(6)}"
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'"))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    store = Store(url)
-    try:
-        store.migrate()
-    finally:
-        store.close()
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def engine_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file each test copies."""
-    path = tmp_path_factory.mktemp("engine-template") / "template.db"
-    store = Store(f"sqlite:///{path}")
-    try:
-        store.migrate()
-    finally:
-        store.close()
-    return path
-
-
-def empty_tables(url: str) -> None:
-    """Delete every row of the store's tables (children first)."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            for table in reversed(metadata.sorted_tables):
-                connection.execute(table.delete())
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -135,11 +64,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """URL of a migrated, empty store database on ``backend``."""
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("engine_sqlite_template")
-        path = tmp_path / "omnisdk.db"
-        shutil.copyfile(template, path)
-        return f"sqlite:///{path}"
-    url: str = request.getfixturevalue("engine_pg_url")
+        return copy_of(request.getfixturevalue("sqlite_template"), tmp_path)
+    url: str = request.getfixturevalue("pg_url")
     empty_tables(url)
     return url
 
@@ -147,10 +73,7 @@ def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> s
 @pytest.fixture
 def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """URL of a migrated, empty SQLite store (for tests about the engine, not the database)."""
-    template: Path = request.getfixturevalue("engine_sqlite_template")
-    path = tmp_path / "omnisdk.db"
-    shutil.copyfile(template, path)
-    return f"sqlite:///{path}"
+    return copy_of(request.getfixturevalue("sqlite_template"), tmp_path)
 
 
 # -- time ---------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from _engine_testkit import (
     backend,
-    engine_pg_url,
-    engine_sqlite_template,
     make_harness,
     sqlite_url,
     store_url,
@@ -11,8 +9,6 @@ from _engine_testkit import (
 
 __all__ = [
     "backend",
-    "engine_pg_url",
-    "engine_sqlite_template",
     "make_harness",
     "sqlite_url",
     "store_url",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
+from _database_testkit import BACKENDS as BACKENDS  # re-exported for the test modules
 from omnisdk_example.channel import ExampleChannel
 from omnisdk_example.sandbox import ExampleSandbox, _batch_items, _Product, _Variant
 from starlette.requests import Request
@@ -189,14 +189,6 @@ def example_channel(
 ) -> ExampleChannel:
     """A channel object for pure tests (it is never asked to make a request)."""
     return cls({"base_url": "http://example.invalid", "api_token": "exk_test"}, account=account)
-
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-]
-"""Parametrise a test module with ``pytest.mark.parametrize("backend", BACKENDS,
-indirect=True)`` to run it on both databases."""
 
 
 class Clock:

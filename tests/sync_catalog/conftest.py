@@ -8,9 +8,6 @@ skipped when unreachable, a failure when CI=true).
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -24,6 +21,7 @@ for path in (HERE.parent / "example_plugin", HERE):
         sys.path.insert(0, str(path))
 
 import httpx  # noqa: E402
+from _database_testkit import copy_of, empty_tables  # noqa: E402
 from _sync_testkit import (  # noqa: E402
     Account,
     Clock,
@@ -34,64 +32,14 @@ from _sync_testkit import (  # noqa: E402
 )
 from omnisdk_example.channel import ExampleChannel  # noqa: E402
 from omnisdk_example.sandbox import ExampleSandbox  # noqa: E402
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from omnisdk import Plugins  # noqa: E402
 from omnisdk.config import ChannelConfig, Config  # noqa: E402
 from omnisdk.config.models import EngineConfig, StoreConfig  # noqa: E402
 from omnisdk.store import Store  # noqa: E402
-from omnisdk.store.schema import metadata  # noqa: E402
 from omnisdk.sync.engine import Engine  # noqa: E402
 from omnisdk.testing import ContributeChannels, SandboxControl, unthrottled  # noqa: E402
 from omnisdk.testing.control import IN_PROCESS_URL  # noqa: E402
-
-PG_ADMIN_URL = os.environ.get(
-    "OMNISDK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for the session (dropped at the end)."""
-    admin = create_engine(
-        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:
-        admin.dispose()
-        message = f"PostgreSQL unreachable at {make_url(PG_ADMIN_URL).render_as_string()}: {exc}"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"CI=true requires PostgreSQL. {message}")
-        pytest.skip(message)
-    name = f"omnisdk_test_sync_{secrets.token_hex(6)}"
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'"))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        store = Store(url)
-        try:
-            store.migrate()
-        finally:
-            store.close()
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file each test copies (faster than migrating every time)."""
-    path = tmp_path_factory.mktemp("sync-store") / "template.db"
-    store = Store(f"sqlite:///{path}")
-    try:
-        store.migrate()
-    finally:
-        store.close()
-    return path
 
 
 @pytest.fixture
@@ -104,17 +52,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty store database on ``backend``."""
     if backend == "sqlite":
-        path = tmp_path / "omnisdk.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
+        return copy_of(request.getfixturevalue("sqlite_template"), tmp_path)
     url: str = request.getfixturevalue("pg_url")
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            for table in reversed(metadata.sorted_tables):
-                connection.execute(table.delete())
-    finally:
-        engine.dispose()
+    empty_tables(url)
     return url
 
 
