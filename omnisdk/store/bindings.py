@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, select
+from typing import Any
+
+from sqlalchemy import Column, Connection, delete, select
 
 from omnisdk.store.core import StoreCore
 from omnisdk.store.errors import BindingConflict
@@ -116,17 +118,9 @@ class BindingsMixin(StoreCore):
         session: Connection | None = None,
     ) -> str | None:
         """The channel's id for ``canonical_id`` on ``account``, or None when unbound."""
-        kind = BindingKind(kind)
-        with self._read(session) as connection:
-            account_id = self._account_id(connection, account)
-            found = connection.execute(
-                select(bindings.c.external_id).where(
-                    bindings.c.account_id == account_id,
-                    bindings.c.kind == kind.value,
-                    bindings.c.canonical_id == canonical_id,
-                )
-            ).scalar_one_or_none()
-            return None if found is None else str(found)
+        return self._bound(
+            account, kind, bindings.c.canonical_id, canonical_id, bindings.c.external_id, session
+        )
 
     def canonical_id_for(
         self,
@@ -137,14 +131,28 @@ class BindingsMixin(StoreCore):
         session: Connection | None = None,
     ) -> str | None:
         """The canonical id bound to the channel's ``external_id``, or None."""
+        return self._bound(
+            account, kind, bindings.c.external_id, external_id, bindings.c.canonical_id, session
+        )
+
+    def _bound(
+        self,
+        account: str,
+        kind: BindingKind | str,
+        given: Column[Any],
+        value: str,
+        wanted: Column[Any],
+        session: Connection | None,
+    ) -> str | None:
+        """One side of a binding looked up by the other."""
         kind = BindingKind(kind)
         with self._read(session) as connection:
             account_id = self._account_id(connection, account)
             found = connection.execute(
-                select(bindings.c.canonical_id).where(
+                select(wanted).where(
                     bindings.c.account_id == account_id,
                     bindings.c.kind == kind.value,
-                    bindings.c.external_id == external_id,
+                    given == value,
                 )
             ).scalar_one_or_none()
             return None if found is None else str(found)
