@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from omnisdk._listen import bind_socket
 from omnisdk.channel import Capability
 from omnisdk.errors import OmnisdkError
 from omnisdk.hookspecs import hookimpl
@@ -59,24 +60,6 @@ DEFAULT_GRACE = 10.0
 """Seconds in-flight work may take to finish at shutdown before it is cancelled."""
 _ERROR_BACKOFF_MAX = 60.0
 _POLLERS = ("orders:", "customers:", "products:")
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (port 0: a free one the system picks).
-
-    Binding before serving means the port is known (and connectable) before uvicorn starts.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise OmnisdkError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.setblocking(False)
-    return sock
 
 
 @dataclass
