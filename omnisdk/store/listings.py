@@ -222,6 +222,17 @@ class ListingsMixin(StoreCore):
                 )
             return created
 
+    def _update_listing(
+        self, connection: Connection, account_id: int, sku: str, values: dict[str, Any]
+    ) -> None:
+        """Set ``values`` on the listing row of (account, sku), creating the row first."""
+        self._ensure_listing_row(connection, account_id, sku)
+        connection.execute(
+            update(listings)
+            .where(listings.c.account_id == account_id, listings.c.sku == sku)
+            .values(**values)
+        )
+
     def _ensure_listing_row(
         self, connection: Connection, account_id: int, sku: str, external_id: str | None = None
     ) -> bool:
@@ -302,11 +313,11 @@ class ListingsMixin(StoreCore):
         if units == 0:
             return
         account_id = self._account_id(session, account)
-        self._ensure_listing_row(session, account_id, sku)
-        session.execute(
-            update(listings)
-            .where(listings.c.account_id == account_id, listings.c.sku == sku)
-            .values(seen_since_push=listings.c.seen_since_push + units, updated_at=self.now())
+        self._update_listing(
+            session,
+            account_id,
+            sku,
+            dict(seen_since_push=listings.c.seen_since_push + units, updated_at=self.now()),
         )
 
     def record_push(
@@ -330,7 +341,6 @@ class ListingsMixin(StoreCore):
         now = self.now()
         with self._tx(session) as connection:
             account_id = self._account_id(connection, account)
-            self._ensure_listing_row(connection, account_id, sku)
             values: dict[str, Any] = {
                 "last_pushed": quantity,
                 "pushed_at": now,
@@ -347,11 +357,7 @@ class ListingsMixin(StoreCore):
             }
             if listed is not None:
                 values.update(last_listed=listed, listed_at=now)
-            connection.execute(
-                update(listings)
-                .where(listings.c.account_id == account_id, listings.c.sku == sku)
-                .values(**values)
-            )
+            self._update_listing(connection, account_id, sku, values)
 
     def record_intent(
         self,
@@ -369,17 +375,17 @@ class ListingsMixin(StoreCore):
         with self._tx(session) as connection:
             account_id = self._account_id(connection, account)
             for sku, quantity, pending, seen in writes:
-                self._ensure_listing_row(connection, account_id, sku)
-                connection.execute(
-                    update(listings)
-                    .where(listings.c.account_id == account_id, listings.c.sku == sku)
-                    .values(
+                self._update_listing(
+                    connection,
+                    account_id,
+                    sku,
+                    dict(
                         inflight_quantity=quantity,
                         inflight_pending=pending,
                         inflight_seen=seen,
                         inflight_at=now,
                         updated_at=now,
-                    )
+                    ),
                 )
 
     def withdraw_intent(
@@ -417,11 +423,11 @@ class ListingsMixin(StoreCore):
         now = self.now()
         with self._tx(session) as connection:
             account_id = self._account_id(connection, account)
-            self._ensure_listing_row(connection, account_id, sku)
-            connection.execute(
-                update(listings)
-                .where(listings.c.account_id == account_id, listings.c.sku == sku)
-                .values(last_listed=quantity, listed_at=now, updated_at=now)
+            self._update_listing(
+                connection,
+                account_id,
+                sku,
+                dict(last_listed=quantity, listed_at=now, updated_at=now),
             )
 
     def record_push_failure(
@@ -437,16 +443,16 @@ class ListingsMixin(StoreCore):
         now = self.now()
         with self._tx(session) as connection:
             account_id = self._account_id(connection, account)
-            self._ensure_listing_row(connection, account_id, sku)
-            connection.execute(
-                update(listings)
-                .where(listings.c.account_id == account_id, listings.c.sku == sku)
-                .values(
+            self._update_listing(
+                connection,
+                account_id,
+                sku,
+                dict(
                     last_error=error[:_MAX_ERROR],
                     error_code=code[:64] if code else None,
                     failed_at=now,
                     updated_at=now,
-                )
+                ),
             )
 
     def clear_push_failure(
