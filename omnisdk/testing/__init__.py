@@ -11,6 +11,8 @@ where the extras are missing.
 :class:`BuyerOrder`, ...
 :class:`FaultSettings`         fault injection knobs (``omnisdk.testing.faults``)
 :class:`SandboxClock`          the injectable clock
+:class:`LeakyBucket`           a rate limit on the sandbox clock (``omnisdk.testing.throttle``)
+:func:`json_response`          JSON answers whose headers keep their case
 :class:`LoopbackServer`        serve an ASGI app on 127.0.0.1 in a thread
 :class:`SandboxControl`        client of the ``/_sandbox`` control API
 :class:`WebhookRecorder`       an ASGI app that records webhook deliveries
@@ -41,10 +43,11 @@ if TYPE_CHECKING:
         SandboxError,
         SeedProduct,
         UnknownObject,
-        json_response,
         read_json,
     )
+    from omnisdk.testing.responses import dumps, json_response, keep_header_case
     from omnisdk.testing.server import LoopbackServer
+    from omnisdk.testing.throttle import LeakyBucket
 
 __all__ = [
     "BuyerLine",
@@ -52,6 +55,7 @@ __all__ = [
     "ChannelConformance",
     "ContributeChannels",
     "FaultSettings",
+    "LeakyBucket",
     "LoopbackServer",
     "OutOfStock",
     "ReceivedWebhook",
@@ -65,7 +69,9 @@ __all__ = [
     "SeedProduct",
     "UnknownObject",
     "WebhookRecorder",
+    "dumps",
     "json_response",
+    "keep_header_case",
     "read_json",
     "unthrottled",
     "vietnamese_catalogue",
@@ -77,6 +83,7 @@ _HOMES = {
     "ChannelConformance": "conformance",
     "ContributeChannels": "registration",
     "FaultSettings": "faults",
+    "LeakyBucket": "throttle",
     "LoopbackServer": "server",
     "OutOfStock": "sandbox",
     "ReceivedWebhook": "receiver",
@@ -90,7 +97,9 @@ _HOMES = {
     "SeedProduct": "sandbox",
     "UnknownObject": "sandbox",
     "WebhookRecorder": "receiver",
-    "json_response": "sandbox",
+    "dumps": "responses",
+    "json_response": "responses",
+    "keep_header_case": "responses",
     "read_json": "sandbox",
     "unthrottled": "registration",
     "vietnamese_catalogue": "conformance",

@@ -33,16 +33,14 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import base64
 import json
 import logging
 import random
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date, datetime
+from dataclasses import replace
 from decimal import Decimal
-from enum import Enum
 from typing import Any, ClassVar, Self
 
 import httpx
@@ -63,6 +61,7 @@ from omnisdk.testing.faults import (
     FaultSettings,
     RequestRecord,
 )
+from omnisdk.testing.responses import dumps, json_response
 from omnisdk.testing.webhooks import WebhookDelivery, WebhookDispatcher
 
 __all__ = [
@@ -181,37 +180,7 @@ class UnknownObject(SandboxError):
         super().__init__(f"no {kind} {key!r}", kind=kind, key=key)
 
 
-# -- JSON helpers subclasses use ----------------------------------------------------------
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def dumps(data: Any) -> bytes:
-    """Compact UTF-8 JSON (Decimals as strings, datetimes in ISO 8601), as platforms send."""
-    return json.dumps(
-        data, ensure_ascii=False, separators=(",", ":"), default=_json_default
-    ).encode()
-
-
-def json_response(
-    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    """A JSON response; Decimals travel as strings, datetimes in ISO 8601."""
-    return Response(
-        dumps(data), status_code=status, headers=dict(headers or {}), media_type="application/json"
-    )
+# -- reading requests ---------------------------------------------------------------------
 
 
 async def read_json(request: Request) -> Any:
@@ -430,47 +399,59 @@ class Sandbox(abc.ABC):
         *,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        """Queue a signed delivery of ``payload`` to :attr:`webhook_url` (nothing if unset).
+        """Queue a signed delivery of ``payload`` to every target of ``topic``.
 
+        The targets are :attr:`webhook_url` (the control API's) and the URLs
+        :meth:`webhook_subscribers` names, each once; nothing is sent when there are none.
         The body is compact UTF-8 JSON (or ``payload`` itself when bytes), signed with
-        :meth:`sign_webhook`; ``headers`` are added. Delivery happens in the background and
-        honours the webhook knobs of :attr:`faults`.
+        :meth:`sign_webhook` once per target; ``headers`` are added. Delivery happens in the
+        background and honours the webhook knobs of :attr:`faults`.
         """
         with self.lock:
-            url = self.webhook_url
-            if url is None:
+            targets = [self.webhook_url] if self.webhook_url else []
+            targets += [
+                url for url in dict.fromkeys(self.webhook_subscribers(topic)) if url not in targets
+            ]
+            if not targets:
                 logger.debug(
                     "%s sandbox: no webhook URL, %s not delivered", self.channel_type, topic
                 )
                 return
             body = payload if isinstance(payload, bytes) else dumps(payload)
-            signed = {**self.sign_webhook(topic, body), **dict(headers or {})}
-            signed.setdefault("Content-Type", "application/json")
-            delivery = WebhookDelivery(
-                topic=topic,
-                body=body,
-                headers=signed,
-                delivery_id=self._delivery_id_of(signed),
-                url=url,
-            )
-            settings = self._faults
-            duplicate = self._webhook_rng.random() < settings.webhook_duplicate_rate
+            for url in targets:
+                self._queue_delivery(topic, body, url, headers or {})
+
+    def webhook_subscribers(self, topic: str) -> list[str]:
+        """URLs subscribed to ``topic`` through the platform's own API (default: none).
+
+        Override when the platform lets an app register webhook subscriptions; every
+        :meth:`emit_webhook` then also goes to them, besides :attr:`webhook_url`.
+        """
+        return []
+
+    def _queue_delivery(
+        self, topic: str, body: bytes, url: str, headers: Mapping[str, str]
+    ) -> None:
+        signed = {**self.sign_webhook(topic, body), **dict(headers)}
+        signed.setdefault("Content-Type", "application/json")
+        delivery = WebhookDelivery(
+            topic=topic,
+            body=body,
+            headers=signed,
+            delivery_id=self._delivery_id_of(signed),
+            url=url,
+        )
+        settings = self._faults
+        duplicate = self._webhook_rng.random() < settings.webhook_duplicate_rate
+        self._dispatcher.submit(
+            delivery, delay=settings.webhook_delay, reorder=settings.webhook_reorder
+        )
+        if duplicate:
             self._dispatcher.submit(
-                delivery, delay=settings.webhook_delay, reorder=settings.webhook_reorder
+                replace(delivery, duplicate=True),
+                delay=settings.webhook_delay,
+                reorder=settings.webhook_reorder,
             )
-            if duplicate:
-                self._dispatcher.submit(
-                    WebhookDelivery(
-                        topic=topic,
-                        body=body,
-                        headers=signed,
-                        delivery_id=delivery.delivery_id,
-                        url=url,
-                        duplicate=True,
-                    ),
-                    delay=settings.webhook_delay,
-                    reorder=settings.webhook_reorder,
-                )
 
     def _delivery_id_of(self, headers: Mapping[str, str]) -> str:
         lowered = {name.lower(): value for name, value in headers.items()}
