@@ -283,6 +283,18 @@ async def test_the_rate_limit_answers_429_error_rate_limit() -> None:
     assert _error(answers[-1])[1] == "error_rate_limit"
 
 
+async def test_the_rate_limit_runs_on_the_sandbox_clock() -> None:
+    sandbox = frozen_sandbox(rate_limit=3)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url=IN_PROCESS
+    ) as http:
+        caller = Caller(sandbox, http)
+        burst = [(await caller.get(ITEM_LIST, LIST)).status_code for _ in range(4)]
+        sandbox.clock.advance(1.0)  # a second later the shop may call 3 times again
+        again = [(await caller.get(ITEM_LIST, LIST)).status_code for _ in range(4)]
+    assert burst == again == [200, 200, 200, 429]
+
+
 async def test_injected_faults_use_shopees_error_shape(caller: Caller) -> None:
     caller.sandbox.faults = FaultSettings(error_rate=1.0, error_statuses=[429, 503])
     seen = {

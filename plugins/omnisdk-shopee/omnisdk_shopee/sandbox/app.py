@@ -13,8 +13,6 @@ and :meth:`push` (any push code).
 from __future__ import annotations
 
 import random
-import time
-from collections import deque
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -26,6 +24,7 @@ from starlette.routing import BaseRoute
 
 from omnisdk.models import minor_units
 from omnisdk.testing.clock import SandboxClock
+from omnisdk.testing.responses import json_response
 from omnisdk.testing.sandbox import (
     BuyerOrder,
     OutOfStock,
@@ -34,17 +33,22 @@ from omnisdk.testing.sandbox import (
     SeedProduct,
     UnknownObject,
 )
+from omnisdk.testing.throttle import LeakyBucket
 from omnisdk_shopee.push import PUSH_TOPICS
-from omnisdk_shopee.sandbox.catalogue import Catalogue, Item, Model
-from omnisdk_shopee.sandbox.gateway import (
+from omnisdk_shopee.sandbox.api.auth import AuthApi
+from omnisdk_shopee.sandbox.api.gateway import (
     Caller,
     GatewayPolicy,
     ShopeeApiError,
     shopee_json,
     verify_call,
 )
-from omnisdk_shopee.sandbox.grants import ACCESS_TTL, Grants, TokenRefused
-from omnisdk_shopee.sandbox.orders import (
+from omnisdk_shopee.sandbox.api.orders import OrdersApi
+from omnisdk_shopee.sandbox.api.products import ProductsApi
+from omnisdk_shopee.sandbox.api.push import PushApi
+from omnisdk_shopee.sandbox.state.catalogue import Catalogue, Item, Model
+from omnisdk_shopee.sandbox.state.grants import ACCESS_TTL, Grants, TokenRefused
+from omnisdk_shopee.sandbox.state.orders import (
     CANCELLABLE,
     NEXT_STATUS,
     OrderLine,
@@ -112,7 +116,6 @@ class ShopeeSandbox(Sandbox):
             self.policy.statuses.update(error_statuses)
         self.rate_limit = rate_limit
         self.access_ttl = access_ttl
-        self._calls: deque[float] = deque()
         super().__init__(clock=clock, seed=seed, webhook_transport=webhook_transport)
 
     # -- state ---------------------------------------------------------------------------
@@ -136,7 +139,12 @@ class ShopeeSandbox(Sandbox):
         }
         self.lost_pushes: list[dict[str, Any]] = []
         self._lost_ids = 0
-        self._calls = deque()
+        self._calls = (
+            LeakyBucket(capacity=self.rate_limit, leak_rate=self.rate_limit, clock=self.clock.time)
+            if self.rate_limit
+            else None
+        )
+        """The shop's call limit: ``rate_limit`` calls, leaking ``rate_limit`` a second."""
 
     def now(self) -> int:
         """The sandbox clock in unix seconds."""
@@ -167,16 +175,10 @@ class ShopeeSandbox(Sandbox):
         return caller
 
     def _throttle(self) -> None:
-        if not self.rate_limit:
-            return
-        now = time.monotonic()
-        while self._calls and now - self._calls[0] >= 1.0:
-            self._calls.popleft()
-        if len(self._calls) >= self.rate_limit:
+        if self._calls is not None and not self._calls.try_fill():
             raise self.policy.error(
                 "error_rate_limit", "Too many requests. You have reached the rate limit."
             )
-        self._calls.append(now)
 
     def error_response(self, error: SandboxError) -> Response:
         """Shopee's error body for platform errors; the common shape for control errors."""
@@ -189,9 +191,7 @@ class ShopeeSandbox(Sandbox):
                 }
             if error.response is not None:
                 body["response"] = error.response
-            return Response(
-                shopee_json(body), status_code=error.status, media_type="application/json"
-            )
+            return json_response(body, error.status, encode=shopee_json)
         return super().error_response(error)
 
     def fault_body(self, status: int) -> dict[str, Any]:
@@ -218,13 +218,11 @@ class ShopeeSandbox(Sandbox):
 
     def platform_routes(self) -> list[BaseRoute]:
         """Shopee's v2 paths the plugin uses."""
-        from omnisdk_shopee.sandbox import api_auth, api_orders, api_products, api_push
-
         return [
-            *api_auth.routes(self),
-            *api_products.routes(self),
-            *api_orders.routes(self),
-            *api_push.routes(self),
+            *AuthApi(self).routes(),
+            *ProductsApi(self).routes(),
+            *OrdersApi(self).routes(),
+            *PushApi(self).routes(),
         ]
 
     # -- credentials ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from omnisdk_shopee.sandbox.gateway import (
+from omnisdk_shopee.sandbox.api.gateway import (
     ShopeeApiError,
     array_param,
     int_param,
@@ -25,9 +25,9 @@ from omnisdk_shopee.sandbox.gateway import (
 
 if TYPE_CHECKING:
     from omnisdk_shopee.sandbox.app import ShopeeSandbox
-    from omnisdk_shopee.sandbox.orders import SandboxOrder
+    from omnisdk_shopee.sandbox.state.orders import SandboxOrder
 
-__all__ = ["MAX_DETAIL_ORDERS", "MAX_WINDOW_SECONDS", "routes"]
+__all__ = ["MAX_DETAIL_ORDERS", "MAX_WINDOW_SECONDS", "OrdersApi"]
 
 MAX_WINDOW_SECONDS = 15 * 86400
 MAX_DETAIL_ORDERS = 50
@@ -63,10 +63,21 @@ def _after(cursor: str) -> tuple[int, str] | None:
         raise ShopeeApiError("error_param", "Wrong parameters, detail: invalid cursor.") from None
 
 
-def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
-    """The order routes of ``sandbox``."""
+class OrdersApi:
+    """Shopee's order endpoints, served for one sandbox."""
 
-    def page_params(request: Request) -> tuple[int, tuple[int, str] | None]:
+    def __init__(self, sandbox: ShopeeSandbox) -> None:
+        self.sandbox = sandbox
+
+    def routes(self) -> list[BaseRoute]:
+        """The Starlette routes of these endpoints."""
+        return [
+            Route("/api/v2/order/get_order_list", self.get_order_list, methods=["GET"]),
+            Route("/api/v2/order/get_order_detail", self.get_order_detail, methods=["GET"]),
+            Route("/api/v2/order/get_shipment_list", self.get_shipment_list, methods=["GET"]),
+        ]
+
+    def _page_params(self, request: Request) -> tuple[int, tuple[int, str] | None]:
         page_size = int_param(request, "page_size", required=True) or 0
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ShopeeApiError(
@@ -75,9 +86,10 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
             )
         return page_size, _after(request.query_params.get("cursor") or "")
 
-    async def get_order_list(request: Request) -> Response:
-        with sandbox.lock:
-            sandbox.verify(request)
+    async def get_order_list(self, request: Request) -> Response:
+        """``GET /api/v2/order/get_order_list``."""
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
             field = request.query_params.get("time_range_field") or ""
             if field not in ("create_time", "update_time"):
                 raise ShopeeApiError(
@@ -92,7 +104,7 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                     "order.order_list_invalid_time",
                     "Start time must be earlier than end time and diff in 15days.",
                 )
-            page_size, after = page_params(request)
+            page_size, after = self._page_params(request)
             status = request.query_params.get("order_status") or ""
             if status and status not in STATUSES:
                 raise ShopeeApiError(
@@ -107,7 +119,7 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
             matching = sorted(
                 (
                     order
-                    for order in sandbox.orders.values()
+                    for order in self.sandbox.orders.values()
                     if since <= key(order)[0] <= until and (not status or order.status == status)
                 ),
                 key=key,
@@ -115,7 +127,7 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
             if after is not None:
                 matching = [order for order in matching if key(order) > after]
             page, rest = matching[:page_size], matching[page_size:]
-            sandbox.note_operation(request, "orders.read", items=len(page))
+            self.sandbox.note_operation(request, "orders.read", items=len(page))
             entries: list[dict[str, Any]] = []
             for order in page:
                 entry: dict[str, Any] = {"order_sn": order.order_sn}
@@ -123,7 +135,7 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                     entry["order_status"] = order.status
                 entries.append(entry)
             return shopee_response(
-                sandbox.request_id(),
+                self.sandbox.request_id(),
                 {
                     "more": bool(rest),
                     "next_cursor": _cursor(key(page[-1])) if rest else "",
@@ -131,9 +143,10 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                 },
             )
 
-    async def get_order_detail(request: Request) -> Response:
-        with sandbox.lock:
-            sandbox.verify(request)
+    async def get_order_detail(self, request: Request) -> Response:
+        """``GET /api/v2/order/get_order_detail``."""
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
             numbers = array_param(request, "order_sn_list")
             if not 1 <= len(numbers) <= MAX_DETAIL_ORDERS:
                 raise ShopeeApiError(
@@ -142,20 +155,23 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                     f"size should be in [1, {MAX_DETAIL_ORDERS}].",
                 )
             optional = set(array_param(request, "response_optional_fields"))
-            found = [sandbox.orders[n] for n in dict.fromkeys(numbers) if n in sandbox.orders]
-            missing = [n for n in numbers if n not in sandbox.orders]
+            found = [
+                self.sandbox.orders[n] for n in dict.fromkeys(numbers) if n in self.sandbox.orders
+            ]
+            missing = [n for n in numbers if n not in self.sandbox.orders]
             response = {"order_list": [order.detail(optional, json_number) for order in found]}
             warning = [f"order_sn {n} not found" for n in missing]
-            return shopee_response(sandbox.request_id(), response, warning=warning or None)
+            return shopee_response(self.sandbox.request_id(), response, warning=warning or None)
 
-    async def get_shipment_list(request: Request) -> Response:
-        with sandbox.lock:
-            sandbox.verify(request)
-            page_size, after = page_params(request)
+    async def get_shipment_list(self, request: Request) -> Response:
+        """``GET /api/v2/order/get_shipment_list``."""
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
+            page_size, after = self._page_params(request)
             waiting = sorted(
                 (
                     order
-                    for order in sandbox.orders.values()
+                    for order in self.sandbox.orders.values()
                     if order.status in ("READY_TO_SHIP", "RETRY_SHIP")
                 ),
                 key=lambda o: (o.create_time, o.order_sn),
@@ -165,7 +181,7 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
             page, rest = waiting[:page_size], waiting[page_size:]
             last = page[-1] if page else None
             return shopee_response(
-                sandbox.request_id(),
+                self.sandbox.request_id(),
                 {
                     "more": bool(rest),
                     "next_cursor": _cursor((last.create_time, last.order_sn))
@@ -176,9 +192,3 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                     ],
                 },
             )
-
-    return [
-        Route("/api/v2/order/get_order_list", get_order_list, methods=["GET"]),
-        Route("/api/v2/order/get_order_detail", get_order_detail, methods=["GET"]),
-        Route("/api/v2/order/get_shipment_list", get_shipment_list, methods=["GET"]),
-    ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from omnisdk_shopee.sandbox.gateway import json_number
+from omnisdk_shopee.sandbox.api.gateway import json_number
 
 __all__ = ["Catalogue", "Item", "Model", "SkuNotListed"]
 

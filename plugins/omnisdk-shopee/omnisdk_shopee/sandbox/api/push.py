@@ -16,12 +16,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from omnisdk_shopee.push import PUSH_TOPICS
-from omnisdk_shopee.sandbox.gateway import ShopeeApiError, read_body, shopee_response
+from omnisdk_shopee.sandbox.api.gateway import ShopeeApiError, read_body, shopee_response
 
 if TYPE_CHECKING:
     from omnisdk_shopee.sandbox.app import ShopeeSandbox
 
-__all__ = ["LOST_PAGE", "routes"]
+__all__ = ["LOST_PAGE", "PushApi"]
 
 LOST_PAGE = 100
 LOST_KEPT_SECONDS = 3 * 86400
@@ -41,19 +41,38 @@ def _codes(body: dict[str, Any], name: str) -> list[int]:
     return list(value)
 
 
-def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
-    """The push routes of ``sandbox``."""
-    known = set(PUSH_TOPICS)
+class PushApi:
+    """Shopee's push configuration endpoints, served for one sandbox."""
 
-    async def get_app_push_config(request: Request) -> Response:
-        with sandbox.lock:
-            sandbox.verify(request)
-            return shopee_response(sandbox.request_id(), dict(sandbox.push_config))
+    def __init__(self, sandbox: ShopeeSandbox) -> None:
+        self.sandbox = sandbox
 
-    async def set_app_push_config(request: Request) -> Response:
+    def routes(self) -> list[BaseRoute]:
+        """The Starlette routes of these endpoints."""
+        return [
+            Route("/api/v2/push/get_app_push_config", self.get_app_push_config, methods=["GET"]),
+            Route("/api/v2/push/set_app_push_config", self.set_app_push_config, methods=["POST"]),
+            Route(
+                "/api/v2/push/get_lost_push_message", self.get_lost_push_message, methods=["GET"]
+            ),
+            Route(
+                "/api/v2/push/confirm_consumed_lost_push_message",
+                self.confirm_consumed,
+                methods=["POST"],
+            ),
+        ]
+
+    async def get_app_push_config(self, request: Request) -> Response:
+        """``GET /api/v2/push/get_app_push_config``."""
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
+            return shopee_response(self.sandbox.request_id(), dict(self.sandbox.push_config))
+
+    async def set_app_push_config(self, request: Request) -> Response:
+        """``POST /api/v2/push/set_app_push_config``."""
         body = await read_body(request)
-        with sandbox.lock:
-            sandbox.verify(request)
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
             url = body.get("callback_url")
             if url is not None:
                 if not isinstance(url, str) or (
@@ -63,10 +82,10 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                         "error_param",
                         "this callback_url is invalid, please check your callback_url.",
                     )
-                sandbox.push_config["callback_url"] = url
-                sandbox.webhook_url = url or None
+                self.sandbox.push_config["callback_url"] = url
+                self.sandbox.webhook_url = url or None
             on, off = _codes(body, "set_push_config_on"), _codes(body, "set_push_config_off")
-            if on and not sandbox.push_config["callback_url"] and not sandbox.webhook_url:
+            if on and not self.sandbox.push_config["callback_url"] and not self.sandbox.webhook_url:
                 raise ShopeeApiError(
                     "error_param",
                     "Your app's callback_url is empty, please input a callback_url before you "
@@ -79,20 +98,21 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                         "error_param",
                         f"Wrong parameters, detail: at most {MAX_BLOCKED_SHOPS} blocked shops.",
                     )
-                sandbox.push_config["blocked_shop_id"] = [int(shop) for shop in blocked]
-            enabled = set(sandbox.push_config["push_config_on_list"]) - set(off) | set(on)
-            sandbox.push_config["push_config_on_list"] = sorted(enabled)
-            sandbox.push_config["push_config_off_list"] = sorted(set(known) - enabled)
-            return shopee_response(sandbox.request_id(), {"result": "success"})
+                self.sandbox.push_config["blocked_shop_id"] = [int(shop) for shop in blocked]
+            enabled = set(self.sandbox.push_config["push_config_on_list"]) - set(off) | set(on)
+            self.sandbox.push_config["push_config_on_list"] = sorted(enabled)
+            self.sandbox.push_config["push_config_off_list"] = sorted(set(PUSH_TOPICS) - enabled)
+            return shopee_response(self.sandbox.request_id(), {"result": "success"})
 
-    async def get_lost_push_message(request: Request) -> Response:
-        with sandbox.lock:
-            sandbox.verify(request)
-            oldest = sandbox.now() - LOST_KEPT_SECONDS
-            recent = [m for m in sandbox.lost_pushes if m["timestamp"] >= oldest]
+    async def get_lost_push_message(self, request: Request) -> Response:
+        """``GET /api/v2/push/get_lost_push_message``."""
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
+            oldest = self.sandbox.now() - LOST_KEPT_SECONDS
+            recent = [m for m in self.sandbox.lost_pushes if m["timestamp"] >= oldest]
             page = recent[:LOST_PAGE]
             return shopee_response(
-                sandbox.request_id(),
+                self.sandbox.request_id(),
                 {
                     "push_message_list": [
                         {
@@ -107,23 +127,17 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                 },
             )
 
-    async def confirm_consumed(request: Request) -> Response:
+    async def confirm_consumed(self, request: Request) -> Response:
+        """``POST /api/v2/push/confirm_consumed_lost_push_message``."""
         body = await read_body(request)
-        with sandbox.lock:
-            sandbox.verify(request)
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
             last = body.get("last_message_id")
             if isinstance(last, bool) or not isinstance(last, int):
                 raise ShopeeApiError(
                     "error_param", "Wrong parameters, detail: last_message_id is required."
                 )
-            sandbox.lost_pushes = [m for m in sandbox.lost_pushes if m["message_id"] > last]
-            return shopee_response(sandbox.request_id(), {})
-
-    return [
-        Route("/api/v2/push/get_app_push_config", get_app_push_config, methods=["GET"]),
-        Route("/api/v2/push/set_app_push_config", set_app_push_config, methods=["POST"]),
-        Route("/api/v2/push/get_lost_push_message", get_lost_push_message, methods=["GET"]),
-        Route(
-            "/api/v2/push/confirm_consumed_lost_push_message", confirm_consumed, methods=["POST"]
-        ),
-    ]
+            self.sandbox.lost_pushes = [
+                m for m in self.sandbox.lost_pushes if m["message_id"] > last
+            ]
+            return shopee_response(self.sandbox.request_id(), {})

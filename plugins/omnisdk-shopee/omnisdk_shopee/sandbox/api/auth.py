@@ -15,13 +15,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from omnisdk_shopee.sandbox.gateway import ShopeeApiError, read_body, shopee_response
-from omnisdk_shopee.sandbox.grants import Grant, TokenRefused
+from omnisdk_shopee.sandbox.api.gateway import ShopeeApiError, read_body, shopee_response
+from omnisdk_shopee.sandbox.state.grants import Grant, TokenRefused
 
 if TYPE_CHECKING:
     from omnisdk_shopee.sandbox.app import ShopeeSandbox
 
-__all__ = ["routes"]
+__all__ = ["AuthApi"]
 
 
 def _pair(access: Grant, refresh: Grant, now: float) -> dict[str, Any]:
@@ -46,38 +46,53 @@ def _shop(sandbox: ShopeeSandbox, body: dict[str, Any]) -> int:
     return int(shop)
 
 
-def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
-    """The authorisation routes of ``sandbox``."""
+class AuthApi:
+    """Shopee's authorisation endpoints, served for one sandbox."""
 
-    async def auth_partner(request: Request) -> Response:
-        with sandbox.lock:
-            sandbox.verify(request)
+    def __init__(self, sandbox: ShopeeSandbox) -> None:
+        self.sandbox = sandbox
+
+    def routes(self) -> list[BaseRoute]:
+        """The Starlette routes of these endpoints."""
+        return [
+            Route("/api/v2/shop/auth_partner", self.auth_partner, methods=["GET"]),
+            Route("/api/v2/auth/token/get", self.token_get, methods=["POST"]),
+            Route("/api/v2/auth/access_token/get", self.access_token_get, methods=["POST"]),
+        ]
+
+    async def auth_partner(self, request: Request) -> Response:
+        """``GET /api/v2/shop/auth_partner``."""
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
             redirect = request.query_params.get("redirect") or ""
             parts = urlsplit(redirect)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ShopeeApiError(
                     "error_param", "Wrong parameters, detail: redirect must be a URL."
                 )
-            code = sandbox.grants.issue_code(sandbox.shop_id, sandbox.clock.time())
+            code = self.sandbox.grants.issue_code(self.sandbox.shop_id, self.sandbox.clock.time())
         query = "&".join(
             part
-            for part in (parts.query, urlencode({"code": code, "shop_id": sandbox.shop_id}))
+            for part in (parts.query, urlencode({"code": code, "shop_id": self.sandbox.shop_id}))
             if part
         )
         return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=302)
 
-    async def token_get(request: Request) -> Response:
+    async def token_get(self, request: Request) -> Response:
+        """``POST /api/v2/auth/token/get``."""
         body = await read_body(request)
-        with sandbox.lock:
-            sandbox.verify(request)
-            shop = _shop(sandbox, body)
-            now = sandbox.clock.time()
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
+            shop = _shop(self.sandbox, body)
+            now = self.sandbox.clock.time()
             try:
-                access, refresh = sandbox.grants.exchange(str(body.get("code") or ""), shop, now)
+                access, refresh = self.sandbox.grants.exchange(
+                    str(body.get("code") or ""), shop, now
+                )
             except TokenRefused as refused:
                 raise ShopeeApiError(refused.code, refused.message) from None
             return shopee_response(
-                sandbox.request_id(),
+                self.sandbox.request_id(),
                 flat={
                     **_pair(access, refresh, now),
                     "shop_id_list": [shop],
@@ -85,29 +100,24 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                 },
             )
 
-    async def access_token_get(request: Request) -> Response:
+    async def access_token_get(self, request: Request) -> Response:
+        """``POST /api/v2/auth/access_token/get``."""
         body = await read_body(request)
-        with sandbox.lock:
-            sandbox.verify(request)
-            shop = _shop(sandbox, body)
-            now = sandbox.clock.time()
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
+            shop = _shop(self.sandbox, body)
+            now = self.sandbox.clock.time()
             try:
-                access, refresh = sandbox.grants.rotate(
+                access, refresh = self.sandbox.grants.rotate(
                     str(body.get("refresh_token") or ""), shop, now
                 )
             except TokenRefused as refused:
-                raise sandbox.policy.error(refused.code, refused.message) from None
+                raise self.sandbox.policy.error(refused.code, refused.message) from None
             return shopee_response(
-                sandbox.request_id(),
+                self.sandbox.request_id(),
                 flat={
                     **_pair(access, refresh, now),
-                    "partner_id": sandbox.partner_id,
+                    "partner_id": self.sandbox.partner_id,
                     "shop_id": shop,
                 },
             )
-
-    return [
-        Route("/api/v2/shop/auth_partner", auth_partner, methods=["GET"]),
-        Route("/api/v2/auth/token/get", token_get, methods=["POST"]),
-        Route("/api/v2/auth/access_token/get", access_token_get, methods=["POST"]),
-    ]

@@ -16,19 +16,19 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from omnisdk.models import minor_units
-from omnisdk_shopee.sandbox.catalogue import Catalogue, Item
-from omnisdk_shopee.sandbox.gateway import (
+from omnisdk_shopee.sandbox.api.gateway import (
     ShopeeApiError,
     array_param,
     int_param,
     read_body,
     shopee_response,
 )
+from omnisdk_shopee.sandbox.state.catalogue import Catalogue, Item
 
 if TYPE_CHECKING:
     from omnisdk_shopee.sandbox.app import ShopeeSandbox
 
-__all__ = ["MAX_BASE_INFO_IDS", "MAX_MODELS_PER_UPDATE", "MAX_PAGE_SIZE", "routes"]
+__all__ = ["MAX_BASE_INFO_IDS", "MAX_MODELS_PER_UPDATE", "MAX_PAGE_SIZE", "ProductsApi"]
 
 MAX_PAGE_SIZE = 100
 MAX_BASE_INFO_IDS = 50
@@ -42,29 +42,45 @@ def _param_error(detail: str) -> ShopeeApiError:
     return ShopeeApiError("error_param", f"Wrong parameters, detail: {detail}")
 
 
-def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
-    """The product and shop routes of ``sandbox``."""
+class ProductsApi:
+    """Shopee's product and shop endpoints, served for one sandbox."""
 
-    async def get_shop_info(request: Request) -> Response:
-        with sandbox.lock:
-            sandbox.verify(request)
+    def __init__(self, sandbox: ShopeeSandbox) -> None:
+        self.sandbox = sandbox
+
+    def routes(self) -> list[BaseRoute]:
+        """The Starlette routes of these endpoints."""
+        return [
+            Route("/api/v2/shop/get_shop_info", self.get_shop_info, methods=["GET"]),
+            Route("/api/v2/product/get_item_list", self.get_item_list, methods=["GET"]),
+            Route("/api/v2/product/get_item_base_info", self.get_item_base_info, methods=["GET"]),
+            Route("/api/v2/product/get_model_list", self.get_model_list, methods=["GET"]),
+            Route("/api/v2/product/update_stock", self.update_stock, methods=["POST"]),
+            Route("/api/v2/product/update_price", self.update_price, methods=["POST"]),
+        ]
+
+    async def get_shop_info(self, request: Request) -> Response:
+        """``GET /api/v2/shop/get_shop_info``."""
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
             return shopee_response(
-                sandbox.request_id(),
+                self.sandbox.request_id(),
                 flat={
-                    "shop_name": sandbox.shop_name,
-                    "region": sandbox.region,
+                    "shop_name": self.sandbox.shop_name,
+                    "region": self.sandbox.region,
                     "status": "NORMAL",
                     "is_cb": False,
                     "is_cnsc": False,
                     "is_sip": False,
-                    "auth_time": sandbox.now() - 86400,
-                    "expire_time": sandbox.now() + 365 * 86400,
+                    "auth_time": self.sandbox.now() - 86400,
+                    "expire_time": self.sandbox.now() + 365 * 86400,
                 },
             )
 
-    async def get_item_list(request: Request) -> Response:
-        with sandbox.lock:
-            sandbox.verify(request)
+    async def get_item_list(self, request: Request) -> Response:
+        """``GET /api/v2/product/get_item_list``."""
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
             offset = int_param(request, "offset", required=True) or 0
             page_size = int_param(request, "page_size", required=True) or 0
             if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -80,14 +96,14 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
             until = int_param(request, "update_time_to")
             items = [
                 item
-                for item in sorted(sandbox.catalogue.items.values(), key=lambda i: i.item_id)
+                for item in sorted(self.sandbox.catalogue.items.values(), key=lambda i: i.item_id)
                 if item.status in statuses
                 and (since is None or item.updated >= since)
                 and (until is None or item.updated <= until)
             ]
             page = items[offset : offset + page_size]
             more = offset + page_size < len(items)
-            sandbox.note_operation(request, "products.read", items=len(page))
+            self.sandbox.note_operation(request, "products.read", items=len(page))
             response: dict[str, Any] = {
                 "item": [
                     {
@@ -102,11 +118,12 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
             }
             if more:
                 response["next_offset"] = offset + page_size
-            return shopee_response(sandbox.request_id(), response, warning="")
+            return shopee_response(self.sandbox.request_id(), response, warning="")
 
-    async def get_item_base_info(request: Request) -> Response:
-        with sandbox.lock:
-            sandbox.verify(request)
+    async def get_item_base_info(self, request: Request) -> Response:
+        """``GET /api/v2/product/get_item_base_info``."""
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
             raw_ids = array_param(request, "item_id_list")
             if not 1 <= len(raw_ids) <= MAX_BASE_INFO_IDS:
                 raise _param_error(f"item_id_list size should be in [1, {MAX_BASE_INFO_IDS}].")
@@ -114,28 +131,34 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                 ids = [int(value) for value in raw_ids]
             except ValueError:
                 raise _param_error("item_id_list must hold integers.") from None
-            found = [sandbox.catalogue.items[i] for i in ids if i in sandbox.catalogue.items]
-            missing = [i for i in ids if i not in sandbox.catalogue.items]
+            found = [
+                self.sandbox.catalogue.items[i] for i in ids if i in self.sandbox.catalogue.items
+            ]
+            missing = [i for i in ids if i not in self.sandbox.catalogue.items]
             warning = f"item_id {missing} not found" if missing else ""
             return shopee_response(
-                sandbox.request_id(),
+                self.sandbox.request_id(),
                 {"item_list": [Catalogue.base_info(item) for item in found]},
                 warning=warning,
             )
 
-    async def get_model_list(request: Request) -> Response:
-        with sandbox.lock:
-            sandbox.verify(request)
-            item = _item(sandbox, int_param(request, "item_id", required=True))
-            return shopee_response(sandbox.request_id(), Catalogue.model_list(item), warning="")
+    async def get_model_list(self, request: Request) -> Response:
+        """``GET /api/v2/product/get_model_list``."""
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
+            item = _item(self.sandbox, int_param(request, "item_id", required=True))
+            return shopee_response(
+                self.sandbox.request_id(), Catalogue.model_list(item), warning=""
+            )
 
-    async def update_stock(request: Request) -> Response:
+    async def update_stock(self, request: Request) -> Response:
+        """``POST /api/v2/product/update_stock``."""
         body = await read_body(request)
-        with sandbox.lock:
-            sandbox.verify(request)
-            item = _item(sandbox, body.get("item_id"))
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
+            item = _item(self.sandbox, body.get("item_id"))
             entries = _entries(body, "stock_list")
-            sandbox.note_operation(request, "stock.write", items=len(entries))
+            self.sandbox.note_operation(request, "stock.write", items=len(entries))
             success, failure = [], []
             for entry in entries:
                 if "normal_stock" in entry and "seller_stock" not in entry:
@@ -150,7 +173,7 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                     for row in rows:
                         location = str(row.get("location_id") or "")
                         stock = row.get("stock")
-                        if location not in sandbox.locations:
+                        if location not in self.sandbox.locations:
                             reason = f"location_id {location!r} is not a warehouse of the shop."
                         elif isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
                             reason = "stock must be a whole number >= 0."
@@ -168,18 +191,21 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                         {"model_id": model_id, "location_id": location, "stock": int(row["stock"])}
                     )
             if success:
-                item.updated = sandbox.now()
+                item.updated = self.sandbox.now()
             return shopee_response(
-                sandbox.request_id(), {"success_list": success, "failure_list": failure}, warning=""
+                self.sandbox.request_id(),
+                {"success_list": success, "failure_list": failure},
+                warning="",
             )
 
-    async def update_price(request: Request) -> Response:
+    async def update_price(self, request: Request) -> Response:
+        """``POST /api/v2/product/update_price``."""
         body = await read_body(request)
-        with sandbox.lock:
-            sandbox.verify(request)
-            item = _item(sandbox, body.get("item_id"))
+        with self.sandbox.lock:
+            self.sandbox.verify(request)
+            item = _item(self.sandbox, body.get("item_id"))
             entries = _entries(body, "price_list")
-            sandbox.note_operation(request, "price.write", items=len(entries))
+            self.sandbox.note_operation(request, "price.write", items=len(entries))
             success, failure = [], []
             quantum = Decimal(1).scaleb(-minor_units(item.currency))
             for entry in entries:
@@ -203,19 +229,12 @@ def routes(sandbox: ShopeeSandbox) -> list[BaseRoute]:
                     item.price = price
                 success.append({"model_id": model_id, "original_price": price})
             if success:
-                item.updated = sandbox.now()
+                item.updated = self.sandbox.now()
             return shopee_response(
-                sandbox.request_id(), {"success_list": success, "failure_list": failure}, warning=""
+                self.sandbox.request_id(),
+                {"success_list": success, "failure_list": failure},
+                warning="",
             )
-
-    return [
-        Route("/api/v2/shop/get_shop_info", get_shop_info, methods=["GET"]),
-        Route("/api/v2/product/get_item_list", get_item_list, methods=["GET"]),
-        Route("/api/v2/product/get_item_base_info", get_item_base_info, methods=["GET"]),
-        Route("/api/v2/product/get_model_list", get_model_list, methods=["GET"]),
-        Route("/api/v2/product/update_stock", update_stock, methods=["POST"]),
-        Route("/api/v2/product/update_price", update_price, methods=["POST"]),
-    ]
 
 
 def _int(value: Any) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from omnisdk.testing.responses import json_response
 from omnisdk.testing.sandbox import SandboxError
 from omnisdk_shopee.signing import SignatureKind, Signer, kind_for_path
 
@@ -116,7 +117,7 @@ def shopee_response(
         body["response"] = response
     if flat:
         body.update(flat)
-    return Response(shopee_json(body), status_code=status, media_type="application/json")
+    return json_response(body, status, encode=shopee_json)
 
 
 _BRACKETS = re.compile(r"^\s*\[(.*)\]\s*$")
