@@ -20,6 +20,7 @@ from omnisdk_shopee.sandbox.api.gateway import (
     ShopeeApiError,
     array_param,
     int_param,
+    json_number,
     read_body,
     shopee_response,
 )
@@ -28,7 +29,14 @@ from omnisdk_shopee.sandbox.state.catalogue import Catalogue, Item
 if TYPE_CHECKING:
     from omnisdk_shopee.sandbox.app import ShopeeSandbox
 
-__all__ = ["MAX_BASE_INFO_IDS", "MAX_MODELS_PER_UPDATE", "MAX_PAGE_SIZE", "ProductsApi"]
+__all__ = [
+    "MAX_BASE_INFO_IDS",
+    "MAX_MODELS_PER_UPDATE",
+    "MAX_PAGE_SIZE",
+    "ProductsApi",
+    "base_info",
+    "model_list",
+]
 
 MAX_PAGE_SIZE = 100
 MAX_BASE_INFO_IDS = 50
@@ -138,7 +146,7 @@ class ProductsApi:
             warning = f"item_id {missing} not found" if missing else ""
             return shopee_response(
                 self.sandbox.request_id(),
-                {"item_list": [Catalogue.base_info(item) for item in found]},
+                {"item_list": [base_info(item) for item in found]},
                 warning=warning,
             )
 
@@ -147,9 +155,7 @@ class ProductsApi:
         with self.sandbox.lock:
             self.sandbox.verify(request)
             item = _item(self.sandbox, int_param(request, "item_id", required=True))
-            return shopee_response(
-                self.sandbox.request_id(), Catalogue.model_list(item), warning=""
-            )
+            return shopee_response(self.sandbox.request_id(), model_list(item), warning="")
 
     async def update_stock(self, request: Request) -> Response:
         """``POST /api/v2/product/update_stock``."""
@@ -164,21 +170,10 @@ class ProductsApi:
                 if "normal_stock" in entry and "seller_stock" not in entry:
                     raise _param_error("normal_stock is offline, please use seller_stock.")
                 model_id = _int(entry.get("model_id"))
-                reason = _listing_problem(item, model_id)
                 rows = entry.get("seller_stock")
-                if reason is None and (not isinstance(rows, list) or not rows):
-                    reason = "seller_stock is required."
-                if reason is None:
-                    assert isinstance(rows, list)
-                    for row in rows:
-                        location = str(row.get("location_id") or "")
-                        stock = row.get("stock")
-                        if location not in self.sandbox.locations:
-                            reason = f"location_id {location!r} is not a warehouse of the shop."
-                        elif isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
-                            reason = "stock must be a whole number >= 0."
-                        if reason:
-                            break
+                reason = _listing_problem(item, model_id) or _stock_problem(
+                    rows, self.sandbox.locations
+                )
                 if reason is not None:
                     failure.append({"model_id": model_id, "failed_reason": reason})
                     continue
@@ -275,9 +270,110 @@ def _entries(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
     return entries
 
 
+def _stock_problem(rows: Any, locations: tuple[str, ...]) -> str | None:
+    """Why ``seller_stock`` rows cannot be written (None when they can)."""
+    if not isinstance(rows, list) or not rows:
+        return "seller_stock is required."
+    for row in rows:
+        location = str(row.get("location_id") or "")
+        stock = row.get("stock")
+        if location not in locations:
+            return f"location_id {location!r} is not a warehouse of the shop."
+        if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
+            return "stock must be a whole number >= 0."
+    return None
+
+
 def _listing_problem(item: Item, model_id: int) -> str | None:
     if item.has_model and item.model(model_id) is None:
         return f"model_id {model_id} does not belong to item {item.item_id}."
     if not item.has_model and model_id != 0:
         return f"item {item.item_id} has no models: use model_id 0."
     return None
+
+
+# -- Shopee's response shapes ------------------------------------------------------------
+
+
+def price_info(currency: str, price: Decimal) -> list[dict[str, Any]]:
+    """Shopee's ``price_info`` list for one price (no running promotion)."""
+    return [
+        {
+            "currency": currency,
+            "original_price": json_number(price),
+            "current_price": json_number(price),
+            "inflated_price_of_original_price": json_number(price),
+            "inflated_price_of_current_price": json_number(price),
+        }
+    ]
+
+
+def stock_info(stock: dict[str, int], reserved: int) -> dict[str, Any]:
+    """Shopee's ``stock_info_v2`` for seller stock per location."""
+    total = sum(stock.values())
+    return {
+        "summary_info": {
+            "total_reserved_stock": reserved,
+            "total_available_stock": max(total - reserved, 0),
+        },
+        "seller_stock": [
+            {"location_id": location, "stock": quantity, "if_saleable": True}
+            for location, quantity in stock.items()
+        ],
+        "shopee_stock": [],
+    }
+
+
+def base_info(item: Item) -> dict[str, Any]:
+    """The item as ``get_item_base_info`` describes it."""
+    info: dict[str, Any] = {
+        "item_id": item.item_id,
+        "category_id": 100_017,
+        "item_name": item.name,
+        "description": item.description,
+        "item_sku": item.sku,
+        "create_time": item.created,
+        "update_time": item.updated,
+        "attribute_list": [],
+        "image": {
+            "image_url_list": [f"https://cf.shopee.vn/file/sandbox-{item.item_id}"],
+            "image_id_list": [f"sandbox-{item.item_id}"],
+        },
+        "weight": item.weight,
+        "dimension": {"package_length": 20, "package_width": 15, "package_height": 5},
+        "logistic_info": [],
+        "pre_order": {"is_pre_order": False, "days_to_ship": 2},
+        "condition": "NEW",
+        "item_status": item.status,
+        "has_model": item.has_model,
+        "brand": {"brand_id": 0, "original_brand_name": "NoBrand"},
+    }
+    if not item.has_model:
+        info["price_info"] = price_info(item.currency, item.price)
+        info["stock_info_v2"] = stock_info(item.stock, 0)
+    return info
+
+
+def model_list(item: Item) -> dict[str, Any]:
+    """The ``get_model_list`` response of an item."""
+    return {
+        "tier_variation": [
+            {"name": name, "option_list": [{"option": option} for option in options]}
+            for name, options in item.tiers
+        ],
+        "model": [
+            {
+                "model_id": model.model_id,
+                "model_sku": model.sku,
+                "model_status": model.status,
+                "tier_index": list(model.tier_index),
+                "price_info": price_info(item.currency, model.price),
+                "stock_info_v2": stock_info(model.stock, model.reserved),
+                "promotion_id": 0,
+                "has_promotion": False,
+                "weight": item.weight,
+            }
+            for model in item.models
+        ],
+        "standardise_tier_variation": [],
+    }

@@ -1,2 +1,3 @@
-"""The sandbox shop's state: ``catalogue`` (items, models, stock), ``orders`` (the status flow,
-masked buyer data) and ``grants`` (authorisation codes and tokens)."""
+"""The sandbox shop's state: ``catalogue`` (items, models, seller stock), ``orders`` (orders
+and masked buyer data), ``order_flow`` (check-out, status flow, cancellation) and ``grants``
+(authorisation codes and tokens)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from omnisdk_shopee.sandbox.api.gateway import json_number
+from omnisdk.testing.sandbox import SeedProduct
 
 __all__ = ["Catalogue", "Item", "Model", "SkuNotListed"]
 
@@ -63,35 +63,6 @@ class Item:
         return next((m for m in self.models if m.model_id == model_id), None)
 
 
-def price_info(currency: str, price: Decimal) -> list[dict[str, Any]]:
-    """Shopee's ``price_info`` list for one price (no running promotion)."""
-    return [
-        {
-            "currency": currency,
-            "original_price": json_number(price),
-            "current_price": json_number(price),
-            "inflated_price_of_original_price": json_number(price),
-            "inflated_price_of_current_price": json_number(price),
-        }
-    ]
-
-
-def stock_info(stock: dict[str, int], reserved: int) -> dict[str, Any]:
-    """Shopee's ``stock_info_v2`` for seller stock per location."""
-    total = sum(stock.values())
-    return {
-        "summary_info": {
-            "total_reserved_stock": reserved,
-            "total_available_stock": max(total - reserved, 0),
-        },
-        "seller_stock": [
-            {"location_id": location, "stock": quantity, "if_saleable": True}
-            for location, quantity in stock.items()
-        ],
-        "shopee_stock": [],
-    }
-
-
 class Catalogue:
     """Every item of the sandbox shop, with SKU lookups."""
 
@@ -118,6 +89,80 @@ class Catalogue:
             raise ValueError(f"SKU already listed: {', '.join(taken)}")
         self.items[item.item_id] = item
         return item
+
+    def seed(
+        self,
+        singles: list[SeedProduct],
+        groups: dict[str, list[SeedProduct]],
+        *,
+        now: int,
+        location: str,
+    ) -> list[dict[str, Any]]:
+        """List seeds the Shopee way: each single as an item of its own, each group (seeds
+        sharing a ``product`` title) as one item with a model per seed; stock at ``location``.
+
+        Returns ``[{"sku", "item_id", "model_id"}]`` for every SKU listed.
+        """
+        created = [self._list_single(seed, now=now, location=location) for seed in singles]
+        for title, seeds in groups.items():
+            created += self._list_group(title, seeds, now=now, location=location)
+        return created
+
+    def _list_single(self, seed: SeedProduct, *, now: int, location: str) -> dict[str, Any]:
+        item = self.add(
+            Item(
+                item_id=self.new_item_id(),
+                name=seed.title,
+                currency=seed.currency,
+                created=now,
+                updated=now,
+                sku=seed.sku,
+                price=seed.price,
+                stock={location: seed.stock},
+            )
+        )
+        return {"sku": seed.sku, "item_id": item.item_id, "model_id": 0}
+
+    def _list_group(
+        self, title: str, seeds: list[SeedProduct], *, now: int, location: str
+    ) -> list[dict[str, Any]]:
+        names = list(dict.fromkeys(name for seed in seeds for name in seed.options))
+        if not names:
+            names = ["Phân loại"]
+            values = [[seed.sku for seed in seeds]]
+        else:
+            values = [
+                list(dict.fromkeys(seed.options.get(name, "-") for seed in seeds)) for name in names
+            ]
+        item = Item(
+            item_id=self.new_item_id(),
+            name=title,
+            currency=seeds[0].currency,
+            created=now,
+            updated=now,
+            tiers=list(zip(names, values, strict=True)),
+        )
+        for seed in seeds:
+            chosen = (
+                [seed.sku]
+                if names == ["Phân loại"] and not seed.options
+                else [seed.options.get(name, "-") for name in names]
+            )
+            item.models.append(
+                Model(
+                    model_id=self.new_model_id(),
+                    sku=seed.sku,
+                    price=seed.price,
+                    stock={location: seed.stock},
+                    tier_index=[
+                        options.index(value) for options, value in zip(values, chosen, strict=True)
+                    ],
+                )
+            )
+        self.add(item)
+        return [
+            {"sku": m.sku, "item_id": item.item_id, "model_id": m.model_id} for m in item.models
+        ]
 
     def find(self, sku: str) -> tuple[Item, Model | None] | None:
         """The item (and model) listing ``sku``."""
@@ -170,60 +215,3 @@ class Catalogue:
                     }
                 )
         return rows
-
-    # -- Shopee's response shapes ---------------------------------------------------------
-
-    @staticmethod
-    def base_info(item: Item) -> dict[str, Any]:
-        """The item as ``get_item_base_info`` describes it."""
-        info: dict[str, Any] = {
-            "item_id": item.item_id,
-            "category_id": 100_017,
-            "item_name": item.name,
-            "description": item.description,
-            "item_sku": item.sku,
-            "create_time": item.created,
-            "update_time": item.updated,
-            "attribute_list": [],
-            "image": {
-                "image_url_list": [f"https://cf.shopee.vn/file/sandbox-{item.item_id}"],
-                "image_id_list": [f"sandbox-{item.item_id}"],
-            },
-            "weight": item.weight,
-            "dimension": {"package_length": 20, "package_width": 15, "package_height": 5},
-            "logistic_info": [],
-            "pre_order": {"is_pre_order": False, "days_to_ship": 2},
-            "condition": "NEW",
-            "item_status": item.status,
-            "has_model": item.has_model,
-            "brand": {"brand_id": 0, "original_brand_name": "NoBrand"},
-        }
-        if not item.has_model:
-            info["price_info"] = price_info(item.currency, item.price)
-            info["stock_info_v2"] = stock_info(item.stock, 0)
-        return info
-
-    @staticmethod
-    def model_list(item: Item) -> dict[str, Any]:
-        """The ``get_model_list`` response of an item."""
-        return {
-            "tier_variation": [
-                {"name": name, "option_list": [{"option": option} for option in options]}
-                for name, options in item.tiers
-            ],
-            "model": [
-                {
-                    "model_id": model.model_id,
-                    "model_sku": model.sku,
-                    "model_status": model.status,
-                    "tier_index": list(model.tier_index),
-                    "price_info": price_info(item.currency, model.price),
-                    "stock_info_v2": stock_info(model.stock, model.reserved),
-                    "promotion_id": 0,
-                    "has_promotion": False,
-                    "weight": item.weight,
-                }
-                for model in item.models
-            ],
-            "standardise_tier_variation": [],
-        }
