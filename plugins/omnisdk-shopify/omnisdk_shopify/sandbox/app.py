@@ -41,32 +41,32 @@ from omnisdk.testing.sandbox import (
     json_response,
     read_json,
 )
-from omnisdk_shopify.sandbox.bulk import BulkOperations
-from omnisdk_shopify.sandbox.context import GraphQLContext
-from omnisdk_shopify.sandbox.cost import CostBucket
-from omnisdk_shopify.sandbox.graphql_api import execute_unbounded, run_graphql
-from omnisdk_shopify.sandbox.order_flow import (
-    advance_order,
-    cancel_order,
-    order_status,
-    place_order,
-)
-from omnisdk_shopify.sandbox.rest import RestAdminApi, RestError
-from omnisdk_shopify.sandbox.rest_views import (
+from omnisdk_shopify.sandbox.api.bulk import BulkOperations
+from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.cost import CostBucket
+from omnisdk_shopify.sandbox.api.graphql.execute import execute_unbounded, run_graphql
+from omnisdk_shopify.sandbox.api.rest import RestAdminApi, RestError
+from omnisdk_shopify.sandbox.api.rest_views import (
     fulfillment_json,
     inventory_level_json,
     money_text,
     order_json,
 )
-from omnisdk_shopify.sandbox.state import (
+from omnisdk_shopify.sandbox.state.order_flow import (
+    advance_order,
+    cancel_order,
+    order_status,
+    place_order,
+)
+from omnisdk_shopify.sandbox.state.records import (
     Location,
     Order,
-    ShopState,
     ShopStateError,
     StockShort,
     gid,
     parse_gid,
 )
+from omnisdk_shopify.sandbox.state.shop import ShopState
 
 __all__ = ["DEFAULT_SCOPES", "ShopifyBuyerOrder", "ShopifySandbox"]
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
-from omnisdk_shopify.sandbox.context import GraphQLContext
-from omnisdk_shopify.sandbox.paging import connection
-from omnisdk_shopify.sandbox.rest_views import shipping_lines_json
-from omnisdk_shopify.sandbox.search import parse_search
-from omnisdk_shopify.sandbox.state import (
+from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.paging import connection
+from omnisdk_shopify.sandbox.api.graphql.search import parse_search
+from omnisdk_shopify.sandbox.api.rest_views import shipping_lines_json
+from omnisdk_shopify.sandbox.state.records import (
     QUANTITY_NAMES,
     Customer,
     Fulfillment,
@@ -30,15 +30,15 @@ from omnisdk_shopify.sandbox.state import (
     Location,
     Order,
     Product,
-    ShopState,
     Variant,
     WebhookSubscription,
     gid,
     parse_gid,
 )
+from omnisdk_shopify.sandbox.state.shop import ShopState
 
 if TYPE_CHECKING:
-    from omnisdk_shopify.sandbox.context import Info
+    from omnisdk_shopify.sandbox.api.graphql.context import Info
 
 __all__ = [
     "FIELD_RESOLVERS",

@@ -28,16 +28,16 @@ from graphql import (
 )
 from graphql.language import ValueNode
 
-from omnisdk_shopify.sandbox.context import GraphQLContext
-from omnisdk_shopify.sandbox.graphql_orders import (
+from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.orders import (
     ORDER_MUTATION_RESOLVERS,
     ORDER_QUERY_RESOLVERS,
 )
-from omnisdk_shopify.sandbox.graphql_roots import MUTATION_RESOLVERS, QUERY_RESOLVERS
-from omnisdk_shopify.sandbox.graphql_types import FIELD_RESOLVERS, OBJECT_TYPES
+from omnisdk_shopify.sandbox.api.graphql.queries import MUTATION_RESOLVERS, QUERY_RESOLVERS
+from omnisdk_shopify.sandbox.api.graphql.types import FIELD_RESOLVERS, OBJECT_TYPES
 
 if TYPE_CHECKING:
-    from omnisdk_shopify.sandbox.context import Info
+    from omnisdk_shopify.sandbox.api.graphql.context import Info
 
 __all__ = ["admin_schema", "default_resolver"]
 
@@ -195,7 +195,7 @@ def _bind_resolvers(schema: GraphQLSchema) -> None:
 @functools.cache
 def admin_schema() -> GraphQLSchema:
     """The executable schema (built once per process; resolvers are stateless)."""
-    sdl = resources.files("omnisdk_shopify.sandbox").joinpath("admin_schema.graphql")
+    sdl = resources.files("omnisdk_shopify.sandbox.api.graphql").joinpath("admin_schema.graphql")
     schema = build_schema(sdl.read_text(encoding="utf-8"))
     _bind_scalars(schema)
     _bind_resolvers(schema)

@@ -19,8 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from omnisdk_shopify.sandbox.order_flow import close_order
-from omnisdk_shopify.sandbox.rest_views import (
+from omnisdk_shopify.sandbox.api.rest_views import (
     customer_json,
     inventory_item_json,
     inventory_level_json,
@@ -31,13 +30,14 @@ from omnisdk_shopify.sandbox.rest_views import (
     variant_json,
     webhook_json,
 )
-from omnisdk_shopify.sandbox.state import (
+from omnisdk_shopify.sandbox.state.order_flow import close_order
+from omnisdk_shopify.sandbox.state.records import (
     InventoryLevel,
     Order,
-    ShopState,
     ShopStateError,
     WebhookSubscription,
 )
+from omnisdk_shopify.sandbox.state.shop import ShopState
 
 if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.app import ShopifySandbox

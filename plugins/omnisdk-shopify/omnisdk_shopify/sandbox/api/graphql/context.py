@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from omnisdk_shopify.sandbox.state import ShopState
+from omnisdk_shopify.sandbox.state.shop import ShopState
 
 if TYPE_CHECKING:
     from graphql import GraphQLResolveInfo
 
-    from omnisdk_shopify.sandbox.bulk import BulkOperations
+    from omnisdk_shopify.sandbox.api.bulk import BulkOperations
 
     Info: TypeAlias = GraphQLResolveInfo["GraphQLContext"]
     """What resolvers receive as ``info`` (``info.context`` is a GraphQLContext)."""

@@ -15,19 +15,19 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from omnisdk_shopify.sandbox.context import GraphQLContext
-from omnisdk_shopify.sandbox.order_flow import (
+from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.rest_views import (
+    fulfillment_json,
+    inventory_level_json,
+    order_json,
+)
+from omnisdk_shopify.sandbox.state.order_flow import (
     cancel_order,
     check_cancellable,
     close_order,
     create_fulfillment,
 )
-from omnisdk_shopify.sandbox.rest_views import (
-    fulfillment_json,
-    inventory_level_json,
-    order_json,
-)
-from omnisdk_shopify.sandbox.state import (
+from omnisdk_shopify.sandbox.state.records import (
     FulfillmentOrder,
     Job,
     Order,
@@ -39,7 +39,7 @@ from omnisdk_shopify.sandbox.state import (
 )
 
 if TYPE_CHECKING:
-    from omnisdk_shopify.sandbox.context import Info
+    from omnisdk_shopify.sandbox.api.graphql.context import Info
 
 __all__ = ["ORDER_MUTATION_RESOLVERS", "ORDER_QUERY_RESOLVERS", "STAFF_NOTE_LIMIT"]
 

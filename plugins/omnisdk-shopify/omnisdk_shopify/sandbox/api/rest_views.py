@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from omnisdk_shopify.sandbox.state import (
+from omnisdk_shopify.sandbox.state.records import (
     Customer,
     Fulfillment,
     InventoryItem,
@@ -20,11 +20,11 @@ from omnisdk_shopify.sandbox.state import (
     Location,
     Order,
     Product,
-    ShopState,
     Variant,
     WebhookSubscription,
     gid,
 )
+from omnisdk_shopify.sandbox.state.shop import ShopState
 
 __all__ = [
     "customer_json",

@@ -12,24 +12,24 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLError
 from graphql.execution.values import get_directive_values
 
-from omnisdk_shopify.sandbox.context import GraphQLContext
-from omnisdk_shopify.sandbox.graphql_types import REST_TOPICS, topic_enum
-from omnisdk_shopify.sandbox.paging import SortKey, connection
-from omnisdk_shopify.sandbox.rest_views import inventory_level_json, product_json
-from omnisdk_shopify.sandbox.search import Accessor, parse_search
-from omnisdk_shopify.sandbox.state import (
+from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.paging import SortKey, connection
+from omnisdk_shopify.sandbox.api.graphql.search import Accessor, parse_search
+from omnisdk_shopify.sandbox.api.graphql.types import REST_TOPICS, topic_enum
+from omnisdk_shopify.sandbox.api.rest_views import inventory_level_json, product_json
+from omnisdk_shopify.sandbox.state.records import (
     QUANTITY_NAMES,
     InventoryLevel,
-    ShopState,
     ShopStateError,
     WebhookSubscription,
     gid,
     gid_kind,
     parse_gid,
 )
+from omnisdk_shopify.sandbox.state.shop import ShopState
 
 if TYPE_CHECKING:
-    from omnisdk_shopify.sandbox.context import Info
+    from omnisdk_shopify.sandbox.api.graphql.context import Info
 
 __all__ = ["MAX_QUANTITIES_PER_CALL", "MUTATION_RESOLVERS", "QUERY_RESOLVERS", "find_node"]
 

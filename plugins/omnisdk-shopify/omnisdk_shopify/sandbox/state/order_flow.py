@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from omnisdk_shopify.sandbox.state import (
+from omnisdk_shopify.sandbox.state.records import (
     Fulfillment,
     FulfillmentOrder,
     FulfillmentOrderLine,
@@ -24,13 +24,13 @@ from omnisdk_shopify.sandbox.state import (
     LineItem,
     Location,
     Order,
-    ShopState,
     ShopStateError,
     StockShort,
     TrackingInfo,
     Variant,
     gid,
 )
+from omnisdk_shopify.sandbox.state.shop import ShopState
 
 __all__ = [
     "CANCEL_REASONS",

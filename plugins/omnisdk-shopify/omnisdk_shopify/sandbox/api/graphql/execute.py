@@ -20,9 +20,9 @@ from graphql import (
 )
 from graphql.error import GraphQLSyntaxError
 
-from omnisdk_shopify.sandbox.context import GraphQLContext
-from omnisdk_shopify.sandbox.cost import CostBucket, actual_cost, requested_cost
-from omnisdk_shopify.sandbox.graphql_schema import admin_schema, default_resolver
+from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.cost import CostBucket, actual_cost, requested_cost
+from omnisdk_shopify.sandbox.api.graphql.schema import admin_schema, default_resolver
 
 __all__ = ["execute_unbounded", "run_graphql"]
 
