@@ -204,14 +204,18 @@ class Sandbox(abc.ABC):
     :attr:`lock` held. A subclass that needs its own constructor arguments sets them before
     calling ``super().__init__()``, which calls :meth:`reset_state`.
 
-    ``webhook_id_header`` names the header of :meth:`sign_webhook` carrying the delivery id
-    (found by name when not set). ``webhook_transport`` (constructor argument or attribute)
-    delivers webhooks through an httpx transport (e.g. ``httpx.MockTransport``) instead of
-    the network.
+    ``buyer_order_model`` is the body model of a buyer's order (:class:`BuyerOrder` or a
+    subclass with the platform's own fields). ``webhook_id_header`` names the header of
+    :meth:`sign_webhook` carrying the delivery id (found by name when not set).
+    ``webhook_transport`` (constructor argument or attribute) delivers webhooks through an
+    httpx transport (e.g. ``httpx.MockTransport``) instead of the network.
     """
 
     channel_type: ClassVar[str]
     webhook_id_header: ClassVar[str | None] = None
+    buyer_order_model: ClassVar[type[BuyerOrder]] = BuyerOrder
+    """What ``POST /_sandbox/buyer/orders`` validates its body as; a subclass of
+    :class:`BuyerOrder` adds the platform's own fields (e.g. a pickup location)."""
 
     def __init__(
         self,
@@ -573,7 +577,7 @@ class Sandbox(abc.ABC):
         return json_response({"created": created}, 201)
 
     async def _ctl_buyer_order(self, request: Request) -> Response:
-        order = _validate(BuyerOrder, await read_json(request))
+        order = _validate(self.buyer_order_model, await read_json(request))
         with self.lock:
             order_id = self.place_order(order)
         return json_response({"id": order_id}, 201)

@@ -16,13 +16,29 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import parse
 from graphql.error import GraphQLSyntaxError
 from graphql.language import FieldNode, OperationDefinitionNode, SelectionSetNode
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
-__all__ = ["BulkOperation", "BulkOperations", "flatten_to_jsonl"]
+from omnisdk_shopify.sandbox.api.graphql.context import context_of, user_error
+from omnisdk_shopify.sandbox.state.records import gid, parse_gid
+
+if TYPE_CHECKING:
+    from omnisdk_shopify.sandbox.api.graphql.context import Info
+    from omnisdk_shopify.sandbox.app import ShopifySandbox
+
+__all__ = [
+    "BULK_MUTATION_RESOLVERS",
+    "BulkDownloadApi",
+    "BulkOperation",
+    "BulkOperations",
+    "flatten_to_jsonl",
+]
 
 MAX_CONNECTIONS = 5
 MAX_DEPTH = 2
@@ -209,3 +225,64 @@ def flatten_to_jsonl(data: dict[str, Any], *, group_objects: bool) -> Iterator[b
         if isinstance(root, dict):
             yield from emit(root, None)
     yield from deferred
+
+
+# -- the GraphQL mutations and the download endpoint ------------------------------------------
+
+
+def _bulk_run(_: Any, info: Info, query: str, groupObjects: bool | None = None) -> dict[str, Any]:
+    context = context_of(info)
+    running = context.bulk.current()
+    if running is not None and running.status in ("CREATED", "RUNNING"):
+        message = (
+            f"A bulk query operation for this app and shop is already in progress: "
+            f"{gid('BulkOperation', running.id)}."
+        )
+        return {
+            "bulkOperation": None,
+            "userErrors": [user_error("OPERATION_IN_PROGRESS", ["query"], message)],
+        }
+    if groupObjects is None:  # the default flipped to false in 2026-01
+        groupObjects = context.api_version < "2026-01"
+    try:
+        operation = context.bulk.start(query, group_objects=groupObjects)
+    except ValueError as exc:
+        return {"bulkOperation": None, "userErrors": [user_error("INVALID", ["query"], str(exc))]}
+    return {"bulkOperation": operation, "userErrors": []}
+
+
+def _bulk_cancel(_: Any, info: Info, id: str) -> dict[str, Any]:
+    operation = context_of(info).bulk.get(parse_gid(id, "BulkOperation"))
+    if operation is None:
+        return {
+            "bulkOperation": None,
+            "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}],
+        }
+    context_of(info).bulk.cancel(operation)
+    return {"bulkOperation": operation, "userErrors": []}
+
+
+BULK_MUTATION_RESOLVERS: dict[str, Callable[..., Any]] = {
+    "bulkOperationRunQuery": _bulk_run,
+    "bulkOperationCancel": _bulk_cancel,
+}
+
+
+class BulkDownloadApi:
+    """The result files' download endpoint of one sandbox (signed URLs, as on Shopify's CDN)."""
+
+    def __init__(self, sandbox: ShopifySandbox) -> None:
+        self.sandbox = sandbox
+
+    def routes(self) -> list[BaseRoute]:
+        """The Starlette route of the endpoint."""
+        return [Route("/bulk/{id:int}.jsonl", self.download, methods=["GET"])]
+
+    async def download(self, request: Request) -> Response:
+        """``GET /bulk/{id}.jsonl?signature=...``: the JSONL file, 403 for a bad signature."""
+        content = self.sandbox.bulk.download(
+            int(request.path_params["id"]), request.query_params.get("signature", "")
+        )
+        if content is None:
+            return Response("AccessDenied", status_code=403, media_type="text/plain")
+        return Response(content, media_type="application/jsonl")

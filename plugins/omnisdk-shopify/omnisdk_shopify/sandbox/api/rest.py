@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from omnisdk_shopify.sandbox.api.gateway import RestError, admin_json, rest_endpoint
 from omnisdk_shopify.sandbox.api.rest_views import (
     customer_json,
     inventory_item_json,
@@ -42,20 +43,11 @@ from omnisdk_shopify.sandbox.state.shop import ShopState
 if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.app import ShopifySandbox
 
-__all__ = ["RestAdminApi", "RestError"]
+__all__ = ["RestAdminApi"]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
 _PAGING_ONLY = {"limit", "fields", "page_info"}
-
-
-class RestError(Exception):
-    """A REST failure answered as ``{"errors": ...}`` with ``status``."""
-
-    def __init__(self, status: int, errors: Any) -> None:
-        super().__init__(str(errors))
-        self.status = status
-        self.errors = errors
 
 
 def _int(value: str | None, name: str) -> int | None:
@@ -160,16 +152,7 @@ def _listing(
     chosen, link = page.slice(list(objects), key=lambda o: o.id)
     body = {key: _fields([view(o) for o in chosen], page.fields)}
     headers = {"Link": link} if link else {}
-    return _json(body, headers=headers)
-
-
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False, default=str),
-        status_code=status,
-        headers=headers or {},
-        media_type="application/json; charset=utf-8",
-    )
+    return admin_json(body, headers=headers)
 
 
 def _root(body: Any, key: str) -> dict[str, Any]:
@@ -275,7 +258,7 @@ class RestAdminApi:
             ("/webhooks/{id:int}.json", self.delete_webhook, ["DELETE"]),
         ]
         return [
-            Route(self.PREFIX + path, self.sandbox.rest_endpoint(handler), methods=methods)
+            Route(self.PREFIX + path, rest_endpoint(self.sandbox, handler), methods=methods)
             for path, handler, methods in table
         ]
 
@@ -283,7 +266,7 @@ class RestAdminApi:
 
     def get_shop(self, request: Request) -> Response:
         """``GET /shop.json``."""
-        return _json({"shop": shop_json(self.shop)})
+        return admin_json({"shop": shop_json(self.shop)})
 
     def product_filter(self, params: dict[str, str]) -> list[Any]:
         """Products matching the list filters."""
@@ -308,12 +291,12 @@ class RestAdminApi:
 
     def count_products(self, request: Request) -> Response:
         """``GET /products/count.json``."""
-        return _json({"count": len(self.product_filter(dict(request.query_params)))})
+        return admin_json({"count": len(self.product_filter(dict(request.query_params)))})
 
     def get_product(self, request: Request) -> Response:
         """``GET /products/{id}.json``."""
         product = self.shop.get(self.shop.products, int(request.path_params["id"]), "product")
-        return _json(
+        return admin_json(
             {
                 "product": _fields(
                     [product_json(self.shop, product)], request.query_params.get("fields")
@@ -336,7 +319,7 @@ class RestAdminApi:
     def get_variant(self, request: Request) -> Response:
         """``GET /variants/{id}.json``."""
         variant = self.shop.get(self.shop.variants, int(request.path_params["id"]), "variant")
-        return _json({"variant": variant_json(self.shop, variant)})
+        return admin_json({"variant": variant_json(self.shop, variant)})
 
     async def update_variant(self, request: Request) -> Response:
         """``PUT /variants/{id}.json`` (price, compare-at price, SKU, barcode)."""
@@ -352,21 +335,21 @@ class RestAdminApi:
             barcode=body.get("barcode"),
         )
         product = self.shop.products[variant.product_id]
-        self.sandbox.send_webhook("products/update", product_json(self.shop, product))
-        return _json({"variant": variant_json(self.shop, variant)})
+        self.sandbox.emit_webhook("products/update", product_json(self.shop, product))
+        return admin_json({"variant": variant_json(self.shop, variant)})
 
     # -- locations and inventory ----------------------------------------------------------
 
     def list_locations(self, request: Request) -> Response:
         """``GET /locations.json`` (not paged)."""
-        return _json(
+        return admin_json(
             {"locations": [location_json(self.shop, loc) for loc in self.shop.locations.values()]}
         )
 
     def get_location(self, request: Request) -> Response:
         """``GET /locations/{id}.json``."""
         location = self.shop.get(self.shop.locations, int(request.path_params["id"]), "location")
-        return _json({"location": location_json(self.shop, location)})
+        return admin_json({"location": location_json(self.shop, location)})
 
     def all_levels(self) -> list[InventoryLevel]:
         """Every inventory level of the shop."""
@@ -380,7 +363,7 @@ class RestAdminApi:
             levels, key=lambda lv: lv.inventory_item_id * 10**12 + lv.location_id
         )
         body = {"inventory_levels": [inventory_level_json(self.shop, lv) for lv in chosen]}
-        return _json(body, headers={"Link": link} if link else {})
+        return admin_json(body, headers={"Link": link} if link else {})
 
     def location_levels(self, request: Request) -> Response:
         """``GET /locations/{id}/inventory_levels.json``."""
@@ -427,10 +410,10 @@ class RestAdminApi:
             raise RestError(422, ["Inventory item does not have inventory tracking enabled"])
         level = self.shop.connect(item, location)  # set connects an unconnected location
         if self.shop.set_quantity(level, "available", available):
-            self.sandbox.send_webhook(
+            self.sandbox.emit_webhook(
                 "inventory_levels/update", inventory_level_json(self.shop, level)
             )
-        return _json({"inventory_level": inventory_level_json(self.shop, level)})
+        return admin_json({"inventory_level": inventory_level_json(self.shop, level)})
 
     async def adjust_level(self, request: Request) -> Response:
         """``POST /inventory_levels/adjust.json``: a signed change."""
@@ -439,8 +422,8 @@ class RestAdminApi:
         delta = _int_field(body, "available_adjustment")
         self.sandbox.note_operation(request, "stock.write", items=1)
         self.shop.change_quantity(level, "available", delta)
-        self.sandbox.send_webhook("inventory_levels/update", inventory_level_json(self.shop, level))
-        return _json({"inventory_level": inventory_level_json(self.shop, level)})
+        self.sandbox.emit_webhook("inventory_levels/update", inventory_level_json(self.shop, level))
+        return admin_json({"inventory_level": inventory_level_json(self.shop, level)})
 
     async def connect_level(self, request: Request) -> Response:
         """``POST /inventory_levels/connect.json``."""
@@ -450,7 +433,7 @@ class RestAdminApi:
         )
         location = self.shop.get(self.shop.locations, _int_field(body, "location_id"), "location")
         level = self.shop.connect(item, location)
-        return _json({"inventory_level": inventory_level_json(self.shop, level)}, 201)
+        return admin_json({"inventory_level": inventory_level_json(self.shop, level)}, 201)
 
     def _level_of(self, body: Any) -> InventoryLevel:
         """The level named by a request body."""
@@ -482,7 +465,7 @@ class RestAdminApi:
         item = self.shop.get(
             self.shop.inventory_items, int(request.path_params["id"]), "inventory item"
         )
-        return _json({"inventory_item": inventory_item_json(self.shop, item)})
+        return admin_json({"inventory_item": inventory_item_json(self.shop, item)})
 
     # -- orders and customers -------------------------------------------------------------
 
@@ -505,12 +488,12 @@ class RestAdminApi:
 
     def count_orders(self, request: Request) -> Response:
         """``GET /orders/count.json``."""
-        return _json({"count": len(self.order_filter(dict(request.query_params)))})
+        return admin_json({"count": len(self.order_filter(dict(request.query_params)))})
 
     def get_order(self, request: Request) -> Response:
         """``GET /orders/{id}.json``."""
         order = self.shop.get(self.shop.orders, int(request.path_params["id"]), "order")
-        return _json(
+        return admin_json(
             {
                 "order": _fields(
                     [order_json(self.shop, order)], request.query_params.get("fields")
@@ -522,20 +505,20 @@ class RestAdminApi:
         """``POST /orders/{id}/cancel.json``."""
         order = self.shop.get(self.shop.orders, int(request.path_params["id"]), "order")
         self.sandbox.cancel(order)
-        return _json({"order": order_json(self.shop, order)})
+        return admin_json({"order": order_json(self.shop, order)})
 
     def close_order(self, request: Request) -> Response:
         """``POST /orders/{id}/close.json``."""
         order = self.shop.get(self.shop.orders, int(request.path_params["id"]), "order")
         close_order(self.shop, order)
-        return _json({"order": order_json(self.shop, order)})
+        return admin_json({"order": order_json(self.shop, order)})
 
     def open_order(self, request: Request) -> Response:
         """``POST /orders/{id}/open.json``."""
         order = self.shop.get(self.shop.orders, int(request.path_params["id"]), "order")
         order.closed_at = None
         order.updated_at = self.shop.now()
-        return _json({"order": order_json(self.shop, order)})
+        return admin_json({"order": order_json(self.shop, order)})
 
     def list_customers(self, request: Request) -> Response:
         """``GET /customers.json``."""
@@ -548,7 +531,7 @@ class RestAdminApi:
     def get_customer(self, request: Request) -> Response:
         """``GET /customers/{id}.json``."""
         customer = self.shop.get(self.shop.customers, int(request.path_params["id"]), "customer")
-        return _json({"customer": customer_json(self.shop, customer)})
+        return admin_json({"customer": customer_json(self.shop, customer)})
 
     def customer_orders(self, request: Request) -> Response:
         """``GET /customers/{id}/orders.json``."""
@@ -595,14 +578,14 @@ class RestAdminApi:
             api_version=request.path_params["version"],
         )
         self.shop.webhook_subscriptions[hook.id] = hook
-        return _json({"webhook": webhook_json(self.shop, hook)}, 201)
+        return admin_json({"webhook": webhook_json(self.shop, hook)}, 201)
 
     def delete_webhook(self, request: Request) -> Response:
         """``DELETE /webhooks/{id}.json``."""
         hook_id = int(request.path_params["id"])
         self.shop.get(self.shop.webhook_subscriptions, hook_id, "webhook")
         del self.shop.webhook_subscriptions[hook_id]
-        return _json({})
+        return admin_json({})
 
 
 async def _body(request: Request) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from omnisdk.models import Phone
 from omnisdk_shopify.sandbox.state.records import (
     Fulfillment,
     FulfillmentOrder,
@@ -37,6 +38,7 @@ __all__ = [
     "advance_order",
     "cancel_order",
     "check_cancellable",
+    "checkout_details",
     "close_order",
     "create_fulfillment",
     "fulfil_everything",
@@ -52,6 +54,29 @@ _DEFAULT_CARRIER = "Giao Hàng Nhanh"
 
 
 # -- checkout ------------------------------------------------------------------------------
+
+
+def checkout_details(details: dict[str, Any]) -> dict[str, Any]:
+    """A buyer's free-form details the way Shopify's checkout stores them."""
+    phone = details.get("phone")
+    if phone:
+        parsed = Phone.parse(str(phone))
+        phone = parsed.e164 or str(phone)
+    address = details.get("address") or {}
+    name = details.get("name")
+    shipping = None
+    if address:
+        shipping = {
+            "name": name,
+            "phone": phone,
+            "address1": address.get("line1") or address.get("address1"),
+            "address2": address.get("ward") or address.get("address2"),
+            "city": address.get("district") or address.get("city"),
+            "province": address.get("province"),
+            "zip": address.get("postal_code") or address.get("zip"),
+            "country_code": address.get("country_code", "VN"),
+        }
+    return {**details, "phone": phone, "address": shipping}
 
 
 def place_order(

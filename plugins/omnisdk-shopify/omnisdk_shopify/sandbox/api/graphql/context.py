@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     Info: TypeAlias = GraphQLResolveInfo["GraphQLContext"]
     """What resolvers receive as ``info`` (``info.context`` is a GraphQLContext)."""
 
-__all__ = ["GraphQLContext", "money", "money_bag"]
+__all__ = ["GraphQLContext", "context_of", "money", "money_bag", "user_error"]
 
 
 @dataclass
@@ -58,3 +58,14 @@ def money_bag(amount: Decimal | int, currency: str) -> dict[str, Any]:
     """A ``MoneyBag`` value whose presentment currency is the shop currency."""
     value = money(amount, currency)
     return {"shopMoney": value, "presentmentMoney": value}
+
+
+def context_of(info: Info) -> GraphQLContext:
+    """The request's :class:`GraphQLContext` (what ``info.context`` holds)."""
+    context: GraphQLContext = info.context
+    return context
+
+
+def user_error(code: str, field: list[str], message: str) -> dict[str, Any]:
+    """One entry of a mutation's ``userErrors``."""
+    return {"code": code, "field": field, "message": message}

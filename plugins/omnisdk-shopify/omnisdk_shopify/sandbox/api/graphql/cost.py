@@ -10,7 +10,6 @@ second up to ``maximum``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,8 @@ from graphql.language import (
     SelectionSetNode,
     VariableNode,
 )
+
+from omnisdk.testing.throttle import LeakyBucket
 
 __all__ = ["MAX_QUERY_COST", "CostBucket", "ThrottleStatus", "actual_cost", "requested_cost"]
 
@@ -58,24 +59,22 @@ class ThrottleStatus:
 
 
 class CostBucket:
-    """One app's query-cost bucket on one shop (thread-safe)."""
+    """One app's query-cost bucket on one shop: a :class:`~omnisdk.testing.LeakyBucket` of
+    ``maximum`` points, emptying at ``restore_rate`` points per second (thread-safe).
+
+    The bucket's level is the points in use; what Shopify calls "currently available" is the
+    room left in it.
+    """
 
     def __init__(
         self, *, maximum: float = 2000.0, restore_rate: float = 100.0, clock: Callable[[], float]
     ) -> None:
         self.maximum = maximum
         self.restore_rate = restore_rate
-        self._clock = clock
-        self._available = maximum
-        self._stamp = clock()
-        self._lock = threading.Lock()
+        self._points = LeakyBucket(capacity=maximum, leak_rate=restore_rate, clock=clock)
 
-    def _refill(self) -> None:
-        now = self._clock()
-        self._available = min(
-            self.maximum, self._available + (now - self._stamp) * self.restore_rate
-        )
-        self._stamp = now
+    def _charge(self, requested: int) -> float:
+        return min(requested, self.maximum, MAX_QUERY_COST)
 
     def try_charge(self, requested: int) -> bool:
         """Charge ``requested`` points if they are there; False (nothing charged) if not.
@@ -83,32 +82,19 @@ class CostBucket:
         The charge is capped at :data:`MAX_QUERY_COST`: Shopify would refuse a dearer query
         outright, the sandbox lets it through (third-party clients send such queries).
         """
-        with self._lock:
-            self._refill()
-            needed = min(requested, self.maximum, MAX_QUERY_COST)
-            if self._available < needed:
-                return False
-            self._available -= needed
-            return True
+        return self._points.try_fill(self._charge(requested))
 
     def refund(self, requested: int, actual: int) -> None:
         """Give back what was charged beyond the actual cost."""
-        with self._lock:
-            self._refill()
-            charged = min(requested, self.maximum, MAX_QUERY_COST)
-            self._available = min(self.maximum, self._available + max(charged - actual, 0))
+        self._points.release(max(self._charge(requested) - actual, 0))
 
     def status(self) -> ThrottleStatus:
         """The bucket now."""
-        with self._lock:
-            self._refill()
-            return ThrottleStatus(self.maximum, self._available, self.restore_rate)
+        return ThrottleStatus(self.maximum, self._points.room, self.restore_rate)
 
     def drain(self, points: float) -> None:
         """Take ``points`` out (tests use it to simulate another busy client)."""
-        with self._lock:
-            self._refill()
-            self._available = max(0.0, self._available - points)
+        self._points.fill(points)
 
 
 def requested_cost(

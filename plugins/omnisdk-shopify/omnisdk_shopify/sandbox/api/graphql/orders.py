@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext, context_of
 from omnisdk_shopify.sandbox.api.rest_views import (
     fulfillment_json,
     inventory_level_json,
@@ -47,11 +47,6 @@ STAFF_NOTE_LIMIT = 255
 """Longest ``staffNote`` ``orderCancel`` accepts."""
 
 Resolver = Callable[..., Any]
-
-
-def _ctx(info: Info) -> GraphQLContext:
-    context: GraphQLContext = info.context
-    return context
 
 
 def _order(context: GraphQLContext, value: str) -> Order | None:
@@ -100,7 +95,7 @@ def _user_error(field: list[str], message: str) -> dict[str, Any]:
 def _fulfillment_create(
     _: Any, info: Info, fulfillment: dict[str, Any], message: str | None = None
 ) -> dict[str, Any]:
-    context = _ctx(info)
+    context = context_of(info)
     state = context.state
     groups = fulfillment["lineItemsByFulfillmentOrder"]
     context.notes.append(("orders.fulfil", len(groups)))
@@ -182,7 +177,7 @@ def _order_cancel(
     notifyCustomer: bool = False,
     staffNote: str | None = None,
 ) -> dict[str, Any]:
-    context = _ctx(info)
+    context = context_of(info)
     context.notes.append(("orders.cancel", 1))
     state = context.state
     order = _order(context, orderId)
@@ -227,7 +222,7 @@ def _order_cancel(
 
 
 def _order_close(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
-    context = _ctx(info)
+    context = context_of(info)
     order = _order(context, input["id"])
     if order is None:
         return {"order": None, "userErrors": [_user_error(["input", "id"], "Order does not exist")]}
@@ -244,14 +239,14 @@ def _order_close(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
 def _job(_: Any, info: Info, id: str) -> Job | None:
     if gid_kind(id) != "Job":
         return None
-    job: Job | None = _ctx(info).state.jobs.get(parse_gid(id))
+    job: Job | None = context_of(info).state.jobs.get(parse_gid(id))
     return job
 
 
 def _fulfillment_order(_: Any, info: Info, id: str) -> FulfillmentOrder | None:
     if gid_kind(id) != "FulfillmentOrder":
         return None
-    return _ctx(info).state.fulfillment_order(parse_gid(id))
+    return context_of(info).state.fulfillment_order(parse_gid(id))
 
 
 ORDER_MUTATION_RESOLVERS: dict[str, Resolver] = {

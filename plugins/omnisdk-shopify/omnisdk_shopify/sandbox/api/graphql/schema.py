@@ -28,13 +28,17 @@ from graphql import (
 )
 from graphql.language import ValueNode
 
+from omnisdk_shopify.sandbox.api.bulk import BULK_MUTATION_RESOLVERS
 from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.inventory import INVENTORY_MUTATION_RESOLVERS
 from omnisdk_shopify.sandbox.api.graphql.orders import (
     ORDER_MUTATION_RESOLVERS,
     ORDER_QUERY_RESOLVERS,
 )
-from omnisdk_shopify.sandbox.api.graphql.queries import MUTATION_RESOLVERS, QUERY_RESOLVERS
+from omnisdk_shopify.sandbox.api.graphql.queries import QUERY_RESOLVERS
 from omnisdk_shopify.sandbox.api.graphql.types import FIELD_RESOLVERS, OBJECT_TYPES
+from omnisdk_shopify.sandbox.api.graphql.variants import VARIANT_MUTATION_RESOLVERS
+from omnisdk_shopify.sandbox.api.graphql.webhooks import WEBHOOK_MUTATION_RESOLVERS
 
 if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.api.graphql.context import Info
@@ -177,7 +181,13 @@ def _resolve_abstract(obj: Any, _info: Info, _type: Any) -> str | None:
 def _bind_resolvers(schema: GraphQLSchema) -> None:
     roots = {
         "QueryRoot": {**QUERY_RESOLVERS, **ORDER_QUERY_RESOLVERS},
-        "Mutation": {**MUTATION_RESOLVERS, **ORDER_MUTATION_RESOLVERS},
+        "Mutation": {
+            **INVENTORY_MUTATION_RESOLVERS,
+            **VARIANT_MUTATION_RESOLVERS,
+            **BULK_MUTATION_RESOLVERS,
+            **WEBHOOK_MUTATION_RESOLVERS,
+            **ORDER_MUTATION_RESOLVERS,
+        },
         **FIELD_RESOLVERS,
     }
     for type_name, resolvers in roots.items():

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
-from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.context import context_of
 from omnisdk_shopify.sandbox.api.graphql.paging import connection
 from omnisdk_shopify.sandbox.api.graphql.search import parse_search
 from omnisdk_shopify.sandbox.api.rest_views import shipping_lines_json
@@ -52,13 +52,8 @@ __all__ = [
 Resolver = Callable[..., Any]
 
 
-def _ctx(info: Info) -> GraphQLContext:
-    context: GraphQLContext = info.context
-    return context
-
-
 def _state(info: Info) -> ShopState:
-    return _ctx(info).state
+    return context_of(info).state
 
 
 def level_gid(level: InventoryLevel) -> str:
@@ -135,7 +130,7 @@ def _page(
 ) -> dict[str, Any]:
     if args.get("reverse"):
         items = list(reversed(items))
-    return connection(items, sort_key=sort_key, args=args, unbounded=_ctx(info).unbounded)
+    return connection(items, sort_key=sort_key, args=args, unbounded=context_of(info).unbounded)
 
 
 # -- catalogue -----------------------------------------------------------------------------
@@ -169,8 +164,8 @@ def _product_options(product: Product, info: Info, **_: Any) -> list[dict[str, A
 def _price_range(product: Product, info: Info) -> dict[str, Any]:
     prices = [v.price for v in _state(info).product_variants(product)] or [Decimal(0)]
     return {
-        "minVariantPrice": _ctx(info).money(min(prices)),
-        "maxVariantPrice": _ctx(info).money(max(prices)),
+        "minVariantPrice": context_of(info).money(min(prices)),
+        "maxVariantPrice": context_of(info).money(max(prices)),
     }
 
 
@@ -183,8 +178,8 @@ def _compare_at_range(product: Product, info: Info) -> dict[str, Any] | None:
     if not prices:
         return None
     return {
-        "minVariantCompareAtPrice": _ctx(info).money(min(prices)),
-        "maxVariantCompareAtPrice": _ctx(info).money(max(prices)),
+        "minVariantCompareAtPrice": context_of(info).money(min(prices)),
+        "maxVariantCompareAtPrice": context_of(info).money(max(prices)),
     }
 
 
@@ -283,7 +278,7 @@ _INVENTORY_ITEM: dict[str, Resolver] = {
     "id": lambda i, info: gid("InventoryItem", i.id),
     "legacyResourceId": lambda i, info: i.id,
     "requiresShipping": lambda i, info: True,
-    "unitCost": lambda i, info: _ctx(info).money(i.cost) if i.cost is not None else None,
+    "unitCost": lambda i, info: context_of(info).money(i.cost) if i.cost is not None else None,
     "measurement": lambda i, info: {
         "id": gid("InventoryItemMeasurement", i.id),
         "weight": {"unit": "GRAMS", "value": 0.0},
@@ -389,7 +384,7 @@ def _amount_spent(customer: Customer, info: Info) -> dict[str, Any]:
         ),
         Decimal(0),
     )
-    return _ctx(info).money(paid)
+    return context_of(info).money(paid)
 
 
 _CUSTOMER: dict[str, Resolver] = {
@@ -464,7 +459,7 @@ def _shipping_line(order: Order, info: Info) -> dict[str, Any] | None:
     if not lines:
         return None
     line = lines[0]
-    price = _ctx(info).bag(Decimal(line["price"]))
+    price = context_of(info).bag(Decimal(line["price"]))
     return {
         "id": gid("ShippingLine", line["id"]),
         "title": line["title"],
@@ -505,7 +500,7 @@ _ORDER: dict[str, Resolver] = {
         o.cancelled_at is None and any(fo.fulfillable for fo in o.fulfillment_orders)
     ),
     "requiresShipping": lambda o, info: True,
-    "statusPageUrl": lambda o, info: f"{_ctx(info).base_url}/orders/{o.id}/status",
+    "statusPageUrl": lambda o, info: f"{context_of(info).base_url}/orders/{o.id}/status",
     "paymentGatewayNames": lambda o, info: ["manual"],
     "subtotalLineItemsQuantity": lambda o, info: sum(li.quantity for li in o.line_items),
     "currentSubtotalLineItemsQuantity": lambda o, info: (
@@ -513,37 +508,41 @@ _ORDER: dict[str, Resolver] = {
     ),
     "totalWeight": lambda o, info: 0,
     "currentTotalWeight": lambda o, info: 0,
-    "subtotalPriceSet": lambda o, info: _ctx(info).bag(o.subtotal),
-    "totalPriceSet": lambda o, info: _ctx(info).bag(o.total),
-    "originalTotalPriceSet": lambda o, info: _ctx(info).bag(o.total),
-    "totalTaxSet": lambda o, info: _ctx(info).bag(o.total_tax),
-    "totalDiscountsSet": lambda o, info: _ctx(info).bag(o.total_discounts),
-    "cartDiscountAmountSet": lambda o, info: _ctx(info).bag(o.total_discounts),
-    "totalShippingPriceSet": lambda o, info: _ctx(info).bag(o.shipping_price),
-    "totalReceivedSet": lambda o, info: _ctx(info).bag(_received(o)),
-    "totalRefundedSet": lambda o, info: _ctx(info).bag(_refunded(o)),
-    "netPaymentSet": lambda o, info: _ctx(info).bag(_received(o) - _refunded(o)),
-    "totalOutstandingSet": lambda o, info: _ctx(info).bag(
+    "subtotalPriceSet": lambda o, info: context_of(info).bag(o.subtotal),
+    "totalPriceSet": lambda o, info: context_of(info).bag(o.total),
+    "originalTotalPriceSet": lambda o, info: context_of(info).bag(o.total),
+    "totalTaxSet": lambda o, info: context_of(info).bag(o.total_tax),
+    "totalDiscountsSet": lambda o, info: context_of(info).bag(o.total_discounts),
+    "cartDiscountAmountSet": lambda o, info: context_of(info).bag(o.total_discounts),
+    "totalShippingPriceSet": lambda o, info: context_of(info).bag(o.shipping_price),
+    "totalReceivedSet": lambda o, info: context_of(info).bag(_received(o)),
+    "totalRefundedSet": lambda o, info: context_of(info).bag(_refunded(o)),
+    "netPaymentSet": lambda o, info: context_of(info).bag(_received(o) - _refunded(o)),
+    "totalOutstandingSet": lambda o, info: context_of(info).bag(
         Decimal(0) if o.cancelled_at else o.total - _received(o)
     ),
-    "totalCapturableSet": lambda o, info: _ctx(info).bag(
+    "totalCapturableSet": lambda o, info: context_of(info).bag(
         o.total if o.financial_status == "authorized" else 0
     ),
-    "currentSubtotalPriceSet": lambda o, info: _ctx(info).bag(0 if o.cancelled_at else o.subtotal),
-    "currentTotalPriceSet": lambda o, info: _ctx(info).bag(_current_total(o)),
-    "currentTotalTaxSet": lambda o, info: _ctx(info).bag(0 if o.cancelled_at else o.total_tax),
-    "currentTotalDiscountsSet": lambda o, info: _ctx(info).bag(
+    "currentSubtotalPriceSet": lambda o, info: context_of(info).bag(
+        0 if o.cancelled_at else o.subtotal
+    ),
+    "currentTotalPriceSet": lambda o, info: context_of(info).bag(_current_total(o)),
+    "currentTotalTaxSet": lambda o, info: context_of(info).bag(
+        0 if o.cancelled_at else o.total_tax
+    ),
+    "currentTotalDiscountsSet": lambda o, info: context_of(info).bag(
         0 if o.cancelled_at else o.total_discounts
     ),
-    "currentShippingPriceSet": lambda o, info: _ctx(info).bag(
+    "currentShippingPriceSet": lambda o, info: context_of(info).bag(
         0 if o.cancelled_at else o.shipping_price
     ),
-    "currentCartDiscountAmountSet": lambda o, info: _ctx(info).bag(
+    "currentCartDiscountAmountSet": lambda o, info: context_of(info).bag(
         0 if o.cancelled_at else o.total_discounts
     ),
     "totalCashRoundingAdjustment": lambda o, info: {
-        "paymentSet": _ctx(info).bag(0),
-        "refundSet": _ctx(info).bag(0),
+        "paymentSet": context_of(info).bag(0),
+        "refundSet": context_of(info).bag(0),
     },
     "merchantBusinessEntity": lambda o, info: {
         "id": gid("BusinessEntity", _state(info).shop.id),
@@ -570,7 +569,7 @@ _ORDER: dict[str, Resolver] = {
 
 
 def _line_bag(attribute: Callable[[LineItem], Decimal]) -> Resolver:
-    return lambda li, info: _ctx(info).bag(attribute(li))
+    return lambda li, info: context_of(info).bag(attribute(li))
 
 
 _LINE_ITEM: dict[str, Resolver] = {
@@ -732,7 +731,7 @@ _WEBHOOK: dict[str, Resolver] = {
 
 _BULK: dict[str, Resolver] = {
     "id": lambda b, info: gid("BulkOperation", b.id),
-    "url": lambda b, info: b.url(_ctx(info).base_url),
+    "url": lambda b, info: b.url(context_of(info).base_url),
     "partialDataUrl": lambda b, info: None,
 }
 
