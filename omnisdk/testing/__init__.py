@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from omnisdk.testing.leaks import SecretLeakGuard
     from omnisdk.testing.receiver import ReceivedWebhook, WebhookRecorder
     from omnisdk.testing.registration import ContributeChannels, unthrottled
+    from omnisdk.testing.responses import dumps, json_response, keep_header_case
     from omnisdk.testing.sandbox import (
         BuyerLine,
         BuyerOrder,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
         UnknownObject,
         read_json,
     )
-    from omnisdk.testing.responses import dumps, json_response, keep_header_case
     from omnisdk.testing.server import LoopbackServer
     from omnisdk.testing.throttle import LeakyBucket
 
