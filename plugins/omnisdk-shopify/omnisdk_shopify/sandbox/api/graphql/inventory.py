@@ -87,105 +87,90 @@ def _apply_set(context: GraphQLContext, data: dict[str, Any]) -> dict[str, Any]:
     targets: list[tuple[InventoryLevel, int]] = []
     seen: set[tuple[int, int]] = set()
     for index, entry in enumerate(quantities):
-        where = ["input", "quantities", str(index)]
-        try:
-            item_id = parse_gid(entry["inventoryItemId"], "InventoryItem")
-            location_id = parse_gid(entry["locationId"], "Location")
-        except ValueError as exc:
-            errors.append(
-                user_error("INVALID_INVENTORY_ITEM", [*where, "inventoryItemId"], str(exc))
-            )
-            continue
-        if item_id not in state.inventory_items:
-            errors.append(
-                user_error(
-                    "INVALID_INVENTORY_ITEM",
-                    [*where, "inventoryItemId"],
-                    "The specified inventory item could not be found.",
-                )
-            )
-            continue
-        if location_id not in state.locations:
-            errors.append(
-                user_error(
-                    "INVALID_LOCATION",
-                    [*where, "locationId"],
-                    "The specified location could not be found.",
-                )
-            )
-            continue
-        if (item_id, location_id) in seen:
-            errors.append(
-                user_error(
-                    "INVALID_QUANTITY_DUPLICATE_INVENTORY_ITEM",
-                    where,
-                    "The inventory item and location pair appears twice.",
-                )
-            )
-            continue
-        seen.add((item_id, location_id))
-        item = state.inventory_items[item_id]
-        if not item.tracked:
-            errors.append(
-                user_error(
-                    "NON_MUTABLE_INVENTORY_ITEM",
-                    [*where, "inventoryItemId"],
-                    "Inventory item does not have inventory tracking enabled.",
-                )
-            )
-            continue
-        level = item.levels.get(location_id)
-        if level is None:
-            errors.append(
-                user_error(
-                    "ITEM_NOT_STOCKED_AT_LOCATION",
-                    [*where, "locationId"],
-                    "The specified inventory item is not stocked at the location.",
-                )
-            )
-            continue
-        quantity = entry["quantity"]
-        if quantity < 0 and name == "on_hand":
-            errors.append(
-                user_error(
-                    "INVALID_QUANTITY_NEGATIVE",
-                    [*where, "quantity"],
-                    "The quantity can't be negative.",
-                )
-            )
-            continue
-        stale = _stale(entry, data, level.quantities[name], where)
-        if stale is not None:
-            errors.append(stale)
-            continue
-        targets.append((level, quantity))
+        found = _set_target(state, data, entry, ["input", "quantities", str(index)], seen)
+        if isinstance(found, dict):
+            errors.append(found)
+        else:
+            targets.append(found)
     if errors:
         return {"inventoryAdjustmentGroup": None, "userErrors": errors}
     changes = []
     for level, quantity in targets:
         delta = state.set_quantity(level, name, quantity)
-        changes.append(
-            {
-                "name": name,
-                "delta": delta,
-                "quantityAfterChange": quantity,
-                "item": state.inventory_items[level.inventory_item_id],
-                "location": state.locations[level.location_id],
-            }
-        )
+        changes.append(_change(state, level, name, delta, quantity))
         if name != "on_hand":
-            changes.append(
-                {
-                    "name": "on_hand",
-                    "delta": delta,
-                    "quantityAfterChange": level.quantities["on_hand"],
-                    "item": state.inventory_items[level.inventory_item_id],
-                    "location": state.locations[level.location_id],
-                }
-            )
+            changes.append(_change(state, level, "on_hand", delta, level.quantities["on_hand"]))
         if delta:
             context.events.append(("inventory_levels/update", inventory_level_json(state, level)))
     return {"inventoryAdjustmentGroup": _group(state, data, changes), "userErrors": []}
+
+
+def _set_target(
+    state: ShopState,
+    data: dict[str, Any],
+    entry: dict[str, Any],
+    where: list[str],
+    seen: set[tuple[int, int]],
+) -> tuple[InventoryLevel, int] | dict[str, Any]:
+    """The level one ``quantities`` entry sets and to what, or the user error refusing it."""
+    try:
+        item_id = parse_gid(entry["inventoryItemId"], "InventoryItem")
+        location_id = parse_gid(entry["locationId"], "Location")
+    except ValueError as exc:
+        return user_error("INVALID_INVENTORY_ITEM", [*where, "inventoryItemId"], str(exc))
+    if item_id not in state.inventory_items:
+        return user_error(
+            "INVALID_INVENTORY_ITEM",
+            [*where, "inventoryItemId"],
+            "The specified inventory item could not be found.",
+        )
+    if location_id not in state.locations:
+        return user_error(
+            "INVALID_LOCATION",
+            [*where, "locationId"],
+            "The specified location could not be found.",
+        )
+    if (item_id, location_id) in seen:
+        return user_error(
+            "INVALID_QUANTITY_DUPLICATE_INVENTORY_ITEM",
+            where,
+            "The inventory item and location pair appears twice.",
+        )
+    seen.add((item_id, location_id))
+    item = state.inventory_items[item_id]
+    if not item.tracked:
+        return user_error(
+            "NON_MUTABLE_INVENTORY_ITEM",
+            [*where, "inventoryItemId"],
+            "Inventory item does not have inventory tracking enabled.",
+        )
+    level = item.levels.get(location_id)
+    if level is None:
+        return user_error(
+            "ITEM_NOT_STOCKED_AT_LOCATION",
+            [*where, "locationId"],
+            "The specified inventory item is not stocked at the location.",
+        )
+    name, quantity = data["name"], entry["quantity"]
+    if quantity < 0 and name == "on_hand":
+        return user_error(
+            "INVALID_QUANTITY_NEGATIVE", [*where, "quantity"], "The quantity can't be negative."
+        )
+    stale = _stale(entry, data, level.quantities[name], where)
+    return stale if stale is not None else (level, quantity)
+
+
+def _change(
+    state: ShopState, level: InventoryLevel, name: str, delta: int, after: int
+) -> dict[str, Any]:
+    """One ``InventoryChange`` of an adjustment group."""
+    return {
+        "name": name,
+        "delta": delta,
+        "quantityAfterChange": after,
+        "item": state.inventory_items[level.inventory_item_id],
+        "location": state.locations[level.location_id],
+    }
 
 
 def _stale(
@@ -267,15 +252,7 @@ def _adjust_quantities(_: Any, info: Info, input: dict[str, Any]) -> dict[str, A
     changes = []
     for level, delta in targets:
         state.change_quantity(level, name, delta)
-        changes.append(
-            {
-                "name": name,
-                "delta": delta,
-                "quantityAfterChange": level.quantities[name],
-                "item": state.inventory_items[level.inventory_item_id],
-                "location": state.locations[level.location_id],
-            }
-        )
+        changes.append(_change(state, level, name, delta, level.quantities[name]))
         context.events.append(("inventory_levels/update", inventory_level_json(state, level)))
     return {"inventoryAdjustmentGroup": _group(state, input, changes), "userErrors": []}
 
