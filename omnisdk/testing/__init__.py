@@ -9,6 +9,7 @@ where the extras are missing.
 :class:`Sandbox`               base of every platform emulator (``omnisdk.testing.sandbox``)
 :class:`SeedProduct`,          the control API's models
 :class:`BuyerOrder`, ...
+:class:`SandboxApi`, ``route`` one class of endpoints per platform API area
 :class:`FaultSettings`         fault injection knobs (``omnisdk.testing.faults``)
 :class:`SandboxClock`          the injectable clock
 :class:`LeakyBucket`           a rate limit on the sandbox clock (``omnisdk.testing.throttle``)
@@ -28,6 +29,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from omnisdk.testing.api import SandboxApi, route
     from omnisdk.testing.clock import SandboxClock
     from omnisdk.testing.conformance import ChannelConformance, vietnamese_catalogue
     from omnisdk.testing.control import SandboxControl, SandboxRefused
@@ -61,6 +63,7 @@ __all__ = [
     "ReceivedWebhook",
     "RequestRecord",
     "Sandbox",
+    "SandboxApi",
     "SandboxClock",
     "SandboxControl",
     "SandboxError",
@@ -73,6 +76,7 @@ __all__ = [
     "json_response",
     "keep_header_case",
     "read_json",
+    "route",
     "unthrottled",
     "vietnamese_catalogue",
 ]
@@ -89,6 +93,7 @@ _HOMES = {
     "ReceivedWebhook": "receiver",
     "RequestRecord": "faults",
     "Sandbox": "sandbox",
+    "SandboxApi": "api",
     "SandboxClock": "clock",
     "SandboxControl": "control",
     "SandboxError": "sandbox",
@@ -101,6 +106,7 @@ _HOMES = {
     "json_response": "responses",
     "keep_header_case": "responses",
     "read_json": "sandbox",
+    "route": "api",
     "unthrottled": "registration",
     "vietnamese_catalogue": "conformance",
 }

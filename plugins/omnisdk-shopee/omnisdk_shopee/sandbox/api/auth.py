@@ -13,8 +13,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
 
+from omnisdk.testing.api import SandboxApi, route
 from omnisdk_shopee.sandbox.api.gateway import ShopeeApiError, read_body, shopee_response
 from omnisdk_shopee.sandbox.state.grants import Grant, TokenRefused
 
@@ -46,20 +46,10 @@ def _shop(sandbox: ShopeeSandbox, body: dict[str, Any]) -> int:
     return int(shop)
 
 
-class AuthApi:
+class AuthApi(SandboxApi["ShopeeSandbox"]):
     """Shopee's authorisation endpoints, served for one sandbox."""
 
-    def __init__(self, sandbox: ShopeeSandbox) -> None:
-        self.sandbox = sandbox
-
-    def routes(self) -> list[BaseRoute]:
-        """The Starlette routes of these endpoints."""
-        return [
-            Route("/api/v2/shop/auth_partner", self.auth_partner, methods=["GET"]),
-            Route("/api/v2/auth/token/get", self.token_get, methods=["POST"]),
-            Route("/api/v2/auth/access_token/get", self.access_token_get, methods=["POST"]),
-        ]
-
+    @route("GET", "/api/v2/shop/auth_partner")
     async def auth_partner(self, request: Request) -> Response:
         """``GET /api/v2/shop/auth_partner``."""
         with self.sandbox.lock:
@@ -78,6 +68,7 @@ class AuthApi:
         )
         return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=302)
 
+    @route("POST", "/api/v2/auth/token/get")
     async def token_get(self, request: Request) -> Response:
         """``POST /api/v2/auth/token/get``."""
         body = await read_body(request)
@@ -100,6 +91,7 @@ class AuthApi:
                 },
             )
 
+    @route("POST", "/api/v2/auth/access_token/get")
     async def access_token_get(self, request: Request) -> Response:
         """``POST /api/v2/auth/access_token/get``."""
         body = await read_body(request)

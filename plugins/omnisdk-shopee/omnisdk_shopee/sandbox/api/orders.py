@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
+from omnisdk.testing.api import SandboxApi, route
 from omnisdk_shopee.sandbox.api.gateway import (
     ShopeeApiError,
     array_param,
@@ -24,7 +24,7 @@ from omnisdk_shopee.sandbox.api.gateway import (
 )
 
 if TYPE_CHECKING:
-    from omnisdk_shopee.sandbox.app import ShopeeSandbox
+    from omnisdk_shopee.sandbox.app import ShopeeSandbox  # noqa: F401 (in the base class)
     from omnisdk_shopee.sandbox.state.orders import SandboxOrder
 
 __all__ = ["MAX_DETAIL_ORDERS", "MAX_WINDOW_SECONDS", "OrdersApi"]
@@ -63,19 +63,8 @@ def _after(cursor: str) -> tuple[int, str] | None:
         raise ShopeeApiError("error_param", "Wrong parameters, detail: invalid cursor.") from None
 
 
-class OrdersApi:
+class OrdersApi(SandboxApi["ShopeeSandbox"]):
     """Shopee's order endpoints, served for one sandbox."""
-
-    def __init__(self, sandbox: ShopeeSandbox) -> None:
-        self.sandbox = sandbox
-
-    def routes(self) -> list[BaseRoute]:
-        """The Starlette routes of these endpoints."""
-        return [
-            Route("/api/v2/order/get_order_list", self.get_order_list, methods=["GET"]),
-            Route("/api/v2/order/get_order_detail", self.get_order_detail, methods=["GET"]),
-            Route("/api/v2/order/get_shipment_list", self.get_shipment_list, methods=["GET"]),
-        ]
 
     def _page_params(self, request: Request) -> tuple[int, tuple[int, str] | None]:
         page_size = int_param(request, "page_size", required=True) or 0
@@ -86,6 +75,7 @@ class OrdersApi:
             )
         return page_size, _after(request.query_params.get("cursor") or "")
 
+    @route("GET", "/api/v2/order/get_order_list")
     async def get_order_list(self, request: Request) -> Response:
         """``GET /api/v2/order/get_order_list``."""
         with self.sandbox.lock:
@@ -143,6 +133,7 @@ class OrdersApi:
                 },
             )
 
+    @route("GET", "/api/v2/order/get_order_detail")
     async def get_order_detail(self, request: Request) -> Response:
         """``GET /api/v2/order/get_order_detail``."""
         with self.sandbox.lock:
@@ -163,6 +154,7 @@ class OrdersApi:
             warning = [f"order_sn {n} not found" for n in missing]
             return shopee_response(self.sandbox.request_id(), response, warning=warning or None)
 
+    @route("GET", "/api/v2/order/get_shipment_list")
     async def get_shipment_list(self, request: Request) -> Response:
         """``GET /api/v2/order/get_shipment_list``."""
         with self.sandbox.lock:

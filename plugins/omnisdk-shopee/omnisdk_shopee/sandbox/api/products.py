@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from omnisdk.models import minor_units
+from omnisdk.testing.api import SandboxApi, route
 from omnisdk_shopee.sandbox.api.gateway import (
     ShopeeApiError,
     array_param,
@@ -50,23 +50,10 @@ def _param_error(detail: str) -> ShopeeApiError:
     return ShopeeApiError("error_param", f"Wrong parameters, detail: {detail}")
 
 
-class ProductsApi:
+class ProductsApi(SandboxApi["ShopeeSandbox"]):
     """Shopee's product and shop endpoints, served for one sandbox."""
 
-    def __init__(self, sandbox: ShopeeSandbox) -> None:
-        self.sandbox = sandbox
-
-    def routes(self) -> list[BaseRoute]:
-        """The Starlette routes of these endpoints."""
-        return [
-            Route("/api/v2/shop/get_shop_info", self.get_shop_info, methods=["GET"]),
-            Route("/api/v2/product/get_item_list", self.get_item_list, methods=["GET"]),
-            Route("/api/v2/product/get_item_base_info", self.get_item_base_info, methods=["GET"]),
-            Route("/api/v2/product/get_model_list", self.get_model_list, methods=["GET"]),
-            Route("/api/v2/product/update_stock", self.update_stock, methods=["POST"]),
-            Route("/api/v2/product/update_price", self.update_price, methods=["POST"]),
-        ]
-
+    @route("GET", "/api/v2/shop/get_shop_info")
     async def get_shop_info(self, request: Request) -> Response:
         """``GET /api/v2/shop/get_shop_info``."""
         with self.sandbox.lock:
@@ -85,6 +72,7 @@ class ProductsApi:
                 },
             )
 
+    @route("GET", "/api/v2/product/get_item_list")
     async def get_item_list(self, request: Request) -> Response:
         """``GET /api/v2/product/get_item_list``."""
         with self.sandbox.lock:
@@ -128,6 +116,7 @@ class ProductsApi:
                 response["next_offset"] = offset + page_size
             return shopee_response(self.sandbox.request_id(), response, warning="")
 
+    @route("GET", "/api/v2/product/get_item_base_info")
     async def get_item_base_info(self, request: Request) -> Response:
         """``GET /api/v2/product/get_item_base_info``."""
         with self.sandbox.lock:
@@ -150,6 +139,7 @@ class ProductsApi:
                 warning=warning,
             )
 
+    @route("GET", "/api/v2/product/get_model_list")
     async def get_model_list(self, request: Request) -> Response:
         """``GET /api/v2/product/get_model_list``."""
         with self.sandbox.lock:
@@ -157,6 +147,7 @@ class ProductsApi:
             item = _item(self.sandbox, int_param(request, "item_id", required=True))
             return shopee_response(self.sandbox.request_id(), model_list(item), warning="")
 
+    @route("POST", "/api/v2/product/update_stock")
     async def update_stock(self, request: Request) -> Response:
         """``POST /api/v2/product/update_stock``."""
         body = await read_body(request)
@@ -193,6 +184,7 @@ class ProductsApi:
                 warning="",
             )
 
+    @route("POST", "/api/v2/product/update_price")
     async def update_price(self, request: Request) -> Response:
         """``POST /api/v2/product/update_price``."""
         body = await read_body(request)

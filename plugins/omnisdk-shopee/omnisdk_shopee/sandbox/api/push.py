@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
+from omnisdk.testing.api import SandboxApi, route
 from omnisdk_shopee.push import PUSH_TOPICS
 from omnisdk_shopee.sandbox.api.gateway import ShopeeApiError, read_body, shopee_response
 
 if TYPE_CHECKING:
-    from omnisdk_shopee.sandbox.app import ShopeeSandbox
+    from omnisdk_shopee.sandbox.app import ShopeeSandbox  # noqa: F401 (in the base class)
 
 __all__ = ["LOST_PAGE", "PushApi"]
 
@@ -41,33 +41,17 @@ def _codes(body: dict[str, Any], name: str) -> list[int]:
     return list(value)
 
 
-class PushApi:
+class PushApi(SandboxApi["ShopeeSandbox"]):
     """Shopee's push configuration endpoints, served for one sandbox."""
 
-    def __init__(self, sandbox: ShopeeSandbox) -> None:
-        self.sandbox = sandbox
-
-    def routes(self) -> list[BaseRoute]:
-        """The Starlette routes of these endpoints."""
-        return [
-            Route("/api/v2/push/get_app_push_config", self.get_app_push_config, methods=["GET"]),
-            Route("/api/v2/push/set_app_push_config", self.set_app_push_config, methods=["POST"]),
-            Route(
-                "/api/v2/push/get_lost_push_message", self.get_lost_push_message, methods=["GET"]
-            ),
-            Route(
-                "/api/v2/push/confirm_consumed_lost_push_message",
-                self.confirm_consumed,
-                methods=["POST"],
-            ),
-        ]
-
+    @route("GET", "/api/v2/push/get_app_push_config")
     async def get_app_push_config(self, request: Request) -> Response:
         """``GET /api/v2/push/get_app_push_config``."""
         with self.sandbox.lock:
             self.sandbox.verify(request)
             return shopee_response(self.sandbox.request_id(), dict(self.sandbox.push_config))
 
+    @route("POST", "/api/v2/push/set_app_push_config")
     async def set_app_push_config(self, request: Request) -> Response:
         """``POST /api/v2/push/set_app_push_config``."""
         body = await read_body(request)
@@ -104,6 +88,7 @@ class PushApi:
             self.sandbox.push_config["push_config_off_list"] = sorted(set(PUSH_TOPICS) - enabled)
             return shopee_response(self.sandbox.request_id(), {"result": "success"})
 
+    @route("GET", "/api/v2/push/get_lost_push_message")
     async def get_lost_push_message(self, request: Request) -> Response:
         """``GET /api/v2/push/get_lost_push_message``."""
         with self.sandbox.lock:
@@ -127,6 +112,7 @@ class PushApi:
                 },
             )
 
+    @route("POST", "/api/v2/push/confirm_consumed_lost_push_message")
     async def confirm_consumed(self, request: Request) -> Response:
         """``POST /api/v2/push/confirm_consumed_lost_push_message``."""
         body = await read_body(request)

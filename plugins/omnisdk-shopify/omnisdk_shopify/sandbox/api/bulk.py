@@ -23,14 +23,14 @@ from graphql.error import GraphQLSyntaxError
 from graphql.language import FieldNode, OperationDefinitionNode, SelectionSetNode
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
+from omnisdk.testing.api import SandboxApi, route
 from omnisdk_shopify.sandbox.api.graphql.context import context_of, user_error
 from omnisdk_shopify.sandbox.state.records import gid, parse_gid
 
 if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.api.graphql.context import Info
-    from omnisdk_shopify.sandbox.app import ShopifySandbox
+    from omnisdk_shopify.sandbox.app import ShopifySandbox  # noqa: F401 (in the base class)
 
 __all__ = [
     "BULK_MUTATION_RESOLVERS",
@@ -268,16 +268,10 @@ BULK_MUTATION_RESOLVERS: dict[str, Callable[..., Any]] = {
 }
 
 
-class BulkDownloadApi:
+class BulkDownloadApi(SandboxApi["ShopifySandbox"]):
     """The result files' download endpoint of one sandbox (signed URLs, as on Shopify's CDN)."""
 
-    def __init__(self, sandbox: ShopifySandbox) -> None:
-        self.sandbox = sandbox
-
-    def routes(self) -> list[BaseRoute]:
-        """The Starlette route of the endpoint."""
-        return [Route("/bulk/{id:int}.jsonl", self.download, methods=["GET"])]
-
+    @route("GET", "/bulk/{id:int}.jsonl")
     async def download(self, request: Request) -> Response:
         """``GET /bulk/{id}.jsonl?signature=...``: the JSONL file, 403 for a bad signature."""
         content = self.sandbox.bulk.download(

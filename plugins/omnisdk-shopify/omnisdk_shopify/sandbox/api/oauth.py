@@ -18,29 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
 
+from omnisdk.testing.api import SandboxApi, route
 from omnisdk_shopify.sandbox.api.gateway import admin_json
 
 if TYPE_CHECKING:
-    from omnisdk_shopify.sandbox.app import ShopifySandbox
+    from omnisdk_shopify.sandbox.app import ShopifySandbox  # noqa: F401 (in the base class)
 
 __all__ = ["OAuthApi"]
 
 
-class OAuthApi:
+class OAuthApi(SandboxApi["ShopifySandbox"]):
     """The OAuth endpoints of one sandbox."""
 
-    def __init__(self, sandbox: ShopifySandbox) -> None:
-        self.sandbox = sandbox
-
-    def routes(self) -> list[BaseRoute]:
-        """The Starlette routes of these endpoints."""
-        return [
-            Route("/admin/oauth/access_token", self.access_token, methods=["POST"]),
-            Route("/admin/oauth/authorize", self.authorize, methods=["GET"]),
-        ]
-
+    @route("POST", "/admin/oauth/access_token")
     async def access_token(self, request: Request) -> Response:
         """``POST /admin/oauth/access_token``: client credentials or an authorization code."""
         sandbox = self.sandbox
@@ -77,6 +68,7 @@ class OAuthApi:
             sandbox.issued_tokens[token] = math.inf
         return admin_json({"access_token": token, "scope": ",".join(sandbox.scopes)})
 
+    @route("GET", "/admin/oauth/authorize")
     async def authorize(self, request: Request) -> Response:
         """``GET /admin/oauth/authorize``: the merchant approves; redirect, signed, to the app."""
         sandbox = self.sandbox

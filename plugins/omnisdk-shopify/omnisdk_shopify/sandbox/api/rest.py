@@ -13,12 +13,12 @@ import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
+from omnisdk.testing.api import SandboxApi, route
 from omnisdk_shopify.sandbox.api.gateway import RestError, admin_json, rest_endpoint
 from omnisdk_shopify.sandbox.api.rest_views import (
     customer_json,
@@ -41,7 +41,7 @@ from omnisdk_shopify.sandbox.state.records import (
 from omnisdk_shopify.sandbox.state.shop import ShopState
 
 if TYPE_CHECKING:
-    from omnisdk_shopify.sandbox.app import ShopifySandbox
+    from omnisdk_shopify.sandbox.app import ShopifySandbox  # noqa: F401 (in the base class)
 
 __all__ = ["RestAdminApi"]
 
@@ -212,58 +212,23 @@ def _order_filter(params: dict[str, str], order: Order) -> bool:
     }.get(fulfilment, True)
 
 
-class RestAdminApi:
+class RestAdminApi(SandboxApi["ShopifySandbox"]):
     """The REST Admin API of one sandbox: a method per endpoint, :meth:`routes` to serve them."""
 
-    PREFIX = "/admin/api/{version}"
-
-    def __init__(self, sandbox: ShopifySandbox) -> None:
-        self.sandbox = sandbox
+    prefix: ClassVar[str] = "/admin/api/{version}"
 
     @property
     def shop(self) -> ShopState:
         """The sandbox's shop state (replaced on reset, so read it each time)."""
         return self.sandbox.shop
 
-    def routes(self) -> list[BaseRoute]:
-        """Starlette routes, each wrapped by the sandbox (access, call limit, errors)."""
-        table: list[tuple[str, Callable[[Request], Any], list[str]]] = [
-            ("/shop.json", self.get_shop, ["GET"]),
-            ("/products.json", self.list_products, ["GET"]),
-            ("/products/count.json", self.count_products, ["GET"]),
-            ("/products/{id:int}.json", self.get_product, ["GET"]),
-            ("/products/{id:int}/variants.json", self.list_variants, ["GET"]),
-            ("/variants/{id:int}.json", self.get_variant, ["GET"]),
-            ("/variants/{id:int}.json", self.update_variant, ["PUT"]),
-            ("/locations.json", self.list_locations, ["GET"]),
-            ("/locations/{id:int}.json", self.get_location, ["GET"]),
-            ("/locations/{id:int}/inventory_levels.json", self.location_levels, ["GET"]),
-            ("/inventory_levels.json", self.list_levels, ["GET"]),
-            ("/inventory_levels/set.json", self.set_level, ["POST"]),
-            ("/inventory_levels/adjust.json", self.adjust_level, ["POST"]),
-            ("/inventory_levels/connect.json", self.connect_level, ["POST"]),
-            ("/inventory_items.json", self.list_items, ["GET"]),
-            ("/inventory_items/{id:int}.json", self.get_item, ["GET"]),
-            ("/orders.json", self.list_orders, ["GET"]),
-            ("/orders/count.json", self.count_orders, ["GET"]),
-            ("/orders/{id:int}.json", self.get_order, ["GET"]),
-            ("/orders/{id:int}/cancel.json", self.cancel_order, ["POST"]),
-            ("/orders/{id:int}/close.json", self.close_order, ["POST"]),
-            ("/orders/{id:int}/open.json", self.open_order, ["POST"]),
-            ("/customers.json", self.list_customers, ["GET"]),
-            ("/customers/{id:int}.json", self.get_customer, ["GET"]),
-            ("/customers/{id:int}/orders.json", self.customer_orders, ["GET"]),
-            ("/webhooks.json", self.list_webhooks, ["GET"]),
-            ("/webhooks.json", self.create_webhook, ["POST"]),
-            ("/webhooks/{id:int}.json", self.delete_webhook, ["DELETE"]),
-        ]
-        return [
-            Route(self.PREFIX + path, rest_endpoint(self.sandbox, handler), methods=methods)
-            for path, handler, methods in table
-        ]
+    def endpoint(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """Every REST endpoint passes the gateway: access, call limit, lock, error bodies."""
+        return rest_endpoint(self.sandbox, handler)
 
     # -- shop, products, variants ---------------------------------------------------------
 
+    @route("GET", "/shop.json")
     def get_shop(self, request: Request) -> Response:
         """``GET /shop.json``."""
         return admin_json({"shop": shop_json(self.shop)})
@@ -277,6 +242,7 @@ class RestAdminApi:
                 products = [p for p in products if getattr(p, field) in wanted]
         return products
 
+    @route("GET", "/products.json")
     def list_products(self, request: Request) -> Response:
         """``GET /products.json``."""
         page = _Page(request)
@@ -289,10 +255,12 @@ class RestAdminApi:
             page,
         )
 
+    @route("GET", "/products/count.json")
     def count_products(self, request: Request) -> Response:
         """``GET /products/count.json``."""
         return admin_json({"count": len(self.product_filter(dict(request.query_params)))})
 
+    @route("GET", "/products/{id:int}.json")
     def get_product(self, request: Request) -> Response:
         """``GET /products/{id}.json``."""
         product = self.shop.get(self.shop.products, int(request.path_params["id"]), "product")
@@ -304,6 +272,7 @@ class RestAdminApi:
             }
         )
 
+    @route("GET", "/products/{id:int}/variants.json")
     def list_variants(self, request: Request) -> Response:
         """``GET /products/{id}/variants.json``."""
         product = self.shop.get(self.shop.products, int(request.path_params["id"]), "product")
@@ -316,11 +285,13 @@ class RestAdminApi:
             page,
         )
 
+    @route("GET", "/variants/{id:int}.json")
     def get_variant(self, request: Request) -> Response:
         """``GET /variants/{id}.json``."""
         variant = self.shop.get(self.shop.variants, int(request.path_params["id"]), "variant")
         return admin_json({"variant": variant_json(self.shop, variant)})
 
+    @route("PUT", "/variants/{id:int}.json")
     async def update_variant(self, request: Request) -> Response:
         """``PUT /variants/{id}.json`` (price, compare-at price, SKU, barcode)."""
         body = _root(await _body(request), "variant")
@@ -340,12 +311,14 @@ class RestAdminApi:
 
     # -- locations and inventory ----------------------------------------------------------
 
+    @route("GET", "/locations.json")
     def list_locations(self, request: Request) -> Response:
         """``GET /locations.json`` (not paged)."""
         return admin_json(
             {"locations": [location_json(self.shop, loc) for loc in self.shop.locations.values()]}
         )
 
+    @route("GET", "/locations/{id:int}.json")
     def get_location(self, request: Request) -> Response:
         """``GET /locations/{id}.json``."""
         location = self.shop.get(self.shop.locations, int(request.path_params["id"]), "location")
@@ -365,6 +338,7 @@ class RestAdminApi:
         body = {"inventory_levels": [inventory_level_json(self.shop, lv) for lv in chosen]}
         return admin_json(body, headers={"Link": link} if link else {})
 
+    @route("GET", "/locations/{id:int}/inventory_levels.json")
     def location_levels(self, request: Request) -> Response:
         """``GET /locations/{id}/inventory_levels.json``."""
         location_id = int(request.path_params["id"])
@@ -374,6 +348,7 @@ class RestAdminApi:
             request, [lv for lv in self.all_levels() if lv.location_id == location_id], page
         )
 
+    @route("GET", "/inventory_levels.json")
     def list_levels(self, request: Request) -> Response:
         """``GET /inventory_levels.json`` (``inventory_item_ids`` and/or ``location_ids``)."""
         page = _Page(request)
@@ -395,6 +370,7 @@ class RestAdminApi:
             levels = [lv for lv in levels if lv.updated_at >= low]
         return self.level_page(request, levels, page)
 
+    @route("POST", "/inventory_levels/set.json")
     async def set_level(self, request: Request) -> Response:
         """``POST /inventory_levels/set.json``: absolute, connects the location if needed."""
         body = await _body(request)
@@ -415,6 +391,7 @@ class RestAdminApi:
             )
         return admin_json({"inventory_level": inventory_level_json(self.shop, level)})
 
+    @route("POST", "/inventory_levels/adjust.json")
     async def adjust_level(self, request: Request) -> Response:
         """``POST /inventory_levels/adjust.json``: a signed change."""
         body = await _body(request)
@@ -425,6 +402,7 @@ class RestAdminApi:
         self.sandbox.emit_webhook("inventory_levels/update", inventory_level_json(self.shop, level))
         return admin_json({"inventory_level": inventory_level_json(self.shop, level)})
 
+    @route("POST", "/inventory_levels/connect.json")
     async def connect_level(self, request: Request) -> Response:
         """``POST /inventory_levels/connect.json``."""
         body = await _body(request)
@@ -444,6 +422,7 @@ class RestAdminApi:
         except ShopStateError as exc:
             raise RestError(422, [str(exc)]) from None
 
+    @route("GET", "/inventory_items.json")
     def list_items(self, request: Request) -> Response:
         """``GET /inventory_items.json`` (``ids`` required, at most 100)."""
         page = _Page(request)
@@ -460,6 +439,7 @@ class RestAdminApi:
             page,
         )
 
+    @route("GET", "/inventory_items/{id:int}.json")
     def get_item(self, request: Request) -> Response:
         """``GET /inventory_items/{id}.json``."""
         item = self.shop.get(
@@ -474,6 +454,7 @@ class RestAdminApi:
         orders = _time_filters(params, list(self.shop.orders.values()))
         return [o for o in orders if _order_filter(params, o)]
 
+    @route("GET", "/orders.json")
     def list_orders(self, request: Request) -> Response:
         """``GET /orders.json``."""
         page = _Page(request)
@@ -486,10 +467,12 @@ class RestAdminApi:
             page,
         )
 
+    @route("GET", "/orders/count.json")
     def count_orders(self, request: Request) -> Response:
         """``GET /orders/count.json``."""
         return admin_json({"count": len(self.order_filter(dict(request.query_params)))})
 
+    @route("GET", "/orders/{id:int}.json")
     def get_order(self, request: Request) -> Response:
         """``GET /orders/{id}.json``."""
         order = self.shop.get(self.shop.orders, int(request.path_params["id"]), "order")
@@ -501,18 +484,21 @@ class RestAdminApi:
             }
         )
 
+    @route("POST", "/orders/{id:int}/cancel.json")
     def cancel_order(self, request: Request) -> Response:
         """``POST /orders/{id}/cancel.json``."""
         order = self.shop.get(self.shop.orders, int(request.path_params["id"]), "order")
         self.sandbox.cancel(order)
         return admin_json({"order": order_json(self.shop, order)})
 
+    @route("POST", "/orders/{id:int}/close.json")
     def close_order(self, request: Request) -> Response:
         """``POST /orders/{id}/close.json``."""
         order = self.shop.get(self.shop.orders, int(request.path_params["id"]), "order")
         close_order(self.shop, order)
         return admin_json({"order": order_json(self.shop, order)})
 
+    @route("POST", "/orders/{id:int}/open.json")
     def open_order(self, request: Request) -> Response:
         """``POST /orders/{id}/open.json``."""
         order = self.shop.get(self.shop.orders, int(request.path_params["id"]), "order")
@@ -520,6 +506,7 @@ class RestAdminApi:
         order.updated_at = self.shop.now()
         return admin_json({"order": order_json(self.shop, order)})
 
+    @route("GET", "/customers.json")
     def list_customers(self, request: Request) -> Response:
         """``GET /customers.json``."""
         page = _Page(request)
@@ -528,11 +515,13 @@ class RestAdminApi:
             request, "customers", customers, lambda c: customer_json(self.shop, c), page
         )
 
+    @route("GET", "/customers/{id:int}.json")
     def get_customer(self, request: Request) -> Response:
         """``GET /customers/{id}.json``."""
         customer = self.shop.get(self.shop.customers, int(request.path_params["id"]), "customer")
         return admin_json({"customer": customer_json(self.shop, customer)})
 
+    @route("GET", "/customers/{id:int}/orders.json")
     def customer_orders(self, request: Request) -> Response:
         """``GET /customers/{id}/orders.json``."""
         customer_id = int(request.path_params["id"])
@@ -543,6 +532,7 @@ class RestAdminApi:
 
     # -- webhooks -------------------------------------------------------------------------
 
+    @route("GET", "/webhooks.json")
     def list_webhooks(self, request: Request) -> Response:
         """``GET /webhooks.json``."""
         page = _Page(request)
@@ -551,6 +541,7 @@ class RestAdminApi:
             hooks = [h for h in hooks if h.topic == page.params["topic"]]
         return _listing(request, "webhooks", hooks, lambda w: webhook_json(self.shop, w), page)
 
+    @route("POST", "/webhooks.json")
     async def create_webhook(self, request: Request) -> Response:
         """``POST /webhooks.json``."""
         body = _root(await _body(request), "webhook")
@@ -580,6 +571,7 @@ class RestAdminApi:
         self.shop.webhook_subscriptions[hook.id] = hook
         return admin_json({"webhook": webhook_json(self.shop, hook)}, 201)
 
+    @route("DELETE", "/webhooks/{id:int}.json")
     def delete_webhook(self, request: Request) -> Response:
         """``DELETE /webhooks/{id}.json``."""
         hook_id = int(request.path_params["id"])

@@ -8,27 +8,21 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
+from omnisdk.testing.api import SandboxApi, route
 from omnisdk_shopify.sandbox.api.gateway import INVALID_TOKEN, admin_headers, admin_json
 from omnisdk_shopify.sandbox.api.graphql.execute import run_graphql
 
 if TYPE_CHECKING:
-    from omnisdk_shopify.sandbox.app import ShopifySandbox
+    from omnisdk_shopify.sandbox.app import ShopifySandbox  # noqa: F401 (in the base class)
 
 __all__ = ["GraphQLApi"]
 
 
-class GraphQLApi:
+class GraphQLApi(SandboxApi["ShopifySandbox"]):
     """The Admin GraphQL endpoint of one sandbox."""
 
-    def __init__(self, sandbox: ShopifySandbox) -> None:
-        self.sandbox = sandbox
-
-    def routes(self) -> list[BaseRoute]:
-        """The Starlette route of the endpoint."""
-        return [Route("/admin/api/{version}/graphql.json", self.graphql, methods=["POST"])]
-
+    @route("POST", "/admin/api/{version}/graphql.json")
     async def graphql(self, request: Request) -> Response:
         """``POST /admin/api/{version}/graphql.json``."""
         sandbox = self.sandbox
