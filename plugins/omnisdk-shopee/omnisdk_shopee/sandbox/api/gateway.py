@@ -211,28 +211,36 @@ def verify_call(
         raise missing("sign")
     access_token: str | None = None
     shop_id: int | None = None
-    if kind is not SignatureKind.PUBLIC:
-        access_token = query.get("access_token")
-        if not access_token:
-            raise missing("access_token")
-        owner = "merchant_id" if kind is SignatureKind.MERCHANT else "shop_id"
-        owner_raw = query.get(owner)
-        if not owner_raw:
-            raise missing(owner)
-        try:
-            shop_id = int(owner_raw)
-        except ValueError:
-            raise policy.error(
-                "error_param", f"Invalid {owner}.", kind="error_param_common"
-            ) from None
+    if kind is SignatureKind.PUBLIC:
+        expected = signer.sign(path, timestamp)
+    else:
+        access_token, shop_id = _owner(query, kind, policy, missing)
         if kind is SignatureKind.MERCHANT:
             expected = signer.sign(path, timestamp, access_token=access_token, merchant_id=shop_id)
         else:
             expected = signer.sign(path, timestamp, access_token=access_token, shop_id=shop_id)
-    else:
-        expected = signer.sign(path, timestamp)
     if not hmac.compare_digest(sign.lower(), expected):
         raise policy.error("error_sign", "Wrong sign.")
     if access_token is not None and shop_id is not None:
         check_token(access_token, shop_id)
     return Caller(partner_id=partner_id, kind=kind, shop_id=shop_id, access_token=access_token)
+
+
+def _owner(
+    query: Any,
+    kind: SignatureKind,
+    policy: GatewayPolicy,
+    missing: Callable[[str], ShopeeApiError],
+) -> tuple[str, int]:
+    """The access token and shop (or merchant) id a shop-level call carries."""
+    access_token = query.get("access_token")
+    if not access_token:
+        raise missing("access_token")
+    owner = "merchant_id" if kind is SignatureKind.MERCHANT else "shop_id"
+    owner_raw = query.get(owner)
+    if not owner_raw:
+        raise missing(owner)
+    try:
+        return str(access_token), int(owner_raw)
+    except ValueError:
+        raise policy.error("error_param", f"Invalid {owner}.", kind="error_param_common") from None

@@ -133,51 +133,9 @@ class SandboxOrder:
         extra: dict[str, Any] = {
             "buyer_user_id": self.buyer_user_id,
             "buyer_username": self.buyer_username,
-            "recipient_address": {
-                "name": mask_name(self.recipient.get("name", "")),
-                "phone": mask_phone(self.recipient.get("phone", "")),
-                "full_address": mask_address(self.recipient.get("full_address", "")),
-                "town": self.recipient.get("town", ""),
-                "district": self.recipient.get("district", ""),
-                "city": self.recipient.get("city", ""),
-                "state": self.recipient.get("state", ""),
-                "region": self.region,
-                "zipcode": "",
-            },
-            "item_list": [
-                {
-                    "item_id": line.item_id,
-                    "item_name": line.item_name,
-                    "item_sku": "" if line.has_model else line.sku,
-                    "model_id": line.model_id,
-                    "model_name": line.model_name,
-                    "model_sku": line.sku if line.has_model else "",
-                    "model_quantity_purchased": line.quantity,
-                    "model_original_price": number(line.price),
-                    "model_discounted_price": number(line.price),
-                    "order_item_id": line.item_id,
-                    "promotion_type": "",
-                    "product_location_id": [""],
-                    "weight": 0.3,
-                }
-                for line in self.lines
-            ],
-            "package_list": [
-                {
-                    "package_number": self.package_number,
-                    "logistics_status": _logistics_status(self.status),
-                    "logistics_channel_id": 50018,
-                    "shipping_carrier": "SPX Express",
-                    "item_list": [
-                        {
-                            "item_id": line.item_id,
-                            "model_id": line.model_id,
-                            "model_quantity": line.quantity,
-                        }
-                        for line in self.lines
-                    ],
-                }
-            ],
+            "recipient_address": self._masked_recipient(),
+            "item_list": self._item_list(number),
+            "package_list": self._package_list(),
             "pay_time": self.pay_time,
             "total_amount": number(self.total),
             "note": "",
@@ -191,6 +149,60 @@ class SandboxOrder:
             if name in extra:
                 data[name] = extra[name]
         return data
+
+    def _masked_recipient(self) -> dict[str, Any]:
+        """``recipient_address`` with name, phone and street masked, as Shopee shows them."""
+        return {
+            "name": mask_name(self.recipient.get("name", "")),
+            "phone": mask_phone(self.recipient.get("phone", "")),
+            "full_address": mask_address(self.recipient.get("full_address", "")),
+            "town": self.recipient.get("town", ""),
+            "district": self.recipient.get("district", ""),
+            "city": self.recipient.get("city", ""),
+            "state": self.recipient.get("state", ""),
+            "region": self.region,
+            "zipcode": "",
+        }
+
+    def _item_list(self, number: Any) -> list[dict[str, Any]]:
+        """``item_list``: one entry per line, money through ``number``."""
+        return [
+            {
+                "item_id": line.item_id,
+                "item_name": line.item_name,
+                "item_sku": "" if line.has_model else line.sku,
+                "model_id": line.model_id,
+                "model_name": line.model_name,
+                "model_sku": line.sku if line.has_model else "",
+                "model_quantity_purchased": line.quantity,
+                "model_original_price": number(line.price),
+                "model_discounted_price": number(line.price),
+                "order_item_id": line.item_id,
+                "promotion_type": "",
+                "product_location_id": [""],
+                "weight": 0.3,
+            }
+            for line in self.lines
+        ]
+
+    def _package_list(self) -> list[dict[str, Any]]:
+        """``package_list``: the one parcel of the order."""
+        return [
+            {
+                "package_number": self.package_number,
+                "logistics_status": _logistics_status(self.status),
+                "logistics_channel_id": 50018,
+                "shipping_carrier": "SPX Express",
+                "item_list": [
+                    {
+                        "item_id": line.item_id,
+                        "model_id": line.model_id,
+                        "model_quantity": line.quantity,
+                    }
+                    for line in self.lines
+                ],
+            }
+        ]
 
     def state(self) -> dict[str, Any]:
         """The order for the control API's state (unmasked, sandbox-side view)."""

@@ -5,6 +5,9 @@ connections, nested at most two deep), answered ``CREATED``, and read back ``COM
 a signed download ``url`` (null when nothing matched). Each line of the file is one object;
 nodes of nested connections become lines of their own carrying ``__parentId``, placed right
 after their parent when ``groupObjects`` is on, after all parents when it is off.
+
+Here too are the two GraphQL mutations (``bulkOperationRunQuery``, ``bulkOperationCancel``)
+and the endpoint the result files are downloaded from.
 """
 
 from __future__ import annotations

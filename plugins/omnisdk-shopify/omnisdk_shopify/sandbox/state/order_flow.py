@@ -253,33 +253,7 @@ def create_fulfillment(
     locations = {fulfillment_order.location_id for fulfillment_order, _ in requests}
     if len(locations) > 1:
         raise ShopStateError("All fulfillment orders must be assigned to the same location.")
-    planned: list[tuple[FulfillmentOrder, FulfillmentOrderLine, int]] = []
-    for fulfillment_order, quantities in requests:
-        reference = gid("FulfillmentOrder", fulfillment_order.id)
-        if fulfillment_order.order_id != order.id:
-            raise ShopStateError("All fulfillment orders must belong to the same order.")
-        if not fulfillment_order.fulfillable:
-            raise ShopStateError(
-                f"Fulfillment order {reference} has an unfulfillable status= "
-                f"{fulfillment_order.status.lower()}."
-            )
-        lines = {line.id: line for line in fulfillment_order.lines}
-        chosen = (
-            dict(quantities)
-            if quantities is not None
-            else {line.id: line.remaining_quantity for line in fulfillment_order.lines}
-        )
-        for line_id, quantity in chosen.items():
-            line = lines.get(line_id)
-            if line is None:
-                raise ShopStateError(
-                    f"Fulfillment order line item {gid('FulfillmentOrderLineItem', line_id)} "
-                    f"does not belong to fulfillment order {reference}."
-                )
-            if quantity < 0 or quantity > line.remaining_quantity:
-                raise ShopStateError("Invalid fulfillment order line item quantity requested.")
-            if quantity:
-                planned.append((fulfillment_order, line, quantity))
+    planned = _plan_fulfillment(order, requests)
     if not planned:
         raise ShopStateError("Fulfillment must contain at least one line item to fulfill.")
     (location_id,) = locations
@@ -311,6 +285,40 @@ def create_fulfillment(
     order.fulfillment_status = _fulfilment_status(order)
     order.updated_at = now
     return fulfillment
+
+
+def _plan_fulfillment(
+    order: Order, requests: Sequence[tuple[FulfillmentOrder, Mapping[int, int] | None]]
+) -> list[tuple[FulfillmentOrder, FulfillmentOrderLine, int]]:
+    """Check every request of :func:`create_fulfillment`; the units each line gives up."""
+    planned: list[tuple[FulfillmentOrder, FulfillmentOrderLine, int]] = []
+    for fulfillment_order, quantities in requests:
+        reference = gid("FulfillmentOrder", fulfillment_order.id)
+        if fulfillment_order.order_id != order.id:
+            raise ShopStateError("All fulfillment orders must belong to the same order.")
+        if not fulfillment_order.fulfillable:
+            raise ShopStateError(
+                f"Fulfillment order {reference} has an unfulfillable status= "
+                f"{fulfillment_order.status.lower()}."
+            )
+        lines = {line.id: line for line in fulfillment_order.lines}
+        chosen = (
+            dict(quantities)
+            if quantities is not None
+            else {line.id: line.remaining_quantity for line in fulfillment_order.lines}
+        )
+        for line_id, quantity in chosen.items():
+            line = lines.get(line_id)
+            if line is None:
+                raise ShopStateError(
+                    f"Fulfillment order line item {gid('FulfillmentOrderLineItem', line_id)} "
+                    f"does not belong to fulfillment order {reference}."
+                )
+            if quantity < 0 or quantity > line.remaining_quantity:
+                raise ShopStateError("Invalid fulfillment order line item quantity requested.")
+            if quantity:
+                planned.append((fulfillment_order, line, quantity))
+    return planned
 
 
 def _fulfilment_status(order: Order) -> str | None:

@@ -54,24 +54,7 @@ def run_graphql(
         return 200, {"errors": [{"message": "An operation name is required"}]}
     requested = requested_cost(schema, document, operation, variables)
     if not bucket.try_charge(requested):
-        return 200, {
-            "errors": [
-                {
-                    "message": "Throttled",
-                    "extensions": {
-                        "code": "THROTTLED",
-                        "documentation": "https://shopify.dev/api/usage/rate-limits",
-                    },
-                }
-            ],
-            "extensions": {
-                "cost": {
-                    "requestedQueryCost": requested,
-                    "actualQueryCost": None,
-                    "throttleStatus": bucket.status().as_json(),
-                }
-            },
-        }
+        return 200, _throttled(requested, bucket)
     result = execute_sync(
         schema,
         document,
@@ -85,17 +68,36 @@ def run_graphql(
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = _errors(list(result.errors))
-    extensions: dict[str, Any] = {
-        "cost": {
-            "requestedQueryCost": requested,
-            "actualQueryCost": actual,
-            "throttleStatus": bucket.status().as_json(),
-        }
-    }
+    extensions: dict[str, Any] = {"cost": _cost(requested, actual, bucket)}
     if context.search_warnings:
         extensions["search"] = context.search_warnings
     body["extensions"] = extensions
     return 200, body
+
+
+def _cost(requested: int, actual: int | None, bucket: CostBucket) -> dict[str, Any]:
+    """``extensions.cost``: what the query was estimated at and charged, and the bucket now."""
+    return {
+        "requestedQueryCost": requested,
+        "actualQueryCost": actual,
+        "throttleStatus": bucket.status().as_json(),
+    }
+
+
+def _throttled(requested: int, bucket: CostBucket) -> dict[str, Any]:
+    """The answer to a query the bucket cannot pay for (nothing was charged)."""
+    return {
+        "errors": [
+            {
+                "message": "Throttled",
+                "extensions": {
+                    "code": "THROTTLED",
+                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                },
+            }
+        ],
+        "extensions": {"cost": _cost(requested, None, bucket)},
+    }
 
 
 def execute_unbounded(query: str, context: GraphQLContext) -> dict[str, Any]:

@@ -13,8 +13,11 @@ from omnisdk_shopify.sandbox.api.graphql.context import context_of, user_error
 from omnisdk_shopify.sandbox.api.graphql.queries import find_node
 from omnisdk_shopify.sandbox.api.rest_views import product_json
 from omnisdk_shopify.sandbox.state.records import (
+    Product,
+    Variant,
     gid_kind,
 )
+from omnisdk_shopify.sandbox.state.shop import ShopState
 
 if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.api.graphql.context import Info
@@ -46,39 +49,10 @@ def _variants_bulk_update(
     errors: list[dict[str, Any]] = []
     updates = []
     for index, entry in enumerate(variants):
-        where = ["variants", str(index)]
-        if not entry.get("id"):
-            errors.append(
-                user_error(
-                    "PRODUCT_VARIANT_ID_MISSING",
-                    [*where, "id"],
-                    "Product variant is missing ID attribute",
-                )
-            )
-            continue
-        variant = (
-            find_node(state, entry["id"]) if gid_kind(entry["id"]) == "ProductVariant" else None
-        )
-        if variant is None or variant.product_id != product.id:
-            errors.append(
-                user_error(
-                    "PRODUCT_VARIANT_DOES_NOT_EXIST",
-                    [*where, "id"],
-                    "Product variant does not exist",
-                )
-            )
-            continue
-        for money_field in ("price", "compareAtPrice"):
-            value = entry.get(money_field)
-            if value is not None and value < 0:
-                errors.append(
-                    user_error(
-                        "INVALID_INPUT",
-                        [*where, money_field],
-                        f"{money_field} must be greater than or equal to 0",
-                    )
-                )
-        updates.append((variant, entry))
+        variant, problems = _check_entry(state, product, entry, ["variants", str(index)])
+        errors += problems
+        if variant is not None:
+            updates.append((variant, entry))
     if errors and not allowPartialUpdates:
         return {"product": None, "productVariants": None, "userErrors": errors}
     changed = []
@@ -94,6 +68,39 @@ def _variants_bulk_update(
     if changed:
         context.events.append(("products/update", product_json(state, product)))
     return {"product": product, "productVariants": changed, "userErrors": errors}
+
+
+def _check_entry(
+    state: ShopState, product: Product, entry: dict[str, Any], where: list[str]
+) -> tuple[Variant | None, list[dict[str, Any]]]:
+    """The variant one ``variants`` entry updates (None if it names none of the product's)
+    and the user errors it earns (a negative price is reported, yet updated when partial
+    updates are allowed, as Shopify does)."""
+    if not entry.get("id"):
+        return None, [
+            user_error(
+                "PRODUCT_VARIANT_ID_MISSING",
+                [*where, "id"],
+                "Product variant is missing ID attribute",
+            )
+        ]
+    variant = find_node(state, entry["id"]) if gid_kind(entry["id"]) == "ProductVariant" else None
+    if variant is None or variant.product_id != product.id:
+        return None, [
+            user_error(
+                "PRODUCT_VARIANT_DOES_NOT_EXIST", [*where, "id"], "Product variant does not exist"
+            )
+        ]
+    errors = [
+        user_error(
+            "INVALID_INPUT",
+            [*where, money_field],
+            f"{money_field} must be greater than or equal to 0",
+        )
+        for money_field in ("price", "compareAtPrice")
+        if entry.get(money_field) is not None and entry[money_field] < 0
+    ]
+    return variant, errors
 
 
 VARIANT_MUTATION_RESOLVERS: dict[str, Resolver] = {
