@@ -14,8 +14,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from omnisdk.testing.api import SandboxApi, route
-from omnisdk_shopee.sandbox.api.gateway import ShopeeApiError, read_body, shopee_response
+from omnisdk.testing.api import route
+from omnisdk_shopee.sandbox.api.gateway import ShopeeApi, ShopeeApiError, shopee_response
 from omnisdk_shopee.sandbox.state.grants import Grant, TokenRefused
 
 if TYPE_CHECKING:
@@ -46,21 +46,17 @@ def _shop(sandbox: ShopeeSandbox, body: dict[str, Any]) -> int:
     return int(shop)
 
 
-class AuthApi(SandboxApi["ShopeeSandbox"]):
+class AuthApi(ShopeeApi):
     """Shopee's authorisation endpoints, served for one sandbox."""
 
     @route("GET", "/api/v2/shop/auth_partner")
-    async def auth_partner(self, request: Request) -> Response:
+    def auth_partner(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/shop/auth_partner``."""
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            redirect = request.query_params.get("redirect") or ""
-            parts = urlsplit(redirect)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ShopeeApiError(
-                    "error_param", "Wrong parameters, detail: redirect must be a URL."
-                )
-            code = self.sandbox.grants.issue_code(self.sandbox.shop_id, self.sandbox.clock.time())
+        redirect = request.query_params.get("redirect") or ""
+        parts = urlsplit(redirect)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ShopeeApiError("error_param", "Wrong parameters, detail: redirect must be a URL.")
+        code = self.sandbox.grants.issue_code(self.sandbox.shop_id, self.sandbox.clock.time())
         query = "&".join(
             part
             for part in (parts.query, urlencode({"code": code, "shop_id": self.sandbox.shop_id}))
@@ -69,47 +65,39 @@ class AuthApi(SandboxApi["ShopeeSandbox"]):
         return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=302)
 
     @route("POST", "/api/v2/auth/token/get")
-    async def token_get(self, request: Request) -> Response:
+    def token_get(self, request: Request, body: dict[str, Any]) -> Response:
         """``POST /api/v2/auth/token/get``."""
-        body = await read_body(request)
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            shop = _shop(self.sandbox, body)
-            now = self.sandbox.clock.time()
-            try:
-                access, refresh = self.sandbox.grants.exchange(
-                    str(body.get("code") or ""), shop, now
-                )
-            except TokenRefused as refused:
-                raise ShopeeApiError(refused.code, refused.message) from None
-            return shopee_response(
-                self.sandbox.request_id(),
-                flat={
-                    **_pair(access, refresh, now),
-                    "shop_id_list": [shop],
-                    "merchant_id_list": [],
-                },
-            )
+        shop = _shop(self.sandbox, body)
+        now = self.sandbox.clock.time()
+        try:
+            access, refresh = self.sandbox.grants.exchange(str(body.get("code") or ""), shop, now)
+        except TokenRefused as refused:
+            raise ShopeeApiError(refused.code, refused.message) from None
+        return shopee_response(
+            self.sandbox.request_id(),
+            flat={
+                **_pair(access, refresh, now),
+                "shop_id_list": [shop],
+                "merchant_id_list": [],
+            },
+        )
 
     @route("POST", "/api/v2/auth/access_token/get")
-    async def access_token_get(self, request: Request) -> Response:
+    def access_token_get(self, request: Request, body: dict[str, Any]) -> Response:
         """``POST /api/v2/auth/access_token/get``."""
-        body = await read_body(request)
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            shop = _shop(self.sandbox, body)
-            now = self.sandbox.clock.time()
-            try:
-                access, refresh = self.sandbox.grants.rotate(
-                    str(body.get("refresh_token") or ""), shop, now
-                )
-            except TokenRefused as refused:
-                raise self.sandbox.policy.error(refused.code, refused.message) from None
-            return shopee_response(
-                self.sandbox.request_id(),
-                flat={
-                    **_pair(access, refresh, now),
-                    "partner_id": self.sandbox.partner_id,
-                    "shop_id": shop,
-                },
+        shop = _shop(self.sandbox, body)
+        now = self.sandbox.clock.time()
+        try:
+            access, refresh = self.sandbox.grants.rotate(
+                str(body.get("refresh_token") or ""), shop, now
             )
+        except TokenRefused as refused:
+            raise self.sandbox.policy.error(refused.code, refused.message) from None
+        return shopee_response(
+            self.sandbox.request_id(),
+            flat={
+                **_pair(access, refresh, now),
+                "partner_id": self.sandbox.partner_id,
+                "shop_id": shop,
+            },
+        )

@@ -15,19 +15,24 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from omnisdk.testing.api import SandboxApi
 from omnisdk.testing.responses import json_response
 from omnisdk.testing.sandbox import SandboxError
 from omnisdk_shopee.signing import SignatureKind, Signer, kind_for_path
+
+if TYPE_CHECKING:
+    from omnisdk_shopee.sandbox.app import ShopeeSandbox  # noqa: F401 (in the base class)
 
 __all__ = [
     "DEFAULT_STATUSES",
     "Caller",
     "GatewayPolicy",
+    "ShopeeApi",
     "ShopeeApiError",
     "array_param",
     "int_param",
@@ -61,6 +66,31 @@ class ShopeeApiError(SandboxError):
         self.code = code
         self.status = status
         self.response = response
+
+
+GatedHandler = Callable[[Request, dict[str, Any]], Response]
+"""A Shopee endpoint: the request and its JSON body (``{}`` for a GET), called verified."""
+
+
+class ShopeeApi(SandboxApi["ShopeeSandbox"]):
+    """Base of the Shopee API areas: every endpoint passes the gateway first.
+
+    A POST's body is read (``error_param`` when it is not a JSON object), then, with the
+    sandbox's lock held, :meth:`ShopeeSandbox.verify` runs the gateway checks and the
+    handler gets the request and the body.
+    """
+
+    def endpoint(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """``handler`` behind the gateway (see the class docstring)."""
+        gated: GatedHandler = handler
+
+        async def verified(request: Request) -> Response:
+            body = await read_body(request) if request.method == "POST" else {}
+            with self.sandbox.lock:
+                self.sandbox.verify(request)
+                return gated(request, body)
+
+        return verified
 
 
 @dataclass

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from omnisdk.testing.api import SandboxApi, route
+from omnisdk.testing.api import route
 from omnisdk_shopee.sandbox.api.gateway import (
+    ShopeeApi,
     ShopeeApiError,
     array_param,
     int_param,
@@ -24,7 +25,6 @@ from omnisdk_shopee.sandbox.api.gateway import (
 )
 
 if TYPE_CHECKING:
-    from omnisdk_shopee.sandbox.app import ShopeeSandbox  # noqa: F401 (in the base class)
     from omnisdk_shopee.sandbox.state.orders import SandboxOrder
 
 __all__ = ["MAX_DETAIL_ORDERS", "MAX_WINDOW_SECONDS", "OrdersApi"]
@@ -63,7 +63,7 @@ def _after(cursor: str) -> tuple[int, str] | None:
         raise ShopeeApiError("error_param", "Wrong parameters, detail: invalid cursor.") from None
 
 
-class OrdersApi(SandboxApi["ShopeeSandbox"]):
+class OrdersApi(ShopeeApi):
     """Shopee's order endpoints, served for one sandbox."""
 
     def _page_params(self, request: Request) -> tuple[int, tuple[int, str] | None]:
@@ -76,111 +76,100 @@ class OrdersApi(SandboxApi["ShopeeSandbox"]):
         return page_size, _after(request.query_params.get("cursor") or "")
 
     @route("GET", "/api/v2/order/get_order_list")
-    async def get_order_list(self, request: Request) -> Response:
+    def get_order_list(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/order/get_order_list``."""
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            field = request.query_params.get("time_range_field") or ""
-            if field not in ("create_time", "update_time"):
-                raise ShopeeApiError(
-                    "error_param",
-                    "Wrong parameters, detail: "
-                    "time_range_field should be create_time or update_time.",
-                )
-            since = int_param(request, "time_from", required=True) or 0
-            until = int_param(request, "time_to", required=True) or 0
-            if until < since or until - since > MAX_WINDOW_SECONDS:
-                raise ShopeeApiError(
-                    "order.order_list_invalid_time",
-                    "Start time must be earlier than end time and diff in 15days.",
-                )
-            page_size, after = self._page_params(request)
-            status = request.query_params.get("order_status") or ""
-            if status and status not in STATUSES:
-                raise ShopeeApiError(
-                    "error_param", f"Wrong parameters, detail: order_status {status!r}."
-                )
-            optional = set(array_param(request, "response_optional_fields"))
-
-            def key(order: SandboxOrder) -> tuple[int, str]:
-                stamp = order.create_time if field == "create_time" else order.update_time
-                return stamp, order.order_sn
-
-            matching = sorted(
-                (
-                    order
-                    for order in self.sandbox.orders.values()
-                    if since <= key(order)[0] <= until and (not status or order.status == status)
-                ),
-                key=key,
+        field = request.query_params.get("time_range_field") or ""
+        if field not in ("create_time", "update_time"):
+            raise ShopeeApiError(
+                "error_param",
+                "Wrong parameters, detail: time_range_field should be create_time or update_time.",
             )
-            if after is not None:
-                matching = [order for order in matching if key(order) > after]
-            page, rest = matching[:page_size], matching[page_size:]
-            self.sandbox.note_operation(request, "orders.read", items=len(page))
-            entries: list[dict[str, Any]] = []
-            for order in page:
-                entry: dict[str, Any] = {"order_sn": order.order_sn}
-                if "order_status" in optional:
-                    entry["order_status"] = order.status
-                entries.append(entry)
-            return shopee_response(
-                self.sandbox.request_id(),
-                {
-                    "more": bool(rest),
-                    "next_cursor": _cursor(key(page[-1])) if rest else "",
-                    "order_list": entries,
-                },
+        since = int_param(request, "time_from", required=True) or 0
+        until = int_param(request, "time_to", required=True) or 0
+        if until < since or until - since > MAX_WINDOW_SECONDS:
+            raise ShopeeApiError(
+                "order.order_list_invalid_time",
+                "Start time must be earlier than end time and diff in 15days.",
             )
+        page_size, after = self._page_params(request)
+        status = request.query_params.get("order_status") or ""
+        if status and status not in STATUSES:
+            raise ShopeeApiError(
+                "error_param", f"Wrong parameters, detail: order_status {status!r}."
+            )
+        optional = set(array_param(request, "response_optional_fields"))
+
+        def key(order: SandboxOrder) -> tuple[int, str]:
+            stamp = order.create_time if field == "create_time" else order.update_time
+            return stamp, order.order_sn
+
+        matching = sorted(
+            (
+                order
+                for order in self.sandbox.orders.values()
+                if since <= key(order)[0] <= until and (not status or order.status == status)
+            ),
+            key=key,
+        )
+        if after is not None:
+            matching = [order for order in matching if key(order) > after]
+        page, rest = matching[:page_size], matching[page_size:]
+        self.sandbox.note_operation(request, "orders.read", items=len(page))
+        entries: list[dict[str, Any]] = []
+        for order in page:
+            entry: dict[str, Any] = {"order_sn": order.order_sn}
+            if "order_status" in optional:
+                entry["order_status"] = order.status
+            entries.append(entry)
+        return shopee_response(
+            self.sandbox.request_id(),
+            {
+                "more": bool(rest),
+                "next_cursor": _cursor(key(page[-1])) if rest else "",
+                "order_list": entries,
+            },
+        )
 
     @route("GET", "/api/v2/order/get_order_detail")
-    async def get_order_detail(self, request: Request) -> Response:
+    def get_order_detail(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/order/get_order_detail``."""
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            numbers = array_param(request, "order_sn_list")
-            if not 1 <= len(numbers) <= MAX_DETAIL_ORDERS:
-                raise ShopeeApiError(
-                    "error_param",
-                    "Wrong parameters, detail: order_sn_list "
-                    f"size should be in [1, {MAX_DETAIL_ORDERS}].",
-                )
-            optional = set(array_param(request, "response_optional_fields"))
-            found = [
-                self.sandbox.orders[n] for n in dict.fromkeys(numbers) if n in self.sandbox.orders
-            ]
-            missing = [n for n in numbers if n not in self.sandbox.orders]
-            response = {"order_list": [order.detail(optional, json_number) for order in found]}
-            warning = [f"order_sn {n} not found" for n in missing]
-            return shopee_response(self.sandbox.request_id(), response, warning=warning or None)
+        numbers = array_param(request, "order_sn_list")
+        if not 1 <= len(numbers) <= MAX_DETAIL_ORDERS:
+            raise ShopeeApiError(
+                "error_param",
+                "Wrong parameters, detail: order_sn_list "
+                f"size should be in [1, {MAX_DETAIL_ORDERS}].",
+            )
+        optional = set(array_param(request, "response_optional_fields"))
+        found = [self.sandbox.orders[n] for n in dict.fromkeys(numbers) if n in self.sandbox.orders]
+        missing = [n for n in numbers if n not in self.sandbox.orders]
+        response = {"order_list": [order.detail(optional, json_number) for order in found]}
+        warning = [f"order_sn {n} not found" for n in missing]
+        return shopee_response(self.sandbox.request_id(), response, warning=warning or None)
 
     @route("GET", "/api/v2/order/get_shipment_list")
-    async def get_shipment_list(self, request: Request) -> Response:
+    def get_shipment_list(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/order/get_shipment_list``."""
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            page_size, after = self._page_params(request)
-            waiting = sorted(
-                (
-                    order
-                    for order in self.sandbox.orders.values()
-                    if order.status in ("READY_TO_SHIP", "RETRY_SHIP")
-                ),
-                key=lambda o: (o.create_time, o.order_sn),
-            )
-            if after is not None:
-                waiting = [o for o in waiting if (o.create_time, o.order_sn) > after]
-            page, rest = waiting[:page_size], waiting[page_size:]
-            last = page[-1] if page else None
-            return shopee_response(
-                self.sandbox.request_id(),
-                {
-                    "more": bool(rest),
-                    "next_cursor": _cursor((last.create_time, last.order_sn))
-                    if rest and last
-                    else "",
-                    "order_list": [
-                        {"order_sn": o.order_sn, "package_number": o.package_number} for o in page
-                    ],
-                },
-            )
+        page_size, after = self._page_params(request)
+        waiting = sorted(
+            (
+                order
+                for order in self.sandbox.orders.values()
+                if order.status in ("READY_TO_SHIP", "RETRY_SHIP")
+            ),
+            key=lambda o: (o.create_time, o.order_sn),
+        )
+        if after is not None:
+            waiting = [o for o in waiting if (o.create_time, o.order_sn) > after]
+        page, rest = waiting[:page_size], waiting[page_size:]
+        last = page[-1] if page else None
+        return shopee_response(
+            self.sandbox.request_id(),
+            {
+                "more": bool(rest),
+                "next_cursor": _cursor((last.create_time, last.order_sn)) if rest and last else "",
+                "order_list": [
+                    {"order_sn": o.order_sn, "package_number": o.package_number} for o in page
+                ],
+            },
+        )

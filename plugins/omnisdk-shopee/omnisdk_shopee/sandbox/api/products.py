@@ -15,13 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omnisdk.models import minor_units
-from omnisdk.testing.api import SandboxApi, route
+from omnisdk.testing.api import route
 from omnisdk_shopee.sandbox.api.gateway import (
+    ShopeeApi,
     ShopeeApiError,
     array_param,
     int_param,
     json_number,
-    read_body,
     shopee_response,
 )
 from omnisdk_shopee.sandbox.state.catalogue import Catalogue, Item
@@ -50,178 +50,162 @@ def _param_error(detail: str) -> ShopeeApiError:
     return ShopeeApiError("error_param", f"Wrong parameters, detail: {detail}")
 
 
-class ProductsApi(SandboxApi["ShopeeSandbox"]):
+class ProductsApi(ShopeeApi):
     """Shopee's product and shop endpoints, served for one sandbox."""
 
     @route("GET", "/api/v2/shop/get_shop_info")
-    async def get_shop_info(self, request: Request) -> Response:
+    def get_shop_info(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/shop/get_shop_info``."""
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            return shopee_response(
-                self.sandbox.request_id(),
-                flat={
-                    "shop_name": self.sandbox.shop_name,
-                    "region": self.sandbox.region,
-                    "status": "NORMAL",
-                    "is_cb": False,
-                    "is_cnsc": False,
-                    "is_sip": False,
-                    "auth_time": self.sandbox.now() - 86400,
-                    "expire_time": self.sandbox.now() + 365 * 86400,
-                },
-            )
+        return shopee_response(
+            self.sandbox.request_id(),
+            flat={
+                "shop_name": self.sandbox.shop_name,
+                "region": self.sandbox.region,
+                "status": "NORMAL",
+                "is_cb": False,
+                "is_cnsc": False,
+                "is_sip": False,
+                "auth_time": self.sandbox.now() - 86400,
+                "expire_time": self.sandbox.now() + 365 * 86400,
+            },
+        )
 
     @route("GET", "/api/v2/product/get_item_list")
-    async def get_item_list(self, request: Request) -> Response:
+    def get_item_list(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/product/get_item_list``."""
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            offset = int_param(request, "offset", required=True) or 0
-            page_size = int_param(request, "page_size", required=True) or 0
-            if not 1 <= page_size <= MAX_PAGE_SIZE:
-                raise _param_error(f"page_size should be in [1, {MAX_PAGE_SIZE}].")
-            if offset < 0:
-                raise _param_error("offset should not be negative.")
-            statuses = set(array_param(request, "item_status"))
-            if not statuses:
-                raise _param_error("item_status is required.")
-            if statuses - ITEM_STATUSES:
-                raise _param_error(f"invalid item_status {sorted(statuses - ITEM_STATUSES)}.")
-            since = int_param(request, "update_time_from")
-            until = int_param(request, "update_time_to")
-            items = [
-                item
-                for item in sorted(self.sandbox.catalogue.items.values(), key=lambda i: i.item_id)
-                if item.status in statuses
-                and (since is None or item.updated >= since)
-                and (until is None or item.updated <= until)
-            ]
-            page = items[offset : offset + page_size]
-            more = offset + page_size < len(items)
-            self.sandbox.note_operation(request, "products.read", items=len(page))
-            response: dict[str, Any] = {
-                "item": [
-                    {
-                        "item_id": item.item_id,
-                        "item_status": item.status,
-                        "update_time": item.updated,
-                    }
-                    for item in page
-                ],
-                "total_count": len(items),
-                "has_next_page": more,
-            }
-            if more:
-                response["next_offset"] = offset + page_size
-            return shopee_response(self.sandbox.request_id(), response, warning="")
+        offset = int_param(request, "offset", required=True) or 0
+        page_size = int_param(request, "page_size", required=True) or 0
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise _param_error(f"page_size should be in [1, {MAX_PAGE_SIZE}].")
+        if offset < 0:
+            raise _param_error("offset should not be negative.")
+        statuses = set(array_param(request, "item_status"))
+        if not statuses:
+            raise _param_error("item_status is required.")
+        if statuses - ITEM_STATUSES:
+            raise _param_error(f"invalid item_status {sorted(statuses - ITEM_STATUSES)}.")
+        since = int_param(request, "update_time_from")
+        until = int_param(request, "update_time_to")
+        items = [
+            item
+            for item in sorted(self.sandbox.catalogue.items.values(), key=lambda i: i.item_id)
+            if item.status in statuses
+            and (since is None or item.updated >= since)
+            and (until is None or item.updated <= until)
+        ]
+        page = items[offset : offset + page_size]
+        more = offset + page_size < len(items)
+        self.sandbox.note_operation(request, "products.read", items=len(page))
+        response: dict[str, Any] = {
+            "item": [
+                {
+                    "item_id": item.item_id,
+                    "item_status": item.status,
+                    "update_time": item.updated,
+                }
+                for item in page
+            ],
+            "total_count": len(items),
+            "has_next_page": more,
+        }
+        if more:
+            response["next_offset"] = offset + page_size
+        return shopee_response(self.sandbox.request_id(), response, warning="")
 
     @route("GET", "/api/v2/product/get_item_base_info")
-    async def get_item_base_info(self, request: Request) -> Response:
+    def get_item_base_info(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/product/get_item_base_info``."""
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            raw_ids = array_param(request, "item_id_list")
-            if not 1 <= len(raw_ids) <= MAX_BASE_INFO_IDS:
-                raise _param_error(f"item_id_list size should be in [1, {MAX_BASE_INFO_IDS}].")
-            try:
-                ids = [int(value) for value in raw_ids]
-            except ValueError:
-                raise _param_error("item_id_list must hold integers.") from None
-            found = [
-                self.sandbox.catalogue.items[i] for i in ids if i in self.sandbox.catalogue.items
-            ]
-            missing = [i for i in ids if i not in self.sandbox.catalogue.items]
-            warning = f"item_id {missing} not found" if missing else ""
-            return shopee_response(
-                self.sandbox.request_id(),
-                {"item_list": [base_info(item) for item in found]},
-                warning=warning,
-            )
+        raw_ids = array_param(request, "item_id_list")
+        if not 1 <= len(raw_ids) <= MAX_BASE_INFO_IDS:
+            raise _param_error(f"item_id_list size should be in [1, {MAX_BASE_INFO_IDS}].")
+        try:
+            ids = [int(value) for value in raw_ids]
+        except ValueError:
+            raise _param_error("item_id_list must hold integers.") from None
+        found = [self.sandbox.catalogue.items[i] for i in ids if i in self.sandbox.catalogue.items]
+        missing = [i for i in ids if i not in self.sandbox.catalogue.items]
+        warning = f"item_id {missing} not found" if missing else ""
+        return shopee_response(
+            self.sandbox.request_id(),
+            {"item_list": [base_info(item) for item in found]},
+            warning=warning,
+        )
 
     @route("GET", "/api/v2/product/get_model_list")
-    async def get_model_list(self, request: Request) -> Response:
+    def get_model_list(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/product/get_model_list``."""
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            item = _item(self.sandbox, int_param(request, "item_id", required=True))
-            return shopee_response(self.sandbox.request_id(), model_list(item), warning="")
+        item = _item(self.sandbox, int_param(request, "item_id", required=True))
+        return shopee_response(self.sandbox.request_id(), model_list(item), warning="")
 
     @route("POST", "/api/v2/product/update_stock")
-    async def update_stock(self, request: Request) -> Response:
+    def update_stock(self, request: Request, body: dict[str, Any]) -> Response:
         """``POST /api/v2/product/update_stock``."""
-        body = await read_body(request)
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            item = _item(self.sandbox, body.get("item_id"))
-            entries = _entries(body, "stock_list")
-            self.sandbox.note_operation(request, "stock.write", items=len(entries))
-            success, failure = [], []
-            for entry in entries:
-                if "normal_stock" in entry and "seller_stock" not in entry:
-                    raise _param_error("normal_stock is offline, please use seller_stock.")
-                model_id = _int(entry.get("model_id"))
-                rows = entry.get("seller_stock")
-                reason = _listing_problem(item, model_id) or _stock_problem(
-                    rows, self.sandbox.locations
-                )
-                if reason is not None:
-                    failure.append({"model_id": model_id, "failed_reason": reason})
-                    continue
-                assert isinstance(rows, list)
-                target = Catalogue.stock_of(item, item.model(model_id))
-                for row in rows:
-                    location = str(row.get("location_id") or "")
-                    target[location] = int(row["stock"])
-                    success.append(
-                        {"model_id": model_id, "location_id": location, "stock": int(row["stock"])}
-                    )
-            if success:
-                item.updated = self.sandbox.now()
-            return shopee_response(
-                self.sandbox.request_id(),
-                {"success_list": success, "failure_list": failure},
-                warning="",
+        item = _item(self.sandbox, body.get("item_id"))
+        entries = _entries(body, "stock_list")
+        self.sandbox.note_operation(request, "stock.write", items=len(entries))
+        success, failure = [], []
+        for entry in entries:
+            if "normal_stock" in entry and "seller_stock" not in entry:
+                raise _param_error("normal_stock is offline, please use seller_stock.")
+            model_id = _int(entry.get("model_id"))
+            rows = entry.get("seller_stock")
+            reason = _listing_problem(item, model_id) or _stock_problem(
+                rows, self.sandbox.locations
             )
+            if reason is not None:
+                failure.append({"model_id": model_id, "failed_reason": reason})
+                continue
+            assert isinstance(rows, list)
+            target = Catalogue.stock_of(item, item.model(model_id))
+            for row in rows:
+                location = str(row.get("location_id") or "")
+                target[location] = int(row["stock"])
+                success.append(
+                    {"model_id": model_id, "location_id": location, "stock": int(row["stock"])}
+                )
+        if success:
+            item.updated = self.sandbox.now()
+        return shopee_response(
+            self.sandbox.request_id(),
+            {"success_list": success, "failure_list": failure},
+            warning="",
+        )
 
     @route("POST", "/api/v2/product/update_price")
-    async def update_price(self, request: Request) -> Response:
+    def update_price(self, request: Request, body: dict[str, Any]) -> Response:
         """``POST /api/v2/product/update_price``."""
-        body = await read_body(request)
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            item = _item(self.sandbox, body.get("item_id"))
-            entries = _entries(body, "price_list")
-            self.sandbox.note_operation(request, "price.write", items=len(entries))
-            success, failure = [], []
-            quantum = Decimal(1).scaleb(-minor_units(item.currency))
-            for entry in entries:
-                model_id = _int(entry.get("model_id"))
-                reason = _listing_problem(item, model_id)
-                price = _decimal(entry.get("original_price"))
-                if reason is None and (price is None or price <= 0):
-                    reason = "error_invalid_price: original_price must be a positive number."
-                elif reason is None and price is not None and price != price.quantize(quantum):
-                    reason = (
-                        f"error_invalid_price: {item.currency} prices allow "
-                        f"{minor_units(item.currency)} decimal places."
-                    )
-                if reason is not None or price is None:
-                    failure.append({"model_id": model_id, "failed_reason": reason})
-                    continue
-                model = item.model(model_id)
-                if model is not None:
-                    model.price = price
-                else:
-                    item.price = price
-                success.append({"model_id": model_id, "original_price": price})
-            if success:
-                item.updated = self.sandbox.now()
-            return shopee_response(
-                self.sandbox.request_id(),
-                {"success_list": success, "failure_list": failure},
-                warning="",
-            )
+        item = _item(self.sandbox, body.get("item_id"))
+        entries = _entries(body, "price_list")
+        self.sandbox.note_operation(request, "price.write", items=len(entries))
+        success, failure = [], []
+        quantum = Decimal(1).scaleb(-minor_units(item.currency))
+        for entry in entries:
+            model_id = _int(entry.get("model_id"))
+            reason = _listing_problem(item, model_id)
+            price = _decimal(entry.get("original_price"))
+            if reason is None and (price is None or price <= 0):
+                reason = "error_invalid_price: original_price must be a positive number."
+            elif reason is None and price is not None and price != price.quantize(quantum):
+                reason = (
+                    f"error_invalid_price: {item.currency} prices allow "
+                    f"{minor_units(item.currency)} decimal places."
+                )
+            if reason is not None or price is None:
+                failure.append({"model_id": model_id, "failed_reason": reason})
+                continue
+            model = item.model(model_id)
+            if model is not None:
+                model.price = price
+            else:
+                item.price = price
+            success.append({"model_id": model_id, "original_price": price})
+        if success:
+            item.updated = self.sandbox.now()
+        return shopee_response(
+            self.sandbox.request_id(),
+            {"success_list": success, "failure_list": failure},
+            warning="",
+        )
 
 
 def _int(value: Any) -> int:

@@ -9,17 +9,14 @@ up to a message id. Shopee's test push to a newly registered URL is not emulated
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from omnisdk.testing.api import SandboxApi, route
+from omnisdk.testing.api import route
 from omnisdk_shopee.push import PUSH_TOPICS
-from omnisdk_shopee.sandbox.api.gateway import ShopeeApiError, read_body, shopee_response
-
-if TYPE_CHECKING:
-    from omnisdk_shopee.sandbox.app import ShopeeSandbox  # noqa: F401 (in the base class)
+from omnisdk_shopee.sandbox.api.gateway import ShopeeApi, ShopeeApiError, shopee_response
 
 __all__ = ["LOST_PAGE", "PushApi"]
 
@@ -41,89 +38,75 @@ def _codes(body: dict[str, Any], name: str) -> list[int]:
     return list(value)
 
 
-class PushApi(SandboxApi["ShopeeSandbox"]):
+class PushApi(ShopeeApi):
     """Shopee's push configuration endpoints, served for one sandbox."""
 
     @route("GET", "/api/v2/push/get_app_push_config")
-    async def get_app_push_config(self, request: Request) -> Response:
+    def get_app_push_config(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/push/get_app_push_config``."""
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            return shopee_response(self.sandbox.request_id(), dict(self.sandbox.push_config))
+        return shopee_response(self.sandbox.request_id(), dict(self.sandbox.push_config))
 
     @route("POST", "/api/v2/push/set_app_push_config")
-    async def set_app_push_config(self, request: Request) -> Response:
+    def set_app_push_config(self, request: Request, body: dict[str, Any]) -> Response:
         """``POST /api/v2/push/set_app_push_config``."""
-        body = await read_body(request)
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            url = body.get("callback_url")
-            if url is not None:
-                if not isinstance(url, str) or (
-                    url and not url.startswith(("http://", "https://"))
-                ):
-                    raise ShopeeApiError(
-                        "error_param",
-                        "this callback_url is invalid, please check your callback_url.",
-                    )
-                self.sandbox.push_config["callback_url"] = url
-                self.sandbox.webhook_url = url or None
-            on, off = _codes(body, "set_push_config_on"), _codes(body, "set_push_config_off")
-            if on and not self.sandbox.push_config["callback_url"] and not self.sandbox.webhook_url:
+        url = body.get("callback_url")
+        if url is not None:
+            if not isinstance(url, str) or (url and not url.startswith(("http://", "https://"))):
                 raise ShopeeApiError(
                     "error_param",
-                    "Your app's callback_url is empty, please input a callback_url before you "
-                    "turn on push config.",
+                    "this callback_url is invalid, please check your callback_url.",
                 )
-            blocked = body.get("blocked_shop_id_list")
-            if blocked is not None:
-                if not isinstance(blocked, list) or len(blocked) > MAX_BLOCKED_SHOPS:
-                    raise ShopeeApiError(
-                        "error_param",
-                        f"Wrong parameters, detail: at most {MAX_BLOCKED_SHOPS} blocked shops.",
-                    )
-                self.sandbox.push_config["blocked_shop_id"] = [int(shop) for shop in blocked]
-            enabled = set(self.sandbox.push_config["push_config_on_list"]) - set(off) | set(on)
-            self.sandbox.push_config["push_config_on_list"] = sorted(enabled)
-            self.sandbox.push_config["push_config_off_list"] = sorted(set(PUSH_TOPICS) - enabled)
-            return shopee_response(self.sandbox.request_id(), {"result": "success"})
+            self.sandbox.push_config["callback_url"] = url
+            self.sandbox.webhook_url = url or None
+        on, off = _codes(body, "set_push_config_on"), _codes(body, "set_push_config_off")
+        if on and not self.sandbox.push_config["callback_url"] and not self.sandbox.webhook_url:
+            raise ShopeeApiError(
+                "error_param",
+                "Your app's callback_url is empty, please input a callback_url before you "
+                "turn on push config.",
+            )
+        blocked = body.get("blocked_shop_id_list")
+        if blocked is not None:
+            if not isinstance(blocked, list) or len(blocked) > MAX_BLOCKED_SHOPS:
+                raise ShopeeApiError(
+                    "error_param",
+                    f"Wrong parameters, detail: at most {MAX_BLOCKED_SHOPS} blocked shops.",
+                )
+            self.sandbox.push_config["blocked_shop_id"] = [int(shop) for shop in blocked]
+        enabled = set(self.sandbox.push_config["push_config_on_list"]) - set(off) | set(on)
+        self.sandbox.push_config["push_config_on_list"] = sorted(enabled)
+        self.sandbox.push_config["push_config_off_list"] = sorted(set(PUSH_TOPICS) - enabled)
+        return shopee_response(self.sandbox.request_id(), {"result": "success"})
 
     @route("GET", "/api/v2/push/get_lost_push_message")
-    async def get_lost_push_message(self, request: Request) -> Response:
+    def get_lost_push_message(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/push/get_lost_push_message``."""
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            oldest = self.sandbox.now() - LOST_KEPT_SECONDS
-            recent = [m for m in self.sandbox.lost_pushes if m["timestamp"] >= oldest]
-            page = recent[:LOST_PAGE]
-            return shopee_response(
-                self.sandbox.request_id(),
-                {
-                    "push_message_list": [
-                        {
-                            key: value
-                            for key, value in message.items()
-                            if key in ("shop_id", "code", "timestamp", "data")
-                        }
-                        for message in page
-                    ],
-                    "has_next_page": len(recent) > LOST_PAGE,
-                    "last_message_id": page[-1]["message_id"] if page else 0,
-                },
-            )
+        oldest = self.sandbox.now() - LOST_KEPT_SECONDS
+        recent = [m for m in self.sandbox.lost_pushes if m["timestamp"] >= oldest]
+        page = recent[:LOST_PAGE]
+        return shopee_response(
+            self.sandbox.request_id(),
+            {
+                "push_message_list": [
+                    {
+                        key: value
+                        for key, value in message.items()
+                        if key in ("shop_id", "code", "timestamp", "data")
+                    }
+                    for message in page
+                ],
+                "has_next_page": len(recent) > LOST_PAGE,
+                "last_message_id": page[-1]["message_id"] if page else 0,
+            },
+        )
 
     @route("POST", "/api/v2/push/confirm_consumed_lost_push_message")
-    async def confirm_consumed(self, request: Request) -> Response:
+    def confirm_consumed(self, request: Request, body: dict[str, Any]) -> Response:
         """``POST /api/v2/push/confirm_consumed_lost_push_message``."""
-        body = await read_body(request)
-        with self.sandbox.lock:
-            self.sandbox.verify(request)
-            last = body.get("last_message_id")
-            if isinstance(last, bool) or not isinstance(last, int):
-                raise ShopeeApiError(
-                    "error_param", "Wrong parameters, detail: last_message_id is required."
-                )
-            self.sandbox.lost_pushes = [
-                m for m in self.sandbox.lost_pushes if m["message_id"] > last
-            ]
-            return shopee_response(self.sandbox.request_id(), {})
+        last = body.get("last_message_id")
+        if isinstance(last, bool) or not isinstance(last, int):
+            raise ShopeeApiError(
+                "error_param", "Wrong parameters, detail: last_message_id is required."
+            )
+        self.sandbox.lost_pushes = [m for m in self.sandbox.lost_pushes if m["message_id"] > last]
+        return shopee_response(self.sandbox.request_id(), {})
