@@ -24,14 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["AuthApi"]
 
 
-def _pair(access: Grant, refresh: Grant, now: float) -> dict[str, Any]:
-    return {
-        "access_token": access.value,
-        "refresh_token": refresh.value,
-        "expire_in": int(access.expires - now),
-    }
-
-
 def _shop(sandbox: ShopeeSandbox, body: dict[str, Any]) -> int:
     if body.get("partner_id") not in (sandbox.partner_id, str(sandbox.partner_id)):
         raise ShopeeApiError(
@@ -73,14 +65,7 @@ class AuthApi(ShopeeApi):
             access, refresh = self.sandbox.grants.exchange(str(body.get("code") or ""), shop, now)
         except TokenRefused as refused:
             raise ShopeeApiError(refused.code, refused.message) from None
-        return shopee_response(
-            self.sandbox.request_id(),
-            flat={
-                **_pair(access, refresh, now),
-                "shop_id_list": [shop],
-                "merchant_id_list": [],
-            },
-        )
+        return self._tokens(access, refresh, now, shop_id_list=[shop], merchant_id_list=[])
 
     @route("POST", "/api/v2/auth/access_token/get")
     def access_token_get(self, request: Request, body: dict[str, Any]) -> Response:
@@ -93,11 +78,16 @@ class AuthApi(ShopeeApi):
             )
         except TokenRefused as refused:
             raise self.sandbox.policy.error(refused.code, refused.message) from None
+        return self._tokens(access, refresh, now, partner_id=self.sandbox.partner_id, shop_id=shop)
+
+    def _tokens(self, access: Grant, refresh: Grant, now: float, **extra: Any) -> Response:
+        """A token answer: flat (no ``response`` wrapper), as Shopee's are."""
         return shopee_response(
             self.sandbox.request_id(),
             flat={
-                **_pair(access, refresh, now),
-                "partner_id": self.sandbox.partner_id,
-                "shop_id": shop,
+                "access_token": access.value,
+                "refresh_token": refresh.value,
+                "expire_in": int(access.expires - now),
+                **extra,
             },
         )

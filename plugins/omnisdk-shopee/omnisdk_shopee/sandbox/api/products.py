@@ -140,9 +140,7 @@ class ProductsApi(ShopeeApi):
     @route("POST", "/api/v2/product/update_stock")
     def update_stock(self, request: Request, body: dict[str, Any]) -> Response:
         """``POST /api/v2/product/update_stock``."""
-        item = _item(self.sandbox, body.get("item_id"))
-        entries = _entries(body, "stock_list")
-        self.sandbox.note_operation(request, "stock.write", items=len(entries))
+        item, entries = self._batch(request, body, "stock_list", "stock.write")
         success, failure = [], []
         for entry in entries:
             if "normal_stock" in entry and "seller_stock" not in entry:
@@ -163,20 +161,12 @@ class ProductsApi(ShopeeApi):
                 success.append(
                     {"model_id": model_id, "location_id": location, "stock": int(row["stock"])}
                 )
-        if success:
-            item.updated = self.sandbox.now()
-        return shopee_response(
-            self.sandbox.request_id(),
-            {"success_list": success, "failure_list": failure},
-            warning="",
-        )
+        return self._batch_answer(item, success, failure)
 
     @route("POST", "/api/v2/product/update_price")
     def update_price(self, request: Request, body: dict[str, Any]) -> Response:
         """``POST /api/v2/product/update_price``."""
-        item = _item(self.sandbox, body.get("item_id"))
-        entries = _entries(body, "price_list")
-        self.sandbox.note_operation(request, "price.write", items=len(entries))
+        item, entries = self._batch(request, body, "price_list", "price.write")
         success, failure = [], []
         quantum = Decimal(1).scaleb(-minor_units(item.currency))
         for entry in entries:
@@ -199,6 +189,21 @@ class ProductsApi(ShopeeApi):
             else:
                 item.price = price
             success.append({"model_id": model_id, "original_price": price})
+        return self._batch_answer(item, success, failure)
+
+    def _batch(
+        self, request: Request, body: dict[str, Any], name: str, operation: str
+    ) -> tuple[Item, list[dict[str, Any]]]:
+        """The item and the entries of a per-model write, noted for the request log."""
+        item = _item(self.sandbox, body.get("item_id"))
+        entries = _entries(body, name)
+        self.sandbox.note_operation(request, operation, items=len(entries))
+        return item, entries
+
+    def _batch_answer(
+        self, item: Item, success: list[dict[str, Any]], failure: list[dict[str, Any]]
+    ) -> Response:
+        """A per-model write's answer; the item counts as updated when any model was."""
         if success:
             item.updated = self.sandbox.now()
         return shopee_response(
