@@ -183,14 +183,20 @@ class UnknownObject(SandboxError):
 # -- reading requests ---------------------------------------------------------------------
 
 
-async def read_json(request: Request) -> Any:
-    """The request's JSON body; a 400 :class:`SandboxError` when it is not JSON."""
+async def read_json(request: Request, *, invalid: Callable[[], Exception] | None = None) -> Any:
+    """The request's JSON body (``{}`` when empty).
+
+    A body that is not JSON raises ``invalid()`` (the platform's own error), by default a
+    400 :class:`SandboxError`.
+    """
     raw = await request.body()
     if not raw:
         return {}
     try:
         return json.loads(raw)
     except ValueError:
+        if invalid is not None:
+            raise invalid() from None
         raise SandboxError("the request body is not JSON", where=request.url.path) from None
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from omnisdk.testing import LoopbackServer, json_response, keep_header_case
+from omnisdk.testing import LoopbackServer, SandboxError, json_response, keep_header_case, read_json
 
 
 async def _answer(request: Request) -> Response:
@@ -48,3 +50,24 @@ def test_keep_header_case_replaces_a_header_set_in_another_case() -> None:
     assert [(k, v) for k, v in response.raw_headers if k.lower() == b"retry-after"] == [
         (b"Retry-After", b"2")
     ]
+
+
+class PlatformError(Exception):
+    """A platform's own error for a body that is not JSON."""
+
+
+async def _read(body: bytes, **kwargs: Any) -> Any:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request = Request({"type": "http", "method": "POST", "path": "/x", "headers": []}, receive)
+    return await read_json(request, **kwargs)
+
+
+async def test_read_json_raises_the_platforms_error_when_given() -> None:
+    assert await _read(b'{"sku": "NON-LA"}') == {"sku": "NON-LA"}
+    assert await _read(b"") == {}
+    with pytest.raises(SandboxError, match="not JSON"):
+        await _read(b"{nope")
+    with pytest.raises(PlatformError):
+        await _read(b"{nope", invalid=PlatformError)

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omnisdk.testing.api import SandboxApi, route
+from omnisdk.testing.sandbox import read_json
 from omnisdk_shopify.sandbox.api.gateway import RestError, admin_json, rest_endpoint
 from omnisdk_shopify.sandbox.api.rest_views import (
     customer_json,
@@ -581,13 +582,9 @@ class RestAdminApi(SandboxApi["ShopifySandbox"]):
 
 
 async def _body(request: Request) -> Any:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise RestError(400, "Bad Request: the body is not valid JSON") from None
+    return await read_json(
+        request, invalid=lambda: RestError(400, "Bad Request: the body is not valid JSON")
+    )
 
 
 def _int_field(body: Any, name: str) -> int:
