@@ -15,7 +15,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from omnisdk.testing.api import route
-from omnisdk_shopee.sandbox.api.gateway import ShopeeApi, ShopeeApiError, shopee_response
+from omnisdk_shopee.sandbox.api.gateway import (
+    ShopeeApi,
+    ShopeeApiError,
+    param_error,
+    shopee_response,
+)
 from omnisdk_shopee.sandbox.state.grants import Grant, TokenRefused
 
 if TYPE_CHECKING:
@@ -26,13 +31,10 @@ __all__ = ["AuthApi"]
 
 def _shop(sandbox: ShopeeSandbox, body: dict[str, Any]) -> int:
     if body.get("partner_id") not in (sandbox.partner_id, str(sandbox.partner_id)):
-        raise ShopeeApiError(
-            "error_param",
-            "Wrong parameters, detail: partner_id in the body does not match the query.",
-        )
+        raise param_error("partner_id in the body does not match the query.")
     shop = body.get("shop_id")
     if isinstance(shop, bool) or not isinstance(shop, int | str) or not str(shop).isdigit():
-        raise ShopeeApiError("error_param", "Wrong parameters, detail: shop_id is required.")
+        raise param_error("shop_id is required.")
     if int(shop) != sandbox.shop_id:
         raise ShopeeApiError("error_auth", "Invalid partner_id or shopid.")
     return int(shop)
@@ -47,7 +49,7 @@ class AuthApi(ShopeeApi):
         redirect = request.query_params.get("redirect") or ""
         parts = urlsplit(redirect)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ShopeeApiError("error_param", "Wrong parameters, detail: redirect must be a URL.")
+            raise param_error("redirect must be a URL.")
         code = self.sandbox.grants.issue_code(self.sandbox.shop_id, self.sandbox.clock.time())
         query = "&".join(
             part

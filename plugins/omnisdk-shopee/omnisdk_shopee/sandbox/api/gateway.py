@@ -37,6 +37,7 @@ __all__ = [
     "array_param",
     "int_param",
     "json_number",
+    "param_error",
     "read_body",
     "shopee_json",
     "shopee_response",
@@ -153,15 +154,26 @@ def shopee_response(
 _BRACKETS = re.compile(r"^\s*\[(.*)\]\s*$")
 
 
-def array_param(request: Request, name: str) -> list[str]:
+def param_error(detail: str) -> ShopeeApiError:
+    """Shopee's ``error_param`` for a business parameter: "Wrong parameters, detail: ..."."""
+    return ShopeeApiError("error_param", f"Wrong parameters, detail: {detail}")
+
+
+def array_param(request: Request, name: str, *, at_most: int | None = None) -> list[str]:
     """A list parameter in any form clients send: repeated keys, comma-joined, or bracketed
-    (``[34001, 34002]``, ``['NORMAL']`` as Python's repr writes it)."""
+    (``[34001, 34002]``, ``['NORMAL']`` as Python's repr writes it).
+
+    With ``at_most``, a list that is empty or longer is refused with ``error_param``.
+    """
     values: list[str] = []
     for raw in request.query_params.getlist(name):
         match = _BRACKETS.match(raw)
         text = match.group(1) if match else raw
         values += [part.strip().strip("'\"") for part in text.split(",")]
-    return [value for value in values if value]
+    found = [value for value in values if value]
+    if at_most is not None and not 1 <= len(found) <= at_most:
+        raise param_error(f"{name} size should be in [1, {at_most}].")
+    return found
 
 
 def int_param(
@@ -171,14 +183,12 @@ def int_param(
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         if required:
-            raise ShopeeApiError("error_param", f"Wrong parameters, detail: {name} is required.")
+            raise param_error(f"{name} is required.")
         return default
     try:
         return int(raw)
     except ValueError:
-        raise ShopeeApiError(
-            "error_param", f"Wrong parameters, detail: {name} must be an integer."
-        ) from None
+        raise param_error(f"{name} must be an integer.") from None
 
 
 async def read_body(request: Request) -> dict[str, Any]:
@@ -189,9 +199,9 @@ async def read_body(request: Request) -> dict[str, Any]:
     try:
         data = json.loads(raw, parse_float=Decimal)
     except ValueError:
-        raise ShopeeApiError("error_param", "Wrong parameters, detail: body is not JSON.") from None
+        raise param_error("body is not JSON.") from None
     if not isinstance(data, dict):
-        raise ShopeeApiError("error_param", "Wrong parameters, detail: body must be an object.")
+        raise param_error("body must be an object.")
     return data
 
 

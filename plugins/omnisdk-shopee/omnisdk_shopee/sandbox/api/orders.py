@@ -21,6 +21,7 @@ from omnisdk_shopee.sandbox.api.gateway import (
     array_param,
     int_param,
     json_number,
+    param_error,
     shopee_response,
 )
 
@@ -60,7 +61,7 @@ def _after(cursor: str) -> tuple[int, str] | None:
         stamp, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         return int(stamp), number
     except (ValueError, UnicodeDecodeError):
-        raise ShopeeApiError("error_param", "Wrong parameters, detail: invalid cursor.") from None
+        raise param_error("invalid cursor.") from None
 
 
 class OrdersApi(ShopeeApi):
@@ -69,10 +70,7 @@ class OrdersApi(ShopeeApi):
     def _page_params(self, request: Request) -> tuple[int, tuple[int, str] | None]:
         page_size = int_param(request, "page_size", required=True) or 0
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ShopeeApiError(
-                "error_param",
-                f"Wrong parameters, detail: page_size should be in [1, {MAX_PAGE_SIZE}].",
-            )
+            raise param_error(f"page_size should be in [1, {MAX_PAGE_SIZE}].")
         return page_size, _after(request.query_params.get("cursor") or "")
 
     @route("GET", "/api/v2/order/get_order_list")
@@ -80,10 +78,7 @@ class OrdersApi(ShopeeApi):
         """``GET /api/v2/order/get_order_list``."""
         field = request.query_params.get("time_range_field") or ""
         if field not in ("create_time", "update_time"):
-            raise ShopeeApiError(
-                "error_param",
-                "Wrong parameters, detail: time_range_field should be create_time or update_time.",
-            )
+            raise param_error("time_range_field should be create_time or update_time.")
         since = int_param(request, "time_from", required=True) or 0
         until = int_param(request, "time_to", required=True) or 0
         if until < since or until - since > MAX_WINDOW_SECONDS:
@@ -94,9 +89,7 @@ class OrdersApi(ShopeeApi):
         page_size, after = self._page_params(request)
         status = request.query_params.get("order_status") or ""
         if status and status not in STATUSES:
-            raise ShopeeApiError(
-                "error_param", f"Wrong parameters, detail: order_status {status!r}."
-            )
+            raise param_error(f"order_status {status!r}.")
         optional = set(array_param(request, "response_optional_fields"))
 
         def key(order: SandboxOrder) -> tuple[int, str]:
@@ -133,13 +126,7 @@ class OrdersApi(ShopeeApi):
     @route("GET", "/api/v2/order/get_order_detail")
     def get_order_detail(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/order/get_order_detail``."""
-        numbers = array_param(request, "order_sn_list")
-        if not 1 <= len(numbers) <= MAX_DETAIL_ORDERS:
-            raise ShopeeApiError(
-                "error_param",
-                "Wrong parameters, detail: order_sn_list "
-                f"size should be in [1, {MAX_DETAIL_ORDERS}].",
-            )
+        numbers = array_param(request, "order_sn_list", at_most=MAX_DETAIL_ORDERS)
         optional = set(array_param(request, "response_optional_fields"))
         found = [self.sandbox.orders[n] for n in dict.fromkeys(numbers) if n in self.sandbox.orders]
         missing = [n for n in numbers if n not in self.sandbox.orders]

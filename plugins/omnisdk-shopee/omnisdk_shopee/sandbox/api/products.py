@@ -22,6 +22,7 @@ from omnisdk_shopee.sandbox.api.gateway import (
     array_param,
     int_param,
     json_number,
+    param_error,
     shopee_response,
 )
 from omnisdk_shopee.sandbox.state.catalogue import Catalogue, Item
@@ -44,10 +45,6 @@ MAX_MODELS_PER_UPDATE = 50
 ITEM_STATUSES = frozenset(
     {"NORMAL", "BANNED", "UNLIST", "REVIEWING", "SELLER_DELETE", "SHOPEE_DELETE"}
 )
-
-
-def _param_error(detail: str) -> ShopeeApiError:
-    return ShopeeApiError("error_param", f"Wrong parameters, detail: {detail}")
 
 
 class ProductsApi(ShopeeApi):
@@ -76,14 +73,14 @@ class ProductsApi(ShopeeApi):
         offset = int_param(request, "offset", required=True) or 0
         page_size = int_param(request, "page_size", required=True) or 0
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise _param_error(f"page_size should be in [1, {MAX_PAGE_SIZE}].")
+            raise param_error(f"page_size should be in [1, {MAX_PAGE_SIZE}].")
         if offset < 0:
-            raise _param_error("offset should not be negative.")
+            raise param_error("offset should not be negative.")
         statuses = set(array_param(request, "item_status"))
         if not statuses:
-            raise _param_error("item_status is required.")
+            raise param_error("item_status is required.")
         if statuses - ITEM_STATUSES:
-            raise _param_error(f"invalid item_status {sorted(statuses - ITEM_STATUSES)}.")
+            raise param_error(f"invalid item_status {sorted(statuses - ITEM_STATUSES)}.")
         since = int_param(request, "update_time_from")
         until = int_param(request, "update_time_to")
         items = [
@@ -115,13 +112,11 @@ class ProductsApi(ShopeeApi):
     @route("GET", "/api/v2/product/get_item_base_info")
     def get_item_base_info(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/product/get_item_base_info``."""
-        raw_ids = array_param(request, "item_id_list")
-        if not 1 <= len(raw_ids) <= MAX_BASE_INFO_IDS:
-            raise _param_error(f"item_id_list size should be in [1, {MAX_BASE_INFO_IDS}].")
+        raw_ids = array_param(request, "item_id_list", at_most=MAX_BASE_INFO_IDS)
         try:
             ids = [int(value) for value in raw_ids]
         except ValueError:
-            raise _param_error("item_id_list must hold integers.") from None
+            raise param_error("item_id_list must hold integers.") from None
         found = [self.sandbox.catalogue.items[i] for i in ids if i in self.sandbox.catalogue.items]
         missing = [i for i in ids if i not in self.sandbox.catalogue.items]
         warning = f"item_id {missing} not found" if missing else ""
@@ -144,7 +139,7 @@ class ProductsApi(ShopeeApi):
         success, failure = [], []
         for entry in entries:
             if "normal_stock" in entry and "seller_stock" not in entry:
-                raise _param_error("normal_stock is offline, please use seller_stock.")
+                raise param_error("normal_stock is offline, please use seller_stock.")
             model_id = _int(entry.get("model_id"))
             rows = entry.get("seller_stock")
             reason = _listing_problem(item, model_id) or _stock_problem(
@@ -215,11 +210,11 @@ class ProductsApi(ShopeeApi):
 
 def _int(value: Any) -> int:
     if isinstance(value, bool):
-        raise _param_error("ids must be integers.")
+        raise param_error("ids must be integers.")
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise _param_error(f"{value!r} is not an integer id.") from None
+        raise param_error(f"{value!r} is not an integer id.") from None
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -235,7 +230,7 @@ def _decimal(value: Any) -> Decimal | None:
 def _item(sandbox: ShopeeSandbox, raw_id: Any) -> Item:
     item_id = _int(raw_id) if raw_id is not None else None
     if item_id is None:
-        raise _param_error("item_id is required.")
+        raise param_error("item_id is required.")
     item = sandbox.catalogue.items.get(item_id)
     if item is None:
         raise ShopeeApiError("error_item_not_found", f"Item {item_id} not found.")
@@ -245,9 +240,9 @@ def _item(sandbox: ShopeeSandbox, raw_id: Any) -> Item:
 def _entries(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
     entries = body.get(name)
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_MODELS_PER_UPDATE:
-        raise _param_error(f"{name} size should be in [1, {MAX_MODELS_PER_UPDATE}].")
+        raise param_error(f"{name} size should be in [1, {MAX_MODELS_PER_UPDATE}].")
     if not all(isinstance(entry, dict) for entry in entries):
-        raise _param_error(f"every {name} entry must be an object.")
+        raise param_error(f"every {name} entry must be an object.")
     return entries
 
 

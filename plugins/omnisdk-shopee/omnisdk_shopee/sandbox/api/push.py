@@ -16,7 +16,12 @@ from starlette.responses import Response
 
 from omnisdk.testing.api import route
 from omnisdk_shopee.push import PUSH_TOPICS
-from omnisdk_shopee.sandbox.api.gateway import ShopeeApi, ShopeeApiError, shopee_response
+from omnisdk_shopee.sandbox.api.gateway import (
+    ShopeeApi,
+    ShopeeApiError,
+    param_error,
+    shopee_response,
+)
 
 __all__ = ["LOST_PAGE", "PushApi"]
 
@@ -32,9 +37,7 @@ def _codes(body: dict[str, Any], name: str) -> list[int]:
         isinstance(code, int) and not isinstance(code, bool) and code in PUSH_TOPICS
         for code in value
     ):
-        raise ShopeeApiError(
-            "error_param", f"Wrong parameters, detail: {name} must list push codes 1-13."
-        )
+        raise param_error(f"{name} must list push codes 1-13.")
     return list(value)
 
 
@@ -68,10 +71,7 @@ class PushApi(ShopeeApi):
         blocked = body.get("blocked_shop_id_list")
         if blocked is not None:
             if not isinstance(blocked, list) or len(blocked) > MAX_BLOCKED_SHOPS:
-                raise ShopeeApiError(
-                    "error_param",
-                    f"Wrong parameters, detail: at most {MAX_BLOCKED_SHOPS} blocked shops.",
-                )
+                raise param_error(f"at most {MAX_BLOCKED_SHOPS} blocked shops.")
             self.sandbox.push_config["blocked_shop_id"] = [int(shop) for shop in blocked]
         enabled = set(self.sandbox.push_config["push_config_on_list"]) - set(off) | set(on)
         self.sandbox.push_config["push_config_on_list"] = sorted(enabled)
@@ -105,8 +105,6 @@ class PushApi(ShopeeApi):
         """``POST /api/v2/push/confirm_consumed_lost_push_message``."""
         last = body.get("last_message_id")
         if isinstance(last, bool) or not isinstance(last, int):
-            raise ShopeeApiError(
-                "error_param", "Wrong parameters, detail: last_message_id is required."
-            )
+            raise param_error("last_message_id is required.")
         self.sandbox.lost_pushes = [m for m in self.sandbox.lost_pushes if m["message_id"] > last]
         return shopee_response(self.sandbox.request_id(), {})
