@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omnisdk.testing.api import SandboxApi, route
-from omnisdk_shopify.sandbox.api.graphql.context import context_of, user_error
+from omnisdk_shopify.sandbox.api.graphql.context import Resolver, context_of, user_error
 from omnisdk_shopify.sandbox.state.records import gid, parse_gid
 
 if TYPE_CHECKING:
@@ -265,7 +265,7 @@ def _bulk_cancel(_: Any, info: Info, id: str) -> dict[str, Any]:
     return {"bulkOperation": operation, "userErrors": []}
 
 
-BULK_MUTATION_RESOLVERS: dict[str, Callable[..., Any]] = {
+BULK_MUTATION_RESOLVERS: dict[str, Resolver] = {
     "bulkOperationRunQuery": _bulk_run,
     "bulkOperationCancel": _bulk_cancel,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -16,7 +17,10 @@ if TYPE_CHECKING:
     Info: TypeAlias = GraphQLResolveInfo["GraphQLContext"]
     """What resolvers receive as ``info`` (``info.context`` is a GraphQLContext)."""
 
-__all__ = ["GraphQLContext", "context_of", "money", "money_bag", "user_error"]
+__all__ = ["GraphQLContext", "Resolver", "context_of", "money", "money_bag", "user_error"]
+
+Resolver = Callable[..., Any]
+"""A GraphQL field resolver: ``(parent, info, **arguments)``."""
 
 
 @dataclass

@@ -7,12 +7,16 @@ As on Shopify, business failures come back as ``userErrors`` and change nothing;
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from graphql.execution.values import get_directive_values
 
-from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext, context_of, user_error
+from omnisdk_shopify.sandbox.api.graphql.context import (
+    GraphQLContext,
+    Resolver,
+    context_of,
+    user_error,
+)
 from omnisdk_shopify.sandbox.api.rest_views import inventory_level_json
 from omnisdk_shopify.sandbox.state.records import (
     QUANTITY_NAMES,
@@ -27,8 +31,6 @@ if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.api.graphql.context import Info
 
 __all__ = ["INVENTORY_MUTATION_RESOLVERS", "MAX_QUANTITIES_PER_CALL"]
-
-Resolver = Callable[..., Any]
 
 
 MAX_QUANTITIES_PER_CALL = 250

@@ -12,10 +12,10 @@ done. Each write queues the webhooks Shopify sends for it (``fulfillments/create
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext, context_of
+from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext, Resolver, context_of
 from omnisdk_shopify.sandbox.api.rest_views import (
     fulfillment_json,
     inventory_level_json,
@@ -45,8 +45,6 @@ __all__ = ["ORDER_MUTATION_RESOLVERS", "ORDER_QUERY_RESOLVERS", "STAFF_NOTE_LIMI
 
 STAFF_NOTE_LIMIT = 255
 """Longest ``staffNote`` ``orderCancel`` accepts."""
-
-Resolver = Callable[..., Any]
 
 
 def _order(context: GraphQLContext, value: str) -> Order | None:

@@ -11,23 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
-from omnisdk_shopify.sandbox.api.graphql.context import context_of
+from omnisdk_shopify.sandbox.api.graphql.context import Resolver, context_of
 from omnisdk_shopify.sandbox.api.graphql.paging import SortKey, connection
 from omnisdk_shopify.sandbox.api.graphql.search import Accessor, parse_search
 from omnisdk_shopify.sandbox.api.graphql.types import topic_enum
-from omnisdk_shopify.sandbox.state.records import (
-    gid,
-    gid_kind,
-    parse_gid,
-)
+from omnisdk_shopify.sandbox.state.records import gid, gid_kind, parse_gid
 from omnisdk_shopify.sandbox.state.shop import ShopState
 
 if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.api.graphql.context import Info
 
 __all__ = ["QUERY_RESOLVERS", "find_node"]
-
-Resolver = Callable[..., Any]
 
 
 def find_node(state: ShopState, node_id: str, bulk: Any = None) -> Any:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
-from omnisdk_shopify.sandbox.api.graphql.context import context_of
+from omnisdk_shopify.sandbox.api.graphql.context import Resolver, context_of
 from omnisdk_shopify.sandbox.api.graphql.paging import connection
 from omnisdk_shopify.sandbox.api.graphql.search import parse_search
 from omnisdk_shopify.sandbox.api.rest_views import shipping_lines_json
@@ -48,8 +48,6 @@ __all__ = [
     "mailing_address",
     "topic_enum",
 ]
-
-Resolver = Callable[..., Any]
 
 
 def _state(info: Info) -> ShopState:

@@ -6,25 +6,18 @@ refuses the whole call. A change queues ``products/update``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from omnisdk_shopify.sandbox.api.graphql.context import context_of, user_error
+from omnisdk_shopify.sandbox.api.graphql.context import Resolver, context_of, user_error
 from omnisdk_shopify.sandbox.api.graphql.queries import find_node
 from omnisdk_shopify.sandbox.api.rest_views import product_json
-from omnisdk_shopify.sandbox.state.records import (
-    Product,
-    Variant,
-    gid_kind,
-)
+from omnisdk_shopify.sandbox.state.records import Product, Variant, gid_kind
 from omnisdk_shopify.sandbox.state.shop import ShopState
 
 if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.api.graphql.context import Info
 
 __all__ = ["VARIANT_MUTATION_RESOLVERS"]
-
-Resolver = Callable[..., Any]
 
 
 def _variants_bulk_update(

@@ -6,23 +6,16 @@ A subscription makes the sandbox deliver that topic to its address as well (see
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from omnisdk_shopify.sandbox.api.graphql.context import context_of
+from omnisdk_shopify.sandbox.api.graphql.context import Resolver, context_of
 from omnisdk_shopify.sandbox.api.graphql.types import REST_TOPICS
-from omnisdk_shopify.sandbox.state.records import (
-    WebhookSubscription,
-    gid_kind,
-    parse_gid,
-)
+from omnisdk_shopify.sandbox.state.records import WebhookSubscription, gid_kind, parse_gid
 
 if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.api.graphql.context import Info
 
 __all__ = ["WEBHOOK_MUTATION_RESOLVERS"]
-
-Resolver = Callable[..., Any]
 
 
 def _webhook_create(
