@@ -17,11 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection
-
 from omnisdk.errors import OmnisdkError
 from omnisdk.models import Customer, is_masked
-from omnisdk.store import Store, StoredCustomer, StoredOrder
+from omnisdk.store import Store, StoredCustomer, StoredOrder, Transaction
 from omnisdk.sync.stock import Fired, in_transaction
 
 if TYPE_CHECKING:
@@ -126,7 +124,7 @@ def combine(kept: Customer, incoming: Customer) -> Customer:
 
 def resolve_customer(
     store: Store,
-    session: Connection,
+    session: Transaction,
     customer: Customer,
     *,
     account: str,
@@ -200,7 +198,7 @@ async def ingest_customer(engine: Engine, account: str, customer: Customer) -> R
     ref = customer.channel_ref
     context = f"customer {account}/{ref.external_id if ref is not None else '?'}"
 
-    def work(session: Connection) -> Resolution:
+    def work(session: Transaction) -> Resolution:
         fired.calls.clear()
         store.ensure_account(account, channel.name, session=session)
         return resolve_customer(

@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection
 
 from omnisdk.channel import Capability, OrderUpdate
 from omnisdk.errors import (
@@ -36,6 +35,7 @@ from omnisdk.errors import (
     ReauthorisationRequired,
 )
 from omnisdk.models import ChannelEvent, Customer, EventKind, Order, OrderStatus, Product
+from omnisdk.store import Transaction
 from omnisdk.store.documents import content_hash, to_document
 from omnisdk.store.listings import OrderVersion
 from omnisdk.store.types import as_utc
@@ -149,7 +149,7 @@ class SyncStats:
 # -- one order --------------------------------------------------------------------------------
 
 
-def _ingest_in(engine: Engine, session: Connection, order: Order, fired: Fired) -> IngestResult:
+def _ingest_in(engine: Engine, session: Transaction, order: Order, fired: Fired) -> IngestResult:
     """Ingest ``order`` inside ``session``; queue its hooks on ``fired``."""
     store = engine.store
     ref = order.channel_ref
@@ -220,7 +220,7 @@ async def ingest_order(
     fired = Fired()
     ref = order.channel_ref
 
-    def work(session: Connection) -> IngestResult:
+    def work(session: Transaction) -> IngestResult:
         fired.calls.clear()
         if delivery_id is not None:
             store.ensure_account(ref.account, ref.channel, session=session)

@@ -50,13 +50,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection
 
 from omnisdk.allocation import AllocationRequest
 from omnisdk.channel import Capability, Channel, WriteResult
 from omnisdk.errors import ChannelError, OmnisdkError, ReauthorisationRequired
 from omnisdk.models import StockPushMode, StockUpdate
-from omnisdk.store import OutboxItem
+from omnisdk.store import OutboxItem, Transaction
 from omnisdk.store.listings import ListingState
 from omnisdk.sync.reports import by_account
 from omnisdk.sync.stock import Fired, in_transaction, mark_dirty
@@ -230,7 +229,7 @@ def landed_state(state: ListingState) -> ListingState | None:
 
 
 def allocate(
-    engine: Engine, account: str, sku: str, unseen: int, session: Connection | None = None
+    engine: Engine, account: str, sku: str, unseen: int, session: Transaction | None = None
 ) -> int:
     """The allocation hook's answer for ``sku`` on ``account`` (never below zero)."""
     levels = engine.store.stock_levels(sku, session=session)
@@ -538,7 +537,7 @@ def _record(
     owner = engine.owner
     now = engine.now()
 
-    def work(session: Connection) -> None:
+    def work(session: Transaction) -> None:
         fired.calls.clear()
         finished: list[tuple[_Item, int | None]] = [
             *outcome.done,
@@ -815,7 +814,7 @@ async def retry_failed(engine: Engine, account: str | None = None) -> int:
     """See :meth:`Engine.retry_failed_pushes`."""
     store = engine.store
 
-    def work(session: Connection) -> int:
+    def work(session: Transaction) -> int:
         failed = store.list_listings(account=account, failed=True, session=session)
         for state in failed:
             store.clear_push_failure(state.account, state.sku, session=session)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -30,12 +30,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func, select
 
 from omnisdk.channel import Capability, Channel
 from omnisdk.errors import OmnisdkError
-from omnisdk.store.records import BindingKind
-from omnisdk.store.schema import stock_ledger, stock_levels
+from omnisdk.store import BindingKind, OversoldLevel, StoredOrder
 from omnisdk.sync.accounts import (
     account_names,
     error_text,
@@ -45,7 +43,6 @@ from omnisdk.sync.accounts import (
 from omnisdk.sync.catalog import read_stock
 from omnisdk.sync.pusher import PushOutcome, SkuPush, Target, listing_target, push_listings
 from omnisdk.sync.reports import by_account, render_plain
-from omnisdk.sync.status import read_only
 
 if TYPE_CHECKING:
     from omnisdk.sync.engine import Engine
@@ -444,71 +441,58 @@ def find_oversells(engine: Engine) -> list[Oversell]:
     longer fit in what is on hand are marked ``beyond_stock``.
     """
     store = engine.store
-    with read_only(store) as connection:
-        short = connection.execute(
-            select(
-                stock_levels.c.sku,
-                stock_levels.c.location,
-                stock_levels.c.on_hand,
-                stock_levels.c.reserved,
-            )
-            .where(stock_levels.c.on_hand < stock_levels.c.reserved)
-            .order_by(stock_levels.c.sku, stock_levels.c.location)
-        ).all()
-        holders: dict[tuple[str, str], list[tuple[str, int]]] = {}
-        for row in short:
-            held = func.sum(stock_ledger.c.reserved_delta)
-            holders[(row.sku, row.location)] = [
-                (str(reference), int(units))
-                for reference, units in connection.execute(
-                    select(stock_ledger.c.reference, held)
-                    .where(
-                        stock_ledger.c.sku == row.sku,
-                        stock_ledger.c.location == row.location,
-                        stock_ledger.c.reference.is_not(None),
-                    )
-                    .group_by(stock_ledger.c.reference)
-                    .having(held > 0)
-                    .order_by(func.min(stock_ledger.c.id))
-                    .limit(MAX_ORDERS)
-                )
-            ]
-    result = []
-    for row in short:
-        orders = []
-        for reference, units in holders[(row.sku, row.location)]:
-            account, external_id = _parse_reference(reference)
-            stored = (
-                store.get_order(account, external_id)
-                if account is not None and external_id is not None
-                else None
-            )
-            orders.append(
-                OversoldOrder(
-                    account=account,
-                    external_id=external_id,
-                    reference=reference,
-                    reserved=units,
-                    number=stored.order.number if stored else None,
-                    status=stored.order.status.value if stored else None,
-                    placed_at=stored.order.created_at if stored else None,
-                )
-            )
-        orders.sort(key=lambda o: (o.placed_at is None, o.placed_at or datetime.max))
-        room = max(row.on_hand, 0)
-        for order in orders:
-            order.beyond_stock = order.reserved > room
-            room = max(room - order.reserved, 0)
-        result.append(
-            Oversell(
-                sku=row.sku,
-                location=row.location,
-                on_hand=row.on_hand,
-                reserved=row.reserved,
-                orders=orders,
+    levels = store.oversold_levels(max_holders=MAX_ORDERS)
+    refs = {
+        reference: _parse_reference(reference)
+        for level in levels
+        for reference, _ in level.holders
+    }
+    stored = store.get_orders(
+        (account, external_id)
+        for account, external_id in refs.values()
+        if account is not None and external_id is not None
+    )
+    return [_oversell(level, refs, stored) for level in levels]
+
+
+def _oversell(
+    level: OversoldLevel,
+    refs: Mapping[str, tuple[str | None, str | None]],
+    stored: Mapping[tuple[str, str], StoredOrder],
+) -> Oversell:
+    """The oversell of one level: its holders as orders, oldest first, those beyond stock
+    marked."""
+    orders = []
+    for reference, units in level.holders:
+        account, external_id = refs[reference]
+        found = (
+            stored.get((account, external_id))
+            if account is not None and external_id is not None
+            else None
+        )
+        orders.append(
+            OversoldOrder(
+                account=account,
+                external_id=external_id,
+                reference=reference,
+                reserved=units,
+                number=found.order.number if found else None,
+                status=found.order.status.value if found else None,
+                placed_at=found.order.created_at if found else None,
             )
         )
-    return result
+    orders.sort(key=lambda o: (o.placed_at is None, o.placed_at or datetime.max))
+    room = max(level.on_hand, 0)
+    for order in orders:
+        order.beyond_stock = order.reserved > room
+        room = max(room - order.reserved, 0)
+    return Oversell(
+        sku=level.sku,
+        location=level.location,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        orders=orders,
+    )
 
 
 # -- the whole pass ------------------------------------------------------------------------------

@@ -25,11 +25,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection
 
 from omnisdk.errors import StoreError
 from omnisdk.models import FulfilmentMode, Order, StockEffect
-from omnisdk.store import MovementKind, Store
+from omnisdk.store import MovementKind, Store, Transaction
 from omnisdk.store.listings import Holding
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ class Fired:
             engine.fire(hook, **kwargs)
 
 
-def in_transaction(store: Store, work: Callable[[Connection], T]) -> T:
+def in_transaction(store: Store, work: Callable[[Transaction], T]) -> T:
     """Run ``work(session)`` in one store transaction, again when the database asks to.
 
     PostgreSQL may abort a transaction that deadlocked with another one; the work is then
@@ -181,7 +180,7 @@ class OrderMoves:
     """Net units the order took from its own channel's listing, per SKU (reserved + shipped)."""
 
 
-def apply_order_movements(engine: Engine, session: Connection, order: Order) -> OrderMoves:
+def apply_order_movements(engine: Engine, session: Transaction, order: Order) -> OrderMoves:
     """Move stock to where ``order``'s status says, in ``session`` (the order row is locked)."""
     store = engine.store
     ref = order.channel_ref
@@ -228,7 +227,7 @@ def apply_order_movements(engine: Engine, session: Connection, order: Order) -> 
 
 
 def accounts_fed_by(
-    engine: Engine, session: Connection, sku: str, location: str | None
+    engine: Engine, session: Transaction, sku: str, location: str | None
 ) -> list[str]:
     """The stock-pushing accounts that list ``sku`` and are fed by ``location`` (None: any)."""
     pushing = engine.stock_accounts()
@@ -244,7 +243,7 @@ def accounts_fed_by(
 
 def mark_levels_changed(
     engine: Engine,
-    session: Connection,
+    session: Transaction,
     levels: Iterable[tuple[str, str]],
     reason: str,
     fired: Fired,
@@ -291,7 +290,7 @@ async def set_stock(
     fired = Fired()
     store = engine.store
 
-    def work(session: Connection) -> bool:
+    def work(session: Transaction) -> bool:
         fired.calls.clear()
         applied = store.record_count(
             session,
@@ -327,7 +326,7 @@ async def adjust_stock(
     fired = Fired()
     store = engine.store
 
-    def work(session: Connection) -> bool:
+    def work(session: Transaction) -> bool:
         fired.calls.clear()
         applied = store.apply_stock_movement(
             session,
@@ -353,7 +352,7 @@ async def mark_dirty(
     """Queue pushes of ``skus`` to ``accounts`` (default: the accounts listing each SKU)."""
     store = engine.store
 
-    def work(session: Connection) -> int:
+    def work(session: Transaction) -> int:
         marks: set[tuple[str, str]] = set()
         for sku in skus:
             targets = accounts_fed_by(engine, session, sku, None) if accounts is None else accounts
@@ -374,7 +373,7 @@ async def add_listing(
     """
     store = engine.store
 
-    def work(session: Connection) -> bool:
+    def work(session: Transaction) -> bool:
         created = store.ensure_listing(account, sku, external_id=external_id, session=session)
         if account in engine.stock_accounts():
             store.mark_dirty(session, account, sku)

@@ -11,9 +11,7 @@ from omnisdk.store.records import BindingKind
 from omnisdk.sync.catalog.view import ChannelListings
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
-    from omnisdk.store import Store
+    from omnisdk.store import Store, Transaction
     from omnisdk.sync.engine import Engine
 
 __all__ = ["bind_listing", "bind_product", "bind_variant"]
@@ -22,7 +20,7 @@ logger = logging.getLogger("omnisdk.sync.catalog")
 
 
 def bind_variant(
-    store: Store, account: str, sku: str, listed: Variant, session: Connection
+    store: Store, account: str, sku: str, listed: Variant, session: Transaction
 ) -> bool:
     """Bind master variant ``sku`` to its listing; True when the binding is new.
 
@@ -33,7 +31,7 @@ def bind_variant(
 
 
 def bind_product(
-    store: Store, account: str, product_id: str, external_id: str, session: Connection
+    store: Store, account: str, product_id: str, external_id: str, session: Transaction
 ) -> bool | str:
     """Bind master product ``product_id`` to channel product ``external_id``.
 
