@@ -642,7 +642,7 @@ async def _summarise(demo: _Demo, *, duration: float, buyers: int, buffer: int) 
     channel_summaries = []
     for channel in demo.channels:
         tally = demo.tallies[channel.account]
-        in_book, book_units = await demo.engine.db(_book_units, demo.engine, channel.account)
+        in_book, book_units = await asyncio.to_thread(_book_units, demo.engine, channel.account)
         if in_book != tally.accepted:
             problems.append(
                 f"{channel.account}: took {tally.accepted} orders, the book holds {in_book}"

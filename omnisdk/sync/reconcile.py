@@ -24,7 +24,6 @@ import asyncio
 import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Group, RenderableType
@@ -41,11 +40,11 @@ from omnisdk.sync.accounts import (
     stopped_reason,
 )
 from omnisdk.sync.catalog import read_stock
-from omnisdk.sync.pusher import PushOutcome, SkuPush, Target, listing_target, push_listings
+from omnisdk.sync.context import SyncContext
+from omnisdk.sync.pusher import PushOutcome, SkuPush, push_listings
 from omnisdk.sync.reports import by_account, render_plain
-
-if TYPE_CHECKING:
-    from omnisdk.sync.engine import Engine
+from omnisdk.sync.sellable import Target, listing_target
+from omnisdk.sync.stock import MAX_KEY
 
 __all__ = [
     "AccountReconcile",
@@ -279,9 +278,9 @@ class ReconcileReport(BaseModel):
 # -- one account -----------------------------------------------------------------------------
 
 
-def _known_skus(engine: Engine, account: str) -> tuple[set[str], set[str]]:
+def _known_skus(context: SyncContext, account: str) -> tuple[set[str], set[str]]:
     """(SKUs the engine considers listed on ``account``, SKUs in the master catalogue)."""
-    store = engine.store
+    store = context.store
     bound = set(store.bindings_of(account, BindingKind.VARIANT))
     listed = {state.sku for state in store.list_listings(account=account)}
     master = {variant.sku for variant in store.iter_variants()}
@@ -289,18 +288,18 @@ def _known_skus(engine: Engine, account: str) -> tuple[set[str], set[str]]:
 
 
 def _targets(
-    engine: Engine, account: str, listed: dict[str, int]
+    context: SyncContext, account: str, listed: dict[str, int]
 ) -> tuple[dict[str, Target | None], set[str]]:
     """Record the figures read back (the pusher starts from them); say what each listing
     should show (None: no stock recorded) and which wait in the outbox. One worker thread:
     many small reads."""
-    store = engine.store
+    store = context.store
     pending = {item.sku for item in store.pending_pushes(account=account, limit=100_000)}
     with store.session() as session:
         for sku, quantity in sorted(listed.items()):
             store.record_listed(account, sku, quantity, session=session)
     targets = {
-        sku: listing_target(engine, account, sku, quantity)
+        sku: listing_target(context, account, sku, quantity)
         for sku, quantity in sorted(listed.items())
     }
     return targets, pending
@@ -361,13 +360,15 @@ def _compare(
     return queue
 
 
-async def _reconcile_account(engine: Engine, account: str, *, repair: bool) -> AccountReconcile:
+async def _reconcile_account(
+    context: SyncContext, account: str, *, repair: bool
+) -> AccountReconcile:
     try:
-        channel = engine.channel(account)
+        channel = context.channel(account)
     except OmnisdkError as exc:
         return AccountReconcile(account=account, channel="?", error=error_text(exc))
     result = AccountReconcile(account=account, channel=channel.name)
-    result.error = await stopped_reason(engine, account)
+    result.error = await stopped_reason(context, account)
     if result.error is not None:
         return result
     if Capability.READ_STOCK not in channel.capabilities:
@@ -376,25 +377,25 @@ async def _reconcile_account(engine: Engine, account: str, *, repair: bool) -> A
     try:
         figures = await read_stock(channel, None) or {}
         listed = {sku: stock.quantity for sku, stock in figures.items()}
-        known, master = await engine.db(_known_skus, engine, account)
+        known, master = await context.run(_known_skus, context, account)
         result.unbound = sorted(s for s in listed if s not in known and s in master)
         result.unknown = sorted(s for s in listed if s not in known and s not in master)
         result.missing = sorted(s for s in known if s not in listed)
         for name in ("unbound", "unknown", "missing"):
             setattr(result, name, getattr(result, name)[:MAX_LISTED])
         ours = {sku: quantity for sku, quantity in listed.items() if sku in known}
-        targets, pending = await engine.db(_targets, engine, account, ours)
-        why_not = _why_not_repaired(engine, channel, repair)
+        targets, pending = await context.run(_targets, context, account, ours)
+        why_not = _why_not_repaired(context, channel, repair)
         queue = _compare(result, ours, targets, pending, why_not)
         if queue and why_not is None:
-            pushed = await push_listings(engine, account, queue)
+            pushed = await push_listings(context, account, queue)
             for drift in result.drift:
                 _settle(drift, pushed.get(drift.sku))
     except OmnisdkError as exc:
-        await note_lost_authorisation(engine, account, exc)
+        await note_lost_authorisation(context, account, exc)
         result.error = error_text(exc)
         return result
-    engine.fire(
+    context.fire(
         "omnisdk_sync_finished",
         account=account,
         stream="reconcile",
@@ -409,10 +410,10 @@ async def _reconcile_account(engine: Engine, account: str, *, repair: bool) -> A
     return result
 
 
-def _why_not_repaired(engine: Engine, channel: Channel, repair: bool) -> str | None:
+def _why_not_repaired(context: SyncContext, channel: Channel, repair: bool) -> str | None:
     if not repair:
         return "repair not asked for"
-    if "stock" not in engine.account_config(channel.account).pricing.owns:
+    if "stock" not in context.account_config(channel.account).pricing.owns:
         return "the account's stock belongs to the channel (pricing.owns)"
     if Capability.WRITE_STOCK not in channel.capabilities:
         return "the channel cannot write stock (no write_stock)"
@@ -424,8 +425,6 @@ def _why_not_repaired(engine: Engine, channel: Channel, repair: bool) -> str | N
 
 def _parse_reference(reference: str) -> tuple[str | None, str | None]:
     """(account, external id) of an order's ledger reference ``order:<account>:<id>``."""
-    from omnisdk.sync.stock import MAX_KEY
-
     kind, _, rest = reference.partition(":")
     account, _, external_id = rest.partition(":")
     shortened = len(reference) >= MAX_KEY and "~" in reference  # see stock.bounded_key
@@ -434,18 +433,16 @@ def _parse_reference(reference: str) -> tuple[str | None, str | None]:
     return account, external_id
 
 
-def find_oversells(engine: Engine) -> list[Oversell]:
+def find_oversells(context: SyncContext) -> list[Oversell]:
     """Every (SKU, location) whose orders hold more than is on hand, with those orders.
 
     Synchronous (run it in a worker thread). Orders are listed oldest first; the ones that no
     longer fit in what is on hand are marked ``beyond_stock``.
     """
-    store = engine.store
+    store = context.store
     levels = store.oversold_levels(max_holders=MAX_ORDERS)
     refs = {
-        reference: _parse_reference(reference)
-        for level in levels
-        for reference, _ in level.holders
+        reference: _parse_reference(reference) for level in levels for reference, _ in level.holders
     }
     stored = store.get_orders(
         (account, external_id)
@@ -499,7 +496,7 @@ def _oversell(
 
 
 async def reconcile(
-    engine: Engine,
+    context: SyncContext,
     accounts: Sequence[str] | None = None,
     *,
     repair: bool = True,
@@ -510,12 +507,12 @@ async def reconcile(
 
     An account that cannot be read gets an ``error`` in the report; the others go on.
     """
-    report = ReconcileReport(started_at=engine.now())
-    names = account_names(engine, accounts)
+    report = ReconcileReport(started_at=context.now())
+    names = account_names(context, accounts)
     # Accounts are independent (each has its own rate budget): read them side by side.
     results = await asyncio.gather(
-        *(_reconcile_account(engine, name, repair=repair) for name in names)
+        *(_reconcile_account(context, name, repair=repair) for name in names)
     )
     report.accounts.extend(results)
-    report.oversells = await engine.db(find_oversells, engine)
+    report.oversells = await context.run(find_oversells, context)
     return report

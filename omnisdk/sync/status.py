@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console, Group, RenderableType
@@ -19,9 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from omnisdk.store import AccountActivity
-
-if TYPE_CHECKING:
-    from omnisdk.sync.engine import Engine
+from omnisdk.sync.context import SyncContext
 
 __all__ = [
     "AccountHealth",
@@ -345,18 +342,18 @@ def _health(activity: AccountActivity, now: datetime) -> AccountHealth:
     )
 
 
-async def status(engine: Engine) -> StatusReport:
+async def status(context: SyncContext) -> StatusReport:
     """The engine's state now, from the store (no channel is called).
 
     Every configured account is listed (``unregistered`` when the store has not seen it), and
     so is every account the store remembers that the config no longer has.
     """
-    now = engine.now()
-    store = engine.store
-    activity = await engine.db(store.activity, recent=RECENT)
+    now = context.now()
+    store = context.store
+    activity = await context.run(store.activity, recent=RECENT)
     known = {account.name: _health(account, now) for account in activity.accounts}
     ordered: list[AccountHealth] = []
-    for entry in engine.config.channels:
+    for entry in context.config.channels:
         health = known.pop(entry.name, None)
         ordered.append(
             health

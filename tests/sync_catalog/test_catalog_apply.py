@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from _sync_testkit import BACKENDS, MARKUP, SKU_DRESS, SKU_HAT, SKU_RED_L, SKU_RED_M, Account, vnd
 
@@ -255,7 +257,7 @@ async def test_an_unreachable_account_is_reported_and_the_others_planned(make_wo
 
 async def test_unknown_and_stopped_accounts_get_an_error_not_an_exception(make_world):
     world = await shop_with_master(make_world, Account(SHOPEE, pricing=MARKUP))
-    await world.engine.db(world.engine.store.set_account_status, SHOPEE, "archived")
+    await asyncio.to_thread(world.engine.store.set_account_status, SHOPEE, "archived")
 
     plan = await world.engine.plan([SHOPEE, "tiki-typo", POS])
 

@@ -33,7 +33,7 @@ async def test_a_fresh_engine_is_healthy(make_world):
 async def test_status_shows_lag_outbox_failures_and_quarantine(make_world):
     world = await make_world(Account(SHOPEE), Account(POS))
     engine, store = world.engine, world.engine.store
-    now = engine.now()
+    now = store.now()
     polled = (now - timedelta(minutes=7)).isoformat()
     store.set_cursor(SHOPEE, "orders", polled)
     store.set_cursor(SHOPEE, "products", "trang-3")  # a page token: no lag
