@@ -45,7 +45,6 @@ __all__ = [
 _MAX_ERROR = 4000
 
 
-
 @dataclass(frozen=True, slots=True)
 class ListingState:
     """What the engine knows about one SKU's listing on one account.
