@@ -74,6 +74,35 @@ def test_only_the_store_imports_sqlalchemy_and_its_tables() -> None:
     assert store_boundary_violations(PACKAGE) == []
 
 
+def declared_outside_schema(store: Path) -> list[str]:
+    """``path:line`` of each ``Table(...)`` or ``Index(...)`` made in ``store`` outside
+    ``schema.py`` (the store's one declaration of its tables)."""
+    found = []
+    for path in sorted(store.rglob("*.py")):
+        if path.name == "schema.py" and path.parent == store:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in ("Table", "Index"):
+                    found.append(f"{path.relative_to(store.parent)}:{node.lineno}")
+    return found
+
+
+def test_every_table_is_declared_in_the_schema_module() -> None:
+    assert declared_outside_schema(PACKAGE / "store") == []
+
+
+def test_the_schema_check_sees_a_table_declared_elsewhere(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    (store / "migrations").mkdir(parents=True)
+    (store / "schema.py").write_text("accounts = Table('a', metadata)\n")
+    (store / "listings.py").write_text("x = 1\nlistings = sa.Table('l', metadata)\n")
+    (store / "migrations" / "env.py").write_text("Index(None, 'sku')\n")
+    assert declared_outside_schema(store) == ["store/listings.py:2", "store/migrations/env.py:1"]
+
+
 def test_the_store_boundary_check_sees_a_violation(tmp_path: Path) -> None:
     fake = tmp_path / "omnisdk"
     (fake / "sync").mkdir(parents=True)

@@ -230,11 +230,7 @@ class Engine:
         """The channel of ``account``; a clear error when it is not configured or not open."""
         if not self._opened:
             raise OmnisdkError(NOT_OPEN)
-        found = self.channels.get(account)
-        if found is None:
-            self.config.channel(account)  # raises the ConfigError naming the accounts
-            raise OmnisdkError(f"channel account {account!r} has no channel")
-        return found
+        return self._ctx.channel(account)
 
     async def is_stopped(self, account: str) -> bool:
         """True when the engine must not talk to ``account`` (re-authorisation, archived)."""
