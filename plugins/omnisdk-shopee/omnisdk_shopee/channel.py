@@ -11,7 +11,7 @@ at half-life under the token store's lock, the new pair persisted before use).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -47,7 +47,7 @@ from omnisdk.models import (
     StockUpdate,
 )
 from omnisdk_shopee import auth as shopee_auth
-from omnisdk_shopee.client import Clock, ShopeeClient
+from omnisdk_shopee.client import Clock, ShopeeClient, SignatureKind, Signer
 from omnisdk_shopee.errors import error_mapper
 from omnisdk_shopee.mapping import (
     ListingRef,
@@ -55,23 +55,21 @@ from omnisdk_shopee.mapping import (
     order_from_shopee,
     product_from_shopee,
     stock_levels,
+    to_json_number,
 )
-from omnisdk_shopee.money import to_json_number
-from omnisdk_shopee.push import (
+from omnisdk_shopee.settings import LIVE_BASE_URL, ShopeeSettings
+from omnisdk_shopee.webhooks import (
     PUSH_TOPICS,
     SUBSCRIBED_CODES,
     encode_push,
     events_from_push,
     parse_push,
 )
-from omnisdk_shopee.settings import LIVE_BASE_URL, ShopeeSettings
-from omnisdk_shopee.signing import SignatureKind, Signer
-from omnisdk_shopee.windows import ORDER_WINDOW_SECONDS, time_windows
 
 if TYPE_CHECKING:
     from omnisdk.hook_registry import HookHost
 
-__all__ = ["ORDER_DETAIL_FIELDS", "ShopeeChannel"]
+__all__ = ["ORDER_DETAIL_FIELDS", "ORDER_WINDOW_SECONDS", "ShopeeChannel", "time_windows"]
 
 logger = logging.getLogger("omnisdk.shopee")
 
@@ -103,6 +101,26 @@ _REGION_TIMEZONES = {
     "CO": "America/Bogota",
     "CL": "America/Santiago",
 }
+
+
+ORDER_WINDOW_SECONDS = 15 * 86400
+"""The widest ``get_order_list`` window: 15 days (its bounds are inclusive unix seconds)."""
+
+
+def time_windows(
+    start: int, end: int, size: int = ORDER_WINDOW_SECONDS
+) -> Iterator[tuple[int, int]]:
+    """Inclusive ``(from, to)`` windows of at most ``size`` seconds covering ``[start, end]``.
+
+    No second is left out and none is in two windows; ``start > end`` gives nothing.
+    """
+    if size < 1:
+        raise ValueError(f"window size must be at least 1 second, got {size}")
+    current = start
+    while current <= end:
+        upper = min(current + size, end)
+        yield current, upper
+        current = upper + 1
 
 
 def _utcnow() -> datetime:

@@ -58,10 +58,11 @@ from omnisdk.models import (
     StockUpdate,
 )
 from omnisdk_shopify import mapping, queries
+from omnisdk_shopify.auth import client_credentials_token
 from omnisdk_shopify.bulk import bulk_nodes, run_bulk_query
-from omnisdk_shopify.client import ShopifyClient, shopify_error_mapper
+from omnisdk_shopify.client import ShopifyClient
+from omnisdk_shopify.errors import shopify_error_mapper
 from omnisdk_shopify.locations import LocationCodes
-from omnisdk_shopify.oauth import client_credentials_token
 from omnisdk_shopify.orders import OrderWriter
 from omnisdk_shopify.settings import ShopifySettings
 from omnisdk_shopify.skus import SkuIndex, search_value
