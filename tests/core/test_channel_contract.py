@@ -201,3 +201,23 @@ def test_a_channel_built_without_a_registry_maps_through_the_process_default() -
     channel = Recorder({"token": "t"}, account="test")
     assert channel.plugins is default_hook_registry()
     assert default_plugins().hooks is default_hook_registry()
+
+
+async def test_a_consumer_that_stops_early_closes_the_fetch() -> None:
+    closed: list[bool] = []
+
+    class Pages(Recorder):
+        async def fetch_products(
+            self, *, updated_since: datetime | None = None
+        ) -> AsyncIterator[dict[str, Any]]:
+            try:
+                for n in range(100):
+                    yield {"id": n, "name": f"P{n}", "sku": f"P-{n}", "price": "1"}
+            finally:
+                closed.append(True)
+
+    stream = Pages({"token": "t"}, plugins=Plugins(entry_points=False)).stream_products()
+    async for _product in stream:
+        break
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert closed == [True]
