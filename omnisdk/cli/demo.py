@@ -24,7 +24,7 @@ from omnisdk.cli.output import emit_json, print_note, stdout_console
 from omnisdk.cli.state import get_state
 
 if TYPE_CHECKING:
-    from omnisdk.sync.demo import DemoSnapshot, DemoSummary
+    from omnisdk.demo import DemoSnapshot, DemoSummary
 
 __all__ = ["demo", "snapshot_table", "summary_tables"]
 
@@ -176,7 +176,7 @@ def demo(
     Shows live that no channel oversells and that every order lands in one book, then prints
     a summary. Exits 0 when every invariant held.
     """
-    from omnisdk.sync.demo import run_demo
+    from omnisdk.demo import run_demo
 
     state = get_state(ctx)
     console = Console(stderr=True)

@@ -245,7 +245,7 @@ def serve_sandbox_stdio(spec: str, seed: int) -> None:
 
 
 _CHILD = (
-    "import sys; from omnisdk.sync.demo import serve_sandbox_stdio as serve; "
+    "import sys; from omnisdk.demo.run import serve_sandbox_stdio as serve; "
     "serve(sys.argv[1], int(sys.argv[2]))"
 )
 
