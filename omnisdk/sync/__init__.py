@@ -13,7 +13,7 @@ beside it each do one job for it:
 ``omnisdk.sync.reconcile``  listed stock compared with what it should be, drift repaired
 ``omnisdk.sync.status``     the engine's status report
 ``omnisdk.sync.accounts``   which accounts an operation covers; stopped-account handling
-``omnisdk.sync.reports``    helpers the report models share (lookup by account, rendering)
+``omnisdk.sync.reports``    what the report models share (lookup by account)
 ==========================  ===========================================================
 """
 
