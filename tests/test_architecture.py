@@ -22,10 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "omnisdk"
 PLATFORM_NAMES = re.compile(r"shopify|shopee|lazada|facebook|kiotviet|tiktok", re.IGNORECASE)
 """Platforms the core must not name in code (docstrings and comments may)."""
 
-NAMING_ALLOWED: dict[str, str] = {
-    "sync/demo.py": "the demo tells how to install the sandboxes it runs; it is leaving the "
-    "engine for omnisdk/demo/ (issue #8, item 5), which then owns this message",
-}
+NAMING_ALLOWED: dict[str, str] = {}
 """Files (relative to omnisdk/) allowed to name platforms in code, each with why."""
 
 
