@@ -132,9 +132,9 @@ def test_the_store_boundary_check_sees_a_violation(tmp_path: Path) -> None:
 
 SYNC = "omnisdk.sync"
 ENGINE = "omnisdk.sync.engine"
-ENGINE_IMPORTERS = frozenset({SYNC, "omnisdk.sync.demo"})
+ENGINE_IMPORTERS = frozenset({SYNC})
 """What may import the engine inside ``omnisdk.sync``: the package's ``__init__`` (its public
-face) and the demo, which is an app of the engine (it leaves the package, issue #8 item 5)."""
+face) only."""
 
 
 def _graph(package: str, *, type_checking: bool) -> grimp.ImportGraph:

@@ -26,9 +26,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
 
 from omnisdk.channel import Capability, Channel
 from omnisdk.errors import OmnisdkError
@@ -42,7 +39,7 @@ from omnisdk.sync.accounts import (
 from omnisdk.sync.catalog import read_stock
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.pusher import PushOutcome, SkuPush, push_listings
-from omnisdk.sync.reports import by_account, render_plain
+from omnisdk.sync.reports import by_account
 from omnisdk.sync.sellable import Target, listing_target
 from omnisdk.sync.stock import MAX_KEY
 
@@ -191,88 +188,6 @@ class ReconcileReport(BaseModel):
     def account(self, name: str) -> AccountReconcile:
         """The result of account ``name``; ``KeyError`` when it was not reconciled."""
         return by_account(self.accounts, name)
-
-    def table(self) -> Table:
-        """One row per account, then one per drifted listing."""
-        table = Table(title="Reconciliation", expand=False)
-        for column in ("Account", "Checked", "In sync", "Drift", "Repaired", "Untracked", "Note"):
-            table.add_column(column, overflow="fold")
-        for account in self.accounts:
-            notes = []
-            if account.error:
-                notes.append(account.error)
-            if account.unbound:
-                notes.append(f"{len(account.unbound)} listed SKUs not bound (import the account)")
-            if account.missing:
-                notes.append(f"{len(account.missing)} bound SKUs not listed")
-            if account.unknown:
-                notes.append(f"{len(account.unknown)} SKUs not in the master catalogue")
-            table.add_row(
-                account.account,
-                str(account.checked),
-                str(account.in_sync),
-                Text(str(len(account.drift)), style="red" if account.drift else ""),
-                str(account.repaired),
-                str(account.untracked),
-                Text("; ".join(notes)),
-            )
-        return table
-
-    def drift_table(self) -> Table | None:
-        """The drifted listings (None when there are none)."""
-        if not self.drift:
-            return None
-        table = Table(title="Drift", expand=False)
-        for column in ("Account", "SKU", "Listed", "Should be", "Unseen", "Repair"):
-            table.add_column(column, overflow="fold")
-        for item in self.drift:
-            repair = ("set" if item.repaired else "not repaired") + (
-                f": {item.note}" if item.note else ""
-            )
-            table.add_row(
-                item.account,
-                Text(item.sku),
-                str(item.listed),
-                str(item.expected),
-                str(item.unseen),
-                Text(repair),
-            )
-        return table
-
-    def oversell_table(self) -> Table | None:
-        """The oversold SKUs and their orders (None when nothing is oversold)."""
-        if not self.oversells:
-            return None
-        table = Table(title="Oversold", expand=False)
-        for column in ("SKU", "Location", "On hand", "Reserved", "Short", "Orders beyond stock"):
-            table.add_column(column, overflow="fold")
-        for oversell in self.oversells:
-            beyond = [
-                f"{o.account}:{o.number or o.external_id}" if o.account else o.reference
-                for o in oversell.orders
-                if o.beyond_stock
-            ]
-            table.add_row(
-                Text(oversell.sku),
-                oversell.location,
-                str(oversell.on_hand),
-                str(oversell.reserved),
-                Text(str(oversell.shortfall), style="red"),
-                Text(", ".join(beyond)),
-            )
-        return table
-
-    def __rich__(self) -> RenderableType:
-        """The report's tables, for ``rich.print``."""
-        parts: list[RenderableType] = [self.table()]
-        for extra in (self.drift_table(), self.oversell_table()):
-            if extra is not None:
-                parts.append(extra)
-        return Group(*parts)
-
-    def render(self, width: int = 120) -> str:
-        """The report as plain text, ``width`` characters wide."""
-        return render_plain(self, width)
 
 
 # -- one account -----------------------------------------------------------------------------

@@ -2,20 +2,16 @@
 
 :func:`status` reads the store (one read-only transaction, never the channels) and returns a
 :class:`StatusReport`, a pydantic model: ``report.model_dump_json()`` is the ``--json``
-output of ``omnisdk status``, and ``rich.print(report)`` shows it as a table. It answers the
-questions of someone on call: is every account authorised, is anything stuck in the outbox
-and why, which payloads were set aside, how far behind is each poll.
+output of ``omnisdk status``, and the CLI draws it as tables (``omnisdk/cli/report_render.py``).
+It answers the questions of someone on call: is every account authorised, is anything stuck
+in the outbox and why, which payloads were set aside, how far behind is each poll.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
 
 from omnisdk.store import AccountActivity
 from omnisdk.sync.context import SyncContext
@@ -166,107 +162,6 @@ class StatusReport(BaseModel):
             if account.account == name:
                 return account
         raise KeyError(name)
-
-    def table(self) -> Table:
-        """One row per account."""
-        table = Table(title=f"omnisdk status - store {self.store_url}", expand=False)
-        for column in (
-            "Account",
-            "Channel",
-            "Status",
-            "Lag",
-            "Last sync",
-            "Last push",
-            "Outbox",
-            "Failing",
-            "Quarantine",
-        ):
-            table.add_column(column, overflow="fold")
-        for account in self.accounts:
-            status = Text(account.status, style=_STATUS_STYLE.get(account.status, ""))
-            if not account.configured:
-                status.append(" (not configured)", style="dim")
-            table.add_row(
-                account.account,
-                account.channel,
-                status,
-                _duration(account.max_lag_seconds),
-                _when(account.last_sync_at),
-                _when(account.last_push_at),
-                str(account.outbox_depth),
-                Text(
-                    str(account.outbox_retrying + account.failed_pushes),
-                    style="red" if account.outbox_retrying + account.failed_pushes else "",
-                ),
-                Text(str(account.quarantine_open), style="red" if account.quarantine_open else ""),
-            )
-        return table
-
-    def problems_table(self) -> Table | None:
-        """The failing pushes and quarantine reasons shown per account (None when none)."""
-        rows: list[tuple[str, str, str, str]] = []
-        for account in self.accounts:
-            rows += [
-                (account.account, f"push ({f.source})", f.sku, f.error) for f in account.failing
-            ]
-            rows += [
-                (account.account, f"quarantine ({q.kind})", q.external_id or "-", q.reason)
-                for q in account.quarantine_recent
-            ]
-        if not rows:
-            return None
-        table = Table(title="Problems", expand=False)
-        for column in ("Account", "What", "Key", "Why"):
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        return table
-
-    def __rich__(self) -> RenderableType:
-        """The report's tables, for ``rich.print``."""
-        totals = self.totals
-        summary = Text(
-            f"{totals.accounts} accounts, {totals.products} products / {totals.variants} "
-            f"variants in the master catalogue; outbox {totals.outbox_depth} "
-            f"({totals.outbox_retrying} retrying, {totals.failed_pushes} failed); "
-            f"{totals.quarantine_open} quarantined"
-        )
-        parts: list[RenderableType] = [self.table(), summary]
-        problems = self.problems_table()
-        if problems is not None:
-            parts.append(problems)
-        return Group(*parts)
-
-    def render(self, width: int = 120) -> str:
-        """The report as plain text, ``width`` characters wide."""
-        buffer = io.StringIO()
-        Console(file=buffer, width=width, color_system=None, highlight=False).print(self)
-        return buffer.getvalue()
-
-
-_STATUS_STYLE = {
-    "active": "green",
-    "needs_reauth": "bold red",
-    "archived": "dim",
-    UNREGISTERED: "yellow",
-}
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = max(seconds, 0.0)
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
-
-
-def _when(value: datetime | None) -> str:
-    return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def cursor_lag(value: str, now: datetime) -> float | None:

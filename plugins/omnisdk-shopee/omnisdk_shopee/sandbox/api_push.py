@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from omnisdk_shopee.push import PUSH_TOPICS
 from omnisdk_shopee.sandbox.gateway import ShopeeApiError, read_body, shopee_response
+from omnisdk_shopee.webhooks import PUSH_TOPICS
 
 if TYPE_CHECKING:
     from omnisdk_shopee.sandbox.app import ShopeeSandbox

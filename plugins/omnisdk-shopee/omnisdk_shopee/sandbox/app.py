@@ -34,7 +34,7 @@ from omnisdk.testing.sandbox import (
     SeedProduct,
     UnknownObject,
 )
-from omnisdk_shopee.push import PUSH_TOPICS
+from omnisdk_shopee.client import Signer
 from omnisdk_shopee.sandbox.catalogue import Catalogue, Item, Model
 from omnisdk_shopee.sandbox.gateway import (
     Caller,
@@ -51,7 +51,7 @@ from omnisdk_shopee.sandbox.orders import (
     SandboxOrder,
     order_sn,
 )
-from omnisdk_shopee.signing import Signer
+from omnisdk_shopee.webhooks import PUSH_TOPICS
 
 __all__ = ["DEFAULT_CUSTOMER", "ShopeeSandbox"]
 

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omnisdk.testing.sandbox import SandboxError
-from omnisdk_shopee.signing import SignatureKind, Signer, kind_for_path
+from omnisdk_shopee.client import SignatureKind, Signer, kind_for_path
 
 __all__ = [
     "DEFAULT_STATUSES",
