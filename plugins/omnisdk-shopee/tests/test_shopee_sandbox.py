@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from omnisdk_shopee.client import Signer
 from omnisdk_shopee.sandbox import ShopeeSandbox
-from omnisdk_shopee.signing import Signer
 from shopee_testkit import IN_PROCESS, frozen_sandbox, seed
 
 from omnisdk.testing.faults import FaultSettings

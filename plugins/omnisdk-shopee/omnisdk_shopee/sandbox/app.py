@@ -33,7 +33,7 @@ from omnisdk.testing.sandbox import (
     UnknownObject,
 )
 from omnisdk.testing.throttle import LeakyBucket
-from omnisdk_shopee.push import PUSH_TOPICS
+from omnisdk_shopee.client import Signer
 from omnisdk_shopee.sandbox.api.auth import AuthApi
 from omnisdk_shopee.sandbox.api.gateway import (
     Caller,
@@ -50,7 +50,7 @@ from omnisdk_shopee.sandbox.state.catalogue import Catalogue
 from omnisdk_shopee.sandbox.state.grants import ACCESS_TTL, Grants, TokenRefused
 from omnisdk_shopee.sandbox.state.order_flow import DEFAULT_CUSTOMER
 from omnisdk_shopee.sandbox.state.orders import SandboxOrder
-from omnisdk_shopee.signing import Signer
+from omnisdk_shopee.webhooks import PUSH_TOPICS
 
 __all__ = ["DEFAULT_CUSTOMER", "ShopeeSandbox"]
 

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from omnisdk.testing.api import SandboxApi
 from omnisdk.testing.responses import json_response
 from omnisdk.testing.sandbox import SandboxError
-from omnisdk_shopee.signing import SignatureKind, Signer, kind_for_path
+from omnisdk_shopee.client import SignatureKind, Signer, kind_for_path
 
 if TYPE_CHECKING:
     from omnisdk_shopee.sandbox.app import ShopeeSandbox  # noqa: F401 (in the base class)

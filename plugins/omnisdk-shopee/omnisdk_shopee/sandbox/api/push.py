@@ -15,13 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omnisdk.testing.api import route
-from omnisdk_shopee.push import PUSH_TOPICS
 from omnisdk_shopee.sandbox.api.gateway import (
     ShopeeApi,
     ShopeeApiError,
     param_error,
     shopee_response,
 )
+from omnisdk_shopee.webhooks import PUSH_TOPICS
 
 __all__ = ["LOST_PAGE", "PushApi"]
 

@@ -19,8 +19,7 @@ from typing import Any
 
 from omnisdk.models import ChannelEvent, EventKind
 from omnisdk_shopee.errors import parse_body
-from omnisdk_shopee.mapping import unix_time
-from omnisdk_shopee.money import plain_json
+from omnisdk_shopee.mapping import plain_json, unix_time
 
 __all__ = [
     "PUSH_TOPICS",

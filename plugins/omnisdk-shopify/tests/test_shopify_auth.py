@@ -13,14 +13,14 @@ from omnisdk.errors import BadRequest
 from omnisdk.http import HttpClient
 from omnisdk.plugins import Plugins
 from omnisdk.testing.control import IN_PROCESS_URL
-from omnisdk_shopify.channel import ShopifyChannel
-from omnisdk_shopify.oauth import (
+from omnisdk_shopify.auth import (
     CallbackVerificationError,
     callback_hmac,
     exchange_code,
     install_url,
     verify_callback,
 )
+from omnisdk_shopify.channel import ShopifyChannel
 from omnisdk_shopify.sandbox.app import ShopifySandbox
 
 # The worked example of shopify.md section 1.

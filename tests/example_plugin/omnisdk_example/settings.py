@@ -1,0 +1,16 @@
+"""The settings of an ``example`` channel entry in omnisdk.toml."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from omnisdk import ChannelSettings
+
+__all__ = ["ExampleSettings"]
+
+
+class ExampleSettings(ChannelSettings):
+    """An ``example`` channel entry: the API token and the webhook signing secret."""
+
+    api_token: SecretStr
+    webhook_secret: SecretStr | None = None
