@@ -39,9 +39,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from omnisdk.auth import MemoryTokenStore, Token, TokenKeeper, TokenStore
 from omnisdk.errors import (
     ChannelError,
+    ConfigError,
     Conflict,
     MappingError,
     OmnisdkError,
+    PluginError,
     UnsupportedOperation,
     WebhookVerificationError,
 )
@@ -362,7 +364,7 @@ class Channel:
         """Where the platform's API is: the settings' ``base_url`` or the channel default."""
         url = self.settings.base_url or self.default_base_url
         if not url:
-            raise OmnisdkError(f"{self.name}/{self.account}: no base_url configured")
+            raise ConfigError(f"{self.name}/{self.account}: no base_url configured")
         return url
 
     @property
@@ -650,7 +652,7 @@ class Channel:
                                len(batch), exc)
                 answer = [WriteResult.failure(key(item), exc) for item in batch]
             if len(answer) != len(batch):
-                raise OmnisdkError(
+                raise PluginError(
                     f"{self.name}: a batch write returned {len(answer)} results for "
                     f"{len(batch)} items (the contract is one result per item, in order)"
                 )

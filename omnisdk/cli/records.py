@@ -25,7 +25,7 @@ from omnisdk.cli.output import (
 )
 from omnisdk.cli.render import object_line
 from omnisdk.cli.state import get_state
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import OmnisdkError, UnknownRecord, UsageError
 from omnisdk.models import Customer, Email, Order, OrderStatus, Phone
 
 if TYPE_CHECKING:
@@ -324,7 +324,7 @@ def customers_show(
             found = await asyncio.to_thread(engine.store.find_customers, _contact_keys(ident))
             owners = set(found.values())
             if len(owners) > 1:
-                raise OmnisdkError(
+                raise UsageError(
                     f"{ident!r} belongs to {len(owners)} customers: " + ", ".join(sorted(owners))
                 )
             if owners:
@@ -454,7 +454,7 @@ async def replay_quarantined(engine: Engine, row: QuarantineRow) -> str:
             await asyncio.to_thread(save, customer, source_account=row.account)
             done = f"customer {customer.display_name!r} saved"
         else:
-            raise OmnisdkError(
+            raise UsageError(
                 f"entry {row.id}: a {row.kind!r} payload cannot be replayed; the next poll of "
                 f"{row.account} reads the truth (dismiss it with --dismiss)"
             )
@@ -485,9 +485,9 @@ def quarantine_retry(
         if entry_id is not None:
             row = await asyncio.to_thread(engine.store.get_quarantined, entry_id)
             if row is None:
-                raise OmnisdkError(f"there is no quarantine entry {entry_id}")
+                raise UnknownRecord(f"there is no quarantine entry {entry_id}")
             if row.resolved_at is not None:
-                raise OmnisdkError(f"quarantine entry {entry_id} is already resolved")
+                raise UsageError(f"quarantine entry {entry_id} is already resolved")
             rows = [row]
         else:
             rows = await asyncio.to_thread(engine.store.list_quarantine, False)

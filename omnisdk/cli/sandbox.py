@@ -27,7 +27,7 @@ from omnisdk.cli.output import print_note
 from omnisdk.cli.state import get_state
 from omnisdk.demo.scenario import SANDBOX_CATALOGUE
 from omnisdk.demo.shops import SANDBOX_EXTRA_HINT, load_sandbox_class, seed_sandbox
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import ServiceError
 
 __all__ = ["bind_socket", "is_loopback", "load_sandbox_class", "sandbox"]
 
@@ -58,7 +58,7 @@ def _serve(app: Any, sock: socket.socket, *, verbose: bool) -> None:
     try:
         import uvicorn
     except ImportError as exc:
-        raise OmnisdkError(f"cannot serve the sandbox: {exc} ({SANDBOX_EXTRA_HINT})") from None
+        raise ServiceError(f"cannot serve the sandbox: {exc} ({SANDBOX_EXTRA_HINT})") from None
     config = uvicorn.Config(
         app,
         http="h11",

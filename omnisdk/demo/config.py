@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from omnisdk.demo.shops import DemoChannel
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import UsageError
 
 __all__ = ["write_demo_config"]
 
@@ -23,7 +23,7 @@ def _toml_value(value: Any) -> str:
         return json.dumps(value)  # JSON string escapes are valid TOML basic-string escapes
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    raise OmnisdkError(f"cannot write {type(value).__name__} into the demo config")
+    raise UsageError(f"cannot write {type(value).__name__} into the demo config")
 
 
 def write_demo_config(

@@ -23,7 +23,7 @@ from omnisdk.demo.outcome import DemoRun, OrderCounter, mismatches, snapshot, su
 from omnisdk.demo.report import DemoSnapshot, DemoSummary
 from omnisdk.demo.scenario import DEMO_CATALOGUE
 from omnisdk.demo.shops import demo_channel_types, serve_sandboxes
-from omnisdk.errors import OmnisdkError, PluginError
+from omnisdk.errors import PluginError, ServiceError, UsageError
 
 if TYPE_CHECKING:
     from omnisdk.plugins import Plugins
@@ -72,7 +72,7 @@ async def run_demo(
             on_phase(text)
 
     if buyers < 1:
-        raise OmnisdkError("the demo needs at least one buyer")
+        raise UsageError("the demo needs at least one buyer")
     types = demo_channel_types(plugins)
     if not types:
         raise PluginError(
@@ -167,7 +167,7 @@ async def _run(
         run.phase = "listing sellable stock"
         phase("pushing sellable stock to every channel")
         if not await _wait_converged(run, within=15.0):
-            raise OmnisdkError("the channels did not reach the starting stock within 15 s")
+            raise ServiceError("the channels did not reach the starting stock within 15 s")
         run.phase = "buyers shopping"
         phase(f"{buyers} buyers shop on {len(run.channels)} channels for {duration:g} s")
         await _shop(run, rng, buyers=buyers, duration=duration)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from omnisdk.demo.scenario import ACCOUNT_CITIES, DemoItem
-from omnisdk.errors import OmnisdkError, PluginError, UnsupportedOperation
+from omnisdk.errors import PluginError, ServiceError, UnsupportedOperation
 
 if TYPE_CHECKING:
     from omnisdk.plugins import Plugins
@@ -196,7 +196,7 @@ async def _start_sandbox_process(
         answer = {"error": f"no answer ({type(exc).__name__})"}
     if "error" in answer:
         await served.stop()
-        raise OmnisdkError(f"the sandbox {spec} could not start: {answer['error']}")
+        raise ServiceError(f"the sandbox {spec} could not start: {answer['error']}")
     return served, answer
 
 

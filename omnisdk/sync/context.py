@@ -19,7 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 from omnisdk.allocation import AllocationRule
 from omnisdk.channel import Capability, Channel
 from omnisdk.config import ChannelConfig, Config
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import UsageError
 from omnisdk.hookspecs import hookimpl
 from omnisdk.plugins import Plugins
 from omnisdk.store import Store
@@ -73,7 +73,7 @@ class SyncContext:
         found = self.channels.get(account)
         if found is None:
             self.config.channel(account)  # raises the ConfigError naming the accounts
-            raise OmnisdkError(NOT_OPEN)
+            raise UsageError(NOT_OPEN)
         return found
 
     def channel_type(self, account: str) -> str:

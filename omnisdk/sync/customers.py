@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import StoreError, UnknownRecord
 from omnisdk.models import Customer, is_masked
 from omnisdk.store import Store, StoredCustomer, StoredOrder, Transaction
 from omnisdk.sync.context import SyncContext
@@ -154,7 +154,7 @@ def resolve_customer(
     for customer_id in candidates:
         found = store.get_customer(customer_id, session=session)
         if found is None:  # pragma: no cover - a key always points at a stored customer
-            raise OmnisdkError(f"customer {customer_id!r} owns a match key but does not exist")
+            raise StoreError(f"customer {customer_id!r} owns a match key but does not exist")
         stored[customer_id] = found
     survivor = min(candidates, key=lambda cid: (stored[cid].created_at, cid))
     merged_doc = stored[survivor].customer
@@ -215,7 +215,7 @@ async def customer_history(context: SyncContext, customer_id: str) -> CustomerHi
     def read() -> CustomerHistory:
         found = store.get_customer(customer_id)
         if found is None:
-            raise OmnisdkError(f"there is no customer {customer_id!r}")
+            raise UnknownRecord(f"there is no customer {customer_id!r}")
         family = store.customer_family(found.id)
         orders: list[StoredOrder] = []
         for member in family:

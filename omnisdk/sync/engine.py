@@ -41,7 +41,7 @@ import httpx
 
 from omnisdk.channel import Capability, Channel
 from omnisdk.config import Config, build_channel, load_config
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import OmnisdkError, UsageError
 from omnisdk.models import ChannelEvent, Order, OrderStatus
 from omnisdk.plugins import Plugins, default_plugins
 from omnisdk.store import AccountStatus, Store, StoreTokenStore
@@ -133,7 +133,7 @@ class Engine:
     def store(self) -> Store:
         """The store (available once :meth:`open` ran, or when one was passed in)."""
         if self._store is None:
-            raise OmnisdkError(NOT_OPEN)
+            raise UsageError(NOT_OPEN)
         return self._store
 
     @property
@@ -229,7 +229,7 @@ class Engine:
     def channel(self, account: str) -> Channel:
         """The channel of ``account``; a clear error when it is not configured or not open."""
         if not self._opened:
-            raise OmnisdkError(NOT_OPEN)
+            raise UsageError(NOT_OPEN)
         return self._ctx.channel(account)
 
     async def is_stopped(self, account: str) -> bool:
@@ -495,7 +495,7 @@ class SyncEngine:
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         if self._closed:
             coroutine.close()
-            raise OmnisdkError("the SyncEngine is closed")
+            raise UsageError("the SyncEngine is closed")
         future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         return future.result()
 

@@ -57,6 +57,7 @@ from omnisdk.errors import (
     BadRequest,
     ChannelError,
     OmnisdkError,
+    PluginError,
     ReauthorisationRequired,
 )
 from omnisdk.models import StockPushMode, StockUpdate
@@ -302,7 +303,7 @@ async def _write(
     try:
         results = await channel.write_stock_batch(updates)
         if len(results) != len(sending):
-            raise OmnisdkError(
+            raise PluginError(
                 f"{channel.name}: a stock write returned {len(results)} results for "
                 f"{len(sending)} items"
             )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from omnisdk.allocation import AllocationRequest
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import PluginError
 from omnisdk.store import Transaction
 from omnisdk.store.listings import ListingState
 from omnisdk.sync.context import SyncContext
@@ -85,7 +85,7 @@ def allocate(
     )
     answer = context.plugins.hook.omnisdk_allocate_stock(request=request)
     if answer is None:
-        raise OmnisdkError(f"no omnisdk_allocate_stock implementation answered for {sku}")
+        raise PluginError(f"no omnisdk_allocate_stock implementation answered for {sku}")
     return max(int(answer), 0)
 
 

@@ -50,6 +50,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from omnisdk.errors import SandboxError
 from omnisdk.testing.clock import SandboxClock
 from omnisdk.testing.faults import (
     CONTROL_PREFIX,
@@ -136,22 +137,6 @@ class BuyerOrder(BaseModel):
 
     lines: list[BuyerLine] = Field(min_length=1)
     customer: dict[str, Any] | None = None
-
-
-class SandboxError(Exception):
-    """An error the sandbox answers with ``status`` and a JSON body ``{"error": code, ...}``."""
-
-    status: int = 400
-    code: str = "bad_request"
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body of the error response."""
-        return {"error": self.code, "message": self.message, **self.details}
 
 
 class OutOfStock(SandboxError):

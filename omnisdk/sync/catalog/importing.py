@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from omnisdk.channel import Capability
-from omnisdk.errors import OmnisdkError, StoreError
+from omnisdk.errors import OmnisdkError, StoreError, UsageError
 from omnisdk.models import Money, Product, Variant, minor_units
 from omnisdk.pricing import PricingRule
 from omnisdk.sync.accounts import error_text, note_lost_authorisation, stopped_reason
@@ -198,7 +198,7 @@ async def import_catalog(context: SyncContext, account: str) -> ImportStats:
     channel.require(Capability.READ_PRODUCTS)
     stopped = await stopped_reason(context, account)
     if stopped is not None:
-        raise OmnisdkError(stopped)
+        raise UsageError(stopped)
     await context.run(context.store.ensure_account, account, channel.name)
     stats = ImportStats(account=account)
     claimed: dict[str, str | None] = {}

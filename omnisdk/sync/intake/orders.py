@@ -17,7 +17,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from omnisdk.channel import Capability, OrderUpdate
-from omnisdk.errors import MappingError, OmnisdkError, ReauthorisationRequired
+from omnisdk.errors import (
+    BadRequest,
+    MappingError,
+    OmnisdkError,
+    ReauthorisationRequired,
+    UnknownRecord,
+    UsageError,
+)
 from omnisdk.models import Order, OrderStatus
 from omnisdk.store import Transaction
 from omnisdk.store.documents import content_hash, to_document
@@ -199,11 +206,11 @@ async def update_order(
     """See :meth:`Engine.update_order`."""
     stored = await context.run(context.store.get_order, account, external_id)
     if stored is None:
-        raise OmnisdkError(f"{account}: there is no order {external_id!r} in the store")
+        raise UnknownRecord(f"{account}: there is no order {external_id!r} in the store")
     channel = context.channels.get(account)
     if channel is not None and Capability.WRITE_ORDERS in channel.capabilities:
         if await is_stopped(context, account):
-            raise OmnisdkError(f"{account}: the account needs re-authorisation")
+            raise UsageError(f"{account}: the account needs re-authorisation")
         update = OrderUpdate(
             external_id=external_id,
             status=status,
@@ -218,7 +225,7 @@ async def update_order(
             await lose_authorisation(context, account, exc)
             raise
         if not answer.ok:
-            raise OmnisdkError(
+            raise BadRequest(
                 f"{account}: the channel refused to move order {external_id} to "
                 f"{status.value}: {answer.error or answer.code or 'refused'}"
             )

@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from omnisdk.testing.sandbox import SeedProduct
+from omnisdk.testing.sandbox import SeedProduct, UnknownObject
 
 __all__ = ["Catalogue", "Item", "Model", "SkuNotListed"]
 
 
-class SkuNotListed(KeyError):
-    """No item or model of the shop carries this SKU."""
+class SkuNotListed(UnknownObject):
+    """No item or model of the shop carries this SKU (404)."""
+
+    def __init__(self, sku: str) -> None:
+        super().__init__("SKU", sku)
 
 
 @dataclass

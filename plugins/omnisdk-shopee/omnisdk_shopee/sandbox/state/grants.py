@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from omnisdk.errors import SandboxError
+
 __all__ = ["ACCESS_TTL", "CODE_TTL", "REFRESH_TTL", "Grant", "Grants", "TokenRefused"]
 
 ACCESS_TTL = 4 * 3600
@@ -18,7 +20,7 @@ REFRESH_TTL = 30 * 86400
 CODE_TTL = 10 * 60
 
 
-class TokenRefused(Exception):
+class TokenRefused(SandboxError):
     """A code, access or refresh token Shopee would refuse; ``code`` is Shopee's error."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -47,7 +47,7 @@ RestHandler = Callable[[Request], Any]
 """A REST handler: returns a Response, or an awaitable of one."""
 
 
-class RestError(Exception):
+class RestError(SandboxError):
     """A REST failure answered as ``{"errors": ...}`` with ``status``."""
 
     def __init__(self, status: int, errors: Any) -> None:

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from omnisdk.errors import SandboxError
+
 __all__ = [
     "FULFILLABLE_STATUSES",
     "QUANTITY_NAMES",
@@ -83,7 +85,7 @@ def gid_kind(value: str) -> str | None:
 _GID = re.compile(r"^gid://shopify/(\w+)/(\d+)(?:\?.*)?$")
 
 
-class ShopStateError(Exception):
+class ShopStateError(SandboxError):
     """An operation the shop refuses (unknown object, invalid transition)."""
 
     def __init__(self, message: str, *, code: str = "INVALID", status: int = 422) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "omnisdk"
+PACKAGE = Path(__file__).resolve().parents[2] / "omnisdk"
 
 
 def imported_modules(source: str) -> Iterator[str]:
