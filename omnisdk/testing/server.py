@@ -12,13 +12,13 @@ starts, so :attr:`LoopbackServer.base_url` is known at once and there is no race
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from typing import Any, Self
 
 import uvicorn
 
+from omnisdk._listen import listening_socket
 from omnisdk.errors import ServiceError
 
 __all__ = ["LoopbackServer", "LoopbackServerError"]
@@ -75,13 +75,7 @@ class LoopbackServer:
         """Bind, start serving in a thread and wait until connections are accepted."""
         if self.running:
             return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, self._port or self._requested_port))
-        except OSError:
-            sock.close()
-            raise
+        sock = listening_socket(HOST, self._port or self._requested_port)
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
