@@ -7,6 +7,7 @@ JSON, like ``omnisdk pull``); single objects print one JSON document.
 from __future__ import annotations
 
 import asyncio
+from contextlib import closing
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -261,24 +262,27 @@ def orders_list(
         state.config().channel(channel)
     console = stdout_console()
 
-    async def work(engine: Engine) -> int:
-        def read() -> list[Order]:
-            found = []
-            for stored in engine.store.iter_orders(account=channel, status=wanted):
-                found.append(stored.order)
-                if limit is not None and len(found) >= limit:
-                    break
-            return found
+    def show(order: Order) -> None:
+        if json_output:
+            emit_json_line(order)
+        else:
+            line = Text(f"{order.channel_ref.account:<16} ", style="magenta")
+            line.append_text(object_line(order))
+            console.print(line, soft_wrap=True)
 
-        orders = await asyncio.to_thread(read)
-        for order in orders:
-            if json_output:
-                emit_json_line(order)
-            else:
-                line = Text(f"{order.channel_ref.account:<16} ", style="magenta")
-                line.append_text(object_line(order))
-                console.print(line, soft_wrap=True)
-        return len(orders)
+    async def work(engine: Engine) -> int:
+        def stream() -> int:
+            """Print each order as the store's cursor yields it: memory stays flat."""
+            shown = 0
+            with closing(engine.store.iter_orders(account=channel, status=wanted)) as found:
+                for stored in found:
+                    show(stored.order)
+                    shown += 1
+                    if limit is not None and shown >= limit:
+                        break
+            return shown
+
+        return await asyncio.to_thread(stream)
 
     try:
         count = run_with_engine(state, work)
