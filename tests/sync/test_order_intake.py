@@ -17,7 +17,8 @@ from _engine_testkit import (
     make_order,
     seed,
 )
-from omnisdk_example.channel import STATUSES, ExampleChannel
+from omnisdk_example.channel import ExampleChannel
+from omnisdk_example.mapping import STATUSES
 
 from omnisdk import Capability, MappingError, OrderUpdate, WriteResult
 from omnisdk.models import ChannelEvent, EventKind, OrderStatus

@@ -206,7 +206,7 @@ async def test_a_refused_item_never_stops_the_others(make_world):
     world = await shop_with_master(make_world, Account(SHOPEE, pricing=MARKUP))
     await world.shops[SHOPEE].control.seed(CATALOGUE)
     sandbox = world.sandbox(SHOPEE)
-    set_price = sandbox._set_price
+    set_price = sandbox.set_price
 
     def refuse_the_hat(item):
         if item.get("sku") == SKU_HAT:
@@ -218,7 +218,7 @@ async def test_a_refused_item_never_stops_the_others(make_world):
             }
         return set_price(item)
 
-    sandbox._set_price = refuse_the_hat
+    sandbox.set_price = refuse_the_hat
     fired = []
 
     class Recorder:

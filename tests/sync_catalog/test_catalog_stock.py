@@ -144,7 +144,7 @@ async def test_a_refused_stock_write_is_reported(make_world):
     await world.engine.set_stock(SKU_RED_M, 8)
     await world.engine.set_stock(SKU_HAT, 9)
     sandbox = world.sandbox(SHOPEE)
-    set_stock = sandbox._set_stock
+    set_stock = sandbox.set_stock
 
     def refuse_the_hat(item):
         if item.get("sku") == SKU_HAT:
@@ -156,7 +156,7 @@ async def test_a_refused_stock_write_is_reported(make_world):
             }
         return set_stock(item)
 
-    sandbox._set_stock = refuse_the_hat
+    sandbox.set_stock = refuse_the_hat
     stats = await world.engine.apply(await world.engine.plan([SHOPEE]))
 
     shopee = stats.account(SHOPEE)

@@ -107,13 +107,13 @@ async def test_a_repair_whose_answer_is_lost_is_recognised_as_landed(make_world,
     with sandbox.lock:
         sandbox.variants[SKU_HAT].stock = 30
     writes = watch_stock_writes(world, SHOPEE)
-    set_stock = sandbox._set_stock
+    set_stock = sandbox.set_stock
 
     def lands_then_dies(item):
         set_stock(item)  # the platform applies the write...
         raise ConnectionResetError("... and the answer never comes back")
 
-    sandbox._set_stock = lands_then_dies
+    sandbox.set_stock = lands_then_dies
     report = await world.engine.reconcile()
 
     [drift] = report.drift
@@ -122,7 +122,7 @@ async def test_a_repair_whose_answer_is_lost_is_recognised_as_landed(make_world,
     assert (state.last_pushed, state.inflight_quantity) == (12, 12)  # the intent is kept
     assert (await world.shops[SHOPEE].control.listed_stock())[SKU_HAT] == 12
 
-    sandbox._set_stock = set_stock
+    sandbox.set_stock = set_stock
     clock.advance(seconds=5)
     stats = await world.engine.push(SHOPEE)
 
@@ -160,7 +160,7 @@ async def test_a_sale_during_the_repair_is_ingested_never_overwritten(make_world
     with sandbox.lock:
         sandbox.variants[SKU_RED_M].stock = 20
     control = world.shops[SHOPEE].control
-    set_stock = sandbox._set_stock
+    set_stock = sandbox.set_stock
     sold = []
 
     def sale_first(item):
@@ -169,7 +169,7 @@ async def test_a_sale_during_the_repair_is_ingested_never_overwritten(make_world
             sandbox.place_order(BuyerOrder(lines=[{"sku": item["sku"], "quantity": 2}]))
         return set_stock(item)
 
-    sandbox._set_stock = sale_first
+    sandbox.set_stock = sale_first
     report = await world.engine.reconcile([SHOPEE])
 
     [drift] = report.drift

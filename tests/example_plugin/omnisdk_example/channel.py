@@ -1,22 +1,16 @@
-"""The Example channel: the Example platform's REST API mapped onto omnisdk's canonical types.
+"""The Example channel: what the platform can do, and the Channel contract over its API.
 
-Read top to bottom, this is a plugin author's checklist: declare settings (secrets as
-``SecretStr``), capabilities and limits; stream pages; map raw payloads in ``parse_*``
-(the engine calls them through hooks, so apps can wrap them); write one batch at a time and
-return one result per item; verify webhook signatures over the raw body.
+Every other module of the package has one job and this one puts them together: declare the
+capabilities and limits, page through the API (``client.py``), hand raw records to
+``mapping.py``, write one batch at a time and read the per-item answers (``errors.py``),
+and delegate webhooks to ``webhooks.py``.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
-
-from pydantic import SecretStr
 
 from omnisdk import (
     Capability,
@@ -24,17 +18,11 @@ from omnisdk import (
     ChannelEvent,
     ChannelInfo,
     ChannelLimits,
-    ChannelSettings,
     Customer,
-    EventKind,
+    HttpClient,
     Lane,
     Location,
-    LocationKind,
-    Money,
     Order,
-    OrderLine,
-    OrderStatus,
-    PaymentStatus,
     PriceUpdate,
     Product,
     RateBudget,
@@ -42,40 +30,20 @@ from omnisdk import (
     StockPushMode,
     StockUpdate,
     Token,
-    Variant,
     WebhookRequest,
-    WebhookVerificationError,
     WriteResult,
 )
-from omnisdk.models import Address, Email, Phone
+from omnisdk_example import auth, mapping, webhooks
+from omnisdk_example.client import ExampleClient
+from omnisdk_example.errors import error_for_response, write_results
+from omnisdk_example.settings import ExampleSettings
 
-__all__ = ["ExampleChannel", "ExampleSettings"]
+__all__ = ["ExampleChannel"]
 
-STATUSES = {
-    "pending": OrderStatus.PENDING,
-    "paid": OrderStatus.CONFIRMED,
-    "packed": OrderStatus.READY_TO_SHIP,
-    "shipped": OrderStatus.SHIPPED,
-    "delivered": OrderStatus.DELIVERED,
-    "completed": OrderStatus.COMPLETED,
-    "cancelled": OrderStatus.CANCELLED,
-}
-"""The platform's order statuses onto the canonical ones."""
-
-EVENT_KINDS = {
-    "order.created": EventKind.ORDER_CREATED,
-    "order.updated": EventKind.ORDER_UPDATED,
-    "order.cancelled": EventKind.ORDER_CANCELLED,
-}
 STOCK_SKUS_PER_CALL = 50
+"""The most SKUs one ``GET /stock`` call takes."""
 ORDERS_PAGE = 10
-
-
-class ExampleSettings(ChannelSettings):
-    """An ``example`` channel entry: the API token and the webhook signing secret."""
-
-    api_token: SecretStr
-    webhook_secret: SecretStr | None = None
+"""Orders asked for per ``GET /orders`` page."""
 
 
 class ExampleChannel(Channel):
@@ -101,10 +69,10 @@ class ExampleChannel(Channel):
         max_price_batch=20,
         page_size=50,
         rate=RateBudget(requests_per_second=20, burst=40),
-        webhook_topics=("order.created", "order.updated", "order.cancelled"),
+        webhook_topics=webhooks.TOPICS,
     )
     settings_model = ExampleSettings
-    sandbox = "omnisdk_example.sandbox:ExampleSandbox"
+    sandbox = "omnisdk_example.sandbox.app:ExampleSandbox"
 
     @property
     def example_settings(self) -> ExampleSettings:
@@ -112,20 +80,22 @@ class ExampleChannel(Channel):
         assert isinstance(self.settings, ExampleSettings)
         return self.settings
 
+    @property
+    def client(self) -> ExampleClient:
+        """The platform's API over this account's HTTP client."""
+        return ExampleClient(self.http, self.access_token)
+
+    def create_http_client(self, **options: Any) -> HttpClient:
+        """The HTTP client, reading the platform's error bodies."""
+        return super().create_http_client(error_mapper=error_for_response, **options)
+
     def initial_token(self) -> Token:
         """The static API token from the settings."""
-        return Token(access_token=self.example_settings.api_token)
-
-    async def _call(
-        self, method: str, path: str, *, lane: Lane = Lane.DEFAULT, **options: Any
-    ) -> Any:
-        headers = {"Authorization": f"Bearer {await self.access_token()}"}
-        response = await self.http.request(method, path, lane=lane, headers=headers, **options)
-        return response.json()
+        return auth.initial_token(self.example_settings)
 
     async def check(self) -> ChannelInfo:
         """``GET /shop``."""
-        shop = await self._call("GET", "/shop")
+        shop = await self.client.call("GET", "/shop")
         return ChannelInfo(name=shop["name"], currency=shop["currency"], timezone=shop["timezone"])
 
     # -- reading -------------------------------------------------------------------------
@@ -136,7 +106,7 @@ class ExampleChannel(Channel):
         """Every product, page by page (the platform has no change filter: all are read)."""
         page = 1
         while True:
-            body = await self._call(
+            body = await self.client.call(
                 "GET",
                 "/products",
                 lane=Lane.BACKFILL,
@@ -158,7 +128,7 @@ class ExampleChannel(Channel):
         if updated_since is not None:
             params["updated_since"] = updated_since.isoformat()
         while True:
-            body = await self._call("GET", "/orders", lane=Lane.ORDERS, params=params)
+            body = await self.client.call("GET", "/orders", lane=Lane.ORDERS, params=params)
             for raw in body["orders"]:
                 order = await self.map_or_reject("order", raw)
                 if order is not None:
@@ -169,7 +139,8 @@ class ExampleChannel(Channel):
 
     async def get_order(self, external_id: str) -> Order:
         """``GET /orders/{id}``."""
-        return self.map_order(await self._call("GET", f"/orders/{external_id}", lane=Lane.ORDERS))
+        raw = await self.client.call("GET", f"/orders/{external_id}", lane=Lane.ORDERS)
+        return self.map_order(raw)
 
     async def stream_customers(
         self, *, updated_since: datetime | None = None
@@ -177,7 +148,7 @@ class ExampleChannel(Channel):
         """Every customer (filtered here by ``updated_since``), page by page."""
         page = 1
         while True:
-            body = await self._call(
+            body = await self.client.call(
                 "GET",
                 "/customers",
                 lane=Lane.BACKFILL,
@@ -197,17 +168,9 @@ class ExampleChannel(Channel):
 
     async def stream_locations(self) -> AsyncIterator[Location]:
         """``GET /locations``."""
-        body = await self._call("GET", "/locations")
+        body = await self.client.call("GET", "/locations")
         for raw in body["locations"]:
-            yield Location(
-                code=raw["id"],
-                name=raw["name"],
-                kind=LocationKind(raw["type"])
-                if raw["type"] in ("warehouse", "store")
-                else LocationKind.OTHER,
-                pickup=raw["pickup"],
-                channel_ref=self.ref(raw["id"]),
-            )
+            yield mapping.parse_location(raw, self.ref)
 
     async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
         """Listed stock per SKU, 50 SKUs per call (every listing when ``skus`` is None)."""
@@ -221,86 +184,23 @@ class ExampleChannel(Channel):
         )
         for chunk in chunks:
             params = {"skus": ",".join(chunk)} if chunk else {}
-            body = await self._call("GET", "/stock", lane=Lane.STOCK, params=params)
+            body = await self.client.call("GET", "/stock", lane=Lane.STOCK, params=params)
             for raw in body["stock"]:
-                yield StockLevel(
-                    sku=raw["sku"],
-                    location=raw["location_id"],
-                    on_hand=raw["available"],
-                    channel_ref=self.ref(raw["sku"]),
-                )
+                yield mapping.parse_stock_level(raw, self.ref)
 
-    # -- mapping -------------------------------------------------------------------------
+    # -- mapping (the engine calls these through the omnisdk_map_* hooks) -----------------
 
     def parse_product(self, raw: dict[str, Any]) -> Product:
-        """An Example product (with its variants) as a canonical Product."""
-        variants = [
-            Variant(
-                sku=v["sku"],
-                title=" / ".join(v["options"].values()) or None,
-                options=v["options"],
-                price=Money.of(v["price"], v["currency"]),
-                channel_ref=self.ref(v["id"]),
-            )
-            for v in raw["variants"]
-        ]
-        option_names = list(dict.fromkeys(k for v in raw["variants"] for k in v["options"]))
-        return Product(
-            title=raw["title"],
-            variants=variants,
-            option_names=option_names,
-            created_at=raw["created_at"],
-            updated_at=raw["updated_at"],
-            channel_ref=self.ref(raw["id"]),
-            raw=raw,
-        )
+        """An Example product as a canonical Product (:func:`mapping.parse_product`)."""
+        return mapping.parse_product(raw, self.ref)
 
     def parse_order(self, raw: dict[str, Any]) -> Order:
-        """An Example order as a canonical Order."""
-        currency = raw["currency"]
-        lines = [
-            OrderLine(
-                sku=line["sku"],
-                title=line["title"],
-                quantity=line["quantity"],
-                unit_price=Money.of(line["unit_price"], currency),
-            )
-            for line in raw["lines"]
-        ]
-        status = raw["status"]
-        paid = status not in ("pending", "cancelled")
-        customer = self.parse_customer(raw["customer"]) if raw.get("customer") else None
-        return Order(
-            channel_ref=self.ref(raw["id"]),
-            number=raw["number"],
-            status=STATUSES[status],
-            channel_status=status,
-            payment_status=PaymentStatus.PAID if paid else PaymentStatus.UNPAID,
-            currency=currency,
-            lines=lines,
-            subtotal=Money.of(raw["subtotal"], currency),
-            shipping_total=Money.of(raw["shipping_fee"], currency),
-            total=Money.of(raw["total"], currency),
-            customer=customer,
-            created_at=raw["created_at"],
-            updated_at=raw["updated_at"],
-            raw=raw,
-        )
+        """An Example order as a canonical Order (:func:`mapping.parse_order`)."""
+        return mapping.parse_order(raw, self.ref)
 
     def parse_customer(self, raw: dict[str, Any]) -> Customer:
-        """An Example customer as a canonical Customer (phones read as Vietnamese)."""
-        address = raw.get("address")
-        return Customer(
-            full_name=raw.get("name"),
-            phones=[Phone.parse(raw["phone"])] if raw.get("phone") else [],
-            emails=[Email.parse(raw["email"])] if raw.get("email") else [],
-            addresses=[Address.model_validate(address)] if isinstance(address, dict) else [],
-            created_at=raw.get("created_at"),
-            updated_at=raw.get("updated_at"),
-            channel_ref=self.ref(raw["id"]),
-            identities=[self.ref(raw["id"])],
-            raw=raw,
-        )
+        """An Example customer as a canonical Customer (:func:`mapping.parse_customer`)."""
+        return mapping.parse_customer(raw, self.ref)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -314,8 +214,10 @@ class ExampleChannel(Channel):
             }
             for u in batch
         ]
-        body = await self._call("POST", "/stock/batch", lane=Lane.STOCK, json={"items": items})
-        return _results(batch, body["results"])
+        body = await self.client.call(
+            "POST", "/stock/batch", lane=Lane.STOCK, json={"items": items}
+        )
+        return write_results(batch, body["results"])
 
     async def write_prices_batch(self, batch: Sequence[PriceUpdate]) -> list[WriteResult]:
         """``POST /prices/batch``: prices travel as decimal strings."""
@@ -323,80 +225,31 @@ class ExampleChannel(Channel):
             {"sku": u.sku, "price": str(u.price.amount), "currency": u.price.currency}
             for u in batch
         ]
-        body = await self._call("POST", "/prices/batch", lane=Lane.DEFAULT, json={"items": items})
-        return _results(batch, body["results"])
+        body = await self.client.call(
+            "POST", "/prices/batch", lane=Lane.DEFAULT, json={"items": items}
+        )
+        return write_results(batch, body["results"])
 
     # -- webhooks ------------------------------------------------------------------------
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        """Check ``X-Example-Signature`` (base64 HMAC-SHA256 of the raw body)."""
-        secret = self.example_settings.webhook_secret
-        if secret is None:
-            raise WebhookVerificationError(
-                f"{self.name}/{self.account}: no webhook_secret "
-                "configured, deliveries cannot be verified"
-            )
-        signature = request.header("X-Example-Signature")
-        if not signature:
-            raise WebhookVerificationError(
-                f"{self.name}/{self.account}: the delivery has no X-Example-Signature"
-            )
-        digest = hmac.new(secret.get_secret_value().encode(), request.body, hashlib.sha256).digest()
-        if not hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip()):
-            raise WebhookVerificationError(
-                f"{self.name}/{self.account}: X-Example-Signature does not match the body"
-            )
+        """Check ``X-Example-Signature`` (:func:`webhooks.verify_delivery`)."""
+        webhooks.verify_delivery(
+            request, self.example_settings.webhook_secret, where=f"{self.name}/{self.account}"
+        )
 
     def parse_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
-        """One event per delivery; the order travels whole in ``data``."""
-        payload = json.loads(request.body)
-        topic = request.header("X-Example-Topic") or payload["topic"]
-        kind = EVENT_KINDS.get(topic, EventKind.OTHER)
-        data = payload.get("data") or {}
-        order = self.map_order(data) if topic.startswith("order.") else None
-        return [
-            ChannelEvent(
-                kind=kind,
-                channel=self.name,
-                account=self.account,
-                topic=topic,
-                delivery_id=request.header("X-Example-Delivery"),
-                external_id=str(data["id"]) if "id" in data else None,
-                occurred_at=payload.get("created_at"),
-                order=order,
-                raw=payload,
-            )
-        ]
+        """The delivery's events (:func:`webhooks.parse_delivery`)."""
+        return webhooks.parse_delivery(
+            request, channel=self.name, account=self.account, map_order=self.map_order
+        )
 
     async def register_webhooks(self, url: str) -> list[str]:
         """``POST /webhooks`` for every topic the channel handles."""
         topics = list(self.limits.webhook_topics)
-        body = await self._call("POST", "/webhooks", json={"url": url, "topics": topics})
+        body = await self.client.call("POST", "/webhooks", json={"url": url, "topics": topics})
         return list(body["topics"])
 
     async def unregister_webhooks(self, url: str) -> None:
         """``DELETE /webhooks?url=``."""
-        await self._call("DELETE", "/webhooks", params={"url": url})
-
-
-def _results(
-    batch: Sequence[StockUpdate | PriceUpdate], answers: list[dict[str, Any]]
-) -> list[WriteResult]:
-    """The platform's per-item answers as WriteResults, in the batch's order."""
-    results = []
-    for update, answer in zip(batch, answers, strict=True):
-        if answer.get("sku") != update.sku:
-            raise ValueError(f"result for {answer.get('sku')!r} where {update.sku!r} was sent")
-        if answer["ok"]:
-            results.append(WriteResult.success(update.sku))
-        else:
-            results.append(
-                WriteResult.failure(
-                    update.sku,
-                    answer["message"],
-                    code=answer["error"],
-                    retryable=False,
-                    actual=answer.get("actual"),
-                )
-            )
-    return results
+        await self.client.call("DELETE", "/webhooks", params={"url": url})
