@@ -36,9 +36,9 @@ from rich.console import Console
 from rich.table import Table
 
 from omnisdk.config import load_config
+from omnisdk.demo import DemoChannel, demo_channel_types, serve_sandboxes, write_demo_config
 from omnisdk.plugins import default_plugins
 from omnisdk.runtime.local import LocalRuntime
-from omnisdk.sync.demo import DemoChannel, demo_channel_types, serve_sandboxes, write_demo_config
 from omnisdk.sync.engine import Engine
 from omnisdk.testing.registration import unthrottled
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import ServiceError
 
 __all__ = ["bind_socket"]
 
@@ -22,6 +22,6 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise OmnisdkError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise ServiceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.setblocking(False)
     return sock

@@ -65,8 +65,6 @@ _SENSITIVE_NAMES = frozenset(
         "sign",
         "signature",
         "token",
-        "x_shopify_access_token",
-        "x_shopify_hmac_sha256",
     }
 )
 _SENSITIVE_WORDS = frozenset(

@@ -5,10 +5,14 @@ A channel class describes one platform (Shopify, Shopee, a POS...). An instance 
 :class:`Capability` set and :class:`ChannelLimits` and acts on them.
 
 A plugin author subclasses :class:`Channel`, declares ``name``, ``capabilities``, ``limits``
-and ``settings_model``, and implements the methods its capabilities promise. Streams are async
-iterators that fetch page by page; writes go through :meth:`Channel.write_stock` and friends,
-which split work into the platform's largest batches and turn a failed batch into per-item
-failures so one bad item never fails the others.
+and ``settings_model``, and implements the methods its capabilities promise. **Plugins fetch,
+the core maps**: a plugin's ``fetch_products``/``fetch_orders``/``fetch_customers`` yield raw
+platform records page by page and ``fetch_order`` returns one; the base class's
+``stream_*``/``get_order`` map each record through the mapping hooks (default: the plugin's
+``parse_*``), quarantine what cannot be mapped through ``omnisdk_record_rejected`` and count
+both in :attr:`Channel.mapping_stats`. Writes go through :meth:`Channel.write_stock` and
+friends, which split work into the platform's largest batches and turn a failed batch into
+per-item failures so one bad item never fails the others.
 """
 
 from __future__ import annotations
@@ -16,9 +20,18 @@ from __future__ import annotations
 import enum
 import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -26,16 +39,25 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from omnisdk.auth import MemoryTokenStore, Token, TokenKeeper, TokenStore
 from omnisdk.errors import (
     ChannelError,
+    ConfigError,
     Conflict,
     MappingError,
     OmnisdkError,
+    PluginError,
     UnsupportedOperation,
     WebhookVerificationError,
 )
-from omnisdk.http import HttpClient, RateBudget
+from omnisdk.hook_registry import HookHost, default_hook_registry
+from omnisdk.http import (
+    DEFAULT_REQUEST_ID_FIELDS,
+    DEFAULT_REQUEST_ID_HEADERS,
+    HttpClient,
+    RateBudget,
+)
 from omnisdk.models import (
     ChannelEvent,
     Customer,
+    EventKind,
     Location,
     Order,
     OrderStatus,
@@ -46,16 +68,16 @@ from omnisdk.models import (
     StockUpdate,
 )
 
-if TYPE_CHECKING:
-    from omnisdk.plugins import Plugins
-
 __all__ = [
     "Capability",
     "Channel",
     "ChannelInfo",
     "ChannelLimits",
     "ChannelSettings",
+    "MappingStats",
     "OrderUpdate",
+    "RecordCounts",
+    "RecordKind",
     "WebhookRequest",
     "WriteResult",
 ]
@@ -64,6 +86,14 @@ logger = logging.getLogger("omnisdk.channel")
 
 T = TypeVar("T")
 Item = TypeVar("Item", StockUpdate, PriceUpdate, Product)
+Mapped = TypeVar("Mapped", Product, Order, Customer)
+
+RecordKind = Literal["product", "order", "customer"]
+"""The kinds of raw record the core maps (the ``kind`` of ``omnisdk_record_rejected``)."""
+
+_ORDER_EVENTS = frozenset(
+    {EventKind.ORDER_CREATED, EventKind.ORDER_UPDATED, EventKind.ORDER_CANCELLED}
+)
 
 
 class Capability(enum.StrEnum):
@@ -211,6 +241,36 @@ class WebhookRequest(BaseModel):
         return self.headers.get(name.lower())
 
 
+@dataclass
+class RecordCounts:
+    """How many records of one kind a channel mapped, and how many it set aside."""
+
+    mapped: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class MappingStats:
+    """Per kind counts of what a channel's streams, ``get_order`` and webhooks mapped.
+
+    They only grow (a caller wanting one pass's share reads them before and after).
+    """
+
+    product: RecordCounts = field(default_factory=RecordCounts)
+    order: RecordCounts = field(default_factory=RecordCounts)
+    customer: RecordCounts = field(default_factory=RecordCounts)
+
+    def of(self, kind: RecordKind) -> RecordCounts:
+        """The counts of ``kind``."""
+        counts: RecordCounts = getattr(self, kind)
+        return counts
+
+    @property
+    def rejected(self) -> int:
+        """Records of every kind set aside."""
+        return self.product.rejected + self.order.rejected + self.customer.rejected
+
+
 def batched(items: Iterable[T], size: int) -> Iterable[list[T]]:
     """Split ``items`` into lists of at most ``size``."""
     iterator = iter(items)
@@ -236,9 +296,18 @@ class Channel:
     ``sandbox``
         ``"module:Class"`` of its sandbox (imported only when asked for, so a production
         install needs no sandbox dependencies), or None.
+    ``request_id_headers``, ``request_id_fields``
+        Response headers and JSON body fields carrying the platform's id for a request
+        (first found wins); a plugin adds its platform's own to the generic ones.
+    ``external_id_keys``
+        Fields of a raw record that hold its id, first found wins: the id a rejected record
+        is quarantined under.
 
     Construct one per account: ``ShopifyChannel(settings, account="hanoi")``. Use it as an
     async context manager (or call :meth:`aclose`) so its HTTP connections are released.
+    ``plugins`` is the registry whose hooks the channel maps through
+    (:meth:`omnisdk.plugins.Plugins.create_channel` passes itself); without one the channel
+    uses the process's default registry, installed plugins' hooks included.
     """
 
     name: ClassVar[str]
@@ -248,13 +317,16 @@ class Channel:
     settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
     sandbox: ClassVar[str | None] = None
     default_base_url: ClassVar[str | None] = None
+    request_id_headers: ClassVar[tuple[str, ...]] = DEFAULT_REQUEST_ID_HEADERS
+    request_id_fields: ClassVar[tuple[str, ...]] = DEFAULT_REQUEST_ID_FIELDS
+    external_id_keys: ClassVar[tuple[str, ...]] = ("id", "external_id")
 
     def __init__(
         self,
         settings: ChannelSettings | Mapping[str, Any],
         *,
         account: str = "default",
-        plugins: Plugins | None = None,
+        plugins: HookHost | None = None,
         tokens: TokenStore | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -272,6 +344,8 @@ class Channel:
         self._transport = transport
         self._http: HttpClient | None = None
         self._keeper: TokenKeeper | None = None
+        self.mapping_stats = MappingStats()
+        """What this channel mapped and rejected, per kind, since it was built."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} account={self.account!r}>"
@@ -279,12 +353,10 @@ class Channel:
     # -- lifecycle -------------------------------------------------------------------------
 
     @property
-    def plugins(self) -> Plugins:
-        """The plugin registry whose hooks this channel calls (the default one if not given)."""
+    def plugins(self) -> HookHost:
+        """The registry whose hooks this channel calls (the process default if not given)."""
         if self._plugins is None:
-            from omnisdk.plugins import default_plugins
-
-            self._plugins = default_plugins()
+            self._plugins = default_hook_registry()
         return self._plugins
 
     @property
@@ -292,7 +364,7 @@ class Channel:
         """Where the platform's API is: the settings' ``base_url`` or the channel default."""
         url = self.settings.base_url or self.default_base_url
         if not url:
-            raise OmnisdkError(f"{self.name}/{self.account}: no base_url configured")
+            raise ConfigError(f"{self.name}/{self.account}: no base_url configured")
         return url
 
     @property
@@ -317,8 +389,22 @@ class Channel:
             "max_attempts": self.settings.max_attempts,
             "secrets": self.settings.secret_values(),
             "transport": self._transport,
+            "request_id_headers": self.request_id_headers,
+            "request_id_fields": self.request_id_fields,
+            "error_mapper": self.parse_error,
         }
         return HttpClient(**{**defaults, **options})
+
+    def parse_error(self, response: httpx.Response) -> ChannelError | None:
+        """The error a platform response means, or None to let the HTTP status decide.
+
+        The HTTP client asks for every response (it is its
+        :data:`~omnisdk.http.ErrorMapper`). Plugins whose platform reports errors in the body
+        (HTTP 200 with an error code, GraphQL ``errors``) override it; the default reads
+        nothing, and a failed status becomes the matching error with the message found in
+        the usual body fields.
+        """
+        return None
 
     async def aclose(self) -> None:
         """Release the HTTP connections."""
@@ -406,40 +492,83 @@ class Channel:
         customer: Customer = self._map("customer", raw, self.plugins.hook.omnisdk_map_customer)
         return customer
 
-    def _map(self, kind: str, raw: dict[str, Any], hook: Callable[..., Any]) -> Any:
+    def external_id_of(self, raw: Mapping[str, Any]) -> str | None:
+        """The platform's id of a raw record: the first of :attr:`external_id_keys` it has."""
+        for key in self.external_id_keys:
+            value = raw.get(key) if isinstance(raw, Mapping) else None
+            if value is not None:
+                return str(value)
+        return None
+
+    def _map(self, kind: RecordKind, raw: dict[str, Any], hook: Callable[..., Any]) -> Any:
         try:
             result = hook(channel=self, raw=raw)
         except MappingError:
             raise
         except (ValidationError, ValueError, KeyError, TypeError) as exc:
             raise MappingError(_describe(exc), channel=f"{self.name}/{self.account}", kind=kind,
-                               external_id=_external_id(raw)) from exc
+                               external_id=self.external_id_of(raw)) from exc
         if result is None:
             raise MappingError("no plugin mapped this payload", channel=self.name, kind=kind,
-                               external_id=_external_id(raw))
+                               external_id=self.external_id_of(raw))
+        self.mapping_stats.of(kind).mapped += 1
         return result
 
-    async def map_or_reject(self, kind: str, raw: dict[str, Any]) -> Any | None:
-        """Map ``raw``; on failure report it through ``omnisdk_record_rejected`` and return None.
+    def _reject(self, kind: RecordKind, raw: dict[str, Any], exc: MappingError) -> None:
+        """Set a record that could not be mapped aside: log, count, ``omnisdk_record_rejected``."""
+        logger.warning("%s", exc)
+        self.mapping_stats.of(kind).rejected += 1
+        self.plugins.hook.omnisdk_record_rejected(
+            channel=self, kind=kind, external_id=exc.external_id, raw=raw, reason=str(exc))
 
-        Streams use this so one bad record is quarantined and the rest of the page goes on.
-        """
-        mapper = {"product": self.map_product, "order": self.map_order,
-                  "customer": self.map_customer}[kind]
+    async def _mapped(self, kind: RecordKind, records: AsyncIterator[dict[str, Any]],
+                      mapper: Callable[[dict[str, Any]], Mapped]) -> AsyncIterator[Mapped]:
+        """Map each fetched record; one that cannot be mapped is rejected and the rest go on."""
         try:
-            return mapper(raw)
-        except MappingError as exc:
-            logger.warning("%s", exc)
-            self.plugins.hook.omnisdk_record_rejected(
-                channel=self, kind=kind, external_id=exc.external_id, raw=raw, reason=str(exc))
-            return None
+            async for raw in records:
+                try:
+                    item = mapper(raw)
+                except MappingError as exc:
+                    self._reject(kind, raw, exc)
+                    continue
+                yield item
+        finally:  # a consumer that stops early closes the fetch too (its pages, its streams)
+            if isinstance(records, AsyncGenerator):
+                await records.aclose()
 
-    # -- reading ---------------------------------------------------------------------------
+    # -- reading: the base maps what the plugin fetches ------------------------------------
+
+    def fetch_products(self, *, updated_since: datetime | None = None
+                       ) -> AsyncIterator[dict[str, Any]]:
+        """Every raw product (or those changed since ``updated_since``), page by page.
+
+        Plugins with ``READ_PRODUCTS`` implement it as an async generator of raw records.
+        """
+        raise self._unsupported(Capability.READ_PRODUCTS)
+
+    def fetch_orders(self, *, updated_since: datetime | None = None
+                     ) -> AsyncIterator[dict[str, Any]]:
+        """Raw orders created or changed since ``updated_since`` (all when None), page by page."""
+        raise self._unsupported(Capability.READ_ORDERS)
+
+    def fetch_customers(self, *, updated_since: datetime | None = None
+                        ) -> AsyncIterator[dict[str, Any]]:
+        """Raw customers created or changed since ``updated_since``, page by page."""
+        raise self._unsupported(Capability.READ_CUSTOMERS)
+
+    async def fetch_order(self, external_id: str) -> dict[str, Any]:
+        """One raw order by the platform's id; :class:`~omnisdk.errors.NotFound` if none."""
+        raise self._unsupported(Capability.READ_ORDERS)
 
     def stream_products(self, *, updated_since: datetime | None = None
                         ) -> AsyncIterator[Product]:
-        """Every product (or those changed since ``updated_since``), fetched page by page."""
-        raise self._unsupported(Capability.READ_PRODUCTS)
+        """Every product (or those changed since ``updated_since``), fetched page by page.
+
+        The plugin's :meth:`fetch_products` records, mapped; a record that cannot be mapped
+        is quarantined and the rest go on.
+        """
+        records = self.fetch_products(updated_since=updated_since)
+        return self._mapped("product", records, self.map_product)
 
     def stream_orders(self, *, updated_since: datetime | None = None) -> AsyncIterator[Order]:
         """Orders created or changed since ``updated_since`` (all when None), page by page.
@@ -447,12 +576,14 @@ class Channel:
         The engine keeps ``updated_since`` as its polling cursor, with an overlap; ingestion
         is idempotent, so an order seen twice changes nothing twice.
         """
-        raise self._unsupported(Capability.READ_ORDERS)
+        records = self.fetch_orders(updated_since=updated_since)
+        return self._mapped("order", records, self.map_order)
 
     def stream_customers(self, *, updated_since: datetime | None = None
                          ) -> AsyncIterator[Customer]:
         """Customers created or changed since ``updated_since``, page by page."""
-        raise self._unsupported(Capability.READ_CUSTOMERS)
+        records = self.fetch_customers(updated_since=updated_since)
+        return self._mapped("customer", records, self.map_customer)
 
     def stream_locations(self) -> AsyncIterator[Location]:
         """The account's locations (warehouses, stores)."""
@@ -463,8 +594,11 @@ class Channel:
         raise self._unsupported(Capability.READ_STOCK)
 
     async def get_order(self, external_id: str) -> Order:
-        """One order by the platform's id (after a webhook hint)."""
-        raise self._unsupported(Capability.READ_ORDERS)
+        """One order by the platform's id (after a webhook hint): :meth:`fetch_order`, mapped.
+
+        An order that cannot be mapped raises :class:`~omnisdk.errors.MappingError`.
+        """
+        return self.map_order(await self.fetch_order(external_id))
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -518,7 +652,7 @@ class Channel:
                                len(batch), exc)
                 answer = [WriteResult.failure(key(item), exc) for item in batch]
             if len(answer) != len(batch):
-                raise OmnisdkError(
+                raise PluginError(
                     f"{self.name}: a batch write returned {len(answer)} results for "
                     f"{len(batch)} items (the contract is one result per item, in order)"
                 )
@@ -532,18 +666,50 @@ class Channel:
         raise self._unsupported(Capability.WEBHOOKS)
 
     def parse_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
-        """Turn a verified delivery into canonical events (unknown topics: ``EventKind.OTHER``)."""
+        """Turn a verified delivery into events (unknown topics: ``EventKind.OTHER``).
+
+        Leave ``order``/``product`` unset: when the delivery carries the object whole, say so
+        in :meth:`webhook_record` and the base maps it.
+        """
         raise self._unsupported(Capability.WEBHOOKS)
 
+    def webhook_record(self, event: ChannelEvent) -> dict[str, Any] | None:
+        """The raw record ``event``'s delivery carries whole, or None when it is a hint only.
+
+        The base maps it into the event: as the ``order`` of an order event, the ``product``
+        of a ``PRODUCT_UPDATED`` one. One that cannot be mapped is quarantined and the event
+        goes on as a hint (the engine then fetches the object).
+        """
+        return None
+
     def receive_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
-        """Verify, then parse, a delivery. Malformed bodies raise WebhookVerificationError."""
+        """Verify, parse, then map a delivery. Malformed bodies raise WebhookVerificationError."""
         self.verify_webhook(request)
         try:
-            return self.parse_webhook(request)
+            events = self.parse_webhook(request)
+            return [self._with_record(event) for event in events]
         except (ValueError, KeyError, TypeError, ValidationError) as exc:
             raise WebhookVerificationError(
                 f"{self.name}/{self.account}: webhook body could not be read: {_describe(exc)}"
             ) from exc
+
+    def _with_record(self, event: ChannelEvent) -> ChannelEvent:
+        raw = self.webhook_record(event)
+        kind: RecordKind
+        if raw is None:
+            return event
+        if event.kind in _ORDER_EVENTS:
+            kind = "order"
+        elif event.kind is EventKind.PRODUCT_UPDATED:
+            kind = "product"
+        else:
+            return event
+        try:
+            mapped = self.map_order(raw) if kind == "order" else self.map_product(raw)
+        except MappingError as exc:
+            self._reject(kind, raw, exc)
+            return event
+        return event.model_copy(update={kind: mapped})
 
     async def register_webhooks(self, url: str) -> list[str]:
         """Subscribe ``url`` to the channel's webhook topics; return the topics subscribed."""
@@ -581,14 +747,6 @@ def _describe(exc: BaseException) -> str:
             parts.append(f"{where}: {error['msg']} (got {shown[:80]})")
         return "; ".join(parts)
     return f"{type(exc).__name__}: {exc}"
-
-
-def _external_id(raw: Mapping[str, Any]) -> str | None:
-    for key in ("id", "external_id", "order_sn", "item_id", "order_id", "admin_graphql_api_id"):
-        value = raw.get(key) if isinstance(raw, Mapping) else None
-        if value is not None:
-            return str(value)
-    return None
 
 
 def _settings_error(channel: str, account: str, exc: ValidationError) -> OmnisdkError:

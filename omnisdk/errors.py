@@ -6,12 +6,16 @@ kind of failure. Messages say what was wrong and where, and never contain secret
 ::
 
     OmnisdkError
+    ├── UsageError                   the SDK was called wrongly (engine not open, reused runtime)
+    │   └── UnknownRecord            an id names nothing in the store (order, customer, entry)
     ├── ConfigError                  a config file or setting is wrong
     ├── PluginError                  a plugin failed to load or broke its contract
     ├── UnsupportedOperation         the channel lacks the capability asked for
     ├── MappingError                 a platform payload could not become a canonical object
     ├── WebhookVerificationError     a webhook's signature or shape is wrong
     ├── StoreError                   the persistence layer failed
+    ├── ServiceError                 a server omnisdk runs (webhook receiver) could not run
+    ├── SandboxError                 a platform sandbox (the test kit) refused a request
     └── ChannelError                 talking to a platform failed
         ├── AuthError                credentials refused
         │   └── ReauthorisationRequired   the refresh token is gone: a person must re-authorise
@@ -39,8 +43,12 @@ __all__ = [
     "PluginError",
     "RateLimited",
     "ReauthorisationRequired",
+    "SandboxError",
+    "ServiceError",
     "StoreError",
+    "UnknownRecord",
     "UnsupportedOperation",
+    "UsageError",
     "WebhookVerificationError",
 ]
 
@@ -59,6 +67,18 @@ def _rebuild_error(cls: type[OmnisdkError], args: tuple[Any, ...],
     Exception.__init__(error, *args)
     error.__dict__.update(state)
     return error
+
+
+class UsageError(OmnisdkError):
+    """The SDK was called in a way it does not allow: fix the calling code.
+
+    For example an engine used before ``open()`` or after ``close()``, a runtime started twice,
+    or an operation an account's state forbids (it needs re-authorisation).
+    """
+
+
+class UnknownRecord(UsageError):
+    """An id the caller gave names nothing in the store (an order, a customer, an entry)."""
 
 
 class ConfigError(OmnisdkError):
@@ -107,6 +127,32 @@ class WebhookVerificationError(OmnisdkError):
 
 class StoreError(OmnisdkError):
     """The persistence layer failed (database unreachable, migration missing, ...)."""
+
+
+class ServiceError(OmnisdkError):
+    """A server omnisdk runs in-process could not start or stopped (a port taken, a missing
+    optional dependency, a crash while starting)."""
+
+
+class SandboxError(OmnisdkError):
+    """A platform sandbox (``omnisdk.testing``) refused a request.
+
+    ``status`` and ``code`` are the HTTP answer the sandbox gives; :meth:`body` is its JSON
+    body ``{"error": code, "message": ..., **details}``. Sandboxes subclass it for their
+    platform's own error shapes.
+    """
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the error response."""
+        return {"error": self.code, "message": self.message, **self.details}
 
 
 class ChannelError(OmnisdkError):

@@ -60,9 +60,9 @@ from omnisdk.errors import (
 )
 
 __all__ = [
+    "DEFAULT_REQUEST_ID_FIELDS",
+    "DEFAULT_REQUEST_ID_HEADERS",
     "IDEMPOTENT_METHODS",
-    "REQUEST_ID_FIELDS",
-    "REQUEST_ID_HEADERS",
     "ErrorMapper",
     "HttpClient",
     "Lane",
@@ -88,21 +88,22 @@ counts as "not a platform error", and the status code decides.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 """Methods that are safe to repeat whatever the failure (RFC 9110, 9.2.2)."""
 
-REQUEST_ID_HEADERS = (
+DEFAULT_REQUEST_ID_HEADERS = (
     "x-request-id",
-    "x-shopify-request-id",
     "request-id",
-    "x-fb-trace-id",
-    "x-fb-request-id",
     "x-amzn-requestid",
     "x-amz-request-id",
     "x-correlation-id",
     "x-trace-id",
 )
-"""Response headers that carry the platform's id for a request, first found wins."""
+"""Generic response headers that carry a platform's id for a request, first found wins.
 
-REQUEST_ID_FIELDS = ("request_id", "requestId", "trace_id", "fbtrace_id")
-"""JSON body fields (top level, or inside an ``error`` object) that carry the request id."""
+A channel puts its platform's own header in front (``Channel.request_id_headers``)."""
+
+DEFAULT_REQUEST_ID_FIELDS = ("request_id", "requestId", "trace_id")
+"""Generic JSON body fields (top level, or inside an ``error`` object) carrying the request id.
+
+A channel adds its platform's own (``Channel.request_id_fields``)."""
 
 _LOGGER = logging.getLogger("omnisdk.http")
 _MAX_DETAIL = 300
@@ -246,7 +247,9 @@ class HttpClient:
     connection; at most ``max_connections`` are open at once, and an idle one is kept for
     ``keepalive_expiry`` seconds. ``backoff`` is the first retry's maximum wait in seconds,
     doubling per attempt (full jitter). ``clock`` and ``sleep`` drive the limiter and the
-    waits between retries (fakes in tests).
+    waits between retries (fakes in tests). ``request_id_headers`` and ``request_id_fields``
+    name the response headers and JSON body fields where the platform puts its request id
+    (first found wins).
     """
 
     def __init__(
@@ -272,6 +275,8 @@ class HttpClient:
         backoff: float = 0.5,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        request_id_headers: Iterable[str] = DEFAULT_REQUEST_ID_HEADERS,
+        request_id_fields: Iterable[str] = DEFAULT_REQUEST_ID_FIELDS,
     ) -> None:
         if rate is not None and limiter is not None:
             raise ValueError("pass either rate or limiter to HttpClient, not both")
@@ -287,6 +292,8 @@ class HttpClient:
         self._max_attempts = max_attempts
         self._max_retry_wait = max_retry_wait
         self._error_mapper = error_mapper
+        self._request_id_headers = tuple(request_id_headers)
+        self._request_id_fields = tuple(request_id_fields)
         self._logger = logger or _LOGGER
         self._sleep = sleep
         self._backoff = wait_random_exponential(multiplier=backoff, max=max_retry_wait)
@@ -482,7 +489,7 @@ class HttpClient:
             raise self._transport_failure(exc, this) from None
         elapsed = (time.perf_counter() - started) * 1000
         status = response.status_code
-        request_id = _header_request_id(response)
+        request_id = _header_request_id(response, self._request_id_headers)
         failure = self._check(response, this, request_id)
         if failure is not None:
             request_id = failure.error.request_id
@@ -524,7 +531,7 @@ class HttpClient:
         if mapped is None and response.status_code < 400:
             return None
         body = _json_body(response)
-        request_id = header_request_id or _body_request_id(body)
+        request_id = header_request_id or _body_request_id(body, self._request_id_fields)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         if mapped is not None:
             return self._adopt(mapped, response, this, request_id, retry_after)
@@ -670,20 +677,20 @@ def _json_body(response: httpx.Response) -> Any:
         return None
 
 
-def _header_request_id(response: httpx.Response) -> str | None:
-    for name in REQUEST_ID_HEADERS:
+def _header_request_id(response: httpx.Response, names: Iterable[str]) -> str | None:
+    for name in names:
         value: str | None = response.headers.get(name)
         if value:
             return value
     return None
 
 
-def _body_request_id(body: Any) -> str | None:
+def _body_request_id(body: Any, names: tuple[str, ...]) -> str | None:
     if not isinstance(body, dict):
         return None
     for holder in (body, body.get("error")):
         if isinstance(holder, dict):
-            for name in REQUEST_ID_FIELDS:
+            for name in names:
                 value = holder.get(name)
                 if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
                     return str(value)
@@ -691,7 +698,10 @@ def _body_request_id(body: Any) -> str | None:
 
 
 def _error_detail(response: httpx.Response, body: Any) -> tuple[str | None, str | None]:
-    """The platform's error code and message, from the body shapes platforms use."""
+    """The error code and message, from the generic body shapes most APIs share.
+
+    A platform's own shape is read by its channel's ``parse_error``, before this runs.
+    """
     if isinstance(body, list):
         return None, _flatten(body) or None
     if not isinstance(body, dict):
@@ -701,22 +711,22 @@ def _error_detail(response: httpx.Response, body: Any) -> tuple[str | None, str 
     code: str | None = None
     message: str | None = None
     error = body.get("error")
-    if isinstance(error, dict):  # Facebook Graph, Google-style
+    if isinstance(error, dict):  # {"error": {"code": ..., "message": ...}}
         code = _scalar(error.get("code")) or _scalar(error.get("type"))
         message = _scalar(error.get("message"))
-    elif isinstance(error, str) and error:  # Shopee: {"error": "error_param", "message": ...}
+    elif isinstance(error, str) and error:  # {"error": "invalid_grant", "message": ...}
         code = error
     if message is None:
         for name in ("message", "msg", "error_description", "error_message", "detail"):
             message = _scalar(body.get(name))
             if message:
                 break
-    if not message and body.get("errors"):  # Shopify REST and GraphQL
+    if not message and body.get("errors"):  # GraphQL and JSON:API style error lists
         message = _flatten(body["errors"])
     if code is None:
         for name in ("code", "error_code", "errcode"):
             value = _scalar(body.get(name))
-            if value and value != "0":  # Lazada: {"code": "0"} is success
+            if value and value != "0":  # {"code": "0"} means success
                 code = value
                 break
     return code, message or None

@@ -1,16 +1,8 @@
-"""Plugin discovery and the plugin manager.
+"""The plugin registry: the hooks plugins implement, and the channel classes they contribute.
 
-Channel plugins are found through the ``omnisdk.plugins`` entry point group with stevedore and
-registered into one pluggy ``PluginManager``. A plugin that fails to import or breaks the hook
-contract is reported (:attr:`Plugins.failures`) and skipped: the host keeps working.
-
-Two environment variables control loading, read when a :class:`Plugins` is created:
-
-``OMNISDK_LOAD_PLUGINS``
-    Comma-separated entry point names: load only these. Set to an empty string to load no
-    entry point plugins at all.
-``OMNISDK_DISABLE_PLUGINS``
-    Comma-separated entry point names never to load.
+:class:`Plugins` is what hosts (the CLI, the engine, apps) hold. Hook registration and entry
+point discovery live one layer down, in :mod:`omnisdk.hook_registry` (its docstring lists the
+environment variables that control loading); ``Plugins`` adds the channel types on top.
 
 An application registers its own hook implementations in-process with :meth:`Plugins.register`,
 without packaging anything.
@@ -19,20 +11,23 @@ without packaging anything.
 from __future__ import annotations
 
 import difflib
-import importlib
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 import pluggy
-from stevedore import NamedExtensionManager
 
-from omnisdk import default_hooks, hookspecs
 from omnisdk.channel import Channel
 from omnisdk.errors import PluginError
+from omnisdk.hook_registry import (
+    DISABLE_ENV,
+    ENTRY_POINT_GROUP,
+    LOAD_ENV,
+    HookRegistry,
+    PluginFailure,
+    default_hook_registry,
+)
 
 __all__ = [
     "DISABLE_ENV",
@@ -44,20 +39,7 @@ __all__ = [
     "default_plugins",
 ]
 
-ENTRY_POINT_GROUP = "omnisdk.plugins"
-LOAD_ENV = "OMNISDK_LOAD_PLUGINS"
-DISABLE_ENV = "OMNISDK_DISABLE_PLUGINS"
-
 logger = logging.getLogger("omnisdk.plugins")
-
-
-@dataclass(frozen=True)
-class PluginFailure:
-    """A plugin that could not be used, and why."""
-
-    name: str
-    error: str
-    distribution: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,35 +70,35 @@ class ChannelType:
         }
 
 
-def _names_from_env(variable: str) -> set[str] | None:
-    value = os.environ.get(variable)
-    if value is None:
-        return None
-    return {name.strip() for name in value.split(",") if name.strip()}
-
-
 class Plugins:
-    """The registry of loaded plugins: a pluggy PluginManager plus what was learnt loading it.
+    """The registry of loaded plugins: their hooks and the channel classes they contribute.
 
     ``Plugins()`` loads entry point plugins (honouring the environment variables);
     ``Plugins(entry_points=False)`` starts with only the core's hooks, for tests and for apps
-    that register everything themselves.
+    that register everything themselves. ``hooks`` builds it on an existing
+    :class:`~omnisdk.hook_registry.HookRegistry` (the process default does).
     """
 
-    def __init__(self, *, entry_points: bool = True) -> None:
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-        self.pm.add_hookspecs(hookspecs)
-        self.pm.register(default_hooks, name="omnisdk.default_hooks")
-        self.failures: list[PluginFailure] = []
-        self._distributions: dict[str, tuple[str | None, str | None]] = {}
+    def __init__(self, *, entry_points: bool = True, hooks: HookRegistry | None = None) -> None:
+        self.hooks = hooks if hooks is not None else HookRegistry(entry_points=entry_points)
+        """The hook registry underneath (the pluggy manager and what loading learnt)."""
         self._channel_types: dict[str, ChannelType] | None = None
-        if entry_points:
-            self.load_entry_points()
+        self._channel_types_at = -1
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The pluggy PluginManager."""
+        return self.hooks.pm
 
     @property
     def hook(self) -> Any:
         """The hook relay: ``plugins.hook.omnisdk_order_received(order=..., is_new=True)``."""
-        return self.pm.hook
+        return self.hooks.hook
+
+    @property
+    def failures(self) -> list[PluginFailure]:
+        """Plugins that could not be loaded or registered, and why."""
+        return self.hooks.failures
 
     def register(self, plugin: object, name: str | None = None) -> None:
         """Register an object or module carrying hook implementations.
@@ -124,70 +106,24 @@ class Plugins:
         Raises :class:`~omnisdk.errors.PluginError` if it implements a hook that does not
         exist (a misspelling) or with arguments the hook does not have.
         """
-        try:
-            self.pm.register(plugin, name=name)
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as exc:
-            self._unregister_quietly(plugin)
-            raise PluginError(str(exc), plugin=name or _plugin_name(plugin)) from None
-        except ValueError as exc:  # already registered, or name taken
-            raise PluginError(str(exc), plugin=name or _plugin_name(plugin)) from None
-        self._channel_types = None
+        self.hooks.register(plugin, name)
 
     def unregister(self, plugin: object) -> None:
         """Remove a registered plugin."""
-        self.pm.unregister(plugin)
-        self._channel_types = None
-
-    def _unregister_quietly(self, plugin: object) -> None:
-        if self.pm.is_registered(plugin):
-            self.pm.unregister(plugin)
+        self.hooks.unregister(plugin)
 
     def load_entry_points(self) -> None:
-        """Load every plugin in the ``omnisdk.plugins`` entry point group (see module doc)."""
-        only = _names_from_env(LOAD_ENV)
-        disabled = _names_from_env(DISABLE_ENV) or set()
-        if only is not None and not only:
-            return
-
-        def on_failure(_manager: Any, entry_point: Any, exc: BaseException) -> None:
-            self.failures.append(PluginFailure(
-                name=entry_point.name, error=f"{type(exc).__name__}: {exc}",
-                distribution=_distribution_of(entry_point)[0]))
-            logger.warning("plugin %r failed to load: %s", entry_point.name, exc)
-
-        available = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-        wanted = (available if only is None else available & only) - disabled
-        if not wanted:
-            return
-        # NamedExtensionManager checks the name before importing, so a disabled plugin's
-        # code never runs.
-        manager: NamedExtensionManager[Any] = NamedExtensionManager(
-            namespace=ENTRY_POINT_GROUP,
-            names=sorted(wanted),
-            invoke_on_load=False,
-            on_load_failure_callback=on_failure,
-        )
-        for extension in manager.extensions:
-            if self.pm.has_plugin(extension.name):
-                continue
-            try:
-                self.register(extension.plugin, name=extension.name)
-            except PluginError as exc:
-                self.failures.append(PluginFailure(
-                    name=extension.name, error=str(exc),
-                    distribution=_distribution_of(extension.entry_point)[0]))
-                logger.warning("%s", exc)
-                continue
-            self._distributions[extension.name] = _distribution_of(extension.entry_point)
+        """Load every plugin in the ``omnisdk.plugins`` entry point group."""
+        self.hooks.load_entry_points()
 
     def register_module(self, dotted: str) -> None:
         """Import ``dotted`` and register it: for plugins that are not installed packages."""
-        self.register(importlib.import_module(dotted), name=dotted)
+        self.hooks.register_module(dotted)
 
     def channel_types(self) -> Mapping[str, ChannelType]:
         """Every channel class the registered plugins contribute, by channel name."""
-        if self._channel_types is None:
+        if self._channel_types is None or self._channel_types_at != self.hooks.changes:
+            self._channel_types_at = self.hooks.changes
             self._channel_types = self._collect_channel_types()
         return self._channel_types
 
@@ -195,7 +131,7 @@ class Plugins:
         found: dict[str, ChannelType] = {}
         for impl in self.pm.hook.omnisdk_register_channels.get_hookimpls():
             plugin_name = impl.plugin_name
-            dist, version = self._distributions.get(plugin_name, (None, None))
+            dist, version = self.hooks.distribution(plugin_name)
 
             def register(cls: type[Channel], _plugin: str = plugin_name,
                          _dist: str | None = dist, _version: str | None = version) -> None:
@@ -238,30 +174,16 @@ class Plugins:
         return cls(settings, account=account, plugins=self, **kwargs)
 
 
-def _plugin_name(plugin: object) -> str:
-    return getattr(plugin, "__name__", None) or type(plugin).__name__
-
-
-def _distribution_of(entry_point: Any) -> tuple[str | None, str | None]:
-    dist = getattr(entry_point, "dist", None)
-    if dist is None:
-        # stevedore's entry point cache drops the distribution: ask importlib who declares it.
-        declared = metadata.entry_points(group=entry_point.group, name=entry_point.name)
-        dist = next((ep.dist for ep in declared if ep.value == entry_point.value), None)
-    if dist is None:
-        return None, None
-    try:
-        return dist.name, dist.version
-    except (AttributeError, metadata.PackageNotFoundError):
-        return None, None
-
-
 _default: Plugins | None = None
 
 
 def default_plugins() -> Plugins:
-    """The process-wide registry, loaded from entry points on first use."""
+    """The process-wide registry, loaded from entry points on first use.
+
+    It is built on :func:`~omnisdk.hook_registry.default_hook_registry`, the registry a channel
+    constructed without one maps through.
+    """
     global _default  # one registry per process, like logging's root logger
     if _default is None:
-        _default = Plugins()
+        _default = Plugins(hooks=default_hook_registry())
     return _default

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,6 @@ __all__ = [
     "EventHandler",
     "WebhookBatch",
     "WebhookReceiver",
-    "processed_deliveries",
 ]
 
 logger = logging.getLogger("omnisdk.webhooks")
@@ -80,29 +79,6 @@ class WebhookBatch:
     account: str
     events: list[ChannelEvent] = field(repr=False)
     delivery_ids: tuple[str, ...]
-
-
-def processed_deliveries(store: Store, account: str, delivery_ids: Iterable[str]) -> set[str]:
-    """Which of ``delivery_ids`` the store remembers as processed for ``account``.
-
-    A read-only query (it never takes SQLite's write lock); remembering is the engine's job,
-    in the transaction that processes the delivery.
-    """
-    from sqlalchemy import select
-
-    from omnisdk.store.schema import accounts, webhook_deliveries
-    from omnisdk.sync.status import read_only
-
-    wanted = sorted(set(delivery_ids))
-    if not wanted:
-        return set()
-    query = (
-        select(webhook_deliveries.c.delivery_id)
-        .join_from(webhook_deliveries, accounts, webhook_deliveries.c.account_id == accounts.c.id)
-        .where(accounts.c.name == account, webhook_deliveries.c.delivery_id.in_(wanted))
-    )
-    with read_only(store) as connection:
-        return set(connection.execute(query).scalars())
 
 
 def _answer(code: int, **body: Any) -> JSONResponse:
@@ -220,7 +196,7 @@ class WebhookReceiver:
         """
         ids = {event.delivery_id for event in events if event.delivery_id}
         queued = {delivery_id for delivery_id in ids if (account, delivery_id) in self._inflight}
-        done = await asyncio.to_thread(processed_deliveries, self.store, account, ids - queued)
+        done = await asyncio.to_thread(self.store.processed_deliveries, account, ids - queued)
         old = queued | done
         return [event for event in events if not event.delivery_id or event.delivery_id not in old]
 

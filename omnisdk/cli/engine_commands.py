@@ -12,7 +12,7 @@ import typer
 
 from omnisdk.cli.engine_render import print_result
 from omnisdk.cli.engine_session import JsonOption, emit_result, run_with_engine
-from omnisdk.cli.output import print_note, print_warning, stdout_console
+from omnisdk.cli.output import print_note, print_warning
 from omnisdk.cli.state import get_state
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
     if json_output:
         emit_result(report)
     else:
-        stdout_console().print(report)
+        print_result(report)
     if not report.healthy:
         raise typer.Exit(1)
 
@@ -72,7 +72,7 @@ def plan(
     elif result.is_empty:
         print_note("nothing to send: every account is up to date")
     else:
-        stdout_console().print(result)
+        print_result(result)
 
 
 def apply(

@@ -1,32 +1,42 @@
 """Human output for engine results: rich tables built from the result models themselves.
 
-Results that know how to show themselves (a ``__rich__`` method: the status report, the
-plan) are printed as they are. Any other pydantic model or dataclass becomes a two-column
-table of its scalar fields, with each list of records shown as a table of its own (one row
-per record), so a new field in a result shows up without touching the CLI.
+The results are plain data. Reports with a view of their own (the status, the
+reconciliation, the plan: :mod:`omnisdk.cli.report_render`) are drawn by it. Any other
+pydantic model or dataclass becomes a two-column table of its scalar fields, with each list
+of records shown as a table of its own (one row per record), so a new field in a result
+shows up without touching the CLI.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import io
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from omnisdk.cli.output import stdout_console
+from omnisdk.cli.report_render import report_view
 from omnisdk.models import Money
 
 if TYPE_CHECKING:
     from omnisdk.sync.engine import CycleStats
 
-__all__ = ["fields_of", "print_cycle", "print_result", "render_result", "scalar_text"]
+__all__ = [
+    "fields_of",
+    "print_cycle",
+    "print_result",
+    "render_result",
+    "result_text",
+    "scalar_text",
+]
 
 
 def fields_of(value: Any) -> dict[str, Any]:
@@ -82,8 +92,11 @@ def _records_table(title: str, records: list[Any]) -> Table:
 
 def render_result(value: Any, title: str | None = None) -> RenderableType:
     """A rich renderable for one engine result (see the module doc)."""
-    if hasattr(value, "__rich__") or isinstance(value, Table | Text | Group):
-        return value  # type: ignore[no-any-return]
+    if isinstance(value, Table | Text | Group):
+        return value
+    view = report_view(value)
+    if view is not None:
+        return view
     if not _is_record(value):
         return Text(scalar_text(value))
     summary = Table(title=title, title_justify="left", show_header=False, box=None)
@@ -98,6 +111,15 @@ def render_result(value: Any, title: str | None = None) -> RenderableType:
         else:
             summary.add_row(name, Text(scalar_text(item)))
     return Group(summary, *nested)
+
+
+def result_text(value: Any, width: int = 120) -> str:
+    """One engine result as plain text (no colours), ``width`` characters wide."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, highlight=False).print(
+        render_result(value)
+    )
+    return buffer.getvalue()
 
 
 def print_result(value: Any, title: str | None = None) -> None:

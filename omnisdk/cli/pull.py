@@ -62,17 +62,13 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
 
 
 class RejectionReporter:
-    """An in-process ``omnisdk_record_rejected`` hook: prints each rejection and counts them."""
-
-    def __init__(self) -> None:
-        self.count = 0
+    """An in-process ``omnisdk_record_rejected`` hook: prints each rejection as it happens."""
 
     @hookimpl
     def omnisdk_record_rejected(
         self, channel: Channel, kind: str, external_id: str | None, raw: dict[str, Any], reason: str
     ) -> None:
         """Report one record the channel could not map (the stream goes on)."""
-        self.count += 1
         print_warning(f"rejected {kind}: {reason}")
 
 
@@ -180,6 +176,7 @@ def pull(
         silence_stdout()
     finally:
         state.plugins.unregister(reporter)
-    if reporter.count:
-        plural = "record" if reporter.count == 1 else "records"
-        print_note(f"{reporter.count} {plural} rejected")
+    rejected = account.mapping_stats.rejected
+    if rejected:
+        plural = "record" if rejected == 1 else "records"
+        print_note(f"{rejected} {plural} rejected")

@@ -25,7 +25,7 @@ from omnisdk.cli.output import (
 )
 from omnisdk.cli.render import object_line
 from omnisdk.cli.state import get_state
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import OmnisdkError, UnknownRecord, UsageError
 from omnisdk.models import Customer, Email, Order, OrderStatus, Phone
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ def orders_list(
                     break
             return found
 
-        orders = await engine.db(read)
+        orders = await asyncio.to_thread(read)
         for order in orders:
             if json_output:
                 emit_json_line(order)
@@ -320,12 +320,11 @@ def customers_show(
         from omnisdk.cli.views import CustomerView
 
         customer_id = ident
-        if await engine.db(engine.store.get_customer, ident) is None:
-            owners = set(
-                (await engine.db(engine.store.find_customers, _contact_keys(ident))).values()
-            )
+        if await asyncio.to_thread(engine.store.get_customer, ident) is None:
+            found = await asyncio.to_thread(engine.store.find_customers, _contact_keys(ident))
+            owners = set(found.values())
             if len(owners) > 1:
-                raise OmnisdkError(
+                raise UsageError(
                     f"{ident!r} belongs to {len(owners)} customers: " + ", ".join(sorted(owners))
                 )
             if owners:
@@ -388,7 +387,7 @@ def quarantine_list(
     """List the payloads the engine could not process, with the reason for each."""
 
     async def work(engine: Engine) -> list[QuarantineRow]:
-        return await engine.db(
+        return await asyncio.to_thread(
             engine.store.list_quarantine, None if show_all else False, account=channel, kind=kind
         )
 
@@ -451,17 +450,18 @@ async def replay_quarantined(engine: Engine, row: QuarantineRow) -> str:
             done = f"product {product.title!r} readable; catalogue of {row.account} re-imported"
         elif row.kind == "customer":
             customer = channel.map_customer(payload)
-            await engine.db(engine.store.save_customer, customer, source_account=row.account)
+            save = engine.store.save_customer
+            await asyncio.to_thread(save, customer, source_account=row.account)
             done = f"customer {customer.display_name!r} saved"
         else:
-            raise OmnisdkError(
+            raise UsageError(
                 f"entry {row.id}: a {row.kind!r} payload cannot be replayed; the next poll of "
                 f"{row.account} reads the truth (dismiss it with --dismiss)"
             )
     except OmnisdkError as exc:
-        await engine.db(engine.store.record_retry_failure, row.id, str(exc))
+        await asyncio.to_thread(engine.store.record_retry_failure, row.id, str(exc))
         raise
-    await engine.db(engine.store.mark_resolved, row.id)
+    await asyncio.to_thread(engine.store.mark_resolved, row.id)
     return done
 
 
@@ -483,18 +483,18 @@ def quarantine_retry(
 
     async def work(engine: Engine) -> tuple[int, int]:
         if entry_id is not None:
-            row = await engine.db(engine.store.get_quarantined, entry_id)
+            row = await asyncio.to_thread(engine.store.get_quarantined, entry_id)
             if row is None:
-                raise OmnisdkError(f"there is no quarantine entry {entry_id}")
+                raise UnknownRecord(f"there is no quarantine entry {entry_id}")
             if row.resolved_at is not None:
-                raise OmnisdkError(f"quarantine entry {entry_id} is already resolved")
+                raise UsageError(f"quarantine entry {entry_id} is already resolved")
             rows = [row]
         else:
-            rows = await engine.db(engine.store.list_quarantine, False)
+            rows = await asyncio.to_thread(engine.store.list_quarantine, False)
         succeeded = failed = 0
         for row in rows:
             if dismiss:
-                await engine.db(engine.store.mark_resolved, row.id)
+                await asyncio.to_thread(engine.store.mark_resolved, row.id)
                 print_note(f"{row.id}: dismissed")
                 succeeded += 1
                 continue

@@ -12,14 +12,12 @@ soon as it has read it; with ``--port 0`` the system picks a free port and the l
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import json
 import signal
 import socket
-from decimal import Decimal
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from pydantic_core import to_jsonable_python
@@ -27,53 +25,11 @@ from pydantic_core import to_jsonable_python
 from omnisdk._listen import bind_socket
 from omnisdk.cli.output import print_note
 from omnisdk.cli.state import get_state
-from omnisdk.errors import OmnisdkError, PluginError, UnsupportedOperation
+from omnisdk.demo.scenario import SANDBOX_CATALOGUE
+from omnisdk.demo.shops import SANDBOX_EXTRA_HINT, load_sandbox_class, seed_sandbox
+from omnisdk.errors import ServiceError
 
-if TYPE_CHECKING:
-    from omnisdk.testing.sandbox import Sandbox
-
-__all__ = ["DEMO_PRODUCTS", "bind_socket", "is_loopback", "load_sandbox_class", "sandbox"]
-
-DEMO_PRODUCTS: list[dict[str, Any]] = [
-    {
-        "sku": "AO-THUN-TRANG-M",
-        "title": "Áo thun cổ tròn - Trắng / M",
-        "product": "Áo thun cổ tròn",
-        "options": {"Màu": "Trắng", "Size": "M"},
-        "price": Decimal(129000),
-        "stock": 25,
-    },
-    {
-        "sku": "AO-THUN-TRANG-L",
-        "title": "Áo thun cổ tròn - Trắng / L",
-        "product": "Áo thun cổ tròn",
-        "options": {"Màu": "Trắng", "Size": "L"},
-        "price": Decimal(129000),
-        "stock": 18,
-    },
-    {"sku": "NON-LA-HUE", "title": "Nón lá Huế", "price": Decimal(85000), "stock": 40},
-    {
-        "sku": "CA-PHE-BMT-500G",
-        "title": "Cà phê rang xay Buôn Ma Thuột 500g",
-        "price": Decimal(165000),
-        "stock": 60,
-    },
-    {
-        "sku": "NUOC-MAM-PQ-500ML",
-        "title": "Nước mắm Phú Quốc 40 độ đạm 500ml",
-        "price": Decimal(72000),
-        "stock": 120,
-    },
-    {
-        "sku": "AO-DAI-LUA-XANH",
-        "title": "Áo dài lụa tơ tằm xanh ngọc",
-        "price": Decimal(1850000),
-        "stock": 5,
-    },
-]
-"""What ``--seed-demo`` lists: a few Vietnamese products priced in VND."""
-
-_SANDBOX_EXTRA_HINT = "sandboxes need the sandbox extra: pip install 'omnisdk[sandbox]'"
+__all__ = ["bind_socket", "is_loopback", "load_sandbox_class", "sandbox"]
 
 
 class _Terminated(Exception):
@@ -90,28 +46,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def load_sandbox_class(channel_type: str, spec: str | None) -> type[Sandbox]:
-    """Import the sandbox class named by a channel's ``sandbox`` attribute (``module:Class``)."""
-    if not spec:
-        raise UnsupportedOperation(f"channel type {channel_type!r} ships no sandbox")
-    module_name, _, class_name = spec.partition(":")
-    try:
-        from omnisdk.testing.sandbox import Sandbox
-
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise PluginError(
-            f"cannot import the sandbox {spec!r}: {exc} ({_SANDBOX_EXTRA_HINT})",
-            plugin=channel_type,
-        ) from None
-    cls = getattr(module, class_name, None) if class_name else None
-    if not (isinstance(cls, type) and issubclass(cls, Sandbox)):
-        raise PluginError(
-            f"sandbox {spec!r} is not a Sandbox subclass ('module:Class')", plugin=channel_type
-        )
-    return cls
-
-
 def _url_host(host: str) -> str:
     if host in ("0.0.0.0", ""):  # noqa: S104 - reported, not bound: a wildcard is no address
         return "127.0.0.1"
@@ -124,7 +58,7 @@ def _serve(app: Any, sock: socket.socket, *, verbose: bool) -> None:
     try:
         import uvicorn
     except ImportError as exc:
-        raise OmnisdkError(f"cannot serve the sandbox: {exc} ({_SANDBOX_EXTRA_HINT})") from None
+        raise ServiceError(f"cannot serve the sandbox: {exc} ({SANDBOX_EXTRA_HINT})") from None
     config = uvicorn.Config(
         app,
         http="h11",
@@ -202,10 +136,7 @@ def sandbox(
     emulator = sandbox_class()
     try:
         if seed_demo:
-            from omnisdk.testing.sandbox import SeedProduct
-
-            with emulator.lock:
-                emulator.seed_products([SeedProduct.model_validate(p) for p in DEMO_PRODUCTS])
+            seed_sandbox(emulator, SANDBOX_CATALOGUE)
         sock = bind_socket(host, port)
         try:
             base_url = f"http://{_url_host(host)}:{sock.getsockname()[1]}"

@@ -35,7 +35,7 @@ def plugins_or_default(plugins: Plugins | None) -> Plugins:
 
 def _unknown_type(channel_type: str, plugins: Plugins) -> str:
     types = plugins.channel_types()
-    installed = ", ".join(types) or "none (install a channel plugin, e.g. omnisdk-shopify)"
+    installed = ", ".join(types) or "none (install a channel plugin, an omnisdk-<name> package)"
     close = difflib.get_close_matches(channel_type, list(types), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     failed = [failure for failure in plugins.failures if failure.name == channel_type]

@@ -19,9 +19,9 @@ class ChannelRef(CanonicalModel):
 
     model_config = ConfigDict(frozen=True)
 
-    channel: str = Field(min_length=1, examples=["shopify"])
+    channel: str = Field(min_length=1, examples=["pos"])
     account: str = Field(min_length=1, examples=["main"])
-    external_id: str = Field(min_length=1, examples=["gid://shopify/Product/1"])
+    external_id: str = Field(min_length=1, examples=["8123456789"])
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.account}:{self.external_id}"

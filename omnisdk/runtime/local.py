@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from omnisdk._listen import bind_socket
 from omnisdk.channel import Capability
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import ServiceError, UsageError
 from omnisdk.hookspecs import hookimpl
 from omnisdk.models import ChannelEvent
 
@@ -187,7 +187,7 @@ class LocalRuntime:
         """Where ``account``'s platform should deliver webhooks (on this machine)."""
         base = self.webhook_base_url
         if base is None:
-            raise OmnisdkError("the webhook receiver is not running")
+            raise UsageError("the webhook receiver is not running")
         return f"{base}/webhooks/{account}"
 
     @property
@@ -214,7 +214,7 @@ class LocalRuntime:
         propagates.
         """
         if self._tasks or self._stopped.is_set():
-            raise OmnisdkError("this runtime is running or has run; build a new one")
+            raise UsageError("this runtime is running or has run; build a new one")
         self.stats.started_at = time.monotonic()
         try:
             if self.webhooks:
@@ -435,7 +435,7 @@ class LocalRuntime:
         try:
             from omnisdk.webhooks import WebhookReceiver
         except ImportError as exc:
-            raise OmnisdkError(
+            raise ServiceError(
                 f"the webhook receiver needs starlette and uvicorn ({exc}); install them with "
                 "pip install 'omnisdk[sandbox]', or run with webhooks off"
             ) from None
@@ -449,7 +449,7 @@ class LocalRuntime:
         while not self._server.started:
             if self._server_task.done():
                 self._server_task.result()  # raises what made uvicorn stop
-                raise OmnisdkError("the webhook receiver stopped while starting")
+                raise ServiceError("the webhook receiver stopped while starting")
             await asyncio.sleep(0.01)
         self._consumer = asyncio.create_task(
             self.receiver.consume(self._handle_events, on_error=self._events_failed),
@@ -542,7 +542,7 @@ def _make_server(app: Any) -> Any:
     try:
         import uvicorn
     except ImportError as exc:
-        raise OmnisdkError(
+        raise ServiceError(
             f"the webhook receiver needs uvicorn and starlette ({exc}); install them with "
             "pip install 'omnisdk[sandbox]', or run with webhooks off"
         ) from None

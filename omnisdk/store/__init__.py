@@ -12,8 +12,10 @@ See :class:`Store` for the API. Migrations ship inside the package and run with
 :meth:`Store.migrate` (no ``alembic.ini`` needed).
 """
 
+from omnisdk.store.core import Transaction
 from omnisdk.store.engine import DEFAULT_URL
 from omnisdk.store.errors import BindingConflict, SchemaOutOfDate, UnknownAccount
+from omnisdk.store.ledger import OversoldLevel
 from omnisdk.store.records import (
     AccountRow,
     AccountStatus,
@@ -30,11 +32,13 @@ from omnisdk.store.records import (
     StoredProduct,
     StoredVariant,
 )
+from omnisdk.store.status import AccountActivity, StoreActivity
 from omnisdk.store.store import Store, open_store
 from omnisdk.store.token_store import StoreTokenStore
 
 __all__ = [
     "DEFAULT_URL",
+    "AccountActivity",
     "AccountRow",
     "AccountStatus",
     "BindingConflict",
@@ -43,16 +47,19 @@ __all__ = [
     "MovementKind",
     "OrderSaved",
     "OutboxItem",
+    "OversoldLevel",
     "ProductSaved",
     "QuarantineRow",
     "SchemaOutOfDate",
     "Store",
+    "StoreActivity",
     "StoreTokenStore",
     "StoredCustomer",
     "StoredLocation",
     "StoredOrder",
     "StoredProduct",
     "StoredVariant",
+    "Transaction",
     "UnknownAccount",
     "open_store",
 ]

@@ -63,6 +63,25 @@ class AccountsMixin(StoreCore):
             if done.rowcount != 1:
                 raise UnknownAccount(name)
 
+    def mark_needs_reauth(
+        self, name: str, channel: str, *, session: Connection | None = None
+    ) -> bool:
+        """Set account ``name`` (registered for ``channel`` if new) to ``needs_reauth``.
+
+        True when this call changed the status; False when it was ``needs_reauth`` already.
+        One conditional update, so of several workers racing to stop the account exactly
+        one gets True.
+        """
+        with self._tx(session) as connection:
+            account_id = self._ensure_account_id(connection, name, channel)
+            stopped = AccountStatus.NEEDS_REAUTH.value
+            done = connection.execute(
+                update(accounts)
+                .where(accounts.c.id == account_id, accounts.c.status != stopped)
+                .values(status=stopped, updated_at=self.now())
+            )
+            return bool(done.rowcount == 1)
+
     def list_accounts(
         self,
         *,

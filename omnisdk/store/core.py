@@ -30,10 +30,14 @@ from omnisdk.store.errors import SchemaOutOfDate, UnknownAccount
 from omnisdk.store.schema import accounts
 from omnisdk.store.types import utcnow
 
-__all__ = ["DialectInsert", "StoreCore", "describe_db_error"]
+__all__ = ["DialectInsert", "StoreCore", "Transaction", "describe_db_error"]
 
 DialectInsert: TypeAlias = postgresql.Insert | sqlite.Insert
 """An INSERT with ``ON CONFLICT`` support, for whichever database the store runs on."""
+
+Transaction: TypeAlias = Connection
+"""A store transaction, as :meth:`StoreCore.session` yields it: pass it as ``session=`` to
+store methods so they join it. Code outside the store treats it as opaque."""
 
 
 def describe_db_error(exc: SQLAlchemyError) -> str:

@@ -9,9 +9,10 @@ NOTHING`` waits for the winner's transaction and then finds the key taken.
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from omnisdk.errors import StoreError
@@ -20,7 +21,22 @@ from omnisdk.store.core import StoreCore
 from omnisdk.store.records import LedgerEntry, MovementKind
 from omnisdk.store.schema import stock_ledger, stock_levels
 
-__all__ = ["LedgerMixin"]
+__all__ = ["LedgerMixin", "OversoldLevel"]
+
+
+@dataclass(frozen=True, slots=True)
+class OversoldLevel:
+    """A (SKU, location) whose reservations exceed what is on hand, and who holds them.
+
+    ``holders`` are (ledger reference, units reserved) of the references still holding
+    units there, the earliest first.
+    """
+
+    sku: str
+    location: str
+    on_hand: int
+    reserved: int
+    holders: tuple[tuple[str, int], ...]
 
 
 def _check_int(name: str, value: int) -> int:
@@ -197,3 +213,51 @@ class LedgerMixin(StoreCore):
             query = query.where(stock_ledger.c.location == location)
         for row in self._stream(query, session=session, batch_size=batch_size):
             yield _ledger_entry(row)
+
+    def oversold_levels(
+        self, *, max_holders: int = 100, session: Connection | None = None
+    ) -> list[OversoldLevel]:
+        """Every level with more reserved than on hand, by SKU and location, each with up to
+        ``max_holders`` references holding units there (two queries, one read transaction)."""
+        short = stock_levels.c.on_hand < stock_levels.c.reserved
+        held = func.sum(stock_ledger.c.reserved_delta)
+        holders_query = (
+            select(stock_ledger.c.sku, stock_ledger.c.location, stock_ledger.c.reference, held)
+            .join_from(
+                stock_ledger,
+                stock_levels,
+                (stock_ledger.c.sku == stock_levels.c.sku)
+                & (stock_ledger.c.location == stock_levels.c.location),
+            )
+            .where(short, stock_ledger.c.reference.is_not(None))
+            .group_by(stock_ledger.c.sku, stock_ledger.c.location, stock_ledger.c.reference)
+            .having(held > 0)
+            .order_by(stock_ledger.c.sku, stock_ledger.c.location, func.min(stock_ledger.c.id))
+        )
+        with self._read(session) as connection:
+            levels = connection.execute(
+                select(
+                    stock_levels.c.sku,
+                    stock_levels.c.location,
+                    stock_levels.c.on_hand,
+                    stock_levels.c.reserved,
+                )
+                .where(short)
+                .order_by(stock_levels.c.sku, stock_levels.c.location)
+            ).all()
+            holding = connection.execute(holders_query).all()
+        holders: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for sku, location, reference, units in holding:
+            kept = holders.setdefault((sku, location), [])
+            if len(kept) < max_holders:
+                kept.append((str(reference), int(units)))
+        return [
+            OversoldLevel(
+                sku=row.sku,
+                location=row.location,
+                on_hand=row.on_hand,
+                reserved=row.reserved,
+                holders=tuple(holders.get((row.sku, row.location), ())),
+            )
+            for row in levels
+        ]

@@ -19,36 +19,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
-    PrimaryKeyConstraint,
-    Row,
-    String,
-    Table,
-    Text,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.engine import Connection
 
 from omnisdk.store.core import StoreCore
 from omnisdk.store.records import AccountStatus, BindingKind
 from omnisdk.store.schema import (
-    EXTERNAL_ID,
-    SKU,
     accounts,
     bindings,
     customers,
-    metadata,
+    listings,
     orders,
     outbox,
     stock_ledger,
 )
-from omnisdk.store.types import UTCDateTime
 
 __all__ = [
     "Holding",
@@ -56,39 +40,9 @@ __all__ = [
     "ListingsMixin",
     "OrderVersion",
     "PendingPush",
-    "listings",
 ]
 
 _MAX_ERROR = 4000
-
-listings = Table(
-    "omnisdk_listings",
-    metadata,
-    Column("account_id", Integer, ForeignKey(accounts.c.id), nullable=False),
-    Column("sku", String(SKU), nullable=False),
-    Column("external_id", String(EXTERNAL_ID), nullable=True),
-    Column("last_pushed", Integer, nullable=True),
-    Column("pushed_at", UTCDateTime, nullable=True),
-    Column("pending_unseen", Integer, nullable=False),
-    Column("seen_since_push", Integer, nullable=False),
-    Column("last_listed", Integer, nullable=True),
-    Column("listed_at", UTCDateTime, nullable=True),
-    Column("inflight_quantity", Integer, nullable=True),
-    Column("inflight_pending", Integer, nullable=True),
-    Column("inflight_seen", Integer, nullable=True),
-    Column("inflight_at", UTCDateTime, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("error_code", String(64), nullable=True),
-    Column("failed_at", UTCDateTime, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-    PrimaryKeyConstraint("account_id", "sku"),
-    Index(None, "sku"),
-)
-"""One row per SKU an account lists (or sold): the engine's knowledge of that listing."""
-
-# The engine reads an order's ledger entries by reference ("order:<account>:<id>").
-Index(None, stock_ledger.c.reference)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, tuple_, update
 
 from omnisdk.models import Order, OrderStatus
 from omnisdk.store.core import StoreCore
@@ -179,6 +179,19 @@ class OrdersMixin(StoreCore):
                 )
             ).one_or_none()
         return None if row is None else _stored_order(row)
+
+    def get_orders(
+        self, refs: Iterable[tuple[str, str]], *, session: Connection | None = None
+    ) -> dict[tuple[str, str], StoredOrder]:
+        """The stored orders among ``refs`` ((account, external id) pairs), by pair (one
+        query; a pair with no order is left out)."""
+        wanted = sorted(set(refs))
+        if not wanted:
+            return {}
+        query = _order_query().where(tuple_(accounts.c.name, orders.c.external_id).in_(wanted))
+        with self._read(session) as connection:
+            rows = connection.execute(query).all()
+        return {(row.account, row.external_id): _stored_order(row) for row in rows}
 
     def iter_orders(
         self,

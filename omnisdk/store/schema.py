@@ -44,6 +44,7 @@ __all__ = [
     "customer_merges",
     "customers",
     "include_store_name",
+    "listings",
     "locations",
     "metadata",
     "order_lines",
@@ -191,6 +192,8 @@ stock_ledger = Table(
     Column("created_at", UTCDateTime, nullable=False),
     CheckConstraint(_one_of("kind", MovementKind), name="kind"),
     Index(None, "sku", "location", "id"),
+    # The engine reads an order's ledger entries by reference ("order:<account>:<id>").
+    Index(None, "reference"),
 )
 """Every stock movement, applied exactly once thanks to the unique idempotency key."""
 
@@ -359,3 +362,29 @@ webhook_deliveries = Table(
     PrimaryKeyConstraint("account_id", "delivery_id"),
 )
 """Webhook delivery ids already processed, so a redelivery is a no-op."""
+
+listings = Table(
+    "omnisdk_listings",
+    metadata,
+    Column("account_id", Integer, ForeignKey(accounts.c.id), nullable=False),
+    Column("sku", String(SKU), nullable=False),
+    Column("external_id", String(EXTERNAL_ID), nullable=True),
+    Column("last_pushed", Integer, nullable=True),
+    Column("pushed_at", UTCDateTime, nullable=True),
+    Column("pending_unseen", Integer, nullable=False),
+    Column("seen_since_push", Integer, nullable=False),
+    Column("last_listed", Integer, nullable=True),
+    Column("listed_at", UTCDateTime, nullable=True),
+    Column("inflight_quantity", Integer, nullable=True),
+    Column("inflight_pending", Integer, nullable=True),
+    Column("inflight_seen", Integer, nullable=True),
+    Column("inflight_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("error_code", String(64), nullable=True),
+    Column("failed_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("account_id", "sku"),
+    Index(None, "sku"),
+)
+"""One row per SKU an account lists (or sold): the engine's knowledge of that listing."""

@@ -15,6 +15,7 @@ from omnisdk.store.listings import ListingsMixin
 from omnisdk.store.orders import OrdersMixin
 from omnisdk.store.outbox import OutboxMixin
 from omnisdk.store.quarantine import QuarantineMixin
+from omnisdk.store.status import StatusMixin
 from omnisdk.store.tokens import TokensMixin
 from omnisdk.store.webhooks import WebhooksMixin
 
@@ -34,6 +35,7 @@ class Store(
     QuarantineMixin,
     WebhooksMixin,
     ListingsMixin,
+    StatusMixin,
 ):
     """omnisdk's persistence: SQLite by default, PostgreSQL for many workers.
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, select
 
 from omnisdk.store.core import StoreCore
-from omnisdk.store.schema import webhook_deliveries
+from omnisdk.store.schema import accounts, webhook_deliveries
 from omnisdk.store.types import as_utc
 
 __all__ = ["WebhooksMixin"]
@@ -35,6 +36,27 @@ class WebhooksMixin(StoreCore):
                 .returning(webhook_deliveries.c.received_at)
             ).first()
             return inserted is not None
+
+    def processed_deliveries(
+        self, account: str, delivery_ids: Iterable[str], *, session: Connection | None = None
+    ) -> set[str]:
+        """Which of ``delivery_ids`` are remembered as processed for ``account`` (one query).
+
+        A read-only transaction (it never takes SQLite's write lock); remembering is the
+        engine's job, in the transaction that processes the delivery.
+        """
+        wanted = sorted(set(delivery_ids))
+        if not wanted:
+            return set()
+        query = (
+            select(webhook_deliveries.c.delivery_id)
+            .join_from(
+                webhook_deliveries, accounts, webhook_deliveries.c.account_id == accounts.c.id
+            )
+            .where(accounts.c.name == account, webhook_deliveries.c.delivery_id.in_(wanted))
+        )
+        with self._read(session) as connection:
+            return set(connection.execute(query).scalars())
 
     def forget_deliveries_before(
         self, cutoff: datetime, *, session: Connection | None = None

@@ -3,18 +3,24 @@
 :class:`Engine` is the entry point (``SyncEngine`` for plain, non-async code); the modules
 beside it each do one job for it:
 
-==========================  ===========================================================
-``omnisdk.sync.engine``     the Engine and SyncEngine facades
-``omnisdk.sync.stock``      orders -> ledger movements; counts, adjustments, outbox marks
-``omnisdk.sync.intake``     order ingestion: polling cursors, webhook events, app orders
-``omnisdk.sync.pusher``     the outbox drained per account: allocation and push modes
-``omnisdk.sync.customers``  identity resolution and reversible merges
-``omnisdk.sync.catalog``    catalogue import, plan and apply
-``omnisdk.sync.reconcile``  listed stock compared with what it should be, drift repaired
-``omnisdk.sync.status``     the engine's status report
-``omnisdk.sync.accounts``   which accounts an operation covers; stopped-account handling
-``omnisdk.sync.reports``    helpers the report models share (lookup by account, rendering)
-==========================  ===========================================================
+=============================  ========================================================
+``omnisdk.sync.engine``        the Engine and SyncEngine facades
+``omnisdk.sync.context``       what the parts below receive: store, channels, clock, hooks
+``omnisdk.sync.transactions``  one retried store transaction and the hooks it fires
+``omnisdk.sync.accounts``      accounts covered; stopped accounts, lost authorisation
+``omnisdk.sync.stock``         orders -> ledger movements; counts, adjustments, outbox marks
+``omnisdk.sync.sellable``      what an account may list and is believed to show
+``omnisdk.sync.intake``        orders, customers and listings polled; webhook events
+``omnisdk.sync.pusher``        the outbox drained per account: push modes, retries
+``omnisdk.sync.customers``     identity resolution and reversible merges
+``omnisdk.sync.catalog``       catalogue import, plan and apply
+``omnisdk.sync.reconcile``     listed stock compared with what it should be, drift repaired
+``omnisdk.sync.status``        the engine's status report
+``omnisdk.sync.reports``       what the report models share (lookup by account)
+=============================  ========================================================
+
+Every part takes a :class:`~omnisdk.sync.context.SyncContext`, never the Engine, and only
+the Engine imports them all (``tests/architecture/test_import_graph.py`` checks both).
 """
 
 from omnisdk.sync.customers import CustomerHistory

@@ -15,17 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection
-
-from omnisdk.errors import OmnisdkError
+from omnisdk.errors import StoreError, UnknownRecord
 from omnisdk.models import Customer, is_masked
-from omnisdk.store import Store, StoredCustomer, StoredOrder
-from omnisdk.sync.stock import Fired, in_transaction
-
-if TYPE_CHECKING:
-    from omnisdk.sync.engine import Engine
+from omnisdk.store import Store, StoredCustomer, StoredOrder, Transaction
+from omnisdk.sync.context import SyncContext
+from omnisdk.sync.transactions import Fired, in_transaction
 
 __all__ = [
     "CustomerHistory",
@@ -126,7 +122,7 @@ def combine(kept: Customer, incoming: Customer) -> Customer:
 
 def resolve_customer(
     store: Store,
-    session: Connection,
+    session: Transaction,
     customer: Customer,
     *,
     account: str,
@@ -158,7 +154,7 @@ def resolve_customer(
     for customer_id in candidates:
         found = store.get_customer(customer_id, session=session)
         if found is None:  # pragma: no cover - a key always points at a stored customer
-            raise OmnisdkError(f"customer {customer_id!r} owns a match key but does not exist")
+            raise StoreError(f"customer {customer_id!r} owns a match key but does not exist")
         stored[customer_id] = found
     survivor = min(candidates, key=lambda cid: (stored[cid].created_at, cid))
     merged_doc = stored[survivor].customer
@@ -188,38 +184,38 @@ def resolve_customer(
     return Resolution(customer_id=survivor, created=False, merges=tuple(merges), changed=changed)
 
 
-async def ingest_customer(engine: Engine, account: str, customer: Customer) -> Resolution:
+async def ingest_customer(context: SyncContext, account: str, customer: Customer) -> Resolution:
     """Resolve a customer record ``account`` lists into the one customer view.
 
     One transaction, the same identity resolution orders use; merge hooks fire after the
     commit.
     """
-    store = engine.store
-    channel = engine.channel(account)
+    store = context.store
+    channel = context.channel(account)
     fired = Fired()
     ref = customer.channel_ref
-    context = f"customer {account}/{ref.external_id if ref is not None else '?'}"
+    where = f"customer {account}/{ref.external_id if ref is not None else '?'}"
 
-    def work(session: Connection) -> Resolution:
+    def work(session: Transaction) -> Resolution:
         fired.calls.clear()
         store.ensure_account(account, channel.name, session=session)
         return resolve_customer(
-            store, session, customer, account=account, context=context, linked=None, fired=fired
+            store, session, customer, account=account, context=where, linked=None, fired=fired
         )
 
-    result = await engine.db(in_transaction, store, work)
-    fired.fire(engine)
+    result = await context.run(in_transaction, store, work)
+    fired.fire(context)
     return result
 
 
-async def customer_history(engine: Engine, customer_id: str) -> CustomerHistory:
+async def customer_history(context: SyncContext, customer_id: str) -> CustomerHistory:
     """See :meth:`Engine.customer_history`."""
-    store = engine.store
+    store = context.store
 
     def read() -> CustomerHistory:
         found = store.get_customer(customer_id)
         if found is None:
-            raise OmnisdkError(f"there is no customer {customer_id!r}")
+            raise UnknownRecord(f"there is no customer {customer_id!r}")
         family = store.customer_family(found.id)
         orders: list[StoredOrder] = []
         for member in family:
@@ -227,4 +223,4 @@ async def customer_history(engine: Engine, customer_id: str) -> CustomerHistory:
         orders.sort(key=lambda stored: (stored.order.created_at, stored.id))
         return CustomerHistory(customer=found, merged_ids=tuple(family[1:]), orders=tuple(orders))
 
-    return await engine.db(read)
+    return await context.run(read)

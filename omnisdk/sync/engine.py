@@ -12,8 +12,12 @@ configured account, and offers the operations of the sync engine::
 :class:`SyncEngine` offers the same operations to plain (non-async) code.
 
 The store is synchronous and thread-safe; the engine runs each store transaction in a worker
-thread (:meth:`Engine.db`). Event hooks are fired after the transaction that caused them has
-committed, and a hook that raises is logged, never allowed to break the engine.
+thread. Event hooks are fired after the transaction that caused them has committed, and a
+hook that raises is logged, never allowed to break the engine.
+
+The work itself is done by the modules beside this one (intake, stock, pusher, customers,
+catalogue, reconciliation, status); each receives the engine's
+:class:`~omnisdk.sync.context.SyncContext` (store, channels, clock, hooks), never the Engine.
 """
 
 from __future__ import annotations
@@ -25,43 +29,39 @@ import socket
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
-from omnisdk.allocation import AllocationRule
 from omnisdk.channel import Capability, Channel
-from omnisdk.config import ChannelConfig, Config, build_channel, load_config
-from omnisdk.errors import OmnisdkError, ReauthorisationRequired
-from omnisdk.hookspecs import hookimpl
+from omnisdk.config import Config, build_channel, load_config
+from omnisdk.errors import OmnisdkError, UsageError
 from omnisdk.models import ChannelEvent, Order, OrderStatus
 from omnisdk.plugins import Plugins, default_plugins
 from omnisdk.store import AccountStatus, Store, StoreTokenStore
-
-if TYPE_CHECKING:
-    from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
-    from omnisdk.sync.customers import CustomerHistory
-    from omnisdk.sync.intake import IngestResult, SyncStats
-    from omnisdk.sync.pusher import PushStats
-    from omnisdk.sync.reconcile import ReconcileReport
-    from omnisdk.sync.status import StatusReport
-    from omnisdk.sync.stock import StockView
+from omnisdk.sync import accounts, catalog, customers, intake, pusher, reconcile, stock
+from omnisdk.sync import status as engine_status
+from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
+from omnisdk.sync.context import NOT_OPEN, RejectedRecords, SyncContext
+from omnisdk.sync.customers import CustomerHistory
+from omnisdk.sync.intake import IngestResult, SyncStats
+from omnisdk.sync.pusher import PushStats
+from omnisdk.sync.reconcile import ReconcileReport
+from omnisdk.sync.sellable import sellable
+from omnisdk.sync.status import StatusReport
+from omnisdk.sync.stock import StockView
 
 __all__ = ["CycleStats", "Engine", "SyncEngine"]
 
 logger = logging.getLogger("omnisdk.sync")
 
 T = TypeVar("T")
-P = ParamSpec("P")
-
-STOPPED_STATUSES = frozenset({AccountStatus.NEEDS_REAUTH, AccountStatus.ARCHIVED})
-"""Account statuses the engine does not talk to the channel in."""
 
 
 def _utcnow() -> datetime:
@@ -79,29 +79,6 @@ class CycleStats:
     push: PushStats
     reconcile: ReconcileReport | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
-
-
-class _EngineHooks:
-    """The engine's own hook implementations, registered in its :class:`Plugins`."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    @hookimpl
-    def omnisdk_record_rejected(
-        self,
-        channel: Channel,
-        kind: str,
-        external_id: str | None,
-        raw: dict[str, Any],
-        reason: str,
-    ) -> None:
-        """Quarantine a payload one of this engine's channels could not map."""
-        engine = self._engine
-        if engine.channels.get(channel.account) is not channel:
-            return  # another engine's channel sharing the registry: not ours to keep
-        engine.store.quarantine(channel.account, kind, external_id, reason, raw)
-        engine._rejected[(channel.account, kind)] += 1
 
 
 class Engine:
@@ -128,14 +105,13 @@ class Engine:
         self._store = store
         self._owns_store = store is None
         self._transports = dict(transports or {})
-        self.clock: Callable[[], datetime] = clock or _utcnow
+        self._clock: Callable[[], datetime] = clock or _utcnow
         self.channels: dict[str, Channel] = {}
         """One channel per configured account, by account name (built on :meth:`open`)."""
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        """This engine's name as a lease owner in the outbox."""
-        self._hooks = _EngineHooks(self)
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._context: SyncContext | None = None
+        self._hooks: RejectedRecords | None = None
         self._opened = False
-        self._reauth_lock = threading.Lock()
         self._rejected: Counter[tuple[str, str]] = Counter()
 
     @classmethod
@@ -148,8 +124,8 @@ class Engine:
         return cls(config, **kwargs)
 
     def __repr__(self) -> str:
-        accounts = ", ".join(entry.name for entry in self.config.channels)
-        return f"<Engine accounts=[{accounts}] {'open' if self._opened else 'closed'}>"
+        names = ", ".join(entry.name for entry in self.config.channels)
+        return f"<Engine accounts=[{names}] {'open' if self._opened else 'closed'}>"
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -157,8 +133,23 @@ class Engine:
     def store(self) -> Store:
         """The store (available once :meth:`open` ran, or when one was passed in)."""
         if self._store is None:
-            raise OmnisdkError("the engine is not open: call `await engine.open()` first")
+            raise UsageError(NOT_OPEN)
         return self._store
+
+    @property
+    def _ctx(self) -> SyncContext:
+        """What the engine's parts receive (built once a store is there)."""
+        if self._context is None:
+            self._context = SyncContext(
+                config=self.config,
+                store=self.store,
+                plugins=self.plugins,
+                channels=self.channels,
+                clock=self._clock,
+                owner=self._owner,
+                rejected=self._rejected,
+            )
+        return self._context
 
     @property
     def is_open(self) -> bool:
@@ -173,7 +164,8 @@ class Engine:
             url = self.config.store.url
             self._store = await asyncio.to_thread(self._open_store, url)
         store = self._store
-        self.plugins.register(self._hooks, name=f"omnisdk.engine:{id(self)}")
+        hooks = self._hooks = RejectedRecords(self._ctx)
+        self.plugins.register(hooks, name=f"omnisdk.engine:{id(self)}")
         try:
             tokens = StoreTokenStore(store)
             for entry in self.config.channels:
@@ -181,15 +173,15 @@ class Engine:
                     entry, self.plugins, tokens=tokens, transport=self._transports.get(entry.name)
                 )
                 self.channels[entry.name] = channel
-                await self.db(store.ensure_account, entry.name, entry.type)
+                await asyncio.to_thread(store.ensure_account, entry.name, entry.type)
         except BaseException:
             await self._close_channels()
-            self.plugins.unregister(self._hooks)
+            self.plugins.unregister(hooks)
             raise
         self._opened = True
 
     def _open_store(self, url: str) -> Store:
-        store = Store(url, clock=self.clock)
+        store = Store(url, clock=self._clock)
         try:
             store.migrate()
         except BaseException:
@@ -203,14 +195,17 @@ class Engine:
             return
         self._opened = False
         await self._close_channels()
-        if self.plugins.pm.is_registered(self._hooks):
+        if self._hooks is not None and self.plugins.pm.is_registered(self._hooks):
             self.plugins.unregister(self._hooks)
+        self._hooks = None
         if self._owns_store and self._store is not None:
             store, self._store = self._store, None
+            self._context = None
             await asyncio.to_thread(store.close)
 
     async def _close_channels(self) -> None:
-        channels, self.channels = list(self.channels.values()), {}
+        channels = list(self.channels.values())
+        self.channels.clear()  # the same dict: the context and webhook receivers hold it
         for channel in channels:
             try:
                 await channel.aclose()
@@ -229,116 +224,24 @@ class Engine:
     ) -> None:
         await self.aclose()
 
-    # -- helpers the engine modules share --------------------------------------------------
-
-    async def db(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run the synchronous store call ``fn(*args, **kwargs)`` in a worker thread."""
-        return await asyncio.to_thread(fn, *args, **kwargs)
-
-    def now(self) -> datetime:
-        """The engine's current time (aware UTC)."""
-        return self.clock()
-
-    def account_config(self, account: str) -> ChannelConfig:
-        """The ``[[channels]]`` entry of ``account`` (ConfigError listing the others if none)."""
-        return self.config.channel(account)
+    # -- accounts ----------------------------------------------------------------------------
 
     def channel(self, account: str) -> Channel:
         """The channel of ``account``; a clear error when it is not configured or not open."""
-        found = self.channels.get(account)
-        if found is None:
-            if not self._opened:
-                raise OmnisdkError("the engine is not open: call `await engine.open()` first")
-            self.config.channel(account)  # raises the ConfigError naming the accounts
-            raise OmnisdkError(f"channel account {account!r} has no channel")
-        return found
-
-    def location_of(self, account: str) -> str:
-        """The location code orders of ``account`` reserve at (engine default if unset)."""
-        for entry in self.config.channels:
-            if entry.name == account:
-                return entry.location or self.config.engine.default_location
-        return self.config.engine.default_location
-
-    def rule_of(self, account: str) -> AllocationRule:
-        """The allocation rule of ``account`` (the default rule for unconfigured accounts)."""
-        for entry in self.config.channels:
-            if entry.name == account:
-                return entry.allocation
-        return AllocationRule()
-
-    def stock_accounts(self) -> dict[str, Channel]:
-        """The configured accounts whose channel takes stock writes, by name."""
-        return {
-            name: channel
-            for name, channel in self.channels.items()
-            if Capability.WRITE_STOCK in channel.capabilities
-        }
-
-    async def account_status(self, account: str) -> AccountStatus:
-        """The stored status of ``account`` (``active`` when it is not registered yet)."""
-        row = await self.db(self.store.get_account, account)
-        return row.status if row is not None else AccountStatus.ACTIVE
+        if not self._opened:
+            raise UsageError(NOT_OPEN)
+        return self._ctx.channel(account)
 
     async def is_stopped(self, account: str) -> bool:
         """True when the engine must not talk to ``account`` (re-authorisation, archived)."""
-        return await self.account_status(account) in STOPPED_STATUSES
-
-    async def lost_authorisation(self, account: str, reason: str | BaseException) -> bool:
-        """Stop ``account``: set it ``needs_reauth`` and fire the hook, the first time only.
-
-        Returns True when this call changed the status (and fired
-        ``omnisdk_channel_needs_reauthorisation``). Call it wherever a
-        :class:`~omnisdk.errors.ReauthorisationRequired` is caught.
-        """
-        text = str(reason) or type(reason).__name__
-        channel = self.channels.get(account)
-        channel_type = channel.name if channel is not None else self.account_config(account).type
-        changed = await self.db(self._stop_account, account, channel_type)
-        if changed:
-            logger.warning("%s: authorisation lost, the account is stopped: %s", account, text)
-            self.fire(
-                "omnisdk_channel_needs_reauthorisation",
-                channel=channel_type,
-                account=account,
-                reason=text,
-            )
-        return changed
-
-    def _stop_account(self, account: str, channel_type: str) -> bool:
-        with self._reauth_lock, self.store.session() as session:
-            row = self.store.ensure_account(account, channel_type, session=session)
-            if row.status is AccountStatus.NEEDS_REAUTH:
-                return False
-            self.store.set_account_status(account, AccountStatus.NEEDS_REAUTH, session=session)
-            return True
+        return await accounts.is_stopped(self._ctx, account)
 
     async def reauthorised(self, account: str) -> None:
         """A person authorised ``account`` again: set it ``active`` so the engine resumes it."""
-        await self.db(self.store.set_account_status, account, AccountStatus.ACTIVE)
+        await asyncio.to_thread(self.store.set_account_status, account, AccountStatus.ACTIVE)
         channel = self.channels.get(account)
         if channel is not None:
             channel._keeper = None  # forget the refusal the token keeper remembered
-
-    async def guarded(self, account: str, work: Awaitable[T]) -> T | None:
-        """Await ``work`` for ``account``; on lost authorisation stop the account, return None."""
-        try:
-            return await work
-        except ReauthorisationRequired as exc:
-            await self.lost_authorisation(account, exc)
-            return None
-
-    def rejections(self, account: str, kind: str) -> int:
-        """How many ``kind`` records (``"customer"``, ...) of ``account`` its channel could not
-        map and this engine quarantined since it was built (pollers count a pass's share)."""
-        return self._rejected[(account, kind)]
-
-    def fire(self, hook: str, **kwargs: Any) -> None:
-        """Call event hook ``hook``; an implementation that raises is logged and ignored."""
-        try:
-            getattr(self.plugins.hook, hook)(**kwargs)
-        except Exception:
-            logger.exception("a %s hook implementation failed", hook)
 
     # -- orders (omnisdk.sync.intake) ------------------------------------------------------
 
@@ -348,9 +251,7 @@ class Engine:
         The same order seen twice, an older version, or one replayed after a crash changes
         nothing; a newer version moves stock along its new status.
         """
-        from omnisdk.sync import intake
-
-        return await intake.ingest_order(self, order)
+        return await intake.ingest_order(self._ctx, order)
 
     async def record_order(self, order: Order | Mapping[str, Any]) -> IngestResult:
         """Record an order the app took itself (chat, phone, a channel without an order API).
@@ -359,9 +260,7 @@ class Engine:
         names the account (``{"channel": "facebook", "account": "fb-page", "external_id":
         "chat-0042"}``). It goes through the same path as channel orders.
         """
-        from omnisdk.sync import intake
-
-        return await intake.record_order(self, order)
+        return await intake.record_order(self._ctx, order)
 
     async def update_order(
         self,
@@ -378,10 +277,8 @@ class Engine:
         Channels with the ``write_orders`` capability are told first (a refusal raises and
         changes nothing); the new version is then ingested, moving stock accordingly.
         """
-        from omnisdk.sync import intake
-
         return await intake.update_order(
-            self,
+            self._ctx,
             account,
             external_id,
             status,
@@ -392,9 +289,7 @@ class Engine:
 
     async def poll_orders(self, account: str) -> SyncStats:
         """Read the orders ``account`` changed since its cursor and ingest them."""
-        from omnisdk.sync import intake
-
-        return await intake.poll_orders(self, account)
+        return await intake.poll_orders(self._ctx, account)
 
     async def poll_customers(self, account: str) -> SyncStats:
         """Read the customers ``account`` changed since its cursor into the one customer view.
@@ -403,9 +298,7 @@ class Engine:
         ``omnisdk_customer_merged`` hook fired); one that cannot be mapped or resolved is
         quarantined and the others go on.
         """
-        from omnisdk.sync import intake
-
-        return await intake.poll_customers(self, account)
+        return await intake.poll_customers(self._ctx, account)
 
     async def poll_products(self, account: str) -> SyncStats:
         """Bind the listings ``account`` changed since its cursor to the master catalogue.
@@ -415,9 +308,7 @@ class Engine:
         :attr:`SyncStats.unknown`, never created (that is :meth:`import_catalog`'s job). The
         master catalogue is never changed.
         """
-        from omnisdk.sync import intake
-
-        return await intake.poll_products(self, account)
+        return await intake.poll_products(self._ctx, account)
 
     async def handle_events(self, account: str, events: list[ChannelEvent]) -> None:
         """Act on webhook events of ``account`` (hints: orders are ingested or fetched).
@@ -425,9 +316,7 @@ class Engine:
         A redelivered event (same delivery id) is a no-op; an event that cannot be processed
         is quarantined and the others go on.
         """
-        from omnisdk.sync import intake
-
-        await intake.handle_events(self, account, events)
+        await intake.handle_events(self._ctx, account, events)
 
     # -- stock (omnisdk.sync.stock, omnisdk.sync.pusher) -----------------------------------
 
@@ -445,9 +334,9 @@ class Engine:
         ``key`` makes the count idempotent (a new one is made when None); returns False when
         that key was applied before.
         """
-        from omnisdk.sync import stock
-
-        return await stock.set_stock(self, sku, quantity, location=location, reason=reason, key=key)
+        return await stock.set_stock(
+            self._ctx, sku, quantity, location=location, reason=reason, key=key
+        )
 
     async def adjust_stock(
         self,
@@ -463,30 +352,24 @@ class Engine:
         ``key`` makes the adjustment idempotent (a delivery note number, say); returns False
         when that key was applied before.
         """
-        from omnisdk.sync import stock
-
-        return await stock.adjust_stock(self, sku, delta, location=location, key=key, reason=reason)
+        return await stock.adjust_stock(
+            self._ctx, sku, delta, location=location, key=key, reason=reason
+        )
 
     async def stock_view(self, sku: str) -> StockView:
         """On hand and reserved per location; sellable, pushed and listed per account."""
-        from omnisdk.sync import stock
-
-        return await stock.stock_view(self, sku)
+        return await stock.stock_view(self._ctx, sku)
 
     async def sellable(self, account: str, sku: str) -> int:
         """What ``account`` may list of ``sku`` now (the allocation hook's answer)."""
-        from omnisdk.sync import pusher
-
-        return await self.db(pusher.sellable, self, account, sku)
+        return await asyncio.to_thread(sellable, self._ctx, account, sku)
 
     async def mark_dirty(self, skus: Sequence[str], accounts: Sequence[str] | None = None) -> int:
         """Queue a stock push of ``skus`` to ``accounts`` (default: every account listing them).
 
         Returns how many (account, SKU) pushes were queued.
         """
-        from omnisdk.sync import stock
-
-        return await stock.mark_dirty(self, skus, accounts)
+        return await stock.mark_dirty(self._ctx, skus, accounts)
 
     async def add_listing(self, account: str, sku: str, *, external_id: str | None = None) -> bool:
         """Record that ``account`` lists ``sku`` (its id there if known) and queue a push.
@@ -494,65 +377,47 @@ class Engine:
         The catalogue import binds listings itself; this is for listings made another way.
         Returns True when the listing was new.
         """
-        from omnisdk.sync import stock
-
-        return await stock.add_listing(self, account, sku, external_id=external_id)
+        return await stock.add_listing(self._ctx, account, sku, external_id=external_id)
 
     async def push(self, account: str | None = None) -> PushStats:
         """Drain the outbox: push due stock figures to ``account`` (or to every account)."""
-        from omnisdk.sync import pusher
-
-        return await pusher.push(self, account)
+        return await pusher.push(self._ctx, account)
 
     async def retry_failed_pushes(self, account: str | None = None) -> int:
         """Queue every push that failed for good once more (the cause fixed); returns how many."""
-        from omnisdk.sync import pusher
-
-        return await pusher.retry_failed(self, account)
+        return await pusher.retry_failed(self._ctx, account)
 
     # -- customers (omnisdk.sync.customers) ------------------------------------------------
 
     async def customer_history(self, customer_id: str) -> CustomerHistory:
         """A customer (after merges) and their orders across every channel, oldest first."""
-        from omnisdk.sync import customers
-
-        return await customers.customer_history(self, customer_id)
+        return await customers.customer_history(self._ctx, customer_id)
 
     async def undo_customer_merge(self, merge_id: int) -> None:
         """Undo a customer merge: the merged-away record and its identities come back."""
-        await self.db(self.store.undo_merge, merge_id)
+        await asyncio.to_thread(self.store.undo_merge, merge_id)
 
     # -- catalogue (omnisdk.sync.catalog, E2) ----------------------------------------------
 
     async def import_catalog(self, account: str) -> ImportStats:
         """Build (or extend) the master catalogue from ``account``'s listings, binding by SKU."""
-        from omnisdk.sync import catalog
-
-        return await catalog.import_catalog(self, account)
+        return await catalog.import_catalog(self._ctx, account)
 
     async def plan(self, accounts: Sequence[str] | None = None) -> Plan:
         """What a catalogue sync would send to ``accounts`` (default: all), without sending."""
-        from omnisdk.sync import catalog
-
-        return await catalog.plan(self, accounts)
+        return await catalog.plan(self._ctx, accounts)
 
     async def apply(self, plan: Plan | None = None) -> ApplyStats:
         """Send ``plan`` (a fresh plan of every account when None)."""
-        from omnisdk.sync import catalog
-
-        return await catalog.apply(self, plan)
+        return await catalog.apply(self._ctx, plan)
 
     async def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """Compare listed stock with what each account should list; repair drift and oversells."""
-        from omnisdk.sync import reconcile
-
-        return await reconcile.reconcile(self, accounts)
+        return await reconcile.reconcile(self._ctx, accounts)
 
     async def status(self) -> StatusReport:
         """The engine's state: accounts, outbox depth, failed pushes, quarantine, cursors."""
-        from omnisdk.sync import status
-
-        return await status.status(self)
+        return await engine_status.status(self._ctx)
 
     # -- the whole cycle -------------------------------------------------------------------
 
@@ -562,8 +427,6 @@ class Engine:
         One account failing never stops the others: its error is reported in
         :attr:`CycleStats.errors`.
         """
-        from omnisdk.sync.intake import SyncStats
-
         errors: dict[str, str] = {}
         polls: list[SyncStats] = []
         names = [
@@ -632,7 +495,7 @@ class SyncEngine:
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         if self._closed:
             coroutine.close()
-            raise OmnisdkError("the SyncEngine is closed")
+            raise UsageError("the SyncEngine is closed")
         future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         return future.result()
 

@@ -7,15 +7,16 @@ the channel offers, and completes each row with the generation it saw: a change 
 the push keeps the row for another round. A crash loses nothing: an unfinished row's lease
 runs out and another pusher (or the restarted one) takes it.
 
-What the channel may list is the allocation hook's answer for the SKU, given on hand and
-reserved per location, the account's rule and the units the channel sold that the engine has
-not ingested yet ("unseen"). The engine predicts the channel's figure from its listing state
-(what it pushed, less the account's own orders ingested since). A figure read from the channel
-after the push (by reconciliation or ``apply``) that disagrees with the prediction wins over it:
-the pusher reads the listing again and starts from what it shows, so a listing changed on the
-channel's side is set right like any other. A figure read back that is lower than predicted
-reveals unseen sales; they are held back for ``[engine] unseen_hold`` from that push, after
-which an order that never came is taken not to exist:
+What the channel may list is the allocation hook's answer for the SKU (see
+:mod:`omnisdk.sync.sellable`), given on hand and reserved per location, the account's rule and
+the units the channel sold that the engine has not ingested yet ("unseen"). The engine predicts
+the channel's figure from its listing state (what it pushed, less the account's own orders
+ingested since). A figure read from the channel after the push (by reconciliation or ``apply``)
+that disagrees with the prediction wins over it: the pusher reads the listing again and starts
+from what it shows, so a listing changed on the channel's side is set right like any other. A
+figure read back that is lower than predicted reveals unseen sales; they are held back for
+``[engine] unseen_hold`` from that push, after which an order that never came is taken not to
+exist:
 
 compare-and-swap
     ``expected`` is the figure the listing starts from (predicted, or read). A lost swap
@@ -39,48 +40,46 @@ listing (shown by ``status``, queued again by :meth:`Engine.retry_failed_pushes`
 
 from __future__ import annotations
 
-import dataclasses
+import asyncio
 import enum
 import logging
 import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection
 
-from omnisdk.allocation import AllocationRequest
 from omnisdk.channel import Capability, Channel, WriteResult
-from omnisdk.errors import ChannelError, OmnisdkError, ReauthorisationRequired
+from omnisdk.errors import (
+    AuthError,
+    BadRequest,
+    ChannelError,
+    OmnisdkError,
+    PluginError,
+    ReauthorisationRequired,
+)
 from omnisdk.models import StockPushMode, StockUpdate
-from omnisdk.store import OutboxItem
+from omnisdk.store import OutboxItem, Transaction
 from omnisdk.store.listings import ListingState
+from omnisdk.sync.accounts import is_stopped, lose_authorisation
+from omnisdk.sync.context import SyncContext
+from omnisdk.sync.intake.orders import poll_orders
 from omnisdk.sync.reports import by_account
-from omnisdk.sync.stock import Fired, in_transaction, mark_dirty
-
-if TYPE_CHECKING:
-    from omnisdk.sync.engine import Engine
+from omnisdk.sync.sellable import decide_target, landed_state, needs_read, predicted_listed
+from omnisdk.sync.stock import mark_dirty
+from omnisdk.sync.transactions import Fired, in_transaction
 
 __all__ = [
     "AccountPushStats",
     "PushOutcome",
     "PushStats",
     "SkuPush",
-    "Target",
-    "decide_target",
-    "listed_since_push",
-    "listing_target",
-    "needs_read",
-    "pending_unseen",
-    "predicted_listed",
     "push",
     "push_account",
     "push_listings",
     "retry_failed",
-    "sellable",
 ]
 
 logger = logging.getLogger("omnisdk.sync.pusher")
@@ -193,161 +192,6 @@ class SkuPush:
     code: str | None = None
 
 
-# -- what a channel may list ------------------------------------------------------------------
-
-
-def predicted_listed(state: ListingState | None) -> int | None:
-    """What the channel should show now, from what was pushed and the orders ingested since.
-
-    Units sold unseen at the push were already off the channel: the first of the account's
-    orders ingested afterwards are taken to be those. None when nothing was ever pushed.
-    """
-    if state is None or state.last_pushed is None:
-        return None
-    return state.last_pushed - max(state.seen_since_push - state.pending_unseen, 0)
-
-
-def pending_unseen(engine: Engine, state: ListingState | None, now: datetime) -> int:
-    """Units the channel sold that are still not ingested, while ``[engine] unseen_hold`` lasts."""
-    if state is None or state.last_pushed is None or state.pending_unseen <= 0:
-        return 0
-    if state.pushed_at is None or now - state.pushed_at > engine.config.engine.unseen_hold:
-        return 0
-    return max(state.pending_unseen - state.seen_since_push, 0)
-
-
-def landed_state(state: ListingState) -> ListingState | None:
-    """The listing state had its unconfirmed write landed (None when there is none)."""
-    if state.inflight_quantity is None:
-        return None
-    return dataclasses.replace(
-        state,
-        last_pushed=state.inflight_quantity,
-        pending_unseen=state.inflight_pending or 0,
-        seen_since_push=state.seen_since_push - (state.inflight_seen or 0),
-        pushed_at=state.inflight_at,
-    )
-
-
-def allocate(
-    engine: Engine, account: str, sku: str, unseen: int, session: Connection | None = None
-) -> int:
-    """The allocation hook's answer for ``sku`` on ``account`` (never below zero)."""
-    levels = engine.store.stock_levels(sku, session=session)
-    channel = engine.channels.get(account)
-    channel_type = channel.name if channel is not None else engine.account_config(account).type
-    request = AllocationRequest(
-        sku=sku,
-        channel=channel_type,
-        account=account,
-        on_hand={level.location or "": level.on_hand for level in levels},
-        reserved={level.location or "": level.reserved for level in levels},
-        unseen=max(unseen, 0),
-        rule=engine.rule_of(account),
-    )
-    answer = engine.plugins.hook.omnisdk_allocate_stock(request=request)
-    if answer is None:
-        raise OmnisdkError(f"no omnisdk_allocate_stock implementation answered for {sku}")
-    return max(int(answer), 0)
-
-
-def sellable(engine: Engine, account: str, sku: str) -> int:
-    """What ``account`` may list of ``sku`` now, holding back its pending unseen sales."""
-    state = engine.store.get_listing(account, sku)
-    return allocate(engine, account, sku, pending_unseen(engine, state, engine.now()))
-
-
-def listed_since_push(state: ListingState | None) -> int | None:
-    """The channel's own figure read after the last push, or None when there is none.
-
-    The figure a push records with itself (the channel confirmed what was written) is no
-    news; any other read at or after the push is (a coarse clock may give both one instant).
-    """
-    if state is None or state.last_listed is None or state.listed_at is None:
-        return None
-    if state.pushed_at is None or state.listed_at > state.pushed_at:
-        return state.last_listed
-    if state.listed_at == state.pushed_at and state.last_listed != state.last_pushed:
-        return state.last_listed
-    return None
-
-
-def needs_read(state: ListingState | None) -> bool:
-    """True when the figure to start from must be read from the channel, not predicted.
-
-    That is when nothing was pushed yet, when a write a crashed pusher left unconfirmed may
-    or may not have landed, or when a figure read since the push contradicts the prediction
-    (the listing was changed on the channel's side, or sold what the engine has not seen).
-    """
-    predicted = predicted_listed(state)
-    if state is None or predicted is None or state.inflight_quantity is not None:
-        return True
-    fresh = listed_since_push(state)
-    return fresh is not None and fresh != predicted
-
-
-@dataclass(frozen=True)
-class Target:
-    """What one listing should show now, as the pusher decides it.
-
-    ``quantity`` is the figure; ``current`` what the channel shows (the figure read when one
-    was given, else the predicted one; None when unknown) and ``predicted`` what the engine
-    expected it to show; ``unseen`` the units held back as sold by the channel but not
-    ingested yet; ``seen_accounted`` the account's own ingested units since the last push
-    that the figure already takes into account (see ``Store.record_push``).
-    """
-
-    quantity: int
-    current: int | None
-    predicted: int | None
-    unseen: int
-    seen_accounted: int
-
-
-def decide_target(
-    engine: Engine,
-    account: str,
-    sku: str,
-    state: ListingState | None,
-    listed: int | None,
-    now: datetime,
-) -> Target:
-    """What ``account`` should list of ``sku``, from its listing ``state`` and ``listed``, a
-    figure just read from the channel (None: none was read).
-
-    A read figure lower than predicted means the channel sold units whose orders are not
-    ingested yet: they are held back, never listed again. A read figure equal to what an
-    unconfirmed write would have left means that write landed. Raises what the allocation
-    hook raises.
-    """
-    baseline = state
-    if state is not None and listed is not None:
-        landed = landed_state(state)
-        if landed is not None and predicted_listed(landed) == listed:
-            baseline = landed  # a write sent before a crash did land: start from it
-    predicted = predicted_listed(baseline)
-    extra = max(predicted - listed, 0) if predicted is not None and listed is not None else 0
-    unseen = pending_unseen(engine, baseline, now) + extra
-    return Target(
-        quantity=allocate(engine, account, sku, unseen),
-        current=listed if listed is not None else predicted,
-        predicted=predicted,
-        unseen=unseen,
-        seen_accounted=state.seen_since_push if state is not None else 0,
-    )
-
-
-def listing_target(engine: Engine, account: str, sku: str, listed: int | None) -> Target | None:
-    """What the pusher would set ``sku``'s listing on ``account`` to now, given ``listed``
-    (the channel's figure just read; None: unknown); None when no stock is recorded for the
-    SKU, so it is never pushed as zero for want of a count. Synchronous (store reads)."""
-    store = engine.store
-    if not store.stock_levels(sku):
-        return None
-    state = store.get_listing(account, sku)
-    return decide_target(engine, account, sku, state, listed, engine.now())
-
-
 # -- one pass ---------------------------------------------------------------------------------
 
 
@@ -386,19 +230,21 @@ def _backoff(attempts: int) -> float:
     return base * (0.5 + random.random() / 2)  # jitter, so failed SKUs do not return together
 
 
-def _load_states(engine: Engine, account: str, items: Sequence[_Item]) -> None:
+def _load_states(context: SyncContext, account: str, items: Sequence[_Item]) -> None:
     for item in items:
-        item.state = engine.store.get_listing(account, item.sku)
+        item.state = context.store.get_listing(account, item.sku)
 
 
-def _decide(engine: Engine, account: str, mode: StockPushMode, items: Sequence[_Item]) -> None:
+def _decide(
+    context: SyncContext, account: str, mode: StockPushMode, items: Sequence[_Item]
+) -> None:
     """Compute each item's figure and the write that sets it (None: nothing to send)."""
-    now = engine.now()
+    now = context.now()
     for item in items:
         item.update = None
         item.problem = None
         try:
-            target = decide_target(engine, account, item.sku, item.state, item.listed, now)
+            target = decide_target(context, account, item.sku, item.state, item.listed, now)
         except Exception as exc:  # an app's allocation hook must not stop the others
             item.problem = f"allocation failed: {type(exc).__name__}: {exc}"
             continue
@@ -424,7 +270,7 @@ def _decide(engine: Engine, account: str, mode: StockPushMode, items: Sequence[_
             item.update = StockUpdate(sku=item.sku, quantity=item.quantity)
 
 
-async def _read_listed(engine: Engine, channel: Channel, items: Sequence[_Item]) -> None:
+async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_Item]) -> None:
     """Read the channel's figures of ``items`` (summed over its locations); record them."""
     wanted = [item.sku for item in items]
     figures: dict[str, int] = {}
@@ -435,13 +281,13 @@ async def _read_listed(engine: Engine, channel: Channel, items: Sequence[_Item])
 
     def record() -> None:
         for sku, quantity in sorted(figures.items()):
-            engine.store.record_listed(channel.account, sku, quantity)
+            context.store.record_listed(channel.account, sku, quantity)
 
-    await engine.db(record)
+    await context.run(record)
 
 
 async def _write(
-    engine: Engine, channel: Channel, items: Sequence[_Item], outcome: _Outcome
+    context: SyncContext, channel: Channel, items: Sequence[_Item], outcome: _Outcome
 ) -> int:
     """Write the items' updates in one call; sort the answers into ``outcome``.
 
@@ -452,12 +298,12 @@ async def _write(
     if not sending:
         return 0
     intents = [(i.sku, i.quantity, i.unseen, i.seen_accounted) for i in sending]
-    await engine.db(engine.store.record_intent, channel.account, intents)
+    await context.run(context.store.record_intent, channel.account, intents)
     updates = [item.update for item in sending if item.update is not None]
     try:
         results = await channel.write_stock_batch(updates)
         if len(results) != len(sending):
-            raise OmnisdkError(
+            raise PluginError(
                 f"{channel.name}: a stock write returned {len(results)} results for "
                 f"{len(sending)} items"
             )
@@ -482,20 +328,18 @@ async def _write(
         _sort(item, result, outcome)
     refused = outcome.conflicts[refused_before:]
     if refused:
-        await engine.db(_withdraw_intents, engine, channel.account, refused)
+        await context.run(_withdraw_intents, context, channel.account, refused)
     return 1
 
 
-def _withdraw_intents(engine: Engine, account: str, items: Sequence[_Item]) -> None:
+def _withdraw_intents(context: SyncContext, account: str, items: Sequence[_Item]) -> None:
     """Lost swaps did not land: their intents must not be mistaken for a landed write."""
     for item in items:
-        engine.store.withdraw_intent(account, item.sku, item.state)
+        context.store.withdraw_intent(account, item.sku, item.state)
 
 
 def _is_refusal(exc: ChannelError) -> bool:
     """True for errors that say the request itself is wrong (trying again will not help)."""
-    from omnisdk.errors import AuthError, BadRequest
-
     return isinstance(exc, BadRequest) and not isinstance(exc, AuthError)
 
 
@@ -531,14 +375,14 @@ def _sort(item: _Item, result: WriteResult, outcome: _Outcome) -> None:
 
 
 def _record(
-    engine: Engine, account: str, outcome: _Outcome, unchanged: Sequence[_Item], fired: Fired
+    context: SyncContext, account: str, outcome: _Outcome, unchanged: Sequence[_Item], fired: Fired
 ) -> None:
     """Write the outcome of a batch in one transaction (listing state + outbox)."""
-    store = engine.store
-    owner = engine.owner
-    now = engine.now()
+    store = context.store
+    owner = context.owner
+    now = context.now()
 
-    def work(session: Connection) -> None:
+    def work(session: Transaction) -> None:
         fired.calls.clear()
         finished: list[tuple[_Item, int | None]] = [
             *outcome.done,
@@ -585,7 +429,7 @@ class _Counts:
 
 
 async def _push_batch(
-    engine: Engine, channel: Channel, claims: list[OutboxItem], counts: _Counts
+    context: SyncContext, channel: Channel, claims: list[OutboxItem], counts: _Counts
 ) -> bool:
     """Push one claimed batch; False when the account lost its authorisation."""
     account = channel.account
@@ -596,7 +440,7 @@ async def _push_batch(
     stats.claimed += len(items)
     fired = Fired()
     try:
-        await engine.db(_load_states, engine, account, items)
+        await context.run(_load_states, context, account, items)
         # Read first where the figure to start from is unknown (see needs_read) and in the
         # absolute mode.
         to_read = [
@@ -605,7 +449,7 @@ async def _push_batch(
         outcome = _Outcome()
         if to_read and can_read:
             try:
-                await _read_listed(engine, channel, to_read)
+                await _read_listed(context, channel, to_read)
             except ReauthorisationRequired:
                 raise
             except Exception as exc:  # no figure to start from: try these again later
@@ -615,33 +459,33 @@ async def _push_batch(
                     outcome.retry.append((item, reason, _backoff(item.claim.attempts)))
                 unreadable = {id(item) for item in to_read}
                 items = [item for item in items if id(item) not in unreadable]
-        await engine.db(_decide, engine, account, mode, items)
+        await context.run(_decide, context, account, mode, items)
         for item in items:
             if item.problem is not None:
                 outcome.failed.append((item, item.problem, None))
-        stats.batches += await _write(engine, channel, items, outcome)
+        stats.batches += await _write(context, channel, items, outcome)
         unchanged = [item for item in items if item.update is None and item.problem is None]
         if outcome.conflicts:
             stats.conflicts += len(outcome.conflicts)
             conflicted = outcome.conflicts
             outcome.conflicts = []
-            await engine.db(_record, engine, account, outcome, unchanged, fired)
+            await context.run(_record, context, account, outcome, unchanged, fired)
             _count(counts, outcome, unchanged)
-            fired.fire(engine)
-            outcome, unchanged = await _retry_conflicts(engine, channel, conflicted, counts)
+            fired.fire(context)
+            outcome, unchanged = await _retry_conflicts(context, channel, conflicted, counts)
     except ReauthorisationRequired as exc:
-        await engine.lost_authorisation(account, exc)
+        await lose_authorisation(context, account, exc)
         stats.stopped = True
-        await engine.db(_release, engine, account, items, str(exc))
+        await context.run(_release, context, account, items, str(exc))
         return False
-    await engine.db(_record, engine, account, outcome, unchanged, fired)
+    await context.run(_record, context, account, outcome, unchanged, fired)
     _count(counts, outcome, unchanged)
-    fired.fire(engine)
+    fired.fire(context)
     return True
 
 
 async def _retry_conflicts(
-    engine: Engine, channel: Channel, items: list[_Item], counts: _Counts
+    context: SyncContext, channel: Channel, items: list[_Item], counts: _Counts
 ) -> tuple[_Outcome, list[_Item]]:
     """Ingest the account's new orders, then swap again from the actual figures.
 
@@ -652,7 +496,7 @@ async def _retry_conflicts(
     if not counts.polled and Capability.READ_ORDERS in channel.capabilities:
         counts.polled = True
         try:
-            await engine.poll_orders(account)
+            await poll_orders(context, account)
         except ReauthorisationRequired:
             raise
         except OmnisdkError as exc:
@@ -660,14 +504,14 @@ async def _retry_conflicts(
     outcome = _Outcome()
     unchanged: list[_Item] = []
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        await engine.db(_load_states, engine, account, items)
-        await engine.db(_decide, engine, account, channel.limits.stock_push_mode, items)
+        await context.run(_load_states, context, account, items)
+        await context.run(_decide, context, account, channel.limits.stock_push_mode, items)
         for item in items:
             if item.problem is not None:
                 outcome.failed.append((item, item.problem, None))
         unchanged += [item for item in items if item.update is None and item.problem is None]
         lost = _Outcome()
-        counts.stats.batches += await _write(engine, channel, items, lost)
+        counts.stats.batches += await _write(context, channel, items, lost)
         outcome.done += lost.done
         outcome.retry += lost.retry
         outcome.failed += lost.failed
@@ -722,15 +566,15 @@ def _result(
     )
 
 
-def _release(engine: Engine, account: str, items: Sequence[_Item], reason: str) -> None:
+def _release(context: SyncContext, account: str, items: Sequence[_Item], reason: str) -> None:
     """Give claimed rows back (the account stopped): they wait for re-authorisation."""
-    now = engine.now()
+    now = context.now()
     for item in items:
-        engine.store.fail(account, item.sku, reason, now, owner=engine.owner)
+        context.store.fail(account, item.sku, reason, now, owner=context.owner)
 
 
 async def push_account(
-    engine: Engine, account: str, *, results: dict[str, SkuPush] | None = None
+    context: SyncContext, account: str, *, results: dict[str, SkuPush] | None = None
 ) -> AccountPushStats:
     """Drain the due outbox rows of ``account``; see :meth:`Engine.push`.
 
@@ -740,28 +584,30 @@ async def push_account(
     """
     counts = _Counts(stats=AccountPushStats(account=account), results=results)
     stats = counts.stats
-    if await engine.is_stopped(account):
+    if await is_stopped(context, account):
         stats.stopped = True
         return stats
-    channel = engine.channel(account)
+    channel = context.channel(account)
     if Capability.WRITE_STOCK not in channel.capabilities:
         return stats
-    lease = engine.config.engine.push_lease.total_seconds()
+    lease = context.config.engine.push_lease.total_seconds()
     size = channel.limits.max_stock_batch
     # One pass takes what is queued now (and a batch more): while a channel keeps selling, a
     # SKU pushed in this pass is queued again at once, and must wait for the next pass so the
     # other accounts' orders get polled in between.
-    depth = await engine.db(engine.store.outbox_depth, account)
+    depth = await context.run(context.store.outbox_depth, account)
     for _ in range(min(math.ceil(depth / size) + 1, MAX_ROUNDS)):
-        claims = await engine.db(engine.store.claim_dirty, account, size, engine.owner, lease)
+        claims = await context.run(context.store.claim_dirty, account, size, context.owner, lease)
         if not claims:
             break
-        if not await _push_batch(engine, channel, claims, counts):
+        if not await _push_batch(context, channel, claims, counts):
             break
     return stats
 
 
-async def push_listings(engine: Engine, account: str, skus: Sequence[str]) -> dict[str, SkuPush]:
+async def push_listings(
+    context: SyncContext, account: str, skus: Sequence[str]
+) -> dict[str, SkuPush]:
     """Set the listings of ``skus`` on ``account`` right now, through the outbox.
 
     This is how reconciliation and ``apply`` repair a listing: they record the figures they
@@ -772,21 +618,19 @@ async def push_listings(engine: Engine, account: str, skus: Sequence[str]) -> di
     """
     if not skus:
         return {}
-    await mark_dirty(engine, skus, [account])
+    await mark_dirty(context, skus, [account])
     results: dict[str, SkuPush] = {}
-    await push_account(engine, account, results=results)
+    await push_account(context, account, results=results)
     return {sku: results[sku] for sku in skus if sku in results}
 
 
-async def push(engine: Engine, account: str | None = None) -> PushStats:
+async def push(context: SyncContext, account: str | None = None) -> PushStats:
     """See :meth:`Engine.push`."""
-    import asyncio
-
-    names = [account] if account is not None else sorted(engine.stock_accounts())
+    names = [account] if account is not None else sorted(context.stock_accounts())
     totals = {name: AccountPushStats(account=name) for name in names}
     for _ in range(PUSH_ROUNDS):
         results = await asyncio.gather(
-            *(push_account(engine, name) for name in names), return_exceptions=True
+            *(push_account(context, name) for name in names), return_exceptions=True
         )
         for name, result in zip(names, results, strict=True):
             if isinstance(result, AccountPushStats):
@@ -811,15 +655,15 @@ def _add(total: AccountPushStats, part: AccountPushStats) -> None:
     total.error = part.error or total.error
 
 
-async def retry_failed(engine: Engine, account: str | None = None) -> int:
+async def retry_failed(context: SyncContext, account: str | None = None) -> int:
     """See :meth:`Engine.retry_failed_pushes`."""
-    store = engine.store
+    store = context.store
 
-    def work(session: Connection) -> int:
+    def work(session: Transaction) -> int:
         failed = store.list_listings(account=account, failed=True, session=session)
         for state in failed:
             store.clear_push_failure(state.account, state.sku, session=session)
             store.mark_dirty(session, state.account, state.sku)
         return len(failed)
 
-    return await engine.db(in_transaction, store, work)
+    return await context.run(in_transaction, store, work)

@@ -22,20 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy import func, select
 
 from omnisdk.channel import Capability, Channel
 from omnisdk.errors import OmnisdkError
-from omnisdk.store.records import BindingKind
-from omnisdk.store.schema import stock_ledger, stock_levels
+from omnisdk.store import BindingKind, OversoldLevel, StoredOrder
 from omnisdk.sync.accounts import (
     account_names,
     error_text,
@@ -43,12 +37,11 @@ from omnisdk.sync.accounts import (
     stopped_reason,
 )
 from omnisdk.sync.catalog import read_stock
-from omnisdk.sync.pusher import PushOutcome, SkuPush, Target, listing_target, push_listings
-from omnisdk.sync.reports import by_account, render_plain
-from omnisdk.sync.status import read_only
-
-if TYPE_CHECKING:
-    from omnisdk.sync.engine import Engine
+from omnisdk.sync.context import SyncContext
+from omnisdk.sync.pusher import PushOutcome, SkuPush, push_listings
+from omnisdk.sync.reports import by_account
+from omnisdk.sync.sellable import Target, listing_target
+from omnisdk.sync.stock import MAX_KEY
 
 __all__ = [
     "AccountReconcile",
@@ -196,95 +189,13 @@ class ReconcileReport(BaseModel):
         """The result of account ``name``; ``KeyError`` when it was not reconciled."""
         return by_account(self.accounts, name)
 
-    def table(self) -> Table:
-        """One row per account, then one per drifted listing."""
-        table = Table(title="Reconciliation", expand=False)
-        for column in ("Account", "Checked", "In sync", "Drift", "Repaired", "Untracked", "Note"):
-            table.add_column(column, overflow="fold")
-        for account in self.accounts:
-            notes = []
-            if account.error:
-                notes.append(account.error)
-            if account.unbound:
-                notes.append(f"{len(account.unbound)} listed SKUs not bound (import the account)")
-            if account.missing:
-                notes.append(f"{len(account.missing)} bound SKUs not listed")
-            if account.unknown:
-                notes.append(f"{len(account.unknown)} SKUs not in the master catalogue")
-            table.add_row(
-                account.account,
-                str(account.checked),
-                str(account.in_sync),
-                Text(str(len(account.drift)), style="red" if account.drift else ""),
-                str(account.repaired),
-                str(account.untracked),
-                Text("; ".join(notes)),
-            )
-        return table
-
-    def drift_table(self) -> Table | None:
-        """The drifted listings (None when there are none)."""
-        if not self.drift:
-            return None
-        table = Table(title="Drift", expand=False)
-        for column in ("Account", "SKU", "Listed", "Should be", "Unseen", "Repair"):
-            table.add_column(column, overflow="fold")
-        for item in self.drift:
-            repair = ("set" if item.repaired else "not repaired") + (
-                f": {item.note}" if item.note else ""
-            )
-            table.add_row(
-                item.account,
-                Text(item.sku),
-                str(item.listed),
-                str(item.expected),
-                str(item.unseen),
-                Text(repair),
-            )
-        return table
-
-    def oversell_table(self) -> Table | None:
-        """The oversold SKUs and their orders (None when nothing is oversold)."""
-        if not self.oversells:
-            return None
-        table = Table(title="Oversold", expand=False)
-        for column in ("SKU", "Location", "On hand", "Reserved", "Short", "Orders beyond stock"):
-            table.add_column(column, overflow="fold")
-        for oversell in self.oversells:
-            beyond = [
-                f"{o.account}:{o.number or o.external_id}" if o.account else o.reference
-                for o in oversell.orders
-                if o.beyond_stock
-            ]
-            table.add_row(
-                Text(oversell.sku),
-                oversell.location,
-                str(oversell.on_hand),
-                str(oversell.reserved),
-                Text(str(oversell.shortfall), style="red"),
-                Text(", ".join(beyond)),
-            )
-        return table
-
-    def __rich__(self) -> RenderableType:
-        """The report's tables, for ``rich.print``."""
-        parts: list[RenderableType] = [self.table()]
-        for extra in (self.drift_table(), self.oversell_table()):
-            if extra is not None:
-                parts.append(extra)
-        return Group(*parts)
-
-    def render(self, width: int = 120) -> str:
-        """The report as plain text, ``width`` characters wide."""
-        return render_plain(self, width)
-
 
 # -- one account -----------------------------------------------------------------------------
 
 
-def _known_skus(engine: Engine, account: str) -> tuple[set[str], set[str]]:
+def _known_skus(context: SyncContext, account: str) -> tuple[set[str], set[str]]:
     """(SKUs the engine considers listed on ``account``, SKUs in the master catalogue)."""
-    store = engine.store
+    store = context.store
     bound = set(store.bindings_of(account, BindingKind.VARIANT))
     listed = {state.sku for state in store.list_listings(account=account)}
     master = {variant.sku for variant in store.iter_variants()}
@@ -292,18 +203,18 @@ def _known_skus(engine: Engine, account: str) -> tuple[set[str], set[str]]:
 
 
 def _targets(
-    engine: Engine, account: str, listed: dict[str, int]
+    context: SyncContext, account: str, listed: dict[str, int]
 ) -> tuple[dict[str, Target | None], set[str]]:
     """Record the figures read back (the pusher starts from them); say what each listing
     should show (None: no stock recorded) and which wait in the outbox. One worker thread:
     many small reads."""
-    store = engine.store
+    store = context.store
     pending = {item.sku for item in store.pending_pushes(account=account, limit=100_000)}
     with store.session() as session:
         for sku, quantity in sorted(listed.items()):
             store.record_listed(account, sku, quantity, session=session)
     targets = {
-        sku: listing_target(engine, account, sku, quantity)
+        sku: listing_target(context, account, sku, quantity)
         for sku, quantity in sorted(listed.items())
     }
     return targets, pending
@@ -364,13 +275,15 @@ def _compare(
     return queue
 
 
-async def _reconcile_account(engine: Engine, account: str, *, repair: bool) -> AccountReconcile:
+async def _reconcile_account(
+    context: SyncContext, account: str, *, repair: bool
+) -> AccountReconcile:
     try:
-        channel = engine.channel(account)
+        channel = context.channel(account)
     except OmnisdkError as exc:
         return AccountReconcile(account=account, channel="?", error=error_text(exc))
     result = AccountReconcile(account=account, channel=channel.name)
-    result.error = await stopped_reason(engine, account)
+    result.error = await stopped_reason(context, account)
     if result.error is not None:
         return result
     if Capability.READ_STOCK not in channel.capabilities:
@@ -379,25 +292,25 @@ async def _reconcile_account(engine: Engine, account: str, *, repair: bool) -> A
     try:
         figures = await read_stock(channel, None) or {}
         listed = {sku: stock.quantity for sku, stock in figures.items()}
-        known, master = await engine.db(_known_skus, engine, account)
+        known, master = await context.run(_known_skus, context, account)
         result.unbound = sorted(s for s in listed if s not in known and s in master)
         result.unknown = sorted(s for s in listed if s not in known and s not in master)
         result.missing = sorted(s for s in known if s not in listed)
         for name in ("unbound", "unknown", "missing"):
             setattr(result, name, getattr(result, name)[:MAX_LISTED])
         ours = {sku: quantity for sku, quantity in listed.items() if sku in known}
-        targets, pending = await engine.db(_targets, engine, account, ours)
-        why_not = _why_not_repaired(engine, channel, repair)
+        targets, pending = await context.run(_targets, context, account, ours)
+        why_not = _why_not_repaired(context, channel, repair)
         queue = _compare(result, ours, targets, pending, why_not)
         if queue and why_not is None:
-            pushed = await push_listings(engine, account, queue)
+            pushed = await push_listings(context, account, queue)
             for drift in result.drift:
                 _settle(drift, pushed.get(drift.sku))
     except OmnisdkError as exc:
-        await note_lost_authorisation(engine, account, exc)
+        await note_lost_authorisation(context, account, exc)
         result.error = error_text(exc)
         return result
-    engine.fire(
+    context.fire(
         "omnisdk_sync_finished",
         account=account,
         stream="reconcile",
@@ -412,10 +325,10 @@ async def _reconcile_account(engine: Engine, account: str, *, repair: bool) -> A
     return result
 
 
-def _why_not_repaired(engine: Engine, channel: Channel, repair: bool) -> str | None:
+def _why_not_repaired(context: SyncContext, channel: Channel, repair: bool) -> str | None:
     if not repair:
         return "repair not asked for"
-    if "stock" not in engine.account_config(channel.account).pricing.owns:
+    if "stock" not in context.account_config(channel.account).pricing.owns:
         return "the account's stock belongs to the channel (pricing.owns)"
     if Capability.WRITE_STOCK not in channel.capabilities:
         return "the channel cannot write stock (no write_stock)"
@@ -427,8 +340,6 @@ def _why_not_repaired(engine: Engine, channel: Channel, repair: bool) -> str | N
 
 def _parse_reference(reference: str) -> tuple[str | None, str | None]:
     """(account, external id) of an order's ledger reference ``order:<account>:<id>``."""
-    from omnisdk.sync.stock import MAX_KEY
-
     kind, _, rest = reference.partition(":")
     account, _, external_id = rest.partition(":")
     shortened = len(reference) >= MAX_KEY and "~" in reference  # see stock.bounded_key
@@ -437,85 +348,70 @@ def _parse_reference(reference: str) -> tuple[str | None, str | None]:
     return account, external_id
 
 
-def find_oversells(engine: Engine) -> list[Oversell]:
+def find_oversells(context: SyncContext) -> list[Oversell]:
     """Every (SKU, location) whose orders hold more than is on hand, with those orders.
 
     Synchronous (run it in a worker thread). Orders are listed oldest first; the ones that no
     longer fit in what is on hand are marked ``beyond_stock``.
     """
-    store = engine.store
-    with read_only(store) as connection:
-        short = connection.execute(
-            select(
-                stock_levels.c.sku,
-                stock_levels.c.location,
-                stock_levels.c.on_hand,
-                stock_levels.c.reserved,
-            )
-            .where(stock_levels.c.on_hand < stock_levels.c.reserved)
-            .order_by(stock_levels.c.sku, stock_levels.c.location)
-        ).all()
-        holders: dict[tuple[str, str], list[tuple[str, int]]] = {}
-        for row in short:
-            held = func.sum(stock_ledger.c.reserved_delta)
-            holders[(row.sku, row.location)] = [
-                (str(reference), int(units))
-                for reference, units in connection.execute(
-                    select(stock_ledger.c.reference, held)
-                    .where(
-                        stock_ledger.c.sku == row.sku,
-                        stock_ledger.c.location == row.location,
-                        stock_ledger.c.reference.is_not(None),
-                    )
-                    .group_by(stock_ledger.c.reference)
-                    .having(held > 0)
-                    .order_by(func.min(stock_ledger.c.id))
-                    .limit(MAX_ORDERS)
-                )
-            ]
-    result = []
-    for row in short:
-        orders = []
-        for reference, units in holders[(row.sku, row.location)]:
-            account, external_id = _parse_reference(reference)
-            stored = (
-                store.get_order(account, external_id)
-                if account is not None and external_id is not None
-                else None
-            )
-            orders.append(
-                OversoldOrder(
-                    account=account,
-                    external_id=external_id,
-                    reference=reference,
-                    reserved=units,
-                    number=stored.order.number if stored else None,
-                    status=stored.order.status.value if stored else None,
-                    placed_at=stored.order.created_at if stored else None,
-                )
-            )
-        orders.sort(key=lambda o: (o.placed_at is None, o.placed_at or datetime.max))
-        room = max(row.on_hand, 0)
-        for order in orders:
-            order.beyond_stock = order.reserved > room
-            room = max(room - order.reserved, 0)
-        result.append(
-            Oversell(
-                sku=row.sku,
-                location=row.location,
-                on_hand=row.on_hand,
-                reserved=row.reserved,
-                orders=orders,
+    store = context.store
+    levels = store.oversold_levels(max_holders=MAX_ORDERS)
+    refs = {
+        reference: _parse_reference(reference) for level in levels for reference, _ in level.holders
+    }
+    stored = store.get_orders(
+        (account, external_id)
+        for account, external_id in refs.values()
+        if account is not None and external_id is not None
+    )
+    return [_oversell(level, refs, stored) for level in levels]
+
+
+def _oversell(
+    level: OversoldLevel,
+    refs: Mapping[str, tuple[str | None, str | None]],
+    stored: Mapping[tuple[str, str], StoredOrder],
+) -> Oversell:
+    """The oversell of one level: its holders as orders, oldest first, those beyond stock
+    marked."""
+    orders = []
+    for reference, units in level.holders:
+        account, external_id = refs[reference]
+        found = (
+            stored.get((account, external_id))
+            if account is not None and external_id is not None
+            else None
+        )
+        orders.append(
+            OversoldOrder(
+                account=account,
+                external_id=external_id,
+                reference=reference,
+                reserved=units,
+                number=found.order.number if found else None,
+                status=found.order.status.value if found else None,
+                placed_at=found.order.created_at if found else None,
             )
         )
-    return result
+    orders.sort(key=lambda o: (o.placed_at is None, o.placed_at or datetime.max))
+    room = max(level.on_hand, 0)
+    for order in orders:
+        order.beyond_stock = order.reserved > room
+        room = max(room - order.reserved, 0)
+    return Oversell(
+        sku=level.sku,
+        location=level.location,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        orders=orders,
+    )
 
 
 # -- the whole pass ------------------------------------------------------------------------------
 
 
 async def reconcile(
-    engine: Engine,
+    context: SyncContext,
     accounts: Sequence[str] | None = None,
     *,
     repair: bool = True,
@@ -526,12 +422,12 @@ async def reconcile(
 
     An account that cannot be read gets an ``error`` in the report; the others go on.
     """
-    report = ReconcileReport(started_at=engine.now())
-    names = account_names(engine, accounts)
+    report = ReconcileReport(started_at=context.now())
+    names = account_names(context, accounts)
     # Accounts are independent (each has its own rate budget): read them side by side.
     results = await asyncio.gather(
-        *(_reconcile_account(engine, name, repair=repair) for name in names)
+        *(_reconcile_account(context, name, repair=repair) for name in names)
     )
     report.accounts.extend(results)
-    report.oversells = await engine.db(find_oversells, engine)
+    report.oversells = await context.run(find_oversells, context)
     return report

@@ -1,14 +1,14 @@
-"""What the engine's reports share: finding an account's part, rendering as plain text."""
+"""What the engine's reports share: finding an account's part.
+
+The reports are plain data; the CLI renders them (``omnisdk/cli/report_render.py``).
+"""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
-from rich.console import Console, RenderableType
-
-__all__ = ["by_account", "render_plain"]
+__all__ = ["by_account"]
 
 
 class _PerAccount(Protocol):
@@ -25,10 +25,3 @@ def by_account(parts: Iterable[PartT], name: str) -> PartT:
         if part.account == name:
             return part
     raise KeyError(name)
-
-
-def render_plain(report: RenderableType, width: int) -> str:
-    """``report`` as rich prints it, without colours, ``width`` characters wide."""
-    buffer = io.StringIO()
-    Console(file=buffer, width=width, color_system=None, highlight=False).print(report)
-    return buffer.getvalue()

@@ -2,35 +2,19 @@
 
 :func:`status` reads the store (one read-only transaction, never the channels) and returns a
 :class:`StatusReport`, a pydantic model: ``report.model_dump_json()`` is the ``--json``
-output of ``omnisdk status``, and ``rich.print(report)`` shows it as a table. It answers the
-questions of someone on call: is every account authorised, is anything stuck in the outbox
-and why, which payloads were set aside, how far behind is each poll.
+output of ``omnisdk status``, and the CLI draws it as tables (``omnisdk/cli/report_render.py``).
+It answers the questions of someone on call: is every account authorised, is anything stuck
+in the outbox and why, which payloads were set aside, how far behind is each poll.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy import Connection, Select, case, desc, func, select
-from sqlalchemy.exc import SQLAlchemyError
 
-from omnisdk.errors import StoreError
-from omnisdk.store.core import describe_db_error
-from omnisdk.store.engine import SQLITE_BEGIN_OPTION
-from omnisdk.store.listings import listings
-from omnisdk.store.schema import accounts, cursors, outbox, products, quarantine, variants
-
-if TYPE_CHECKING:
-    from omnisdk.store import Store
-    from omnisdk.sync.engine import Engine
+from omnisdk.store import AccountActivity
+from omnisdk.sync.context import SyncContext
 
 __all__ = [
     "AccountHealth",
@@ -39,7 +23,6 @@ __all__ = [
     "QuarantineNote",
     "StatusReport",
     "StatusTotals",
-    "read_only",
     "status",
 ]
 
@@ -180,107 +163,6 @@ class StatusReport(BaseModel):
                 return account
         raise KeyError(name)
 
-    def table(self) -> Table:
-        """One row per account."""
-        table = Table(title=f"omnisdk status - store {self.store_url}", expand=False)
-        for column in (
-            "Account",
-            "Channel",
-            "Status",
-            "Lag",
-            "Last sync",
-            "Last push",
-            "Outbox",
-            "Failing",
-            "Quarantine",
-        ):
-            table.add_column(column, overflow="fold")
-        for account in self.accounts:
-            status = Text(account.status, style=_STATUS_STYLE.get(account.status, ""))
-            if not account.configured:
-                status.append(" (not configured)", style="dim")
-            table.add_row(
-                account.account,
-                account.channel,
-                status,
-                _duration(account.max_lag_seconds),
-                _when(account.last_sync_at),
-                _when(account.last_push_at),
-                str(account.outbox_depth),
-                Text(
-                    str(account.outbox_retrying + account.failed_pushes),
-                    style="red" if account.outbox_retrying + account.failed_pushes else "",
-                ),
-                Text(str(account.quarantine_open), style="red" if account.quarantine_open else ""),
-            )
-        return table
-
-    def problems_table(self) -> Table | None:
-        """The failing pushes and quarantine reasons shown per account (None when none)."""
-        rows: list[tuple[str, str, str, str]] = []
-        for account in self.accounts:
-            rows += [
-                (account.account, f"push ({f.source})", f.sku, f.error) for f in account.failing
-            ]
-            rows += [
-                (account.account, f"quarantine ({q.kind})", q.external_id or "-", q.reason)
-                for q in account.quarantine_recent
-            ]
-        if not rows:
-            return None
-        table = Table(title="Problems", expand=False)
-        for column in ("Account", "What", "Key", "Why"):
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        return table
-
-    def __rich__(self) -> RenderableType:
-        """The report's tables, for ``rich.print``."""
-        totals = self.totals
-        summary = Text(
-            f"{totals.accounts} accounts, {totals.products} products / {totals.variants} "
-            f"variants in the master catalogue; outbox {totals.outbox_depth} "
-            f"({totals.outbox_retrying} retrying, {totals.failed_pushes} failed); "
-            f"{totals.quarantine_open} quarantined"
-        )
-        parts: list[RenderableType] = [self.table(), summary]
-        problems = self.problems_table()
-        if problems is not None:
-            parts.append(problems)
-        return Group(*parts)
-
-    def render(self, width: int = 120) -> str:
-        """The report as plain text, ``width`` characters wide."""
-        buffer = io.StringIO()
-        Console(file=buffer, width=width, color_system=None, highlight=False).print(self)
-        return buffer.getvalue()
-
-
-_STATUS_STYLE = {
-    "active": "green",
-    "needs_reauth": "bold red",
-    "archived": "dim",
-    UNREGISTERED: "yellow",
-}
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = max(seconds, 0.0)
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
-
-
-def _when(value: datetime | None) -> str:
-    return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
 
 def cursor_lag(value: str, now: datetime) -> float | None:
     """Seconds from the cursor ``value`` to ``now`` when the cursor is an ISO 8601 time."""
@@ -296,204 +178,77 @@ def cursor_lag(value: str, now: datetime) -> float | None:
 # -- reading the store ------------------------------------------------------------------------
 
 
-@contextmanager
-def read_only(store: Store) -> Iterator[Connection]:
-    """A read-only transaction on ``store`` (on SQLite it never takes the write lock).
-
-    Database errors surface as :class:`~omnisdk.errors.StoreError`.
-    """
-    try:
-        with store.engine.connect() as connection:
-            if store.dialect == "sqlite":
-                connection.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
-            with connection.begin():
-                yield connection
-    except SQLAlchemyError as exc:
-        raise StoreError(f"store read failed: {describe_db_error(exc)}") from exc
-
-
-def _per_account(connection: Connection, query: Select[Any]) -> dict[str, Any]:
-    return {row[0]: row for row in connection.execute(query)}
-
-
-def _newest(connection: Connection, query: Select[Any], limit: int) -> dict[str, list[Any]]:
-    """Rows of ``query`` (first column: account name, newest first) kept ``limit`` per account."""
-    kept: dict[str, list[Any]] = {}
-    for row in connection.execute(query):
-        rows = kept.setdefault(row[0], [])
-        if len(rows) < limit:
-            rows.append(row)
-    return kept
-
-
-def _collect(store: Store, now: datetime) -> tuple[list[AccountHealth], int, int]:
-    """Every registered account's health, and the catalogue's size, in one transaction."""
-    name = accounts.c.name
-    with read_only(store) as connection:
-        registered = connection.execute(
-            select(name, accounts.c.channel, accounts.c.status).order_by(name)
-        ).all()
-        cursor_rows = connection.execute(
-            select(name, cursors.c.stream, cursors.c.value, cursors.c.updated_at)
-            .join_from(cursors, accounts, cursors.c.account_id == accounts.c.id)
-            .order_by(name, cursors.c.stream)
-        ).all()
-        box = _per_account(
-            connection,
-            select(name, func.count(), func.sum(case((outbox.c.attempts > 0, 1), else_=0)))
-            .join_from(outbox, accounts, outbox.c.account_id == accounts.c.id)
-            .group_by(name),
+def _health(activity: AccountActivity, now: datetime) -> AccountHealth:
+    """The health of one registered account, from what the store knows of its work."""
+    marks = [
+        CursorState(
+            stream=mark.stream,
+            value=mark.value,
+            updated_at=mark.updated_at,
+            lag_seconds=cursor_lag(mark.value, now),
         )
-        retrying = _newest(
-            connection,
-            select(
-                name,
-                outbox.c.sku,
-                outbox.c.last_error,
-                outbox.c.attempts,
-                outbox.c.created_at,
-                outbox.c.next_attempt_at,
+        for mark in activity.cursors
+    ]
+    failing = [
+        FailingPush(
+            sku=push.sku,
+            source="outbox",
+            error=push.last_error or "(no message)",
+            attempts=push.attempts,
+            since=push.created_at,
+            next_attempt_at=push.next_attempt_at,
+        )
+        for push in activity.retrying
+    ] + [
+        FailingPush(
+            sku=push.sku,
+            source="listing",
+            error=push.last_error or "(no message)",
+            code=push.error_code,
+            since=push.failed_at,
+        )
+        for push in activity.failed
+    ]
+    return AccountHealth(
+        account=activity.name,
+        channel=activity.channel,
+        status=activity.status,
+        cursors=marks,
+        last_sync_at=max((c.updated_at for c in marks), default=None),
+        last_push_at=activity.last_push_at,
+        last_listed_at=activity.last_listed_at,
+        listings=activity.listings,
+        outbox_depth=activity.outbox_depth,
+        outbox_retrying=activity.outbox_retrying,
+        failed_pushes=activity.failed_pushes,
+        failing=failing,
+        quarantine_open=activity.quarantine_open,
+        quarantine_recent=[
+            QuarantineNote(
+                id=note.id,
+                kind=note.kind,
+                external_id=note.external_id,
+                reason=note.reason,
+                attempts=note.attempts,
+                created_at=note.created_at,
             )
-            .join_from(outbox, accounts, outbox.c.account_id == accounts.c.id)
-            .where(outbox.c.attempts > 0)
-            .order_by(name, desc(outbox.c.updated_at)),
-            RECENT,
-        )
-        listed = _per_account(
-            connection,
-            select(
-                name,
-                func.count(),
-                func.count(listings.c.failed_at),
-                func.max(listings.c.pushed_at),
-                func.max(listings.c.listed_at),
-            )
-            .join_from(listings, accounts, listings.c.account_id == accounts.c.id)
-            .group_by(name),
-        )
-        failed = _newest(
-            connection,
-            select(
-                name,
-                listings.c.sku,
-                listings.c.last_error,
-                listings.c.error_code,
-                listings.c.failed_at,
-            )
-            .join_from(listings, accounts, listings.c.account_id == accounts.c.id)
-            .where(listings.c.failed_at.is_not(None))
-            .order_by(name, desc(listings.c.failed_at)),
-            RECENT,
-        )
-        open_entries = quarantine.c.resolved_at.is_(None)
-        quarantined = _per_account(
-            connection,
-            select(name, func.count())
-            .join_from(quarantine, accounts, quarantine.c.account_id == accounts.c.id)
-            .where(open_entries)
-            .group_by(name),
-        )
-        reasons = _newest(
-            connection,
-            select(
-                name,
-                quarantine.c.id,
-                quarantine.c.kind,
-                quarantine.c.external_id,
-                quarantine.c.reason,
-                quarantine.c.attempts,
-                quarantine.c.created_at,
-            )
-            .join_from(quarantine, accounts, quarantine.c.account_id == accounts.c.id)
-            .where(open_entries)
-            .order_by(name, desc(quarantine.c.id)),
-            RECENT,
-        )
-        product_count = int(
-            connection.execute(select(func.count()).select_from(products)).scalar_one()
-        )
-        variant_count = int(
-            connection.execute(select(func.count()).select_from(variants)).scalar_one()
-        )
-
-    by_account: dict[str, list[CursorState]] = {}
-    for row in cursor_rows:
-        by_account.setdefault(row.name, []).append(
-            CursorState(
-                stream=row.stream,
-                value=row.value,
-                updated_at=row.updated_at,
-                lag_seconds=cursor_lag(row.value, now),
-            )
-        )
-    result = []
-    for account, channel, account_status in registered:
-        marks = by_account.get(account, [])
-        box_row = box.get(account)
-        listing_row = listed.get(account)
-        failing = [
-            FailingPush(
-                sku=r.sku,
-                source="outbox",
-                error=r.last_error or "(no message)",
-                attempts=r.attempts,
-                since=r.created_at,
-                next_attempt_at=r.next_attempt_at,
-            )
-            for r in retrying.get(account, [])
-        ] + [
-            FailingPush(
-                sku=r.sku,
-                source="listing",
-                error=r.last_error or "(no message)",
-                code=r.error_code,
-                since=r.failed_at,
-            )
-            for r in failed.get(account, [])
-        ]
-        result.append(
-            AccountHealth(
-                account=account,
-                channel=channel,
-                status=account_status,
-                cursors=marks,
-                last_sync_at=max((c.updated_at for c in marks), default=None),
-                last_push_at=listing_row[3] if listing_row else None,
-                last_listed_at=listing_row[4] if listing_row else None,
-                listings=int(listing_row[1]) if listing_row else 0,
-                outbox_depth=int(box_row[1]) if box_row else 0,
-                outbox_retrying=int(box_row[2]) if box_row else 0,
-                failed_pushes=int(listing_row[2]) if listing_row else 0,
-                failing=failing,
-                quarantine_open=int(quarantined[account][1]) if account in quarantined else 0,
-                quarantine_recent=[
-                    QuarantineNote(
-                        id=r.id,
-                        kind=r.kind,
-                        external_id=r.external_id,
-                        reason=r.reason,
-                        attempts=r.attempts,
-                        created_at=r.created_at,
-                    )
-                    for r in reasons.get(account, [])
-                ],
-            )
-        )
-    return result, product_count, variant_count
+            for note in activity.quarantined
+        ],
+    )
 
 
-async def status(engine: Engine) -> StatusReport:
+async def status(context: SyncContext) -> StatusReport:
     """The engine's state now, from the store (no channel is called).
 
     Every configured account is listed (``unregistered`` when the store has not seen it), and
     so is every account the store remembers that the config no longer has.
     """
-    now = engine.now()
-    store = engine.store
-    healths, product_count, variant_count = await engine.db(_collect, store, now)
-    known = {health.account: health for health in healths}
+    now = context.now()
+    store = context.store
+    activity = await context.run(store.activity, recent=RECENT)
+    known = {account.name: _health(account, now) for account in activity.accounts}
     ordered: list[AccountHealth] = []
-    for entry in engine.config.channels:
+    for entry in context.config.channels:
         health = known.pop(entry.name, None)
         ordered.append(
             health
@@ -504,7 +259,9 @@ async def status(engine: Engine) -> StatusReport:
         health.configured = False
         ordered.append(health)
 
-    totals = StatusTotals(accounts=len(ordered), products=product_count, variants=variant_count)
+    totals = StatusTotals(
+        accounts=len(ordered), products=activity.products, variants=activity.variants
+    )
     for health in ordered:
         totals.by_status[health.status] = totals.by_status.get(health.status, 0) + 1
         totals.outbox_depth += health.outbox_depth

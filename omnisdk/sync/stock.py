@@ -16,27 +16,21 @@ shipped reserves and commits at once.
 from __future__ import annotations
 
 import hashlib
-import logging
-import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection
 
-from omnisdk.errors import StoreError
 from omnisdk.models import FulfilmentMode, Order, StockEffect
-from omnisdk.store import MovementKind, Store
+from omnisdk.store import MovementKind, Transaction
 from omnisdk.store.listings import Holding
-
-if TYPE_CHECKING:
-    from omnisdk.sync.engine import Engine
+from omnisdk.sync.context import SyncContext
+from omnisdk.sync.sellable import pending_unseen, predicted_listed, sellable
+from omnisdk.sync.transactions import Fired, in_transaction
 
 __all__ = [
-    "Fired",
     "ListingView",
     "LocationStock",
     "Movement",
@@ -50,52 +44,8 @@ __all__ = [
     "stock_view",
 ]
 
-logger = logging.getLogger("omnisdk.sync.stock")
-
-T = TypeVar("T")
 MAX_KEY = 255
 """The longest idempotency key or reference the ledger stores."""
-_RETRYABLE_DB = ("deadlock detected", "could not serialize", "database is locked")
-_TX_ATTEMPTS = 5
-
-
-@dataclass
-class Fired:
-    """Hook calls a transaction caused, to be made once it has committed."""
-
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def add(self, hook: str, **kwargs: Any) -> None:
-        """Queue a call of ``hook`` with ``kwargs``."""
-        self.calls.append((hook, kwargs))
-
-    def extend(self, other: Fired) -> None:
-        """Queue every call of ``other`` after these."""
-        self.calls.extend(other.calls)
-
-    def fire(self, engine: Engine) -> None:
-        """Make the queued calls (each one failing alone) and forget them."""
-        calls, self.calls = self.calls, []
-        for hook, kwargs in calls:
-            engine.fire(hook, **kwargs)
-
-
-def in_transaction(store: Store, work: Callable[[Connection], T]) -> T:
-    """Run ``work(session)`` in one store transaction, again when the database asks to.
-
-    PostgreSQL may abort a transaction that deadlocked with another one; the work is then
-    repeated from the start (everything it did was rolled back).
-    """
-    for attempt in range(1, _TX_ATTEMPTS + 1):
-        try:
-            with store.session() as session:
-                return work(session)
-        except StoreError as exc:
-            if attempt == _TX_ATTEMPTS or not any(s in str(exc) for s in _RETRYABLE_DB):
-                raise
-            logger.info("store transaction retried (%s)", exc)
-            time.sleep(0.01 * attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def bounded_key(text: str) -> str:
@@ -164,11 +114,11 @@ def line_target(effect: StockEffect, quantity: int) -> tuple[int, int]:
     return 0, 0
 
 
-def order_location(engine: Engine, order: Order) -> str:
+def order_location(context: SyncContext, order: Order) -> str:
     """Where ``order`` takes its stock: the pick-up store, else its account's location."""
     if order.fulfilment is FulfilmentMode.PICKUP and order.pickup_location:
         return order.pickup_location
-    return engine.location_of(order.channel_ref.account)
+    return context.location_of(order.channel_ref.account)
 
 
 @dataclass(frozen=True)
@@ -181,13 +131,13 @@ class OrderMoves:
     """Net units the order took from its own channel's listing, per SKU (reserved + shipped)."""
 
 
-def apply_order_movements(engine: Engine, session: Connection, order: Order) -> OrderMoves:
+def apply_order_movements(context: SyncContext, session: Transaction, order: Order) -> OrderMoves:
     """Move stock to where ``order``'s status says, in ``session`` (the order row is locked)."""
-    store = engine.store
+    store = context.store
     ref = order.channel_ref
     reference = order_reference(ref.account, ref.external_id)
     holdings = store.order_holdings(reference, session=session)
-    location = order_location(engine, order)
+    location = order_location(context, order)
     effect = order.status.stock_effect
     wanted = {(sku, location): quantity for sku, quantity in order.quantities().items()}
     count = 0
@@ -228,23 +178,23 @@ def apply_order_movements(engine: Engine, session: Connection, order: Order) -> 
 
 
 def accounts_fed_by(
-    engine: Engine, session: Connection, sku: str, location: str | None
+    context: SyncContext, session: Transaction, sku: str, location: str | None
 ) -> list[str]:
     """The stock-pushing accounts that list ``sku`` and are fed by ``location`` (None: any)."""
-    pushing = engine.stock_accounts()
+    pushing = context.stock_accounts()
     found = []
-    for account in engine.store.listing_accounts(sku, session=session):
+    for account in context.store.listing_accounts(sku, session=session):
         if account not in pushing:
             continue
-        feeds = engine.rule_of(account).locations
+        feeds = context.rule_of(account).locations
         if location is None or feeds is None or location in feeds:
             found.append(account)
     return found
 
 
 def mark_levels_changed(
-    engine: Engine,
-    session: Connection,
+    context: SyncContext,
+    session: Transaction,
     levels: Iterable[tuple[str, str]],
     reason: str,
     fired: Fired,
@@ -253,7 +203,7 @@ def mark_levels_changed(
 
     Returns how many (account, SKU) marks were made.
     """
-    store = engine.store
+    store = context.store
     marks: set[tuple[str, str]] = set()
     for sku, location in sorted(levels):
         level = store.stock_level(sku, location, session=session)
@@ -265,7 +215,7 @@ def mark_levels_changed(
             reserved=level.reserved,
             reason=reason,
         )
-        marks.update((account, sku) for account in accounts_fed_by(engine, session, sku, location))
+        marks.update((account, sku) for account in accounts_fed_by(context, session, sku, location))
     for account, sku in sorted(marks):
         store.mark_dirty(session, account, sku)
     return len(marks)
@@ -275,7 +225,7 @@ def mark_levels_changed(
 
 
 async def set_stock(
-    engine: Engine,
+    context: SyncContext,
     sku: str,
     quantity: int,
     *,
@@ -286,12 +236,12 @@ async def set_stock(
     """Record a count of ``sku`` at ``location``; see :meth:`Engine.set_stock`."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
         raise ValueError(f"a stock count must be a whole number >= 0, got {quantity!r}")
-    where = location or engine.config.engine.default_location
+    where = location or context.config.engine.default_location
     entry_key = bounded_key(key or f"count:{sku}:{where}:{uuid.uuid4().hex}")
     fired = Fired()
-    store = engine.store
+    store = context.store
 
-    def work(session: Connection) -> bool:
+    def work(session: Transaction) -> bool:
         fired.calls.clear()
         applied = store.record_count(
             session,
@@ -302,16 +252,16 @@ async def set_stock(
             reference=bounded_key(reason),
         )
         if applied:
-            mark_levels_changed(engine, session, [(sku, where)], MovementKind.COUNT.value, fired)
+            mark_levels_changed(context, session, [(sku, where)], MovementKind.COUNT.value, fired)
         return applied
 
-    applied = await engine.db(in_transaction, store, work)
-    fired.fire(engine)
+    applied = await context.run(in_transaction, store, work)
+    fired.fire(context)
     return applied
 
 
 async def adjust_stock(
-    engine: Engine,
+    context: SyncContext,
     sku: str,
     delta: int,
     *,
@@ -322,12 +272,12 @@ async def adjust_stock(
     """Add ``delta`` to on hand of ``sku`` at ``location``; see :meth:`Engine.adjust_stock`."""
     if isinstance(delta, bool) or not isinstance(delta, int):
         raise ValueError(f"a stock adjustment must be a whole number, got {delta!r}")
-    where = location or engine.config.engine.default_location
+    where = location or context.config.engine.default_location
     entry_key = bounded_key(key or f"adjust:{sku}:{where}:{uuid.uuid4().hex}")
     fired = Fired()
-    store = engine.store
+    store = context.store
 
-    def work(session: Connection) -> bool:
+    def work(session: Transaction) -> bool:
         fired.calls.clear()
         applied = store.apply_stock_movement(
             session,
@@ -339,48 +289,48 @@ async def adjust_stock(
             reference=bounded_key(reason),
         )
         if applied:
-            mark_levels_changed(engine, session, [(sku, where)], MovementKind.ADJUST.value, fired)
+            mark_levels_changed(context, session, [(sku, where)], MovementKind.ADJUST.value, fired)
         return applied
 
-    applied = await engine.db(in_transaction, store, work)
-    fired.fire(engine)
+    applied = await context.run(in_transaction, store, work)
+    fired.fire(context)
     return applied
 
 
 async def mark_dirty(
-    engine: Engine, skus: Sequence[str], accounts: Sequence[str] | None = None
+    context: SyncContext, skus: Sequence[str], accounts: Sequence[str] | None = None
 ) -> int:
     """Queue pushes of ``skus`` to ``accounts`` (default: the accounts listing each SKU)."""
-    store = engine.store
+    store = context.store
 
-    def work(session: Connection) -> int:
+    def work(session: Transaction) -> int:
         marks: set[tuple[str, str]] = set()
         for sku in skus:
-            targets = accounts_fed_by(engine, session, sku, None) if accounts is None else accounts
+            targets = accounts_fed_by(context, session, sku, None) if accounts is None else accounts
             marks.update((account, sku) for account in targets)
         for account, sku in sorted(marks):
             store.mark_dirty(session, account, sku)
         return len(marks)
 
-    return await engine.db(in_transaction, store, work)
+    return await context.run(in_transaction, store, work)
 
 
 async def add_listing(
-    engine: Engine, account: str, sku: str, *, external_id: str | None = None
+    context: SyncContext, account: str, sku: str, *, external_id: str | None = None
 ) -> bool:
     """Record that ``account`` lists ``sku`` and queue its first stock push.
 
     Returns True when the listing was new.
     """
-    store = engine.store
+    store = context.store
 
-    def work(session: Connection) -> bool:
+    def work(session: Transaction) -> bool:
         created = store.ensure_listing(account, sku, external_id=external_id, session=session)
-        if account in engine.stock_accounts():
+        if account in context.stock_accounts():
             store.mark_dirty(session, account, sku)
         return created
 
-    return await engine.db(in_transaction, store, work)
+    return await context.run(in_transaction, store, work)
 
 
 # -- the view -------------------------------------------------------------------------------
@@ -451,13 +401,12 @@ class StockView(BaseModel):
         raise KeyError(account)
 
 
-async def stock_view(engine: Engine, sku: str) -> StockView:
+async def stock_view(context: SyncContext, sku: str) -> StockView:
     """See :meth:`Engine.stock_view`."""
-    from omnisdk.sync import pusher
 
     def read() -> StockView:
-        store = engine.store
-        now = engine.now()
+        store = context.store
+        now = context.now()
         levels = store.stock_levels(sku)
         pending = {item.account for item in store.pending_pushes(sku=sku)}
         views = []
@@ -466,13 +415,13 @@ async def stock_view(engine: Engine, sku: str) -> StockView:
             views.append(
                 ListingView(
                     account=account,
-                    sellable=pusher.sellable(engine, account, sku),
+                    sellable=sellable(context, account, sku),
                     last_pushed=state.last_pushed if state else None,
                     pushed_at=state.pushed_at if state else None,
-                    expected_listed=pusher.predicted_listed(state),
+                    expected_listed=predicted_listed(state),
                     last_listed=state.last_listed if state else None,
                     listed_at=state.listed_at if state else None,
-                    unseen=pusher.pending_unseen(engine, state, now),
+                    unseen=pending_unseen(context, state, now),
                     pending=account in pending,
                     error=state.last_error if state else None,
                 )
@@ -486,4 +435,4 @@ async def stock_view(engine: Engine, sku: str) -> StockView:
             listings=views,
         )
 
-    return await engine.db(read)
+    return await context.run(read)

@@ -9,8 +9,11 @@ where the extras are missing.
 :class:`Sandbox`               base of every platform emulator (``omnisdk.testing.sandbox``)
 :class:`SeedProduct`,          the control API's models
 :class:`BuyerOrder`, ...
+:class:`SandboxApi`, ``route`` one class of endpoints per platform API area
 :class:`FaultSettings`         fault injection knobs (``omnisdk.testing.faults``)
 :class:`SandboxClock`          the injectable clock
+:class:`LeakyBucket`           a rate limit on the sandbox clock (``omnisdk.testing.throttle``)
+:func:`json_response`          JSON answers whose headers keep their case
 :class:`LoopbackServer`        serve an ASGI app on 127.0.0.1 in a thread
 :class:`SandboxControl`        client of the ``/_sandbox`` control API
 :class:`WebhookRecorder`       an ASGI app that records webhook deliveries
@@ -26,6 +29,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from omnisdk.testing.api import SandboxApi, route
     from omnisdk.testing.clock import SandboxClock
     from omnisdk.testing.conformance import ChannelConformance, vietnamese_catalogue
     from omnisdk.testing.control import SandboxControl, SandboxRefused
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     from omnisdk.testing.leaks import SecretLeakGuard
     from omnisdk.testing.receiver import ReceivedWebhook, WebhookRecorder
     from omnisdk.testing.registration import ContributeChannels, unthrottled
+    from omnisdk.testing.responses import dumps, json_response, keep_header_case
     from omnisdk.testing.sandbox import (
         BuyerLine,
         BuyerOrder,
@@ -41,10 +46,10 @@ if TYPE_CHECKING:
         SandboxError,
         SeedProduct,
         UnknownObject,
-        json_response,
         read_json,
     )
     from omnisdk.testing.server import LoopbackServer
+    from omnisdk.testing.throttle import LeakyBucket
 
 __all__ = [
     "BuyerLine",
@@ -52,11 +57,13 @@ __all__ = [
     "ChannelConformance",
     "ContributeChannels",
     "FaultSettings",
+    "LeakyBucket",
     "LoopbackServer",
     "OutOfStock",
     "ReceivedWebhook",
     "RequestRecord",
     "Sandbox",
+    "SandboxApi",
     "SandboxClock",
     "SandboxControl",
     "SandboxError",
@@ -65,8 +72,11 @@ __all__ = [
     "SeedProduct",
     "UnknownObject",
     "WebhookRecorder",
+    "dumps",
     "json_response",
+    "keep_header_case",
     "read_json",
+    "route",
     "unthrottled",
     "vietnamese_catalogue",
 ]
@@ -77,11 +87,13 @@ _HOMES = {
     "ChannelConformance": "conformance",
     "ContributeChannels": "registration",
     "FaultSettings": "faults",
+    "LeakyBucket": "throttle",
     "LoopbackServer": "server",
     "OutOfStock": "sandbox",
     "ReceivedWebhook": "receiver",
     "RequestRecord": "faults",
     "Sandbox": "sandbox",
+    "SandboxApi": "api",
     "SandboxClock": "clock",
     "SandboxControl": "control",
     "SandboxError": "sandbox",
@@ -90,8 +102,11 @@ _HOMES = {
     "SeedProduct": "sandbox",
     "UnknownObject": "sandbox",
     "WebhookRecorder": "receiver",
-    "json_response": "sandbox",
+    "dumps": "responses",
+    "json_response": "responses",
+    "keep_header_case": "responses",
     "read_json": "sandbox",
+    "route": "api",
     "unthrottled": "registration",
     "vietnamese_catalogue": "conformance",
 }

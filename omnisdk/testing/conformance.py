@@ -239,9 +239,9 @@ class ChannelConformance:
                 name,
             ), f"{cls.__name__}.sandbox points at {cls.sandbox!r}"
         needs = {
-            Capability.READ_PRODUCTS: ("stream_products", "parse_product"),
-            Capability.READ_ORDERS: ("stream_orders", "parse_order", "get_order"),
-            Capability.READ_CUSTOMERS: ("stream_customers", "parse_customer"),
+            Capability.READ_PRODUCTS: ("fetch_products", "parse_product"),
+            Capability.READ_ORDERS: ("fetch_orders", "parse_order", "fetch_order"),
+            Capability.READ_CUSTOMERS: ("fetch_customers", "parse_customer"),
             Capability.READ_LOCATIONS: ("stream_locations",),
             Capability.READ_STOCK: ("stream_stock",),
             Capability.WRITE_STOCK: ("write_stock_batch",),
@@ -257,6 +257,12 @@ class ChannelConformance:
                         f"{cls.__name__} declares {capability.value} but does not "
                         f"implement {method}()"
                     )
+        for mapped in ("stream_products", "stream_orders", "stream_customers", "get_order",
+                       "receive_webhook"):
+            assert getattr(cls, mapped) is getattr(Channel, mapped), (
+                f"{cls.__name__} overrides {mapped}(): a plugin fetches raw records "
+                "(fetch_*, parse_webhook) and the Channel base maps them"
+            )
         if Capability.WEBHOOKS in cls.capabilities:
             assert cls.limits.webhook_topics, "a webhook channel declares its webhook_topics"
 

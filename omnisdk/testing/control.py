@@ -20,6 +20,8 @@ from urllib.parse import quote
 
 import httpx
 
+from omnisdk.errors import OmnisdkError
+
 if TYPE_CHECKING:
     from omnisdk.testing.sandbox import Sandbox
 
@@ -28,7 +30,7 @@ __all__ = ["SandboxControl", "SandboxRefused"]
 IN_PROCESS_URL = "http://sandbox.test"
 
 
-class SandboxRefused(Exception):
+class SandboxRefused(OmnisdkError):
     """The control API refused a call; ``status`` and ``body`` are its answer.
 
     A buyer order beyond the listed stock is refused with status 409 and

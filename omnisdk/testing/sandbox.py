@@ -33,16 +33,14 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import base64
 import json
 import logging
 import random
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date, datetime
+from dataclasses import replace
 from decimal import Decimal
-from enum import Enum
 from typing import Any, ClassVar, Self
 
 import httpx
@@ -52,6 +50,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from omnisdk.errors import SandboxError
 from omnisdk.testing.clock import SandboxClock
 from omnisdk.testing.faults import (
     CONTROL_PREFIX,
@@ -63,6 +62,7 @@ from omnisdk.testing.faults import (
     FaultSettings,
     RequestRecord,
 )
+from omnisdk.testing.responses import dumps, json_response
 from omnisdk.testing.webhooks import WebhookDelivery, WebhookDispatcher
 
 __all__ = [
@@ -139,22 +139,6 @@ class BuyerOrder(BaseModel):
     customer: dict[str, Any] | None = None
 
 
-class SandboxError(Exception):
-    """An error the sandbox answers with ``status`` and a JSON body ``{"error": code, ...}``."""
-
-    status: int = 400
-    code: str = "bad_request"
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body of the error response."""
-        return {"error": self.code, "message": self.message, **self.details}
-
-
 class OutOfStock(SandboxError):
     """The listed stock of ``sku`` is short: the buyer's order is refused (409)."""
 
@@ -181,47 +165,23 @@ class UnknownObject(SandboxError):
         super().__init__(f"no {kind} {key!r}", kind=kind, key=key)
 
 
-# -- JSON helpers subclasses use ----------------------------------------------------------
+# -- reading requests ---------------------------------------------------------------------
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+async def read_json(request: Request, *, invalid: Callable[[], Exception] | None = None) -> Any:
+    """The request's JSON body (``{}`` when empty).
 
-
-def dumps(data: Any) -> bytes:
-    """Compact UTF-8 JSON (Decimals as strings, datetimes in ISO 8601), as platforms send."""
-    return json.dumps(
-        data, ensure_ascii=False, separators=(",", ":"), default=_json_default
-    ).encode()
-
-
-def json_response(
-    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    """A JSON response; Decimals travel as strings, datetimes in ISO 8601."""
-    return Response(
-        dumps(data), status_code=status, headers=dict(headers or {}), media_type="application/json"
-    )
-
-
-async def read_json(request: Request) -> Any:
-    """The request's JSON body; a 400 :class:`SandboxError` when it is not JSON."""
+    A body that is not JSON raises ``invalid()`` (the platform's own error), by default a
+    400 :class:`SandboxError`.
+    """
     raw = await request.body()
     if not raw:
         return {}
     try:
         return json.loads(raw)
     except ValueError:
+        if invalid is not None:
+            raise invalid() from None
         raise SandboxError("the request body is not JSON", where=request.url.path) from None
 
 
@@ -235,14 +195,18 @@ class Sandbox(abc.ABC):
     :attr:`lock` held. A subclass that needs its own constructor arguments sets them before
     calling ``super().__init__()``, which calls :meth:`reset_state`.
 
-    ``webhook_id_header`` names the header of :meth:`sign_webhook` carrying the delivery id
-    (found by name when not set). ``webhook_transport`` (constructor argument or attribute)
-    delivers webhooks through an httpx transport (e.g. ``httpx.MockTransport``) instead of
-    the network.
+    ``buyer_order_model`` is the body model of a buyer's order (:class:`BuyerOrder` or a
+    subclass with the platform's own fields). ``webhook_id_header`` names the header of
+    :meth:`sign_webhook` carrying the delivery id (found by name when not set).
+    ``webhook_transport`` (constructor argument or attribute) delivers webhooks through an
+    httpx transport (e.g. ``httpx.MockTransport``) instead of the network.
     """
 
     channel_type: ClassVar[str]
     webhook_id_header: ClassVar[str | None] = None
+    buyer_order_model: ClassVar[type[BuyerOrder]] = BuyerOrder
+    """What ``POST /_sandbox/buyer/orders`` validates its body as; a subclass of
+    :class:`BuyerOrder` adds the platform's own fields (e.g. a pickup location)."""
 
     def __init__(
         self,
@@ -430,47 +394,59 @@ class Sandbox(abc.ABC):
         *,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        """Queue a signed delivery of ``payload`` to :attr:`webhook_url` (nothing if unset).
+        """Queue a signed delivery of ``payload`` to every target of ``topic``.
 
+        The targets are :attr:`webhook_url` (the control API's) and the URLs
+        :meth:`webhook_subscribers` names, each once; nothing is sent when there are none.
         The body is compact UTF-8 JSON (or ``payload`` itself when bytes), signed with
-        :meth:`sign_webhook`; ``headers`` are added. Delivery happens in the background and
-        honours the webhook knobs of :attr:`faults`.
+        :meth:`sign_webhook` once per target; ``headers`` are added. Delivery happens in the
+        background and honours the webhook knobs of :attr:`faults`.
         """
         with self.lock:
-            url = self.webhook_url
-            if url is None:
+            targets = [self.webhook_url] if self.webhook_url else []
+            targets += [
+                url for url in dict.fromkeys(self.webhook_subscribers(topic)) if url not in targets
+            ]
+            if not targets:
                 logger.debug(
                     "%s sandbox: no webhook URL, %s not delivered", self.channel_type, topic
                 )
                 return
             body = payload if isinstance(payload, bytes) else dumps(payload)
-            signed = {**self.sign_webhook(topic, body), **dict(headers or {})}
-            signed.setdefault("Content-Type", "application/json")
-            delivery = WebhookDelivery(
-                topic=topic,
-                body=body,
-                headers=signed,
-                delivery_id=self._delivery_id_of(signed),
-                url=url,
-            )
-            settings = self._faults
-            duplicate = self._webhook_rng.random() < settings.webhook_duplicate_rate
+            for url in targets:
+                self._queue_delivery(topic, body, url, headers or {})
+
+    def webhook_subscribers(self, topic: str) -> list[str]:
+        """URLs subscribed to ``topic`` through the platform's own API (default: none).
+
+        Override when the platform lets an app register webhook subscriptions; every
+        :meth:`emit_webhook` then also goes to them, besides :attr:`webhook_url`.
+        """
+        return []
+
+    def _queue_delivery(
+        self, topic: str, body: bytes, url: str, headers: Mapping[str, str]
+    ) -> None:
+        signed = {**self.sign_webhook(topic, body), **dict(headers)}
+        signed.setdefault("Content-Type", "application/json")
+        delivery = WebhookDelivery(
+            topic=topic,
+            body=body,
+            headers=signed,
+            delivery_id=self._delivery_id_of(signed),
+            url=url,
+        )
+        settings = self._faults
+        duplicate = self._webhook_rng.random() < settings.webhook_duplicate_rate
+        self._dispatcher.submit(
+            delivery, delay=settings.webhook_delay, reorder=settings.webhook_reorder
+        )
+        if duplicate:
             self._dispatcher.submit(
-                delivery, delay=settings.webhook_delay, reorder=settings.webhook_reorder
+                replace(delivery, duplicate=True),
+                delay=settings.webhook_delay,
+                reorder=settings.webhook_reorder,
             )
-            if duplicate:
-                self._dispatcher.submit(
-                    WebhookDelivery(
-                        topic=topic,
-                        body=body,
-                        headers=signed,
-                        delivery_id=delivery.delivery_id,
-                        url=url,
-                        duplicate=True,
-                    ),
-                    delay=settings.webhook_delay,
-                    reorder=settings.webhook_reorder,
-                )
 
     def _delivery_id_of(self, headers: Mapping[str, str]) -> str:
         lowered = {name.lower(): value for name, value in headers.items()}
@@ -592,7 +568,7 @@ class Sandbox(abc.ABC):
         return json_response({"created": created}, 201)
 
     async def _ctl_buyer_order(self, request: Request) -> Response:
-        order = _validate(BuyerOrder, await read_json(request))
+        order = _validate(self.buyer_order_model, await read_json(request))
         with self.lock:
             order_id = self.place_order(order)
         return json_response({"id": order_id}, 201)

@@ -19,12 +19,14 @@ from typing import Any, Self
 
 import uvicorn
 
+from omnisdk.errors import ServiceError
+
 __all__ = ["LoopbackServer", "LoopbackServerError"]
 
 HOST = "127.0.0.1"
 
 
-class LoopbackServerError(RuntimeError):
+class LoopbackServerError(ServiceError):
     """The server did not start (or stop) in time, or crashed while starting."""
 
 

@@ -123,9 +123,9 @@ class MemShopChannel(Channel):
             raw=raw,
         )
 
-    async def stream_products(
+    async def fetch_products(
         self, *, updated_since: datetime | None = None
-    ) -> AsyncIterator[Product]:
+    ) -> AsyncIterator[dict[str, Any]]:
         source = RAW_PRODUCTS
         if self.shop == "endless":
             source = ({**RAW_PRODUCTS[0], "id": f"p{n}"} for n in itertools.count())  # type: ignore[assignment]
@@ -134,9 +134,7 @@ class MemShopChannel(Channel):
                 raise PlatformUnavailable("connection dropped", channel=self.name)
             if updated_since and datetime.fromisoformat(raw["updated_at"]) < updated_since:
                 continue
-            product = await self.map_or_reject("product", raw)
-            if product is not None:
-                yield product
+            yield raw
             await asyncio.sleep(0)
 
     async def stream_orders(self, *, updated_since: datetime | None = None) -> AsyncIterator[Order]:

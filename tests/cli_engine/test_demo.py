@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from omnisdk import Plugins
 from omnisdk.cli import build_app
-from omnisdk.sync.demo import DEMO_CATALOGUE, DemoSummary
+from omnisdk.demo import DEMO_CATALOGUE, DemoSummary
 
 
 def check_invariants(summary: DemoSummary) -> None:

@@ -1,6 +1,7 @@
 """The Channel base: batching, per-item failures, mapping through hooks, capabilities."""
 
-from collections.abc import Sequence
+import json
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +12,11 @@ from omnisdk import (
     BadRequest,
     Capability,
     Channel,
+    ChannelEvent,
     ChannelLimits,
     ChannelSettings,
     ConfigError,
+    EventKind,
     MappingError,
     Order,
     PlatformUnavailable,
@@ -23,8 +26,11 @@ from omnisdk import (
     UnsupportedOperation,
     WebhookRequest,
     WriteResult,
+    default_plugins,
     hookimpl,
 )
+from omnisdk.channel import RecordCounts
+from omnisdk.hook_registry import default_hook_registry
 
 
 class Settings(ChannelSettings):
@@ -43,6 +49,13 @@ class Recorder(Channel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.batches: list[list[str]] = []
+        self.records: list[dict[str, Any]] = []
+
+    async def fetch_products(
+        self, *, updated_since: datetime | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        for raw in self.records:
+            yield raw
 
     async def write_stock_batch(self, batch: Sequence[StockUpdate]) -> list[WriteResult]:
         self.batches.append([u.sku for u in batch])
@@ -130,11 +143,81 @@ async def test_bad_payload_becomes_a_mapping_error_and_is_reported_not_raised() 
     channel = make(plugins)
     with pytest.raises(MappingError, match=r"recorder/test product #8.*variants\.0\.sku"):
         channel.map_product({"id": 8, "name": "Không SKU", "price": "1"})
-    assert await channel.map_or_reject("product", {"id": 9, "name": "x", "price": "1.5"}) is None
+    channel.records = [{"id": 9, "name": "x", "price": "1.5"},
+                       {"id": 10, "name": "Nón", "sku": "NON-2", "price": "1"}]
+    streamed = [product async for product in channel.stream_products()]
+    assert [p.title for p in streamed] == ["Nón"]
     assert rejected and rejected[0][0] == "product" and rejected[0][1] == "9"
     assert "VND allows (0)" in rejected[0][2]
+    assert channel.mapping_stats.product == RecordCounts(mapped=1, rejected=1)
+    assert channel.mapping_stats.rejected == 1
 
 
 def test_order_type_is_exported() -> None:
     assert Order.model_fields["created_at"].annotation is datetime
     assert datetime.now(UTC).tzinfo is UTC
+
+
+class Announcer(Recorder):
+    """Receives product deliveries carrying the product whole, under ``"item"``."""
+
+    capabilities = frozenset({*Recorder.capabilities, Capability.WEBHOOKS})
+    external_id_keys = ("item_no",)
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        pass
+
+    def parse_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
+        payload = json.loads(request.body)
+        return [ChannelEvent(kind=EventKind.PRODUCT_UPDATED, channel=self.name,
+                             account=self.account, topic="product", raw=payload)]
+
+    def webhook_record(self, event: ChannelEvent) -> dict[str, Any] | None:
+        return event.raw["item"] if event.raw else None
+
+
+def test_the_base_maps_what_a_delivery_carries_and_quarantines_what_it_cannot() -> None:
+    plugins = Plugins(entry_points=False)
+    rejected: list[str | None] = []
+
+    class Quarantine:
+        @hookimpl
+        def omnisdk_record_rejected(self, external_id: str | None) -> None:
+            rejected.append(external_id)
+
+    plugins.register(Quarantine())
+    channel = Announcer({"token": "t"}, account="test", plugins=plugins)
+    good = {"item": {"id": 1, "name": "Nón", "sku": "NON-1", "price": "1"}}
+    [event] = channel.receive_webhook(WebhookRequest(body=json.dumps(good).encode()))
+    assert event.product is not None and event.product.title == "Nón"
+    bad = {"item": {"item_no": "N-2", "name": "x", "price": "1"}}
+    [hint] = channel.receive_webhook(WebhookRequest(body=json.dumps(bad).encode()))
+    assert hint.product is None and hint.raw == bad
+    assert rejected == ["N-2"]  # the id under the channel's declared external_id_keys
+    assert channel.mapping_stats.product == RecordCounts(mapped=1, rejected=1)
+
+
+def test_a_channel_built_without_a_registry_maps_through_the_process_default() -> None:
+    channel = Recorder({"token": "t"}, account="test")
+    assert channel.plugins is default_hook_registry()
+    assert default_plugins().hooks is default_hook_registry()
+
+
+async def test_a_consumer_that_stops_early_closes_the_fetch() -> None:
+    closed: list[bool] = []
+
+    class Pages(Recorder):
+        async def fetch_products(
+            self, *, updated_since: datetime | None = None
+        ) -> AsyncIterator[dict[str, Any]]:
+            try:
+                for n in range(100):
+                    yield {"id": n, "name": f"P{n}", "sku": f"P-{n}", "price": "1"}
+            finally:
+                closed.append(True)
+
+    stream = Pages({"token": "t"}, plugins=Plugins(entry_points=False)).stream_products()
+    async for _product in stream:
+        break
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert closed == [True]

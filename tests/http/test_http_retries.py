@@ -21,7 +21,15 @@ from omnisdk.errors import (
     PlatformUnavailable,
     RateLimited,
 )
-from omnisdk.http import HttpClient, Lane, RateBudget, RateLimiter, parse_retry_after
+from omnisdk.http import (
+    DEFAULT_REQUEST_ID_FIELDS,
+    DEFAULT_REQUEST_ID_HEADERS,
+    HttpClient,
+    Lane,
+    RateBudget,
+    RateLimiter,
+    parse_retry_after,
+)
 
 Responder = Callable[[httpx.Request], httpx.Response]
 
@@ -426,7 +434,12 @@ async def test_statuses_map_to_typed_errors(
     says: str,
 ) -> None:
     responder, seen = scripted(response)
-    async with client_for(responder) as http:
+    # Where the platforms of these bodies put their request ids, declared as a plugin does.
+    platform_ids: dict[str, Any] = {
+        "request_id_headers": ("x-shopify-request-id", *DEFAULT_REQUEST_ID_HEADERS),
+        "request_id_fields": (*DEFAULT_REQUEST_ID_FIELDS, "fbtrace_id"),
+    }
+    async with client_for(responder, **platform_ids) as http:
         with pytest.raises(ChannelError) as caught:
             await http.get("/thing")
     assert type(caught.value) is kind
@@ -549,3 +562,25 @@ async def test_a_proxy_error_page_the_mapper_cannot_read_is_judged_by_status() -
         response = await http.get("/api/v2/shop/get_shop_info")
     assert response.json()["request_id"] == "r-ok"
     assert len(seen) == 2
+
+
+async def test_request_ids_are_read_only_where_the_client_was_told_to_look() -> None:
+    """The core knows the generic request id headers and fields; a platform's own must be
+    declared (``Channel.request_id_headers`` / ``request_id_fields``)."""
+    answer = httpx.Response(
+        400, json={"error": {"message": "bad", "fbtrace_id": "fb-1"}},
+        headers={"X-Shopify-Request-Id": "shp-2"},
+    )
+    responder, _seen = scripted(answer)
+    async with client_for(responder) as http:
+        with pytest.raises(BadRequest) as generic:
+            await http.get("/thing")
+    assert generic.value.request_id is None
+    async with client_for(responder, request_id_fields=("fbtrace_id",)) as http:
+        with pytest.raises(BadRequest) as from_body:
+            await http.get("/thing")
+    assert from_body.value.request_id == "fb-1"
+    async with client_for(responder, request_id_headers=("x-shopify-request-id",)) as http:
+        with pytest.raises(BadRequest) as from_header:
+            await http.get("/thing")
+    assert from_header.value.request_id == "shp-2"

@@ -17,7 +17,7 @@ from omnisdk import ChannelEvent, EventKind, Plugins
 from omnisdk.store import Store, open_store
 from omnisdk.testing import BuyerLine, BuyerOrder, ContributeChannels, SeedProduct
 from omnisdk.testing.sandbox import dumps
-from omnisdk.webhooks import WebhookBatch, WebhookReceiver, processed_deliveries
+from omnisdk.webhooks import WebhookBatch, WebhookReceiver
 
 ACCOUNT = "hanoi-shop"
 
@@ -266,15 +266,6 @@ async def test_the_consumer_hands_events_on_and_reports_failures(
     assert len(failed) == 1
     assert failed[0][0].account == ACCOUNT
     assert "briefly unavailable" in str(failed[0][1])
-
-
-def test_processed_deliveries_reads_what_the_store_remembers(store: Store) -> None:
-    store.ensure_account("da-nang-shop", "example")
-    store.remember_delivery(ACCOUNT, "d-1")
-    store.remember_delivery("da-nang-shop", "d-2")
-
-    assert processed_deliveries(store, ACCOUNT, ["d-1", "d-2", "d-3"]) == {"d-1"}
-    assert processed_deliveries(store, ACCOUNT, []) == set()
 
 
 async def test_a_slow_account_does_not_hold_up_the_others(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -10,7 +13,7 @@ from _engine_testkit import SKU_RED_M, TITLE, Account, MakeHarness, make_order, 
 from omnisdk_example.channel import ExampleChannel
 from omnisdk_example.sandbox import ExampleSandbox
 
-from omnisdk import OmnisdkError
+from omnisdk import Channel, OmnisdkError, Order
 from omnisdk.config import ChannelConfig, Config, StoreConfig, load_config
 from omnisdk.sync import Engine, SyncEngine
 from omnisdk.testing.control import IN_PROCESS_URL
@@ -86,7 +89,7 @@ async def test_a_payload_no_plugin_can_map_is_quarantined(make_harness: MakeHarn
     harness = await make_harness(Account("shop-a"))
     channel = harness.engine.channels["shop-a"]
     raw = {"id": "ord_broken", "status": "paid", "lines": "not a list"}
-    assert await channel.map_or_reject("order", raw) is None
+    assert await _stream_orders_of(channel, raw) == []
     [kept] = harness.store.list_quarantine()
     assert (kept.account, kept.kind, kept.external_id) == ("shop-a", "order", "ord_broken")
     assert kept.payload == raw
@@ -96,8 +99,21 @@ async def test_a_payload_no_plugin_can_map_is_quarantined(make_harness: MakeHarn
         account="shop-a",
         plugins=harness.engine.plugins,
     )
-    await stranger.map_or_reject("order", {"id": "ord_other"})
+    await _stream_orders_of(stranger, {"id": "ord_other"})
     assert len(harness.store.list_quarantine()) == 1
+    assert stranger.mapping_stats.order.rejected == 1
+
+
+async def _stream_orders_of(channel: Channel, raw: dict[str, Any]) -> list[Order]:
+    """What ``channel.stream_orders`` makes of a platform that returns ``raw`` alone."""
+
+    async def fetch_orders(
+        *, updated_since: datetime | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        yield raw
+
+    channel.fetch_orders = fetch_orders  # type: ignore[method-assign]
+    return [order async for order in channel.stream_orders()]
 
 
 async def test_an_unknown_account_is_named_in_the_error(make_harness: MakeHarness) -> None:

@@ -18,7 +18,7 @@ from _channels import HookedChannel
 from _engine_testkit import SKU_HAT, SKU_RED_M, Account, Harness, MakeHarness, seed
 
 from omnisdk.models import ChannelEvent, EventKind
-from omnisdk.sync.pusher import predicted_listed
+from omnisdk.sync.sellable import predicted_listed
 
 SHOPS = ("shop-a", "shop-b")
 

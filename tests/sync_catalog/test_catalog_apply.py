@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from _sync_testkit import BACKENDS, MARKUP, SKU_DRESS, SKU_HAT, SKU_RED_L, SKU_RED_M, Account, vnd
 
+from omnisdk.cli.engine_render import result_text
 from omnisdk.pricing import PricingRule
 from omnisdk.store import BindingKind
 from omnisdk.sync.catalog import ChangeKind, Plan
@@ -63,7 +66,7 @@ async def test_plan_prices_a_marketplace_through_its_rule_and_apply_sends_them(m
         SKU_RED_L: (ChangeKind.PRICE, vnd(142_000)),
         SKU_HAT: (ChangeKind.PRICE, vnd(94_000)),
     }
-    assert "142,000 VND" in plan.render(width=140)
+    assert "142,000 VND" in result_text(plan, width=140)
 
     stats = await world.engine.apply(plan)
 
@@ -249,13 +252,13 @@ async def test_an_unreachable_account_is_reported_and_the_others_planned(make_wo
 
     assert plan.account(POS).error is not None
     assert [c.sku for c in plan.account(SHOPEE).changes] == [SKU_HAT]
-    text = plan.render(width=160)
+    text = result_text(plan, width=160)
     assert "error" in text
 
 
 async def test_unknown_and_stopped_accounts_get_an_error_not_an_exception(make_world):
     world = await shop_with_master(make_world, Account(SHOPEE, pricing=MARKUP))
-    await world.engine.db(world.engine.store.set_account_status, SHOPEE, "archived")
+    await asyncio.to_thread(world.engine.store.set_account_status, SHOPEE, "archived")
 
     plan = await world.engine.plan([SHOPEE, "tiki-typo", POS])
 

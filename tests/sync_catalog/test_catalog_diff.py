@@ -19,6 +19,7 @@ from _sync_testkit import (
     with_refs,
 )
 
+from omnisdk.cli.engine_render import result_text
 from omnisdk.models import Image, Money, ProductStatus, StockLevel, StockPushMode
 from omnisdk.pricing import PricingRule, Rounding
 from omnisdk.sync.catalog import (
@@ -199,7 +200,7 @@ def test_plan_round_trips_through_json_and_renders_as_a_table():
     document = json.loads(plan.model_dump_json())
     price = next(c for c in document["accounts"][0]["changes"] if c["kind"] == "price")
     assert price["fields"][0]["after"] == {"amount": "142000", "currency": "VND"}
-    text = plan.render(width=160)
+    text = result_text(plan, width=160)
     assert "shopee-hà-nội" in text and "142,000 VND" in text and "Nón lá Huế" in text
     assert plan.summary()["shopee-hà-nội"] == {
         "create": 1,

@@ -16,6 +16,7 @@ from _sync_testkit import (
     watch_stock_writes,
 )
 
+from omnisdk.cli.engine_render import result_text
 from omnisdk.models import Product, Variant
 from omnisdk.pricing import PricingRule
 from omnisdk.sync.reconcile import DriftKind, ReconcileReport
@@ -263,7 +264,7 @@ async def test_an_unreadable_account_is_reported_and_the_others_reconciled(make_
 
     assert report.account(POS).error
     assert report.account(SHOPEE).checked == 2
-    assert "Reconciliation" in report.render(width=160)
+    assert "Reconciliation" in result_text(report, width=160)
 
 
 async def test_stopped_accounts_are_skipped(make_world):
@@ -305,7 +306,7 @@ async def test_oversells_name_the_orders_accepted_beyond_stock(make_world):
         (SHOPEE, second, True),
     ]
     assert oversell.orders[1].status == "pending" and oversell.orders[1].number
-    text = report.render(width=200)
+    text = result_text(report, width=200)
     assert "Oversold" in text and SKU_HAT in text
     document = json.loads(report.model_dump_json())
     assert document["oversells"][0]["orders"][1]["beyond_stock"] is True

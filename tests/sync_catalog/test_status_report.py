@@ -9,6 +9,7 @@ import pytest
 from _sync_testkit import SKU_HAT, SKU_RED_M, Account
 from sqlalchemy import make_url
 
+from omnisdk.cli.engine_render import result_text
 from omnisdk.store import Store
 from omnisdk.sync.engine import Engine
 from omnisdk.sync.status import StatusReport, cursor_lag
@@ -33,7 +34,7 @@ async def test_a_fresh_engine_is_healthy(make_world):
 async def test_status_shows_lag_outbox_failures_and_quarantine(make_world):
     world = await make_world(Account(SHOPEE), Account(POS))
     engine, store = world.engine, world.engine.store
-    now = engine.now()
+    now = store.now()
     polled = (now - timedelta(minutes=7)).isoformat()
     store.set_cursor(SHOPEE, "orders", polled)
     store.set_cursor(SHOPEE, "products", "trang-3")  # a page token: no lag
@@ -82,7 +83,7 @@ async def test_status_shows_lag_outbox_failures_and_quarantine(make_world):
     document = json.loads(report.model_dump_json())
     assert document["accounts"][0]["quarantine_recent"][0]["reason"] == "đơn hàng 6: thiếu mã SKU"
     assert StatusReport.model_validate(document) == report
-    text = report.render(width=200)
+    text = result_text(report, width=200)
     assert SHOPEE in text and "thiếu mã SKU" in text and "7m" in text
 
 
@@ -100,7 +101,7 @@ async def test_accounts_needing_reauth_and_forgotten_accounts_show(make_world):
         ("tiki-cũ", "archived", False),
     ]
     assert not report.healthy
-    assert "not configured" in report.render(width=200)
+    assert "not configured" in result_text(report, width=200)
 
 
 async def test_catalogue_size_is_counted(make_world):
@@ -134,7 +135,7 @@ async def test_the_store_password_never_shows(pg_url, make_world):
     finally:
         store.close()
     assert report.store_dialect == "postgresql"
-    assert "mật-khẩu" not in report.model_dump_json() and "mật-khẩu" not in report.render()
+    assert "mật-khẩu" not in report.model_dump_json() and "mật-khẩu" not in result_text(report)
     assert "***" in report.store_url
 
 

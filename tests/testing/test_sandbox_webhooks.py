@@ -8,6 +8,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -183,3 +184,46 @@ async def test_the_control_api_sets_the_url_and_drains() -> None:
         "order.cancelled",
     ]
     assert all(d.path == "/hooks/example" for d in recorder.deliveries)
+
+
+class SubscribedSandbox(ExampleSandbox):
+    """A sandbox whose platform API registered more URLs for ``order.created``."""
+
+    erp_hooks: ClassVar[dict[str, list[str]]] = {
+        "order.created": ["http://erp.test/hooks", "http://receiver.test/hooks"],
+        "order.cancelled": ["http://erp.test/cancelled"],
+    }
+
+    def webhook_subscribers(self, topic: str) -> list[str]:
+        return self.erp_hooks.get(topic, [])
+
+
+def recording_transport(received: Received) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(200)
+
+    return httpx.MockTransport(answer)
+
+
+async def test_a_webhook_fans_out_to_every_subscriber_once() -> None:
+    received: Received = []
+    with SubscribedSandbox(seed=3, webhook_transport=recording_transport(received)) as sandbox:
+        sandbox.webhook_url = "http://receiver.test/hooks"
+        sandbox.emit_webhook("order.created", {"data": {"id": "1001"}})
+        await sandbox.drain_webhooks()
+        urls = [str(r.url) for r in received]
+        assert urls == ["http://receiver.test/hooks", "http://erp.test/hooks"]  # each once
+        assert received[0].content == received[1].content
+        ids = {r.headers["x-example-delivery"] for r in received}
+        assert len(ids) == 2  # one delivery per target, each signed on its own
+        assert [e["url"] for e in sandbox.webhook_log] == urls
+
+
+async def test_subscribers_get_webhooks_without_a_control_url() -> None:
+    received: Received = []
+    with SubscribedSandbox(seed=3, webhook_transport=recording_transport(received)) as sandbox:
+        sandbox.emit_webhook("order.cancelled", {"data": {"id": "1001"}})
+        sandbox.emit_webhook("order.updated", {"data": {"id": "1001"}})  # nobody listens
+        await sandbox.drain_webhooks()
+        assert [str(r.url) for r in received] == ["http://erp.test/cancelled"]

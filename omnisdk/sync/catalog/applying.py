@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from omnisdk.channel import Channel, WriteResult
 from omnisdk.errors import OmnisdkError
@@ -36,10 +36,8 @@ from omnisdk.sync.catalog.models import (
 )
 from omnisdk.sync.catalog.planning import plan as make_plan
 from omnisdk.sync.catalog.view import ChannelListings, ListedStock, read_listings, read_stock
+from omnisdk.sync.context import SyncContext
 from omnisdk.sync.pusher import PushOutcome, push_listings
-
-if TYPE_CHECKING:
-    from omnisdk.sync.engine import Engine
 
 __all__ = ["apply"]
 
@@ -61,7 +59,7 @@ class _Batch:
 class _AccountApply:
     """Sends one account's part of a plan (see :func:`apply`)."""
 
-    engine: Engine
+    context: SyncContext
     channel: Channel
     part: AccountPlan
     stats: AccountApplyStats
@@ -180,7 +178,7 @@ class _AccountApply:
         try:
             results: list[WriteResult] = await write(batch.payloads)
         except OmnisdkError as exc:
-            await note_lost_authorisation(self.engine, self.part.account, exc)
+            await note_lost_authorisation(self.context, self.part.account, exc)
             results = [WriteResult.failure(c.sku, exc) for c in batch.changes]
         done = list(zip(batch.changes, results, strict=True))
         for change, result in done:
@@ -193,7 +191,7 @@ class _AccountApply:
             )
             self.count(change, failure)
             if failure is not None:
-                self.engine.fire(
+                self.context.fire(
                     "omnisdk_push_failed",
                     account=self.part.account,
                     key=change.sku,
@@ -220,9 +218,9 @@ class _AccountApply:
             return
         account = self.part.account
         listed = {c.sku: p for c, p in zip(batch.changes, batch.payloads, strict=True)}
-        tracked = await self.engine.db(_record_listed, self.engine, account, listed)
+        tracked = await self.context.run(_record_listed, self.context, account, listed)
         pushed = await push_listings(
-            self.engine, account, [c.sku for c in batch.changes if c.sku in tracked]
+            self.context, account, [c.sku for c in batch.changes if c.sku in tracked]
         )
         for change in batch.changes:
             result = pushed.get(change.sku)
@@ -276,9 +274,9 @@ class _AccountApply:
         account = self.part.account
         for change, result in done:
             skus = change.product.skus if change.product is not None else []
-            await self.engine.db(
+            await self.context.run(
                 bind_listing,
-                self.engine,
+                self.context,
                 account,
                 change.product_id,
                 result.external_id,
@@ -287,7 +285,7 @@ class _AccountApply:
             )
 
 
-async def apply(engine: Engine, plan: Plan | None = None) -> ApplyStats:
+async def apply(context: SyncContext, plan: Plan | None = None) -> ApplyStats:
     """Send ``plan`` (a fresh plan of every account when None).
 
     Each account's current state is read first and a change already in place is not sent
@@ -298,27 +296,27 @@ async def apply(engine: Engine, plan: Plan | None = None) -> ApplyStats:
     master product and variants.
     """
     if plan is None:
-        plan = await make_plan(engine, None)
+        plan = await make_plan(context, None)
     stats = ApplyStats(accounts=[AccountApplyStats(account=part.account) for part in plan.accounts])
     pairs = zip(plan.accounts, stats.accounts, strict=True)
-    await asyncio.gather(*(_apply_account(engine, part, done) for part, done in pairs))
+    await asyncio.gather(*(_apply_account(context, part, done) for part, done in pairs))
     return stats
 
 
-async def _apply_account(engine: Engine, part: AccountPlan, stats: AccountApplyStats) -> None:
+async def _apply_account(context: SyncContext, part: AccountPlan, stats: AccountApplyStats) -> None:
     if not part.changes:
         return
     try:
-        channel = engine.channel(part.account)
-        stopped = await stopped_reason(engine, part.account)
+        channel = context.channel(part.account)
+        stopped = await stopped_reason(context, part.account)
         if stopped is not None:
             stats.error = stopped
             return
-        await _AccountApply(engine, channel, part, stats).run()
+        await _AccountApply(context, channel, part, stats).run()
     except OmnisdkError as exc:
-        await note_lost_authorisation(engine, part.account, exc)
+        await note_lost_authorisation(context, part.account, exc)
         stats.error = error_text(exc)
-    engine.fire(
+    context.fire(
         "omnisdk_sync_finished",
         account=part.account,
         stream="catalog",
@@ -344,11 +342,13 @@ def _failure(account: str, kind: ChangeKind, result: WriteResult) -> ApplyFailur
     )
 
 
-def _record_listed(engine: Engine, account: str, listed: Mapping[str, int | None]) -> set[str]:
+def _record_listed(
+    context: SyncContext, account: str, listed: Mapping[str, int | None]
+) -> set[str]:
     """Record the figures just read (the pusher starts from them); return the SKUs that have
     stock recorded (the others are never pushed: a listing is not zeroed for want of a count).
     """
-    store = engine.store
+    store = context.store
     with store.session() as session:
         for sku, quantity in listed.items():
             if quantity is not None:

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from omnisdk.models import Variant
+from omnisdk.store import Store, Transaction
 from omnisdk.store.records import BindingKind
 from omnisdk.sync.catalog.view import ChannelListings
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
-    from omnisdk.store import Store
-    from omnisdk.sync.engine import Engine
+from omnisdk.sync.context import SyncContext
 
 __all__ = ["bind_listing", "bind_product", "bind_variant"]
 
@@ -22,7 +17,7 @@ logger = logging.getLogger("omnisdk.sync.catalog")
 
 
 def bind_variant(
-    store: Store, account: str, sku: str, listed: Variant, session: Connection
+    store: Store, account: str, sku: str, listed: Variant, session: Transaction
 ) -> bool:
     """Bind master variant ``sku`` to its listing; True when the binding is new.
 
@@ -33,7 +28,7 @@ def bind_variant(
 
 
 def bind_product(
-    store: Store, account: str, product_id: str, external_id: str, session: Connection
+    store: Store, account: str, product_id: str, external_id: str, session: Transaction
 ) -> bool | str:
     """Bind master product ``product_id`` to channel product ``external_id``.
 
@@ -50,7 +45,7 @@ def bind_product(
 
 
 def bind_listing(
-    engine: Engine,
+    context: SyncContext,
     account: str,
     product_id: str | None,
     external_id: str | None,
@@ -62,7 +57,7 @@ def bind_listing(
 
     A product binding that conflicts is logged, not forced (see :func:`bind_product`).
     """
-    store = engine.store
+    store = context.store
     with store.session() as session:
         for sku in skus:
             found = listings.get(sku)

@@ -11,18 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
 from omnisdk.channel import Capability
-from omnisdk.errors import OmnisdkError, StoreError
+from omnisdk.errors import OmnisdkError, StoreError, UsageError
 from omnisdk.models import Money, Product, Variant, minor_units
 from omnisdk.pricing import PricingRule
 from omnisdk.sync.accounts import error_text, note_lost_authorisation, stopped_reason
 from omnisdk.sync.catalog.binding import bind_product, bind_variant
 from omnisdk.sync.catalog.models import ConflictKind, ImportConflict, ImportStats, ItemFailure
-
-if TYPE_CHECKING:
-    from omnisdk.sync.engine import Engine
+from omnisdk.sync.context import SyncContext
 
 __all__ = ["base_price", "import_catalog", "master_copy"]
 
@@ -68,11 +65,15 @@ class _Imported:
 
 
 def _import_listing(
-    engine: Engine, account: str, listing: Product, variants: Sequence[Variant], rule: PricingRule
+    context: SyncContext,
+    account: str,
+    listing: Product,
+    variants: Sequence[Variant],
+    rule: PricingRule,
 ) -> _Imported:
     """Match ``variants`` of one listing to the master catalogue by SKU, add the new ones,
     bind them all; one transaction, so a failure leaves nothing half done."""
-    store = engine.store
+    store = context.store
     done = _Imported()
     external_id = listing.channel_ref.external_id if listing.channel_ref else None
     with store.session() as session:
@@ -183,7 +184,7 @@ def _price_conflict(
     )
 
 
-async def import_catalog(engine: Engine, account: str) -> ImportStats:
+async def import_catalog(context: SyncContext, account: str) -> ImportStats:
     """Build or extend the master catalogue from ``account``'s listings, binding by SKU.
 
     A listing whose SKUs are new becomes a master product (its price taken back through the
@@ -192,22 +193,22 @@ async def import_catalog(engine: Engine, account: str) -> ImportStats:
     never used to match. A listing that cannot be imported is quarantined and reported; the
     others go on. Stock is not imported: record it with ``Engine.set_stock``.
     """
-    channel = engine.channel(account)
-    rule = engine.account_config(account).pricing
+    channel = context.channel(account)
+    rule = context.account_config(account).pricing
     channel.require(Capability.READ_PRODUCTS)
-    stopped = await stopped_reason(engine, account)
+    stopped = await stopped_reason(context, account)
     if stopped is not None:
-        raise OmnisdkError(stopped)
-    await engine.db(engine.store.ensure_account, account, channel.name)
+        raise UsageError(stopped)
+    await context.run(context.store.ensure_account, account, channel.name)
     stats = ImportStats(account=account)
     claimed: dict[str, str | None] = {}
     try:
         async for listing in channel.stream_products():
-            await _import_one(engine, account, listing, rule, claimed, stats)
+            await _import_one(context, account, listing, rule, claimed, stats)
     except OmnisdkError as exc:
-        await note_lost_authorisation(engine, account, exc)
+        await note_lost_authorisation(context, account, exc)
         raise
-    engine.fire(
+    context.fire(
         "omnisdk_sync_finished",
         account=account,
         stream="catalog_import",
@@ -224,7 +225,7 @@ async def import_catalog(engine: Engine, account: str) -> ImportStats:
 
 
 async def _import_one(
-    engine: Engine,
+    context: SyncContext,
     account: str,
     listing: Product,
     rule: PricingRule,
@@ -252,12 +253,14 @@ async def _import_one(
     if not fresh:
         return
     try:
-        done = await engine.db(_import_listing, engine, account, listing, fresh, rule)
+        done = await context.run(_import_listing, context, account, listing, fresh, rule)
     except OmnisdkError as exc:
         reason = f"catalogue import failed: {error_text(exc)}"
         stats.failures.append(ItemFailure(key=external_id or fresh[0].sku, error=reason))
         payload = listing.raw if listing.raw is not None else listing.model_dump(mode="json")
-        await engine.db(engine.store.quarantine, account, "product", external_id, reason, payload)
+        await context.run(
+            context.store.quarantine, account, "product", external_id, reason, payload
+        )
         return
     stats.products_created += int(done.product_created)
     stats.variants_created += done.variants_created

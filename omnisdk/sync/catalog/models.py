@@ -1,7 +1,7 @@
 """The catalogue's data: plans, and what importing and applying did.
 
 A :class:`Plan` is plain data (saved as JSON, loaded back, applied like a fresh one) that
-renders as tables in a terminal; :class:`ImportStats` and :class:`ApplyStats` report what
+the CLI draws as tables; :class:`ImportStats` and :class:`ApplyStats` report what
 :func:`~omnisdk.sync.catalog.import_catalog` and :func:`~omnisdk.sync.catalog.apply` did.
 """
 
@@ -11,12 +11,9 @@ import enum
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
 
 from omnisdk.models import Money, PriceUpdate, Product, StockUpdate
-from omnisdk.sync.reports import by_account, render_plain
+from omnisdk.sync.reports import by_account
 
 __all__ = [
     "AccountApplyStats",
@@ -119,8 +116,8 @@ class Plan(BaseModel):
     """What :func:`apply` would send, per channel account.
 
     It is plain data: ``plan.model_dump_json()`` saves it, ``Plan.model_validate_json`` reads
-    it back, and ``apply`` sends a loaded plan exactly like a fresh one. In a terminal it
-    renders as a table (``rich.print(plan)``, or :meth:`render` for text).
+    it back, and ``apply`` sends a loaded plan exactly like a fresh one. The CLI draws it as
+    tables (``omnisdk/cli/report_render.py``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -151,71 +148,6 @@ class Plan(BaseModel):
             }
             for account in self.accounts
         }
-
-    def table(self) -> Table:
-        """The changes as a rich table: one row per changed field."""
-        table = Table(title="Catalogue plan", show_lines=False, expand=False)
-        for column in ("Account", "Change", "SKU", "Field", "Now", "After"):
-            table.add_column(column, overflow="fold")
-        for account in self.accounts:
-            if account.error:
-                table.add_row(
-                    account.account, Text("error", style="red"), "", "", Text(account.error), ""
-                )
-            for change in account.changes:
-                for index, item in enumerate(change.fields):
-                    first = index == 0
-                    table.add_row(
-                        account.account if first else "",
-                        Text(change.kind.value, style=_KIND_STYLE[change.kind]) if first else "",
-                        Text(change.sku) if first else "",
-                        item.field,
-                        Text(_show(item.before), style="dim"),
-                        Text(_show(item.after), style="bold"),
-                    )
-        return table
-
-    def skipped_table(self) -> Table | None:
-        """What differs but will not be sent, as a rich table (None when nothing is skipped)."""
-        rows = [(a.account, s) for a in self.accounts for s in a.skipped]
-        if not rows:
-            return None
-        table = Table(title="Not sent", expand=False)
-        for column in ("Account", "SKU", "Why"):
-            table.add_column(column, overflow="fold")
-        for account, item in rows:
-            table.add_row(account, Text(item.sku), Text(item.reason))
-        return table
-
-    def __rich__(self) -> RenderableType:
-        """The changes table, the skipped table, or a line saying there is nothing to send."""
-        parts: list[RenderableType] = [self.table()]
-        skipped = self.skipped_table()
-        if skipped is not None:
-            parts.append(skipped)
-        if self.is_empty:
-            parts.append(Text("Nothing to send: every channel matches the master catalogue."))
-        return Group(*parts)
-
-    def render(self, width: int = 120) -> str:
-        """The plan as plain text tables (no colours), ``width`` characters wide."""
-        return render_plain(self, width)
-
-
-_KIND_STYLE = {
-    ChangeKind.CREATE: "green",
-    ChangeKind.UPDATE: "yellow",
-    ChangeKind.PRICE: "cyan",
-    ChangeKind.STOCK: "magenta",
-}
-
-
-def _show(value: FieldValue) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, list):
-        return ", ".join(value) or "(none)"
-    return str(value)
 
 
 # -- what importing and applying did ----------------------------------------------------------

@@ -17,8 +17,8 @@ paths the channel uses, with real signature checks.
 from importlib.metadata import PackageNotFoundError, version
 
 from omnisdk_shopee.channel import ShopeeChannel
+from omnisdk_shopee.client import Signer
 from omnisdk_shopee.settings import ShopeeSettings
-from omnisdk_shopee.signing import Signer
 
 try:
     __version__ = version("omnisdk-shopee")

@@ -23,8 +23,7 @@ from pydantic import SecretStr
 from omnisdk.auth import Token
 from omnisdk.errors import BadRequest, PlatformUnavailable, RateLimited, ReauthorisationRequired
 from omnisdk.http import Lane
-from omnisdk_shopee.client import ShopeeClient
-from omnisdk_shopee.signing import SignatureKind, Signer
+from omnisdk_shopee.client import ShopeeClient, SignatureKind, Signer
 
 __all__ = [
     "ACCESS_TOKEN_TTL",

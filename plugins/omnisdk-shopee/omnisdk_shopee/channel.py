@@ -11,7 +11,7 @@ at half-life under the token store's lock, the new pair persisted before use).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -47,7 +47,7 @@ from omnisdk.models import (
     StockUpdate,
 )
 from omnisdk_shopee import auth as shopee_auth
-from omnisdk_shopee.client import Clock, ShopeeClient
+from omnisdk_shopee.client import Clock, ShopeeClient, SignatureKind, Signer
 from omnisdk_shopee.errors import error_mapper
 from omnisdk_shopee.mapping import (
     ListingRef,
@@ -55,23 +55,21 @@ from omnisdk_shopee.mapping import (
     order_from_shopee,
     product_from_shopee,
     stock_levels,
+    to_json_number,
 )
-from omnisdk_shopee.money import to_json_number
-from omnisdk_shopee.push import (
+from omnisdk_shopee.settings import LIVE_BASE_URL, ShopeeSettings
+from omnisdk_shopee.webhooks import (
     PUSH_TOPICS,
     SUBSCRIBED_CODES,
     encode_push,
     events_from_push,
     parse_push,
 )
-from omnisdk_shopee.settings import LIVE_BASE_URL, ShopeeSettings
-from omnisdk_shopee.signing import SignatureKind, Signer
-from omnisdk_shopee.windows import ORDER_WINDOW_SECONDS, time_windows
 
 if TYPE_CHECKING:
-    from omnisdk.plugins import Plugins
+    from omnisdk.hook_registry import HookHost
 
-__all__ = ["ORDER_DETAIL_FIELDS", "ShopeeChannel"]
+__all__ = ["ORDER_DETAIL_FIELDS", "ORDER_WINDOW_SECONDS", "ShopeeChannel", "time_windows"]
 
 logger = logging.getLogger("omnisdk.shopee")
 
@@ -103,6 +101,26 @@ _REGION_TIMEZONES = {
     "CO": "America/Bogota",
     "CL": "America/Santiago",
 }
+
+
+ORDER_WINDOW_SECONDS = 15 * 86400
+"""The widest ``get_order_list`` window: 15 days (its bounds are inclusive unix seconds)."""
+
+
+def time_windows(
+    start: int, end: int, size: int = ORDER_WINDOW_SECONDS
+) -> Iterator[tuple[int, int]]:
+    """Inclusive ``(from, to)`` windows of at most ``size`` seconds covering ``[start, end]``.
+
+    No second is left out and none is in two windows; ``start > end`` gives nothing.
+    """
+    if size < 1:
+        raise ValueError(f"window size must be at least 1 second, got {size}")
+    current = start
+    while current <= end:
+        upper = min(current + size, end)
+        yield current, upper
+        current = upper + 1
 
 
 def _utcnow() -> datetime:
@@ -146,6 +164,7 @@ class ShopeeChannel(Channel):
     settings_model: ClassVar[type[ShopeeSettings]] = ShopeeSettings
     sandbox: ClassVar[str | None] = "omnisdk_shopee.sandbox.app:ShopeeSandbox"
     default_base_url: ClassVar[str | None] = LIVE_BASE_URL
+    external_id_keys: ClassVar[tuple[str, ...]] = ("order_sn", "item_id")
 
     settings: ShopeeSettings
 
@@ -157,7 +176,7 @@ class ShopeeChannel(Channel):
         settings: ShopeeSettings | Mapping[str, Any],
         *,
         account: str = "default",
-        plugins: Plugins | None = None,
+        plugins: HookHost | None = None,
         tokens: TokenStore | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
@@ -175,14 +194,16 @@ class ShopeeChannel(Channel):
     # -- plumbing ----------------------------------------------------------------------------
 
     def create_http_client(self, **options: Any) -> HttpClient:
-        """The HTTP client, with Shopee's error mapper (200-with-error bodies become errors)."""
+        """The HTTP client, on the configured request rate and the channel's back-off."""
         rate = self.limits.rate
         if self.settings.requests_per_second:
             rps = self.settings.requests_per_second
             rate = RateBudget(requests_per_second=rps, burst=max(1, int(rps)))
-        return super().create_http_client(
-            rate=rate, error_mapper=error_mapper, backoff=self.retry_backoff, **options
-        )
+        return super().create_http_client(rate=rate, backoff=self.retry_backoff, **options)
+
+    def parse_error(self, response: httpx.Response) -> ChannelError | None:
+        """Shopee's error bodies (often with HTTP 200), see :func:`error_mapper`."""
+        return error_mapper(response)
 
     @property
     def client(self) -> ShopeeClient:
@@ -444,20 +465,14 @@ class ShopeeChannel(Channel):
                     self._listings[ref.sku] = ref
                 yield raw
 
-    async def stream_products(
+    async def fetch_products(
         self, *, updated_since: datetime | None = None
-    ) -> AsyncIterator[Product]:
-        """Every listed item (or those changed since ``updated_since``) as a Product.
-
-        An item that cannot be mapped (a model without a SKU, say) is reported through
-        ``omnisdk_record_rejected`` and skipped.
-        """
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every listed item (or those changed since ``updated_since``), with its models."""
         lane = Lane.BACKFILL if updated_since is None else Lane.DEFAULT
         async for ids in self._item_ids(updated_since=updated_since, lane=lane):
             async for raw in self._raw_items(ids, lane):
-                product = await self.map_or_reject("product", raw)
-                if product is not None:
-                    yield product
+                yield raw
 
     async def refresh_listings(self) -> dict[str, ListingRef]:
         """Re-read every listing: SKU to item/model ids and listed stock."""
@@ -644,7 +659,9 @@ class ShopeeChannel(Channel):
             details.extend((answer.get("response") or {}).get("order_list") or [])
         return details
 
-    async def stream_orders(self, *, updated_since: datetime | None = None) -> AsyncIterator[Order]:
+    async def fetch_orders(
+        self, *, updated_since: datetime | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         """Orders updated since ``updated_since``, oldest window first, each order once.
 
         Shopee lists at most 15 days per ``get_order_list`` call, so the span is walked in
@@ -688,9 +705,7 @@ class ShopeeChannel(Channel):
                     if order_sn in seen:
                         continue
                     seen.add(order_sn)
-                    order = await self.map_or_reject("order", raw)
-                    if order is not None:
-                        yield order
+                    yield raw
                 next_cursor = str(page.get("next_cursor") or "")
                 if not page.get("more"):
                     break
@@ -703,12 +718,12 @@ class ShopeeChannel(Channel):
                     )
                 cursor = next_cursor
 
-    async def get_order(self, external_id: str) -> Order:
-        """One order by its ``order_sn`` (after a push hint)."""
+    async def fetch_order(self, external_id: str) -> dict[str, Any]:
+        """One ``get_order_detail`` entry by its ``order_sn`` (after a push hint)."""
         details = await self._order_details([external_id], Lane.ORDERS)
         for raw in details:
             if str(raw.get("order_sn")) == external_id:
-                return self.map_order(raw)
+                return raw
         raise NotFound(
             f"order {external_id} not found",
             code="order_not_found",

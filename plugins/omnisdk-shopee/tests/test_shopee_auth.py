@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from omnisdk_shopee import ShopeeChannel
-from omnisdk_shopee.sandbox.grants import Grant
+from omnisdk_shopee.sandbox.state.grants import Grant
 from shopee_testkit import (
     IN_PROCESS,
     ReauthRecorder,

@@ -266,6 +266,11 @@ async def test_shopees_own_rate_limit_is_backed_off_and_survived() -> None:
         ],
     )
     shop = channel(sandbox, max_attempts=10)
+
+    async def sleep(seconds: float) -> None:
+        sandbox.clock.advance(seconds)  # the shop's call limit leaks on the sandbox clock
+
+    shop.http._sleep = sleep
     products = [p async for p in shop.stream_products()]
     assert len(products) == 6
     assert any(r.status == 429 for r in sandbox.requests)

@@ -9,8 +9,14 @@ from typing import Any
 
 import pytest
 from omnisdk_shopee.errors import parse_body
-from omnisdk_shopee.mapping import ORDER_STATUS, order_from_shopee, order_status
-from omnisdk_shopee.money import plain_json, to_json_number, to_money
+from omnisdk_shopee.mapping import (
+    ORDER_STATUS,
+    order_from_shopee,
+    order_status,
+    plain_json,
+    to_json_number,
+    to_money,
+)
 from shopee_testkit import channel, frozen_sandbox, order, plugins_with, seed
 
 from omnisdk import Money, OrderStatus, PaymentStatus, PriceUpdate, Product, hookimpl

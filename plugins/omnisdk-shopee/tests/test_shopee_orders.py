@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from omnisdk_shopee.windows import ORDER_WINDOW_SECONDS, time_windows
+from omnisdk_shopee.channel import ORDER_WINDOW_SECONDS, time_windows
 from shopee_testkit import START, channel, frozen_sandbox, order, requests_to, seed
 
 from omnisdk import BadRequest, NotFound, Order, OrderStatus

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from omnisdk_shopee import ShopeeChannel, ShopeeSettings
-from omnisdk_shopee.push import PUSH_TOPICS, SUBSCRIBED_CODES
+from omnisdk_shopee.webhooks import PUSH_TOPICS, SUBSCRIBED_CODES
 
 from omnisdk import Capability, ConfigError, Plugins, StockPushMode
 

@@ -8,8 +8,8 @@ import threading
 import httpx
 import pytest
 from omnisdk_shopee import ShopeeChannel
+from omnisdk_shopee.client import push_signature
 from omnisdk_shopee.sandbox import ShopeeSandbox
-from omnisdk_shopee.signing import push_signature
 from shopee_testkit import channel, frozen_sandbox, order, seed
 
 from omnisdk import (

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from omnisdk_shopee.client import Signer
 from omnisdk_shopee.sandbox import ShopeeSandbox
-from omnisdk_shopee.signing import Signer
 from shopee_testkit import seed
 
 from omnisdk.testing.server import LoopbackServer

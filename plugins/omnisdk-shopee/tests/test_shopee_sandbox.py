@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from omnisdk_shopee.client import Signer
 from omnisdk_shopee.sandbox import ShopeeSandbox
-from omnisdk_shopee.signing import Signer
 from shopee_testkit import IN_PROCESS, frozen_sandbox, seed
 
 from omnisdk.testing.faults import FaultSettings
@@ -279,8 +279,11 @@ async def test_the_rate_limit_answers_429_error_rate_limit() -> None:
     ) as http:
         caller = Caller(sandbox, http)
         answers = [await caller.get(ITEM_LIST, LIST) for _ in range(5)]
+        sandbox.clock.advance(1.0)  # the limit runs on the sandbox clock: 3 calls again
+        later = [(await caller.get(ITEM_LIST, LIST)).status_code for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
     assert _error(answers[-1])[1] == "error_rate_limit"
+    assert later == [200, 200, 200, 429]
 
 
 async def test_injected_faults_use_shopees_error_shape(caller: Caller) -> None:

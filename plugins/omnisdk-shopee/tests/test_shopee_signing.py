@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from omnisdk_shopee.auth import authorisation_url
-from omnisdk_shopee.signing import (
+from omnisdk_shopee.client import (
     SignatureKind,
     Signer,
     base_string,

@@ -3,6 +3,9 @@
 The result is requested grouped (``groupObjects: true``): every child line (a node of a
 nested connection, carrying ``__parentId``) comes right after its parent, so a root object is
 complete when the next root line starts and only one is held in memory at a time.
+
+Beyond the plugin shape: bulk export is a read path of its own (start, poll, stream), used
+by two fetches.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+import httpx
+
 from omnisdk.auth import Token
 from omnisdk.channel import (
     Capability,
@@ -37,11 +39,12 @@ from omnisdk.channel import (
 from omnisdk.errors import (
     AuthError,
     BadRequest,
+    ChannelError,
     MappingError,
     NotFound,
     WebhookVerificationError,
 )
-from omnisdk.http import HttpClient, Lane, RateBudget
+from omnisdk.http import DEFAULT_REQUEST_ID_HEADERS, Lane, RateBudget
 from omnisdk.models import (
     ChannelEvent,
     Customer,
@@ -55,10 +58,11 @@ from omnisdk.models import (
     StockUpdate,
 )
 from omnisdk_shopify import mapping, queries
+from omnisdk_shopify.auth import client_credentials_token
 from omnisdk_shopify.bulk import bulk_nodes, run_bulk_query
-from omnisdk_shopify.client import ShopifyClient, shopify_error_mapper
+from omnisdk_shopify.client import ShopifyClient
+from omnisdk_shopify.errors import shopify_error_mapper
 from omnisdk_shopify.locations import LocationCodes
-from omnisdk_shopify.oauth import client_credentials_token
 from omnisdk_shopify.orders import OrderWriter
 from omnisdk_shopify.settings import ShopifySettings
 from omnisdk_shopify.skus import SkuIndex, search_value
@@ -161,6 +165,11 @@ class ShopifyChannel(Channel):
     )
     settings_model: ClassVar[type[ShopifySettings]] = ShopifySettings
     sandbox: ClassVar[str | None] = "omnisdk_shopify.sandbox.app:ShopifySandbox"
+    request_id_headers: ClassVar[tuple[str, ...]] = (
+        "x-shopify-request-id",
+        *DEFAULT_REQUEST_ID_HEADERS,
+    )
+    external_id_keys: ClassVar[tuple[str, ...]] = ("id", "admin_graphql_api_id")
 
     settings: ShopifySettings
 
@@ -184,9 +193,9 @@ class ShopifyChannel(Channel):
         """The shop's Admin host (``https://{shop}.myshopify.com``) or the configured one."""
         return (self.settings.base_url or f"https://{self.settings.shop_domain}").rstrip("/")
 
-    def create_http_client(self, **options: Any) -> HttpClient:
-        """The shared HTTP client, reading GraphQL's in-body throttle and errors."""
-        return super().create_http_client(error_mapper=shopify_error_mapper, **options)
+    def parse_error(self, response: httpx.Response) -> ChannelError | None:
+        """GraphQL's in-body throttle and errors (see :func:`shopify_error_mapper`)."""
+        return shopify_error_mapper(response)
 
     @property
     def client(self) -> ShopifyClient:
@@ -341,11 +350,11 @@ class ShopifyChannel(Channel):
         counted = data.get(root) or {}
         return int(counted.get("count") or 0) >= threshold
 
-    async def stream_products(
+    async def fetch_products(
         self, *, updated_since: datetime | None = None
-    ) -> AsyncIterator[Product]:
-        """Products with all their variants, by pages (or one bulk export for a big
-        backfill); a product that cannot be mapped is quarantined, the rest go on."""
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Product nodes with all their variants, by pages (or one bulk export for a big
+        backfill); their SKUs are remembered for the writes."""
         await self._shop_currency()
         search = _since(updated_since)
         if await self._use_bulk(queries.PRODUCTS_COUNT, "productsCount", search):
@@ -356,9 +365,7 @@ class ShopifyChannel(Channel):
         async for node in nodes:
             for variant in node["variants"]["nodes"]:
                 self._skus.remember(variant, str(node["id"]))
-            product = await self.map_or_reject("product", node)
-            if product is not None:
-                yield product
+            yield node
 
     async def _paged_products(
         self, search: str | None, lane: Lane
@@ -394,8 +401,10 @@ class ShopifyChannel(Channel):
                 return found
             after = connection["pageInfo"]["endCursor"]
 
-    async def stream_orders(self, *, updated_since: datetime | None = None) -> AsyncIterator[Order]:
-        """Orders changed since ``updated_since`` (inclusive), oldest change first."""
+    async def fetch_orders(
+        self, *, updated_since: datetime | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Order nodes changed since ``updated_since`` (inclusive), oldest change first."""
         await self._shop_currency()
         search = _since(updated_since)
         if await self._use_bulk(queries.ORDERS_COUNT, "ordersCount", search):
@@ -406,9 +415,7 @@ class ShopifyChannel(Channel):
         else:
             nodes = self._paged_orders(search)
         async for node in nodes:
-            order = await self.map_or_reject("order", node)
-            if order is not None:
-                yield order
+            yield node
 
     async def _paged_orders(self, search: str | None) -> AsyncIterator[dict[str, Any]]:
         async for node in self._pages(
@@ -433,19 +440,19 @@ class ShopifyChannel(Channel):
             after = connection["pageInfo"]["endCursor"]
         return {**node, "lineItems": {"nodes": found, "pageInfo": {"hasNextPage": False}}}
 
-    async def get_order(self, external_id: str) -> Order:
-        """One order by its global id (or numeric id)."""
+    async def fetch_order(self, external_id: str) -> dict[str, Any]:
+        """One order node by its global id (or numeric id), with all its lines."""
         await self._shop_currency()
         order_id = mapping.gid("Order", external_id)
         data = await self.client.graphql(queries.ORDER, {"id": order_id}, lane=Lane.ORDERS)
         if data.get("order") is None:
             raise NotFound(f"order {order_id} not found", channel=self.name, account=self.account)
-        return self.map_order(await self._complete_lines(data["order"]))
+        return await self._complete_lines(data["order"])
 
-    async def stream_customers(
+    async def fetch_customers(
         self, *, updated_since: datetime | None = None
-    ) -> AsyncIterator[Customer]:
-        """Customers changed since ``updated_since``."""
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Customer nodes changed since ``updated_since``."""
         await self._shop_currency()
         async for node in self._pages(
             queries.CUSTOMERS,
@@ -454,9 +461,7 @@ class ShopifyChannel(Channel):
             lane=Lane.DEFAULT,
             search=_since(updated_since),
         ):
-            customer = await self.map_or_reject("customer", node)
-            if customer is not None:
-                yield customer
+            yield node
 
     async def stream_locations(self) -> AsyncIterator[Location]:
         """The shop's locations (REST ``/locations.json``)."""
@@ -800,11 +805,8 @@ class ShopifyChannel(Channel):
         }
         if topic.startswith("orders/"):
             event["external_id"] = _object_id(payload, "Order", topic)
-            event["order"] = self._map_quietly("order", payload)
         elif topic.startswith("products/"):
             event["external_id"] = _object_id(payload, "Product", topic)
-            if topic != "products/delete":
-                event["product"] = self._map_quietly("product", payload)
         elif topic == "inventory_levels/update":
             item = mapping.gid("InventoryItem", payload["inventory_item_id"])
             event["external_id"] = item
@@ -821,16 +823,10 @@ class ShopifyChannel(Channel):
             event["external_id"] = self.settings.shop_domain
         return [ChannelEvent(**event)]
 
-    def _map_quietly(self, kind: str, payload: dict[str, Any]) -> Any:
-        """Map a webhook's object; if it cannot be, quarantine it and send the hint alone."""
-        try:
-            return self.map_order(payload) if kind == "order" else self.map_product(payload)
-        except MappingError as exc:
-            logger.warning("%s", exc)
-            self.plugins.hook.omnisdk_record_rejected(
-                channel=self, kind=kind, external_id=exc.external_id, raw=payload, reason=str(exc)
-            )
-            return None
+    def webhook_record(self, event: ChannelEvent) -> dict[str, Any] | None:
+        """Order and product deliveries carry the object whole, as REST JSON."""
+        whole = event.topic.startswith(("orders/", "products/"))
+        return event.raw if whole and event.topic != "products/delete" else None
 
     async def register_webhooks(self, url: str) -> list[str]:
         """Subscribe ``url`` to :data:`WEBHOOK_TOPICS` (an existing subscription is kept)."""

@@ -4,9 +4,9 @@ What it adds to the shared HTTP layer:
 
 - the ``X-Shopify-Access-Token`` header on every call, with one retry after a forced token
   refresh when Shopify answers 401 (client-credentials tokens expire);
-- the GraphQL cost throttle (:mod:`omnisdk_shopify.throttle`): wait for the bucket before a
-  query, and turn a ``THROTTLED`` answer into :class:`~omnisdk.errors.RateLimited` with the
-  wait it asks for, so the HTTP layer retries it after exactly that long;
+- the GraphQL cost throttle (:class:`CostThrottle`): wait for the bucket before a query
+  (a ``THROTTLED`` answer becomes :class:`~omnisdk.errors.RateLimited` with the wait it asks
+  for, :mod:`omnisdk_shopify.errors`, so the HTTP layer retries it after exactly that long);
 - GraphQL ``errors`` as typed exceptions (top-level errors are failures; business failures
   are ``userErrors`` that the caller reads);
 - REST ``Link`` pagination (the next URL followed verbatim) and the
@@ -20,65 +20,23 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
 
-from omnisdk.errors import (
-    AuthError,
-    BadRequest,
-    ChannelError,
-    PlatformUnavailable,
-    RateLimited,
-)
+from omnisdk.errors import AuthError, BadRequest, PlatformUnavailable
 from omnisdk.http import HttpClient, Lane
-from omnisdk_shopify.throttle import CostThrottle, throttled_wait
+from omnisdk_shopify.errors import graphql_error
+from omnisdk_shopify.queries import MAX_QUERY_COST
 
-__all__ = ["ShopifyClient", "next_link", "shopify_error_mapper"]
+__all__ = ["CostThrottle", "ShopifyClient", "next_link"]
 
 logger = logging.getLogger("omnisdk_shopify.client")
 
 TokenSource = Callable[[], Awaitable[str]]
 Refresher = Callable[[], Awaitable[None]]
-
-_SERVER_CODES = {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"}
-_AUTH_CODES = {"ACCESS_DENIED", "UNAUTHORIZED", "FORBIDDEN"}
-
-
-def shopify_error_mapper(response: httpx.Response) -> ChannelError | None:
-    """The :data:`~omnisdk.http.ErrorMapper` for Shopify: GraphQL answers HTTP 200 when it is
-    throttled or failed inside, so the body decides."""
-    if not response.request.url.path.endswith("/graphql.json") or response.status_code != 200:
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return PlatformUnavailable("GraphQL answer is not JSON")
-    wait = throttled_wait(body)
-    if wait is not None:
-        return RateLimited(f"GraphQL cost bucket empty: waiting {wait:.2f} s", retry_after=wait)
-    codes = _error_codes(body)
-    if codes & _SERVER_CODES:
-        return PlatformUnavailable(f"GraphQL internal error: {_messages(body)}")
-    return None
-
-
-def _error_codes(body: Any) -> set[str]:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not isinstance(errors, list):
-        return set()
-    return {str((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)}
-
-
-def _messages(body: Any) -> str:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if isinstance(errors, list):
-        return "; ".join(
-            str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors
-        )[:500]
-    return str(errors)[:500]
-
 
 def next_link(header: str | None) -> str | None:
     """The ``rel="next"`` URL of a REST ``Link`` header, verbatim (None on the last page)."""
@@ -95,6 +53,77 @@ def _call_limit(header: str | None) -> tuple[int, int] | None:
         return int(used), int(size)
     except ValueError:
         return None
+
+
+# -- the GraphQL cost throttle -----------------------------------------------------------
+#
+# Every GraphQL answer reports the bucket in ``extensions.cost.throttleStatus``
+# (``maximumAvailable``, ``currentlyAvailable``, ``restoreRate``). CostThrottle keeps the
+# latest report, predicts the bucket from it (it refills at ``restoreRate`` points per second)
+# and makes a query wait until its expected cost fits, so the client rarely meets a
+# ``THROTTLED`` answer.
+
+
+class CostThrottle:
+    """The client's model of one shop's GraphQL cost bucket (one per channel account)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._maximum: float | None = None
+        self._available = 0.0
+        self._restore = 0.0
+        self._seen_at = 0.0
+        self._costs: dict[str, float] = {}
+        self.waited = 0.0
+        """Seconds spent waiting for the bucket (for tests and metrics)."""
+
+    def expected_cost(self, key: str) -> float:
+        """What a query was charged last time (0 until it has been sent once)."""
+        return self._costs.get(key, 0.0)
+
+    def available_now(self) -> float | None:
+        """The predicted points in the bucket now (None before the first report)."""
+        if self._maximum is None:
+            return None
+        elapsed = max(0.0, self._clock() - self._seen_at)
+        return min(self._maximum, self._available + elapsed * self._restore)
+
+    async def wait_for(self, key: str) -> None:
+        """Sleep until the query known as ``key`` is expected to fit in the bucket."""
+        needed = min(self.expected_cost(key), MAX_QUERY_COST)
+        available = self.available_now()
+        if available is None or self._maximum is None or self._restore <= 0:
+            return
+        needed = min(needed, self._maximum)
+        if available >= needed:
+            return
+        delay = (needed - available) / self._restore
+        self.waited += delay
+        await self._sleep(delay)
+
+    def observe(self, key: str, extensions: Any) -> None:
+        """Take in a response's ``extensions`` (cost charged and bucket state)."""
+        cost = extensions.get("cost") if isinstance(extensions, dict) else None
+        if not isinstance(cost, dict):
+            return
+        requested = cost.get("requestedQueryCost")
+        if isinstance(requested, int | float):
+            self._costs[key] = float(requested)
+        status = cost.get("throttleStatus")
+        if isinstance(status, dict):
+            try:
+                self._maximum = float(status["maximumAvailable"])
+                self._available = float(status["currentlyAvailable"])
+                self._restore = float(status["restoreRate"])
+            except (KeyError, TypeError, ValueError):
+                return
+            self._seen_at = self._clock()
 
 
 class ShopifyClient:
@@ -195,16 +224,12 @@ class ShopifyClient:
                 account=self.http.account,
             )
         if body.get("errors"):
-            codes = _error_codes(body)
-            where: dict[str, Any] = {
-                "channel": self.http.channel,
-                "account": self.http.account,
-                "status": response.status_code,
-            }
-            if codes & _AUTH_CODES:
-                raise AuthError(_messages(body), **where)
-            code = next((c for c in sorted(codes) if c != "None"), None)
-            raise BadRequest(_messages(body), code=code or "GRAPHQL_ERROR", **where)
+            raise graphql_error(
+                body,
+                status=response.status_code,
+                channel=self.http.channel,
+                account=self.http.account,
+            )
         data = body.get("data")
         if not isinstance(data, dict):
             raise BadRequest(

@@ -13,6 +13,9 @@ location that code is:
 Going back (a code the engine sends to a write), a mapped code gives its location's id, a
 numeric or global id is taken as the id, and a code mapped by name needs the location's name
 to have been seen (the channel reads the shop's locations when it has not).
+
+Beyond the plugin shape: location codes are shared by the mapping, the order writes and the
+channel.
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ already true on Shopify (a cancelled order cancelled again, a fulfilled order sh
 with the same or no tracking number) succeeds without calling it again, so retries are
 harmless. Shopify's ``userErrors`` become failed results carrying Shopify's code and message;
 no order write raises except for lost authorisation.
+
+Beyond the plugin shape: order writes are a subject of their own, too long to sit in
+channel.py.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 single-query cost limit (a connection costs 2 plus ``first`` times its node's cost).
 
 Page sizes live next to the documents that use them so the cost arithmetic is in one place.
+
+Beyond the plugin shape: the documents are data, kept apart so client.py and channel.py read
+as code.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ __all__ = [
     "LEVELS_PER_ITEM",
     "LINES_PER_ORDER",
     "LOCATIONS_KNOWN",
+    "MAX_QUERY_COST",
     "ORDER",
     "ORDERS",
     "ORDERS_COUNT",
@@ -50,6 +54,9 @@ __all__ = [
     "bulk_orders_query",
     "order_cancel_mutation",
 ]
+
+MAX_QUERY_COST = 1000.0
+"""Shopify refuses a single query dearer than this."""
 
 PRODUCTS_PAGE = 25
 VARIANTS_PER_PRODUCT = 10
@@ -316,7 +323,6 @@ mutation WebhookDelete($id: ID!) {
   webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { message } }
 }
 """
-
 
 ORDER_FOR_UPDATE = f"""
 query OrderForUpdate($id: ID!) {{

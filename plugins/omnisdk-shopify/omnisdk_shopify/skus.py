@@ -4,6 +4,8 @@ Shopify does not require SKUs to be unique, and writes address variants and inve
 by id, so the channel keeps an index from what it reads and asks Shopify for SKUs it has not
 seen (``productVariants(query: "sku:A OR sku:B")``, 250 a call). A SKU on several variants
 is reported, never guessed.
+
+Beyond the plugin shape: the SKU index is state the channel keeps between reads and writes.
 """
 
 from __future__ import annotations

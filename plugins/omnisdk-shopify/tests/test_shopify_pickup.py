@@ -17,9 +17,9 @@ from omnisdk.testing.control import SandboxControl, SandboxRefused
 from omnisdk_shopify.channel import ShopifyChannel
 from omnisdk_shopify.locations import LocationCodes
 from omnisdk_shopify.mapping import Origin, order_from_graphql, order_from_rest
+from omnisdk_shopify.sandbox.api.rest_views import order_json
 from omnisdk_shopify.sandbox.app import ShopifySandbox
-from omnisdk_shopify.sandbox.rest_views import order_json
-from omnisdk_shopify.sandbox.state import Location
+from omnisdk_shopify.sandbox.state.records import Location
 
 STORE = "Cửa hàng Hà Nội"
 

@@ -13,10 +13,10 @@ from graphql import get_operation_ast, parse
 
 from omnisdk.testing.control import IN_PROCESS_URL, SandboxControl
 from omnisdk_shopify import queries
+from omnisdk_shopify.sandbox.api.graphql.cost import requested_cost
+from omnisdk_shopify.sandbox.api.graphql.schema import admin_schema
+from omnisdk_shopify.sandbox.api.graphql.search import parse_search
 from omnisdk_shopify.sandbox.app import ShopifySandbox
-from omnisdk_shopify.sandbox.cost import requested_cost
-from omnisdk_shopify.sandbox.graphql_schema import admin_schema
-from omnisdk_shopify.sandbox.search import parse_search
 
 
 class _Api:

@@ -1,25 +1,28 @@
 """The Example channel: what the platform can do, and the Channel contract over its API.
 
 Every other module of the package has one job and this one puts them together: declare the
-capabilities and limits, page through the API (``client.py``), hand raw records to
-``mapping.py``, write one batch at a time and read the per-item answers (``errors.py``),
-and delegate webhooks to ``webhooks.py``.
+capabilities and limits, fetch raw records page by page through the API (``client.py``; the
+base class maps them through the hooks, quarantines what fails and counts), map in
+``parse_*`` with ``mapping.py``, write one batch at a time and read the per-item answers
+(``errors.py``), and delegate webhooks to ``webhooks.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
+
+import httpx
 
 from omnisdk import (
     Capability,
     Channel,
+    ChannelError,
     ChannelEvent,
     ChannelInfo,
     ChannelLimits,
     Customer,
-    HttpClient,
     Lane,
     Location,
     Order,
@@ -72,6 +75,8 @@ class ExampleChannel(Channel):
         webhook_topics=webhooks.TOPICS,
     )
     settings_model = ExampleSettings
+    external_id_keys: ClassVar[tuple[str, ...]] = ("id",)
+    """Where a raw record keeps its platform id (a rejected record is quarantined under it)."""
     sandbox = "omnisdk_example.sandbox.app:ExampleSandbox"
 
     @property
@@ -85,9 +90,9 @@ class ExampleChannel(Channel):
         """The platform's API over this account's HTTP client."""
         return ExampleClient(self.http, self.access_token)
 
-    def create_http_client(self, **options: Any) -> HttpClient:
-        """The HTTP client, reading the platform's error bodies."""
-        return super().create_http_client(error_mapper=error_for_response, **options)
+    def parse_error(self, response: httpx.Response) -> ChannelError | None:
+        """The platform's error answers (:func:`errors.error_for_response`)."""
+        return error_for_response(response)
 
     def initial_token(self) -> Token:
         """The static API token from the settings."""
@@ -98,31 +103,32 @@ class ExampleChannel(Channel):
         shop = await self.client.call("GET", "/shop")
         return ChannelInfo(name=shop["name"], currency=shop["currency"], timezone=shop["timezone"])
 
-    # -- reading -------------------------------------------------------------------------
+    # -- reading: raw records, page by page; the base class maps them ------------------
 
-    async def stream_products(
-        self, *, updated_since: datetime | None = None
-    ) -> AsyncIterator[Product]:
-        """Every product, page by page (the platform has no change filter: all are read)."""
+    async def _pages(self, path: str, key: str) -> AsyncIterator[dict[str, Any]]:
+        """Every record of a page-numbered list (``has_more`` until the last page)."""
         page = 1
         while True:
-            body = await self.client.call(
-                "GET",
-                "/products",
-                lane=Lane.BACKFILL,
-                params={"page": page, "limit": self.limits.page_size},
-            )
-            for raw in body["products"]:
-                product = await self.map_or_reject("product", raw)
-                if product is not None and (
-                    updated_since is None or (product.updated_at or updated_since) >= updated_since
-                ):
-                    yield product
+            params = {"page": page, "limit": self.limits.page_size}
+            body = await self.client.call("GET", path, lane=Lane.BACKFILL, params=params)
+            for raw in body[key]:
+                yield raw
             if not body["has_more"]:
                 return
             page += 1
 
-    async def stream_orders(self, *, updated_since: datetime | None = None) -> AsyncIterator[Order]:
+    async def fetch_products(
+        self, *, updated_since: datetime | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every product, page by page (the platform has no change filter: all are read and
+        those unchanged since ``updated_since`` left out here)."""
+        async for raw in self._pages("/products", "products"):
+            if updated_since is None or mapping.changed_since(raw, updated_since):
+                yield raw
+
+    async def fetch_orders(
+        self, *, updated_since: datetime | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         """Orders changed since ``updated_since``, oldest change first, by cursor."""
         params: dict[str, str | int] = {"limit": ORDERS_PAGE}
         if updated_since is not None:
@@ -130,41 +136,25 @@ class ExampleChannel(Channel):
         while True:
             body = await self.client.call("GET", "/orders", lane=Lane.ORDERS, params=params)
             for raw in body["orders"]:
-                order = await self.map_or_reject("order", raw)
-                if order is not None:
-                    yield order
+                yield raw
             if not body["next_cursor"]:
                 return
             params["cursor"] = body["next_cursor"]
 
-    async def get_order(self, external_id: str) -> Order:
+    async def fetch_order(self, external_id: str) -> dict[str, Any]:
         """``GET /orders/{id}``."""
-        raw = await self.client.call("GET", f"/orders/{external_id}", lane=Lane.ORDERS)
-        return self.map_order(raw)
+        order: dict[str, Any] = await self.client.call(
+            "GET", f"/orders/{external_id}", lane=Lane.ORDERS
+        )
+        return order
 
-    async def stream_customers(
+    async def fetch_customers(
         self, *, updated_since: datetime | None = None
-    ) -> AsyncIterator[Customer]:
-        """Every customer (filtered here by ``updated_since``), page by page."""
-        page = 1
-        while True:
-            body = await self.client.call(
-                "GET",
-                "/customers",
-                lane=Lane.BACKFILL,
-                params={"page": page, "limit": self.limits.page_size},
-            )
-            for raw in body["customers"]:
-                customer = await self.map_or_reject("customer", raw)
-                if customer is not None and (
-                    updated_since is None
-                    or customer.updated_at is None
-                    or customer.updated_at >= updated_since
-                ):
-                    yield customer
-            if not body["has_more"]:
-                return
-            page += 1
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every customer (those unchanged since ``updated_since`` left out), page by page."""
+        async for raw in self._pages("/customers", "customers"):
+            if updated_since is None or mapping.changed_since(raw, updated_since):
+                yield raw
 
     async def stream_locations(self) -> AsyncIterator[Location]:
         """``GET /locations``."""
@@ -188,7 +178,7 @@ class ExampleChannel(Channel):
             for raw in body["stock"]:
                 yield mapping.parse_stock_level(raw, self.ref)
 
-    # -- mapping (the engine calls these through the omnisdk_map_* hooks) -----------------
+    # -- mapping (the base class calls these through the omnisdk_map_* hooks) -------------
 
     def parse_product(self, raw: dict[str, Any]) -> Product:
         """An Example product as a canonical Product (:func:`mapping.parse_product`)."""
@@ -239,10 +229,12 @@ class ExampleChannel(Channel):
         )
 
     def parse_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
-        """The delivery's events (:func:`webhooks.parse_delivery`)."""
-        return webhooks.parse_delivery(
-            request, channel=self.name, account=self.account, map_order=self.map_order
-        )
+        """The delivery's events, unmapped (:func:`webhooks.parse_delivery`)."""
+        return webhooks.parse_delivery(request, channel=self.name, account=self.account)
+
+    def webhook_record(self, event: ChannelEvent) -> dict[str, Any] | None:
+        """The order an ``order.*`` delivery carries whole (:func:`webhooks.order_payload`)."""
+        return webhooks.order_payload(event)
 
     async def register_webhooks(self, url: str) -> list[str]:
         """``POST /webhooks`` for every topic the channel handles."""

@@ -3,12 +3,14 @@
 Each function takes the raw platform record and ``ref``, which makes the
 ``{"channel", "account", "external_id"}`` reference of an object of this account (the
 channel's :meth:`~omnisdk.Channel.ref`). A record that cannot be mapped raises
-(``KeyError``, ``ValueError``...): the channel quarantines it and goes on.
+(``KeyError``, ``ValueError``...): the Channel base class quarantines it, counts it and
+goes on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from omnisdk import (
@@ -29,6 +31,7 @@ from omnisdk.models import Address, Email, Phone
 __all__ = [
     "STATUSES",
     "Ref",
+    "changed_since",
     "parse_customer",
     "parse_location",
     "parse_order",
@@ -52,6 +55,19 @@ STATUSES = {
 
 UNPAID_STATUSES = frozenset({"pending", "cancelled"})
 """Statuses of an order that has not been paid."""
+
+
+def changed_since(raw: dict[str, Any], moment: datetime) -> bool:
+    """Whether a raw record changed at or after ``moment`` (True when it does not say when:
+    the mapping then decides what becomes of it)."""
+    stamp = raw.get("updated_at")
+    try:
+        changed = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        return True
+    if changed is None:
+        return True
+    return (changed if changed.tzinfo else changed.replace(tzinfo=UTC)) >= moment
 
 
 def parse_product(raw: dict[str, Any], ref: Ref) -> Product:

@@ -1,4 +1,4 @@
-"""Example webhooks: check a delivery's signature, read its events.
+"""Example webhooks: check a delivery's signature, read its events and the record it carries.
 
 Deliveries carry ``X-Example-Topic``, ``X-Example-Delivery`` (the delivery id, the same on a
 redelivery) and ``X-Example-Signature``: base64 of HMAC-SHA256 of the raw body with the
@@ -11,14 +11,20 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import SecretStr
 
-from omnisdk import ChannelEvent, EventKind, Order, WebhookRequest, WebhookVerificationError
+from omnisdk import ChannelEvent, EventKind, WebhookRequest, WebhookVerificationError
 
-__all__ = ["EVENT_KINDS", "TOPICS", "parse_delivery", "signature", "verify_delivery"]
+__all__ = [
+    "EVENT_KINDS",
+    "TOPICS",
+    "order_payload",
+    "parse_delivery",
+    "signature",
+    "verify_delivery",
+]
 
 TOPICS = ("order.created", "order.updated", "order.cancelled")
 """The topics the platform delivers."""
@@ -53,14 +59,12 @@ def verify_delivery(request: WebhookRequest, secret: SecretStr | None, *, where:
         raise WebhookVerificationError(f"{where}: X-Example-Signature does not match the body")
 
 
-def parse_delivery(
-    request: WebhookRequest,
-    *,
-    channel: str,
-    account: str,
-    map_order: Callable[[dict[str, Any]], Order],
-) -> list[ChannelEvent]:
-    """One event per delivery; the order travels whole in ``data`` (mapped by ``map_order``)."""
+def parse_delivery(request: WebhookRequest, *, channel: str, account: str) -> list[ChannelEvent]:
+    """One event per delivery, left unmapped; the whole envelope is kept as the event's ``raw``.
+
+    The channel's ``webhook_record`` (:func:`order_payload`) names the order the delivery
+    carries, and the base class maps it into the event.
+    """
     payload = json.loads(request.body)
     topic = request.header("X-Example-Topic") or payload["topic"]
     data = payload.get("data") or {}
@@ -73,7 +77,14 @@ def parse_delivery(
             delivery_id=request.header("X-Example-Delivery"),
             external_id=str(data["id"]) if "id" in data else None,
             occurred_at=payload.get("created_at"),
-            order=map_order(data) if topic.startswith("order.") else None,
             raw=payload,
         )
     ]
+
+
+def order_payload(event: ChannelEvent) -> dict[str, Any] | None:
+    """The raw order an ``order.*`` delivery carries whole in ``data`` (None otherwise)."""
+    if not event.topic.startswith("order.") or event.raw is None:
+        return None
+    data = event.raw.get("data") or {}
+    return data if isinstance(data, dict) else None

@@ -13,8 +13,6 @@ and :meth:`push` (any push code).
 from __future__ import annotations
 
 import random
-import time
-from collections import deque
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -26,46 +24,35 @@ from starlette.routing import BaseRoute
 
 from omnisdk.models import minor_units
 from omnisdk.testing.clock import SandboxClock
+from omnisdk.testing.responses import json_response
 from omnisdk.testing.sandbox import (
     BuyerOrder,
-    OutOfStock,
     Sandbox,
     SandboxError,
     SeedProduct,
     UnknownObject,
 )
-from omnisdk_shopee.push import PUSH_TOPICS
-from omnisdk_shopee.sandbox.catalogue import Catalogue, Item, Model
-from omnisdk_shopee.sandbox.gateway import (
+from omnisdk.testing.throttle import LeakyBucket
+from omnisdk_shopee.client import Signer
+from omnisdk_shopee.sandbox.api.auth import AuthApi
+from omnisdk_shopee.sandbox.api.gateway import (
     Caller,
     GatewayPolicy,
     ShopeeApiError,
     shopee_json,
     verify_call,
 )
-from omnisdk_shopee.sandbox.grants import ACCESS_TTL, Grants, TokenRefused
-from omnisdk_shopee.sandbox.orders import (
-    CANCELLABLE,
-    NEXT_STATUS,
-    OrderLine,
-    SandboxOrder,
-    order_sn,
-)
-from omnisdk_shopee.signing import Signer
+from omnisdk_shopee.sandbox.api.orders import OrdersApi
+from omnisdk_shopee.sandbox.api.products import ProductsApi
+from omnisdk_shopee.sandbox.api.push import PushApi
+from omnisdk_shopee.sandbox.state import order_flow
+from omnisdk_shopee.sandbox.state.catalogue import Catalogue
+from omnisdk_shopee.sandbox.state.grants import ACCESS_TTL, Grants, TokenRefused
+from omnisdk_shopee.sandbox.state.order_flow import DEFAULT_CUSTOMER
+from omnisdk_shopee.sandbox.state.orders import SandboxOrder
+from omnisdk_shopee.webhooks import PUSH_TOPICS
 
 __all__ = ["DEFAULT_CUSTOMER", "ShopeeSandbox"]
-
-DEFAULT_CUSTOMER: dict[str, Any] = {
-    "name": "Trần Thị Mai",
-    "phone": "0987 654 321",
-    "address": {
-        "line1": "45 Nguyễn Huệ",
-        "ward": "Phường Bến Nghé",
-        "district": "Quận 1",
-        "province": "TP. Hồ Chí Minh",
-    },
-}
-"""The buyer of an order placed without customer details."""
 
 
 class ShopeeSandbox(Sandbox):
@@ -112,7 +99,6 @@ class ShopeeSandbox(Sandbox):
             self.policy.statuses.update(error_statuses)
         self.rate_limit = rate_limit
         self.access_ttl = access_ttl
-        self._calls: deque[float] = deque()
         super().__init__(clock=clock, seed=seed, webhook_transport=webhook_transport)
 
     # -- state ---------------------------------------------------------------------------
@@ -136,7 +122,12 @@ class ShopeeSandbox(Sandbox):
         }
         self.lost_pushes: list[dict[str, Any]] = []
         self._lost_ids = 0
-        self._calls = deque()
+        self._calls = (
+            LeakyBucket(capacity=self.rate_limit, leak_rate=self.rate_limit, clock=self.clock.time)
+            if self.rate_limit
+            else None
+        )
+        """The shop's call limit: ``rate_limit`` calls, leaking ``rate_limit`` a second."""
 
     def now(self) -> int:
         """The sandbox clock in unix seconds."""
@@ -167,16 +158,10 @@ class ShopeeSandbox(Sandbox):
         return caller
 
     def _throttle(self) -> None:
-        if not self.rate_limit:
-            return
-        now = time.monotonic()
-        while self._calls and now - self._calls[0] >= 1.0:
-            self._calls.popleft()
-        if len(self._calls) >= self.rate_limit:
+        if self._calls is not None and not self._calls.try_fill():
             raise self.policy.error(
                 "error_rate_limit", "Too many requests. You have reached the rate limit."
             )
-        self._calls.append(now)
 
     def error_response(self, error: SandboxError) -> Response:
         """Shopee's error body for platform errors; the common shape for control errors."""
@@ -189,9 +174,7 @@ class ShopeeSandbox(Sandbox):
                 }
             if error.response is not None:
                 body["response"] = error.response
-            return Response(
-                shopee_json(body), status_code=error.status, media_type="application/json"
-            )
+            return json_response(body, error.status, encode=shopee_json)
         return super().error_response(error)
 
     def fault_body(self, status: int) -> dict[str, Any]:
@@ -218,13 +201,11 @@ class ShopeeSandbox(Sandbox):
 
     def platform_routes(self) -> list[BaseRoute]:
         """Shopee's v2 paths the plugin uses."""
-        from omnisdk_shopee.sandbox import api_auth, api_orders, api_products, api_push
-
         return [
-            *api_auth.routes(self),
-            *api_products.routes(self),
-            *api_orders.routes(self),
-            *api_push.routes(self),
+            *AuthApi(self).routes(),
+            *ProductsApi(self).routes(),
+            *OrdersApi(self).routes(),
+            *PushApi(self).routes(),
         ]
 
     # -- credentials ---------------------------------------------------------------------
@@ -341,63 +322,7 @@ class ShopeeSandbox(Sandbox):
                 groups.setdefault(seed.product, []).append(seed)
             else:
                 singles.append(seed)
-        created: list[dict[str, Any]] = []
-        location = self.locations[0]
-        for seed in singles:
-            item = self.catalogue.add(
-                Item(
-                    item_id=self.catalogue.new_item_id(),
-                    name=seed.title,
-                    currency=seed.currency,
-                    created=now,
-                    updated=now,
-                    sku=seed.sku,
-                    price=seed.price,
-                    stock={location: seed.stock},
-                )
-            )
-            created.append({"sku": seed.sku, "item_id": item.item_id, "model_id": 0})
-        for title, seeds in groups.items():
-            names = list(dict.fromkeys(name for seed in seeds for name in seed.options))
-            if not names:
-                names = ["Phân loại"]
-                values = [[seed.sku for seed in seeds]]
-            else:
-                values = [
-                    list(dict.fromkeys(seed.options.get(name, "-") for seed in seeds))
-                    for name in names
-                ]
-            item = Item(
-                item_id=self.catalogue.new_item_id(),
-                name=title,
-                currency=seeds[0].currency,
-                created=now,
-                updated=now,
-                tiers=list(zip(names, values, strict=True)),
-            )
-            for seed in seeds:
-                chosen = (
-                    [seed.sku]
-                    if names == ["Phân loại"] and not seed.options
-                    else [seed.options.get(name, "-") for name in names]
-                )
-                item.models.append(
-                    Model(
-                        model_id=self.catalogue.new_model_id(),
-                        sku=seed.sku,
-                        price=seed.price,
-                        stock={location: seed.stock},
-                        tier_index=[
-                            options.index(value)
-                            for options, value in zip(values, chosen, strict=True)
-                        ],
-                    )
-                )
-            self.catalogue.add(item)
-            created += [
-                {"sku": m.sku, "item_id": item.item_id, "model_id": m.model_id} for m in item.models
-            ]
-        return created
+        return self.catalogue.seed(singles, groups, now=now, location=self.locations[0])
 
     def listings(self) -> list[dict[str, Any]]:
         """Every SKU with its listed seller stock and price."""
@@ -414,67 +339,17 @@ class ShopeeSandbox(Sandbox):
         if when.tzinfo is None:
             raise ValueError("place_order_at needs an aware datetime (UTC offset included)")
         with self.lock:
-            wanted: dict[str, int] = {}
-            for line in order.lines:
-                wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
-            located = {}
-            for sku, quantity in wanted.items():
-                found = self.catalogue.find(sku)
-                if found is None:
-                    raise UnknownObject("SKU", sku)
-                item, model = found
-                listed = sum(Catalogue.stock_of(item, model).values())
-                if listed < quantity:
-                    raise OutOfStock(sku, available=listed, requested=quantity)
-                located[sku] = found
-            stamp = int(when.timestamp())
-            lines: list[OrderLine] = []
-            for line in order.lines:
-                item, model = located[line.sku]
-                _take(Catalogue.stock_of(item, model), line.quantity)
-                item.updated = max(item.updated, stamp)
-                option_names = (
-                    [item.tiers[i][1][j] for i, j in enumerate(model.tier_index)] if model else []
-                )
-                lines.append(
-                    OrderLine(
-                        item_id=item.item_id,
-                        model_id=model.model_id if model else 0,
-                        sku=line.sku,
-                        item_name=item.name,
-                        model_name=",".join(option_names),
-                        quantity=line.quantity,
-                        price=model.price if model else item.price,
-                        has_model=model is not None,
-                    )
-                )
-            customer = order.customer or DEFAULT_CUSTOMER
-            cod = str(customer.get("payment", "")).lower() == "cod"
-            username = customer.get("username") or f"buyer{self._ids.randrange(10**6):06d}"
-            number = order_sn(self._ids, when)
-            while number in self.orders:
-                number = order_sn(self._ids, when)
-            status = "READY_TO_SHIP" if cod else "UNPAID"
-            placed = SandboxOrder(
-                order_sn=number,
-                status=status,
+            placed = order_flow.check_out(
+                self.catalogue,
+                self.orders,
+                order,
+                when=when,
+                ids=self._ids,
                 currency=self.currency,
-                create_time=stamp,
-                update_time=stamp,
-                lines=lines,
-                buyer_user_id=int(
-                    customer.get("buyer_user_id") or 100_000_000 + self._ids.randrange(900_000_000)
-                ),
-                buyer_username=str(username),
-                recipient=_recipient(customer),
                 region=self.region,
-                cod=cod,
-                note=str(customer.get("note") or ""),
-                history=[(status, stamp)],
             )
-            self.orders[number] = placed
             self._order_push(placed)
-            return number
+            return placed.order_sn
 
     def _order_push(self, order: SandboxOrder) -> None:
         self.push(
@@ -494,47 +369,23 @@ class ShopeeSandbox(Sandbox):
             raise UnknownObject("order", order_id)
         return order
 
-    def _move(self, order: SandboxOrder, status: str) -> None:
-        stamp = max(self.now(), order.update_time + 1)
-        order.status = status
-        order.update_time = stamp
-        order.history.append((status, stamp))
-
     def cancel_order(self, order_id: str) -> None:
         """The buyer cancels: the stock goes back on sale, push code 3 says CANCELLED."""
         order = self._order(order_id)
-        if order.status not in CANCELLABLE:
-            raise SandboxError(
-                f"order {order_id} is {order.status} and cannot be cancelled", status=order.status
-            )
-        for line in order.lines:
-            found = self.catalogue.find(line.sku)
-            if found is not None:
-                stock = Catalogue.stock_of(*found)
-                first = next(iter(stock), self.locations[0])
-                stock[first] = stock.get(first, 0) + line.quantity
-        order.cancel_by = "buyer"
-        order.cancel_reason = "Đổi ý, không muốn mua nữa"
-        self._move(order, "CANCELLED")
+        order_flow.cancel(self.catalogue, order, now=self.now(), location=self.locations[0])
         self._order_push(order)
 
     def advance_order(self, order_id: str) -> str:
-        """One step along UNPAID -> READY_TO_SHIP -> PROCESSED -> SHIPPED -> ... COMPLETED."""
+        """One step along UNPAID -> READY_TO_SHIP -> PROCESSED -> SHIPPED -> ... COMPLETED.
+
+        Push code 3 tells the new status; a PROCESSED order also gets push code 4 with its
+        tracking number.
+        """
         order = self._order(order_id)
-        following = NEXT_STATUS.get(order.status)
-        if following is None:
-            raise SandboxError(
-                f"order {order_id} is {order.status}: nothing comes next", status=order.status
-            )
-        self._move(order, following)
-        if following == "READY_TO_SHIP" and not order.cod:
-            order.pay_time = order.update_time
-        if following == "COMPLETED" and order.cod:
-            order.pay_time = order.update_time
+        following = order_flow.advance(order, now=self.now())
         self._order_push(order)
         if following == "PROCESSED":
-            order.package_number = f"OFG{self._ids.randrange(10**15):015d}"
-            order.tracking_number = f"SPXVN{self._ids.randrange(10**11):011d}"
+            order_flow.ship(order, self._ids)
             self.push(
                 4,
                 {
@@ -551,28 +402,3 @@ class ShopeeSandbox(Sandbox):
             order.state()
             for order in sorted(self.orders.values(), key=lambda o: (o.create_time, o.order_sn))
         ]
-
-
-def _take(stock: dict[str, int], quantity: int) -> None:
-    for location in list(stock):
-        taken = min(stock[location], quantity)
-        stock[location] -= taken
-        quantity -= taken
-        if not quantity:
-            return
-
-
-def _recipient(customer: dict[str, Any]) -> dict[str, str]:
-    address = customer.get("address") or {}
-    if isinstance(address, str):
-        address = {"line1": address}
-    parts = [address.get(key, "") for key in ("line1", "ward", "district", "province")]
-    return {
-        "name": str(customer.get("name") or ""),
-        "phone": str(customer.get("phone") or ""),
-        "full_address": ", ".join(part for part in parts if part),
-        "town": str(address.get("ward") or ""),
-        "district": str(address.get("district") or ""),
-        "city": str(address.get("city") or address.get("province") or ""),
-        "state": str(address.get("province") or ""),
-    }

@@ -1,9 +1,10 @@
 """The Shopify sandbox: an emulated shop behind the Admin API's GraphQL and REST paths.
 
-``ShopifySandbox`` wires the pieces together: the shop state (``state``), the GraphQL schema
-and its resolvers, the REST handlers, bulk operations, OAuth endpoints, both rate limits
-(GraphQL cost bucket, REST leaky bucket, per access token) and signed webhooks to the control
-URL and to every matching subscription. Run it with ``omnisdk sandbox shopify`` or in-process::
+``ShopifySandbox`` wires the pieces together: the shop state (``state/``), the Admin API
+areas (``api/``: GraphQL, REST, bulk operations, OAuth), both rate limits (GraphQL cost
+bucket, REST leaky bucket, per access token, on the sandbox clock) and signed webhooks to the
+control URL and to every matching subscription. Run it with ``omnisdk sandbox shopify`` or
+in-process::
 
     sandbox = ShopifySandbox()
     transport = httpx.ASGITransport(app=sandbox.app)
@@ -14,22 +15,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-import math
-import threading
-import urllib.parse
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import Field, ValidationError
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from pydantic import Field
+from starlette.routing import BaseRoute
 
-from omnisdk.models import Phone
 from omnisdk.testing.clock import SandboxClock
 from omnisdk.testing.sandbox import (
     BuyerOrder,
@@ -38,35 +29,38 @@ from omnisdk.testing.sandbox import (
     SandboxError,
     SeedProduct,
     UnknownObject,
-    json_response,
-    read_json,
 )
-from omnisdk_shopify.sandbox.bulk import BulkOperations
-from omnisdk_shopify.sandbox.context import GraphQLContext
-from omnisdk_shopify.sandbox.cost import CostBucket
-from omnisdk_shopify.sandbox.graphql_api import execute_unbounded, run_graphql
-from omnisdk_shopify.sandbox.order_flow import (
-    advance_order,
-    cancel_order,
-    order_status,
-    place_order,
-)
-from omnisdk_shopify.sandbox.rest import RestAdminApi, RestError
-from omnisdk_shopify.sandbox.rest_views import (
+from omnisdk.testing.throttle import LeakyBucket
+from omnisdk_shopify.sandbox.api.bulk import BulkDownloadApi, BulkOperations
+from omnisdk_shopify.sandbox.api.gateway import CALL_LIMIT_MESSAGE
+from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.cost import CostBucket
+from omnisdk_shopify.sandbox.api.graphql.endpoint import GraphQLApi
+from omnisdk_shopify.sandbox.api.graphql.execute import execute_unbounded
+from omnisdk_shopify.sandbox.api.oauth import OAuthApi
+from omnisdk_shopify.sandbox.api.rest import RestAdminApi
+from omnisdk_shopify.sandbox.api.rest_views import (
     fulfillment_json,
     inventory_level_json,
     money_text,
     order_json,
 )
-from omnisdk_shopify.sandbox.state import (
+from omnisdk_shopify.sandbox.state.order_flow import (
+    advance_order,
+    cancel_order,
+    checkout_details,
+    order_status,
+    place_order,
+)
+from omnisdk_shopify.sandbox.state.records import (
     Location,
     Order,
-    ShopState,
     ShopStateError,
     StockShort,
     gid,
     parse_gid,
 )
+from omnisdk_shopify.sandbox.state.shop import ShopState
 
 __all__ = ["DEFAULT_SCOPES", "ShopifyBuyerOrder", "ShopifySandbox"]
 
@@ -86,15 +80,6 @@ DEFAULT_SCOPES = (
 )
 """Scopes the sandbox's app is granted (``read_users`` keeps tap-shopify's ``author``)."""
 
-INVALID_TOKEN = (
-    "[API] Invalid API key or access token "  # noqa: S105 (an error message)
-    "(unrecognized login or wrong password)"
-)
-CALL_LIMIT_MESSAGE = (
-    "Exceeded 2 calls per second for api client. Reduce request rates to "
-    "resume uninterrupted service."
-)
-
 
 class ShopifyBuyerOrder(BuyerOrder):
     """The body of ``POST /_sandbox/buyer/orders`` on this sandbox: the common fields, and
@@ -104,33 +89,8 @@ class ShopifyBuyerOrder(BuyerOrder):
     pickup_location: str | None = Field(default=None, min_length=1)
 
 
-class _InvalidBody(SandboxError):
-    status = 422
-    code = "invalid"
-
-
 def _derived(seed: int, label: str, length: int = 32) -> str:
     return hashlib.sha256(f"omnisdk-shopify:{seed}:{label}".encode()).hexdigest()[:length]
-
-
-class _LeakyBucket:
-    """REST's per-token call limit: ``size`` calls, leaking ``leak_rate`` per second."""
-
-    def __init__(self, size: int, leak_rate: float, clock: Callable[[], float]) -> None:
-        self.size, self.leak_rate, self._clock = size, leak_rate, clock
-        self._level, self._stamp = 0.0, clock()
-        self._lock = threading.Lock()
-
-    def take(self) -> tuple[bool, int]:
-        """Count one call: (allowed, calls now in the bucket)."""
-        with self._lock:
-            now = self._clock()
-            self._level = max(0.0, self._level - (now - self._stamp) * self.leak_rate)
-            self._stamp = now
-            if self._level + 1 > self.size:
-                return False, math.ceil(self._level)
-            self._level += 1
-            return True, math.ceil(self._level)
 
 
 class ShopifySandbox(Sandbox):
@@ -145,6 +105,7 @@ class ShopifySandbox(Sandbox):
     """
 
     channel_type: ClassVar[str] = "shopify"
+    buyer_order_model: ClassVar[type[BuyerOrder]] = ShopifyBuyerOrder
     webhook_id_header: ClassVar[str | None] = "X-Shopify-Webhook-Id"
 
     def __init__(
@@ -195,7 +156,7 @@ class ShopifySandbox(Sandbox):
         self.oauth_codes: dict[str, str] = {}
         self.idempotency: dict[tuple[str, str], Any] = {}
         self._cost_buckets: dict[str, CostBucket] = {}
-        self._rest_buckets: dict[str, _LeakyBucket] = {}
+        self._rest_buckets: dict[str, LeakyBucket] = {}
 
     def cost_bucket(self, token: str | None = None) -> CostBucket:
         """The GraphQL cost bucket of ``token`` (default: the permanent access token)."""
@@ -205,21 +166,20 @@ class ShopifySandbox(Sandbox):
                 self._cost_buckets[key] = CostBucket(
                     maximum=self.cost_bucket_size,
                     restore_rate=self.cost_restore_rate,
-                    clock=self._monotonic,
+                    clock=self.clock.time,
                 )
             return self._cost_buckets[key]
 
-    def _rest_bucket(self, token: str) -> _LeakyBucket:
+    def rest_bucket(self, token: str) -> LeakyBucket:
+        """The REST call-limit bucket of ``token`` (it leaks on the sandbox clock)."""
         with self.lock:
             if token not in self._rest_buckets:
-                self._rest_buckets[token] = _LeakyBucket(
-                    self.rest_bucket_size, self.rest_leak_rate, self._monotonic
+                self._rest_buckets[token] = LeakyBucket(
+                    capacity=self.rest_bucket_size,
+                    leak_rate=self.rest_leak_rate,
+                    clock=self.clock.time,
                 )
             return self._rest_buckets[token]
-
-    def _monotonic(self) -> float:
-        # Throttles run on the sandbox clock: advancing it refills the buckets.
-        return self.clock.time()
 
     # -- control hooks ---------------------------------------------------------------------
 
@@ -277,7 +237,7 @@ class ShopifySandbox(Sandbox):
             if not self.shop.variants_by_sku(line.sku):
                 raise UnknownObject("sku", line.sku)
         pickup = self._pickup_location(getattr(order, "pickup_location", None))
-        customer = self._customer_details(order.customer) if order.customer else None
+        customer = checkout_details(order.customer) if order.customer else None
         before = self.shop.levels_snapshot()
         try:
             placed = place_order(
@@ -291,7 +251,7 @@ class ShopifySandbox(Sandbox):
             raise OutOfStock(exc.sku, available=exc.available, requested=wanted) from None
         except ShopStateError as exc:  # e.g. a SKU on several variants
             raise SandboxError(str(exc), code=exc.code) from None
-        self.send_webhook("orders/create", order_json(self.shop, placed))
+        self.emit_webhook("orders/create", order_json(self.shop, placed))
         self._stock_webhooks(before)
         return gid("Order", placed.id)
 
@@ -315,8 +275,8 @@ class ShopifySandbox(Sandbox):
         except ShopStateError as exc:
             raise SandboxError(str(exc), code=exc.code) from None
         payload = order_json(self.shop, order)
-        self.send_webhook("orders/cancelled", payload)
-        self.send_webhook("orders/updated", payload)
+        self.emit_webhook("orders/cancelled", payload)
+        self.emit_webhook("orders/updated", payload)
         self._stock_webhooks(before)
 
     def advance_order(self, order_id: str) -> str:
@@ -328,13 +288,13 @@ class ShopifySandbox(Sandbox):
         except ShopStateError as exc:
             raise SandboxError(str(exc), code=exc.code) from None
         for fulfillment in order.fulfillments[shipped_before:]:
-            self.send_webhook(
+            self.emit_webhook(
                 "fulfillments/create", fulfillment_json(self.shop, order, fulfillment)
             )
         payload = order_json(self.shop, order)
         if status in ("paid", "fulfilled"):
-            self.send_webhook(f"orders/{status}", payload)
-        self.send_webhook("orders/updated", payload)
+            self.emit_webhook(f"orders/{status}", payload)
+        self.emit_webhook("orders/updated", payload)
         return status
 
     def listings(self) -> list[dict[str, Any]]:
@@ -419,26 +379,13 @@ class ShopifySandbox(Sandbox):
 
     # -- webhooks --------------------------------------------------------------------------
 
-    def send_webhook(self, topic: str, payload: Mapping[str, Any]) -> None:
-        """Deliver ``topic`` to the control URL and to every subscription of that topic."""
-        with self.lock:
-            targets = [self.webhook_url] if self.webhook_url else []
-            targets += [
-                s.address
-                for s in self.shop.webhook_subscriptions.values()
-                if s.topic == topic and s.address not in targets
-            ]
-            saved = self.webhook_url
-            try:
-                for url in targets:
-                    self.webhook_url = url
-                    self.emit_webhook(topic, payload)
-            finally:
-                self.webhook_url = saved
+    def webhook_subscribers(self, topic: str) -> list[str]:
+        """The addresses of the shop's webhook subscriptions to ``topic``."""
+        return [s.address for s in self.shop.webhook_subscriptions.values() if s.topic == topic]
 
     def _stock_webhooks(self, before: dict[tuple[int, int], int]) -> None:
         for level in self.shop.changed_levels(before):
-            self.send_webhook("inventory_levels/update", inventory_level_json(self.shop, level))
+            self.emit_webhook("inventory_levels/update", inventory_level_json(self.shop, level))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -452,34 +399,12 @@ class ShopifySandbox(Sandbox):
             raise UnknownObject("order", order_id)
         return order
 
-    @staticmethod
-    def _customer_details(details: dict[str, Any]) -> dict[str, Any]:
-        """A buyer's free-form details the way Shopify's checkout stores them."""
-        phone = details.get("phone")
-        if phone:
-            parsed = Phone.parse(str(phone))
-            phone = parsed.e164 or str(phone)
-        address = details.get("address") or {}
-        name = details.get("name")
-        shipping = None
-        if address:
-            shipping = {
-                "name": name,
-                "phone": phone,
-                "address1": address.get("line1") or address.get("address1"),
-                "address2": address.get("ward") or address.get("address2"),
-                "city": address.get("district") or address.get("city"),
-                "province": address.get("province"),
-                "zip": address.get("postal_code") or address.get("zip"),
-                "country_code": address.get("country_code", "VN"),
-            }
-        return {**details, "phone": phone, "address": shipping}
-
     def _run_bulk_query(self, query: str) -> dict[str, Any]:
-        context = self._context(base_url="", api_version=self.api_version)
+        context = self.graphql_context(base_url="", api_version=self.api_version)
         return execute_unbounded(query, context)
 
-    def _context(self, *, base_url: str, api_version: str) -> GraphQLContext:
+    def graphql_context(self, *, base_url: str, api_version: str) -> GraphQLContext:
+        """The context a GraphQL request (or a bulk query) runs with."""
         return GraphQLContext(
             state=self.shop,
             bulk=self.bulk,
@@ -491,20 +416,6 @@ class ShopifySandbox(Sandbox):
 
     # -- HTTP ------------------------------------------------------------------------------
 
-    async def _ctl_buyer_order(self, request: Request) -> Response:
-        """``POST /_sandbox/buyer/orders``, with Shopify's optional ``pickup_location``."""
-        try:
-            order = ShopifyBuyerOrder.model_validate(await read_json(request))
-        except ValidationError as exc:
-            errors = [
-                {"loc": list(e["loc"]), "msg": e["msg"]}
-                for e in exc.errors(include_url=False, include_input=False)
-            ]
-            raise _InvalidBody("the request body is invalid", errors=errors) from None
-        with self.lock:
-            order_id = self.place_order(order)
-        return json_response({"id": order_id}, 201)
-
     def token_valid(self, token: str | None) -> bool:
         """Whether ``token`` opens the Admin API now."""
         if not token:
@@ -514,172 +425,11 @@ class ShopifySandbox(Sandbox):
         expiry = self.issued_tokens.get(token)
         return expiry is not None and self.clock.time() < expiry
 
-    def _headers(self, version: str) -> dict[str, str]:
-        return {"X-Shopify-API-Version": version, "X-Request-Id": str(self.next_delivery_id())}
-
     def platform_routes(self) -> list[BaseRoute]:
         """GraphQL, REST, OAuth and bulk download paths."""
         return [
-            Route("/admin/api/{version}/graphql.json", self._graphql, methods=["POST"]),
+            *GraphQLApi(self).routes(),
             *RestAdminApi(self).routes(),
-            Route("/admin/oauth/access_token", self._oauth_token, methods=["POST"]),
-            Route("/admin/oauth/authorize", self._oauth_authorize, methods=["GET"]),
-            Route("/bulk/{id:int}.jsonl", self._bulk_download, methods=["GET"]),
+            *OAuthApi(self).routes(),
+            *BulkDownloadApi(self).routes(),
         ]
-
-    async def _graphql(self, request: Request) -> Response:
-        version = request.path_params["version"]
-        headers = self._headers(version)
-        token = request.headers.get("x-shopify-access-token")
-        if not self.token_valid(token):
-            return _json({"errors": INVALID_TOKEN}, 401, headers)
-        try:
-            payload = json.loads(await request.body() or b"null")
-        except ValueError:
-            return _json(
-                {"errors": {"query": "Required parameter missing or invalid"}}, 400, headers
-            )
-        base_url = str(request.base_url).rstrip("/")
-        with self.lock:
-            context = self._context(base_url=base_url, api_version=version)
-            status, body = run_graphql(payload, context, self.cost_bucket(token))
-            for topic, event in context.events:
-                self.send_webhook(topic, event)
-        if context.notes:
-            operation, items = context.notes[0]
-            self.note_operation(request, operation, items=items)
-        return _json(body, status, headers)
-
-    def rest_endpoint(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
-        """Wrap a REST handler: token check, call limit, lock, Shopify error bodies."""
-
-        async def endpoint(request: Request) -> Response:
-            version = request.path_params.get("version", self.api_version)
-            headers = self._headers(version)
-            token = request.headers.get("x-shopify-access-token")
-            if not self.token_valid(token):
-                return _json({"errors": INVALID_TOKEN}, 401, headers)
-            assert token is not None
-            allowed, used = self._rest_bucket(token).take()
-            headers["X-Shopify-Shop-Api-Call-Limit"] = f"{used}/{self.rest_bucket_size}"
-            if not allowed:
-                headers["Retry-After"] = f"{1 / self.rest_leak_rate:.1f}"
-                return _json({"errors": CALL_LIMIT_MESSAGE}, 429, headers)
-            try:
-                result = handler(request)
-                if hasattr(result, "__await__"):
-                    with self.lock:
-                        response: Response = await result
-                else:
-                    with self.lock:
-                        response = result
-            except RestError as exc:
-                return _json({"errors": exc.errors}, exc.status, headers)
-            except ShopStateError as exc:
-                errors: Any = "Not Found" if exc.status == 404 else [str(exc)]
-                return _json({"errors": errors}, exc.status, headers)
-            except SandboxError as exc:
-                return _json({"errors": [exc.message]}, 422, headers)
-            return _with_headers(response, headers)
-
-        return endpoint
-
-    async def _oauth_token(self, request: Request) -> Response:
-        """The client-credentials grant and the authorization-code exchange."""
-        raw = await request.body()
-        if request.headers.get("content-type", "").startswith("application/json"):
-            try:
-                form = json.loads(raw or b"{}")
-            except ValueError:
-                form = {}
-        else:
-            form = dict(urllib.parse.parse_qsl(raw.decode()))
-        client_ok = str(form.get("client_id")) == self.client_id and hmac.compare_digest(
-            str(form.get("client_secret", "")).encode(), self.client_secret.encode()
-        )
-        if not client_ok:
-            return _json(
-                {"error": "invalid_client", "error_description": "Client authentication failed"},
-                401,
-            )
-        with self.lock:
-            token = f"shpat_{self.rng.getrandbits(128):032x}"
-            if form.get("grant_type") == "client_credentials":
-                self.issued_tokens[token] = self.clock.time() + self.token_lifetime
-                return _json(
-                    {
-                        "access_token": token,
-                        "scope": ",".join(self.scopes),
-                        "expires_in": self.token_lifetime,
-                    }
-                )
-            code = str(form.get("code", ""))
-            if not code or self.oauth_codes.pop(code, None) is None:
-                return _json(
-                    {
-                        "error": "invalid_request",
-                        "error_description": "The authorization code was not found or "
-                        "was already used",
-                    },
-                    400,
-                )
-            self.issued_tokens[token] = math.inf
-        return _json({"access_token": token, "scope": ",".join(self.scopes)})
-
-    async def _oauth_authorize(self, request: Request) -> Response:
-        """The merchant approves the install: redirect back with a signed callback."""
-        params = request.query_params
-        if params.get("client_id") != self.client_id or not params.get("redirect_uri"):
-            return _json({"errors": "invalid client_id or redirect_uri"}, 400)
-        with self.lock:
-            code = f"{self.rng.getrandbits(128):032x}"
-        with self.lock:
-            self.oauth_codes[code] = params.get("scope", "")
-        shop = f"{self.shop_name}.myshopify.com"
-        callback = {
-            "code": code,
-            "host": base64.b64encode(f"{shop}/admin".encode()).decode().rstrip("="),
-            "shop": shop,
-            "state": params.get("state", ""),
-            "timestamp": str(int(self.clock.time())),
-        }
-        message = "&".join(f"{k}={v}" for k, v in sorted(callback.items()))
-        callback["hmac"] = hmac.new(
-            self.client_secret.encode(), message.encode(), hashlib.sha256
-        ).hexdigest()
-        target = f"{params['redirect_uri']}?{urllib.parse.urlencode(callback)}"
-        return RedirectResponse(target, status_code=302)
-
-    async def _bulk_download(self, request: Request) -> Response:
-        content = self.bulk.download(
-            int(request.path_params["id"]), request.query_params.get("signature", "")
-        )
-        if content is None:
-            return Response("AccessDenied", status_code=403, media_type="text/plain")
-        return Response(content, media_type="application/jsonl")
-
-
-def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    response = Response(
-        json.dumps(body, ensure_ascii=False, default=_default),
-        status_code=status,
-        media_type="application/json; charset=utf-8",
-    )
-    return _with_headers(response, headers or {})
-
-
-def _with_headers(response: Response, headers: Mapping[str, str]) -> Response:
-    """Add ``headers`` keeping Shopify's capitalisation: ShopifyAPI looks up
-    ``X-Shopify-Shop-Api-Call-Limit`` case-sensitively."""
-    names = {name.lower().encode() for name in headers}
-    response.raw_headers = [(k, v) for k, v in response.raw_headers if k not in names]
-    response.raw_headers += [(name.encode(), value.encode()) for name, value in headers.items()]
-    return response
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

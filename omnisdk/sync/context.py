@@ -1,0 +1,137 @@
+"""What the engine's parts work with: the store, the channels, the clock and the hooks.
+
+The :class:`~omnisdk.sync.engine.Engine` builds one :class:`SyncContext` and hands it to the
+modules that do its work (intake, stock, pusher, customers, catalogue, reconciliation,
+status); they never see the Engine itself. The context is plain: it answers questions about
+the configuration and runs store calls off the event loop, and has no operations of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
+
+from omnisdk.allocation import AllocationRule
+from omnisdk.channel import Capability, Channel
+from omnisdk.config import ChannelConfig, Config
+from omnisdk.errors import UsageError
+from omnisdk.hookspecs import hookimpl
+from omnisdk.plugins import Plugins
+from omnisdk.store import Store
+
+__all__ = ["NOT_OPEN", "RejectedRecords", "SyncContext"]
+
+logger = logging.getLogger("omnisdk.sync")
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+NOT_OPEN = "the engine is not open: call `await engine.open()` first"
+"""The message of the error raised when the engine is used before it was opened."""
+
+
+@dataclass
+class SyncContext:
+    """The store, channels, clock and hooks one engine's parts share.
+
+    ``channels`` is the engine's own (live) mapping of account name to open channel;
+    ``owner`` the engine's name as a lease owner in the outbox; ``rejected`` counts, per
+    (account, kind), the records the channels could not map (see :class:`RejectedRecords`).
+    """
+
+    config: Config
+    store: Store
+    plugins: Plugins
+    channels: Mapping[str, Channel]
+    clock: Callable[[], datetime]
+    owner: str
+    rejected: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run the synchronous (store) call ``fn(*args, **kwargs)`` in a worker thread."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def now(self) -> datetime:
+        """The engine's current time (aware UTC)."""
+        return self.clock()
+
+    def fire(self, hook: str, **kwargs: Any) -> None:
+        """Call event hook ``hook``; an implementation that raises is logged and ignored."""
+        try:
+            getattr(self.plugins.hook, hook)(**kwargs)
+        except Exception:
+            logger.exception("a %s hook implementation failed", hook)
+
+    def channel(self, account: str) -> Channel:
+        """The open channel of ``account``; ConfigError naming the accounts when it is not
+        configured, OmnisdkError when the engine is not open."""
+        found = self.channels.get(account)
+        if found is None:
+            self.config.channel(account)  # raises the ConfigError naming the accounts
+            raise UsageError(NOT_OPEN)
+        return found
+
+    def channel_type(self, account: str) -> str:
+        """The channel type of ``account`` (``"shopee"``, ...), open or not."""
+        channel = self.channels.get(account)
+        return channel.name if channel is not None else self.account_config(account).type
+
+    def account_config(self, account: str) -> ChannelConfig:
+        """The ``[[channels]]`` entry of ``account`` (ConfigError listing the others if none)."""
+        return self.config.channel(account)
+
+    def location_of(self, account: str) -> str:
+        """The location code orders of ``account`` reserve at (engine default if unset)."""
+        for entry in self.config.channels:
+            if entry.name == account:
+                return entry.location or self.config.engine.default_location
+        return self.config.engine.default_location
+
+    def rule_of(self, account: str) -> AllocationRule:
+        """The allocation rule of ``account`` (the default rule for unconfigured accounts)."""
+        for entry in self.config.channels:
+            if entry.name == account:
+                return entry.allocation
+        return AllocationRule()
+
+    def stock_accounts(self) -> dict[str, Channel]:
+        """The open accounts whose channel takes stock writes, by name."""
+        return {
+            name: channel
+            for name, channel in self.channels.items()
+            if Capability.WRITE_STOCK in channel.capabilities
+        }
+
+    def rejections(self, account: str, kind: str) -> int:
+        """How many ``kind`` records (``"customer"``, ...) of ``account`` its channel could not
+        map and this engine quarantined since it was built (pollers count a pass's share)."""
+        return self.rejected[(account, kind)]
+
+
+class RejectedRecords:
+    """The engine's ``omnisdk_record_rejected`` implementation: quarantine and count what one
+    of its channels could not map (registered in the engine's :class:`Plugins` while open)."""
+
+    def __init__(self, context: SyncContext) -> None:
+        self._context = context
+
+    @hookimpl
+    def omnisdk_record_rejected(
+        self,
+        channel: Channel,
+        kind: str,
+        external_id: str | None,
+        raw: dict[str, Any],
+        reason: str,
+    ) -> None:
+        """Quarantine a payload one of this engine's channels could not map."""
+        context = self._context
+        if context.channels.get(channel.account) is not channel:
+            return  # another engine's channel sharing the registry: not ours to keep
+        context.store.quarantine(channel.account, kind, external_id, reason, raw)
+        context.rejected[(channel.account, kind)] += 1
