@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -81,3 +82,15 @@ def test_every_status_the_platform_uses_has_a_canonical_one() -> None:
 def test_an_unknown_status_is_refused() -> None:
     with pytest.raises(KeyError):
         mapping.parse_order(raw_order("lost-in-transit"), ref)
+
+
+def test_a_record_is_changed_since_a_moment_at_or_before_its_last_change() -> None:
+    last_change = datetime.fromisoformat(raw_product()["updated_at"])
+    assert mapping.changed_since(raw_product(), last_change)
+    assert not mapping.changed_since(raw_product(), last_change + timedelta(seconds=1))
+
+
+def test_a_record_that_does_not_say_when_it_changed_counts_as_changed() -> None:
+    moment = datetime(2030, 1, 1, tzinfo=UTC)
+    assert mapping.changed_since({"id": "prd_00001"}, moment)
+    assert mapping.changed_since({"id": "prd_00001", "updated_at": "yesterday"}, moment)
