@@ -36,7 +36,7 @@ __all__ = ["OmnisdkGroup", "build_app", "main"]
 logger = logging.getLogger("omnisdk.cli")
 
 HELP = """\
-omnisdk: one catalogue, one stock pool, one order book across every sales channel.
+omnisdk: one catalog, one stock pool, one order book across every sales channel.
 
 The config file is -c PATH, else $OMNISDK_CONFIG, else ./omnisdk.toml; only commands
 that talk to channels need one.

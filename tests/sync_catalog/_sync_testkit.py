@@ -1,4 +1,4 @@
-"""Vietnamese catalogue data and channel doubles for the catalogue/reconcile/status tests."""
+"""Vietnamese catalog data and channel doubles for the catalog/reconcile/status tests."""
 
 from __future__ import annotations
 

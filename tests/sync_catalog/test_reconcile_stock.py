@@ -24,17 +24,17 @@ from omnisdk.testing import BuyerOrder
 
 POS = "pos-quận-1"
 SHOPEE = "shopee-hà-nội"
-CATALOGUE = [
+CATALOG = [
     {"sku": SKU_RED_M, "title": "Áo thun cổ tròn", "price": "129000", "stock": 8},
     {"sku": SKU_HAT, "title": "Nón lá Huế", "price": "85000", "stock": 12},
 ]
 
 
 async def synced(make_world, *accounts):
-    """Accounts listing the catalogue, imported, stock recorded and pushed: all in step."""
+    """Accounts listing the catalog, imported, stock recorded and pushed: all in step."""
     world = await make_world(*(accounts or (Account(POS), Account(SHOPEE))))
     for name in world.shops:
-        await world.shops[name].control.seed(CATALOGUE)
+        await world.shops[name].control.seed(CATALOG)
         await world.engine.import_catalog(name)
     await world.engine.set_stock(SKU_RED_M, 8)
     await world.engine.set_stock(SKU_HAT, 12)
@@ -209,7 +209,7 @@ async def test_unknown_unbound_missing_and_untracked_listings_are_named(make_wor
             {"sku": "ÁO-KHOÁC-GIÓ", "title": "Áo khoác gió", "price": "350000", "stock": 4},
         ]
     )
-    # A dress in the master catalogue, listed on Shopee after the import (so not bound).
+    # A dress in the master catalog, listed on Shopee after the import (so not bound).
     world.engine.store.upsert_product(
         Product(title="Áo dài lụa xanh", variants=[Variant(sku=SKU_DRESS, price=vnd(1_250_000))])
     )
@@ -231,7 +231,7 @@ async def test_unknown_unbound_missing_and_untracked_listings_are_named(make_wor
 
 async def test_untracked_skus_are_counted_never_zeroed(make_world):
     world = await make_world(Account(SHOPEE))
-    await world.shops[SHOPEE].control.seed(CATALOGUE)
+    await world.shops[SHOPEE].control.seed(CATALOG)
     await world.engine.import_catalog(SHOPEE)
 
     report = await world.engine.reconcile()

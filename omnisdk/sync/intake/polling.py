@@ -52,7 +52,7 @@ class SyncStats:
     version). Customers: ``new`` records became new customers, ``updated`` added to a known
     one, ``merged`` counts the merges they revealed. Products: ``seen`` listings were read;
     ``new`` listed variants were bound to the account, ``unchanged`` were bound already,
-    ``unknown`` have a SKU the master catalogue does not have (``unknown_skus``, the first
+    ``unknown`` have a SKU the master catalog does not have (``unknown_skus``, the first
     hundred). ``quarantined`` could not be ingested (kept with the reason), including records
     the channel could not map. ``cursor`` is where the next poll starts from (before the
     overlap); ``stopped`` is True when the account lost its authorisation.

@@ -114,7 +114,7 @@ class ExampleState:
         self._counters[prefix] = self._counters.get(prefix, 0) + 1
         return f"{prefix}_{self._counters[prefix]:05d}"
 
-    # -- the catalogue -------------------------------------------------------------------
+    # -- the catalog -------------------------------------------------------------------
 
     def seed_products(self, products: list[SeedProduct]) -> list[dict[str, Any]]:
         """Create products (entries sharing ``product`` become variants of one product)."""

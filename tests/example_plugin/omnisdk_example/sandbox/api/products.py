@@ -21,7 +21,7 @@ MAX_PRODUCTS_PAGE = 100
 
 
 class ProductsApi:
-    """The catalogue: products with their variants, and their prices."""
+    """The catalog: products with their variants, and their prices."""
 
     def __init__(self, sandbox: ExampleSandbox) -> None:
         self.sandbox = sandbox
