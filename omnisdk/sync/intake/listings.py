@@ -19,7 +19,7 @@ from omnisdk.sync.intake.polling import (
     SyncStats,
     check_account,
     finish_pass,
-    quarantine,
+    quarantine_record,
     start_pass,
 )
 
@@ -99,11 +99,7 @@ async def poll_products(context: SyncContext, account: str) -> SyncStats:
                 bound = await context.run(_bind_listed, context, account, listing, claimed)
             except (OmnisdkError, ValueError) as exc:
                 done.quarantined += 1
-                logger.warning("%s: listing %s quarantined: %s", account, external_id, exc)
-                payload = (
-                    listing.raw if listing.raw is not None else listing.model_dump(mode="json")
-                )
-                await quarantine(context, account, "product", external_id, str(exc), payload)
+                await quarantine_record(context, account, "product", external_id, listing, exc)
             else:
                 done.new += bound.new
                 done.unchanged += bound.unchanged

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from omnisdk.errors import MappingError, OmnisdkError
-from omnisdk.models import Customer, Product
+from omnisdk.models import Customer, Order, Product
 from omnisdk.store.types import as_utc
 from omnisdk.sync.context import SyncContext
 
@@ -110,6 +110,21 @@ async def quarantine(
         await context.run(context.store.quarantine, account, kind, external_id, reason, payload)
     except OmnisdkError:
         logger.exception("%s: could not quarantine %s %s (%s)", account, kind, external_id, reason)
+
+
+async def quarantine_record(
+    context: SyncContext,
+    account: str,
+    kind: str,
+    external_id: str | None,
+    record: Order | Customer | Product,
+    error: BaseException,
+) -> None:
+    """Log and keep one mapped record the engine could not store, with why: its raw payload,
+    or its canonical form when it carries none (never raises)."""
+    logger.warning("%s: %s %s quarantined: %s", account, kind, external_id, error)
+    payload = record.raw if record.raw is not None else record.model_dump(mode="json")
+    await quarantine(context, account, kind, external_id, str(error), payload)
 
 
 def later(newest: datetime | None, stamp: datetime) -> datetime:
