@@ -41,7 +41,7 @@ lint: setup
 	$(BIN)/ruff check $(wildcard omnisdk plugins tests benchmarks scripts)
 
 typecheck: setup
-	$(BIN)/mypy omnisdk $(foreach p,$(PLUGINS),$(dir $(p))omnisdk_*)
+	$(BIN)/mypy omnisdk $(foreach p,$(PLUGINS),$(dir $(p))omnisdk_*) tests/example_plugin/omnisdk_example
 
 pytest: setup tools
 	$(TOOL_ENV) $(BIN)/pytest -q

@@ -45,7 +45,7 @@ from omnisdk.testing.registration import unthrottled
 STOCK = 100_000
 """Plenty of stock: no order is ever refused, every order moves every listing by one."""
 SKUS = [f"CA-PHE-{n:02d}" for n in range(1, 9)]
-CATALOGUE: list[dict[str, Any]] = [
+CATALOG: list[dict[str, Any]] = [
     {
         "sku": sku,
         "title": f"Cà phê Buôn Ma Thuột gói {n}",
@@ -94,7 +94,7 @@ async def measure(orders: int, gap: float, give_up: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as directory:
         async with serve_sandboxes(types) as channels:
             for channel in channels:
-                await channel.control.seed(CATALOGUE)
+                await channel.control.seed(CATALOG)
             path = write_demo_config(
                 Path(directory), channels, safety_buffer=0, poll_orders="1m", push_interval="5s"
             )

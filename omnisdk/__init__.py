@@ -1,4 +1,4 @@
-"""omnisdk: one catalogue, one stock pool, one order book and one customer view across every
+"""omnisdk: one catalog, one stock pool, one order book and one customer view across every
 sales channel a merchant sells on.
 
 The public API is re-exported here::

@@ -40,9 +40,9 @@ class Lane(enum.IntEnum):
     STOCK = 1
     """Stock pushes: the outbox draining to a channel."""
     DEFAULT = 2
-    """Everything else (catalogue and price pushes, checks)."""
+    """Everything else (catalog and price pushes, checks)."""
     BACKFILL = 3
-    """Bulk history and catalogue backfills: only what the other lanes leave over."""
+    """Bulk history and catalog backfills: only what the other lanes leave over."""
 
 
 class RateBudget(BaseModel):

@@ -1,4 +1,4 @@
-"""Price rules: how a channel's price is derived from the master catalogue's price.
+"""Price rules: how a channel's price is derived from the master catalog's price.
 
 Rules are data in the config (``[channels.pricing]``), so a promotion or a marketplace
 mark-up is the same everywhere::
@@ -39,7 +39,7 @@ _MODES = {Rounding.UP: ROUND_CEILING, Rounding.DOWN: ROUND_FLOOR,
 
 
 class PricingRule(BaseModel):
-    """A channel's price rule and the fields the master catalogue owns on it.
+    """A channel's price rule and the fields the master catalog owns on it.
 
     ``price = base * multiplier + add``, then rounded to a multiple of ``round_to`` (in the
     currency's units, e.g. 1000 VND) with ``rounding``. ``owns`` lists the fields a sync may

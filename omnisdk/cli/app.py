@@ -14,7 +14,17 @@ import typer
 from typer.core import TyperGroup
 from typer.main import get_command_name
 
-from omnisdk.cli import check, demo, engine_commands, info, pull, records, run, sandbox
+from omnisdk.cli import (
+    check,
+    demo,
+    engine_commands,
+    info,
+    new_plugin,
+    pull,
+    records,
+    run,
+    sandbox,
+)
 from omnisdk.cli.logs import configure_logging
 from omnisdk.cli.output import print_error
 from omnisdk.cli.state import CliState
@@ -26,7 +36,7 @@ __all__ = ["OmnisdkGroup", "build_app", "main"]
 logger = logging.getLogger("omnisdk.cli")
 
 HELP = """\
-omnisdk: one catalogue, one stock pool, one order book across every sales channel.
+omnisdk: one catalog, one stock pool, one order book across every sales channel.
 
 The config file is -c PATH, else $OMNISDK_CONFIG, else ./omnisdk.toml; only commands
 that talk to channels need one.
@@ -108,6 +118,7 @@ def build_app(plugins: Plugins | None = None) -> typer.Typer:
     app.add_typer(records.customers_app)
     app.add_typer(records.quarantine_app)
     app.command("demo")(demo.demo)
+    app.command("new-plugin")(new_plugin.new_plugin)
     _add_plugin_commands(app, registry)
     return app
 

@@ -61,7 +61,7 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
 def plan(
     ctx: typer.Context, channel: ChannelsOption = None, json_output: JsonOption = False
 ) -> None:
-    """Preview what a catalogue sync would send to each account (nothing is sent).
+    """Preview what a catalog sync would send to each account (nothing is sent).
 
     `omnisdk apply` sends it.
     """
@@ -78,7 +78,7 @@ def plan(
 def apply(
     ctx: typer.Context, channel: ChannelsOption = None, json_output: JsonOption = False
 ) -> None:
-    """Send the catalogue sync: a fresh plan for the accounts, then every change in it.
+    """Send the catalog sync: a fresh plan for the accounts, then every change in it.
 
     Each change is checked against the account's current state first, so applying twice
     sends nothing the second time. Exits with 1 when a channel refused something.
@@ -152,7 +152,7 @@ def push(
 
 catalog_app = typer.Typer(
     name="catalog",
-    help="The master catalogue: import it from a channel (then `plan` / `apply`).",
+    help="The master catalog: import it from a channel (then `plan` / `apply`).",
     no_args_is_help=True,
 )
 
@@ -172,9 +172,9 @@ def import_catalog(
     ],
     json_output: JsonOption = False,
 ) -> None:
-    """Build (or extend) the master catalogue from one account's listings, binding by SKU.
+    """Build (or extend) the master catalog from one account's listings, binding by SKU.
 
-    SKUs already in the master catalogue keep the master's data; disagreements are reported.
+    SKUs already in the master catalog keep the master's data; disagreements are reported.
     """
     get_state(ctx).config().channel(channel)
     stats = run_with_engine(get_state(ctx), lambda engine: engine.import_catalog(channel))

@@ -438,7 +438,7 @@ async def replay_quarantined(engine: Engine, row: QuarantineRow) -> str:
 
     An order is mapped by its account's channel and ingested; a product or customer is
     mapped (so a fixed plugin or a new mapping hook is proven to read it), a product then
-    re-imported with its account's catalogue, a customer resolved into the customer book.
+    re-imported with its account's catalog, a customer resolved into the customer book.
     Success marks the entry resolved; a failure records the new reason and raises.
     """
     try:
@@ -451,7 +451,7 @@ async def replay_quarantined(engine: Engine, row: QuarantineRow) -> str:
         elif row.kind == "product":
             product = channel.map_product(payload)
             await engine.import_catalog(row.account)
-            done = f"product {product.title!r} readable; catalogue of {row.account} re-imported"
+            done = f"product {product.title!r} readable; catalog of {row.account} re-imported"
         elif row.kind == "customer":
             customer = channel.map_customer(payload)
             save = engine.store.save_customer

@@ -1,4 +1,4 @@
-"""Rich views of the engine's reports: the status, the reconciliation, the catalogue plan.
+"""Rich views of the engine's reports: the status, the reconciliation, the catalog plan.
 
 The reports are plain data (pydantic models in :mod:`omnisdk.sync`); this is where they
 are drawn as tables. :func:`report_view` picks the view of a report, and
@@ -136,7 +136,7 @@ def status_view(report: StatusReport) -> Group:
     totals = report.totals
     summary = Text(
         f"{totals.accounts} accounts, {totals.products} products / {totals.variants} "
-        f"variants in the master catalogue; outbox {totals.outbox_depth} "
+        f"variants in the master catalog; outbox {totals.outbox_depth} "
         f"({totals.outbox_retrying} retrying, {totals.failed_pushes} failed); "
         f"{totals.quarantine_open} quarantined"
     )
@@ -164,7 +164,7 @@ def reconcile_table(report: ReconcileReport) -> Table:
         if account.missing:
             notes.append(f"{len(account.missing)} bound SKUs not listed")
         if account.unknown:
-            notes.append(f"{len(account.unknown)} SKUs not in the master catalogue")
+            notes.append(f"{len(account.unknown)} SKUs not in the master catalog")
         table.add_row(
             account.account,
             str(account.checked),
@@ -232,7 +232,7 @@ def reconcile_view(report: ReconcileReport) -> Group:
     return Group(*parts)
 
 
-# -- the catalogue plan ----------------------------------------------------------------------
+# -- the catalog plan ----------------------------------------------------------------------
 
 _KIND_STYLE = {
     "create": "green",
@@ -252,7 +252,7 @@ def _show(value: FieldValue) -> str:
 
 def plan_table(plan: Plan) -> Table:
     """The changes: one row per changed field."""
-    table = Table(title="Catalogue plan", show_lines=False, expand=False)
+    table = Table(title="Catalog plan", show_lines=False, expand=False)
     for column in ("Account", "Change", "SKU", "Field", "Now", "After"):
         table.add_column(column, overflow="fold")
     for account in plan.accounts:
@@ -294,5 +294,5 @@ def plan_view(plan: Plan) -> Group:
     if skipped is not None:
         parts.append(skipped)
     if plan.is_empty:
-        parts.append(Text("Nothing to send: every channel matches the master catalogue."))
+        parts.append(Text("Nothing to send: every channel matches the master catalog."))
     return Group(*parts)

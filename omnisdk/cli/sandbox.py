@@ -25,7 +25,7 @@ from pydantic_core import to_jsonable_python
 from omnisdk._listen import bind_socket
 from omnisdk.cli.output import print_note
 from omnisdk.cli.state import get_state
-from omnisdk.demo.scenario import SANDBOX_CATALOGUE
+from omnisdk.demo.scenario import SANDBOX_CATALOG
 from omnisdk.demo.shops import SANDBOX_EXTRA_HINT, load_sandbox_class, seed_sandbox
 from omnisdk.errors import ServiceError
 
@@ -136,7 +136,7 @@ def sandbox(
     emulator = sandbox_class()
     try:
         if seed_demo:
-            seed_sandbox(emulator, SANDBOX_CATALOGUE)
+            seed_sandbox(emulator, SANDBOX_CATALOG)
         sock = bind_socket(host, port)
         try:
             base_url = f"http://{_url_host(host)}:{sock.getsockname()[1]}"

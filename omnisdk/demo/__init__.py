@@ -5,10 +5,10 @@
 1. every installed channel plugin that ships a sandbox is started on a loopback port
    (:class:`~omnisdk.testing.server.LoopbackServer`, in a process of its own: platforms are
    other machines, and their work must not slow the engine's interpreter down) and seeded
-   through the control API with one catalogue — Vietnamese products priced in VND, the same
+   through the control API with one catalog — Vietnamese products priced in VND, the same
    SKUs everywhere, a few of them nearly sold out;
 2. a temporary ``omnisdk.toml`` (SQLite in a temporary directory) points an engine at them;
-   the master catalogue is imported from the first channel, the other channels' listings
+   the master catalog is imported from the first channel, the other channels' listings
    bind to it by SKU, and the starting stock is counted into the ledger;
 3. the engine runs in-process (:class:`~omnisdk.runtime.local.LocalRuntime`: webhooks,
    pollers, pushers) while simulated buyers order on every channel concurrently. A channel
@@ -35,7 +35,7 @@ out of the engine package: the engine never imports the test kit. It renders not
 CLI draws its snapshots and summary (``omnisdk/cli/demo_render.py``).
 
 ==============================  ========================================================
-``omnisdk.demo.scenario``       what is sold (the catalogue) and by whom (the buyers)
+``omnisdk.demo.scenario``       what is sold (the catalog) and by whom (the buyers)
 ``omnisdk.demo.shops``          each installed channel's sandbox, served on loopback
 ``omnisdk.demo.config``         the demo's ``omnisdk.toml``, pointing an engine at them
 ``omnisdk.demo.buyers``         buyers ordering on one channel at a human pace
@@ -49,11 +49,11 @@ from omnisdk.demo.buyers import BuyerTally
 from omnisdk.demo.config import write_demo_config
 from omnisdk.demo.report import ChannelSummary, DemoSnapshot, DemoSummary, SkuSnapshot, SkuSummary
 from omnisdk.demo.run import run_demo
-from omnisdk.demo.scenario import DEMO_CATALOGUE, DemoItem
+from omnisdk.demo.scenario import DEMO_CATALOG, DemoItem
 from omnisdk.demo.shops import DemoChannel, demo_channel_types, serve_sandboxes
 
 __all__ = [
-    "DEMO_CATALOGUE",
+    "DEMO_CATALOG",
     "BuyerTally",
     "ChannelSummary",
     "DemoChannel",

@@ -38,7 +38,7 @@ class BuyerTally:
 
 async def shop(
     channel: DemoChannel,
-    catalogue: list[DemoItem],
+    catalog: list[DemoItem],
     tally: BuyerTally,
     *,
     rng: random.Random,
@@ -49,10 +49,10 @@ async def shop(
     into ``tally``; ``pause`` is the range of seconds between two orders."""
     from omnisdk.testing.control import SandboxRefused
 
-    weights = [3.0 if item.stock <= SCARCE else 1.0 for item in catalogue]
+    weights = [3.0 if item.stock <= SCARCE else 1.0 for item in catalog]
     await asyncio.sleep(rng.uniform(0, pause[1]))  # buyers arrive one by one, not in a burst
     while time.monotonic() < deadline:
-        item = rng.choices(catalogue, weights)[0]
+        item = rng.choices(catalog, weights)[0]
         quantity = 1 if item.stock <= SCARCE or rng.random() < 0.7 else 2
         name, phone = rng.choice(BUYERS)
         try:

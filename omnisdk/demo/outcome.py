@@ -55,7 +55,7 @@ class DemoRun:
     engine: Engine
     runtime: LocalRuntime
     channels: list[DemoChannel]
-    catalogue: list[DemoItem]
+    catalog: list[DemoItem]
     tallies: dict[str, BuyerTally]
     counter: OrderCounter
     started: float
@@ -67,7 +67,7 @@ async def snapshot(run: DemoRun) -> DemoSnapshot:
     """The run at this moment: the pool and every channel's listing per SKU, orders so far."""
     listed = {channel.account: await channel.listed() for channel in run.channels}
     skus = []
-    for item in run.catalogue:
+    for item in run.catalog:
         view = await run.engine.stock_view(item.sku)
         skus.append(
             SkuSnapshot(
@@ -99,7 +99,7 @@ async def mismatches(run: DemoRun) -> dict[str, dict[str, str]]:
     (with what the engine knows of the listing)."""
     found: dict[str, dict[str, str]] = {}
     listed_now = {channel.account: await channel.listed() for channel in run.channels}
-    for item in run.catalogue:
+    for item in run.catalog:
         view = await run.engine.stock_view(item.sku)
         for channel in run.channels:
             listed = listed_now[channel.account].get(item.sku)
@@ -163,7 +163,7 @@ async def _sku_summaries(run: DemoRun, problems: list[str]) -> tuple[list[SkuSum
     summaries = []
     ledger_ok = True
     listed_now = {channel.account: await channel.listed() for channel in run.channels}
-    for item in run.catalogue:
+    for item in run.catalog:
         view = await run.engine.stock_view(item.sku)
         units = sum(t.units.get(item.sku, 0) for t in run.tallies.values())
         oversold = max(units - item.stock, 0)

@@ -21,7 +21,7 @@ from omnisdk.demo.buyers import BuyerTally, shop
 from omnisdk.demo.config import write_demo_config
 from omnisdk.demo.outcome import DemoRun, OrderCounter, mismatches, snapshot, summarise
 from omnisdk.demo.report import DemoSnapshot, DemoSummary
-from omnisdk.demo.scenario import DEMO_CATALOGUE
+from omnisdk.demo.scenario import DEMO_CATALOG
 from omnisdk.demo.shops import demo_channel_types, serve_sandboxes
 from omnisdk.errors import PluginError, ServiceError, UsageError
 
@@ -79,7 +79,7 @@ async def run_demo(
             "no installed channel plugin ships a sandbox; install a channel plugin with its "
             "sandbox extra (pip install 'omnisdk-<channel>[sandbox]') or the example plugin"
         )
-    catalogue = list(DEMO_CATALOGUE)
+    catalog = list(DEMO_CATALOG)
     rng = random.Random(seed)
     with contextlib.ExitStack() as stack:
         directory = keep_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -87,7 +87,7 @@ async def run_demo(
         phase(f"starting {len(types)} sandboxes: {', '.join(name for name, _ in types)}")
         async with serve_sandboxes(types, seed=seed) as channels:
             for channel in channels:
-                await channel.control.seed([item.seed() for item in catalogue])
+                await channel.control.seed([item.seed() for item in catalog])
             config_path = write_demo_config(directory, channels, safety_buffer=safety_buffer)
             config = load_config(config_path, plugins=plugins)
             counter = OrderCounter()
@@ -102,7 +102,7 @@ async def run_demo(
                         engine=engine,
                         runtime=runtime,
                         channels=channels,
-                        catalogue=catalogue,
+                        catalog=catalog,
                         tallies={c.account: BuyerTally() for c in channels},
                         counter=counter,
                         started=time.monotonic(),
@@ -148,11 +148,11 @@ async def _run(
 ) -> DemoSummary:
     engine, runtime = run.engine, run.runtime
     first = run.channels[0]
-    run.phase = "importing the catalogue"
-    phase(f"importing the master catalogue from {first.account}; binding the others by SKU")
+    run.phase = "importing the catalog"
+    phase(f"importing the master catalog from {first.account}; binding the others by SKU")
     for channel in run.channels:
         await engine.import_catalog(channel.account)
-    for item in run.catalogue:
+    for item in run.catalog:
         await engine.set_stock(item.sku, item.stock, reason="count")
     await runtime.start()
     stop_display = asyncio.Event()
@@ -207,7 +207,7 @@ async def _shop(run: DemoRun, rng: random.Random, *, buyers: int, duration: floa
         shoppers.append(
             shop(
                 channel,
-                run.catalogue,
+                run.catalog,
                 run.tallies[channel.account],
                 rng=random.Random(rng.random()),
                 deadline=deadline,

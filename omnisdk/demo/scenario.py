@@ -1,7 +1,7 @@
-"""What the demo sells and who buys it: one Vietnamese catalogue priced in VND, and buyers.
+"""What the demo sells and who buys it: one Vietnamese catalog priced in VND, and buyers.
 
-Every channel is seeded with the same catalogue (the same SKUs everywhere); the last three
-items of :data:`DEMO_CATALOGUE` run out during a demo. :data:`SANDBOX_CATALOGUE` is what
+Every channel is seeded with the same catalog (the same SKUs everywhere); the last three
+items of :data:`DEMO_CATALOG` run out during a demo. :data:`SANDBOX_CATALOG` is what
 ``omnisdk sandbox --seed-demo`` lists in a single sandbox.
 """
 
@@ -16,8 +16,8 @@ __all__ = [
     "ACCOUNT_CITIES",
     "BUYERS",
     "CURRENCY",
-    "DEMO_CATALOGUE",
-    "SANDBOX_CATALOGUE",
+    "DEMO_CATALOG",
+    "SANDBOX_CATALOG",
     "DemoItem",
 ]
 
@@ -26,7 +26,7 @@ CURRENCY = "VND"
 
 
 class DemoItem(BaseModel):
-    """One SKU of the demo catalogue, as seeded on every channel."""
+    """One SKU of the demo catalog, as seeded on every channel."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -94,7 +94,7 @@ def _ao_dai(stock: int) -> DemoItem:
     )
 
 
-DEMO_CATALOGUE: tuple[DemoItem, ...] = (
+DEMO_CATALOG: tuple[DemoItem, ...] = (
     _shirt("M", 30),
     _shirt("L", 24),
     _hat(40),
@@ -106,9 +106,9 @@ DEMO_CATALOGUE: tuple[DemoItem, ...] = (
         sku="GOM-BAT-TRANG", title="Bình gốm Bát Tràng men lam", price=Decimal(650000), stock=5
     ),
 )
-"""The demo's catalogue: Vietnamese goods priced in VND; the last three run out."""
+"""The demo's catalog: Vietnamese goods priced in VND; the last three run out."""
 
-SANDBOX_CATALOGUE: tuple[DemoItem, ...] = (
+SANDBOX_CATALOG: tuple[DemoItem, ...] = (
     _shirt("M", 25),
     _shirt("L", 18),
     _hat(40),

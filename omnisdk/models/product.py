@@ -1,4 +1,4 @@
-"""Products and their variants: the master catalogue's unit is the variant, keyed by SKU."""
+"""Products and their variants: the master catalog's unit is the variant, keyed by SKU."""
 
 from __future__ import annotations
 

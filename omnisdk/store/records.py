@@ -132,7 +132,7 @@ class ProductSaved:
 
     ``product_changed`` is True when the product-level content (title, description, ...)
     differs from what was stored; ``changed_skus`` lists the variants whose content changed
-    (new variants included). Together they say what a catalogue push must send.
+    (new variants included). Together they say what a catalog push must send.
     """
 
     product_id: str

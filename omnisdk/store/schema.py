@@ -142,7 +142,7 @@ products = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
-"""Master catalogue products (their variants live in ``omnisdk_variants``)."""
+"""Master catalog products (their variants live in ``omnisdk_variants``)."""
 
 variants = Table(
     "omnisdk_variants",

@@ -1,7 +1,7 @@
 """The store's side of the engine's status: every account's activity, read in one transaction.
 
 :meth:`StatusMixin.activity` answers what someone on call asks of the store (cursors, the
-outbox, failed pushes, open quarantine entries, the catalogue's size) with a fixed number of
+outbox, failed pushes, open quarantine entries, the catalog's size) with a fixed number of
 set-based queries, however many accounts there are. ``omnisdk.sync.status`` turns it into the
 status report.
 """
@@ -99,7 +99,7 @@ class AccountActivity:
 
 @dataclass(frozen=True, slots=True)
 class StoreActivity:
-    """Every registered account's activity (by name) and the master catalogue's size."""
+    """Every registered account's activity (by name) and the master catalog's size."""
 
     accounts: tuple[AccountActivity, ...]
     products: int
@@ -132,7 +132,7 @@ class StatusMixin(StoreCore):
     """The reads behind ``omnisdk status``."""
 
     def activity(self, *, recent: int = 5, session: Connection | None = None) -> StoreActivity:
-        """Every registered account's activity and the catalogue's size, in one read-only
+        """Every registered account's activity and the catalog's size, in one read-only
         transaction (on SQLite it never takes the write lock). ``recent`` caps the failing
         pushes and quarantine entries kept per account."""
         with self._read(session) as connection:

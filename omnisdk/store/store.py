@@ -6,7 +6,7 @@ from sqlalchemy import URL
 
 from omnisdk.store.accounts import AccountsMixin
 from omnisdk.store.bindings import BindingsMixin
-from omnisdk.store.catalogue import CatalogueMixin
+from omnisdk.store.catalog import CatalogMixin
 from omnisdk.store.cursors import CursorsMixin
 from omnisdk.store.customers import CustomersMixin
 from omnisdk.store.engine import DEFAULT_URL
@@ -26,7 +26,7 @@ class Store(
     AccountsMixin,
     TokensMixin,
     BindingsMixin,
-    CatalogueMixin,
+    CatalogMixin,
     LedgerMixin,
     OrdersMixin,
     CustomersMixin,

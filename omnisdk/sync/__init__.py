@@ -1,4 +1,4 @@
-"""The sync engine: stock ledger, orders, customers, pushes, catalogue and reconciliation.
+"""The sync engine: stock ledger, orders, customers, pushes, catalog and reconciliation.
 
 :class:`Engine` is the entry point (``SyncEngine`` for plain, non-async code); the modules
 beside it each do one job for it:
@@ -13,7 +13,7 @@ beside it each do one job for it:
 ``omnisdk.sync.intake``        orders, customers and listings polled; webhook events
 ``omnisdk.sync.pusher``        the outbox drained per account: push modes, retries
 ``omnisdk.sync.customers``     identity resolution and reversible merges
-``omnisdk.sync.catalog``       catalogue import, plan and apply
+``omnisdk.sync.catalog``       catalog import, plan and apply
 ``omnisdk.sync.reconcile``     listed stock compared with what it should be, drift repaired
 ``omnisdk.sync.status``        the engine's status report
 ``omnisdk.sync.reports``       what the report models share (lookup by account)

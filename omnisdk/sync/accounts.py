@@ -1,7 +1,7 @@
 """Channel accounts: which ones an engine pass covers, whether the engine may talk to one, and
 what happens when one loses its authorisation.
 
-The passes that go over several channel accounts at once (catalogue plan, apply and import,
+The passes that go over several channel accounts at once (catalog plan, apply and import,
 reconciliation) work on each account by itself: one that is stopped or fails gets an error in
 the report while the others go on.
 """

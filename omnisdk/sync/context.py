@@ -1,7 +1,7 @@
 """What the engine's parts work with: the store, the channels, the clock and the hooks.
 
 The :class:`~omnisdk.sync.engine.Engine` builds one :class:`SyncContext` and hands it to the
-modules that do its work (intake, stock, pusher, customers, catalogue, reconciliation,
+modules that do its work (intake, stock, pusher, customers, catalog, reconciliation,
 status); they never see the Engine itself. The context is plain: it answers questions about
 the configuration and runs store calls off the event loop, and has no operations of its own.
 """

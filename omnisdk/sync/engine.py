@@ -16,7 +16,7 @@ thread. Event hooks are fired after the transaction that caused them has committ
 hook that raises is logged, never allowed to break the engine.
 
 The work itself is done by the modules beside this one (intake, stock, pusher, customers,
-catalogue, reconciliation, status); each receives the engine's
+catalog, reconciliation, status); each receives the engine's
 :class:`~omnisdk.sync.context.SyncContext` (store, channels, clock, hooks), never the Engine.
 """
 
@@ -301,12 +301,12 @@ class Engine:
         return await intake.poll_customers(self._ctx, account)
 
     async def poll_products(self, account: str) -> SyncStats:
-        """Bind the listings ``account`` changed since its cursor to the master catalogue.
+        """Bind the listings ``account`` changed since its cursor to the master catalog.
 
         Each listed variant whose SKU the master has is bound to the account (by SKU) and a
         new binding is queued for a stock push; SKUs the master lacks are counted in
         :attr:`SyncStats.unknown`, never created (that is :meth:`import_catalog`'s job). The
-        master catalogue is never changed.
+        master catalog is never changed.
         """
         return await intake.poll_products(self._ctx, account)
 
@@ -374,7 +374,7 @@ class Engine:
     async def add_listing(self, account: str, sku: str, *, external_id: str | None = None) -> bool:
         """Record that ``account`` lists ``sku`` (its id there if known) and queue a push.
 
-        The catalogue import binds listings itself; this is for listings made another way.
+        The catalog import binds listings itself; this is for listings made another way.
         Returns True when the listing was new.
         """
         return await stock.add_listing(self._ctx, account, sku, external_id=external_id)
@@ -397,14 +397,14 @@ class Engine:
         """Undo a customer merge: the merged-away record and its identities come back."""
         await asyncio.to_thread(self.store.undo_merge, merge_id)
 
-    # -- catalogue (omnisdk.sync.catalog, E2) ----------------------------------------------
+    # -- catalog (omnisdk.sync.catalog, E2) ----------------------------------------------
 
     async def import_catalog(self, account: str) -> ImportStats:
-        """Build (or extend) the master catalogue from ``account``'s listings, binding by SKU."""
+        """Build (or extend) the master catalog from ``account``'s listings, binding by SKU."""
         return await catalog.import_catalog(self._ctx, account)
 
     async def plan(self, accounts: Sequence[str] | None = None) -> Plan:
-        """What a catalogue sync would send to ``accounts`` (default: all), without sending."""
+        """What a catalog sync would send to ``accounts`` (default: all), without sending."""
         return await catalog.plan(self._ctx, accounts)
 
     async def apply(self, plan: Plan | None = None) -> ApplyStats:

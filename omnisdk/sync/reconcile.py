@@ -97,8 +97,8 @@ class AccountReconcile(BaseModel):
 
     ``checked`` listings were compared, ``in_sync`` of them matched; ``untracked`` listings
     have no stock recorded in the engine (they are left alone). ``unbound`` SKUs are listed
-    and in the master catalogue but not bound to the account (import it to bind them),
-    ``unknown`` ones are not in the master catalogue, ``missing`` ones are bound but the
+    and in the master catalog but not bound to the account (import it to bind them),
+    ``unknown`` ones are not in the master catalog, ``missing`` ones are bound but the
     channel no longer shows them. ``error`` is set when the account could not be read.
     """
 
@@ -194,7 +194,7 @@ class ReconcileReport(BaseModel):
 
 
 def _known_skus(context: SyncContext, account: str) -> tuple[set[str], set[str]]:
-    """(SKUs the engine considers listed on ``account``, SKUs in the master catalogue)."""
+    """(SKUs the engine considers listed on ``account``, SKUs in the master catalog)."""
     store = context.store
     bound = set(store.bindings_of(account, BindingKind.VARIANT))
     listed = {state.sku for state in store.list_listings(account=account)}

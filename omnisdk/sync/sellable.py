@@ -4,7 +4,7 @@ The allocation hook's answer (given on hand and reserved per location, the accou
 the units the channel sold that the engine has not ingested yet) is what an account may list.
 What it shows is predicted from its listing state (what was pushed, less the account's own
 orders ingested since) unless a figure read from the channel since contradicts it. The pusher
-decides every push from these; the stock view, the catalogue plan and reconciliation report
+decides every push from these; the stock view, the catalog plan and reconciliation report
 them.
 """
 

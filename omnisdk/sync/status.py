@@ -126,7 +126,7 @@ class AccountHealth(BaseModel):
 
 
 class StatusTotals(BaseModel):
-    """Sums over every account, and the size of the master catalogue."""
+    """Sums over every account, and the size of the master catalog."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from omnisdk.testing.api import SandboxApi, route
     from omnisdk.testing.clock import SandboxClock
-    from omnisdk.testing.conformance import ChannelConformance, vietnamese_catalogue
+    from omnisdk.testing.conformance import ChannelConformance, vietnamese_catalog
     from omnisdk.testing.control import SandboxControl, SandboxRefused
     from omnisdk.testing.faults import FaultSettings, RequestRecord
     from omnisdk.testing.leaks import SecretLeakGuard
@@ -78,7 +78,7 @@ __all__ = [
     "read_json",
     "route",
     "unthrottled",
-    "vietnamese_catalogue",
+    "vietnamese_catalog",
 ]
 
 _HOMES = {
@@ -108,7 +108,7 @@ _HOMES = {
     "read_json": "sandbox",
     "route": "api",
     "unthrottled": "registration",
-    "vietnamese_catalogue": "conformance",
+    "vietnamese_catalog": "conformance",
 }
 
 

@@ -58,7 +58,7 @@ from omnisdk.testing.registration import ContributeChannels, unthrottled
 from omnisdk.testing.sandbox import Sandbox
 from omnisdk.testing.server import LoopbackServer
 
-__all__ = ["ChannelConformance", "vietnamese_catalogue"]
+__all__ = ["ChannelConformance", "vietnamese_catalog"]
 
 _TITLES = [
     "Áo thun cổ tròn",
@@ -76,7 +76,7 @@ _TITLES = [
 ]
 
 
-def vietnamese_catalogue(
+def vietnamese_catalog(
     count: int,
     *,
     prefix: str = "CF",
@@ -122,7 +122,7 @@ class ChannelConformance:
     ``extra_settings``
         Settings merged over ``sandbox.channel_settings(base_url)``.
     ``currency``
-        Currency of the seeded catalogue (default VND).
+        Currency of the seeded catalog (default VND).
     ``products_to_seed``
         Products for the pagination tests (default: 2.5 pages of ``limits.page_size``,
         between 10 and 1000).
@@ -206,9 +206,9 @@ class ChannelConformance:
         if missing:
             pytest.skip(f"{self.channel_class.name} does not declare {', '.join(missing)}")
 
-    def catalogue(self, count: int, **options: Any) -> list[dict[str, Any]]:
+    def catalog(self, count: int, **options: Any) -> list[dict[str, Any]]:
         """Seed data for ``count`` products (override to shape it for a platform)."""
-        return vietnamese_catalogue(count, currency=self.currency, **options)
+        return vietnamese_catalog(count, currency=self.currency, **options)
 
     def pages_worth(self) -> int:
         """How many products the pagination tests seed: 2.5 pages, within 10..1000."""
@@ -282,7 +282,7 @@ class ChannelConformance:
     ) -> None:
         """Seeded products come back once each, right price and currency, lossless JSON."""
         self.require(Capability.READ_PRODUCTS)
-        seeds = self.catalogue(12)
+        seeds = self.catalog(12)
         await control.seed(seeds)
         products = await self.collect(channel.stream_products())
         counts = _sku_count(products)
@@ -315,7 +315,7 @@ class ChannelConformance:
         """More than two pages' worth of products: every SKU exactly once, in several calls."""
         self.require(Capability.READ_PRODUCTS)
         count = self.pages_worth()
-        seeds = self.catalogue(count, variants_of_first=0)
+        seeds = self.catalog(count, variants_of_first=0)
         await control.seed(seeds)
         await control.requests(clear=True)
         products = await self.collect(channel.stream_products())
@@ -337,7 +337,7 @@ class ChannelConformance:
     async def test_stock_levels_read_back(self, channel: Channel, control: SandboxControl) -> None:
         """``stream_stock`` reports the listed stock of the SKUs asked for."""
         self.require(Capability.READ_STOCK)
-        seeds = self.catalogue(4, variants_of_first=0)
+        seeds = self.catalog(4, variants_of_first=0)
         for index, seed in enumerate(seeds):
             seed["stock"] = 3 + index
         await control.seed(seeds)
@@ -369,7 +369,7 @@ class ChannelConformance:
         self.require(Capability.WRITE_STOCK)
         largest = self.channel_class.limits.max_stock_batch
         count = min(2 * largest + 1, 501)
-        seeds = self.catalogue(count, variants_of_first=0)
+        seeds = self.catalog(count, variants_of_first=0)
         if self.stock_batches_per_product:
             for index, entry in enumerate(seeds):
                 entry["product"] = f"Lô hàng {index // largest}"
@@ -410,7 +410,7 @@ class ChannelConformance:
     ) -> None:
         """An unknown SKU fails alone; the other items of the same batch succeed."""
         self.require(Capability.WRITE_STOCK)
-        seeds = self.catalogue(2, variants_of_first=0)
+        seeds = self.catalog(2, variants_of_first=0)
         await control.seed(seeds)
         listed = await control.listed_stock()
         first, second = (s["sku"] for s in seeds)
@@ -434,7 +434,7 @@ class ChannelConformance:
         self.require(Capability.WRITE_STOCK)
         if self.channel_class.limits.stock_push_mode is not StockPushMode.COMPARE_AND_SWAP:
             pytest.skip(f"{self.channel_class.name} does not push stock by compare-and-swap")
-        seed = self.catalogue(1, variants_of_first=0)[0]
+        seed = self.catalog(1, variants_of_first=0)[0]
         seed["stock"] = 5
         await control.seed([seed])
         await control.place_order([(seed["sku"], 2)])  # the platform sold 2 we have not seen
@@ -452,7 +452,7 @@ class ChannelConformance:
     ) -> None:
         """New prices land as exact decimals; an unknown SKU fails alone."""
         self.require(Capability.WRITE_PRICES)
-        seeds = self.catalogue(2, variants_of_first=0)
+        seeds = self.catalog(2, variants_of_first=0)
         await control.seed(seeds)
         new = [Money.of(Decimal(seed["price"]) + 10_000, seed["currency"]) for seed in seeds]
         updates = [
@@ -475,7 +475,7 @@ class ChannelConformance:
     ) -> None:
         """Orders placed after the cursor come back exactly once each; older ones do not."""
         self.require(Capability.READ_ORDERS)
-        seeds = self.catalogue(3, variants_of_first=0)
+        seeds = self.catalog(3, variants_of_first=0)
         for seed in seeds:
             seed["stock"] = 100
         await control.seed(seeds)
@@ -504,7 +504,7 @@ class ChannelConformance:
     @pytest.mark.asyncio
     async def test_buyer_cannot_order_beyond_listed_stock(self, control: SandboxControl) -> None:
         """The platform refuses an order beyond its listed stock with 409 out_of_stock."""
-        seed = self.catalogue(1, variants_of_first=0)[0]
+        seed = self.catalog(1, variants_of_first=0)[0]
         seed["stock"] = 2
         await control.seed([seed])
         with pytest.raises(SandboxRefused) as refused:
@@ -521,7 +521,7 @@ class ChannelConformance:
     ) -> None:
         """A buyer's details come back as a canonical Customer of this account."""
         self.require(Capability.READ_CUSTOMERS)
-        seed = self.catalogue(1, variants_of_first=0)[0]
+        seed = self.catalog(1, variants_of_first=0)[0]
         await control.seed([seed])
         await control.place_order(
             [(seed["sku"], 1)],
@@ -569,7 +569,7 @@ class ChannelConformance:
                 await channel.register_webhooks(url)
             except UnsupportedOperation:
                 await control.set_webhook_url(url)
-            seed = self.catalogue(1, variants_of_first=0)[0]
+            seed = self.catalog(1, variants_of_first=0)[0]
             await control.seed([seed])
             order_id = await control.place_order([(seed["sku"], 1)])
             await control.drain_webhooks(10)
@@ -615,7 +615,7 @@ class ChannelConformance:
         """With 30 % of platform calls failing (429/5xx) every product still arrives once."""
         self.require(Capability.READ_PRODUCTS)
         count = self.pages_worth()
-        seeds = self.catalogue(count, variants_of_first=0)
+        seeds = self.catalog(count, variants_of_first=0)
         await control.seed(seeds)
         await control.set_faults(
             error_rate=0.3, error_statuses=[429, 500, 502, 503], retry_after=0, fail_first=2, seed=7
@@ -639,7 +639,7 @@ class ChannelConformance:
         with LoopbackServer(sandbox.app) as server:
             async with SandboxControl(server.base_url) as control:
                 count = self.pages_worth()
-                seeds = self.catalogue(count, variants_of_first=0)
+                seeds = self.catalog(count, variants_of_first=0)
                 await control.seed(seeds)
                 await control.set_faults(drop_rate=1.0)
                 doomed = make_channel(base_url=server.base_url, max_attempts=2)
@@ -680,7 +680,7 @@ class ChannelConformance:
             channel = make_channel(max_attempts=10)
             guard.add(*channel.settings.secret_values())
             assert guard.secrets, "the sandbox reports no secret values to watch"
-            seeds = self.catalogue(5, variants_of_first=0)
+            seeds = self.catalog(5, variants_of_first=0)
             await control.seed(seeds)
             await control.set_faults(
                 error_rate=0.3, error_statuses=[429, 503], retry_after=0, fail_first=1, seed=11

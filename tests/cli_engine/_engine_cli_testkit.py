@@ -12,7 +12,7 @@ from typer.testing import Result
 
 from omnisdk.testing import LoopbackServer, SeedProduct
 
-CATALOGUE = [
+CATALOG = [
     SeedProduct(
         sku="AO-THUN-DO-M",
         title="Áo thun cổ tròn - Đỏ / M",

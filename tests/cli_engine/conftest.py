@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _engine_cli_testkit import CATALOGUE, Invoke, Shop
+from _engine_cli_testkit import CATALOG, Invoke, Shop
 from omnisdk_example.channel import ExampleChannel
 from omnisdk_example.sandbox import ExampleSandbox
 from typer.testing import CliRunner, Result
@@ -42,13 +42,13 @@ def _restore_logging() -> Iterator[None]:
 
 @pytest.fixture
 def shops() -> Iterator[list[Shop]]:
-    """Two Example shops (Hà Nội and Sài Gòn) with the same catalogue, served on loopback."""
+    """Two Example shops (Hà Nội and Sài Gòn) with the same catalog, served on loopback."""
     started: list[Shop] = []
     try:
         for index, account in enumerate(("hanoi-shop", "saigon-shop")):
             sandbox = ExampleSandbox(seed=index)
             with sandbox.lock:
-                sandbox.seed_products(CATALOGUE)
+                sandbox.seed_products(CATALOG)
             server = LoopbackServer(sandbox.app).start()
             started.append(Shop(account=account, sandbox=sandbox, server=server))
         yield started
@@ -101,7 +101,7 @@ def invoke(plugins: Plugins, config_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 @pytest.fixture
 def imported(plugins: Plugins, config_path: Path, shops: list[Shop]) -> list[Shop]:
-    """The master catalogue imported from both shops and the stock counted in.
+    """The master catalog imported from both shops and the stock counted in.
 
     Done in-process (the commands that do it have tests of their own): one engine opening
     instead of five CLI runs.
@@ -112,7 +112,7 @@ def imported(plugins: Plugins, config_path: Path, shops: list[Shop]) -> list[Sho
         async with Engine(config, plugins=plugins) as engine:
             for shop in shops:
                 await engine.import_catalog(shop.account)
-            for item in CATALOGUE:
+            for item in CATALOG:
                 await engine.set_stock(item.sku, item.stock)
             await engine.push()
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from omnisdk import Plugins
 from omnisdk.cli import build_app
-from omnisdk.demo import DEMO_CATALOGUE, DemoSummary
+from omnisdk.demo import DEMO_CATALOG, DemoSummary
 
 
 def check_invariants(summary: DemoSummary) -> None:
@@ -29,7 +29,7 @@ def check_invariants(summary: DemoSummary) -> None:
     for channel in summary.channels:
         assert channel.orders_in_book == channel.orders
         assert channel.units_match and channel.listed_matches_sellable
-    starts = {item.sku: item.stock for item in DEMO_CATALOGUE}
+    starts = {item.sku: item.stock for item in DEMO_CATALOG}
     assert {sku.sku for sku in summary.skus} == set(starts)
     for sku in summary.skus:
         assert sku.start == starts[sku.sku]

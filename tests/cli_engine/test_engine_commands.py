@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _engine_cli_testkit import CATALOGUE, Invoke, Shop, json_lines
+from _engine_cli_testkit import CATALOG, Invoke, Shop, json_lines
 
 from omnisdk.models import Order, OrderStatus
 from omnisdk.store import open_store
@@ -23,10 +23,10 @@ def test_catalog_import_binds_every_sku_and_prints_the_stats(
     assert first.exit_code == 0, first.output
     stats = ImportStats.model_validate_json(first.stdout)
     assert stats.account == "hanoi-shop"
-    assert stats.variants_created == len(CATALOGUE)
+    assert stats.variants_created == len(CATALOG)
     again = ImportStats.model_validate_json(second.stdout)
     assert again.variants_created == 0
-    assert again.variants_matched == len(CATALOGUE)
+    assert again.variants_matched == len(CATALOG)
 
 
 def test_catalog_import_of_an_unknown_channel_names_the_configured_ones(
@@ -172,7 +172,7 @@ def test_status_reports_every_account(invoke: Invoke, imported: list[Shop]) -> N
     assert result.exit_code == 0, result.output
     report = StatusReport.model_validate_json(result.stdout)
     assert [a.account for a in report.accounts] == ["hanoi-shop", "saigon-shop"]
-    assert report.totals.variants == len(CATALOGUE)
+    assert report.totals.variants == len(CATALOG)
     assert "hanoi-shop" in table.stdout
 
 

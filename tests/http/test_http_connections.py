@@ -104,7 +104,7 @@ async def test_two_clients_can_share_one_account_limiter() -> None:
         clock=clock,
         sleep=clock.sleep,
     )
-    catalogue = HttpClient(
+    catalog = HttpClient(
         base_url="https://x.test",
         channel="lazada",
         account="vn",
@@ -113,10 +113,10 @@ async def test_two_clients_can_share_one_account_limiter() -> None:
         clock=clock,
         sleep=clock.sleep,
     )
-    async with orders, catalogue:
+    async with orders, catalog:
         with pytest.raises(RateLimited):
             await orders.get("/throttled")
-        await catalogue.get("/products/get")  # held back by the pause the other client set
+        await catalog.get("/products/get")  # held back by the pause the other client set
     assert clock.elapsed == pytest.approx(30.0)
 
 

@@ -87,7 +87,7 @@ async def test_waiters_are_served_by_lane_then_in_arrival_order() -> None:
     arrivals = [
         ("backfill-1", Lane.BACKFILL),
         ("backfill-2", Lane.BACKFILL),
-        ("catalogue", Lane.DEFAULT),
+        ("catalog", Lane.DEFAULT),
         ("stock-1", Lane.STOCK),
         ("order-1", Lane.ORDERS),
         ("stock-2", Lane.STOCK),
@@ -108,7 +108,7 @@ async def test_waiters_are_served_by_lane_then_in_arrival_order() -> None:
         "order-2",
         "stock-1",
         "stock-2",
-        "catalogue",
+        "catalog",
         "backfill-1",
         "backfill-2",
     ]

@@ -98,7 +98,7 @@ def workdir(tmp_path: Path, shops: dict[str, tuple[ExampleSandbox, LoopbackServe
 
 
 async def _prepare(config: Path) -> None:
-    """Import the catalogue from both shops and count the stock in (in-process: faster)."""
+    """Import the catalog from both shops and count the stock in (in-process: faster)."""
     plugins = Plugins(entry_points=False)
     plugins.register(ContributeChannels(ExampleChannel), name="example")
     async with Engine(load_config(config, plugins=plugins), plugins=plugins) as engine:

@@ -41,7 +41,7 @@ class DeltaSandbox(ExampleSandbox):
 
     async def adjust_stock(self, request: Request) -> Response:
         """``{"items": [{"sku", "delta"}]}``: add ``delta``; refused below zero."""
-        self._authorise(request)
+        self.authorise(request)
         body = await read_json(request)
         items = body["items"]
         self.note_operation(request, "stock.write", items=len(items))
@@ -82,7 +82,9 @@ class DeltaChannel(ExampleChannel):
     async def write_stock_batch(self, batch: Sequence[StockUpdate]) -> list[WriteResult]:
         """``POST /stock/adjust`` with each update's delta."""
         items = [{"sku": u.sku, "delta": u.delta} for u in batch]
-        body = await self._call("POST", "/stock/adjust", lane=Lane.STOCK, json={"items": items})
+        body = await self.client.call(
+            "POST", "/stock/adjust", lane=Lane.STOCK, json={"items": items}
+        )
         return [
             WriteResult.success(u.sku)
             if answer["ok"]

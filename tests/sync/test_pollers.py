@@ -1,7 +1,7 @@
 """Customer and listing polling: one customer view across accounts, new listings bound by SKU.
 
 Both pollers keep a per-(account, stream) cursor re-read with the engine's overlap, quarantine
-what they cannot process and go on, and never change the master catalogue.
+what they cannot process and go on, and never change the master catalog.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Vietnamese catalogue data and channel doubles for the catalogue/reconcile/status tests."""
+"""Vietnamese catalog data and channel doubles for the catalog/reconcile/status tests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Any
 
 from _database_testkit import BACKENDS as BACKENDS  # re-exported for the test modules
 from omnisdk_example.channel import ExampleChannel
-from omnisdk_example.sandbox import ExampleSandbox, _batch_items, _Product, _Variant
+from omnisdk_example.sandbox import ExampleSandbox
+from omnisdk_example.sandbox.api.params import batch_items
+from omnisdk_example.sandbox.state import ProductRecord, VariantRecord
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -115,7 +117,7 @@ class ListingChannel(ExampleChannel):
             }
             for p in batch
         ]
-        body = await self._call(
+        body = await self.client.call(
             "POST", "/products/batch", lane=Lane.BACKFILL, json={"items": items}
         )
         return [
@@ -140,8 +142,8 @@ class ListingSandbox(ExampleSandbox):
 
     async def write_products(self, request: Request) -> Response:
         """Create or update listings; a SKU another listing holds is refused."""
-        self._authorise(request)
-        items = await _batch_items(request)
+        self.authorise(request)
+        items = await batch_items(request)
         self.note_operation(request, "products.write", items=len(items))
         with self.lock:
             return json_response({"results": [self._write_product(item) for item in items]})
@@ -160,8 +162,8 @@ class ListingSandbox(ExampleSandbox):
                     "message": f"SKU {sku} belongs to another listing",
                 }
         if product is None:
-            product = _Product(
-                id=self._next_id("prd"), title=item["title"], created_at=now, updated_at=now
+            product = ProductRecord(
+                id=self.next_id("prd"), title=item["title"], created_at=now, updated_at=now
             )
             self.products[product.id] = product
         product.title = item["title"]
@@ -169,8 +171,8 @@ class ListingSandbox(ExampleSandbox):
         for raw in item["variants"]:
             if raw["sku"] in self.variants:
                 continue
-            variant = _Variant(
-                id=self._next_id("var"),
+            variant = VariantRecord(
+                id=self.next_id("var"),
                 sku=raw["sku"],
                 product_id=product.id,
                 options=dict(raw["options"]),
@@ -260,7 +262,7 @@ def watch_stock_writes(world: World, account: str) -> list[StockWrite]:
     """Record every stock write ``account``'s sandbox receives from now on (see StockWrite)."""
     sandbox = world.sandbox(account)
     writes: list[StockWrite] = []
-    set_stock = sandbox._set_stock
+    set_stock = sandbox.set_stock
 
     def watched(item: dict[str, Any]) -> dict[str, Any]:
         state = world.engine.store.get_listing(account, item["sku"])
@@ -268,5 +270,5 @@ def watch_stock_writes(world: World, account: str) -> list[StockWrite]:
         writes.append(StockWrite(item["sku"], item["quantity"], item.get("expected"), intent))
         return set_stock(item)
 
-    sandbox._set_stock = watched  # type: ignore[method-assign]
+    sandbox.set_stock = watched  # type: ignore[method-assign]
     return writes

@@ -1,4 +1,4 @@
-"""Fixtures for the catalogue, reconciliation and status tests.
+"""Fixtures for the catalog, reconciliation and status tests.
 
 An engine (``make_world``) runs against Example sandboxes in-process (httpx.ASGITransport)
 and a real store: a SQLite file, or, for tests parametrised with ``BACKENDS``, also a fresh

@@ -18,7 +18,7 @@ POS = "pos-quận-1"
 SHOPEE = "shopee-hà-nội"
 LAZADA = "lazada-main"
 
-CATALOGUE = [
+CATALOG = [
     {
         "sku": SKU_RED_M,
         "title": "Áo thun cổ tròn",
@@ -44,9 +44,9 @@ def listed_prices(world, account):
 
 
 async def shop_with_master(make_world, *more):
-    """A POS account holding the master catalogue (imported), plus ``more`` accounts."""
+    """A POS account holding the master catalog (imported), plus ``more`` accounts."""
     world = await make_world(Account(POS), *more)
-    await world.shops[POS].control.seed(CATALOGUE)
+    await world.shops[POS].control.seed(CATALOG)
     await world.engine.import_catalog(POS)
     return world
 
@@ -54,7 +54,7 @@ async def shop_with_master(make_world, *more):
 async def test_plan_prices_a_marketplace_through_its_rule_and_apply_sends_them(make_world):
     world = await shop_with_master(make_world, Account(SHOPEE, pricing=MARKUP))
     # Shopee lists everything at the base price: the 10% mark-up is missing.
-    await world.shops[SHOPEE].control.seed(CATALOGUE)
+    await world.shops[SHOPEE].control.seed(CATALOG)
     await world.engine.import_catalog(SHOPEE)
 
     plan = await world.engine.plan()
@@ -89,7 +89,7 @@ async def test_plan_prices_a_marketplace_through_its_rule_and_apply_sends_them(m
 
 async def test_a_saved_plan_is_applied_like_a_fresh_one(make_world):
     world = await shop_with_master(make_world, Account(SHOPEE, pricing=MARKUP))
-    await world.shops[SHOPEE].control.seed(CATALOGUE[2:])
+    await world.shops[SHOPEE].control.seed(CATALOG[2:])
     saved = (await world.engine.plan([SHOPEE])).model_dump_json()
 
     stats = await world.engine.apply(Plan.model_validate_json(saved))
@@ -100,10 +100,10 @@ async def test_a_saved_plan_is_applied_like_a_fresh_one(make_world):
 
 async def test_master_price_change_flows_to_every_channel(make_world):
     world = await shop_with_master(make_world, Account(SHOPEE, pricing=MARKUP))
-    await world.shops[SHOPEE].control.seed([{**CATALOGUE[2], "price": "94000"}])
+    await world.shops[SHOPEE].control.seed([{**CATALOG[2], "price": "94000"}])
     assert (await world.engine.plan()).is_empty
 
-    # A promotion: the hat goes down to 79,000 in the master catalogue.
+    # A promotion: the hat goes down to 79,000 in the master catalog.
     store = world.engine.store
     stored = store.get_product(store.get_variant(SKU_HAT).product_id)
     hat = stored.product.model_copy(
@@ -207,9 +207,9 @@ async def test_fields_the_channel_owns_are_never_overwritten(make_world):
 
 async def test_a_refused_item_never_stops_the_others(make_world):
     world = await shop_with_master(make_world, Account(SHOPEE, pricing=MARKUP))
-    await world.shops[SHOPEE].control.seed(CATALOGUE)
+    await world.shops[SHOPEE].control.seed(CATALOG)
     sandbox = world.sandbox(SHOPEE)
-    set_price = sandbox._set_price
+    set_price = sandbox.set_price
 
     def refuse_the_hat(item):
         if item.get("sku") == SKU_HAT:
@@ -221,7 +221,7 @@ async def test_a_refused_item_never_stops_the_others(make_world):
             }
         return set_price(item)
 
-    sandbox._set_price = refuse_the_hat
+    sandbox.set_price = refuse_the_hat
     fired = []
 
     class Recorder:
@@ -245,7 +245,7 @@ async def test_a_refused_item_never_stops_the_others(make_world):
 
 async def test_an_unreachable_account_is_reported_and_the_others_planned(make_world):
     world = await shop_with_master(make_world, Account(SHOPEE, pricing=MARKUP))
-    await world.shops[SHOPEE].control.seed(CATALOGUE[2:])
+    await world.shops[SHOPEE].control.seed(CATALOG[2:])
     await world.shops[POS].control.set_faults(error_rate=1.0, error_statuses=[503])
 
     plan = await world.engine.plan()

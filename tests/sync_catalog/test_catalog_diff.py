@@ -1,4 +1,4 @@
-"""The catalogue diff (what plan() computes), without a store or a network."""
+"""The catalog diff (what plan() computes), without a store or a network."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""import_catalog: bootstrap the master catalogue from a channel, bind a second one by SKU."""
+"""import_catalog: bootstrap the master catalog from a channel, bind a second one by SKU."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def tshirt_seed(price_m: int = 129_000, price_l: int = 129_000, *, title: str = 
     ]
 
 
-async def test_first_import_builds_the_master_catalogue_and_binds_it(make_world):
+async def test_first_import_builds_the_master_catalog_and_binds_it(make_world):
     world = await make_world(Account(SHOPIFY))
     shop = world.shops[SHOPIFY]
     await shop.control.seed(

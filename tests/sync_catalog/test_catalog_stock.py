@@ -24,7 +24,7 @@ pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 POS = "pos-quận-1"
 SHOPEE = "shopee-hà-nội"
 LAZADA = "lazada-main"
-CATALOGUE = [
+CATALOG = [
     {
         "sku": SKU_RED_M,
         "title": "Áo thun cổ tròn",
@@ -44,12 +44,12 @@ CATALOGUE = [
     {"sku": SKU_HAT, "title": "Nón lá Huế", "price": "85000", "stock": 12},
 ]
 MARKED_UP = {SKU_RED_M: "142000", SKU_RED_L: "142000", SKU_HAT: "94000"}
-SHOPEE_PRICES = [{**item, "price": MARKED_UP[item["sku"]]} for item in CATALOGUE]
+SHOPEE_PRICES = [{**item, "price": MARKED_UP[item["sku"]]} for item in CATALOG]
 
 
 async def two_shops(make_world, **shopee):
     world = await make_world(Account(POS), Account(SHOPEE, pricing=MARKUP, **shopee))
-    await world.shops[POS].control.seed(CATALOGUE)
+    await world.shops[POS].control.seed(CATALOG)
     await world.shops[SHOPEE].control.seed(SHOPEE_PRICES)
     await world.engine.import_catalog(POS)
     await world.engine.import_catalog(SHOPEE)
@@ -122,7 +122,7 @@ async def test_a_sale_after_the_plan_is_never_overwritten(make_world):
 
 async def test_a_new_listing_gets_its_stock_after_it_is_created(make_world):
     world = await make_world(Account(POS), Account(LAZADA, pricing=MARKUP, listings=True))
-    await world.shops[POS].control.seed(CATALOGUE[2:])
+    await world.shops[POS].control.seed(CATALOG[2:])
     await world.engine.import_catalog(POS)
     await world.engine.set_stock(SKU_HAT, 12)
 
@@ -144,7 +144,7 @@ async def test_a_refused_stock_write_is_reported(make_world):
     await world.engine.set_stock(SKU_RED_M, 8)
     await world.engine.set_stock(SKU_HAT, 9)
     sandbox = world.sandbox(SHOPEE)
-    set_stock = sandbox._set_stock
+    set_stock = sandbox.set_stock
 
     def refuse_the_hat(item):
         if item.get("sku") == SKU_HAT:
@@ -156,7 +156,7 @@ async def test_a_refused_stock_write_is_reported(make_world):
             }
         return set_stock(item)
 
-    sandbox._set_stock = refuse_the_hat
+    sandbox.set_stock = refuse_the_hat
     stats = await world.engine.apply(await world.engine.plan([SHOPEE]))
 
     shopee = stats.account(SHOPEE)

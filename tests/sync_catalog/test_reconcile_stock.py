@@ -24,17 +24,17 @@ from omnisdk.testing import BuyerOrder
 
 POS = "pos-quận-1"
 SHOPEE = "shopee-hà-nội"
-CATALOGUE = [
+CATALOG = [
     {"sku": SKU_RED_M, "title": "Áo thun cổ tròn", "price": "129000", "stock": 8},
     {"sku": SKU_HAT, "title": "Nón lá Huế", "price": "85000", "stock": 12},
 ]
 
 
 async def synced(make_world, *accounts):
-    """Accounts listing the catalogue, imported, stock recorded and pushed: all in step."""
+    """Accounts listing the catalog, imported, stock recorded and pushed: all in step."""
     world = await make_world(*(accounts or (Account(POS), Account(SHOPEE))))
     for name in world.shops:
-        await world.shops[name].control.seed(CATALOGUE)
+        await world.shops[name].control.seed(CATALOG)
         await world.engine.import_catalog(name)
     await world.engine.set_stock(SKU_RED_M, 8)
     await world.engine.set_stock(SKU_HAT, 12)
@@ -108,13 +108,13 @@ async def test_a_repair_whose_answer_is_lost_is_recognised_as_landed(make_world,
     with sandbox.lock:
         sandbox.variants[SKU_HAT].stock = 30
     writes = watch_stock_writes(world, SHOPEE)
-    set_stock = sandbox._set_stock
+    set_stock = sandbox.set_stock
 
     def lands_then_dies(item):
         set_stock(item)  # the platform applies the write...
         raise ConnectionResetError("... and the answer never comes back")
 
-    sandbox._set_stock = lands_then_dies
+    sandbox.set_stock = lands_then_dies
     report = await world.engine.reconcile()
 
     [drift] = report.drift
@@ -123,7 +123,7 @@ async def test_a_repair_whose_answer_is_lost_is_recognised_as_landed(make_world,
     assert (state.last_pushed, state.inflight_quantity) == (12, 12)  # the intent is kept
     assert (await world.shops[SHOPEE].control.listed_stock())[SKU_HAT] == 12
 
-    sandbox._set_stock = set_stock
+    sandbox.set_stock = set_stock
     clock.advance(seconds=5)
     stats = await world.engine.push(SHOPEE)
 
@@ -161,7 +161,7 @@ async def test_a_sale_during_the_repair_is_ingested_never_overwritten(make_world
     with sandbox.lock:
         sandbox.variants[SKU_RED_M].stock = 20
     control = world.shops[SHOPEE].control
-    set_stock = sandbox._set_stock
+    set_stock = sandbox.set_stock
     sold = []
 
     def sale_first(item):
@@ -170,7 +170,7 @@ async def test_a_sale_during_the_repair_is_ingested_never_overwritten(make_world
             sandbox.place_order(BuyerOrder(lines=[{"sku": item["sku"], "quantity": 2}]))
         return set_stock(item)
 
-    sandbox._set_stock = sale_first
+    sandbox.set_stock = sale_first
     report = await world.engine.reconcile([SHOPEE])
 
     [drift] = report.drift
@@ -209,7 +209,7 @@ async def test_unknown_unbound_missing_and_untracked_listings_are_named(make_wor
             {"sku": "ÁO-KHOÁC-GIÓ", "title": "Áo khoác gió", "price": "350000", "stock": 4},
         ]
     )
-    # A dress in the master catalogue, listed on Shopee after the import (so not bound).
+    # A dress in the master catalog, listed on Shopee after the import (so not bound).
     world.engine.store.upsert_product(
         Product(title="Áo dài lụa xanh", variants=[Variant(sku=SKU_DRESS, price=vnd(1_250_000))])
     )
@@ -231,7 +231,7 @@ async def test_unknown_unbound_missing_and_untracked_listings_are_named(make_wor
 
 async def test_untracked_skus_are_counted_never_zeroed(make_world):
     world = await make_world(Account(SHOPEE))
-    await world.shops[SHOPEE].control.seed(CATALOGUE)
+    await world.shops[SHOPEE].control.seed(CATALOG)
     await world.engine.import_catalog(SHOPEE)
 
     report = await world.engine.reconcile()

@@ -104,7 +104,7 @@ async def test_accounts_needing_reauth_and_forgotten_accounts_show(make_world):
     assert "not configured" in result_text(report, width=200)
 
 
-async def test_catalogue_size_is_counted(make_world):
+async def test_catalog_size_is_counted(make_world):
     world = await make_world(Account(SHOPEE))
     await world.shops[SHOPEE].control.seed(
         [

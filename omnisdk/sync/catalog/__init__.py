@@ -1,15 +1,15 @@
-"""The master catalogue and its flow to every channel: import, plan, apply.
+"""The master catalog and its flow to every channel: import, plan, apply.
 
-The store holds the master catalogue (products and variants keyed by SKU). Three operations
+The store holds the master catalog (products and variants keyed by SKU). Three operations
 move it between the store and the channel accounts:
 
 :func:`import_catalog`
-    Bootstraps the master catalogue from one account's listings, matching by SKU (never by
+    Bootstraps the master catalog from one account's listings, matching by SKU (never by
     title) and binding each listing to its master variant. A second account's listings bind
     to the variants already there; where its price disagrees with the master's (after the
     account's price rule) the master wins and the disagreement is reported.
 :func:`plan`
-    Compares the master catalogue with what each account lists now and says what would be
+    Compares the master catalog with what each account lists now and says what would be
     sent: new listings, content updates, prices (through the account's
     :class:`~omnisdk.pricing.PricingRule`) and stock (what the pusher would set the listing
     to). Only fields the master owns on that account (``PricingRule.owns``) are compared.

@@ -1,4 +1,4 @@
-"""Bindings between the master catalogue and an account's listings, made by SKU."""
+"""Bindings between the master catalog and an account's listings, made by SKU."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The fields of a listing the master catalogue may change, and the writes that carry them.
+"""The fields of a listing the master catalog may change, and the writes that carry them.
 
 Pure functions shared by the diff (what would change) and apply (what to send now): a master
 variant priced for an account, a listing to create or to update, the content and price fields
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 CONTENT_FIELDS = ("title", "description", "images", "status")
-"""Product fields a catalogue update may send (when the master owns them on the account)."""
+"""Product fields a catalog update may send (when the master owns them on the account)."""
 
 
 def channel_variant(variant: Variant, rule: PricingRule) -> Variant:

@@ -1,4 +1,4 @@
-"""The diff: what would change on one channel account to match the master catalogue.
+"""The diff: what would change on one channel account to match the master catalog.
 
 Pure: it compares the master products with what the account shows now and the stock each SKU
 should show there, and lists the changes to send and the differences that will not be sent
@@ -72,7 +72,7 @@ class _Differ:
             self.skip(
                 "*",
                 "the channel cannot read its listings (no read_products), so they "
-                "cannot be compared with the master catalogue",
+                "cannot be compared with the master catalog",
             )
             stock = self.view.stock or {}
             self.listed_skus = [sku for sku in self.owners if sku in stock]

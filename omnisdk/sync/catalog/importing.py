@@ -1,4 +1,4 @@
-"""Importing: build or extend the master catalogue from one account's listings, by SKU.
+"""Importing: build or extend the master catalog from one account's listings, by SKU.
 
 A listing whose SKUs are new becomes a master product, its prices taken back through the
 account's price rule; SKUs already in the master are bound to the account without changing
@@ -39,7 +39,7 @@ def base_price(rule: PricingRule, listed: Money) -> tuple[Money, bool]:
 
 
 def master_copy(product: Product) -> Product:
-    """A channel's product as a master catalogue product: no channel references, no raw
+    """A channel's product as a master catalog product: no channel references, no raw
     payload, no platform timestamps."""
     variants = [v.model_copy(update={"channel_ref": None}) for v in product.variants]
     return product.model_copy(
@@ -71,7 +71,7 @@ def _import_listing(
     variants: Sequence[Variant],
     rule: PricingRule,
 ) -> _Imported:
-    """Match ``variants`` of one listing to the master catalogue by SKU, add the new ones,
+    """Match ``variants`` of one listing to the master catalog by SKU, add the new ones,
     bind them all; one transaction, so a failure leaves nothing half done."""
     store = context.store
     done = _Imported()
@@ -185,7 +185,7 @@ def _price_conflict(
 
 
 async def import_catalog(context: SyncContext, account: str) -> ImportStats:
-    """Build or extend the master catalogue from ``account``'s listings, binding by SKU.
+    """Build or extend the master catalog from ``account``'s listings, binding by SKU.
 
     A listing whose SKUs are new becomes a master product (its price taken back through the
     account's price rule); SKUs already in the master are bound to the account without
@@ -255,7 +255,7 @@ async def _import_one(
     try:
         done = await context.run(_import_listing, context, account, listing, fresh, rule)
     except OmnisdkError as exc:
-        reason = f"catalogue import failed: {error_text(exc)}"
+        reason = f"catalog import failed: {error_text(exc)}"
         stats.failures.append(ItemFailure(key=external_id or fresh[0].sku, error=reason))
         payload = listing.raw if listing.raw is not None else listing.model_dump(mode="json")
         await context.run(

@@ -1,4 +1,4 @@
-"""The catalogue's data: plans, and what importing and applying did.
+"""The catalog's data: plans, and what importing and applying did.
 
 A :class:`Plan` is plain data (saved as JSON, loaded back, applied like a fresh one) that
 the CLI draws as tables; :class:`ImportStats` and :class:`ApplyStats` report what
@@ -154,7 +154,7 @@ class Plan(BaseModel):
 
 
 class ConflictKind(enum.StrEnum):
-    """Why an imported listing does not simply match the master catalogue."""
+    """Why an imported listing does not simply match the master catalog."""
 
     PRICE = "price"
     """Same SKU, different price: the master's price wins (after the account's rule)."""
@@ -205,7 +205,7 @@ class ImportStats(BaseModel):
     variants_created: int = 0
     """New master variants (in new or existing master products)."""
     variants_matched: int = 0
-    """Listings whose SKU was already in the master catalogue (the master was kept)."""
+    """Listings whose SKU was already in the master catalog (the master was kept)."""
     bindings_created: int = 0
     """New variant and product bindings for the account."""
     conflicts: list[ImportConflict] = Field(default_factory=list)

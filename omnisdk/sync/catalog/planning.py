@@ -1,4 +1,4 @@
-"""Planning: read every account, compare it with the master catalogue, say what would change."""
+"""Planning: read every account, compare it with the master catalog, say what would change."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ __all__ = ["plan", "stock_targets"]
 
 
 async def plan(context: SyncContext, accounts: Sequence[str] | None = None) -> Plan:
-    """What a catalogue sync would send to ``accounts`` (default: every configured account).
+    """What a catalog sync would send to ``accounts`` (default: every configured account).
 
     Nothing is written anywhere. An account that cannot be read gets an ``error`` in its
     part of the plan; the others are planned regardless.

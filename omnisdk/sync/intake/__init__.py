@@ -8,7 +8,7 @@ job:
 ``polling``           what every poll shares: stream names, cursors, the pass, :class:`SyncStats`
 ``orders``            orders ingested (idempotent), recorded, updated and polled
 ``customers``         the customers an account lists, resolved into the one customer view
-``listings``          the listings an account shows, bound to the master catalogue by SKU
+``listings``          the listings an account shows, bound to the master catalog by SKU
 ``webhook_events``    webhook events acted on (orders, deauthorisation, listed stock)
 ====================  ==========================================================================
 """

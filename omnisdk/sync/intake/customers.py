@@ -16,7 +16,7 @@ from omnisdk.sync.intake.polling import (
     SyncStats,
     check_account,
     finish_pass,
-    quarantine,
+    quarantine_record,
     start_pass,
 )
 
@@ -42,11 +42,7 @@ async def poll_customers(context: SyncContext, account: str) -> SyncStats:
                 resolution = await ingest_customer(context, account, customer)
             except (OmnisdkError, ValueError) as exc:
                 done.quarantined += 1
-                logger.warning("%s: customer %s quarantined: %s", account, external_id, exc)
-                payload = (
-                    customer.raw if customer.raw is not None else customer.model_dump(mode="json")
-                )
-                await quarantine(context, account, "customer", external_id, str(exc), payload)
+                await quarantine_record(context, account, "customer", external_id, customer, exc)
             else:
                 if resolution.created:
                     done.new += 1

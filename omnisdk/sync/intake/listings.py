@@ -1,5 +1,5 @@
 """Listings an account shows (the products stream): each listed variant whose SKU the master
-catalogue knows is bound to the account and queued for a stock push. Unknown SKUs are
+catalog knows is bound to the account and queued for a stock push. Unknown SKUs are
 reported, never added to the master (that is ``omnisdk catalog import``'s job). The first pass
 reads everything, as binding moves no stock."""
 
@@ -19,7 +19,7 @@ from omnisdk.sync.intake.polling import (
     SyncStats,
     check_account,
     finish_pass,
-    quarantine,
+    quarantine_record,
     start_pass,
 )
 
@@ -43,7 +43,7 @@ def _bind_listed(
     """Bind the variants of ``listing`` whose SKU the master knows; one transaction.
 
     A new binding is queued for a stock push (when the account takes stock). The master
-    catalogue is only read. A SKU another listing of this pass claimed is left to that one.
+    catalog is only read. A SKU another listing of this pass claimed is left to that one.
     """
     store = context.store
     pushing = account in context.stock_accounts()
@@ -99,11 +99,7 @@ async def poll_products(context: SyncContext, account: str) -> SyncStats:
                 bound = await context.run(_bind_listed, context, account, listing, claimed)
             except (OmnisdkError, ValueError) as exc:
                 done.quarantined += 1
-                logger.warning("%s: listing %s quarantined: %s", account, external_id, exc)
-                payload = (
-                    listing.raw if listing.raw is not None else listing.model_dump(mode="json")
-                )
-                await quarantine(context, account, "product", external_id, str(exc), payload)
+                await quarantine_record(context, account, "product", external_id, listing, exc)
             else:
                 done.new += bound.new
                 done.unchanged += bound.unchanged
@@ -114,7 +110,7 @@ async def poll_products(context: SyncContext, account: str) -> SyncStats:
         return await finish_pass(context, done, stopped=True)
     if done.unknown_skus:
         logger.info(
-            "%s: %d listed SKUs are not in the master catalogue (run `omnisdk catalog import` "
+            "%s: %d listed SKUs are not in the master catalog (run `omnisdk catalog import` "
             "to add them): %s",
             account,
             len(done.unknown_skus),

@@ -37,7 +37,7 @@ from omnisdk.sync.intake.polling import (
     ORDERS_STREAM,
     SyncStats,
     later,
-    quarantine,
+    quarantine_record,
     read_cursor,
 )
 from omnisdk.sync.stock import apply_order_movements, mark_levels_changed
@@ -322,9 +322,7 @@ async def poll_orders(context: SyncContext, account: str) -> SyncStats:
                 result = await ingest_order(context, order)
             except (OmnisdkError, ValueError) as exc:
                 counts.quarantined += 1
-                logger.warning("%s: order %s quarantined: %s", account, external_id, exc)
-                payload = order.raw if order.raw is not None else order.model_dump(mode="json")
-                await quarantine(context, account, "order", external_id, str(exc), payload)
+                await quarantine_record(context, account, "order", external_id, order, exc)
             else:
                 counts.count(result)
             newest = later(newest, order.updated_at)

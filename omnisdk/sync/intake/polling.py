@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from omnisdk.errors import MappingError, OmnisdkError
-from omnisdk.models import Customer, Product
+from omnisdk.models import Customer, Order, Product
 from omnisdk.store.types import as_utc
 from omnisdk.sync.context import SyncContext
 
@@ -52,7 +52,7 @@ class SyncStats:
     version). Customers: ``new`` records became new customers, ``updated`` added to a known
     one, ``merged`` counts the merges they revealed. Products: ``seen`` listings were read;
     ``new`` listed variants were bound to the account, ``unchanged`` were bound already,
-    ``unknown`` have a SKU the master catalogue does not have (``unknown_skus``, the first
+    ``unknown`` have a SKU the master catalog does not have (``unknown_skus``, the first
     hundred). ``quarantined`` could not be ingested (kept with the reason), including records
     the channel could not map. ``cursor`` is where the next poll starts from (before the
     overlap); ``stopped`` is True when the account lost its authorisation.
@@ -110,6 +110,21 @@ async def quarantine(
         await context.run(context.store.quarantine, account, kind, external_id, reason, payload)
     except OmnisdkError:
         logger.exception("%s: could not quarantine %s %s (%s)", account, kind, external_id, reason)
+
+
+async def quarantine_record(
+    context: SyncContext,
+    account: str,
+    kind: str,
+    external_id: str | None,
+    record: Order | Customer | Product,
+    error: BaseException,
+) -> None:
+    """Log and keep one mapped record the engine could not store, with why: its raw payload,
+    or its canonical form when it carries none (never raises)."""
+    logger.warning("%s: %s %s quarantined: %s", account, kind, external_id, error)
+    payload = record.raw if record.raw is not None else record.model_dump(mode="json")
+    await quarantine(context, account, kind, external_id, str(error), payload)
 
 
 def later(newest: datetime | None, stamp: datetime) -> datetime:

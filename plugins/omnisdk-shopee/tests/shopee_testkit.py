@@ -19,7 +19,7 @@ START = datetime(2025, 3, 15, 2, 0, tzinfo=UTC)
 
 IN_PROCESS = "http://shopee.sandbox.test"
 
-CATALOGUE = [
+CATALOG = [
     {"sku": "AO-THUN-TRANG-M", "title": "Áo thun cổ tròn trắng", "price": "149000", "stock": 20},
     {"sku": "NON-LA-HUE", "title": "Nón lá Huế", "price": "85000", "stock": 7},
     {
@@ -39,7 +39,7 @@ CATALOGUE = [
         "options": {"Màu": "Xanh ngọc"},
     },
 ]
-"""A small Vietnamese catalogue in VND: two plain items and one item with two colours."""
+"""A small Vietnamese catalog in VND: two plain items and one item with two colours."""
 
 
 class ReauthRecorder:
@@ -64,9 +64,9 @@ def frozen_sandbox(**kwargs: Any) -> ShopeeSandbox:
 def seed(
     sandbox: ShopeeSandbox, products: list[dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
-    """Seed ``products`` (default :data:`CATALOGUE`) into ``sandbox``."""
+    """Seed ``products`` (default :data:`CATALOG`) into ``sandbox``."""
     with sandbox.lock:
-        return sandbox.seed_products([SeedProduct.model_validate(p) for p in products or CATALOGUE])
+        return sandbox.seed_products([SeedProduct.model_validate(p) for p in products or CATALOG])
 
 
 def order(

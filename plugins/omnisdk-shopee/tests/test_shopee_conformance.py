@@ -29,7 +29,7 @@ class TestShopeeConformance(ChannelConformance):
         self, make_channel: Callable[..., Channel], control: SandboxControl, sandbox: Sandbox
     ) -> None:
         """Items without variations: every write lands, one ``update_stock`` per item."""
-        seeds = self.catalogue(7, variants_of_first=0)
+        seeds = self.catalog(7, variants_of_first=0)
         await control.seed(seeds)
         channel = make_channel()
         listed = await control.listed_stock()

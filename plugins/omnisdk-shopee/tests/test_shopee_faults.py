@@ -283,9 +283,9 @@ async def test_a_batch_call_that_fails_fails_only_its_items() -> None:
     shop = channel(sandbox, max_attempts=1)
     await shop.refresh_listings()
     with sandbox.lock:
-        hat = sandbox.catalogue.find("NON-LA-HUE")
+        hat = sandbox.catalog.find("NON-LA-HUE")
         assert hat is not None
-        del sandbox.catalogue.items[hat[0].item_id]  # the item vanished on Shopee meanwhile
+        del sandbox.catalog.items[hat[0].item_id]  # the item vanished on Shopee meanwhile
     results = await shop.write_stock(
         [StockUpdate(sku="NON-LA-HUE", quantity=2), StockUpdate(sku="AO-DAI-DO", quantity=2)]
     )

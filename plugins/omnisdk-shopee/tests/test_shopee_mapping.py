@@ -233,7 +233,7 @@ async def test_one_unmappable_item_is_quarantined_and_the_rest_stream() -> None:
     sandbox = frozen_sandbox()
     seed(sandbox)
     with sandbox.lock:
-        dress = next(i for i in sandbox.catalogue.items.values() if i.models)
+        dress = next(i for i in sandbox.catalog.items.values() if i.models)
         dress.models[1].sku = ""  # a seller left a model without SKU
     quarantine = Quarantine()
     shop = channel(sandbox, plugins=plugins_with(quarantine))

@@ -210,7 +210,7 @@ def test_requests_signed_by_pyshopee_are_accepted_by_the_sandbox() -> None:
     ]
     assert results["refreshed"] and sandbox.grants.refreshes == 1
     with sandbox.lock:
-        assert sandbox.catalogue.items[single].stock == {"": 7}
+        assert sandbox.catalog.items[single].stock == {"": 7}
         # pyshopee writes list parameters with Python's repr: "[800000001, 800000008]".
         base_call = next(
             r for r in sandbox.requests if r.path == "/api/v2/product/get_item_base_info"

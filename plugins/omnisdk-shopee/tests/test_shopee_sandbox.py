@@ -136,7 +136,7 @@ async def test_a_token_for_another_shop_is_refused(caller: Caller) -> None:
 )
 async def test_list_parameters_in_every_form_clients_send(caller: Caller, query: str) -> None:
     with caller.sandbox.lock:
-        next(iter(caller.sandbox.catalogue.items.values())).status = "UNLIST"
+        next(iter(caller.sandbox.catalog.items.values())).status = "UNLIST"
     answer = await caller.get(ITEM_LIST, query)
     assert answer.json()["response"]["total_count"] == 3
 
@@ -154,7 +154,7 @@ async def test_batch_limits_are_enforced(caller: Caller) -> None:
     assert code == "error_param" and "[1, 50]" in message
     _, code, _ = _error(await caller.get(ITEM_LIST, {**LIST, "page_size": 101}))
     assert code == "error_param"
-    item = next(i for i in caller.sandbox.catalogue.items.values() if i.models)
+    item = next(i for i in caller.sandbox.catalog.items.values() if i.models)
     too_many = [{"model_id": item.models[0].model_id, "seller_stock": [{"stock": 1}]}] * 51
     _, code, message = _error(
         await caller.post(
@@ -165,7 +165,7 @@ async def test_batch_limits_are_enforced(caller: Caller) -> None:
 
 
 async def test_stock_writes_report_per_model_and_refuse_normal_stock(caller: Caller) -> None:
-    item = next(i for i in caller.sandbox.catalogue.items.values() if i.models)
+    item = next(i for i in caller.sandbox.catalog.items.values() if i.models)
     red, teal = item.models
     answer = (
         await caller.post(
@@ -198,7 +198,7 @@ async def test_stock_writes_report_per_model_and_refuse_normal_stock(caller: Cal
 
 
 async def test_vnd_prices_must_be_whole_dong(caller: Caller) -> None:
-    item = next(i for i in caller.sandbox.catalogue.items.values() if not i.models)
+    item = next(i for i in caller.sandbox.catalog.items.values() if not i.models)
     answer = await caller.http.post(
         "/api/v2/product/update_price",
         params=caller.common("/api/v2/product/update_price"),

@@ -258,7 +258,7 @@ def customer_from_rest(payload: Mapping[str, Any], origin: Origin) -> Customer:
     return _customer(payload, str(external), origin, list(payload.get("addresses") or []))
 
 
-# -- catalogue -----------------------------------------------------------------------------
+# -- catalog -----------------------------------------------------------------------------
 
 
 def _variant(raw: Mapping[str, Any], product_id: str, origin: Origin, *, rest: bool) -> Variant:

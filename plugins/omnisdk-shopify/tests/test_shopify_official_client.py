@@ -44,7 +44,7 @@ def _control(base_url: str, path: str, body: Any) -> Any:
     return response.json()
 
 
-def _catalogue(count: int) -> list[dict[str, Any]]:
+def _catalog(count: int) -> list[dict[str, Any]]:
     seeds = []
     for index in range(count):
         seeds.append(
@@ -74,7 +74,7 @@ def _catalogue(count: int) -> list[dict[str, Any]]:
 def test_lists_every_product_with_variants_across_pages(served: tuple[ShopifySandbox, str]) -> None:
     """More than 250 products page through ``Link`` headers; every variant comes back."""
     _, base_url = served
-    seeds = _catalogue(300)
+    seeds = _catalog(300)
     _control(base_url, "/seed", {"products": seeds})
 
     shop = shopify.Shop.current()
@@ -100,7 +100,7 @@ def test_lists_every_product_with_variants_across_pages(served: tuple[ShopifySan
 def test_reads_and_sets_inventory_levels(served: tuple[ShopifySandbox, str]) -> None:
     """Locations and inventory levels read back; ``InventoryLevel.set`` lands and adjusts."""
     sandbox, base_url = served
-    _control(base_url, "/seed", {"products": _catalogue(3)})
+    _control(base_url, "/seed", {"products": _catalog(3)})
     [location] = shopify.Location.find()
     assert location.name == "Kho HCM"
     variant = shopify.Product.find(limit=1)[0].variants[0]
@@ -125,7 +125,7 @@ def test_reads_and_sets_inventory_levels(served: tuple[ShopifySandbox, str]) -> 
 def test_lists_orders_placed_by_a_buyer(served: tuple[ShopifySandbox, str]) -> None:
     """Orders (``status=any``) carry lines, VND totals and the buyer; cancelled ones too."""
     sandbox, base_url = served
-    _control(base_url, "/seed", {"products": _catalogue(2)})
+    _control(base_url, "/seed", {"products": _catalog(2)})
     placed = _control(
         base_url,
         "/buyer/orders",
@@ -172,7 +172,7 @@ def test_call_limit_answers_429_with_retry_after() -> None:
 def test_page_info_refuses_other_filters(served: tuple[ShopifySandbox, str]) -> None:
     """After the first page only ``limit`` and ``fields`` may accompany ``page_info``."""
     _, base_url = served
-    _control(base_url, "/seed", {"products": _catalogue(3)})
+    _control(base_url, "/seed", {"products": _catalog(3)})
     headers = {"X-Shopify-Access-Token": served[0].access_token}
     first = httpx.get(
         f"{base_url}/admin/api/{VERSION}/products.json?limit=1&status=active", headers=headers

@@ -102,7 +102,7 @@ def _select_everything(catalog: dict[str, Any]) -> dict[str, Any]:
 
 def test_discovery_and_sync_return_what_was_seeded(tap_python: Path, tmp_path: Path) -> None:
     """Discovery works; products, variants, inventory, locations, customers and (bulk) orders
-    sync, and the records match the seeded catalogue and the buyers' orders."""
+    sync, and the records match the seeded catalog and the buyers' orders."""
     clock = SandboxClock(start=datetime.now(UTC) - timedelta(hours=2))
     sandbox = ShopifySandbox(clock=clock)
     seeds = [

@@ -1,22 +1,24 @@
-"""The Example channel: the Example platform's REST API behind omnisdk's Channel contract.
+"""The Example channel: what the platform can do, and the Channel contract over its API.
 
-Read top to bottom, this is a plugin author's checklist: declare settings
-(:mod:`omnisdk_example.settings`, secrets as ``SecretStr``), capabilities and limits; fetch
-raw records page by page (the base class maps them through the hooks, quarantines what fails
-and counts); map raw payloads in ``parse_*`` with the pure functions of
-:mod:`omnisdk_example.mapping`; write one batch at a time and return one result per item;
-verify webhook signatures over the raw body (:mod:`omnisdk_example.webhooks`).
+Every other module of the package has one job and this one puts them together: declare the
+capabilities and limits, fetch raw records page by page through the API (``client.py``; the
+base class maps them through the hooks, quarantines what fails and counts), map in
+``parse_*`` with ``mapping.py``, write one batch at a time and read the per-item answers
+(``errors.py``), and delegate webhooks to ``webhooks.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
+
+import httpx
 
 from omnisdk import (
     Capability,
     Channel,
+    ChannelError,
     ChannelEvent,
     ChannelInfo,
     ChannelLimits,
@@ -34,13 +36,18 @@ from omnisdk import (
     WebhookRequest,
     WriteResult,
 )
-from omnisdk_example import mapping, webhooks
+from omnisdk_example import auth, mapping, webhooks
+from omnisdk_example.client import ExampleClient
+from omnisdk_example.errors import error_for_response, write_results
 from omnisdk_example.settings import ExampleSettings
 
 __all__ = ["ExampleChannel"]
 
 STOCK_SKUS_PER_CALL = 50
+"""The most SKUs one ``GET /stock`` call takes."""
 ORDERS_PAGE = 10
+"""Orders asked for per ``GET /orders`` page."""
+
 
 class ExampleChannel(Channel):
     """The Example platform (see the plugin's README for its API)."""
@@ -65,10 +72,12 @@ class ExampleChannel(Channel):
         max_price_batch=20,
         page_size=50,
         rate=RateBudget(requests_per_second=20, burst=40),
-        webhook_topics=("order.created", "order.updated", "order.cancelled"),
+        webhook_topics=webhooks.TOPICS,
     )
     settings_model = ExampleSettings
-    sandbox = "omnisdk_example.sandbox:ExampleSandbox"
+    external_id_keys: ClassVar[tuple[str, ...]] = ("id",)
+    """Where a raw record keeps its platform id (a rejected record is quarantined under it)."""
+    sandbox = "omnisdk_example.sandbox.app:ExampleSandbox"
 
     @property
     def example_settings(self) -> ExampleSettings:
@@ -76,30 +85,32 @@ class ExampleChannel(Channel):
         assert isinstance(self.settings, ExampleSettings)
         return self.settings
 
+    @property
+    def client(self) -> ExampleClient:
+        """The platform's API over this account's HTTP client."""
+        return ExampleClient(self.http, self.access_token)
+
+    def parse_error(self, response: httpx.Response) -> ChannelError | None:
+        """The platform's error answers (:func:`errors.error_for_response`)."""
+        return error_for_response(response)
+
     def initial_token(self) -> Token:
         """The static API token from the settings."""
-        return Token(access_token=self.example_settings.api_token)
-
-    async def _call(
-        self, method: str, path: str, *, lane: Lane = Lane.DEFAULT, **options: Any
-    ) -> Any:
-        headers = {"Authorization": f"Bearer {await self.access_token()}"}
-        response = await self.http.request(method, path, lane=lane, headers=headers, **options)
-        return response.json()
+        return auth.initial_token(self.example_settings)
 
     async def check(self) -> ChannelInfo:
         """``GET /shop``."""
-        shop = await self._call("GET", "/shop")
+        shop = await self.client.call("GET", "/shop")
         return ChannelInfo(name=shop["name"], currency=shop["currency"], timezone=shop["timezone"])
 
-    # -- reading: raw records; the base class maps them -----------------------------------
+    # -- reading: raw records, page by page; the base class maps them ------------------
 
     async def _pages(self, path: str, key: str) -> AsyncIterator[dict[str, Any]]:
         """Every record of a page-numbered list (``has_more`` until the last page)."""
         page = 1
         while True:
             params = {"page": page, "limit": self.limits.page_size}
-            body = await self._call("GET", path, lane=Lane.BACKFILL, params=params)
+            body = await self.client.call("GET", path, lane=Lane.BACKFILL, params=params)
             for raw in body[key]:
                 yield raw
             if not body["has_more"]:
@@ -123,7 +134,7 @@ class ExampleChannel(Channel):
         if updated_since is not None:
             params["updated_since"] = updated_since.isoformat()
         while True:
-            body = await self._call("GET", "/orders", lane=Lane.ORDERS, params=params)
+            body = await self.client.call("GET", "/orders", lane=Lane.ORDERS, params=params)
             for raw in body["orders"]:
                 yield raw
             if not body["next_cursor"]:
@@ -132,7 +143,7 @@ class ExampleChannel(Channel):
 
     async def fetch_order(self, external_id: str) -> dict[str, Any]:
         """``GET /orders/{id}``."""
-        order: dict[str, Any] = await self._call(
+        order: dict[str, Any] = await self.client.call(
             "GET", f"/orders/{external_id}", lane=Lane.ORDERS
         )
         return order
@@ -147,9 +158,9 @@ class ExampleChannel(Channel):
 
     async def stream_locations(self) -> AsyncIterator[Location]:
         """``GET /locations``."""
-        body = await self._call("GET", "/locations")
+        body = await self.client.call("GET", "/locations")
         for raw in body["locations"]:
-            yield mapping.location_from_example(raw, channel=self.name, account=self.account)
+            yield mapping.parse_location(raw, self.ref)
 
     async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
         """Listed stock per SKU, 50 SKUs per call (every listing when ``skus`` is None)."""
@@ -163,25 +174,23 @@ class ExampleChannel(Channel):
         )
         for chunk in chunks:
             params = {"skus": ",".join(chunk)} if chunk else {}
-            body = await self._call("GET", "/stock", lane=Lane.STOCK, params=params)
+            body = await self.client.call("GET", "/stock", lane=Lane.STOCK, params=params)
             for raw in body["stock"]:
-                yield mapping.stock_level_from_example(
-                    raw, channel=self.name, account=self.account
-                )
+                yield mapping.parse_stock_level(raw, self.ref)
 
-    # -- mapping (the base class calls these through the mapping hooks) -------------------
+    # -- mapping (the base class calls these through the omnisdk_map_* hooks) -------------
 
     def parse_product(self, raw: dict[str, Any]) -> Product:
-        """An Example product (with its variants) as a canonical Product."""
-        return mapping.product_from_example(raw, channel=self.name, account=self.account)
+        """An Example product as a canonical Product (:func:`mapping.parse_product`)."""
+        return mapping.parse_product(raw, self.ref)
 
     def parse_order(self, raw: dict[str, Any]) -> Order:
-        """An Example order as a canonical Order."""
-        return mapping.order_from_example(raw, channel=self.name, account=self.account)
+        """An Example order as a canonical Order (:func:`mapping.parse_order`)."""
+        return mapping.parse_order(raw, self.ref)
 
     def parse_customer(self, raw: dict[str, Any]) -> Customer:
-        """An Example customer as a canonical Customer (phones read as Vietnamese)."""
-        return mapping.customer_from_example(raw, channel=self.name, account=self.account)
+        """An Example customer as a canonical Customer (:func:`mapping.parse_customer`)."""
+        return mapping.parse_customer(raw, self.ref)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -195,8 +204,10 @@ class ExampleChannel(Channel):
             }
             for u in batch
         ]
-        body = await self._call("POST", "/stock/batch", lane=Lane.STOCK, json={"items": items})
-        return _results(batch, body["results"])
+        body = await self.client.call(
+            "POST", "/stock/batch", lane=Lane.STOCK, json={"items": items}
+        )
+        return write_results(batch, body["results"])
 
     async def write_prices_batch(self, batch: Sequence[PriceUpdate]) -> list[WriteResult]:
         """``POST /prices/batch``: prices travel as decimal strings."""
@@ -204,57 +215,33 @@ class ExampleChannel(Channel):
             {"sku": u.sku, "price": str(u.price.amount), "currency": u.price.currency}
             for u in batch
         ]
-        body = await self._call("POST", "/prices/batch", lane=Lane.DEFAULT, json={"items": items})
-        return _results(batch, body["results"])
+        body = await self.client.call(
+            "POST", "/prices/batch", lane=Lane.DEFAULT, json={"items": items}
+        )
+        return write_results(batch, body["results"])
 
     # -- webhooks ------------------------------------------------------------------------
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        """Check ``X-Example-Signature`` (base64 HMAC-SHA256 of the raw body)."""
-        secret = self.example_settings.webhook_secret
-        webhooks.verify_signature(
-            request,
-            secret.get_secret_value() if secret is not None else None,
-            where=f"{self.name}/{self.account}",
+        """Check ``X-Example-Signature`` (:func:`webhooks.verify_delivery`)."""
+        webhooks.verify_delivery(
+            request, self.example_settings.webhook_secret, where=f"{self.name}/{self.account}"
         )
 
     def parse_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
-        """One event per delivery."""
-        return webhooks.events_from_delivery(request, channel=self.name, account=self.account)
+        """The delivery's events, unmapped (:func:`webhooks.parse_delivery`)."""
+        return webhooks.parse_delivery(request, channel=self.name, account=self.account)
 
     def webhook_record(self, event: ChannelEvent) -> dict[str, Any] | None:
-        """The order travels whole in an ``order.*`` delivery's ``data``."""
+        """The order an ``order.*`` delivery carries whole (:func:`webhooks.order_payload`)."""
         return webhooks.order_payload(event)
 
     async def register_webhooks(self, url: str) -> list[str]:
         """``POST /webhooks`` for every topic the channel handles."""
         topics = list(self.limits.webhook_topics)
-        body = await self._call("POST", "/webhooks", json={"url": url, "topics": topics})
+        body = await self.client.call("POST", "/webhooks", json={"url": url, "topics": topics})
         return list(body["topics"])
 
     async def unregister_webhooks(self, url: str) -> None:
         """``DELETE /webhooks?url=``."""
-        await self._call("DELETE", "/webhooks", params={"url": url})
-
-
-def _results(
-    batch: Sequence[StockUpdate | PriceUpdate], answers: list[dict[str, Any]]
-) -> list[WriteResult]:
-    """The platform's per-item answers as WriteResults, in the batch's order."""
-    results = []
-    for update, answer in zip(batch, answers, strict=True):
-        if answer.get("sku") != update.sku:
-            raise ValueError(f"result for {answer.get('sku')!r} where {update.sku!r} was sent")
-        if answer["ok"]:
-            results.append(WriteResult.success(update.sku))
-        else:
-            results.append(
-                WriteResult.failure(
-                    update.sku,
-                    answer["message"],
-                    code=answer["error"],
-                    retryable=False,
-                    actual=answer.get("actual"),
-                )
-            )
-    return results
+        await self.client.call("DELETE", "/webhooks", params={"url": url})

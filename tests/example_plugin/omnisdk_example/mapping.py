@@ -1,17 +1,20 @@
-"""Example payloads mapped onto omnisdk's canonical types: pure functions, raw in, canonical out.
+"""Example payloads as omnisdk's canonical types: pure functions, no I/O.
 
-The channel's ``parse_*`` methods call these with the channel's name and account (the
-engine reaches them through the mapping hooks, so an app can wrap or replace them).
+Each function takes the raw platform record and ``ref``, which makes the
+``{"channel", "account", "external_id"}`` reference of an object of this account (the
+channel's :meth:`~omnisdk.Channel.ref`). A record that cannot be mapped raises
+(``KeyError``, ``ValueError``...): the Channel base class quarantines it, counts it and
+goes on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from omnisdk import (
     Customer,
-    EventKind,
     Location,
     LocationKind,
     Money,
@@ -23,18 +26,21 @@ from omnisdk import (
     StockLevel,
     Variant,
 )
-from omnisdk.models import Address, ChannelRef, Email, Phone
+from omnisdk.models import Address, Email, Phone
 
 __all__ = [
-    "EVENT_KINDS",
     "STATUSES",
+    "Ref",
     "changed_since",
-    "customer_from_example",
-    "location_from_example",
-    "order_from_example",
-    "product_from_example",
-    "stock_level_from_example",
+    "parse_customer",
+    "parse_location",
+    "parse_order",
+    "parse_product",
+    "parse_stock_level",
 ]
+
+Ref = Callable[[str | int], dict[str, str]]
+"""Makes the channel reference of an object from its platform id."""
 
 STATUSES = {
     "pending": OrderStatus.PENDING,
@@ -47,16 +53,8 @@ STATUSES = {
 }
 """The platform's order statuses onto the canonical ones."""
 
-EVENT_KINDS = {
-    "order.created": EventKind.ORDER_CREATED,
-    "order.updated": EventKind.ORDER_UPDATED,
-    "order.cancelled": EventKind.ORDER_CANCELLED,
-}
-"""Webhook topics onto canonical event kinds (any other topic is ``EventKind.OTHER``)."""
-
-
-def _ref(channel: str, account: str, external_id: object) -> ChannelRef:
-    return ChannelRef(channel=channel, account=account, external_id=str(external_id))
+UNPAID_STATUSES = frozenset({"pending", "cancelled"})
+"""Statuses of an order that has not been paid."""
 
 
 def changed_since(raw: dict[str, Any], moment: datetime) -> bool:
@@ -72,15 +70,15 @@ def changed_since(raw: dict[str, Any], moment: datetime) -> bool:
     return (changed if changed.tzinfo else changed.replace(tzinfo=UTC)) >= moment
 
 
-def product_from_example(raw: dict[str, Any], *, channel: str, account: str) -> Product:
-    """An Example product (with its variants) as a canonical Product."""
+def parse_product(raw: dict[str, Any], ref: Ref) -> Product:
+    """A product (with its variants) as a canonical Product."""
     variants = [
         Variant(
             sku=v["sku"],
             title=" / ".join(v["options"].values()) or None,
             options=v["options"],
             price=Money.of(v["price"], v["currency"]),
-            channel_ref=_ref(channel, account, v["id"]),
+            channel_ref=ref(v["id"]),
         )
         for v in raw["variants"]
     ]
@@ -91,13 +89,13 @@ def product_from_example(raw: dict[str, Any], *, channel: str, account: str) -> 
         option_names=option_names,
         created_at=raw["created_at"],
         updated_at=raw["updated_at"],
-        channel_ref=_ref(channel, account, raw["id"]),
+        channel_ref=ref(raw["id"]),
         raw=raw,
     )
 
 
-def order_from_example(raw: dict[str, Any], *, channel: str, account: str) -> Order:
-    """An Example order as a canonical Order."""
+def parse_order(raw: dict[str, Any], ref: Ref) -> Order:
+    """An order (with its buyer, when known) as a canonical Order."""
     currency = raw["currency"]
     lines = [
         OrderLine(
@@ -109,30 +107,28 @@ def order_from_example(raw: dict[str, Any], *, channel: str, account: str) -> Or
         for line in raw["lines"]
     ]
     status = raw["status"]
-    paid = status not in ("pending", "cancelled")
-    buyer = raw.get("customer")
+    customer = parse_customer(raw["customer"], ref) if raw.get("customer") else None
     return Order(
-        channel_ref=_ref(channel, account, raw["id"]),
+        channel_ref=ref(raw["id"]),
         number=raw["number"],
         status=STATUSES[status],
         channel_status=status,
-        payment_status=PaymentStatus.PAID if paid else PaymentStatus.UNPAID,
+        payment_status=PaymentStatus.UNPAID if status in UNPAID_STATUSES else PaymentStatus.PAID,
         currency=currency,
         lines=lines,
         subtotal=Money.of(raw["subtotal"], currency),
         shipping_total=Money.of(raw["shipping_fee"], currency),
         total=Money.of(raw["total"], currency),
-        customer=customer_from_example(buyer, channel=channel, account=account) if buyer else None,
+        customer=customer,
         created_at=raw["created_at"],
         updated_at=raw["updated_at"],
         raw=raw,
     )
 
 
-def customer_from_example(raw: dict[str, Any], *, channel: str, account: str) -> Customer:
-    """An Example customer as a canonical Customer (phones read as Vietnamese)."""
+def parse_customer(raw: dict[str, Any], ref: Ref) -> Customer:
+    """A customer as a canonical Customer (phone numbers read as Vietnamese)."""
     address = raw.get("address")
-    ref = _ref(channel, account, raw["id"])
     return Customer(
         full_name=raw.get("name"),
         phones=[Phone.parse(raw["phone"])] if raw.get("phone") else [],
@@ -140,29 +136,29 @@ def customer_from_example(raw: dict[str, Any], *, channel: str, account: str) ->
         addresses=[Address.model_validate(address)] if isinstance(address, dict) else [],
         created_at=raw.get("created_at"),
         updated_at=raw.get("updated_at"),
-        channel_ref=ref,
-        identities=[ref],
+        channel_ref=ref(raw["id"]),
+        identities=[ref(raw["id"])],
         raw=raw,
     )
 
 
-def location_from_example(raw: dict[str, Any], *, channel: str, account: str) -> Location:
-    """An Example location (a warehouse, a store, anything else) as a canonical Location."""
+def parse_location(raw: dict[str, Any], ref: Ref) -> Location:
+    """A warehouse or store as a canonical Location."""
     kind = raw["type"]
     return Location(
         code=raw["id"],
         name=raw["name"],
         kind=LocationKind(kind) if kind in ("warehouse", "store") else LocationKind.OTHER,
         pickup=raw["pickup"],
-        channel_ref=_ref(channel, account, raw["id"]),
+        channel_ref=ref(raw["id"]),
     )
 
 
-def stock_level_from_example(raw: dict[str, Any], *, channel: str, account: str) -> StockLevel:
-    """One entry of ``GET /stock`` as a StockLevel."""
+def parse_stock_level(raw: dict[str, Any], ref: Ref) -> StockLevel:
+    """One SKU's listed stock as a canonical StockLevel."""
     return StockLevel(
         sku=raw["sku"],
         location=raw["location_id"],
         on_hand=raw["available"],
-        channel_ref=_ref(channel, account, raw["sku"]),
+        channel_ref=ref(raw["sku"]),
     )

@@ -1,4 +1,4 @@
-"""The settings of an ``example`` channel entry in omnisdk.toml."""
+"""What an ``example`` channel entry in omnisdk.toml holds: the credentials, as secrets."""
 
 from __future__ import annotations
 

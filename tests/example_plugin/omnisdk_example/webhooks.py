@@ -1,7 +1,8 @@
-"""Example webhook deliveries: the signature check and the events a delivery means.
+"""Example webhooks: check a delivery's signature, read its events and the record it carries.
 
-Each delivery carries ``X-Example-Topic``, ``X-Example-Delivery`` (the same on a redelivery)
-and ``X-Example-Signature``: base64 of HMAC-SHA256 of the raw body with the webhook secret.
+Deliveries carry ``X-Example-Topic``, ``X-Example-Delivery`` (the delivery id, the same on a
+redelivery) and ``X-Example-Signature``: base64 of HMAC-SHA256 of the raw body with the
+webhook secret.
 """
 
 from __future__ import annotations
@@ -12,51 +13,60 @@ import hmac
 import json
 from typing import Any
 
+from pydantic import SecretStr
+
 from omnisdk import ChannelEvent, EventKind, WebhookRequest, WebhookVerificationError
-from omnisdk_example.mapping import EVENT_KINDS
 
 __all__ = [
-    "DELIVERY_HEADER",
-    "SIGNATURE_HEADER",
-    "TOPIC_HEADER",
-    "events_from_delivery",
+    "EVENT_KINDS",
+    "TOPICS",
     "order_payload",
-    "sign",
-    "verify_signature",
+    "parse_delivery",
+    "signature",
+    "verify_delivery",
 ]
 
-SIGNATURE_HEADER = "X-Example-Signature"
-TOPIC_HEADER = "X-Example-Topic"
-DELIVERY_HEADER = "X-Example-Delivery"
+TOPICS = ("order.created", "order.updated", "order.cancelled")
+"""The topics the platform delivers."""
+
+EVENT_KINDS = {
+    "order.created": EventKind.ORDER_CREATED,
+    "order.updated": EventKind.ORDER_UPDATED,
+    "order.cancelled": EventKind.ORDER_CANCELLED,
+}
+"""Each topic's canonical event kind (anything else is ``EventKind.OTHER``)."""
 
 
-def sign(body: bytes, secret: str) -> str:
-    """The ``X-Example-Signature`` value for ``body``."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Example-Signature`` of ``body``: base64 of HMAC-SHA256 with ``secret``."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
 
 
-def verify_signature(request: WebhookRequest, secret: str | None, *, where: str) -> None:
-    """Raise WebhookVerificationError unless the delivery is signed with ``secret``.
+def verify_delivery(request: WebhookRequest, secret: SecretStr | None, *, where: str) -> None:
+    """Raise :class:`WebhookVerificationError` unless ``request`` is signed with ``secret``.
 
-    ``where`` names the channel account in the messages (``"example/main"``).
+    ``where`` (``channel/account``) starts every message.
     """
     if secret is None:
         raise WebhookVerificationError(
             f"{where}: no webhook_secret configured, deliveries cannot be verified"
         )
-    signature = request.header(SIGNATURE_HEADER)
-    if not signature:
-        raise WebhookVerificationError(f"{where}: the delivery has no {SIGNATURE_HEADER}")
-    if not hmac.compare_digest(sign(request.body, secret), signature.strip()):
-        raise WebhookVerificationError(f"{where}: {SIGNATURE_HEADER} does not match the body")
+    sent = request.header("X-Example-Signature")
+    if not sent:
+        raise WebhookVerificationError(f"{where}: the delivery has no X-Example-Signature")
+    if not hmac.compare_digest(signature(secret.get_secret_value(), request.body), sent.strip()):
+        raise WebhookVerificationError(f"{where}: X-Example-Signature does not match the body")
 
 
-def events_from_delivery(
-    request: WebhookRequest, *, channel: str, account: str
-) -> list[ChannelEvent]:
-    """One event per delivery; the whole envelope is kept as the event's ``raw``."""
+def parse_delivery(request: WebhookRequest, *, channel: str, account: str) -> list[ChannelEvent]:
+    """One event per delivery, left unmapped; the whole envelope is kept as the event's ``raw``.
+
+    The channel's ``webhook_record`` (:func:`order_payload`) names the order the delivery
+    carries, and the base class maps it into the event.
+    """
     payload = json.loads(request.body)
-    topic = request.header(TOPIC_HEADER) or payload["topic"]
+    topic = request.header("X-Example-Topic") or payload["topic"]
     data = payload.get("data") or {}
     return [
         ChannelEvent(
@@ -64,7 +74,7 @@ def events_from_delivery(
             channel=channel,
             account=account,
             topic=topic,
-            delivery_id=request.header(DELIVERY_HEADER),
+            delivery_id=request.header("X-Example-Delivery"),
             external_id=str(data["id"]) if "id" in data else None,
             occurred_at=payload.get("created_at"),
             raw=payload,

@@ -1,4 +1,4 @@
-"""Initial schema: accounts, tokens, bindings, catalogue, stock, orders, customers, sync state.
+"""Initial schema: accounts, tokens, bindings, catalog, stock, orders, customers, sync state.
 
 Revision ID: 0001
 Revises:

@@ -5,7 +5,7 @@
 
 - :mod:`~omnisdk_shopee.sandbox.app`: the :class:`ShopeeSandbox` (control API hooks, gateway
   checks, call limit, faults and pushes in Shopee's shape);
-- ``state/``: the shop (``catalogue``, ``orders``, ``order_flow``, ``grants``);
+- ``state/``: the shop (``catalog``, ``orders``, ``order_flow``, ``grants``);
 - ``api/``: one module per Open Platform area (``auth``, ``products``, ``orders``, ``push``),
   and ``gateway``, the request checks and envelopes they share.
 """

@@ -46,7 +46,7 @@ from omnisdk_shopee.sandbox.api.orders import OrdersApi
 from omnisdk_shopee.sandbox.api.products import ProductsApi
 from omnisdk_shopee.sandbox.api.push import PushApi
 from omnisdk_shopee.sandbox.state import order_flow
-from omnisdk_shopee.sandbox.state.catalogue import Catalogue
+from omnisdk_shopee.sandbox.state.catalog import Catalog
 from omnisdk_shopee.sandbox.state.grants import ACCESS_TTL, Grants, TokenRefused
 from omnisdk_shopee.sandbox.state.order_flow import DEFAULT_CUSTOMER
 from omnisdk_shopee.sandbox.state.orders import SandboxOrder
@@ -105,7 +105,7 @@ class ShopeeSandbox(Sandbox):
 
     def reset_state(self) -> None:
         """An empty shop with one valid token pair (the one :meth:`channel_settings` gives)."""
-        self.catalogue = Catalogue()
+        self.catalog = Catalog()
         self.orders: dict[str, SandboxOrder] = {}
         self.grants = Grants(rng=random.Random(f"{self.seed}:grants"))
         self._ids = random.Random(f"{self.seed}:ids")
@@ -298,7 +298,7 @@ class ShopeeSandbox(Sandbox):
                     }
                 )
 
-    # -- catalogue -----------------------------------------------------------------------
+    # -- catalog -----------------------------------------------------------------------
 
     def _check_price(self, price: Decimal, currency: str, sku: str) -> None:
         if currency != self.currency:
@@ -309,24 +309,24 @@ class ShopeeSandbox(Sandbox):
 
     def seed_products(self, products: list[SeedProduct]) -> list[dict[str, Any]]:
         """Create items the Shopee way: a ``product`` group becomes one item with models."""
-        if products and not self.catalogue.items and not self.orders:
+        if products and not self.catalog.items and not self.orders:
             self.currency = products[0].currency  # an empty shop takes the seed's currency
         now = self.now()
         groups: dict[str, list[SeedProduct]] = {}
         singles: list[SeedProduct] = []
         for seed in products:
             self._check_price(seed.price, seed.currency, seed.sku)
-            if self.catalogue.find(seed.sku) is not None:
+            if self.catalog.find(seed.sku) is not None:
                 raise SandboxError(f"SKU {seed.sku!r} is already listed", sku=seed.sku)
             if seed.product:
                 groups.setdefault(seed.product, []).append(seed)
             else:
                 singles.append(seed)
-        return self.catalogue.seed(singles, groups, now=now, location=self.locations[0])
+        return self.catalog.seed(singles, groups, now=now, location=self.locations[0])
 
     def listings(self) -> list[dict[str, Any]]:
         """Every SKU with its listed seller stock and price."""
-        return self.catalogue.listings()
+        return self.catalog.listings()
 
     # -- orders --------------------------------------------------------------------------
 
@@ -340,7 +340,7 @@ class ShopeeSandbox(Sandbox):
             raise ValueError("place_order_at needs an aware datetime (UTC offset included)")
         with self.lock:
             placed = order_flow.check_out(
-                self.catalogue,
+                self.catalog,
                 self.orders,
                 order,
                 when=when,
@@ -372,7 +372,7 @@ class ShopeeSandbox(Sandbox):
     def cancel_order(self, order_id: str) -> None:
         """The buyer cancels: the stock goes back on sale, push code 3 says CANCELLED."""
         order = self._order(order_id)
-        order_flow.cancel(self.catalogue, order, now=self.now(), location=self.locations[0])
+        order_flow.cancel(self.catalog, order, now=self.now(), location=self.locations[0])
         self._order_push(order)
 
     def advance_order(self, order_id: str) -> str:

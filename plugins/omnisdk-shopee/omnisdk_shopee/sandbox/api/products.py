@@ -25,7 +25,7 @@ from omnisdk_shopee.sandbox.api.gateway import (
     param_error,
     shopee_response,
 )
-from omnisdk_shopee.sandbox.state.catalogue import Catalogue, Item
+from omnisdk_shopee.sandbox.state.catalog import Catalog, Item
 
 if TYPE_CHECKING:
     from omnisdk_shopee.sandbox.app import ShopeeSandbox
@@ -85,7 +85,7 @@ class ProductsApi(ShopeeApi):
         until = int_param(request, "update_time_to")
         items = [
             item
-            for item in sorted(self.sandbox.catalogue.items.values(), key=lambda i: i.item_id)
+            for item in sorted(self.sandbox.catalog.items.values(), key=lambda i: i.item_id)
             if item.status in statuses
             and (since is None or item.updated >= since)
             and (until is None or item.updated <= until)
@@ -117,8 +117,8 @@ class ProductsApi(ShopeeApi):
             ids = [int(value) for value in raw_ids]
         except ValueError:
             raise param_error("item_id_list must hold integers.") from None
-        found = [self.sandbox.catalogue.items[i] for i in ids if i in self.sandbox.catalogue.items]
-        missing = [i for i in ids if i not in self.sandbox.catalogue.items]
+        found = [self.sandbox.catalog.items[i] for i in ids if i in self.sandbox.catalog.items]
+        missing = [i for i in ids if i not in self.sandbox.catalog.items]
         warning = f"item_id {missing} not found" if missing else ""
         return shopee_response(
             self.sandbox.request_id(),
@@ -149,7 +149,7 @@ class ProductsApi(ShopeeApi):
                 failure.append({"model_id": model_id, "failed_reason": reason})
                 continue
             assert isinstance(rows, list)
-            target = Catalogue.stock_of(item, item.model(model_id))
+            target = Catalog.stock_of(item, item.model(model_id))
             for row in rows:
                 location = str(row.get("location_id") or "")
                 target[location] = int(row["stock"])
@@ -231,7 +231,7 @@ def _item(sandbox: ShopeeSandbox, raw_id: Any) -> Item:
     item_id = _int(raw_id) if raw_id is not None else None
     if item_id is None:
         raise param_error("item_id is required.")
-    item = sandbox.catalogue.items.get(item_id)
+    item = sandbox.catalog.items.get(item_id)
     if item is None:
         raise ShopeeApiError("error_item_not_found", f"Item {item_id} not found.")
     return item

@@ -1,7 +1,7 @@
 """How an order lives in the sandbox shop: a buyer checks out, it moves along Shopee's status
 flow, or it is cancelled and its stock goes back on sale.
 
-The functions change the catalogue and the orders; the sandbox app sends the pushes
+The functions change the catalog and the orders; the sandbox app sends the pushes
 (code 3 for every status change, code 4 once a parcel has a tracking number).
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from omnisdk.testing.sandbox import BuyerOrder, OutOfStock, SandboxError, UnknownObject
-from omnisdk_shopee.sandbox.state.catalogue import Catalogue, Item, Model
+from omnisdk_shopee.sandbox.state.catalog import Catalog, Item, Model
 from omnisdk_shopee.sandbox.state.orders import (
     CANCELLABLE,
     NEXT_STATUS,
@@ -37,7 +37,7 @@ DEFAULT_CUSTOMER: dict[str, Any] = {
 
 
 def check_out(
-    catalogue: Catalogue,
+    catalog: Catalog,
     orders: dict[str, SandboxOrder],
     order: BuyerOrder,
     *,
@@ -51,7 +51,7 @@ def check_out(
     Raises :class:`UnknownObject` for a SKU nobody lists and :class:`OutOfStock` when the
     listed stock is short (nothing is taken then).
     """
-    located = _locate(catalogue, order)
+    located = _locate(catalog, order)
     stamp = int(when.timestamp())
     lines = [
         _take_line(*located[line.sku], sku=line.sku, quantity=line.quantity, stamp=stamp)
@@ -85,7 +85,7 @@ def check_out(
     return placed
 
 
-def cancel(catalogue: Catalogue, order: SandboxOrder, *, now: int, location: str) -> None:
+def cancel(catalog: Catalog, order: SandboxOrder, *, now: int, location: str) -> None:
     """The buyer cancels ``order``: its units go back on sale (at ``location`` when the
     listing has no stock row), the order becomes CANCELLED."""
     if order.status not in CANCELLABLE:
@@ -94,9 +94,9 @@ def cancel(catalogue: Catalogue, order: SandboxOrder, *, now: int, location: str
             status=order.status,
         )
     for line in order.lines:
-        found = catalogue.find(line.sku)
+        found = catalog.find(line.sku)
         if found is not None:
-            stock = Catalogue.stock_of(*found)
+            stock = Catalog.stock_of(*found)
             first = next(iter(stock), location)
             stock[first] = stock.get(first, 0) + line.quantity
     order.cancel_by = "buyer"
@@ -129,16 +129,16 @@ def ship(order: SandboxOrder, ids: random.Random) -> None:
     order.tracking_number = f"SPXVN{ids.randrange(10**11):011d}"
 
 
-def _locate(catalogue: Catalogue, order: BuyerOrder) -> dict[str, tuple[Item, Model | None]]:
+def _locate(catalog: Catalog, order: BuyerOrder) -> dict[str, tuple[Item, Model | None]]:
     wanted: dict[str, int] = {}
     for line in order.lines:
         wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
     located = {}
     for sku, quantity in wanted.items():
-        found = catalogue.find(sku)
+        found = catalog.find(sku)
         if found is None:
             raise UnknownObject("SKU", sku)
-        listed = sum(Catalogue.stock_of(*found).values())
+        listed = sum(Catalog.stock_of(*found).values())
         if listed < quantity:
             raise OutOfStock(sku, available=listed, requested=quantity)
         located[sku] = found
@@ -148,7 +148,7 @@ def _locate(catalogue: Catalogue, order: BuyerOrder) -> dict[str, tuple[Item, Mo
 def _take_line(
     item: Item, model: Model | None, *, sku: str, quantity: int, stamp: int
 ) -> OrderLine:
-    _take(Catalogue.stock_of(item, model), quantity)
+    _take(Catalog.stock_of(item, model), quantity)
     item.updated = max(item.updated, stamp)
     option_names = [item.tiers[i][1][j] for i, j in enumerate(model.tier_index)] if model else []
     return OrderLine(

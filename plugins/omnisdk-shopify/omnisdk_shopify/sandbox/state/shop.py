@@ -172,7 +172,7 @@ class ShopState:
         """Units of ``variant`` available over every location (its listed stock)."""
         return self.inventory_items[variant.inventory_item_id].available
 
-    # -- catalogue -------------------------------------------------------------------------
+    # -- catalog -------------------------------------------------------------------------
 
     def create_product(
         self,

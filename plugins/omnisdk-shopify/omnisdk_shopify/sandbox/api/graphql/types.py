@@ -131,7 +131,7 @@ def _page(
     return connection(items, sort_key=sort_key, args=args, unbounded=context_of(info).unbounded)
 
 
-# -- catalogue -----------------------------------------------------------------------------
+# -- catalog -----------------------------------------------------------------------------
 
 
 def _product_variants(product: Product, info: Info, **args: Any) -> dict[str, Any]:

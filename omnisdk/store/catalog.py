@@ -1,4 +1,4 @@
-"""The master catalogue: products, their variants (keyed by SKU) and locations."""
+"""The master catalog: products, their variants (keyed by SKU) and locations."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from omnisdk.store.documents import content_hash, to_document
 from omnisdk.store.records import ProductSaved, StoredLocation, StoredProduct, StoredVariant
 from omnisdk.store.schema import locations, products, variants
 
-__all__ = ["CatalogueMixin"]
+__all__ = ["CatalogMixin"]
 
 
 def _stored_variant(row: Row[Any]) -> StoredVariant:
@@ -40,7 +40,7 @@ def _assemble(product_row: Row[Any], variant_documents: list[dict[str, Any]]) ->
     )
 
 
-class CatalogueMixin(StoreCore):
+class CatalogMixin(StoreCore):
     """Saving and reading products, variants and locations."""
 
     def upsert_product(

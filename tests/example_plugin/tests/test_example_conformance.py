@@ -1,4 +1,4 @@
-"""The example plugin passes the conformance suite: this file is all a plugin author writes."""
+"""The Example channel passes the conformance suite: this class is all it takes."""
 
 from omnisdk_example.channel import ExampleChannel
 from omnisdk_example.sandbox import ExampleSandbox

@@ -1,4 +1,4 @@
-"""The sandbox shop's catalogue: items, their models (variations) and seller stock.
+"""The sandbox shop's catalog: items, their models (variations) and seller stock.
 
 An item without variations holds its SKU, price and stock itself (Shopee's ``model_id`` 0);
 an item with variations has a tier variation (``Màu: Đỏ / Xanh``) and one model per SKU.
@@ -15,7 +15,7 @@ from typing import Any
 
 from omnisdk.testing.sandbox import SeedProduct, UnknownObject
 
-__all__ = ["Catalogue", "Item", "Model", "SkuNotListed"]
+__all__ = ["Catalog", "Item", "Model", "SkuNotListed"]
 
 
 class SkuNotListed(UnknownObject):
@@ -66,7 +66,7 @@ class Item:
         return next((m for m in self.models if m.model_id == model_id), None)
 
 
-class Catalogue:
+class Catalog:
     """Every item of the sandbox shop, with SKU lookups."""
 
     def __init__(

@@ -1,0 +1,1 @@
+"""The Example platform's REST API, one module per area; ``params`` reads requests."""
