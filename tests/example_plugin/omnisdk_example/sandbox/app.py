@@ -71,15 +71,15 @@ class ExampleSandbox(ExampleState, Sandbox):
             "X-Example-Signature": signature(self.webhook_secret, body),
         }
 
+    def webhook_subscribers(self, topic: str) -> list[str]:
+        """The URLs ``POST /webhooks`` subscribed to ``topic``."""
+        return [url for url, topics in self.subscriptions.items() if topic in topics]
+
     def order_changed(self, order_id: str, topic: str) -> None:
-        """Deliver ``topic`` for the order to the subscribed URL (or the control API's)."""
-        if any(topic in topics for topics in self.subscriptions.values()) or (
-            self.webhook_url and not self.subscriptions
-        ):
-            self.emit_webhook(
-                topic,
-                {"topic": topic, "created_at": self.clock.now(), "data": self.orders[order_id]},
-            )
+        """Send ``topic`` with the whole order (to its subscribers and the control API's URL)."""
+        self.emit_webhook(
+            topic, {"topic": topic, "created_at": self.clock.now(), "data": self.orders[order_id]}
+        )
 
     # -- the buyer's side of the control API ---------------------------------------------
 
@@ -103,7 +103,7 @@ class ExampleSandbox(ExampleState, Sandbox):
     # -- the platform's API --------------------------------------------------------------
 
     def platform_routes(self) -> list[BaseRoute]:
-        """The Example REST API, one module of ``api/`` per area."""
+        """The Example REST API: the routes of each area of ``api/``."""
         return [
             *shop.ShopApi(self).routes(),
             *products.ProductsApi(self).routes(),

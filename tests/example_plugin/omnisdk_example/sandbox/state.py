@@ -105,7 +105,7 @@ class ExampleState:
         self.variants: dict[str, VariantRecord] = {}  # by SKU
         self.orders: dict[str, dict[str, Any]] = {}
         self.customers: dict[str, dict[str, Any]] = {}
-        self.subscriptions: dict[str, list[str]] = {}
+        self.subscriptions: dict[str, list[str]] = {}  # URL -> topics
         self.locations = [dict(location) for location in LOCATIONS]
         self._counters: dict[str, int] = {}
 

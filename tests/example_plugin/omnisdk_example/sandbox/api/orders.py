@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
-from omnisdk.testing.sandbox import json_response
+from omnisdk.testing.api import route
+from omnisdk.testing.responses import json_response
+from omnisdk_example.sandbox.api.gateway import ExampleApi
 from omnisdk_example.sandbox.api.params import decode_cursor, encode_cursor, int_param, time_param
-
-if TYPE_CHECKING:
-    from omnisdk_example.sandbox.app import ExampleSandbox
 
 __all__ = ["MAX_ORDERS_PAGE", "OrdersApi"]
 
@@ -21,22 +18,12 @@ MAX_ORDERS_PAGE = 50
 """The largest ``limit`` of a ``GET /orders`` page."""
 
 
-class OrdersApi:
+class OrdersApi(ExampleApi):
     """Orders, as buyers placed them and the shop moved them on."""
 
-    def __init__(self, sandbox: ExampleSandbox) -> None:
-        self.sandbox = sandbox
-
-    def routes(self) -> list[BaseRoute]:
-        """This area's paths."""
-        return [
-            Route("/orders", self.list_orders, methods=["GET"]),
-            Route("/orders/{order_id}", self.get_order, methods=["GET"]),
-        ]
-
+    @route("GET", "/orders")
     async def list_orders(self, request: Request) -> Response:
         """``GET /orders?updated_since=&cursor=&limit=``: oldest change first."""
-        self.sandbox.authorise(request)
         limit = int_param(request, "limit", 10, low=1, high=MAX_ORDERS_PAGE)
         since = time_param(request, "updated_since")
         after = decode_cursor(request.query_params.get("cursor"))
@@ -58,8 +45,8 @@ class OrdersApi:
             cursor = encode_cursor(page[-1][0], page[-1][1]) if len(rows) > limit else None
             return json_response({"orders": [dict(o) for _, _, o in page], "next_cursor": cursor})
 
+    @route("GET", "/orders/{order_id}")
     async def get_order(self, request: Request) -> Response:
         """``GET /orders/{id}``."""
-        self.sandbox.authorise(request)
         with self.sandbox.lock:
             return json_response(dict(self.sandbox.find_order(request.path_params["order_id"])))

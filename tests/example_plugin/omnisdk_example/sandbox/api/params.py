@@ -1,4 +1,4 @@
-"""Reading API requests: query parameters, batch bodies and paging cursors.
+"""Reading API requests: query parameters, page numbers, batch bodies and paging cursors.
 
 Each raises a 400 :class:`~omnisdk.testing.SandboxError` that names the bad field.
 """
@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sized
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 
@@ -16,6 +18,7 @@ from omnisdk.testing.sandbox import SandboxError, read_json
 
 __all__ = [
     "MAX_BATCH",
+    "NumberedPage",
     "batch_items",
     "decode_cursor",
     "encode_cursor",
@@ -25,6 +28,8 @@ __all__ = [
 
 MAX_BATCH = 20
 """The most items one batch write takes."""
+
+Row = TypeVar("Row")
 
 
 async def batch_items(request: Request) -> list[dict[str, Any]]:
@@ -52,6 +57,28 @@ def int_param(
     if value < low or (high is not None and value > high):
         raise SandboxError(f"{name} must be between {low} and {high}", field=name)
     return value
+
+
+@dataclass(frozen=True)
+class NumberedPage:
+    """Which page a page-numbered list call asks for: ``?page=`` (from 1) and ``?limit=``."""
+
+    number: int
+    limit: int
+
+    @classmethod
+    def of(cls, request: Request, *, max_limit: int) -> NumberedPage:
+        """The page ``request`` asks for (page 1 of 50 rows unless it says otherwise)."""
+        number = int_param(request, "page", 1, low=1)
+        return cls(number, int_param(request, "limit", 50, low=1, high=max_limit))
+
+    def cut(self, rows: list[Row]) -> list[Row]:
+        """This page's rows of ``rows`` (all the rows, in their order)."""
+        return rows[(self.number - 1) * self.limit : self.number * self.limit]
+
+    def has_more(self, rows: Sized) -> bool:
+        """Whether ``rows`` go on past this page."""
+        return self.number * self.limit < len(rows)
 
 
 def time_param(request: Request, name: str) -> datetime | None:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
-from omnisdk.testing.sandbox import json_response
-from omnisdk_example.sandbox.api.params import batch_items, int_param
-
-if TYPE_CHECKING:
-    from omnisdk_example.sandbox.app import ExampleSandbox
+from omnisdk.testing.api import route
+from omnisdk.testing.responses import json_response
+from omnisdk_example.sandbox.api.gateway import ExampleApi
+from omnisdk_example.sandbox.api.params import NumberedPage, batch_items
 
 __all__ = ["MAX_PRODUCTS_PAGE", "ProductsApi"]
 
@@ -20,41 +16,29 @@ MAX_PRODUCTS_PAGE = 100
 """The largest ``limit`` of a ``GET /products`` page."""
 
 
-class ProductsApi:
+class ProductsApi(ExampleApi):
     """The catalog: products with their variants, and their prices."""
 
-    def __init__(self, sandbox: ExampleSandbox) -> None:
-        self.sandbox = sandbox
-
-    def routes(self) -> list[BaseRoute]:
-        """This area's paths."""
-        return [
-            Route("/products", self.list_products, methods=["GET"]),
-            Route("/prices/batch", self.write_prices, methods=["POST"]),
-        ]
-
+    @route("GET", "/products")
     async def list_products(self, request: Request) -> Response:
         """``GET /products?page=&limit=``: page numbers from 1; ``has_more``."""
-        self.sandbox.authorise(request)
-        page = int_param(request, "page", 1, low=1)
-        limit = int_param(request, "limit", 50, low=1, high=MAX_PRODUCTS_PAGE)
+        page = NumberedPage.of(request, max_limit=MAX_PRODUCTS_PAGE)
         self.sandbox.note_operation(request, "products.read")
         with self.sandbox.lock:
             products = sorted(self.sandbox.products.values(), key=lambda p: p.id)
-            chunk = products[(page - 1) * limit : page * limit]
             return json_response(
                 {
-                    "products": [p.as_json() for p in chunk],
-                    "page": page,
-                    "limit": limit,
+                    "products": [p.as_json() for p in page.cut(products)],
+                    "page": page.number,
+                    "limit": page.limit,
                     "total": len(products),
-                    "has_more": page * limit < len(products),
+                    "has_more": page.has_more(products),
                 }
             )
 
+    @route("POST", "/prices/batch")
     async def write_prices(self, request: Request) -> Response:
         """``POST /prices/batch``: set prices (decimal strings in the listing's currency)."""
-        self.sandbox.authorise(request)
         items = await batch_items(request)
         self.sandbox.note_operation(request, "price.write", items=len(items))
         with self.sandbox.lock:

@@ -1,39 +1,30 @@
-"""``/webhooks``: subscribe a URL to order topics, list subscriptions, unsubscribe."""
+"""``/webhooks``: subscribe a URL to order topics, list subscriptions, unsubscribe.
+
+The subscriptions are what :meth:`ExampleSandbox.webhook_subscribers` reads, so
+:meth:`~omnisdk.testing.Sandbox.emit_webhook` delivers each topic to every URL subscribed to it
+(and to the control API's URL).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
-from omnisdk.testing.sandbox import SandboxError, UnknownObject, json_response, read_json
+from omnisdk.testing.api import route
+from omnisdk.testing.responses import json_response
+from omnisdk.testing.sandbox import SandboxError, UnknownObject, read_json
+from omnisdk_example.sandbox.api.gateway import ExampleApi
 from omnisdk_example.webhooks import TOPICS
-
-if TYPE_CHECKING:
-    from omnisdk_example.sandbox.app import ExampleSandbox
 
 __all__ = ["WebhooksApi"]
 
 
-class WebhooksApi:
-    """Webhook subscriptions (the last one subscribed receives the deliveries)."""
+class WebhooksApi(ExampleApi):
+    """Webhook subscriptions: a URL and the topics delivered to it."""
 
-    def __init__(self, sandbox: ExampleSandbox) -> None:
-        self.sandbox = sandbox
-
-    def routes(self) -> list[BaseRoute]:
-        """This area's paths."""
-        return [
-            Route("/webhooks", self.subscribe, methods=["POST"]),
-            Route("/webhooks", self.unsubscribe, methods=["DELETE"]),
-            Route("/webhooks", self.list_subscriptions, methods=["GET"]),
-        ]
-
+    @route("POST", "/webhooks")
     async def subscribe(self, request: Request) -> Response:
         """``POST /webhooks {"url", "topics"?}``: deliver those topics (default all) there."""
-        self.sandbox.authorise(request)
         body = await read_json(request)
         url = body.get("url") if isinstance(body, dict) else None
         topics = body.get("topics", list(TOPICS)) if isinstance(body, dict) else None
@@ -43,23 +34,20 @@ class WebhooksApi:
             raise SandboxError(f"topics must be among {list(TOPICS)}", field="topics")
         with self.sandbox.lock:
             self.sandbox.subscriptions[url] = topics
-            self.sandbox.webhook_url = url
         return json_response({"url": url, "topics": topics}, 201)
 
+    @route("DELETE", "/webhooks")
     async def unsubscribe(self, request: Request) -> Response:
         """``DELETE /webhooks?url=``."""
-        self.sandbox.authorise(request)
         url = request.query_params.get("url", "")
         with self.sandbox.lock:
             if self.sandbox.subscriptions.pop(url, None) is None:
                 raise UnknownObject("webhook subscription", url)
-            if self.sandbox.webhook_url == url:
-                self.sandbox.webhook_url = next(iter(self.sandbox.subscriptions), None)
         return json_response({"url": url, "deleted": True})
 
+    @route("GET", "/webhooks")
     async def list_subscriptions(self, request: Request) -> Response:
         """``GET /webhooks``: every subscription."""
-        self.sandbox.authorise(request)
         with self.sandbox.lock:
             subscriptions = self.sandbox.subscriptions.items()
             return json_response({"webhooks": [{"url": u, "topics": t} for u, t in subscriptions]})
