@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -488,23 +488,17 @@ class ShopifyChannel(Channel):
         return found
 
     async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
-        """Available stock per SKU and location (``location`` is the location's code).
-
-        A few SKUs are asked for by SKU; every SKU, or more than
-        :data:`~omnisdk_shopify.queries.STOCK_BY_SKU_AT_MOST`, are read location by location
-        (a tenth of the query points per SKU)."""
+        """Available stock per SKU and location (``location`` is the location's code)."""
         origin = self._origin(money=False)
-        if skus is None or len(set(skus)) > queries.STOCK_BY_SKU_AT_MOST:
-            wanted_set = None if skus is None else set(skus)
-            async for level in self._stock_by_location(origin):
-                if wanted_set is None or level.sku in wanted_set:
-                    yield level
-            return
-        wanted = sorted(set(skus))
-        searches = [
-            " OR ".join(f"sku:{search_value(s)}" for s in chunk)
-            for chunk in batched(wanted, queries.STOCK_PAGE)
-        ]
+        searches: Iterable[str | None]
+        if skus is None:
+            searches = [None]
+        else:
+            wanted = sorted(set(skus))
+            searches = [
+                " OR ".join(f"sku:{search_value(s)}" for s in chunk)
+                for chunk in batched(wanted, queries.STOCK_PAGE)
+            ]
         for search in searches:
             async for node in self._pages(
                 queries.STOCK_BY_SKU,
@@ -522,42 +516,6 @@ class ShopifyChannel(Channel):
                     continue
                 for level in levels:
                     yield level
-
-    async def _stock_by_location(self, origin: mapping.Origin) -> AsyncIterator[StockLevel]:
-        """Every inventory level of every location, 250 a page: for reads of many SKUs, a
-        tenth of the points of asking variant by variant."""
-        location_ids = [
-            location.channel_ref.external_id
-            async for location in self.stream_locations()
-            if location.channel_ref is not None
-        ]
-        for location_id in location_ids:
-            gid = location_id if location_id.startswith("gid://") else (
-                f"gid://shopify/Location/{location_id}"
-            )
-            after: str | None = None
-            while True:
-                data = await self.client.graphql(
-                    queries.LOCATION_STOCK,
-                    {"id": gid, "first": queries.LOCATION_STOCK_PAGE, "after": after},
-                    lane=Lane.STOCK,
-                )
-                place = data.get("location")
-                if place is None:
-                    break
-                connection = place["inventoryLevels"]
-                for node in connection["nodes"]:
-                    try:
-                        levels = mapping.stock_levels_from_location_graphql(node, place, origin)
-                    except MappingError as exc:
-                        logger.warning("%s", exc)
-                        continue
-                    for level in levels:
-                        yield level
-                info = connection["pageInfo"]
-                if not info["hasNextPage"]:
-                    break
-                after = info["endCursor"]
 
     # -- bulk operations -------------------------------------------------------------------
 

@@ -391,24 +391,6 @@ def stock_levels_from_graphql(variant: Mapping[str, Any], origin: Origin) -> lis
     return levels
 
 
-def stock_levels_from_location_graphql(
-    level: Mapping[str, Any], place: Mapping[str, Any], origin: Origin
-) -> list[StockLevel]:
-    """One inventory level of a ``location { inventoryLevels }`` page as StockLevels (the same
-    figures :func:`stock_levels_from_graphql` reads through the variant)."""
-    variant = (level.get("item") or {}).get("variant") or {}
-    as_variant = {
-        "id": variant.get("id"),
-        "sku": variant.get("sku"),
-        "inventoryItem": {
-            "inventoryLevels": {
-                "nodes": [{"location": place, "quantities": level.get("quantities")}]
-            }
-        },
-    }
-    return stock_levels_from_graphql(as_variant, origin)
-
-
 def location_from_rest(payload: Mapping[str, Any], origin: Origin) -> Location:
     """A REST location as a canonical Location (``code``: the merchant's code for it, by
     default Shopify's numeric id)."""

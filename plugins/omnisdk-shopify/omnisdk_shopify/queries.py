@@ -28,8 +28,6 @@ __all__ = [
     "LEVELS_PER_ITEM",
     "LINES_PER_ORDER",
     "LOCATIONS_KNOWN",
-    "LOCATION_STOCK",
-    "LOCATION_STOCK_PAGE",
     "MAX_QUERY_COST",
     "ORDER",
     "ORDERS",
@@ -45,7 +43,6 @@ __all__ = [
     "REFUND_METHOD_SINCE",
     "SHOP",
     "STOCK_BY_SKU",
-    "STOCK_BY_SKU_AT_MOST",
     "STOCK_PAGE",
     "VARIANTS_BULK_UPDATE",
     "VARIANTS_BY_SKU",
@@ -71,10 +68,6 @@ FULFILLMENT_ORDERS_FOR_UPDATE = 50
 CUSTOMERS_PAGE = 50
 STOCK_PAGE = 20
 LEVELS_PER_ITEM = 10
-LOCATION_STOCK_PAGE = 250
-"""Inventory levels per page of ``LocationStock`` (~3 points a level against ~23 a variant
-through ``StockBySku``): a read of more than :data:`STOCK_BY_SKU_AT_MOST` SKUs goes by location."""
-STOCK_BY_SKU_AT_MOST = 2 * STOCK_PAGE
 VARIANT_LOOKUP_PAGE = 250
 
 LOCATIONS_KNOWN = 50
@@ -165,21 +158,6 @@ query StockBySku($first: Int!, $after: String, $query: String) {{
     }}
   }}
 }}
-"""
-
-LOCATION_STOCK = """
-query LocationStock($id: ID!, $first: Int!, $after: String) {
-  location(id: $id) {
-    id name
-    inventoryLevels(first: $first, after: $after) {
-      pageInfo { hasNextPage endCursor }
-      nodes {
-        item { variant { id sku } }
-        quantities(names: ["available", "committed"]) { name quantity }
-      }
-    }
-  }
-}
 """
 
 INVENTORY_SET_QUANTITIES = """

@@ -161,7 +161,6 @@ def test_the_channels_queries_stay_under_the_single_query_limit() -> None:
         "CUSTOMERS": queries.CUSTOMERS_PAGE,
         "STOCK_BY_SKU": queries.STOCK_PAGE,
         "VARIANTS_BY_SKU": queries.VARIANT_LOOKUP_PAGE,
-        "LOCATION_STOCK": queries.LOCATION_STOCK_PAGE,
     }
     for name in (
         "PRODUCTS",
@@ -171,7 +170,6 @@ def test_the_channels_queries_stay_under_the_single_query_limit() -> None:
         "ORDER_LINES",
         "CUSTOMERS",
         "STOCK_BY_SKU",
-        "LOCATION_STOCK",
         "VARIANTS_BY_SKU",
         "SHOP",
         "WEBHOOK_LIST",
