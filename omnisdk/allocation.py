@@ -23,6 +23,9 @@ class AllocationRule(BaseModel):
     ``safety_buffer``: units always held back. ``percentage``: share of the rest to list
     (100 lists all). ``maximum``: never list more than this. ``zero_below``: list 0 when fewer
     than this many would be listed (so the last units go to the shop floor, not a marketplace).
+    ``weight``: in the ``quota`` allocation, this account's share of a SKU's free stock
+    relative to the other accounts listing it (times its recent sales velocity); 0 gives it
+    units only when no other account wants them.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -32,6 +35,7 @@ class AllocationRule(BaseModel):
     percentage: Decimal = Field(default=Decimal(100), ge=0, le=100)
     maximum: int | None = Field(default=None, ge=0)
     zero_below: int = Field(default=0, ge=0)
+    weight: Decimal = Field(default=Decimal(1), ge=0)
 
 
 class AllocationRequest(BaseModel):

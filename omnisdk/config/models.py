@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
@@ -186,6 +186,15 @@ class EngineConfig(BaseModel):
     unseen_hold: Duration = Field(default=timedelta(minutes=10), gt=timedelta(0))
     """How long units a channel sold but the engine has not ingested yet are held back from
     that channel's figure; after it, an order that never showed up is taken not to exist."""
+    allocation: Literal["quota", "shared"] = "quota"
+    """How a SKU's free stock is shared between the accounts that list it. ``quota``: each
+    account lists a quota and the quotas add up to no more than the free stock, so no burst of
+    buyers can oversell (see :mod:`omnisdk.sync.quotas`). ``shared``: every account lists the
+    whole pool less its rule (a burst on two channels inside one propagation window can sell
+    the same unit twice)."""
+    velocity_window: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))
+    """Sales older than this weigh half as much in an account's sales velocity (the half-life
+    of the decaying rate that sends scarce units to where they sell)."""
 
 
 class Config(BaseModel):
