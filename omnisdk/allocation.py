@@ -52,6 +52,11 @@ class AllocationRequest(BaseModel):
     unseen: int = Field(default=0, ge=0,
                         description="units this channel sold that the core has not ingested yet")
     rule: AllocationRule = AllocationRule()
+    holdings: dict[str, int | None] = Field(
+        default_factory=dict,
+        description="quota allocation: what every account listing the SKU holds now (the "
+        "units it may still sell plus those it sold unseen; None: unknown); empty when shared",
+    )
 
     def pool(self) -> int:
         """Free units in the locations that feed this channel, before the buffer."""

@@ -119,6 +119,12 @@ def omnisdk_allocate_stock(request: AllocationRequest) -> int | None:
     leave the decision to the next implementation. The core's default (registered last)
     applies the configured rule: locations that feed the channel, safety buffer, percentage,
     maximum and "send 0 below N".
+
+    Under ``[engine] allocation = "quota"`` (the default) the answer is a *cap*: the engine
+    then lists at most the account's share of the SKU's free stock, and never more than the
+    free stock less what every other account holds (``request.holdings`` says what each
+    account listing the SKU holds now), so the answer cannot make channels oversell. Under
+    ``"shared"`` the answer is listed as it is.
     """
 
 

@@ -136,15 +136,18 @@ def stock_show(
         str(report.on_hand - report.reserved),
     )
     console.print(places)
+    quota = report.allocation == "quota"
     channels = Table(
         "Channel",
-        "Sellable",
+        "Quota" if quota else "Sellable",
+        *(["Share"] if quota else []),
         "Listed now",
-        "Last pushed",
+        "Sold",
         "Unseen",
+        "Pushed",
         "Pending",
         "Error",
-        title=f"{sku}: per channel",
+        title=f"{sku}: per channel ({report.allocation} allocation)",
         title_justify="left",
     )
     for listing in report.listings:
@@ -153,11 +156,13 @@ def stock_show(
         channels.add_row(
             listing.account,
             str(listing.sellable),
+            *([scalar_text(listing.share)] if quota else []),
             Text(
                 scalar_text(now) if not offline else "(not read)", style="yellow" if differs else ""
             ),
-            scalar_text(listing.last_pushed),
+            str(listing.sold),
             str(listing.unseen),
+            scalar_text(listing.last_pushed),
             "yes" if listing.pending else "",
             Text(listing.error or report.listed_errors.get(listing.account, ""), style="red"),
         )

@@ -189,7 +189,7 @@ class EngineConfig(BaseModel):
     allocation: Literal["quota", "shared"] = "quota"
     """How a SKU's free stock is shared between the accounts that list it. ``quota``: each
     account lists a quota and the quotas add up to no more than the free stock, so no burst of
-    buyers can oversell (see :mod:`omnisdk.sync.quotas`). ``shared``: every account lists the
+    buyers can oversell (see :mod:`omnisdk.quotas`). ``shared``: every account lists the
     whole pool less its rule (a burst on two channels inside one propagation window can sell
     the same unit twice)."""
     velocity_window: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))

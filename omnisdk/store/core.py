@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Self, TypeAlias
 
-from sqlalchemy import URL, Connection, Executable, Row, Table, func, select
+from sqlalchemy import URL, Connection, Executable, Row, Table, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -224,8 +224,17 @@ class StoreCore:
         if not self.is_postgresql:
             return
         ids = sorted({_lock_id(namespace, key) for key in keys})
-        for lock_id in ids:
-            connection.execute(select(func.pg_advisory_xact_lock(lock_id)))
+        if len(ids) == 1:
+            connection.execute(select(func.pg_advisory_xact_lock(ids[0])))
+        elif ids:
+            # One statement for the lot; the sorted subquery keeps the locking order.
+            connection.execute(
+                text(
+                    "SELECT count(pg_advisory_xact_lock(k)) FROM "
+                    "(SELECT unnest(CAST(:ids AS bigint[])) AS k ORDER BY k) AS keys"
+                ),
+                {"ids": ids},
+            )
 
     # -- accounts (lookups used by every repository) -----------------------------------
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, and_, case, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from omnisdk.store.core import StoreCore
@@ -58,6 +58,15 @@ class ListingState:
     ``inflight_*`` describe a write sent but not yet confirmed (its quantity, unseen units,
     the ``seen_since_push`` it accounted for, when): found on a claimed SKU, it means a pusher
     died mid-write, and the channel's figure tells whether that write landed.
+
+    ``sold`` counts the net units of the account's own orders ingested, ``sold_recent`` those
+    since ``sold_recent_since`` (the current velocity window). ``read_at`` is when the read an
+    absolute write started from was made, ``window_hold`` the units the channel may have sold
+    between that read and the write (held until the account's orders are known up to the
+    write), ``overwritten`` the units of orders placed in that span ingested since (the write
+    undid those sales on the channel). ``rebalances`` counts pushes that lowered this listing
+    to give units to another account, ``starved`` pushes that listed less than its share
+    because the units still sat on another account.
     """
 
     account: str
@@ -77,6 +86,14 @@ class ListingState:
     error_code: str | None
     failed_at: datetime | None
     updated_at: datetime
+    sold: int = 0
+    sold_recent: int = 0
+    sold_recent_since: datetime | None = None
+    read_at: datetime | None = None
+    window_hold: int = 0
+    overwritten: int = 0
+    rebalances: int = 0
+    starved: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +156,14 @@ def _listing_state(row: Row[Any]) -> ListingState:
         error_code=row.error_code,
         failed_at=row.failed_at,
         updated_at=row.updated_at,
+        sold=row.sold,
+        sold_recent=row.sold_recent,
+        sold_recent_since=row.sold_recent_since,
+        read_at=row.read_at,
+        window_hold=row.window_hold,
+        overwritten=row.overwritten,
+        rebalances=row.rebalances,
+        starved=row.starved,
     )
 
 
@@ -259,20 +284,57 @@ class ListingsMixin(StoreCore):
         with self._read(session) as connection:
             return [str(name) for name in connection.execute(query).scalars()]
 
-    def add_seen(self, session: Connection, account: str, sku: str, units: int) -> None:
+    def add_seen(
+        self,
+        session: Connection,
+        account: str,
+        sku: str,
+        units: int,
+        *,
+        recent_after: datetime | None = None,
+        overwritten_at: tuple[datetime, datetime] | None = None,
+    ) -> None:
         """Count ``units`` of ``account``'s own orders for ``sku`` as ingested since the push.
 
         Negative when an order gave units back (cancelled). Creates the listing row if needed.
+        Sold units also count in ``sold`` and in ``sold_recent``, whose window starts again
+        when it began before ``recent_after``. ``overwritten_at`` = (earliest, latest) instants
+        the order may have been placed at: when that span meets the span between the
+        listing's last read and its last write (an absolute write), the units beyond those the
+        write knew as sold unseen were undone on the channel by the write, and count in
+        ``overwritten``.
         """
         if units == 0:
             return
+        now = self.now()
+        values: dict[str, Any] = {
+            "seen_since_push": listings.c.seen_since_push + units,
+            "sold": listings.c.sold + units,
+            "updated_at": now,
+        }
+        if units > 0:
+            restart = or_(
+                listings.c.sold_recent_since.is_(None),
+                listings.c.sold_recent_since < (recent_after or now),
+            )
+            values["sold_recent"] = case((restart, units), else_=listings.c.sold_recent + units)
+            values["sold_recent_since"] = case((restart, now), else_=listings.c.sold_recent_since)
+        if units > 0 and overwritten_at is not None:
+            earliest, latest = overwritten_at
+            seen, pending = listings.c.seen_since_push, listings.c.pending_unseen
+            in_span = and_(
+                listings.c.read_at.is_not(None),
+                listings.c.pushed_at.is_not(None),
+                listings.c.read_at <= latest,
+                listings.c.pushed_at >= earliest,
+            )
+            explained = case((pending > seen, pending), else_=seen)
+            beyond = case(
+                (and_(in_span, seen + units > explained), seen + units - explained), else_=0
+            )
+            values["overwritten"] = listings.c.overwritten + beyond
         account_id = self._account_id(session, account)
-        self._update_listing(
-            session,
-            account_id,
-            sku,
-            dict(seen_since_push=listings.c.seen_since_push + units, updated_at=self.now()),
-        )
+        self._update_listing(session, account_id, sku, values)
 
     def record_push(
         self,
@@ -283,6 +345,10 @@ class ListingsMixin(StoreCore):
         pending_unseen: int,
         seen_accounted: int,
         listed: int | None,
+        read_at: datetime | None = None,
+        window_hold: int = 0,
+        rebalanced: bool = False,
+        starved: bool = False,
         session: Connection | None = None,
     ) -> None:
         """A push of ``quantity`` succeeded: it is the new baseline of the listing.
@@ -290,7 +356,9 @@ class ListingsMixin(StoreCore):
         ``pending_unseen`` are the units the channel had sold unseen at the push;
         ``seen_accounted`` is the ``seen_since_push`` the pushed figure already took into
         account (orders ingested during the push stay counted). ``listed`` is what the channel
-        holds now when known. Clears a recorded failure.
+        holds now when known. ``read_at`` and ``window_hold`` describe an absolute write (see
+        :class:`ListingState`); ``rebalanced`` and ``starved`` add one to those counters.
+        Clears a recorded failure.
         """
         now = self.now()
         with self._tx(session) as connection:
@@ -308,10 +376,36 @@ class ListingsMixin(StoreCore):
                 "error_code": None,
                 "failed_at": None,
                 "updated_at": now,
+                "read_at": read_at,
+                "window_hold": window_hold,
+                "overwritten": 0,
             }
+            if rebalanced:
+                values["rebalances"] = listings.c.rebalances + 1
+            if starved:
+                values["starved"] = listings.c.starved + 1
             if listed is not None:
                 values.update(last_listed=listed, listed_at=now)
             self._update_listing(connection, account_id, sku, values)
+
+    def release_window_holds(
+        self, account: str, before: datetime, *, session: Connection | None = None
+    ) -> list[str]:
+        """The account's orders are known up to ``before``: release the window holds of the
+        absolute writes made earlier. Returns the SKUs released, sorted."""
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            released = connection.execute(
+                update(listings)
+                .where(
+                    listings.c.account_id == account_id,
+                    listings.c.window_hold > 0,
+                    listings.c.pushed_at < before,
+                )
+                .values(window_hold=0, updated_at=self.now())
+                .returning(listings.c.sku)
+            )
+            return sorted(str(sku) for sku in released.scalars())
 
     def record_intent(
         self,
@@ -454,6 +548,15 @@ class ListingsMixin(StoreCore):
                 )
                 for row in connection.execute(query)
             }
+
+    def lock_listings(self, session: Connection, skus: list[str]) -> None:
+        """Serialise transactions deciding the listings of any of ``skus`` (until they end).
+
+        Quota allocation decides one account's figure from what the others hold; two such
+        decisions for one SKU at once could each give away the same units. SQLite's writers
+        are serial already.
+        """
+        self._lock_keys(session, "listing-sku", skus)
 
     def lock_match_keys(self, session: Connection, keys: list[str]) -> None:
         """Serialise transactions resolving customers with any of ``keys`` (until they end).

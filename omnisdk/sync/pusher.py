@@ -47,7 +47,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,7 +67,13 @@ from omnisdk.sync.accounts import is_stopped, lose_authorisation
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.intake.orders import poll_orders
 from omnisdk.sync.reports import by_account
-from omnisdk.sync.sellable import decide_target, landed_state, needs_read, predicted_listed
+from omnisdk.sync.sellable import (
+    accounts_fed_by,
+    decide_target,
+    landed_state,
+    needs_read,
+    predicted_listed,
+)
 from omnisdk.sync.stock import mark_dirty
 from omnisdk.sync.transactions import Fired, in_transaction
 
@@ -208,6 +214,12 @@ class _Item:
     seen_accounted: int = 0
     update: StockUpdate | None = None
     problem: str | None = None
+    current: int | None = None
+    """What the channel shows as the decision saw it (read, or predicted; None: unknown)."""
+    read_at: datetime | None = None
+    """When ``listed`` was read (an absolute write overwrites what sold since)."""
+    rebalanced: bool = False
+    starved: bool = False
 
     @property
     def sku(self) -> str:
@@ -230,28 +242,45 @@ def _backoff(attempts: int) -> float:
     return base * (0.5 + random.random() / 2)  # jitter, so failed SKUs do not return together
 
 
-def _load_states(context: SyncContext, account: str, items: Sequence[_Item]) -> None:
+def _load_states(
+    context: SyncContext, account: str, items: Sequence[_Item], session: Transaction | None = None
+) -> None:
     for item in items:
-        item.state = context.store.get_listing(account, item.sku)
+        item.state = context.store.get_listing(account, item.sku, session=session)
 
 
 def _decide(
-    context: SyncContext, account: str, mode: StockPushMode, items: Sequence[_Item]
+    context: SyncContext,
+    account: str,
+    mode: StockPushMode,
+    items: Sequence[_Item],
+    session: Transaction | None = None,
 ) -> None:
     """Compute each item's figure and the write that sets it (None: nothing to send)."""
     now = context.now()
     for item in items:
         item.update = None
         item.problem = None
+        item.rebalanced = item.starved = False
         try:
-            target = decide_target(context, account, item.sku, item.state, item.listed, now)
+            target = decide_target(
+                context, account, item.sku, item.state, item.listed, now, session=session
+            )
         except Exception as exc:  # an app's allocation hook must not stop the others
             item.problem = f"allocation failed: {type(exc).__name__}: {exc}"
             continue
         item.quantity = target.quantity
         item.unseen = target.unseen
         item.seen_accounted = target.seen_accounted
-        current = target.current
+        current = item.current = target.current
+        allocation = target.allocation
+        if allocation is not None and allocation.share is not None:
+            item.starved = allocation.starved
+            item.rebalanced = (
+                current is not None
+                and item.quantity < current
+                and item.quantity < (allocation.alone or 0)
+            )
         if current is not None and item.quantity == current:
             continue
         if mode is StockPushMode.COMPARE_AND_SWAP:
@@ -270,14 +299,41 @@ def _decide(
             item.update = StockUpdate(sku=item.sku, quantity=item.quantity)
 
 
+def _decide_and_intend(
+    context: SyncContext, account: str, mode: StockPushMode, items: Sequence[_Item]
+) -> None:
+    """Decide the items' figures and record the intents of the writes, in one transaction.
+
+    Under quota allocation the SKUs are locked first: an account's figure is decided from
+    what the others hold, and a recorded intent counts in what this one holds, so two
+    decisions for one SKU never give away the same units.
+    """
+    store = context.store
+
+    def work(session: Transaction) -> None:
+        if context.config.engine.allocation == "quota":
+            store.lock_listings(session, sorted({item.sku for item in items}))
+        _load_states(context, account, items, session)
+        _decide(context, account, mode, items, session)
+        intents = [
+            (i.sku, i.quantity, i.unseen, i.seen_accounted) for i in items if i.update is not None
+        ]
+        if intents:
+            store.record_intent(account, intents, session=session)
+
+    in_transaction(store, work)
+
+
 async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_Item]) -> None:
     """Read the channel's figures of ``items`` (summed over its locations); record them."""
     wanted = [item.sku for item in items]
     figures: dict[str, int] = {}
+    read_at = context.now()
     async for level in channel.stream_stock(wanted):
         figures[level.sku] = figures.get(level.sku, 0) + level.on_hand
     for item in items:
         item.listed = figures.get(item.sku)
+        item.read_at = read_at
 
     def record() -> None:
         for sku, quantity in sorted(figures.items()):
@@ -291,14 +347,13 @@ async def _write(
 ) -> int:
     """Write the items' updates in one call; sort the answers into ``outcome``.
 
-    The intent is recorded first, so a crash during the call can be recognised later.
+    The intents were recorded with the decision, so a crash during the call can be
+    recognised later.
     Returns the number of write calls made (0 or 1). Raises ReauthorisationRequired.
     """
     sending = [item for item in items if item.update is not None]
     if not sending:
         return 0
-    intents = [(i.sku, i.quantity, i.unseen, i.seen_accounted) for i in sending]
-    await context.run(context.store.record_intent, channel.account, intents)
     updates = [item.update for item in sending if item.update is not None]
     try:
         results = await channel.write_stock_batch(updates)
@@ -388,7 +443,15 @@ def _record(
             *outcome.done,
             *((item, item.listed) for item in unchanged),
         ]
+        freed: list[str] = []
         for item, listed in finished:
+            # A write with neither an expected figure nor a delta overwrites what sold since
+            # the read it started from.
+            absolute = (
+                item.update is not None
+                and item.update.expected is None
+                and item.update.delta is None
+            )
             store.record_push(
                 account,
                 item.sku,
@@ -396,9 +459,21 @@ def _record(
                 pending_unseen=item.unseen,
                 seen_accounted=item.seen_accounted,
                 listed=listed,
+                read_at=item.read_at if absolute else None,
+                window_hold=max(item.listed or 0, 0) if absolute else 0,
+                rebalanced=item.rebalanced and item.update is not None,
+                starved=item.starved,
                 session=session,
             )
             store.complete(account, item.sku, item.claim.generation, owner=owner, session=session)
+            if _frees_units(item):
+                freed.append(item.sku)
+        if freed and context.config.engine.allocation == "quota":
+            # What this account gave up (or first made known) may now go to the others.
+            for sku in freed:
+                for other in accounts_fed_by(context, session, sku, None):
+                    if other != account:
+                        store.mark_dirty(session, other, sku)
         for item, error, wait in outcome.retry:
             store.fail(
                 account,
@@ -419,6 +494,16 @@ def _record(
             )
 
     in_transaction(store, work)
+
+
+def _frees_units(item: _Item) -> bool:
+    """True when the confirmed figure lowers what the account holds (or first makes it
+    known), so another account's quota may grow."""
+    if item.update is None:
+        return False
+    if item.state is None or item.state.last_pushed is None or item.current is None:
+        return True
+    return item.quantity < item.current
 
 
 @dataclass
@@ -459,7 +544,7 @@ async def _push_batch(
                     outcome.retry.append((item, reason, _backoff(item.claim.attempts)))
                 unreadable = {id(item) for item in to_read}
                 items = [item for item in items if id(item) not in unreadable]
-        await context.run(_decide, context, account, mode, items)
+        await context.run(_decide_and_intend, context, account, mode, items)
         for item in items:
             if item.problem is not None:
                 outcome.failed.append((item, item.problem, None))
@@ -504,8 +589,9 @@ async def _retry_conflicts(
     outcome = _Outcome()
     unchanged: list[_Item] = []
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        await context.run(_load_states, context, account, items)
-        await context.run(_decide, context, account, channel.limits.stock_push_mode, items)
+        await context.run(
+            _decide_and_intend, context, account, channel.limits.stock_push_mode, items
+        )
         for item in items:
             if item.problem is not None:
                 outcome.failed.append((item, item.problem, None))

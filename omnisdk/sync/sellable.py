@@ -1,7 +1,10 @@
 """What a channel account may list of a SKU now, and what it is believed to show.
 
 The allocation hook's answer (given on hand and reserved per location, the account's rule and
-the units the channel sold that the engine has not ingested yet) is what an account may list.
+the units the channel sold that the engine has not ingested yet) is what an account may list
+under ``[engine] allocation = "shared"``. Under ``"quota"`` (the default) it is a cap: the
+account lists the smallest of that cap, its share of the free stock and its headroom (the free
+stock less what every other account holds), see :mod:`omnisdk.quotas`.
 What it shows is predicted from its listing state (what was pushed, less the account's own
 orders ingested since) unless a figure read from the channel since contradicts it. The pusher
 decides every push from these; the stock view, the catalog plan and reconciliation report
@@ -12,24 +15,34 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from omnisdk.allocation import AllocationRequest
 from omnisdk.errors import PluginError
+from omnisdk.models import StockLevel, StockPushMode
+from omnisdk.quotas import Claimant, quota_for
 from omnisdk.store import Transaction
 from omnisdk.store.listings import ListingState
 from omnisdk.sync.context import SyncContext
+from omnisdk.sync.transactions import in_transaction
 
 __all__ = [
+    "CLOCK_MARGIN",
+    "Allocation",
     "Target",
+    "accounts_fed_by",
     "allocate",
     "decide_target",
+    "holding",
     "landed_state",
     "listed_since_push",
     "listing_target",
     "needs_read",
     "pending_unseen",
+    "placed_span",
     "predicted_listed",
+    "push_mode",
+    "release_window_holds",
     "sellable",
 ]
 
@@ -67,14 +80,103 @@ def landed_state(state: ListingState) -> ListingState | None:
     )
 
 
-def allocate(
-    context: SyncContext, account: str, sku: str, unseen: int, session: Transaction | None = None
-) -> int:
-    """The allocation hook's answer for ``sku`` on ``account`` (never below zero)."""
-    levels = context.store.stock_levels(sku, session=session)
+CLOCK_MARGIN = timedelta(seconds=2)
+"""How far a platform's clock (an order's placing time) may be from the engine's; platforms
+that give times in whole seconds need at least one."""
+
+
+def push_mode(context: SyncContext, account: str) -> StockPushMode:
+    """How ``account``'s channel writes stock (compare-and-swap when it is not open)."""
+    channel = context.channels.get(account)
+    return channel.limits.stock_push_mode if channel is not None else StockPushMode.COMPARE_AND_SWAP
+
+
+def placed_span(placed_at: datetime) -> tuple[datetime, datetime]:
+    """The instants, on the engine's clock, an order placed at ``placed_at`` (the platform's
+    clock) may have been placed at (see ``Store.add_seen``)."""
+    return placed_at - CLOCK_MARGIN, placed_at + CLOCK_MARGIN
+
+
+def _held(context: SyncContext, state: ListingState, now: datetime) -> int:
+    """Units ``state``'s channel may still sell plus those it sold unseen (an upper bound)."""
+    unseen = pending_unseen(context, state, now)
+    held = (predicted_listed(state) or 0) + unseen
+    fresh = listed_since_push(state)
+    if fresh is not None:
+        held = max(held, fresh + unseen)
+    return max(held, 0)
+
+
+def holding(
+    context: SyncContext, account: str, state: ListingState | None, now: datetime
+) -> int | None:
+    """What ``account`` holds of a SKU: the units its channel may still sell plus those it
+    sold that are not ingested yet; None when unknown (nothing was ever pushed).
+
+    An upper bound: a write not confirmed yet counts at the larger of its old and new
+    figure; an absolute write may have undone sales made between the read it started from
+    and the write, so the figure read is held on top while the write is in flight and until
+    the account's orders are known up to the write (``window_hold``), and the units of such
+    orders ingested since stay held until the next write (``overwritten``).
+    """
+    if state is None or state.last_pushed is None:
+        return None
+    absolute = push_mode(context, account) is StockPushMode.ABSOLUTE
+    held = _held(context, state, now)
+    landed = landed_state(state)
+    if landed is not None:
+        in_flight = _held(context, landed, now)
+        if absolute:
+            in_flight += max(state.last_listed or 0, 0)
+        held = max(held, in_flight)
+    return held + max(state.window_hold, 0) + max(state.overwritten, 0)
+
+
+def _velocity(context: SyncContext, state: ListingState | None, now: datetime) -> int:
+    """Units the account sold of the SKU in its current velocity window (0 when stale)."""
+    if state is None or state.sold_recent_since is None:
+        return 0
+    if now - state.sold_recent_since > 2 * context.config.engine.velocity_window:
+        return 0
+    return max(state.sold_recent, 0)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """What one account may list of a SKU now, and why.
+
+    ``quantity`` is the figure. Under quota allocation ``share`` is the account's share of
+    the free stock, ``headroom`` the most it may list while the others hold what they hold,
+    and ``alone`` what it would list if it were the only account (so a figure below both
+    ``alone`` and what the channel shows moves units to another account); all None when
+    shared. ``starved`` is True when units its share wants still sit on other accounts.
+    """
+
+    quantity: int
+    share: int | None = None
+    headroom: int | None = None
+    alone: int | None = None
+    starved: bool = False
+
+
+def _answer(context: SyncContext, request: AllocationRequest) -> int:
+    answer = context.plugins.hook.omnisdk_allocate_stock(request=request)
+    if answer is None:
+        raise PluginError(f"no omnisdk_allocate_stock implementation answered for {request.sku}")
+    return max(int(answer), 0)
+
+
+def _request(
+    context: SyncContext,
+    account: str,
+    sku: str,
+    levels: list[StockLevel],
+    unseen: int,
+    holdings: dict[str, int | None],
+) -> AllocationRequest:
     channel = context.channels.get(account)
     channel_type = channel.name if channel is not None else context.account_config(account).type
-    request = AllocationRequest(
+    return AllocationRequest(
         sku=sku,
         channel=channel_type,
         account=account,
@@ -82,17 +184,78 @@ def allocate(
         reserved={level.location or "": level.reserved for level in levels},
         unseen=max(unseen, 0),
         rule=context.rule_of(account),
+        holdings=holdings,
     )
-    answer = context.plugins.hook.omnisdk_allocate_stock(request=request)
-    if answer is None:
-        raise PluginError(f"no omnisdk_allocate_stock implementation answered for {sku}")
-    return max(int(answer), 0)
+
+
+def _free(context: SyncContext, accounts: list[str], levels: list[StockLevel]) -> int:
+    """On hand less reserved over every location that feeds one of ``accounts``."""
+    feeds: set[str] | None = set()
+    for name in accounts:
+        locations = context.rule_of(name).locations
+        if locations is None:
+            feeds = None
+            break
+        feeds.update(locations)  # type: ignore[union-attr]
+    return sum(
+        level.on_hand - level.reserved
+        for level in levels
+        if feeds is None or (level.location or "") in feeds
+    )
+
+
+def allocate(
+    context: SyncContext, account: str, sku: str, unseen: int, session: Transaction | None = None
+) -> Allocation:
+    """What ``account`` may list of ``sku`` now, ``unseen`` units being sold on it unseen.
+
+    Shared: the allocation hook's answer. Quota: the smallest of that answer, the account's
+    share and its headroom, from what every stock-pushing account listing the SKU holds.
+    """
+    store = context.store
+    levels = store.stock_levels(sku, session=session)
+    if context.config.engine.allocation == "shared":
+        return Allocation(
+            quantity=_answer(context, _request(context, account, sku, levels, unseen, {}))
+        )
+    now = context.now()
+    pushing = context.stock_accounts()
+    names = sorted(
+        {a for a in store.listing_accounts(sku, session=session) if a in pushing} | {account}
+    )
+    states = {s.account: s for s in store.list_listings(sku=sku, session=session)}
+    holdings = {name: holding(context, name, states.get(name), now) for name in names}
+    claimants = []
+    for name in names:
+        rule = context.rule_of(name)
+        own_unseen = unseen if name == account else pending_unseen(context, states.get(name), now)
+        cap = _answer(context, _request(context, name, sku, levels, own_unseen, holdings))
+        claimants.append(
+            Claimant(
+                account=name,
+                holds=holdings[name],
+                unseen=own_unseen,
+                cap=cap,
+                weight=rule.weight,
+                velocity=_velocity(context, states.get(name), now),
+                zero_below=rule.zero_below,
+            )
+        )
+    free = _free(context, names, levels)
+    quota = quota_for(account, free, claimants)
+    return Allocation(
+        quantity=quota.figure,
+        share=quota.share,
+        headroom=quota.headroom,
+        alone=min(quota.cap, max(free - max(unseen, 0), 0)),
+        starved=quota.starved,
+    )
 
 
 def sellable(context: SyncContext, account: str, sku: str) -> int:
     """What ``account`` may list of ``sku`` now, holding back its pending unseen sales."""
     state = context.store.get_listing(account, sku)
-    return allocate(context, account, sku, pending_unseen(context, state, context.now()))
+    return allocate(context, account, sku, pending_unseen(context, state, context.now())).quantity
 
 
 def listed_since_push(state: ListingState | None) -> int | None:
@@ -140,6 +303,7 @@ class Target:
     predicted: int | None
     unseen: int
     seen_accounted: int
+    allocation: Allocation | None = None
 
 
 def decide_target(
@@ -149,6 +313,7 @@ def decide_target(
     state: ListingState | None,
     listed: int | None,
     now: datetime,
+    session: Transaction | None = None,
 ) -> Target:
     """What ``account`` should list of ``sku``, from its listing ``state`` and ``listed``, a
     figure just read from the channel (None: none was read).
@@ -166,12 +331,14 @@ def decide_target(
     predicted = predicted_listed(baseline)
     extra = max(predicted - listed, 0) if predicted is not None and listed is not None else 0
     unseen = pending_unseen(context, baseline, now) + extra
+    allocation = allocate(context, account, sku, unseen, session)
     return Target(
-        quantity=allocate(context, account, sku, unseen),
+        quantity=allocation.quantity,
         current=listed if listed is not None else predicted,
         predicted=predicted,
         unseen=unseen,
         seen_accounted=state.seen_since_push if state is not None else 0,
+        allocation=allocation,
     )
 
 
@@ -186,3 +353,35 @@ def listing_target(
         return None
     state = store.get_listing(account, sku)
     return decide_target(context, account, sku, state, listed, context.now())
+
+
+def accounts_fed_by(
+    context: SyncContext, session: Transaction, sku: str, location: str | None
+) -> list[str]:
+    """The stock-pushing accounts that list ``sku`` and are fed by ``location`` (None: any)."""
+    pushing = context.stock_accounts()
+    found = []
+    for account in context.store.listing_accounts(sku, session=session):
+        if account not in pushing:
+            continue
+        feeds = context.rule_of(account).locations
+        if location is None or feeds is None or location in feeds:
+            found.append(account)
+    return found
+
+
+def release_window_holds(context: SyncContext, account: str, before: datetime) -> list[str]:
+    """``account``'s orders are ingested up to ``before``: the sales its absolute writes
+    made before then may have overwritten are all seen, so their holds go, and the other
+    accounts listing those SKUs are queued (their quota may grow). Returns the SKUs."""
+    store = context.store
+
+    def work(session: Transaction) -> list[str]:
+        released = store.release_window_holds(account, before, session=session)
+        for sku in released:
+            for other in accounts_fed_by(context, session, sku, None):
+                if other != account:
+                    store.mark_dirty(session, other, sku)
+        return released
+
+    return in_transaction(store, work)

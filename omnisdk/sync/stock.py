@@ -27,7 +27,13 @@ from omnisdk.models import FulfilmentMode, Order, StockEffect
 from omnisdk.store import MovementKind, Transaction
 from omnisdk.store.listings import Holding
 from omnisdk.sync.context import SyncContext
-from omnisdk.sync.sellable import pending_unseen, predicted_listed, sellable
+from omnisdk.sync.sellable import (
+    accounts_fed_by,
+    allocate,
+    holding,
+    pending_unseen,
+    predicted_listed,
+)
 from omnisdk.sync.transactions import Fired, in_transaction
 
 __all__ = [
@@ -175,21 +181,6 @@ def apply_order_movements(context: SyncContext, session: Transaction, order: Ord
 
 
 # -- dirty marks and events -------------------------------------------------------------------
-
-
-def accounts_fed_by(
-    context: SyncContext, session: Transaction, sku: str, location: str | None
-) -> list[str]:
-    """The stock-pushing accounts that list ``sku`` and are fed by ``location`` (None: any)."""
-    pushing = context.stock_accounts()
-    found = []
-    for account in context.store.listing_accounts(sku, session=session):
-        if account not in pushing:
-            continue
-        feeds = context.rule_of(account).locations
-        if location is None or feeds is None or location in feeds:
-            found.append(account)
-    return found
 
 
 def mark_levels_changed(
@@ -357,7 +348,12 @@ class ListingView(BaseModel):
     ``expected_listed`` is what the engine believes the channel shows now (what it pushed
     less the account's own orders ingested since); ``unseen`` the units it believes the
     channel sold that are not ingested yet. ``pending`` is True while a push waits in the
-    outbox; ``error`` holds the last permanent push failure.
+    outbox; ``error`` holds the last permanent push failure. ``sold`` counts the net units of
+    the account's own orders ingested. Under quota allocation ``sellable`` is the account's
+    quota now, ``share`` its share of the free stock (what it gets once the others gave up
+    what they hold above theirs), ``holds`` what it holds (may still sell plus sold unseen;
+    None: unknown until its first push); ``rebalances`` counts pushes that moved units away
+    from it, ``starved`` pushes that listed less than its share while others held the units.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -372,6 +368,11 @@ class ListingView(BaseModel):
     unseen: int = 0
     pending: bool = False
     error: str | None = None
+    sold: int = 0
+    holds: int | None = None
+    share: int | None = None
+    rebalances: int = 0
+    starved: int = 0
 
 
 class StockView(BaseModel):
@@ -380,6 +381,7 @@ class StockView(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sku: str
+    allocation: str = "quota"
     locations: list[LocationStock] = Field(default_factory=list)
     listings: list[ListingView] = Field(default_factory=list)
 
@@ -412,22 +414,30 @@ async def stock_view(context: SyncContext, sku: str) -> StockView:
         views = []
         for account in store.listing_accounts(sku):
             state = store.get_listing(account, sku)
+            unseen = pending_unseen(context, state, now)
+            allocation = allocate(context, account, sku, unseen)
             views.append(
                 ListingView(
                     account=account,
-                    sellable=sellable(context, account, sku),
+                    sellable=allocation.quantity,
+                    sold=state.sold if state else 0,
+                    holds=holding(context, account, state, now),
+                    share=allocation.share,
+                    rebalances=state.rebalances if state else 0,
+                    starved=state.starved if state else 0,
                     last_pushed=state.last_pushed if state else None,
                     pushed_at=state.pushed_at if state else None,
                     expected_listed=predicted_listed(state),
                     last_listed=state.last_listed if state else None,
                     listed_at=state.listed_at if state else None,
-                    unseen=pending_unseen(context, state, now),
+                    unseen=unseen,
                     pending=account in pending,
                     error=state.last_error if state else None,
                 )
             )
         return StockView(
             sku=sku,
+            allocation=context.config.engine.allocation,
             locations=[
                 LocationStock(location=lv.location or "", on_hand=lv.on_hand, reserved=lv.reserved)
                 for lv in levels

@@ -236,7 +236,9 @@ async def make_harness(store_url: str) -> AsyncIterator[MakeHarness]:
 
     Each account gets a fresh Example sandbox unless it brings one; channels reach their
     sandbox in-process (no socket) and are unthrottled. ``clock=Clock()`` drives the engine's
-    and the store's time; other keywords are ``[engine]`` settings.
+    and the store's time; other keywords are ``[engine]`` settings. ``allocation`` is
+    ``"shared"`` unless a test asks for ``"quota"``: the push mechanics tests check figures
+    against the whole pool.
     """
     opened: list[Harness] = []
     owned: list[Sandbox] = []
@@ -255,6 +257,7 @@ async def make_harness(store_url: str) -> AsyncIterator[MakeHarness]:
         registry = plugins or plugins_with(*classes)
         recorder = Recorder()
         registry.register(recorder, name=f"recorder-{len(opened)}")
+        engine_settings.setdefault("allocation", "shared")
         config = engine_config(store_url, list(accounts), **engine_settings)
         store = Store(store_url, clock=clock) if clock is not None else Store(store_url)
         transports = {

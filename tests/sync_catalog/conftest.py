@@ -105,7 +105,8 @@ async def make_world(store: Store, clock: Clock) -> AsyncIterator[MakeWorld]:
             )
         config = Config(
             store=StoreConfig(url=str(store.url.render_as_string(False))),
-            engine=EngineConfig(default_location=default_location),
+            # These tests check each figure against the whole pool: the shared allocation.
+            engine=EngineConfig(default_location=default_location, allocation="shared"),
             channels=entries,
         )
         transports = {

@@ -40,6 +40,7 @@ from omnisdk.sync.intake.polling import (
     quarantine_record,
     read_cursor,
 )
+from omnisdk.sync.sellable import CLOCK_MARGIN, placed_span, release_window_holds
 from omnisdk.sync.stock import apply_order_movements, mark_levels_changed
 from omnisdk.sync.transactions import Fired, in_transaction
 
@@ -117,8 +118,16 @@ def _ingest_in(
         return result
     moves = apply_order_movements(context, session, order)
     if ref.account in context.stock_accounts():
+        recent_after = context.now() - context.config.engine.velocity_window
         for sku, units in sorted(moves.taken.items()):
-            store.add_seen(session, ref.account, sku, units)
+            store.add_seen(
+                session,
+                ref.account,
+                sku,
+                units,
+                recent_after=recent_after,
+                overwritten_at=placed_span(order.created_at),
+            )
     mark_levels_changed(
         context, session, moves.levels, f"order {ref.account}/{ref.external_id}", fired
     )
@@ -302,6 +311,7 @@ async def poll_orders(context: SyncContext, account: str) -> SyncStats:
         else context.now() - settings.initial_backfill
     )
     counts = _PollCounts()
+    started = context.now()
     newest = cursor
     try:
         async for order in channel.stream_orders(updated_since=since):
@@ -335,6 +345,7 @@ async def poll_orders(context: SyncContext, account: str) -> SyncStats:
         return stats
     if newest is not None and newest != cursor:
         await context.run(store.set_cursor, account, ORDERS_STREAM, newest.isoformat())
+    await context.run(release_window_holds, context, account, started - CLOCK_MARGIN)
     stats = counts.stats(account, cursor=newest)
     context.fire(
         "omnisdk_sync_finished", account=account, stream=ORDERS_STREAM, stats=stats.counts()
