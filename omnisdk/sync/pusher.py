@@ -70,6 +70,7 @@ from omnisdk.sync.reports import by_account
 from omnisdk.sync.sellable import (
     accounts_fed_by,
     decide_target,
+    holding,
     landed_state,
     needs_read,
     predicted_listed,
@@ -114,7 +115,10 @@ class AccountPushStats(BaseModel):
     ``batches`` write calls; ``unchanged`` needed no write (the channel already shows the
     figure); ``conflicts`` compare-and-swaps were lost (the channel had sold something);
     ``retrying`` failed for now (tried again later); ``failed`` failed for good (recorded).
-    ``stopped`` is True when the account needs re-authorisation.
+    ``released`` figures lowered what the account holds (or first made it known), so other
+    accounts' quotas may grow; ``rebalanced`` of the pushed figures were lowered to give units
+    to another account; ``starved`` were held below the account's share because the units
+    still sat on other accounts. ``stopped`` is True when the account needs re-authorisation.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -127,6 +131,9 @@ class AccountPushStats(BaseModel):
     retrying: int = 0
     failed: int = 0
     batches: int = 0
+    released: int = 0
+    rebalanced: int = 0
+    starved: int = 0
     stopped: bool = False
     error: str | None = None
 
@@ -220,6 +227,8 @@ class _Item:
     """When ``listed`` was read (an absolute write overwrites what sold since)."""
     rebalanced: bool = False
     starved: bool = False
+    frees: bool = False
+    """Confirming the figure lowers what the account holds (or first makes it known)."""
 
     @property
     def sku(self) -> str:
@@ -261,7 +270,7 @@ def _decide(
     for item in items:
         item.update = None
         item.problem = None
-        item.rebalanced = item.starved = False
+        item.rebalanced = item.starved = item.frees = False
         try:
             target = decide_target(
                 context, account, item.sku, item.state, item.listed, now, session=session
@@ -275,6 +284,8 @@ def _decide(
         current = item.current = target.current
         allocation = target.allocation
         if allocation is not None and allocation.share is not None:
+            held = holding(context, account, item.state, now)
+            item.frees = held is None or held > item.quantity + item.unseen
             item.starved = allocation.starved
             item.rebalanced = (
                 current is not None
@@ -466,10 +477,11 @@ def _record(
                 session=session,
             )
             store.complete(account, item.sku, item.claim.generation, owner=owner, session=session)
-            if _frees_units(item):
+            if _frees_units(item) or item.starved:
                 freed.append(item.sku)
-        if freed and context.config.engine.allocation == "quota":
-            # What this account gave up (or first made known) may now go to the others.
+        if freed:
+            # What this account gave up (or first made known) may now go to the others; one
+            # held below its share asks the others to give up what they hold above theirs.
             for sku in freed:
                 for other in accounts_fed_by(context, session, sku, None):
                     if other != account:
@@ -497,13 +509,9 @@ def _record(
 
 
 def _frees_units(item: _Item) -> bool:
-    """True when the confirmed figure lowers what the account holds (or first makes it
-    known), so another account's quota may grow."""
-    if item.update is None:
-        return False
-    if item.state is None or item.state.last_pushed is None or item.current is None:
-        return True
-    return item.quantity < item.current
+    """True when the confirmed figure lowers what the account holds, or first makes it known
+    (a listing never pushed holds everything), so another account's quota may grow."""
+    return item.problem is None and item.frees
 
 
 @dataclass
@@ -621,6 +629,11 @@ async def _retry_conflicts(
 def _count(counts: _Counts, outcome: _Outcome, unchanged: Sequence[_Item]) -> None:
     stats = counts.stats
     stats.pushed += len(outcome.done)
+    stats.released += sum(1 for item, _ in outcome.done if _frees_units(item))
+    stats.released += sum(1 for item in unchanged if _frees_units(item))
+    stats.rebalanced += sum(1 for item, _ in outcome.done if item.rebalanced)
+    stats.starved += sum(1 for item, _ in outcome.done if item.starved)
+    stats.starved += sum(1 for item in unchanged if item.starved)
     stats.unchanged += len(unchanged)
     stats.retrying += len(outcome.retry)
     stats.failed += len(outcome.failed)
@@ -726,16 +739,28 @@ async def push(context: SyncContext, account: str | None = None) -> PushStats:
                 totals[name].error = str(result) or type(result).__name__
             else:
                 raise result
-        # A lost swap ingested orders, which queued pushes to the other accounts: go again.
+        # A lost swap ingested orders, and a figure lowered freed units for the others'
+        # quotas: both queued pushes to the other accounts, so go again.
         if account is not None or not any(
-            isinstance(r, AccountPushStats) and r.conflicts for r in results
+            isinstance(r, AccountPushStats) and (r.conflicts or r.released) for r in results
         ):
             break
     return PushStats(accounts=list(totals.values()))
 
 
 def _add(total: AccountPushStats, part: AccountPushStats) -> None:
-    for name in ("claimed", "pushed", "unchanged", "conflicts", "retrying", "failed", "batches"):
+    for name in (
+        "claimed",
+        "pushed",
+        "unchanged",
+        "conflicts",
+        "retrying",
+        "failed",
+        "batches",
+        "released",
+        "rebalanced",
+        "starved",
+    ):
         setattr(total, name, getattr(total, name) + getattr(part, name))
     total.stopped = total.stopped or part.stopped
     total.error = part.error or total.error

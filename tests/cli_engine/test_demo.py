@@ -36,9 +36,12 @@ def check_invariants(summary: DemoSummary) -> None:
         assert 0 <= sku.sold <= sku.start
         assert sku.on_hand - sku.reserved == sku.start - sku.sold
         assert sku.listed == sku.sellable
-        # Every channel lists the pool less the safety buffer (the default allocation).
-        free = max(sku.start - sku.sold - summary.safety_buffer, 0)
-        assert set(sku.listed.values()) == {free}
+        # Quota allocation (the default): the channels share the free units (none lists more
+        # than the pool less its safety buffer) and every unit that fits is listed once.
+        free = sku.start - sku.sold
+        cap = max(free - summary.safety_buffer, 0)
+        assert max(sku.listed.values()) <= cap
+        assert sum(sku.listed.values()) == min(free, cap * len(sku.listed))
 
 
 def test_demo_in_process_with_the_example_channel(
