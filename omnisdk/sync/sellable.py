@@ -372,16 +372,17 @@ def accounts_fed_by(
 
 def release_window_holds(context: SyncContext, account: str, before: datetime) -> list[str]:
     """``account``'s orders are ingested up to ``before``: the sales its absolute writes
-    made before then may have overwritten are all seen, so their holds go, and the other
-    accounts listing those SKUs are queued (their quota may grow). Returns the SKUs."""
+    made before then may have overwritten are all seen, so their holds go. The account's own
+    listings of those SKUs are queued too (the push reads what the channel shows, the truth
+    that ends the ``overwritten`` estimate), and so are the other accounts' (their quota may
+    grow). Returns the SKUs."""
     store = context.store
 
     def work(session: Transaction) -> list[str]:
         released = store.release_window_holds(account, before, session=session)
         for sku in released:
-            for other in accounts_fed_by(context, session, sku, None):
-                if other != account:
-                    store.mark_dirty(session, other, sku)
+            for other in {account, *accounts_fed_by(context, session, sku, None)}:
+                store.mark_dirty(session, other, sku)
         return released
 
     return in_transaction(store, work)

@@ -171,7 +171,10 @@ def test_run_takes_webhooks_pushes_at_once_and_stops_cleanly_on_a_signal(
         for account, (sandbox, _) in shops.items():
             sandbox.webhook_url = template.replace("{account}", account)
         hanoi, saigon = shops["hanoi-shop"][0], shops["saigon-shop"][0]
-        assert until(lambda: int(saigon.listing(SKU)["stock"]) == 5)
+        # Quota allocation: the two shops share the 5 units.
+        assert until(
+            lambda: (int(hanoi.listing(SKU)["stock"]), int(saigon.listing(SKU)["stock"])) == (3, 2)
+        )
 
         with hanoi.lock:
             hanoi.place_order(
@@ -181,7 +184,10 @@ def test_run_takes_webhooks_pushes_at_once_and_stops_cleanly_on_a_signal(
                 )
             )
 
-        assert until(lambda: int(saigon.listing(SKU)["stock"]) == 3), "the sale never propagated"
+        # 3 units left, and they go where they sell: saigon-shop gives its 2 up to hanoi-shop.
+        assert until(
+            lambda: (int(hanoi.listing(SKU)["stock"]), int(saigon.listing(SKU)["stock"])) == (3, 0)
+        ), "the sale never propagated"
         stopped_at = time.monotonic()
         code, out, err = running.stop(sig)
     finally:
