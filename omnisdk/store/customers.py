@@ -31,13 +31,12 @@ _MAX_MERGE_CHAIN = 100
 
 @dataclass(frozen=True, slots=True)
 class CustomerSave:
-    """One customer for :meth:`CustomersMixin.save_customers`: its id, record, where it was
-    learnt, and the match keys to attach (None: all of the record's)."""
+    """One customer for :meth:`CustomersMixin.save_customers`: its id, record, and the
+    account its match keys were learnt from."""
 
     customer_id: str
     customer: Customer
     source_account: str | None = None
-    keys: frozenset[str] | None = None
 
 
 class CustomersMixin(StoreCore):
@@ -170,13 +169,13 @@ class CustomersMixin(StoreCore):
 
         Each save names its id; a new customer's creation time is the store's clock plus
         its position in ``saves`` in microseconds, so customers created together keep their
-        order. Each match key is attached to the first save that carries it, unless someone
-        owns it already. Ids must be unique within ``saves``.
+        order. An id saved more than once keeps its last record. Each match key is attached
+        to the first save that carries it, unless someone owns it already.
         """
         if not saves:
             return
         now = self.now()
-        rows = []
+        rows: dict[str, dict[str, Any]] = {}
         identities: dict[str, dict[str, Any]] = {}
         for position, save in enumerate(saves):
             source_id = (
@@ -184,18 +183,15 @@ class CustomersMixin(StoreCore):
                 if save.source_account is not None
                 else None
             )
-            rows.append(
-                {
-                    "id": save.customer_id,
-                    "display_name": save.customer.display_name,
-                    "document": to_document(
-                        save.customer.model_copy(update={"id": save.customer_id})
-                    ),
-                    "created_at": now + timedelta(microseconds=position),
-                    "updated_at": now,
-                }
-            )
-            for key in sorted(save.keys if save.keys is not None else save.customer.match_keys()):
+            created = rows[save.customer_id]["created_at"] if save.customer_id in rows else None
+            rows[save.customer_id] = {
+                "id": save.customer_id,
+                "display_name": save.customer.display_name,
+                "document": to_document(save.customer.model_copy(update={"id": save.customer_id})),
+                "created_at": created or now + timedelta(microseconds=position),
+                "updated_at": now,
+            }
+            for key in sorted(save.customer.match_keys()):
                 identities.setdefault(
                     key,
                     {
@@ -215,7 +211,7 @@ class CustomersMixin(StoreCore):
                     "updated_at": insert.excluded.updated_at,
                 },
             ),
-            rows,
+            list(rows.values()),
         )
         if identities:
             session.execute(

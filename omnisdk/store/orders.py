@@ -299,6 +299,8 @@ class OrdersMixin(StoreCore):
                 orders.c.platform_updated_at,
                 orders.c.content_hash,
                 orders.c.customer_id,
+                orders.c.id,
+                orders.c.status,
             )
             .join_from(orders, accounts, orders.c.account_id == accounts.c.id)
             .where(tuple_(accounts.c.name, orders.c.external_id).in_(wanted))
@@ -310,6 +312,8 @@ class OrdersMixin(StoreCore):
                 updated_at=row.platform_updated_at,
                 content_hash=str(row.content_hash),
                 customer_id=row.customer_id,
+                order_id=int(row.id),
+                status=OrderStatus(row.status),
             )
             for row in rows
         }

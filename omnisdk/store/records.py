@@ -196,11 +196,14 @@ class OrderSaved:
 @dataclass(frozen=True, slots=True)
 class OrderVersion:
     """Which version of an order the store holds: the platform's ``updated_at``, the content
-    hash, and the customer it is linked to."""
+    hash, and the customer it is linked to (and the order's id and status, when read by
+    ``Store.order_versions``)."""
 
     updated_at: datetime
     content_hash: str
     customer_id: str | None
+    order_id: int | None = None
+    status: OrderStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)
