@@ -176,6 +176,9 @@ class OrdersMixin(StoreCore):
                 fresh[(account_id, ref.external_id)] = index
         current = dict(locked)
         if fresh:
+            # Inserted in the order given (ids follow arrival), after locking the new keys in
+            # sorted order: two transactions inserting the same new orders cannot deadlock.
+            self._lock_keys(session, "order", [f"{a}:{e}" for a, e in fresh])
             rows = [
                 {
                     "account_id": account_id,
@@ -185,7 +188,7 @@ class OrdersMixin(StoreCore):
                     "updated_at": now,
                     **values[index],
                 }
-                for (account_id, external_id), index in sorted(fresh.items())
+                for (account_id, external_id), index in fresh.items()
             ]
             inserted = session.execute(
                 self._insert(orders)
