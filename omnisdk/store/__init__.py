@@ -13,6 +13,7 @@ See :class:`Store` for the API. Migrations ship inside the package and run with
 """
 
 from omnisdk.store.core import Transaction
+from omnisdk.store.customers import CustomerSave
 from omnisdk.store.engine import DEFAULT_URL
 from omnisdk.store.errors import BindingConflict, SchemaOutOfDate, UnknownAccount
 from omnisdk.store.ledger import OversoldLevel
@@ -21,11 +22,13 @@ from omnisdk.store.records import (
     AccountStatus,
     BindingKind,
     LedgerEntry,
+    LockedOrder,
     MovementKind,
     OrderSaved,
     OutboxItem,
     ProductSaved,
     QuarantineRow,
+    StockMovement,
     StoredCustomer,
     StoredLocation,
     StoredOrder,
@@ -43,7 +46,9 @@ __all__ = [
     "AccountStatus",
     "BindingConflict",
     "BindingKind",
+    "CustomerSave",
     "LedgerEntry",
+    "LockedOrder",
     "MovementKind",
     "OrderSaved",
     "OutboxItem",
@@ -51,6 +56,7 @@ __all__ = [
     "ProductSaved",
     "QuarantineRow",
     "SchemaOutOfDate",
+    "StockMovement",
     "Store",
     "StoreActivity",
     "StoreTokenStore",

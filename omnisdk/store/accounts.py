@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
@@ -42,6 +43,14 @@ class AccountsMixin(StoreCore):
             account_id = self._ensure_account_id(connection, name, channel)
             row = connection.execute(select(accounts).where(accounts.c.id == account_id)).one()
             return _account_row(row)
+
+    def ensure_accounts(self, session: Connection, names: Iterable[tuple[str, str]]) -> None:
+        """:meth:`ensure_account` each (name, channel type) of ``names`` in ``session``
+        (no statement at all for accounts this store already knows)."""
+        for name, channel in sorted(set(names)):
+            if not name or not channel:
+                raise ValueError("an account needs a name and a channel type")
+            self._ensure_account_id(session, name, channel)
 
     def get_account(self, name: str, *, session: Connection | None = None) -> AccountRow | None:
         """The account called ``name``, or None."""

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Self, TypeAlias
 
-from sqlalchemy import URL, Connection, Executable, Row, Table, func, select, text
+from sqlalchemy import URL, Connection, Executable, Row, Table, bindparam, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -46,6 +46,22 @@ def describe_db_error(exc: SQLAlchemyError) -> str:
         detail = str(exc.orig).strip().splitlines()
         return f"{type(exc.orig).__name__}: {detail[0] if detail else ''}"
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+_UNCOMMITTED_ACCOUNTS = "omnisdk_uncommitted_accounts"
+"""``Connection.info`` key: names of accounts the connection's open transaction created."""
+
+_ACCOUNT_ID = select(accounts.c.id, accounts.c.channel).where(accounts.c.name == bindparam("name"))
+
+
+_LOCK_SORTED = text(
+    "SELECT count(pg_advisory_xact_lock(lock_id)) FROM "
+    "(SELECT unnest(CAST(:ids AS BIGINT[])) AS lock_id ORDER BY lock_id) AS sorted_ids"
+)
+
+
+def _forget_uncommitted(connection: Connection) -> None:
+    connection.info.pop(_UNCOMMITTED_ACCOUNTS, None)
 
 
 def _lock_id(namespace: str, key: str) -> int:
@@ -82,6 +98,11 @@ class StoreCore:
         )
         self._clock = clock
         self._writing = threading.local()
+        self._account_ids: dict[str, tuple[int, str]] = {}
+        """Account name -> (id, channel type), for accounts known to be committed: an
+        account's id and channel never change once it exists."""
+        event.listen(self.engine, "commit", _forget_uncommitted)
+        event.listen(self.engine, "rollback", _forget_uncommitted)
 
     # -- identity -----------------------------------------------------------------------
 
@@ -224,45 +245,57 @@ class StoreCore:
         if not self.is_postgresql:
             return
         ids = sorted({_lock_id(namespace, key) for key in keys})
-        if len(ids) == 1:
-            connection.execute(select(func.pg_advisory_xact_lock(ids[0])))
-        elif ids:
-            # One statement for the lot; the sorted subquery keeps the locking order.
-            connection.execute(
-                text(
-                    "SELECT count(pg_advisory_xact_lock(k)) FROM "
-                    "(SELECT unnest(CAST(:ids AS bigint[])) AS k ORDER BY k) AS keys"
-                ),
-                {"ids": ids},
-            )
+        if ids:
+            # One statement; the subquery hands the ids to the lock function in sorted order.
+            connection.execute(_LOCK_SORTED, {"ids": ids})
 
     # -- accounts (lookups used by every repository) -----------------------------------
 
     def _account_id(self, connection: Connection, name: str) -> int:
         """The id of account ``name``; :class:`UnknownAccount` when it is not registered."""
-        found = connection.execute(
-            select(accounts.c.id).where(accounts.c.name == name)
-        ).scalar_one_or_none()
+        found = self._account_row(connection, name)
         if found is None:
             raise UnknownAccount(name)
-        return int(found)
+        return found[0]
+
+    def _account_row(self, connection: Connection, name: str) -> tuple[int, str] | None:
+        """(id, channel type) of account ``name``, or None; cached once known committed.
+
+        An account this transaction created is not cached until the transaction ends (a
+        rollback takes it away again).
+        """
+        cached = self._account_ids.get(name)
+        if cached is not None:
+            return cached
+        row = connection.execute(_ACCOUNT_ID, {"name": name}).one_or_none()
+        if row is None:
+            return None
+        found = (int(row.id), str(row.channel))
+        if name not in connection.info.get(_UNCOMMITTED_ACCOUNTS, ()):
+            self._account_ids[name] = found
+        return found
 
     def _ensure_account_id(self, connection: Connection, name: str, channel: str) -> int:
         """The id of account ``name``, registering it for ``channel`` when it is new.
 
         Raises :class:`StoreError` when the name is already used by another channel type.
         """
-        now = self.now()
-        connection.execute(
-            self._insert(accounts)
-            .values(name=name, channel=channel, status="active", created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=[accounts.c.name])
-        )
-        row = connection.execute(
-            select(accounts.c.id, accounts.c.channel).where(accounts.c.name == name)
-        ).one()
-        if row.channel != channel:
+        found = self._account_row(connection, name)
+        if found is None:
+            now = self.now()
+            created = connection.execute(
+                self._insert(accounts)
+                .values(name=name, channel=channel, status="active", created_at=now, updated_at=now)
+                .on_conflict_do_nothing(index_elements=[accounts.c.name])
+                .returning(accounts.c.id)
+            ).scalar_one_or_none()
+            if created is not None:
+                connection.info.setdefault(_UNCOMMITTED_ACCOUNTS, set()).add(name)
+            found = self._account_row(connection, name)
+            if found is None:  # pragma: no cover - the row was just inserted or found
+                raise StoreError(f"channel account {name!r} could not be registered")
+        if found[1] != channel:
             raise StoreError(
-                f"channel account {name!r} belongs to channel {row.channel!r}, not {channel!r}"
+                f"channel account {name!r} belongs to channel {found[1]!r}, not {channel!r}"
             )
-        return int(row.id)
+        return found[0]

@@ -10,7 +10,9 @@ were linked to; :meth:`CustomersMixin.resolve_customer_id` follows merges to the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
@@ -22,9 +24,19 @@ from omnisdk.store.documents import to_document
 from omnisdk.store.records import StoredCustomer
 from omnisdk.store.schema import customer_identities, customer_merges, customers
 
-__all__ = ["CustomersMixin"]
+__all__ = ["CustomerSave", "CustomersMixin"]
 
 _MAX_MERGE_CHAIN = 100
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSave:
+    """One customer for :meth:`CustomersMixin.save_customers`: its id, record, and the
+    account its match keys were learnt from."""
+
+    customer_id: str
+    customer: Customer
+    source_account: str | None = None
 
 
 class CustomersMixin(StoreCore):
@@ -116,12 +128,98 @@ class CustomersMixin(StoreCore):
                     customer_identities.c.match_key.in_(keys)
                 )
             ).all()
-            found: dict[str, str] = {}
-            for row in owners:
-                survivor = self._resolve(connection, row.customer_id)
-                if survivor is not None:
-                    found[row.match_key] = survivor
-            return found
+            survivors = self._resolve_many(connection, {row.customer_id for row in owners})
+        found: dict[str, str] = {}
+        for row in owners:
+            survivor = survivors.get(row.customer_id)
+            if survivor is not None:
+                found[row.match_key] = survivor
+        return found
+
+    def resolve_customer_ids(
+        self, customer_ids: Iterable[str], *, session: Connection | None = None
+    ) -> dict[str, str]:
+        """:meth:`resolve_customer_id` of each of ``customer_ids``, by id (unknown ids left
+        out); one query per step of the longest merge chain."""
+        with self._read(session) as connection:
+            found = self._resolve_many(connection, set(customer_ids))
+        return {cid: survivor for cid, survivor in found.items() if survivor is not None}
+
+    def get_customers(
+        self, customer_ids: Iterable[str], *, session: Connection | None = None
+    ) -> dict[str, StoredCustomer]:
+        """The customers ``customer_ids`` as stored (merges not followed), by id; two
+        queries. Unknown ids are left out."""
+        wanted = sorted(set(customer_ids))
+        if not wanted:
+            return {}
+        with self._read(session) as connection:
+            rows = connection.execute(select(customers).where(customers.c.id.in_(wanted))).all()
+            keys: dict[str, list[str]] = {}
+            for key, owner in connection.execute(
+                select(customer_identities.c.match_key, customer_identities.c.customer_id)
+                .where(customer_identities.c.customer_id.in_(wanted))
+                .order_by(customer_identities.c.match_key)
+            ):
+                keys.setdefault(owner, []).append(key)
+        return {row.id: self._stored_customer(row, tuple(keys.get(row.id, ()))) for row in rows}
+
+    def save_customers(self, session: Connection, saves: Sequence[CustomerSave]) -> None:
+        """:meth:`save_customer` each of ``saves`` in ``session``, in two statements.
+
+        Each save names its id; a new customer's creation time is the store's clock plus
+        its position in ``saves`` in microseconds, so customers created together keep their
+        order. An id saved more than once keeps its last record. Each match key is attached
+        to the first save that carries it, unless someone owns it already.
+        """
+        if not saves:
+            return
+        now = self.now()
+        rows: dict[str, dict[str, Any]] = {}
+        identities: dict[str, dict[str, Any]] = {}
+        for position, save in enumerate(saves):
+            source_id = (
+                self._account_id(session, save.source_account)
+                if save.source_account is not None
+                else None
+            )
+            created = rows[save.customer_id]["created_at"] if save.customer_id in rows else None
+            rows[save.customer_id] = {
+                "id": save.customer_id,
+                "display_name": save.customer.display_name,
+                "document": to_document(save.customer.model_copy(update={"id": save.customer_id})),
+                "created_at": created or now + timedelta(microseconds=position),
+                "updated_at": now,
+            }
+            for key in sorted(save.customer.match_keys()):
+                identities.setdefault(
+                    key,
+                    {
+                        "match_key": key,
+                        "customer_id": save.customer_id,
+                        "source_account_id": source_id,
+                        "created_at": now,
+                    },
+                )
+        insert = self._insert(customers)
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[customers.c.id],
+                set_={
+                    "display_name": insert.excluded.display_name,
+                    "document": insert.excluded.document,
+                    "updated_at": insert.excluded.updated_at,
+                },
+            ),
+            list(rows.values()),
+        )
+        if identities:
+            session.execute(
+                self._insert(customer_identities).on_conflict_do_nothing(
+                    index_elements=[customer_identities.c.match_key]
+                ),
+                [identities[key] for key in sorted(identities)],
+            )
 
     def merge_customers(
         self, from_id: str, into_id: str, reason: str, *, session: Connection | None = None
@@ -270,6 +368,37 @@ class CustomersMixin(StoreCore):
             match_keys=keys,
             created_at=row.created_at,
             updated_at=row.updated_at,
+        )
+
+    @staticmethod
+    def _resolve_many(connection: Connection, customer_ids: set[str]) -> dict[str, str | None]:
+        """The survivor of each of ``customer_ids`` (None: no such customer), following
+        every merge chain one step per query."""
+        current = {cid: cid for cid in customer_ids}
+        found: dict[str, str | None] = {}
+        for _ in range(_MAX_MERGE_CHAIN):
+            if not current:
+                return found
+            steps = {
+                str(row.id): row.merged_into
+                for row in connection.execute(
+                    select(customers.c.id, customers.c.merged_into).where(
+                        customers.c.id.in_(sorted(set(current.values())))
+                    )
+                )
+            }
+            following: dict[str, str] = {}
+            for start, at in current.items():
+                if at not in steps:
+                    found[start] = None
+                elif steps[at] is None:
+                    found[start] = at
+                else:
+                    following[start] = str(steps[at])
+            current = following
+        raise StoreError(
+            f"customers {sorted(current)[:3]!r} have merge chains longer than "
+            f"{_MAX_MERGE_CHAIN}: the merges form a loop"
         )
 
     @staticmethod

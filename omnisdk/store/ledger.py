@@ -8,17 +8,17 @@ NOTHING`` waits for the winner's transaction and then finds the key taken.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from omnisdk.errors import StoreError
 from omnisdk.models import StockLevel
 from omnisdk.store.core import StoreCore
-from omnisdk.store.records import LedgerEntry, MovementKind
+from omnisdk.store.records import LedgerEntry, MovementKind, StockMovement
 from omnisdk.store.schema import stock_ledger, stock_levels
 
 __all__ = ["LedgerMixin", "OversoldLevel"]
@@ -37,6 +37,20 @@ class OversoldLevel:
     on_hand: int
     reserved: int
     holders: tuple[tuple[str, int], ...]
+
+
+_MOVE_LEVEL = (
+    update(stock_levels)
+    .where(
+        stock_levels.c.sku == bindparam("l_sku"),
+        stock_levels.c.location == bindparam("l_location"),
+    )
+    .values(
+        on_hand=stock_levels.c.on_hand + bindparam("d_on_hand"),
+        reserved=stock_levels.c.reserved + bindparam("d_reserved"),
+        updated_at=bindparam("now"),
+    )
+)
 
 
 def _check_int(name: str, value: int) -> int:
@@ -125,6 +139,93 @@ class LedgerMixin(StoreCore):
             ) from None
         return True
 
+    def apply_stock_movements(
+        self, session: Connection, movements: Sequence[StockMovement]
+    ) -> list[bool]:
+        """Apply ``movements`` in ``session``, in few statements; one flag per movement, False
+        for a key applied before (or earlier in the list).
+
+        The entries are inserted together; the levels change by the summed deltas of the
+        applied entries, level by level in (SKU, location) order. When a level's
+        ``reserved`` would go negative :class:`StoreError` is raised: the caller's
+        transaction must then be rolled back (nothing is undone here).
+        """
+        rows: dict[str, dict[str, Any]] = {}
+        now = self.now()
+        for move in movements:
+            _check_int("on_hand_delta", move.on_hand_delta)
+            _check_int("reserved_delta", move.reserved_delta)
+            if not move.key or not move.sku or not move.location:
+                raise ValueError("a stock movement needs a key, a sku and a location")
+            rows.setdefault(
+                move.key,
+                {
+                    "idempotency_key": move.key,
+                    "sku": move.sku,
+                    "location": move.location,
+                    "kind": MovementKind(move.kind).value,
+                    "on_hand_delta": move.on_hand_delta,
+                    "reserved_delta": move.reserved_delta,
+                    "reference": move.reference,
+                    "created_at": now,
+                },
+            )
+        if not rows:
+            return []
+        inserted = set(
+            session.execute(
+                self._insert(stock_ledger)
+                .on_conflict_do_nothing(index_elements=[stock_ledger.c.idempotency_key])
+                .returning(stock_ledger.c.idempotency_key),
+                list(rows.values()),
+            ).scalars()
+        )
+        deltas: dict[tuple[str, str], list[int]] = {}
+        for key in inserted:
+            row = rows[key]
+            delta = deltas.setdefault((row["sku"], row["location"]), [0, 0])
+            delta[0] += row["on_hand_delta"]
+            delta[1] += row["reserved_delta"]
+        levels = sorted(deltas)
+        if levels:
+            session.execute(
+                self._insert(stock_levels).on_conflict_do_nothing(
+                    index_elements=[stock_levels.c.sku, stock_levels.c.location]
+                ),
+                [
+                    {"sku": sku, "location": loc, "on_hand": 0, "reserved": 0, "updated_at": now}
+                    for sku, loc in levels
+                ],
+            )
+            try:
+                session.execute(
+                    _MOVE_LEVEL,
+                    [
+                        {
+                            "l_sku": sku,
+                            "l_location": loc,
+                            "d_on_hand": deltas[(sku, loc)][0],
+                            "d_reserved": deltas[(sku, loc)][1],
+                            "now": now,
+                        }
+                        for sku, loc in levels
+                    ],
+                )
+            except IntegrityError:
+                raise StoreError(
+                    "stock movements would make the reserved quantity negative at "
+                    + ", ".join(
+                        f"{sku} at {loc}" for sku, loc in levels if deltas[(sku, loc)][1] < 0
+                    )
+                ) from None
+        applied: set[str] = set()
+        flags = []
+        for move in movements:
+            first = move.key in inserted and move.key not in applied
+            applied.add(move.key)
+            flags.append(first)
+        return flags
+
     def record_count(
         self,
         session: Connection,
@@ -183,6 +284,34 @@ class LedgerMixin(StoreCore):
         if row is None:
             return StockLevel(sku=sku, location=location, on_hand=0, reserved=0)
         return StockLevel(sku=sku, location=location, on_hand=row.on_hand, reserved=row.reserved)
+
+    def stock_levels_at(
+        self, places: Iterable[tuple[str, str]], *, session: Connection | None = None
+    ) -> dict[tuple[str, str], StockLevel]:
+        """:meth:`stock_level` of each (SKU, location) of ``places`` (one query), by pair."""
+        wanted = sorted(set(places))
+        if not wanted:
+            return {}
+        with self._read(session) as connection:
+            rows = connection.execute(
+                select(
+                    stock_levels.c.sku,
+                    stock_levels.c.location,
+                    stock_levels.c.on_hand,
+                    stock_levels.c.reserved,
+                ).where(tuple_(stock_levels.c.sku, stock_levels.c.location).in_(wanted))
+            ).all()
+        found = {
+            (row.sku, row.location): StockLevel(
+                sku=row.sku, location=row.location, on_hand=row.on_hand, reserved=row.reserved
+            )
+            for row in rows
+        }
+        return {
+            place: found.get(place)
+            or StockLevel(sku=place[0], location=place[1], on_hand=0, reserved=0)
+            for place in wanted
+        }
 
     def stock_levels(self, sku: str, *, session: Connection | None = None) -> list[StockLevel]:
         """The levels of ``sku`` at every location that has one, by location code."""

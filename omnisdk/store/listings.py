@@ -15,21 +15,21 @@ into a survivor.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy import Integer, Row, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from omnisdk.store.core import StoreCore
-from omnisdk.store.records import AccountStatus, BindingKind
+from omnisdk.store.records import AccountStatus, BindingKind, OrderVersion
 from omnisdk.store.schema import (
     accounts,
     bindings,
     customers,
     listings,
-    orders,
     outbox,
     stock_ledger,
 )
@@ -110,16 +110,6 @@ class Holding:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderVersion:
-    """Which version of an order the store holds: the platform's ``updated_at``, the content
-    hash, and the customer it is linked to."""
-
-    updated_at: datetime
-    content_hash: str
-    customer_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class PendingPush:
     """A stock push waiting in the outbox: how often it was tried and why it failed last.
 
@@ -135,6 +125,50 @@ class PendingPush:
     leased_by: str | None
     lease_expires_at: datetime | None
     created_at: datetime
+
+
+def _add_seen_statement() -> Any:
+    """The UPDATE of :meth:`ListingsMixin.add_seen_many`, one row of parameters per SKU."""
+    when = listings.c.read_at.type
+    units = bindparam("units", type_=Integer)
+    now = bindparam("now", type_=when)
+    seen, pending = listings.c.seen_since_push, listings.c.pending_unseen
+    restart = or_(
+        listings.c.sold_recent_since.is_(None),
+        listings.c.sold_recent_since < bindparam("recent_after", type_=when),
+    )
+    in_span = and_(
+        listings.c.read_at.is_not(None),
+        listings.c.pushed_at.is_not(None),
+        listings.c.read_at <= bindparam("latest", type_=when),
+        listings.c.pushed_at >= bindparam("earliest", type_=when),
+    )
+    explained = case((pending > seen, pending), else_=seen)
+    return (
+        update(listings)
+        .where(listings.c.account_id == bindparam("a"), listings.c.sku == bindparam("s"))
+        .values(
+            seen_since_push=seen + units,
+            sold=listings.c.sold + units,
+            sold_recent=case(
+                (and_(units > 0, restart), units),
+                (units > 0, listings.c.sold_recent + units),
+                else_=listings.c.sold_recent,
+            ),
+            sold_recent_since=case(
+                (and_(units > 0, restart), now), else_=listings.c.sold_recent_since
+            ),
+            overwritten=listings.c.overwritten
+            + case(
+                (and_(units > 0, in_span, seen + units > explained), seen + units - explained),
+                else_=0,
+            ),
+            updated_at=now,
+        )
+    )
+
+
+_ADD_SEEN = _add_seen_statement()
 
 
 def _listing_state(row: Row[Any]) -> ListingState:
@@ -232,6 +266,28 @@ class ListingsMixin(StoreCore):
         ).first()
         return inserted is not None
 
+    def _ensure_listing_rows(
+        self, connection: Connection, account_id: int, skus: list[str]
+    ) -> None:
+        """Create the missing listing rows of ``account_id`` for ``skus`` (one statement)."""
+        now = self.now()
+        connection.execute(
+            self._insert(listings).on_conflict_do_nothing(
+                index_elements=[listings.c.account_id, listings.c.sku]
+            ),
+            [
+                {
+                    "account_id": account_id,
+                    "sku": sku,
+                    "pending_unseen": 0,
+                    "seen_since_push": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for sku in skus
+            ],
+        )
+
     def get_listing(
         self, account: str, sku: str, *, session: Connection | None = None
     ) -> ListingState | None:
@@ -269,72 +325,83 @@ class ListingsMixin(StoreCore):
 
     def listing_accounts(self, sku: str, *, session: Connection | None = None) -> list[str]:
         """Accounts (not archived) that list ``sku``: a listing row or a variant binding."""
-        listed = select(listings.c.account_id).where(listings.c.sku == sku)
-        bound = select(bindings.c.account_id).where(
-            bindings.c.kind == BindingKind.VARIANT.value, bindings.c.canonical_id == sku
-        )
-        query = (
-            select(accounts.c.name)
-            .where(
-                accounts.c.id.in_(listed.union(bound).scalar_subquery()),
-                accounts.c.status != AccountStatus.ARCHIVED.value,
-            )
-            .order_by(accounts.c.name)
-        )
-        with self._read(session) as connection:
-            return [str(name) for name in connection.execute(query).scalars()]
+        return self.listing_accounts_many([sku], session=session).get(sku, [])
 
-    def add_seen(
+    def listing_accounts_many(
+        self, skus: Iterable[str], *, session: Connection | None = None
+    ) -> dict[str, list[str]]:
+        """:meth:`listing_accounts` of each of ``skus`` (one query), by SKU; names sorted,
+        SKUs no account lists left out."""
+        wanted = sorted(set(skus))
+        if not wanted:
+            return {}
+        live = accounts.c.status != AccountStatus.ARCHIVED.value
+        listed = (
+            select(listings.c.sku.label("sku"), accounts.c.name.label("name"))
+            .join_from(listings, accounts, listings.c.account_id == accounts.c.id)
+            .where(listings.c.sku.in_(wanted), live)
+        )
+        bound = (
+            select(bindings.c.canonical_id.label("sku"), accounts.c.name.label("name"))
+            .join_from(bindings, accounts, bindings.c.account_id == accounts.c.id)
+            .where(
+                bindings.c.kind == BindingKind.VARIANT.value,
+                bindings.c.canonical_id.in_(wanted),
+                live,
+            )
+        )
+        found: dict[str, set[str]] = {}
+        with self._read(session) as connection:
+            for sku, name in connection.execute(listed.union(bound)):
+                found.setdefault(str(sku), set()).add(str(name))
+        return {sku: sorted(names) for sku, names in found.items()}
+
+    def add_seen(self, session: Connection, account: str, sku: str, units: int) -> None:
+        """Count ``units`` of ``account``'s own orders for ``sku``: see :meth:`add_seen_many`."""
+        self.add_seen_many(session, account, {sku: units})
+
+    def add_seen_many(
         self,
         session: Connection,
         account: str,
-        sku: str,
-        units: int,
+        units: Mapping[str, int],
         *,
         recent_after: datetime | None = None,
-        overwritten_at: tuple[datetime, datetime] | None = None,
+        placed: Mapping[str, tuple[datetime, datetime]] | None = None,
     ) -> None:
-        """Count ``units`` of ``account``'s own orders for ``sku`` as ingested since the push.
+        """Count ``units[sku]`` of ``account``'s own orders as ingested since each push.
 
-        Negative when an order gave units back (cancelled). Creates the listing row if needed.
+        Negative when an order gave units back (cancelled); zero changes nothing. Creates the
+        listing rows if needed. Two statements for any number of SKUs, rows in SKU order.
         Sold units also count in ``sold`` and in ``sold_recent``, whose window starts again
-        when it began before ``recent_after``. ``overwritten_at`` = (earliest, latest) instants
-        the order may have been placed at: when that span meets the span between the
-        listing's last read and its last write (an absolute write), the units beyond those the
-        write knew as sold unseen were undone on the channel by the write, and count in
+        when it began before ``recent_after``. ``placed[sku]`` = (earliest, latest) instants
+        the orders may have been placed at: when that span meets the span between the
+        listing's last read and its last write (an absolute write), the units beyond those
+        the write knew as sold unseen were undone on the channel by the write, and count in
         ``overwritten``.
         """
-        if units == 0:
+        skus = sorted(sku for sku, count in units.items() if count)
+        if not skus:
             return
-        now = self.now()
-        values: dict[str, Any] = {
-            "seen_since_push": listings.c.seen_since_push + units,
-            "sold": listings.c.sold + units,
-            "updated_at": now,
-        }
-        if units > 0:
-            restart = or_(
-                listings.c.sold_recent_since.is_(None),
-                listings.c.sold_recent_since < (recent_after or now),
-            )
-            values["sold_recent"] = case((restart, units), else_=listings.c.sold_recent + units)
-            values["sold_recent_since"] = case((restart, now), else_=listings.c.sold_recent_since)
-        if units > 0 and overwritten_at is not None:
-            earliest, latest = overwritten_at
-            seen, pending = listings.c.seen_since_push, listings.c.pending_unseen
-            in_span = and_(
-                listings.c.read_at.is_not(None),
-                listings.c.pushed_at.is_not(None),
-                listings.c.read_at <= latest,
-                listings.c.pushed_at >= earliest,
-            )
-            explained = case((pending > seen, pending), else_=seen)
-            beyond = case(
-                (and_(in_span, seen + units > explained), seen + units - explained), else_=0
-            )
-            values["overwritten"] = listings.c.overwritten + beyond
         account_id = self._account_id(session, account)
-        self._update_listing(session, account_id, sku, values)
+        now = self.now()
+        spans = placed or {}
+        self._ensure_listing_rows(session, account_id, skus)
+        session.execute(
+            _ADD_SEEN,
+            [
+                {
+                    "a": account_id,
+                    "s": sku,
+                    "units": units[sku],
+                    "now": now,
+                    "recent_after": recent_after or now,
+                    "earliest": spans[sku][0] if sku in spans else None,
+                    "latest": spans[sku][1] if sku in spans else None,
+                }
+                for sku in skus
+            ],
+        )
 
     def record_push(
         self,
@@ -530,24 +597,35 @@ class ListingsMixin(StoreCore):
         Run it in the transaction that will add the next movements (after the order's row
         is locked), so two versions of one order never move its stock at once.
         """
+        return self.order_holdings_many([reference], session=session).get(reference, {})
+
+    def order_holdings_many(
+        self, references: Iterable[str], *, session: Connection | None = None
+    ) -> dict[str, dict[tuple[str, str], Holding]]:
+        """:meth:`order_holdings` of each of ``references`` (one query), by reference;
+        references without entries are left out."""
+        wanted = sorted(set(references))
+        if not wanted:
+            return {}
         query = (
             select(
+                stock_ledger.c.reference,
                 stock_ledger.c.sku,
                 stock_ledger.c.location,
                 func.sum(stock_ledger.c.reserved_delta).label("reserved"),
                 func.sum(stock_ledger.c.on_hand_delta).label("on_hand"),
                 func.count().label("entries"),
             )
-            .where(stock_ledger.c.reference == reference)
-            .group_by(stock_ledger.c.sku, stock_ledger.c.location)
+            .where(stock_ledger.c.reference.in_(wanted))
+            .group_by(stock_ledger.c.reference, stock_ledger.c.sku, stock_ledger.c.location)
         )
+        found: dict[str, dict[tuple[str, str], Holding]] = {}
         with self._read(session) as connection:
-            return {
-                (row.sku, row.location): Holding(
+            for row in connection.execute(query):
+                found.setdefault(row.reference, {})[(row.sku, row.location)] = Holding(
                     reserved=int(row.reserved), shipped=-int(row.on_hand), entries=int(row.entries)
                 )
-                for row in connection.execute(query)
-            }
+        return found
 
     def lock_listings(self, session: Connection, skus: list[str]) -> None:
         """Serialise transactions deciding the listings of any of ``skus`` (until they end).
@@ -565,25 +643,6 @@ class ListingsMixin(StoreCore):
         each create a customer. SQLite's writers are serial already.
         """
         self._lock_keys(session, "customer-key", keys)
-
-    def order_version(
-        self, account: str, external_id: str, *, session: Connection | None = None
-    ) -> OrderVersion | None:
-        """The stored version of an order (a cheap read), or None when it is not stored."""
-        query = (
-            select(orders.c.platform_updated_at, orders.c.content_hash, orders.c.customer_id)
-            .join_from(orders, accounts, orders.c.account_id == accounts.c.id)
-            .where(accounts.c.name == account, orders.c.external_id == external_id)
-        )
-        with self._read(session) as connection:
-            row = connection.execute(query).one_or_none()
-        if row is None:
-            return None
-        return OrderVersion(
-            updated_at=row.platform_updated_at,
-            content_hash=str(row.content_hash),
-            customer_id=row.customer_id,
-        )
 
     def customer_family(self, customer_id: str, *, session: Connection | None = None) -> list[str]:
         """``customer_id`` and every record merged into it, directly or through others."""

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 
 from omnisdk.models import Order, OrderStatus
 from omnisdk.store.core import StoreCore
 from omnisdk.store.documents import content_hash, to_document
-from omnisdk.store.records import OrderSaved, StoredOrder
+from omnisdk.store.records import LockedOrder, OrderSaved, OrderVersion, StoredOrder
 from omnisdk.store.schema import accounts, order_lines, orders
 from omnisdk.store.types import as_utc
 
@@ -42,6 +53,45 @@ def _order_query() -> Any:
     ).join_from(orders, accounts, orders.c.account_id == accounts.c.id)
 
 
+_ORDER_COLUMNS = (
+    "number",
+    "status",
+    "payment_status",
+    "currency",
+    "total_minor",
+    "placed_at",
+    "platform_updated_at",
+    "document",
+    "content_hash",
+)
+
+
+def _order_values(order: Order) -> dict[str, Any]:
+    """The columns of ``order`` its row holds (``document`` and ``content_hash`` included)."""
+    document = to_document(order)
+    return {
+        "number": order.number,
+        "status": order.status.value,
+        "payment_status": order.payment_status.value,
+        "currency": order.currency,
+        "total_minor": order.total.to_minor(),
+        "placed_at": as_utc(order.created_at),
+        "platform_updated_at": as_utc(order.updated_at),
+        "document": document,
+        "content_hash": content_hash(document),
+    }
+
+
+_UPDATE_ORDER = (
+    update(orders)
+    .where(orders.c.id == bindparam("order_id"))
+    .values(
+        customer_id=func.coalesce(bindparam("link", type_=String), orders.c.customer_id),
+        **{name: bindparam(name) for name in (*_ORDER_COLUMNS, "updated_at")},
+    )
+)
+
+
 class OrdersMixin(StoreCore):
     """Idempotent order ingestion and reads."""
 
@@ -57,116 +107,219 @@ class OrdersMixin(StoreCore):
         applies the order's stock movements.
         """
         ref = order.channel_ref
-        now = self.now()
-        document = to_document(order)
-        digest = content_hash(document)
-        platform_updated = as_utc(order.updated_at)
-        values: dict[str, Any] = {
-            "number": order.number,
-            "status": order.status.value,
-            "payment_status": order.payment_status.value,
-            "currency": order.currency,
-            "total_minor": order.total.to_minor(),
-            "placed_at": as_utc(order.created_at),
-            "platform_updated_at": platform_updated,
-            "document": document,
-            "content_hash": digest,
-        }
-        if customer_id is not None:
-            values["customer_id"] = customer_id
         with self._tx(session) as connection:
-            account_id = self._ensure_account_id(connection, ref.account, ref.channel)
-            new_id = connection.execute(
+            locked = self.lock_orders(connection, [(ref.account, ref.external_id)])
+            return self.save_orders(connection, [(order, customer_id)], locked)[0]
+
+    def lock_orders(
+        self, session: Connection, refs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], LockedOrder]:
+        """Lock the stored orders among ``refs`` ((account, external id)) and read their
+        versions (one query; rows locked in a fixed order, so two transactions locking
+        overlapping pages cannot deadlock). Orders not stored yet are left out."""
+        wanted: dict[int, dict[str, str]] = {}
+        for account, external_id in set(refs):
+            found = self._account_row(session, account)
+            if found is not None:
+                wanted.setdefault(found[0], {})[external_id] = account
+        pairs = sorted((account_id, ext) for account_id, ids in wanted.items() for ext in ids)
+        if not pairs:
+            return {}
+        rows = session.execute(
+            select(
+                orders.c.id,
+                orders.c.account_id,
+                orders.c.external_id,
+                orders.c.status,
+                orders.c.platform_updated_at,
+                orders.c.content_hash,
+                orders.c.customer_id,
+                orders.c.document,
+            )
+            .where(tuple_(orders.c.account_id, orders.c.external_id).in_(pairs))
+            .order_by(orders.c.account_id, orders.c.external_id)
+            .with_for_update()
+        ).all()
+        return {
+            (wanted[row.account_id][row.external_id], row.external_id): LockedOrder(
+                order_id=int(row.id),
+                status=OrderStatus(row.status),
+                updated_at=row.platform_updated_at,
+                content_hash=str(row.content_hash),
+                customer_id=row.customer_id,
+                buyer=row.document.get("customer"),
+            )
+            for row in rows
+        }
+
+    def save_orders(
+        self,
+        session: Connection,
+        items: Sequence[tuple[Order, str | None]],
+        locked: Mapping[tuple[str, str], LockedOrder],
+    ) -> list[OrderSaved]:
+        """Save each ``(order, customer_id)`` as :meth:`upsert_order` does, in few statements.
+
+        ``locked`` is what :meth:`lock_orders` returned for these orders in ``session``; the
+        version rule is applied against it. Each order may appear once. New orders are
+        inserted together (one found inserted meanwhile by another transaction is locked and
+        treated as stored), changed ones updated together, lines written together.
+        """
+        now = self.now()
+        values = [_order_values(order) for order, _ in items]
+        saved: list[OrderSaved | None] = [None] * len(items)
+        fresh: dict[tuple[int, str], int] = {}
+        for index, (order, _) in enumerate(items):
+            ref = order.channel_ref
+            if (ref.account, ref.external_id) not in locked:
+                account_id = self._ensure_account_id(session, ref.account, ref.channel)
+                fresh[(account_id, ref.external_id)] = index
+        current = dict(locked)
+        if fresh:
+            # Inserted in the order given (ids follow arrival), after locking the new keys in
+            # sorted order: two transactions inserting the same new orders cannot deadlock.
+            self._lock_keys(session, "order", [f"{a}:{e}" for a, e in fresh])
+            rows = [
+                {
+                    "account_id": account_id,
+                    "external_id": external_id,
+                    "customer_id": items[index][1],
+                    "created_at": now,
+                    "updated_at": now,
+                    **values[index],
+                }
+                for (account_id, external_id), index in fresh.items()
+            ]
+            inserted = session.execute(
                 self._insert(orders)
-                .values(
-                    account_id=account_id,
-                    external_id=ref.external_id,
-                    created_at=now,
-                    updated_at=now,
-                    **values,
-                )
                 .on_conflict_do_nothing(index_elements=[orders.c.account_id, orders.c.external_id])
-                .returning(orders.c.id)
-            ).scalar_one_or_none()
-            if new_id is not None:
-                self._write_lines(connection, int(new_id), order)
-                return OrderSaved(
-                    order_id=int(new_id),
+                .returning(orders.c.id, orders.c.account_id, orders.c.external_id),
+                rows,
+            ).all()
+            for row in inserted:
+                index = fresh.pop((row.account_id, row.external_id))
+                order = items[index][0]
+                saved[index] = OrderSaved(
+                    order_id=int(row.id),
                     created=True,
                     applied=True,
                     changed=True,
                     previous_status=None,
                     status=order.status,
                 )
-            stored = connection.execute(
-                select(
-                    orders.c.id,
-                    orders.c.status,
-                    orders.c.platform_updated_at,
-                    orders.c.content_hash,
-                    orders.c.customer_id,
+            if fresh:  # inserted by another transaction since this one looked: lock them now
+                late = [items[index][0].channel_ref for index in fresh.values()]
+                current.update(
+                    self.lock_orders(session, [(r.account, r.external_id) for r in late])
                 )
-                .where(orders.c.account_id == account_id, orders.c.external_id == ref.external_id)
-                .with_for_update()
-            ).one()
-            previous = OrderStatus(stored.status)
-            if platform_updated < stored.platform_updated_at:
-                return OrderSaved(
-                    order_id=stored.id,
-                    created=False,
-                    applied=False,
-                    changed=False,
-                    previous_status=previous,
-                    status=previous,
+        updates: list[dict[str, Any]] = []
+        replaced: list[int] = []
+        for index, (order, customer_id) in enumerate(items):
+            if saved[index] is not None:
+                continue
+            ref = order.channel_ref
+            stored = current[(ref.account, ref.external_id)]
+            columns = values[index]
+            platform_updated = columns["platform_updated_at"]
+            if platform_updated < stored.updated_at:
+                saved[index] = OrderSaved(
+                    stored.order_id, False, False, False, stored.status, stored.status
                 )
+                continue
             same_customer = customer_id is None or customer_id == stored.customer_id
-            if (
-                digest == stored.content_hash
-                and platform_updated == stored.platform_updated_at
-                and same_customer
-            ):
-                return OrderSaved(
-                    order_id=stored.id,
-                    created=False,
-                    applied=True,
-                    changed=False,
-                    previous_status=previous,
-                    status=previous,
+            same_content = columns["content_hash"] == stored.content_hash
+            if same_content and platform_updated == stored.updated_at and same_customer:
+                saved[index] = OrderSaved(
+                    stored.order_id, False, True, False, stored.status, stored.status
                 )
-            connection.execute(
-                update(orders).where(orders.c.id == stored.id).values(updated_at=now, **values)
+                continue
+            updates.append(
+                {"order_id": stored.order_id, "link": customer_id, "updated_at": now, **columns}
             )
-            if digest != stored.content_hash:
-                self._write_lines(connection, stored.id, order, replace=True)
-            return OrderSaved(
-                order_id=stored.id,
+            if not same_content:
+                replaced.append(stored.order_id)
+            saved[index] = OrderSaved(
+                order_id=stored.order_id,
                 created=False,
                 applied=True,
-                changed=digest != stored.content_hash or not same_customer,
-                previous_status=previous,
+                changed=not same_content or not same_customer,
+                previous_status=stored.status,
                 status=order.status,
             )
-
-    @staticmethod
-    def _write_lines(
-        connection: Connection, order_id: int, order: Order, *, replace: bool = False
-    ) -> None:
-        if replace:
-            connection.execute(delete(order_lines).where(order_lines.c.order_id == order_id))
-        connection.execute(
-            insert(order_lines),
+        if updates:
+            session.execute(_UPDATE_ORDER, updates)
+        if replaced:
+            session.execute(delete(order_lines).where(order_lines.c.order_id.in_(replaced)))
+        done = [item for item in saved if item is not None]
+        rewritten = set(replaced)
+        self._write_lines(
+            session,
             [
-                {
-                    "order_id": order_id,
-                    "line_no": number,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unit_price_minor": line.unit_price.to_minor(),
-                    "total_minor": line.total.to_minor(),
-                }
-                for number, line in enumerate(order.lines, start=1)
+                (item.order_id, order)
+                for item, (order, _) in zip(done, items, strict=True)
+                if item.created or item.order_id in rewritten
             ],
         )
+        return done
+
+    @staticmethod
+    def _write_lines(connection: Connection, written: list[tuple[int, Order]]) -> None:
+        rows = [
+            {
+                "order_id": order_id,
+                "line_no": number,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price.to_minor(),
+                "total_minor": line.total.to_minor(),
+            }
+            for order_id, order in written
+            for number, line in enumerate(order.lines, start=1)
+        ]
+        if rows:
+            connection.execute(insert(order_lines), rows)
+
+    def order_version(
+        self, account: str, external_id: str, *, session: Connection | None = None
+    ) -> OrderVersion | None:
+        """The stored version of an order (a cheap read), or None when it is not stored."""
+        return self.order_versions([(account, external_id)], session=session).get(
+            (account, external_id)
+        )
+
+    def order_versions(
+        self, refs: Iterable[tuple[str, str]], *, session: Connection | None = None
+    ) -> dict[tuple[str, str], OrderVersion]:
+        """The stored versions of the orders among ``refs`` ((account, external id)), one
+        query, no lock (a cheap read: the engine skips what it holds already)."""
+        wanted = sorted(set(refs))
+        if not wanted:
+            return {}
+        query = (
+            select(
+                accounts.c.name,
+                orders.c.external_id,
+                orders.c.platform_updated_at,
+                orders.c.content_hash,
+                orders.c.customer_id,
+                orders.c.id,
+                orders.c.status,
+            )
+            .join_from(orders, accounts, orders.c.account_id == accounts.c.id)
+            .where(tuple_(accounts.c.name, orders.c.external_id).in_(wanted))
+        )
+        with self._read(session) as connection:
+            rows = connection.execute(query).all()
+        return {
+            (row.name, row.external_id): OrderVersion(
+                updated_at=row.platform_updated_at,
+                content_hash=str(row.content_hash),
+                customer_id=row.customer_id,
+                order_id=int(row.id),
+                status=OrderStatus(row.status),
+            )
+            for row in rows
+        }
 
     def get_order(
         self, account: str, external_id: str, *, session: Connection | None = None

@@ -9,6 +9,7 @@ removed if nothing changed during the push, so a change made meanwhile is pushed
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, func, or_, select, update
@@ -50,6 +51,40 @@ class OutboxMixin(StoreCore):
             set_={"generation": outbox.c.generation + 1, "updated_at": now},
         )
         return int(session.execute(upsert.returning(outbox.c.generation)).scalar_one())
+
+    def mark_dirty_many(self, session: Connection, marks: Iterable[tuple[str, str]]) -> int:
+        """:meth:`mark_dirty` each (account, SKU) of ``marks`` in ``session`` (one statement,
+        rows in (account, SKU) order); returns how many were marked."""
+        wanted = sorted(set(marks))
+        if not wanted:
+            return 0
+        if not all(sku for _, sku in wanted):
+            raise ValueError("sku is empty")
+        now = self.now()
+        rows = [
+            {
+                "account_id": self._account_id(session, account),
+                "sku": sku,
+                "generation": 1,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for account, sku in wanted
+        ]
+        insert = self._insert(outbox)
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[outbox.c.account_id, outbox.c.sku],
+                set_={
+                    "generation": outbox.c.generation + 1,
+                    "updated_at": insert.excluded.updated_at,
+                },
+            ),
+            rows,
+        )
+        return len(rows)
 
     def claim_dirty(
         self, account: str, limit: int, owner: str, lease_seconds: float

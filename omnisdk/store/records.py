@@ -18,11 +18,14 @@ __all__ = [
     "AccountStatus",
     "BindingKind",
     "LedgerEntry",
+    "LockedOrder",
     "MovementKind",
     "OrderSaved",
+    "OrderVersion",
     "OutboxItem",
     "ProductSaved",
     "QuarantineRow",
+    "StockMovement",
     "StoredCustomer",
     "StoredLocation",
     "StoredOrder",
@@ -188,6 +191,48 @@ class OrderSaved:
     changed: bool
     previous_status: OrderStatus | None
     status: OrderStatus
+
+
+@dataclass(frozen=True, slots=True)
+class OrderVersion:
+    """Which version of an order the store holds: the platform's ``updated_at``, the content
+    hash, and the customer it is linked to (and the order's id and status, when read by
+    ``Store.order_versions``)."""
+
+    updated_at: datetime
+    content_hash: str
+    customer_id: str | None
+    order_id: int | None = None
+    status: OrderStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LockedOrder:
+    """A stored order's version, read under its row lock (``Store.lock_orders``).
+
+    ``buyer`` is the customer part of the stored document (None when it had none): the
+    engine compares it with an incoming version's buyer to skip matching an unchanged one.
+    """
+
+    order_id: int
+    status: OrderStatus
+    updated_at: datetime
+    content_hash: str
+    customer_id: str | None
+    buyer: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class StockMovement:
+    """One movement for ``Store.apply_stock_movements`` (see ``apply_stock_movement``)."""
+
+    key: str
+    sku: str
+    location: str
+    kind: MovementKind
+    on_hand_delta: int = 0
+    reserved_delta: int = 0
+    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

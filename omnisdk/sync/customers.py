@@ -13,23 +13,26 @@ Customers a channel lists (not only the buyers of orders) go through the same pa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from omnisdk.errors import StoreError, UnknownRecord
 from omnisdk.models import Customer, is_masked
-from omnisdk.store import Store, StoredCustomer, StoredOrder, Transaction
+from omnisdk.store import CustomerSave, Store, StoredCustomer, StoredOrder, Transaction
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.transactions import Fired, in_transaction
 
 __all__ = [
+    "Buyer",
     "CustomerHistory",
     "Resolution",
     "combine",
     "customer_history",
     "ingest_customer",
     "resolve_customer",
+    "resolve_customers",
 ]
 
 T = TypeVar("T")
@@ -182,6 +185,107 @@ def resolve_customer(
             reason=reason,
         )
     return Resolution(customer_id=survivor, created=False, merges=tuple(merges), changed=changed)
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """A customer record to resolve (see :func:`resolve_customer` for the fields)."""
+
+    customer: Customer
+    account: str
+    context: str
+    linked: str | None = None
+
+
+def resolve_customers(
+    store: Store, session: Transaction, buyers: Sequence[Buyer]
+) -> list[tuple[Resolution, Fired]]:
+    """:func:`resolve_customer` of each of ``buyers``, one after the other, in few statements.
+
+    Every match key of the page is locked at once, their owners and the customers read
+    together, and the new and changed customers written together at the end. A buyer whose
+    keys point at several customers (a merge) goes through :func:`resolve_customer` itself,
+    after what was decided before it is written. Each resolution comes with its own
+    :class:`Fired` (merge hooks).
+    """
+    if not buyers:
+        return []
+    keysets = [buyer.customer.match_keys() for buyer in buyers]
+    every_key = sorted(set().union(*keysets))
+    links = sorted({buyer.linked for buyer in buyers if buyer.linked is not None})
+    store.lock_match_keys(session, every_key)
+    state = _Known.read(store, session, every_key, links)
+    saves: list[CustomerSave] = []
+    resolved: list[tuple[Resolution, Fired]] = []
+    for buyer, keys in zip(buyers, keysets, strict=True):
+        fired = Fired()
+        candidates: dict[str, set[str]] = {}
+        for key in keys:
+            if key in state.owners:
+                candidates.setdefault(state.owners[key], set()).add(key)
+        if buyer.linked is not None and buyer.linked in state.links:
+            candidates.setdefault(state.links[buyer.linked], set()).add(
+                f"order link {buyer.context}"
+            )
+        incoming = buyer.customer.model_copy(update={"id": None, "raw": None})
+        if not candidates:
+            new_id = uuid.uuid4().hex
+            state.adopt(new_id, incoming, keys)
+            saves.append(CustomerSave(new_id, incoming, buyer.account))
+            resolved.append((Resolution(customer_id=new_id, created=True), fired))
+        elif len(candidates) == 1:
+            survivor = next(iter(candidates))
+            kept = state.documents[survivor]
+            merged = combine(kept, incoming)
+            unowned = {key for key in merged.match_keys() if key in keys} - set(state.owners)
+            if merged != kept or unowned:
+                state.adopt(survivor, merged, unowned)
+                saves.append(CustomerSave(survivor, merged, buyer.account))
+            resolution = Resolution(customer_id=survivor, created=False, changed=merged != kept)
+            resolved.append((resolution, fired))
+        else:
+            store.save_customers(session, saves)
+            saves = []
+            resolution = resolve_customer(
+                store,
+                session,
+                buyer.customer,
+                account=buyer.account,
+                context=buyer.context,
+                linked=buyer.linked,
+                fired=fired,
+            )
+            resolved.append((resolution, fired))
+            state = _Known.read(store, session, every_key, links)
+    store.save_customers(session, saves)
+    return resolved
+
+
+@dataclass
+class _Known:
+    """What :func:`resolve_customers` knows: who owns each key, whom each link leads to,
+    and the customers' records (updated as the page is resolved)."""
+
+    owners: dict[str, str]
+    links: dict[str, str]
+    documents: dict[str, Customer]
+
+    @classmethod
+    def read(cls, store: Store, session: Transaction, keys: list[str], links: list[str]) -> _Known:
+        owners = store.find_customers(keys, session=session)
+        survivors = store.resolve_customer_ids(links, session=session)
+        stored = store.get_customers({*owners.values(), *survivors.values()}, session=session)
+        return cls(
+            owners=owners,
+            links=survivors,
+            documents={customer_id: found.customer for customer_id, found in stored.items()},
+        )
+
+    def adopt(self, customer_id: str, record: Customer, keys: Iterable[str]) -> None:
+        """``customer_id`` is now ``record`` and owns ``keys`` (unless owned already)."""
+        self.documents[customer_id] = record
+        for key in keys:
+            self.owners.setdefault(key, customer_id)
 
 
 async def ingest_customer(context: SyncContext, account: str, customer: Customer) -> Resolution:

@@ -253,6 +253,17 @@ class Engine:
         """
         return await intake.ingest_order(self._ctx, order)
 
+    async def ingest_orders(
+        self, orders: Sequence[Order]
+    ) -> list[IngestResult | OmnisdkError | ValueError]:
+        """Apply a page of orders as :meth:`ingest_order` applies each, in one transaction.
+
+        Orders the store holds already cost one read for the page and no write. One result
+        per order, in order; an order that could not be ingested has, in its place, the error
+        that stopped it (the others were ingested all the same).
+        """
+        return await intake.ingest_orders(self._ctx, orders)
+
     async def record_order(self, order: Order | Mapping[str, Any]) -> IngestResult:
         """Record an order the app took itself (chat, phone, a channel without an order API).
 

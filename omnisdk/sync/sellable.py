@@ -33,6 +33,7 @@ __all__ = [
     "accounts_fed_by",
     "allocate",
     "decide_target",
+    "fed_by",
     "holding",
     "landed_state",
     "listed_since_push",
@@ -359,9 +360,14 @@ def accounts_fed_by(
     context: SyncContext, session: Transaction, sku: str, location: str | None
 ) -> list[str]:
     """The stock-pushing accounts that list ``sku`` and are fed by ``location`` (None: any)."""
+    return fed_by(context, context.store.listing_accounts(sku, session=session), location)
+
+
+def fed_by(context: SyncContext, listing: list[str], location: str | None) -> list[str]:
+    """Of the ``listing`` accounts, those that push stock and are fed by ``location``."""
     pushing = context.stock_accounts()
     found = []
-    for account in context.store.listing_accounts(sku, session=session):
+    for account in listing:
         if account not in pushing:
             continue
         feeds = context.rule_of(account).locations

@@ -17,19 +17,20 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnisdk.models import FulfilmentMode, Order, StockEffect
-from omnisdk.store import MovementKind, Transaction
+from omnisdk.store import MovementKind, StockMovement, Transaction
 from omnisdk.store.listings import Holding
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.sellable import (
     accounts_fed_by,
     allocate,
+    fed_by,
     holding,
     pending_unseen,
     predicted_listed,
@@ -37,13 +38,18 @@ from omnisdk.sync.sellable import (
 from omnisdk.sync.transactions import Fired, in_transaction
 
 __all__ = [
+    "LevelChange",
     "ListingView",
     "LocationStock",
     "Movement",
     "StockView",
     "adjust_stock",
+    "apply_order_movements",
+    "apply_orders_movements",
     "bounded_key",
+    "mark_changes",
     "mark_dirty",
+    "mark_levels_changed",
     "order_reference",
     "plan_line",
     "set_stock",
@@ -135,52 +141,94 @@ class OrderMoves:
     levels: frozenset[tuple[str, str]]
     taken: dict[str, int]
     """Net units the order took from its own channel's listing, per SKU (reserved + shipped)."""
+    deltas: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    """(on hand, reserved) change of each level in ``levels``."""
 
 
 def apply_order_movements(context: SyncContext, session: Transaction, order: Order) -> OrderMoves:
     """Move stock to where ``order``'s status says, in ``session`` (the order row is locked)."""
+    return apply_orders_movements(context, session, [order])[0]
+
+
+def apply_orders_movements(
+    context: SyncContext, session: Transaction, orders: Sequence[Order]
+) -> list[OrderMoves]:
+    """:func:`apply_order_movements` of each of ``orders`` (locked, each once), with one read
+    of what they hold and one write of their movements."""
     store = context.store
-    ref = order.channel_ref
-    reference = order_reference(ref.account, ref.external_id)
-    holdings = store.order_holdings(reference, session=session)
-    location = order_location(context, order)
-    effect = order.status.stock_effect
-    wanted = {(sku, location): quantity for sku, quantity in order.quantities().items()}
-    count = 0
-    levels: set[tuple[str, str]] = set()
-    taken: dict[str, int] = {}
-    # Sorted, so concurrent transactions lock stock rows in the same order (no deadlock).
-    for sku, loc in sorted(set(wanted) | set(holdings)):
-        held = holdings.get((sku, loc))
-        reserved, shipped = line_target(effect, wanted.get((sku, loc), 0))
-        entries = held.entries if held else 0
-        for move in plan_line(held, reserved, shipped):
-            step = move.step if entries == 0 else f"{move.step}#{entries + 1}"
-            key = bounded_key(f"{reference}:{sku}:{loc}:{step}")
-            if store.apply_stock_movement(
-                session,
-                key=key,
-                sku=sku,
-                location=loc,
-                kind=move.kind,
-                on_hand_delta=move.on_hand_delta,
-                reserved_delta=move.reserved_delta,
-                reference=reference,
-            ):
-                count += 1
+    references = [
+        order_reference(order.channel_ref.account, order.channel_ref.external_id)
+        for order in orders
+    ]
+    holdings = store.order_holdings_many(references, session=session)
+    planned: list[StockMovement] = []
+    owner: list[int] = []
+    taken_of: list[dict[str, int]] = []
+    for index, (order, reference) in enumerate(zip(orders, references, strict=True)):
+        held_of = holdings.get(reference, {})
+        location = order_location(context, order)
+        effect = order.status.stock_effect
+        wanted = {(sku, location): quantity for sku, quantity in order.quantities().items()}
+        taken: dict[str, int] = {}
+        # Sorted, so concurrent transactions lock stock rows in the same order (no deadlock).
+        for sku, loc in sorted(set(wanted) | set(held_of)):
+            held = held_of.get((sku, loc))
+            reserved, shipped = line_target(effect, wanted.get((sku, loc), 0))
+            entries = held.entries if held else 0
+            for move in plan_line(held, reserved, shipped):
+                step = move.step if entries == 0 else f"{move.step}#{entries + 1}"
+                planned.append(
+                    StockMovement(
+                        key=bounded_key(f"{reference}:{sku}:{loc}:{step}"),
+                        sku=sku,
+                        location=loc,
+                        kind=move.kind,
+                        on_hand_delta=move.on_hand_delta,
+                        reserved_delta=move.reserved_delta,
+                        reference=reference,
+                    )
+                )
+                owner.append(index)
                 entries += 1
-                levels.add((sku, loc))
-        # Units the order took from its channel's listing: a cancellation gives them back
-        # there, a return after shipping does not (the goods come back to our store).
-        units = (reserved - (held.reserved if held else 0)) + max(
-            shipped - (held.shipped if held else 0), 0
+            # Units the order took from its channel's listing: a cancellation gives them back
+            # there, a return after shipping does not (the goods come back to our store).
+            units = (reserved - (held.reserved if held else 0)) + max(
+                shipped - (held.shipped if held else 0), 0
+            )
+            if units:
+                taken[sku] = taken.get(sku, 0) + units
+        taken_of.append(taken)
+    applied = store.apply_stock_movements(session, planned)
+    counts = [0] * len(orders)
+    deltas: list[dict[tuple[str, str], tuple[int, int]]] = [{} for _ in orders]
+    for entry, index, done in zip(planned, owner, applied, strict=True):
+        if done:
+            counts[index] += 1
+            on_hand, reserved = deltas[index].get((entry.sku, entry.location), (0, 0))
+            deltas[index][(entry.sku, entry.location)] = (
+                on_hand + entry.on_hand_delta,
+                reserved + entry.reserved_delta,
+            )
+    return [
+        OrderMoves(
+            movements=counts[index],
+            levels=frozenset(deltas[index]),
+            taken=taken_of[index],
+            deltas=deltas[index],
         )
-        if units:
-            taken[sku] = taken.get(sku, 0) + units
-    return OrderMoves(movements=count, levels=frozenset(levels), taken=taken)
+        for index in range(len(orders))
+    ]
 
 
 # -- dirty marks and events -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    """Levels one change moved, by how much (on hand, reserved), and why (for the hook)."""
+
+    deltas: Mapping[tuple[str, str], tuple[int, int]]
+    reason: str
 
 
 def mark_levels_changed(
@@ -194,22 +242,48 @@ def mark_levels_changed(
 
     Returns how many (account, SKU) marks were made.
     """
+    change = LevelChange(deltas={level: (0, 0) for level in levels}, reason=reason)
+    return mark_changes(context, session, [(change, fired)])
+
+
+def mark_changes(
+    context: SyncContext, session: Transaction, changes: Sequence[tuple[LevelChange, Fired]]
+) -> int:
+    """:func:`mark_levels_changed` for several changes made one after the other in
+    ``session``: each change's ``omnisdk_stock_changed`` hooks (queued on its own
+    :class:`Fired`) carry the levels as they were right after it. One read of the levels,
+    one of the listings, one write of the marks. Returns how many marks were made."""
     store = context.store
-    marks: set[tuple[str, str]] = set()
-    for sku, location in sorted(levels):
-        level = store.stock_level(sku, location, session=session)
-        fired.add(
-            "omnisdk_stock_changed",
-            sku=sku,
-            location=location,
-            on_hand=level.on_hand,
-            reserved=level.reserved,
-            reason=reason,
-        )
-        marks.update((account, sku) for account in accounts_fed_by(context, session, sku, location))
-    for account, sku in sorted(marks):
-        store.mark_dirty(session, account, sku)
-    return len(marks)
+    places = sorted({place for change, _ in changes for place in change.deltas})
+    if not places:
+        return 0
+    final = store.stock_levels_at(places, session=session)
+    running = {place: (final[place].on_hand, final[place].reserved) for place in places}
+    after: list[list[tuple[str, str, int, int]]] = [[] for _ in changes]
+    for index in range(len(changes) - 1, -1, -1):
+        change = changes[index][0]
+        for sku, location in sorted(change.deltas):
+            on_hand, reserved = running[(sku, location)]
+            after[index].append((sku, location, on_hand, reserved))
+            d_on_hand, d_reserved = change.deltas[(sku, location)]
+            running[(sku, location)] = (on_hand - d_on_hand, reserved - d_reserved)
+    for (change, fired), levels in zip(changes, after, strict=True):
+        for sku, location, on_hand, reserved in levels:
+            fired.add(
+                "omnisdk_stock_changed",
+                sku=sku,
+                location=location,
+                on_hand=on_hand,
+                reserved=reserved,
+                reason=change.reason,
+            )
+    listing = store.listing_accounts_many({sku for sku, _ in places}, session=session)
+    marks = {
+        (account, sku)
+        for sku, location in places
+        for account in fed_by(context, listing.get(sku, []), location)
+    }
+    return store.mark_dirty_many(session, marks)
 
 
 # -- manual stock ---------------------------------------------------------------------------

@@ -53,3 +53,28 @@ def test_list_accounts_filters(store: Store) -> None:
     assert [a.name for a in store.list_accounts(status="active", channel="shopee")] == [
         "shopee-hanoi"
     ]
+
+
+def test_an_account_created_in_a_rolled_back_transaction_is_not_remembered(
+    store: Store,
+) -> None:
+    class Abandon(Exception):
+        pass
+
+    def abandoned() -> None:
+        with store.session() as session:
+            store.ensure_account("tiktok-hcm", "tiktok", session=session)
+            store.set_cursor("tiktok-hcm", "orders", "2026-11-11T00:00:00+00:00", session=session)
+            raise Abandon
+
+    with pytest.raises(Abandon):
+        abandoned()
+    assert store.get_account("tiktok-hcm") is None
+    with pytest.raises(UnknownAccount):
+        store.set_cursor("tiktok-hcm", "orders", "2026-11-11T00:00:00+00:00")
+    # Registered for good, its id is remembered: a lookup costs no statement.
+    store.ensure_account("tiktok-hcm", "tiktok")
+    store.set_cursor("tiktok-hcm", "orders", "2026-11-11T00:00:00+00:00")
+    assert store.get_cursor("tiktok-hcm", "orders") == "2026-11-11T00:00:00+00:00"
+    with pytest.raises(StoreError, match="belongs to channel 'tiktok', not 'shopee'"):
+        store.ensure_account("tiktok-hcm", "shopee")

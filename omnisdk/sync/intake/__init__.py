@@ -7,6 +7,7 @@ job:
 ====================  ==========================================================================
 ``polling``           what every poll shares: stream names, cursors, the pass, :class:`SyncStats`
 ``orders``            orders ingested (idempotent), recorded, updated and polled
+``pages``             a page of orders ingested in one transaction, a few statements a page
 ``customers``         the customers an account lists, resolved into the one customer view
 ``listings``          the listings an account shows, bound to the master catalog by SKU
 ``webhook_events``    webhook events acted on (orders, deauthorisation, listed stock)
@@ -18,6 +19,7 @@ from omnisdk.sync.intake.listings import poll_products
 from omnisdk.sync.intake.orders import (
     IngestResult,
     ingest_order,
+    ingest_orders,
     poll_orders,
     record_order,
     update_order,
@@ -33,6 +35,7 @@ __all__ = [
     "SyncStats",
     "handle_events",
     "ingest_order",
+    "ingest_orders",
     "poll_customers",
     "poll_orders",
     "poll_products",

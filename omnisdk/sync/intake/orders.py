@@ -1,15 +1,16 @@
-"""Orders: every path (polling, webhooks, the app's own orders) ends in :func:`ingest_order`.
+"""Orders: every path (polling, webhooks, the app's own orders) ends in :func:`ingest_orders`.
 
-One transaction saves the order (the store ignores a version older than the one it holds),
-resolves its customer, moves stock to where the order's status says and marks the pushes that
-follow. The hooks fire after the commit. So the same order seen twice, out of order or after a
-crash is applied once.
+One transaction per page of orders (a poll's :data:`ORDERS_PAGE`, or one order) saves them (the
+store ignores a version older than the one it holds), resolves their customers, moves stock to
+where each order's status says and marks the pushes that follow; a version the store holds
+already is found by a read and costs no write. The hooks fire after the commit. So the same
+order seen twice, out of order or after a crash is applied once.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,12 +28,11 @@ from omnisdk.errors import (
 )
 from omnisdk.models import Order, OrderStatus
 from omnisdk.store import Transaction
-from omnisdk.store.documents import content_hash, to_document
-from omnisdk.store.listings import OrderVersion
+from omnisdk.store.records import OrderVersion
 from omnisdk.store.types import as_utc
 from omnisdk.sync.accounts import is_stopped, lose_authorisation
 from omnisdk.sync.context import SyncContext
-from omnisdk.sync.customers import resolve_customer
+from omnisdk.sync.intake.pages import IngestResult, ingest_page_in, is_newer
 from omnisdk.sync.intake.polling import (
     ORDERS_STREAM,
     SyncStats,
@@ -40,13 +40,14 @@ from omnisdk.sync.intake.polling import (
     quarantine_record,
     read_cursor,
 )
-from omnisdk.sync.sellable import CLOCK_MARGIN, placed_span, release_window_holds
-from omnisdk.sync.stock import apply_order_movements, mark_levels_changed
+from omnisdk.sync.sellable import CLOCK_MARGIN, release_window_holds
 from omnisdk.sync.transactions import Fired, in_transaction
 
 __all__ = [
+    "ORDERS_PAGE",
     "IngestResult",
     "ingest_order",
+    "ingest_orders",
     "poll_orders",
     "record_order",
     "update_order",
@@ -55,98 +56,70 @@ __all__ = [
 logger = logging.getLogger("omnisdk.sync.intake")
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    """What ingesting one order did.
-
-    ``applied`` is False when the store holds a newer version (nothing changed);
-    ``changed`` False when this exact version was ingested before. ``movements`` counts the
-    ledger entries written; ``merges`` the customer merges made (ids for
-    :meth:`~omnisdk.sync.engine.Engine.undo_customer_merge`). ``duplicate_delivery`` is True
-    when a webhook delivery with the same id was processed before (nothing was done).
-    """
-
-    account: str
-    external_id: str
-    order_id: int | None
-    created: bool
-    applied: bool
-    changed: bool
-    previous_status: OrderStatus | None
-    status: OrderStatus
-    customer_id: str | None = None
-    movements: int = 0
-    merges: tuple[int, ...] = ()
-    duplicate_delivery: bool = False
+ORDERS_PAGE = 100
+"""Orders a poll ingests per transaction."""
 
 
-def _ingest_in(
-    context: SyncContext, session: Transaction, order: Order, fired: Fired
-) -> IngestResult:
-    """Ingest ``order`` inside ``session``; queue its hooks on ``fired``."""
-    store = context.store
+def _unchanged(order: Order, known: OrderVersion) -> IngestResult:
+    """The result of an order whose version (or a newer one) the store holds already."""
     ref = order.channel_ref
-    known = store.order_version(ref.account, ref.external_id, session=session)
-    customer_id: str | None = None
-    merges: tuple[int, ...] = ()
-    if known is None:
-        store.ensure_account(ref.account, ref.channel, session=session)
-    if order.customer is not None and (known is None or _is_newer(order, known)):
-        resolution = resolve_customer(
-            store,
-            session,
-            order.customer,
-            account=ref.account,
-            context=f"order {ref.account}/{ref.external_id}",
-            linked=known.customer_id if known is not None else None,
-            fired=fired,
-        )
-        customer_id, merges = resolution.customer_id, resolution.merges
-    # The store decides, under the order's row lock, whether this version is newer.
-    saved = store.upsert_order(order, customer_id=customer_id, session=session)
-    result = IngestResult(
-        account=ref.account,
-        external_id=ref.external_id,
-        order_id=saved.order_id,
-        created=saved.created,
-        applied=saved.applied,
-        changed=saved.changed,
-        previous_status=saved.previous_status,
-        status=saved.status,
-    )
-    if not (saved.applied and saved.changed):
-        return result
-    moves = apply_order_movements(context, session, order)
-    if ref.account in context.stock_accounts():
-        recent_after = context.now() - context.config.engine.velocity_window
-        for sku, units in sorted(moves.taken.items()):
-            store.add_seen(
-                session,
-                ref.account,
-                sku,
-                units,
-                recent_after=recent_after,
-                overwritten_at=placed_span(order.created_at),
-            )
-    mark_levels_changed(
-        context, session, moves.levels, f"order {ref.account}/{ref.external_id}", fired
-    )
-    fired.add("omnisdk_order_received", order=order, is_new=saved.created)
-    if saved.previous_status is not order.status:
-        fired.add("omnisdk_order_status_changed", order=order, previous=saved.previous_status)
+    newer_stored = as_utc(order.updated_at) < known.updated_at
     return IngestResult(
         account=ref.account,
         external_id=ref.external_id,
-        order_id=saved.order_id,
-        created=saved.created,
-        applied=True,
-        changed=True,
-        previous_status=saved.previous_status,
-        status=order.status,
-        customer_id=customer_id,
-        movements=moves.movements,
-        merges=merges,
+        order_id=known.order_id,
+        created=False,
+        applied=not newer_stored,
+        changed=False,
+        previous_status=known.status,
+        status=known.status or order.status,
     )
+
+
+async def ingest_orders(
+    context: SyncContext, orders: Sequence[Order]
+) -> list[IngestResult | OmnisdkError | ValueError]:
+    """Ingest a page of orders: what :func:`ingest_order` does to each, in one transaction.
+
+    Orders whose version the store holds already (or a newer one) are found with one read
+    and cost no write at all. The others are ingested together (see
+    :mod:`~omnisdk.sync.intake.pages`); their hooks fire after the commit, order by order.
+    If the page fails, each of its orders is ingested on its own, so one bad order does not
+    keep the others out: its place in the list holds the error that stopped it.
+    """
+    store = context.store
+    refs = [(order.channel_ref.account, order.channel_ref.external_id) for order in orders]
+    known = await context.run(store.order_versions, refs)
+    results: list[IngestResult | OmnisdkError | ValueError | None] = [None] * len(orders)
+    pending: list[int] = []
+    for index, (order, ref) in enumerate(zip(orders, refs, strict=True)):
+        stored = known.get(ref)
+        if stored is not None and not is_newer(order, stored.updated_at, stored.content_hash):
+            results[index] = _unchanged(order, stored)
+        else:
+            pending.append(index)
+    if pending:
+        page = [orders[index] for index in pending]
+
+        def work(session: Transaction) -> list[tuple[IngestResult, Fired]]:
+            return ingest_page_in(context, session, page)
+
+        try:
+            entries = await context.run(in_transaction, store, work)
+        except (OmnisdkError, ValueError) as exc:
+            if len(pending) == 1:
+                results[pending[0]] = exc
+            else:
+                logger.info(
+                    "a page of %d orders failed (%s); ingesting them one by one", len(pending), exc
+                )
+                for index in pending:
+                    results[index] = (await ingest_orders(context, [orders[index]]))[0]
+        else:
+            for index, (result, fired) in zip(pending, entries, strict=True):
+                fired.fire(context)
+                results[index] = result
+    return [result for result in results if result is not None]
 
 
 async def ingest_order(
@@ -155,31 +128,34 @@ async def ingest_order(
     """See :meth:`Engine.ingest_order`.
 
     With ``delivery_id`` (a webhook's), the delivery is remembered in the same transaction,
-    and a redelivery does nothing.
+    and a redelivery does nothing. Without, :func:`ingest_orders` of a page of one.
     """
+    if delivery_id is None:
+        outcome = (await ingest_orders(context, [order]))[0]
+        if not isinstance(outcome, IngestResult):
+            raise outcome
+        return outcome
     store = context.store
-    fired = Fired()
     ref = order.channel_ref
 
-    def work(session: Transaction) -> IngestResult:
-        fired.calls.clear()
-        if delivery_id is not None:
-            store.ensure_account(ref.account, ref.channel, session=session)
-            if not store.remember_delivery(ref.account, delivery_id, session=session):
-                return IngestResult(
-                    account=ref.account,
-                    external_id=ref.external_id,
-                    order_id=None,
-                    created=False,
-                    applied=False,
-                    changed=False,
-                    previous_status=None,
-                    status=order.status,
-                    duplicate_delivery=True,
-                )
-        return _ingest_in(context, session, order, fired)
+    def work(session: Transaction) -> tuple[IngestResult, Fired]:
+        store.ensure_account(ref.account, ref.channel, session=session)
+        if not store.remember_delivery(ref.account, delivery_id, session=session):
+            duplicate = IngestResult(
+                account=ref.account,
+                external_id=ref.external_id,
+                order_id=None,
+                created=False,
+                applied=False,
+                changed=False,
+                previous_status=None,
+                status=order.status,
+                duplicate_delivery=True,
+            )
+            return duplicate, Fired()
+        return ingest_page_in(context, session, [order])[0]
 
-    result = await context.run(in_transaction, store, work)
+    result, fired = await context.run(in_transaction, store, work)
     fired.fire(context)
     return result
 
@@ -250,22 +226,6 @@ async def update_order(
     return await ingest_order(context, Order.model_validate(data))
 
 
-def _is_newer(order: Order, known: OrderVersion) -> bool:
-    """True when ``order`` is a later version than the stored one (or the same moment with
-    other content)."""
-    updated_at = as_utc(order.updated_at)
-    if updated_at != known.updated_at:
-        return updated_at > known.updated_at
-    return content_hash(to_document(order)) != known.content_hash
-
-
-def _already_ingested(context: SyncContext, order: Order) -> bool:
-    """True when the store holds this version of ``order`` or a newer one (a read only)."""
-    ref = order.channel_ref
-    known = context.store.order_version(ref.account, ref.external_id)
-    return known is not None and not _is_newer(order, known)
-
-
 @dataclass
 class _PollCounts:
     seen: int = 0
@@ -313,30 +273,42 @@ async def poll_orders(context: SyncContext, account: str) -> SyncStats:
     counts = _PollCounts()
     started = context.now()
     newest = cursor
+    page: list[Order] = []
+
+    async def ingest_page() -> None:
+        taken, page[:] = list(page), []
+        if not taken:
+            return
+        for order, result in zip(taken, await ingest_orders(context, taken), strict=True):
+            if isinstance(result, IngestResult):
+                counts.count(result)
+            else:
+                counts.quarantined += 1
+                external_id = order.channel_ref.external_id
+                await quarantine_record(context, account, "order", external_id, order, result)
+
     try:
         async for order in channel.stream_orders(updated_since=since):
             counts.seen += 1
-            external_id = order.channel_ref.external_id
-            try:
-                if order.channel_ref.account != account:
-                    raise MappingError(
-                        f"the order says it is from account {order.channel_ref.account!r}",
-                        channel=f"{channel.name}/{account}",
-                        kind="order",
-                        external_id=external_id,
-                    )
-                if await context.run(_already_ingested, context, order):
-                    counts.unchanged += 1
-                    newest = later(newest, order.updated_at)
-                    continue
-                result = await ingest_order(context, order)
-            except (OmnisdkError, ValueError) as exc:
-                counts.quarantined += 1
-                await quarantine_record(context, account, "order", external_id, order, exc)
-            else:
-                counts.count(result)
             newest = later(newest, order.updated_at)
+            if order.channel_ref.account != account:
+                wrong = MappingError(
+                    f"the order says it is from account {order.channel_ref.account!r}",
+                    channel=f"{channel.name}/{account}",
+                    kind="order",
+                    external_id=order.channel_ref.external_id,
+                )
+                counts.quarantined += 1
+                await quarantine_record(
+                    context, account, "order", order.channel_ref.external_id, order, wrong
+                )
+                continue
+            page.append(order)
+            if len(page) >= ORDERS_PAGE:
+                await ingest_page()
+        await ingest_page()
     except ReauthorisationRequired as exc:
+        await ingest_page()  # what was read before the refusal is ingested, as it came
         await lose_authorisation(context, account, exc)
         stats = counts.stats(account, cursor=cursor, stopped=True)
         context.fire(
