@@ -387,6 +387,8 @@ class LocalRuntime:
             stats = await self.engine.poll_orders(account)
             self.stats.of(account).polls += 1
             logger.debug("polled %s: %s", account, stats)
+            if stats.released:
+                self.wake_pushers()  # absolute writes' holds ended: quotas may move
 
         return poll
 
@@ -422,7 +424,11 @@ class LocalRuntime:
             stats = await self.engine.push(account)
             self.stats.of(account).pushes += 1
             logger.debug("pushed %s: %s", account, stats)
-            if any(part.claimed for part in stats.accounts):
+            if any(part.released or part.starved for part in stats.accounts):
+                # Quota allocation: this account gave units up (or wants some the others
+                # hold) and queued the others' listings; their pushers go now, not at a tick.
+                self.wake_pushers()
+            elif any(part.claimed for part in stats.accounts):
                 # Work was found: go again at once, until a pass finds nothing due (a push
                 # may re-mark SKUs, e.g. after a lost compare-and-swap).
                 self._pushers[account].wake.set()

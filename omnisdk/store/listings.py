@@ -90,6 +90,7 @@ class ListingState:
     sold_recent: int = 0
     sold_recent_since: datetime | None = None
     read_at: datetime | None = None
+    written_at: datetime | None = None
     window_hold: int = 0
     overwritten: int = 0
     rebalances: int = 0
@@ -139,9 +140,9 @@ def _add_seen_statement() -> Any:
     )
     in_span = and_(
         listings.c.read_at.is_not(None),
-        listings.c.pushed_at.is_not(None),
+        listings.c.written_at.is_not(None),
         listings.c.read_at <= bindparam("latest", type_=when),
-        listings.c.pushed_at >= bindparam("earliest", type_=when),
+        listings.c.written_at >= bindparam("earliest", type_=when),
     )
     explained = case((pending > seen, pending), else_=seen)
     return (
@@ -194,6 +195,7 @@ def _listing_state(row: Row[Any]) -> ListingState:
         sold_recent=row.sold_recent,
         sold_recent_since=row.sold_recent_since,
         read_at=row.read_at,
+        written_at=row.written_at,
         window_hold=row.window_hold,
         overwritten=row.overwritten,
         rebalances=row.rebalances,
@@ -412,6 +414,7 @@ class ListingsMixin(StoreCore):
         pending_unseen: int,
         seen_accounted: int,
         listed: int | None,
+        wrote: bool = True,
         read_at: datetime | None = None,
         window_hold: int = 0,
         rebalanced: bool = False,
@@ -423,8 +426,10 @@ class ListingsMixin(StoreCore):
         ``pending_unseen`` are the units the channel had sold unseen at the push;
         ``seen_accounted`` is the ``seen_since_push`` the pushed figure already took into
         account (orders ingested during the push stay counted). ``listed`` is what the channel
-        holds now when known. ``read_at`` and ``window_hold`` describe an absolute write (see
-        :class:`ListingState`); ``rebalanced`` and ``starved`` add one to those counters.
+        holds now when known. ``wrote`` is False when nothing was sent (the channel showed the
+        figure): the hold of an earlier absolute write stays until its orders are known.
+        ``read_at`` and ``window_hold`` describe an absolute write (see :class:`ListingState`);
+        ``rebalanced`` and ``starved`` add one to those counters.
         Clears a recorded failure.
         """
         now = self.now()
@@ -443,10 +448,11 @@ class ListingsMixin(StoreCore):
                 "error_code": None,
                 "failed_at": None,
                 "updated_at": now,
-                "read_at": read_at,
-                "window_hold": window_hold,
-                "overwritten": 0,
             }
+            if wrote:
+                values.update(
+                    read_at=read_at, written_at=now, window_hold=window_hold, overwritten=0
+                )
             if rebalanced:
                 values["rebalances"] = listings.c.rebalances + 1
             if starved:
@@ -467,7 +473,7 @@ class ListingsMixin(StoreCore):
                 .where(
                     listings.c.account_id == account_id,
                     listings.c.window_hold > 0,
-                    listings.c.pushed_at < before,
+                    listings.c.written_at < before,
                 )
                 .values(window_hold=0, updated_at=self.now())
                 .returning(listings.c.sku)
@@ -532,18 +538,38 @@ class ListingsMixin(StoreCore):
             )
 
     def record_listed(
-        self, account: str, sku: str, quantity: int, *, session: Connection | None = None
+        self,
+        account: str,
+        sku: str,
+        quantity: int,
+        *,
+        holds_expired_before: datetime | None = None,
+        session: Connection | None = None,
     ) -> None:
-        """The channel showed ``quantity`` of ``sku`` just now (read back, or a lost CAS)."""
+        """The channel showed ``quantity`` of ``sku`` just now (read back, or a lost CAS).
+
+        When the last push was made before ``holds_expired_before`` (its units held back as
+        sold unseen are past their hold), the units no ingested order explains are dropped:
+        the figure just read is the truth about them.
+        """
         now = self.now()
+        values: dict[str, Any] = dict(last_listed=quantity, listed_at=now, updated_at=now)
+        if holds_expired_before is not None:
+            seen, pending = listings.c.seen_since_push, listings.c.pending_unseen
+            values["pending_unseen"] = case(
+                (
+                    and_(
+                        listings.c.pushed_at.is_not(None),
+                        listings.c.pushed_at < holds_expired_before,
+                        pending > seen,
+                    ),
+                    case((seen > 0, seen), else_=0),
+                ),
+                else_=pending,
+            )
         with self._tx(session) as connection:
             account_id = self._account_id(connection, account)
-            self._update_listing(
-                connection,
-                account_id,
-                sku,
-                dict(last_listed=quantity, listed_at=now, updated_at=now),
-            )
+            self._update_listing(connection, account_id, sku, values)
 
     def record_push_failure(
         self,

@@ -392,6 +392,7 @@ listings = Table(
     Column("starved", Integer, nullable=False, server_default=text("0")),
     Column("sold_recent_since", UTCDateTime, nullable=True),
     Column("read_at", UTCDateTime, nullable=True),
+    Column("written_at", UTCDateTime, nullable=True),
     PrimaryKeyConstraint("account_id", "sku"),
     Index(None, "sku"),
 )

@@ -71,6 +71,7 @@ from omnisdk.sync.sellable import (
     accounts_fed_by,
     decide_target,
     holding,
+    holds_expired_before,
     landed_state,
     needs_read,
     predicted_listed,
@@ -348,7 +349,9 @@ async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_
 
     def record() -> None:
         for sku, quantity in sorted(figures.items()):
-            context.store.record_listed(channel.account, sku, quantity)
+            context.store.record_listed(
+                channel.account, sku, quantity, holds_expired_before=holds_expired_before(context)
+            )
 
     await context.run(record)
 
@@ -470,6 +473,7 @@ def _record(
                 pending_unseen=item.unseen,
                 seen_accounted=item.seen_accounted,
                 listed=listed,
+                wrote=item.update is not None,
                 read_at=item.read_at if absolute else None,
                 window_hold=max(item.listed or 0, 0) if absolute else 0,
                 rebalanced=item.rebalanced and item.update is not None,

@@ -40,7 +40,7 @@ from omnisdk.sync.catalog import read_stock
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.pusher import PushOutcome, SkuPush, push_listings
 from omnisdk.sync.reports import by_account
-from omnisdk.sync.sellable import Target, listing_target
+from omnisdk.sync.sellable import Target, holds_expired_before, listing_target
 from omnisdk.sync.stock import MAX_KEY
 
 __all__ = [
@@ -212,7 +212,13 @@ def _targets(
     pending = {item.sku for item in store.pending_pushes(account=account, limit=100_000)}
     with store.session() as session:
         for sku, quantity in sorted(listed.items()):
-            store.record_listed(account, sku, quantity, session=session)
+            store.record_listed(
+                account,
+                sku,
+                quantity,
+                holds_expired_before=holds_expired_before(context),
+                session=session,
+            )
     targets = {
         sku: listing_target(context, account, sku, quantity)
         for sku, quantity in sorted(listed.items())

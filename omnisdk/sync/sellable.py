@@ -35,6 +35,7 @@ __all__ = [
     "decide_target",
     "fed_by",
     "holding",
+    "holds_expired_before",
     "landed_state",
     "listed_since_push",
     "listing_target",
@@ -98,9 +99,21 @@ def placed_span(placed_at: datetime) -> tuple[datetime, datetime]:
     return placed_at - CLOCK_MARGIN, placed_at + CLOCK_MARGIN
 
 
-def _held(context: SyncContext, state: ListingState, now: datetime) -> int:
-    """Units ``state``'s channel may still sell plus those it sold unseen (an upper bound)."""
-    unseen = pending_unseen(context, state, now)
+def holds_expired_before(context: SyncContext) -> datetime:
+    """Pushes made before this instant are past ``[engine] unseen_hold``: a figure read from
+    the channel now drops the units they held back that no ingested order explains."""
+    return context.now() - context.config.engine.unseen_hold
+
+
+def _held(state: ListingState) -> int:
+    """Units ``state``'s channel may still sell plus those it sold unseen (an upper bound).
+
+    Units held back as sold unseen stay held here after ``[engine] unseen_hold``: the order
+    may have been cancelled on the channel before the engine saw it, and the channel then
+    lists the unit again; only a figure read from the channel after the hold tells (see
+    ``Store.record_listed``).
+    """
+    unseen = max(state.pending_unseen - state.seen_since_push, 0)
     held = (predicted_listed(state) or 0) + unseen
     fresh = listed_since_push(state)
     if fresh is not None:
@@ -123,10 +136,10 @@ def holding(
     if state is None or state.last_pushed is None:
         return None
     absolute = push_mode(context, account) is StockPushMode.ABSOLUTE
-    held = _held(context, state, now)
+    held = _held(state)
     landed = landed_state(state)
     if landed is not None:
-        in_flight = _held(context, landed, now)
+        in_flight = _held(landed)
         if absolute:
             in_flight += max(state.last_listed or 0, 0)
         held = max(held, in_flight)

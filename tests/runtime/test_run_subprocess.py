@@ -148,6 +148,15 @@ class Running:
         return self.process.returncode, out, err
 
 
+def outbox_depth(workdir: Path) -> int:
+    """Pushes queued in the running engine's store."""
+    store = open_store(f"sqlite:///{workdir / 'omnisdk.db'}", migrate=False)
+    try:
+        return store.outbox_depth()
+    finally:
+        store.close()
+
+
 def until(condition: Any, within: float = 15.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -188,6 +197,8 @@ def test_run_takes_webhooks_pushes_at_once_and_stops_cleanly_on_a_signal(
         assert until(
             lambda: (int(hanoi.listing(SKU)["stock"]), int(saigon.listing(SKU)["stock"])) == (3, 0)
         ), "the sale never propagated"
+        # A push may follow the last move (the other account is asked to check its share).
+        assert until(lambda: outbox_depth(workdir) == 0), "pushes left queued"
         stopped_at = time.monotonic()
         code, out, err = running.stop(sig)
     finally:

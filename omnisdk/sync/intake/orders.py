@@ -9,6 +9,7 @@ order seen twice, out of order or after a crash is applied once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -317,8 +318,8 @@ async def poll_orders(context: SyncContext, account: str) -> SyncStats:
         return stats
     if newest is not None and newest != cursor:
         await context.run(store.set_cursor, account, ORDERS_STREAM, newest.isoformat())
-    await context.run(release_window_holds, context, account, started - CLOCK_MARGIN)
-    stats = counts.stats(account, cursor=newest)
+    released = await context.run(release_window_holds, context, account, started - CLOCK_MARGIN)
+    stats = dataclasses.replace(counts.stats(account, cursor=newest), released=len(released))
     context.fire(
         "omnisdk_sync_finished", account=account, stream=ORDERS_STREAM, stats=stats.counts()
     )

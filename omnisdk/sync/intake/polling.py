@@ -55,7 +55,9 @@ class SyncStats:
     ``unknown`` have a SKU the master catalog does not have (``unknown_skus``, the first
     hundred). ``quarantined`` could not be ingested (kept with the reason), including records
     the channel could not map. ``cursor`` is where the next poll starts from (before the
-    overlap); ``stopped`` is True when the account lost its authorisation.
+    overlap); ``stopped`` is True when the account lost its authorisation. ``released``
+    (orders) counts the SKUs whose absolute-write holds the poll ended (the account's orders
+    are known up to those writes), which queued the listings of those SKUs.
     """
 
     account: str
@@ -70,6 +72,7 @@ class SyncStats:
     merged: int = 0
     unknown: int = 0
     unknown_skus: tuple[str, ...] = ()
+    released: int = 0
 
     def counts(self) -> dict[str, int]:
         """The counters, as the ``omnisdk_sync_finished`` hook receives them."""

@@ -4,6 +4,7 @@ processed is quarantined and the others go on. Polling stays the truth."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from omnisdk.errors import ChannelError, OmnisdkError, ReauthorisationRequired
@@ -12,6 +13,7 @@ from omnisdk.sync.accounts import is_stopped, lose_authorisation
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.intake.orders import ingest_order
 from omnisdk.sync.intake.polling import quarantine
+from omnisdk.sync.sellable import holds_expired_before
 
 __all__ = ["handle_events"]
 
@@ -48,7 +50,14 @@ async def _handle_event(context: SyncContext, account: str, event: ChannelEvent)
         return
     if event.kind is EventKind.STOCK_CHANGED:
         for level in event.stock:
-            await context.run(store.record_listed, account, level.sku, level.on_hand)
+            await context.run(
+                functools.partial(
+                    store.record_listed, holds_expired_before=holds_expired_before(context)
+                ),
+                account,
+                level.sku,
+                level.on_hand,
+            )
 
 
 async def handle_events(context: SyncContext, account: str, events: list[ChannelEvent]) -> None:

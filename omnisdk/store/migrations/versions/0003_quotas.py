@@ -6,9 +6,9 @@ Create Date: 2026-12-03
 
 ``sold`` counts the net units of the account's own orders ingested, ``sold_recent`` those of
 the current velocity window (which started at ``sold_recent_since``): the quota planner sends
-scarce units to where they sell. ``read_at`` and ``window_hold`` belong to absolute writes:
-the read the write started from and the units the channel may have sold between that read
-and the write, held in the account's quota until its orders are known up to the write;
+scarce units to where they sell. ``read_at``, ``written_at`` and ``window_hold`` belong to absolute
+writes: the read the write started from, the write, and the units the channel may have sold
+between the two, held in the account's quota until its orders are known up to the write;
 ``overwritten`` the units of orders placed in that span ingested since (the write undid them
 on the channel, so they stay in what the account holds until its next write).
 ``rebalances`` and ``starved`` count quota moves away from the listing and pushes held below
@@ -28,7 +28,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _COUNTERS = ("sold", "sold_recent", "window_hold", "overwritten", "rebalances", "starved")
-_TIMES = ("sold_recent_since", "read_at")
+_TIMES = ("sold_recent_since", "read_at", "written_at")
 
 
 def upgrade() -> None:
