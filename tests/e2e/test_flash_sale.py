@@ -1,0 +1,224 @@
+"""End to end: an 11.11 flash sale over every installed online channel, in the quota allocation.
+
+Two Shopify shops and a Shopee shop (each one whose plugin is installed) list ten SKUs of
+3 to 5 units. Eight buyers per channel order one or two units of random SKUs, with no pause,
+through each sandbox's control API, while the engine runs in the local runtime (pollers and
+pushers, as ``omnisdk run``). Once every channel has refused everything for a while the
+buyers stop and the engine is left to converge. Proven, with and without 20 % of the
+platform calls failing:
+
+- 0 oversold: for every SKU, the units all channels accepted are at most its stock;
+- 0 lost: every accepted order is in the store exactly once, with its customer;
+- 0 doubled: the ledger reserves each order's units once;
+- at least 95 % of the units sold (a channel that lists nothing cannot pass);
+- the listings converge: every channel lists what the engine says it should, and what the
+  channels of a SKU list together is at most its free stock.
+
+With ``allocation = "shared"`` the same sale oversells (every channel lists the whole pool);
+``benchmarks/flash_sale.py`` measures both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from _engine_testkit import Account, Harness, MakeHarness, running, seed
+
+from omnisdk.config import PollIntervals
+from omnisdk.sync.stock import order_reference
+from omnisdk.testing.flash_sale import FlashSaleOutcome, describe, flash_catalog, run_flash_sale
+from omnisdk.testing.sandbox import Sandbox
+
+ALLOCATION = "quota"
+"""The allocation under test (``"shared"`` shows the harness catching an oversell)."""
+
+POLL = PollIntervals(orders=timedelta(seconds=0.1))
+"""Orders are polled every 100 ms (there is no webhook receiver in this test)."""
+
+ENGINE = {
+    "allocation": ALLOCATION,
+    "push_interval": timedelta(seconds=0.25),
+    "order_overlap": timedelta(seconds=2),
+}
+"""``[engine]`` settings of the sale; the rest are the defaults."""
+
+UNTHROTTLED_SHOPIFY = {"cost_bucket_size": 1e9, "cost_restore_rate": 1e9}
+"""The Shopify sandbox enforces Shopify's query cost bucket; lifted, as the channels' own
+rate budgets are (this measures the engine, not the platforms' throttles)."""
+
+ONLINE: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    (
+        "shopify-hcm",
+        "omnisdk_shopify",
+        "Shopify",
+        {"shop_name": "ao-dai-sg", **UNTHROTTLED_SHOPIFY},
+    ),
+    ("shopify-hn", "omnisdk_shopify", "Shopify", {"shop_name": "non-la-hn", **UNTHROTTLED_SHOPIFY}),
+    ("shopee-vn", "omnisdk_shopee", "Shopee", {"shop_id": 322300777}),
+)
+"""The sale's accounts: (name, plugin package, class prefix, sandbox options)."""
+
+CONVERGE_WITHIN = 10.0
+"""Seconds the engine has, once the buyers stopped, to ingest everything and settle."""
+
+
+@pytest_asyncio.fixture
+async def online() -> AsyncIterator[Callable[[], list[Account]]]:
+    """Builds the accounts of every installed online channel (its sandbox closed afterwards)."""
+    made: list[Sandbox] = []
+
+    def build() -> list[Account]:
+        accounts = []
+        for index, (name, package, prefix, options) in enumerate(ONLINE):
+            try:
+                sandboxes = pytest.importorskip(f"{package}.sandbox.app")
+                channels = pytest.importorskip(f"{package}.channel")
+            except pytest.skip.Exception:
+                continue
+            sandbox = getattr(sandboxes, f"{prefix}Sandbox")(seed=31 + index, **options)
+            made.append(sandbox)
+            accounts.append(
+                Account(
+                    name,
+                    channel_class=getattr(channels, f"{prefix}Channel"),
+                    sandbox=sandbox,
+                    poll=POLL,
+                )
+            )
+        if len(accounts) < 2:
+            pytest.skip("a flash sale needs at least two online channels installed")
+        return accounts
+
+    yield build
+    for sandbox in made:
+        sandbox.close()
+
+
+async def open_sale(
+    make_harness: MakeHarness, accounts: list[Account]
+) -> tuple[Harness, dict[str, int]]:
+    """An engine over ``accounts`` with the sale's catalog listed everywhere."""
+    catalog = flash_catalog(10, units=(3, 4, 5))
+    harness = await make_harness(*accounts, **ENGINE)
+    await seed(harness, *catalog)
+    for sku, units in catalog.items():
+        await harness.engine.set_stock(sku, units)
+    pushed = await harness.engine.push()
+    assert not pushed.failed, pushed
+    return harness, catalog
+
+
+async def listing_gaps(harness: Harness, catalog: dict[str, int]) -> list[str]:
+    """Where the listings disagree with the engine: a channel not listing what the engine says
+    it should, or the channels of a SKU listing more together than its free stock."""
+    gaps = []
+    for sku in catalog:
+        level = harness.store.stock_level(sku, "main")
+        free = max(level.on_hand - level.reserved, 0)
+        listed = {account: await harness.listed(account, sku) for account in harness.sandboxes}
+        for account, shown in listed.items():
+            should = await harness.engine.sellable(account, sku)
+            if shown != should:
+                gaps.append(f"{account} lists {shown} of {sku}, the engine says {should}")
+        if sum(listed.values()) > free:
+            gaps.append(f"{sku}: {listed} listed together, {free} free")
+    return gaps
+
+
+def missing_orders(harness: Harness, outcome: FlashSaleOutcome) -> list[str]:
+    """Accepted orders the store does not hold (yet)."""
+    held = {(o.account, o.external_id) for o in harness.store.iter_orders()}
+    return [
+        f"{s.account}:{s.order_id}" for s in outcome.sales if (s.account, s.order_id) not in held
+    ]
+
+
+async def converge(harness: Harness, outcome: FlashSaleOutcome, catalog: dict[str, int]) -> float:
+    """Wait (the engine running) until every order is stored and the listings agree; returns
+    the seconds it took. Fails with what is still off after :data:`CONVERGE_WITHIN`."""
+    started = time.monotonic()
+    while True:
+        missing = missing_orders(harness, outcome)
+        gaps = [] if missing else await listing_gaps(harness, catalog)
+        if not missing and not gaps:
+            return time.monotonic() - started
+        if time.monotonic() - started > CONVERGE_WITHIN:
+            pytest.fail(
+                f"not converged {CONVERGE_WITHIN:g} s after the sale: "
+                f"{len(missing)} orders not stored {missing[:5]}; {gaps[:10]}"
+            )
+        await asyncio.sleep(0.1)
+
+
+def check_every_order_once(harness: Harness, outcome: FlashSaleOutcome) -> None:
+    """0 lost, 0 doubled: each accepted order stored once, with its customer and its units
+    reserved once in the ledger."""
+    store = harness.store
+    for account in harness.sandboxes:
+        stored = [o.external_id for o in store.iter_orders(account=account)]
+        accepted = [s.order_id for s in outcome.sales if s.account == account]
+        assert sorted(stored) == sorted(accepted), account
+    reserved: dict[str, int] = {}
+    for sku in outcome.stock:
+        for entry in store.ledger_entries(sku=sku):
+            if entry.kind.value == "reserve" and entry.reference is not None:
+                reserved[entry.reference] = reserved.get(entry.reference, 0) + entry.reserved_delta
+    for sale in outcome.sales:
+        stored_order = store.get_order(sale.account, sale.order_id)
+        assert stored_order is not None
+        assert stored_order.customer_id is not None, sale
+        assert stored_order.order.quantities() == {sale.sku: sale.quantity}, sale
+        units = reserved.pop(order_reference(sale.account, sale.order_id), 0)
+        assert units == sale.quantity, (sale, units)
+    assert not reserved, f"reservations of no accepted order: {reserved}"
+    for sku, units in outcome.stock.items():
+        level = store.stock_level(sku, "main")
+        assert (level.on_hand, level.reserved) == (units, outcome.sold(sku)), sku
+
+
+def check_no_oversell(outcome: FlashSaleOutcome) -> None:
+    """0 oversold, with each oversold SKU's timeline in the failure message."""
+    over = outcome.oversold_by_sku()
+    assert not over, "oversold " + "; ".join(
+        f"{sku}: {outcome.sold(sku)} accepted of {outcome.stock[sku]}:\n  "
+        + "\n  ".join(outcome.timeline(sku))
+        for sku in over
+    )
+
+
+async def sell(
+    make_harness: MakeHarness, online: Callable[[], list[Account]], faults: float
+) -> tuple[Harness, FlashSaleOutcome, float]:
+    """Run the whole sale: list, sell with the engine running, converge."""
+    harness, catalog = await open_sale(make_harness, online())
+    if faults:
+        for index, control in enumerate(harness.controls.values()):
+            await control.set_faults(error_rate=faults, retry_after=0, seed=70 + index)
+    async with running(harness):
+        outcome = await run_flash_sale(harness.sandboxes, catalog, buyers=8)
+        settled = await converge(harness, outcome, catalog)
+    for control in harness.controls.values():
+        await control.set_faults()
+    print(f"\n{ALLOCATION}, {faults:.0%} faults: {describe(outcome)}; converged in {settled:.2f}s")
+    return harness, outcome, settled
+
+
+@pytest.mark.parametrize("faults", [0.0, 0.2], ids=["no-faults", "20%-faults"])
+async def test_flash_sale_sells_every_unit_once(
+    make_harness: MakeHarness, online: Callable[[], list[Account]], faults: float
+) -> None:
+    harness, outcome, _ = await sell(make_harness, online, faults)
+    assert len(harness.sandboxes) >= 2
+    assert all(
+        sum(1 for s in outcome.sales if s.account == account) for account in harness.sandboxes
+    ), "every channel sold"
+    check_no_oversell(outcome)
+    check_every_order_once(harness, outcome)
+    assert outcome.units_sold >= 0.95 * outcome.units, describe(outcome)
+    assert not await listing_gaps(harness, outcome.stock)
