@@ -8,9 +8,9 @@ at the moment a buyer is refused) and places orders through each sandbox's contr
 Every buyer loops: pick a random SKU of the sale, order one or two units, record the answer.
 A refusal (409, out of stock) also records whether another channel listed that SKU at that
 moment: a unit the engine kept on a channel where nobody bought it. A watcher samples every
-listing every few milliseconds and times each *starvation*: a channel listing 0 of a SKU
-while units of it remain unsold somewhere, until it lists some again (the time to
-rebalance). The sale ends once no order was accepted anywhere for a while.
+listing every few milliseconds and times each *starvation*: from an order that sold a
+channel out of a SKU while units of it remained unsold elsewhere, until the channel lists
+some again (the time to rebalance). The sale ends once no order was accepted anywhere for a while.
 
 ::
 
@@ -24,20 +24,29 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnisdk.testing.control import SandboxControl, SandboxRefused
 from omnisdk.testing.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from omnisdk.sync.engine import Engine
 
 __all__ = [
     "FlashSaleOutcome",
     "Sale",
     "Starvation",
+    "converge",
+    "describe",
     "flash_catalog",
+    "listing_gaps",
+    "missing_orders",
     "percentile",
     "run_flash_sale",
+    "split_demand",
+    "title_of",
 ]
 
 PRODUCTS = (
@@ -68,6 +77,18 @@ def flash_catalog(skus: int = 10, units: tuple[int, ...] = (3, 4, 5)) -> dict[st
     return catalog
 
 
+def split_demand(accounts: Sequence[str], skus: Sequence[str]) -> dict[str, list[str]]:
+    """Each SKU wanted on one account only, in turn: account -> the SKUs its buyers ask for.
+
+    Whatever the other accounts list of a SKU sells only once it is moved to the one account
+    where it is wanted (for :func:`run_flash_sale`'s ``wants``).
+    """
+    return {
+        account: [sku for index, sku in enumerate(skus) if index % len(accounts) == position]
+        for position, account in enumerate(accounts)
+    }
+
+
 def title_of(sku: str) -> str:
     """The product title a :func:`flash_catalog` SKU was made from."""
     words = sku.split("-")[:-1]
@@ -89,7 +110,7 @@ class Sale:
 
 @dataclass
 class Starvation:
-    """A channel listing 0 of a SKU while units of it remained unsold somewhere.
+    """A channel sold out of a SKU while units of it remained unsold on other channels.
 
     ``refilled`` is when it listed some again (None: it never did, or the units ran out
     first, see ``ran_out``).
@@ -203,7 +224,8 @@ def _listed(sandbox: Sandbox) -> dict[str, int]:
 
 
 class _Watcher:
-    """Samples every listing and keeps the starvations (see :class:`Starvation`)."""
+    """Keeps the starvations (see :class:`Starvation`): opened by the buyer whose order
+    sold a channel out, closed when sampling sees the channel list the SKU again."""
 
     def __init__(self, outcome: FlashSaleOutcome, sandboxes: Mapping[str, Sandbox]) -> None:
         self.outcome = outcome
@@ -211,29 +233,36 @@ class _Watcher:
         self.open: dict[tuple[str, str], Starvation] = {}
 
     def remaining(self, sku: str) -> int:
+        """Units of ``sku`` not sold yet on any channel."""
         return self.outcome.stock[sku] - self.outcome.sold(sku)
 
+    def sold(self, account: str, sku: str) -> None:
+        """An order of ``sku`` was just accepted on ``account``: did it sell the channel out?"""
+        key = (account, sku)
+        if key in self.open or self.remaining(sku) <= 0:
+            return
+        if _listed(self.sandboxes[account]).get(sku, 0) == 0:
+            gap = Starvation(account=account, sku=sku, started=time.monotonic())
+            self.open[key] = gap
+            self.outcome.starvations.append(gap)
+
     def sample(self) -> None:
+        """Close the starvations whose channel lists the SKU again, or whose units ran out."""
+        if not self.open:
+            return
         now = time.monotonic()
-        remaining = {sku: self.remaining(sku) for sku in self.outcome.stock}
-        for account, sandbox in self.sandboxes.items():
-            listed = _listed(sandbox)
-            for sku, left in remaining.items():
-                key = (account, sku)
-                gap = self.open.get(key)
-                shown = listed.get(sku, 0)
-                if gap is not None and shown > 0:
-                    gap.refilled = now
-                    del self.open[key]
-                elif gap is not None and left <= 0:
-                    gap.ran_out = True
-                    del self.open[key]
-                elif gap is None and shown == 0 and left > 0:
-                    gap = Starvation(account=account, sku=sku, started=now)
-                    self.open[key] = gap
-                    self.outcome.starvations.append(gap)
+        listed = {account: _listed(sandbox) for account, sandbox in self.sandboxes.items()}
+        for key, gap in list(self.open.items()):
+            account, sku = key
+            if listed[account].get(sku, 0) > 0:
+                gap.refilled = now
+                del self.open[key]
+            elif self.remaining(sku) <= 0:
+                gap.ran_out = True
+                del self.open[key]
 
     async def run(self, every: float, stop: asyncio.Event) -> None:
+        """Sample every ``every`` seconds until ``stop``."""
         while not stop.is_set():
             self.sample()
             await asyncio.sleep(every)
@@ -245,6 +274,7 @@ async def run_flash_sale(
     stock: Mapping[str, int],
     *,
     buyers: int | Mapping[str, int] = 8,
+    wants: Mapping[str, Sequence[str]] | None = None,
     seed: int = 1111,
     quiet: float = 2.0,
     sold_out_quiet: float = 0.3,
@@ -254,7 +284,8 @@ async def run_flash_sale(
     """Run a flash sale of ``stock`` (SKU -> units, already listed) on every sandbox.
 
     ``buyers`` per account (a number for all, or per account) order one or two units of a
-    random SKU, again and again with no pause, through each sandbox's control API. The sale
+    random SKU (of ``wants[account]`` when given: the SKUs that account's buyers ask for),
+    again and again with no pause, through each sandbox's control API. The sale
     ends once no order was accepted for ``quiet`` seconds (``sold_out_quiet`` once every unit
     is accounted for and every channel lists 0) or after ``limit`` seconds. Any refusal other
     than out of stock (409) is raised.
@@ -263,7 +294,15 @@ async def run_flash_sale(
     not in the engine's process: a loop shared with the engine would leave it a turn in 25.
     Meanwhile the caller's loop is free to run the engine.
     """
-    sale = _Sale(sandboxes, stock, buyers, seed, quiet, sold_out_quiet, limit, sample_every)
+    sale = _Sale(
+        sandboxes,
+        stock,
+        buyers,
+        {a: list(wants[a]) if wants is not None else list(stock) for a in sandboxes},
+        seed,
+        (quiet, sold_out_quiet, limit),
+        sample_every,
+    )
     loop = asyncio.get_running_loop()
     done: asyncio.Future[FlashSaleOutcome] = loop.create_future()
 
@@ -301,10 +340,9 @@ class _Sale:
         sandboxes: Mapping[str, Sandbox],
         stock: Mapping[str, int],
         buyers: int | Mapping[str, int],
+        wants: dict[str, list[str]],
         seed: int,
-        quiet: float,
-        sold_out_quiet: float,
-        limit: float,
+        ends: tuple[float, float, float],
         sample_every: float,
     ) -> None:
         self.sandboxes = dict(sandboxes)
@@ -314,10 +352,9 @@ class _Sale:
         self.counts = (
             dict(buyers) if isinstance(buyers, Mapping) else dict.fromkeys(self.accounts, buyers)
         )
+        self.wants = wants
         self.seed = seed
-        self.quiet = quiet
-        self.sold_out_quiet = sold_out_quiet
-        self.limit = limit
+        self.quiet, self.sold_out_quiet, self.limit = ends
         self.sample_every = sample_every
         self.halt = threading.Event()
         """Set from outside to end the sale early (the caller was cancelled)."""
@@ -337,17 +374,25 @@ class _Sale:
             any(_listed(sandbox).values()) for sandbox in self.sandboxes.values()
         )
 
-    async def buyer(self, control: SandboxControl, account: str, index: int) -> None:
+    async def buyer(
+        self, control: SandboxControl, watcher: _Watcher, account: str, index: int
+    ) -> None:
         """One buyer on ``account``, ordering until told to stop."""
         outcome = self.outcome
         rng = random.Random(f"{self.seed}:{account}:{index}")
+        number = self.accounts.index(account) * 1000 + index + 1
         customer = {
             "name": f"Khách {index + 1} của {account}",
             "phone": f"+849{rng.randrange(10**7, 10**8)}",
             "email": f"khach{index + 1}.{account}@example.vn",
+            "username": f"khach{number:04d}",
+            "buyer_user_id": str(700_000_000 + number),
         }
+        """The buyer, the same for each of their orders (a platform that hides contact
+        points tells buyers apart by their username and user id)."""
+        wanted = self.wants[account]
         while not self.stop.is_set():
-            sku = rng.choice(self.skus)
+            sku = rng.choice(wanted)
             quantity = rng.choice((1, 2))
             outcome.attempts += 1
             try:
@@ -363,6 +408,7 @@ class _Sale:
                 outcome.sales.append(
                     Sale(account, order_id, sku, quantity, dict(customer), self.last_sale)
                 )
+                watcher.sold(account, sku)
             await asyncio.sleep(0)  # no pause, but let the other buyers in
 
     async def referee(self, watcher: _Watcher) -> None:
@@ -387,9 +433,9 @@ class _Sale:
         self.outcome.started = self.last_sale = time.monotonic()
         watching = asyncio.create_task(watcher.run(self.sample_every, self.stop))
         tasks = [
-            asyncio.create_task(self.buyer(controls[account], account, index))
+            asyncio.create_task(self.buyer(controls[account], watcher, account, index))
             for account in self.accounts
-            for index in range(self.counts.get(account, 0))
+            for index in range(self.counts.get(account, 0) if self.wants[account] else 0)
         ]
         try:
             refereeing = asyncio.create_task(self.referee(watcher))
@@ -404,6 +450,63 @@ class _Sale:
             for control in controls.values():
                 await control.aclose()
         return self.outcome
+
+
+# -- after the sale ---------------------------------------------------------------------------
+
+
+async def listing_gaps(
+    engine: Engine, sandboxes: Mapping[str, Sandbox], skus: Sequence[str]
+) -> list[str]:
+    """Where the listings disagree with the engine: a channel not listing what the engine
+    says it should (``Engine.sellable``), or the channels of a SKU listing more together than
+    its free stock (on hand less reserved, over every location)."""
+    gaps = []
+    for sku in skus:
+        levels = engine.store.stock_levels(sku)
+        free = max(sum(level.on_hand - level.reserved for level in levels), 0)
+        listed = {account: _listed(sandbox).get(sku, 0) for account, sandbox in sandboxes.items()}
+        for account, shown in listed.items():
+            should = await engine.sellable(account, sku)
+            if shown != should:
+                gaps.append(f"{account} lists {shown} of {sku}, the engine says {should}")
+        if sum(listed.values()) > free:
+            gaps.append(f"{sku}: {listed} listed together, {free} free")
+    return gaps
+
+
+def missing_orders(engine: Engine, outcome: FlashSaleOutcome) -> list[str]:
+    """Accepted orders the engine's store does not hold (yet), as ``account:order id``."""
+    held = {(stored.account, stored.external_id) for stored in engine.store.iter_orders()}
+    return [
+        f"{sale.account}:{sale.order_id}"
+        for sale in outcome.sales
+        if (sale.account, sale.order_id) not in held
+    ]
+
+
+async def converge(
+    engine: Engine,
+    sandboxes: Mapping[str, Sandbox],
+    outcome: FlashSaleOutcome,
+    *,
+    within: float = 10.0,
+    every: float = 0.1,
+) -> tuple[float, list[str]]:
+    """Wait (the engine running meanwhile) until every accepted order is stored and no
+    :func:`listing_gaps` are left, for at most ``within`` seconds.
+
+    Returns the seconds it took and what is still off (empty once converged).
+    """
+    started = time.monotonic()
+    while True:
+        missing = missing_orders(engine, outcome)
+        gaps = [] if missing else await listing_gaps(engine, sandboxes, list(outcome.stock))
+        problems = ([f"{len(missing)} orders not stored: {missing[:5]}"] if missing else []) + gaps
+        elapsed = time.monotonic() - started
+        if not problems or elapsed > within:
+            return elapsed, problems
+        await asyncio.sleep(every)
 
 
 def describe(outcome: FlashSaleOutcome) -> dict[str, Any]:

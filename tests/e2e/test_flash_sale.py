@@ -20,8 +20,6 @@ With ``allocation = "shared"`` the same sale oversells (every channel lists the 
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
@@ -32,7 +30,15 @@ from _engine_testkit import Account, Harness, MakeHarness, running, seed
 
 from omnisdk.config import PollIntervals
 from omnisdk.sync.stock import order_reference
-from omnisdk.testing.flash_sale import FlashSaleOutcome, describe, flash_catalog, run_flash_sale
+from omnisdk.testing.flash_sale import (
+    FlashSaleOutcome,
+    converge,
+    describe,
+    flash_catalog,
+    listing_gaps,
+    run_flash_sale,
+    split_demand,
+)
 from omnisdk.testing.sandbox import Sandbox
 
 ALLOCATION = "quota"
@@ -114,51 +120,27 @@ async def open_sale(
     return harness, catalog
 
 
-async def listing_gaps(harness: Harness, catalog: dict[str, int]) -> list[str]:
-    """Where the listings disagree with the engine: a channel not listing what the engine says
-    it should, or the channels of a SKU listing more together than its free stock."""
-    gaps = []
-    for sku in catalog:
-        level = harness.store.stock_level(sku, "main")
-        free = max(level.on_hand - level.reserved, 0)
-        listed = {account: await harness.listed(account, sku) for account in harness.sandboxes}
-        for account, shown in listed.items():
-            should = await harness.engine.sellable(account, sku)
-            if shown != should:
-                gaps.append(f"{account} lists {shown} of {sku}, the engine says {should}")
-        if sum(listed.values()) > free:
-            gaps.append(f"{sku}: {listed} listed together, {free} free")
-    return gaps
-
-
-def missing_orders(harness: Harness, outcome: FlashSaleOutcome) -> list[str]:
-    """Accepted orders the store does not hold (yet)."""
-    held = {(o.account, o.external_id) for o in harness.store.iter_orders()}
-    return [
-        f"{s.account}:{s.order_id}" for s in outcome.sales if (s.account, s.order_id) not in held
-    ]
-
-
-async def converge(harness: Harness, outcome: FlashSaleOutcome, catalog: dict[str, int]) -> float:
-    """Wait (the engine running) until every order is stored and the listings agree; returns
-    the seconds it took. Fails with what is still off after :data:`CONVERGE_WITHIN`."""
-    started = time.monotonic()
-    while True:
-        missing = missing_orders(harness, outcome)
-        gaps = [] if missing else await listing_gaps(harness, catalog)
-        if not missing and not gaps:
-            return time.monotonic() - started
-        if time.monotonic() - started > CONVERGE_WITHIN:
-            pytest.fail(
-                f"not converged {CONVERGE_WITHIN:g} s after the sale: "
-                f"{len(missing)} orders not stored {missing[:5]}; {gaps[:10]}"
-            )
-        await asyncio.sleep(0.1)
+def check_customers(harness: Harness, outcome: FlashSaleOutcome) -> None:
+    """Every stored order is linked to its buyer: one customer per buyer, none shared by two
+    buyers, carrying the buyer's phone where the platform shows it (Shopee masks it)."""
+    store = harness.store
+    of_buyer: dict[tuple[str, str], set[str]] = {}
+    for sale in outcome.sales:
+        stored_order = store.get_order(sale.account, sale.order_id)
+        assert stored_order is not None and stored_order.customer_id is not None, sale
+        customer = store.get_customer(stored_order.customer_id)
+        assert customer is not None, sale
+        phones = {p.e164 for p in customer.customer.phones if not p.masked}
+        assert not phones or sale.customer["phone"] in phones, (sale, phones)
+        of_buyer.setdefault((sale.account, sale.customer["phone"]), set()).add(customer.id)
+    assert all(len(ids) == 1 for ids in of_buyer.values()), of_buyer
+    customer_ids = [next(iter(ids)) for ids in of_buyer.values()]
+    assert len(set(customer_ids)) == len(customer_ids), "two buyers made one customer"
 
 
 def check_every_order_once(harness: Harness, outcome: FlashSaleOutcome) -> None:
-    """0 lost, 0 doubled: each accepted order stored once, with its customer and its units
-    reserved once in the ledger."""
+    """0 lost, 0 doubled: each accepted order stored once, with its units reserved once in
+    the ledger (and on the stock level)."""
     store = harness.store
     for account in harness.sandboxes:
         stored = [o.external_id for o in store.iter_orders(account=account)]
@@ -172,7 +154,6 @@ def check_every_order_once(harness: Harness, outcome: FlashSaleOutcome) -> None:
     for sale in outcome.sales:
         stored_order = store.get_order(sale.account, sale.order_id)
         assert stored_order is not None
-        assert stored_order.customer_id is not None, sale
         assert stored_order.order.quantities() == {sale.sku: sale.quantity}, sale
         units = reserved.pop(order_reference(sale.account, sale.order_id), 0)
         assert units == sale.quantity, (sale, units)
@@ -193,7 +174,7 @@ def check_no_oversell(outcome: FlashSaleOutcome) -> None:
 
 
 async def sell(
-    make_harness: MakeHarness, online: Callable[[], list[Account]], faults: float
+    make_harness: MakeHarness, online: Callable[[], list[Account]], faults: float, split: bool
 ) -> tuple[Harness, FlashSaleOutcome, float]:
     """Run the whole sale: list, sell with the engine running, converge."""
     harness, catalog = await open_sale(make_harness, online())
@@ -201,24 +182,44 @@ async def sell(
         for index, control in enumerate(harness.controls.values()):
             await control.set_faults(error_rate=faults, retry_after=0, seed=70 + index)
     async with running(harness):
-        outcome = await run_flash_sale(harness.sandboxes, catalog, buyers=8)
-        settled = await converge(harness, outcome, catalog)
+        wants = split_demand(list(harness.sandboxes), list(catalog)) if split else None
+        outcome = await run_flash_sale(harness.sandboxes, catalog, buyers=8, wants=wants)
+        settled, problems = await converge(
+            harness.engine, harness.sandboxes, outcome, within=CONVERGE_WITHIN
+        )
+        assert not problems, f"not converged {CONVERGE_WITHIN:g} s after the sale: {problems}"
     for control in harness.controls.values():
         await control.set_faults()
-    print(f"\n{ALLOCATION}, {faults:.0%} faults: {describe(outcome)}; converged in {settled:.2f}s")
+    demand = "split demand" if split else "every SKU everywhere"
+    print(
+        f"\n{ALLOCATION}, {demand}, {faults:.0%} faults: {describe(outcome)}; "
+        f"converged in {settled:.2f}s"
+    )
     return harness, outcome, settled
 
 
-@pytest.mark.parametrize("faults", [0.0, 0.2], ids=["no-faults", "20%-faults"])
+SCENARIOS = {
+    "no-faults": (0.0, False),
+    "20%-faults": (0.2, False),
+    "split-demand": (0.0, True),
+}
+"""(share of platform calls failing, whether each SKU is wanted on one channel only)."""
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
 async def test_flash_sale_sells_every_unit_once(
-    make_harness: MakeHarness, online: Callable[[], list[Account]], faults: float
+    make_harness: MakeHarness, online: Callable[[], list[Account]], scenario: str
 ) -> None:
-    harness, outcome, _ = await sell(make_harness, online, faults)
+    """Every buyer wants every SKU (with and without faults), or each SKU is wanted on one
+    channel only, so that what the others list must be moved there to sell."""
+    faults, split = SCENARIOS[scenario]
+    harness, outcome, _ = await sell(make_harness, online, faults, split)
     assert len(harness.sandboxes) >= 2
     assert all(
         sum(1 for s in outcome.sales if s.account == account) for account in harness.sandboxes
     ), "every channel sold"
     check_no_oversell(outcome)
     check_every_order_once(harness, outcome)
+    check_customers(harness, outcome)
     assert outcome.units_sold >= 0.95 * outcome.units, describe(outcome)
-    assert not await listing_gaps(harness, outcome.stock)
+    assert not await listing_gaps(harness.engine, harness.sandboxes, list(outcome.stock))
