@@ -6,15 +6,19 @@ works on the sandboxes in this process (their listings are read directly, under 
 at the moment a buyer is refused) and places orders through each sandbox's control API.
 
 Every buyer loops: pick a random SKU of the sale, order one or two units, record the answer.
-A refusal (409, out of stock) also records whether another channel listed that SKU at that
-moment: a unit the engine kept on a channel where nobody bought it. A watcher samples every
-listing every few milliseconds and times each *starvation*: from an order that sold a
-channel out of a SKU while units of it remained unsold elsewhere, until the channel lists
-some again (the time to rebalance). The sale ends once no order was accepted anywhere for a while.
+A refusal (409, out of stock) also records whether, at that moment, units of the SKU
+remained unsold and another channel listed some: units kept where this buyer was not. A
+watcher samples every listing every few milliseconds and times each *starvation*: from an
+order that sold a channel out of a SKU while units of it remained unsold elsewhere, until
+the channel lists some again (the time to rebalance). The sale ends once no order was
+accepted anywhere for a while.
+
+The buyers run on a thread and an event loop of their own: on the engine's loop they would
+leave it a turn in 25 and measure the test's scheduling, not the engine.
 
 ::
 
-    outcome = await run_flash_sale(sandboxes, controls, {"ÁO-DÀI-LỤA-01": 4, ...})
+    outcome = await run_flash_sale(sandboxes, {"ÁO-DÀI-LỤA-TƠ-TẰM-01": 4, ...})
     assert outcome.oversold == 0, outcome.oversold_by_sku()
 """
 
@@ -138,7 +142,8 @@ class FlashSaleOutcome:
     attempts: int = 0
     refused: int = 0
     refused_elsewhere: int = 0
-    """Refusals while another channel listed more than 0 of the SKU asked for."""
+    """Refusals while units of the SKU asked for remained unsold and another channel listed
+    more than 0 of it."""
     starvations: list[Starvation] = field(default_factory=list)
     started: float = 0.0
     ended: float = 0.0
@@ -360,9 +365,10 @@ class _Sale:
         """Set from outside to end the sale early (the caller was cancelled)."""
         self.last_sale = 0.0
 
-    def elsewhere(self, account: str, sku: str) -> bool:
-        """True when a channel other than ``account`` lists ``sku`` now."""
-        return any(
+    def elsewhere(self, watcher: _Watcher, account: str, sku: str) -> bool:
+        """True when units of ``sku`` remain unsold and a channel other than ``account``
+        lists some now (a stale figure of units already sold elsewhere does not count)."""
+        return watcher.remaining(sku) > 0 and any(
             _listed(sandbox).get(sku, 0) > 0
             for other, sandbox in self.sandboxes.items()
             if other != account
@@ -401,7 +407,7 @@ class _Sale:
                 if refused.status != 409:
                     raise
                 outcome.refused += 1
-                if self.elsewhere(account, sku):
+                if self.elsewhere(watcher, account, sku):
                     outcome.refused_elsewhere += 1
             else:
                 self.last_sale = time.monotonic()
