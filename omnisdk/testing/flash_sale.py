@@ -230,7 +230,8 @@ def _listed(sandbox: Sandbox) -> dict[str, int]:
 
 class _Watcher:
     """Keeps the starvations (see :class:`Starvation`): opened by the buyer whose order
-    sold a channel out, closed when sampling sees the channel list the SKU again."""
+    sold a channel out, closed when sampling sees the channel list the SKU again (or when
+    an order is accepted there before a sample did)."""
 
     def __init__(self, outcome: FlashSaleOutcome, sandboxes: Mapping[str, Sandbox]) -> None:
         self.outcome = outcome
@@ -244,7 +245,10 @@ class _Watcher:
     def sold(self, account: str, sku: str) -> None:
         """An order of ``sku`` was just accepted on ``account``: did it sell the channel out?"""
         key = (account, sku)
-        if key in self.open or self.remaining(sku) <= 0:
+        gap = self.open.pop(key, None)
+        if gap is not None:  # it was listed again (and sold) before a sample saw it
+            gap.refilled = time.monotonic()
+        if self.remaining(sku) <= 0:
             return
         if _listed(self.sandboxes[account]).get(sku, 0) == 0:
             gap = Starvation(account=account, sku=sku, started=time.monotonic())
