@@ -469,8 +469,9 @@ async def listing_gaps(
     engine: Engine, sandboxes: Mapping[str, Sandbox], skus: Sequence[str]
 ) -> list[str]:
     """Where the listings disagree with the engine: a channel not listing what the engine
-    says it should (``Engine.sellable``), or the channels of a SKU listing more together than
-    its free stock (on hand less reserved, over every location)."""
+    says it should (``Engine.sellable``), the channels of a SKU listing more together than
+    its free stock (on hand less reserved, over every location), or pushes of the SKU still
+    waiting in the outbox (the engine has not settled)."""
     gaps = []
     for sku in skus:
         levels = engine.store.stock_levels(sku)
@@ -482,6 +483,9 @@ async def listing_gaps(
                 gaps.append(f"{account} lists {shown} of {sku}, the engine says {should}")
         if sum(listed.values()) > free:
             gaps.append(f"{sku}: {listed} listed together, {free} free")
+        queued = sorted({item.account for item in engine.store.pending_pushes(sku=sku)})
+        if queued:
+            gaps.append(f"{sku}: pushes still queued for {queued}")
     return gaps
 
 
