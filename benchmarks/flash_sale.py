@@ -64,6 +64,7 @@ from omnisdk.testing.flash_sale import (
     converge,
     describe,
     flash_catalog,
+    listing_gaps,
     run_flash_sale,
     split_demand,
     title_of,
@@ -175,7 +176,7 @@ async def open_engine(
 async def list_catalog(
     engine: Engine, shops: list[tuple[str, type[Channel], Sandbox]], catalog: dict[str, int]
 ) -> None:
-    """List every SKU of ``catalog`` on every shop and push the first figures."""
+    """List every SKU of ``catalog`` on every shop and push until the figures settle."""
     for name, _, sandbox in shops:
         async with SandboxControl.for_sandbox(sandbox) as control:
             await control.seed(
@@ -188,7 +189,14 @@ async def list_catalog(
             await engine.add_listing(name, sku)
     for sku, units in catalog.items():
         await engine.set_stock(sku, units)
-    await engine.push()
+    # The sale opens once every channel lists what the engine says (under quota the first
+    # figures may take a few pushes), or after 5 s: then it opens on what is listed.
+    sandboxes = {name: sandbox for name, _, sandbox in shops}
+    for _ in range(100):
+        await engine.push()
+        if not await listing_gaps(engine, sandboxes, list(catalog)):
+            return
+        await asyncio.sleep(0.05)
 
 
 async def one_sale(
