@@ -281,6 +281,14 @@ COLUMNS = (
 )
 
 
+def cell(row: dict[str, Any], key: str) -> str:
+    """One figure of ``row`` as shown in the table."""
+    value = row.get(key)
+    if key == "units_sold":
+        return f"{value}/{row['units']}"
+    return "-" if value is None else str(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, run, print the table (or JSON); exit 1 when ``quota`` oversold."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -305,11 +313,19 @@ def main(argv: list[str] | None = None) -> int:
         help=f"also run on PostgreSQL, in a throw-away database (default server {PG_ADMIN_URL})",
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the table as Markdown (docs/benchmarks.md)"
+    )
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     rows = asyncio.run(measure(options))
     if options.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif options.markdown:
+        print("| " + " | ".join(label for label, _ in COLUMNS) + " |")
+        print("|" + "|".join("---" for _ in COLUMNS) + "|")
+        for row in rows:
+            print("| " + " | ".join(cell(row, key) for _, key in COLUMNS) + " |")
     else:
         first = rows[0]
         table = Table(
@@ -320,13 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, _ in COLUMNS:
             table.add_column(label, justify="left" if label in ("database", "demand") else "right")
         for row in rows:
-            cells = []
-            for _, key in COLUMNS:
-                value = row.get(key)
-                if key == "units_sold":
-                    value = f"{value}/{row['units']}"
-                cells.append("-" if value is None else str(value))
-            table.add_row(*cells)
+            table.add_row(*(cell(row, key) for _, key in COLUMNS))
         Console(width=200).print(table)
         for row in rows:
             if row["not_converged"]:
