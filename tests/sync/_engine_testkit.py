@@ -9,6 +9,7 @@ cases are skipped, except when ``CI=true``: then they fail.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from omnisdk_example.sandbox import ExampleSandbox
 
 from omnisdk import Channel, hookimpl
 from omnisdk.allocation import AllocationRule
-from omnisdk.config import ChannelConfig, Config, EngineConfig, StoreConfig
+from omnisdk.config import ChannelConfig, Config, EngineConfig, PollIntervals, StoreConfig
 from omnisdk.models import (
     ChannelRef,
     Customer,
@@ -36,6 +37,7 @@ from omnisdk.models import (
     Phone,
 )
 from omnisdk.plugins import Plugins
+from omnisdk.runtime import LocalRuntime
 from omnisdk.store import Store
 from omnisdk.sync import Engine
 from omnisdk.testing.control import IN_PROCESS_URL, SandboxControl
@@ -175,6 +177,8 @@ class Account:
     settings: dict[str, Any] = field(default_factory=dict)
     base_url: str | None = None
     """Reach the sandbox over the network at this URL (in-process when None)."""
+    poll: PollIntervals = field(default_factory=PollIntervals)
+    """The account's ``[channels.poll]`` intervals (the local runtime's loops follow them)."""
 
 
 @dataclass
@@ -216,6 +220,7 @@ def engine_config(url: str, accounts: list[Account], **engine_settings: Any) -> 
                 settings=settings,
                 allocation=account.allocation,
                 location=account.location,
+                poll=account.poll,
             )
         )
     return Config(
@@ -304,6 +309,21 @@ async def seed(harness: Harness, *skus: str, stock: int = 0, price: str = "12900
         )
         for sku in skus:
             await harness.engine.add_listing(account, sku)
+
+
+@asynccontextmanager
+async def running(harness: Harness, **options: Any) -> AsyncIterator[LocalRuntime]:
+    """The harness's engine running in the local runtime (as ``omnisdk run``) meanwhile.
+
+    No webhook receiver unless ``webhooks=True``; other keywords go to :class:`LocalRuntime`.
+    The runtime is stopped on exit (in-flight work finishes first).
+    """
+    runtime = LocalRuntime(harness.engine, **{"webhooks": False, **options})
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
 
 
 # -- orders built in code -------------------------------------------------------------------
