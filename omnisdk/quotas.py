@@ -63,7 +63,7 @@ class Quota:
 
     ``figure`` is the quantity to list: the smallest of its ``cap``, its ``share`` and its
     ``headroom``. ``starved`` is True when the headroom cut it below its share (the units
-    still sit on other accounts, which give them up first).
+    still sit on other accounts, which give them up first: ``over_share``).
     """
 
     account: str
@@ -71,6 +71,9 @@ class Quota:
     share: int
     headroom: int
     cap: int
+    over_share: tuple[str, ...] = ()
+    """The other accounts that hold more than their share (or an unknown amount): those that
+    give units up when they are pushed."""
 
     @property
     def starved(self) -> bool:
@@ -153,6 +156,14 @@ def quota_for(account: str, free: int, claimants: Sequence[Claimant]) -> Quota:
     else:
         held = sum(max(c.holds or 0, 0) for c in others)
         headroom = max(free - held - max(me.unseen, 0), 0)
-    share = plan_shares(free, claimants)[account]
+    shares = plan_shares(free, claimants)
+    share = shares[account]
     figure = max(min(me.cap, share, headroom), 0)
-    return Quota(account=account, figure=figure, share=share, headroom=headroom, cap=me.cap)
+    over = tuple(
+        c.account
+        for c in others
+        if c.holds is None or c.holds - max(c.unseen, 0) > shares[c.account]
+    )
+    return Quota(
+        account=account, figure=figure, share=share, headroom=headroom, cap=me.cap, over_share=over
+    )

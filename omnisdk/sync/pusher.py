@@ -230,6 +230,8 @@ class _Item:
     starved: bool = False
     frees: bool = False
     """Confirming the figure lowers what the account holds (or first makes it known)."""
+    over_share: tuple[str, ...] = ()
+    """Accounts holding more than their share, asked to give up units when this one starves."""
 
     @property
     def sku(self) -> str:
@@ -272,6 +274,7 @@ def _decide(
         item.update = None
         item.problem = None
         item.rebalanced = item.starved = item.frees = False
+        item.over_share = ()
         try:
             target = decide_target(
                 context, account, item.sku, item.state, item.listed, now, session=session
@@ -288,6 +291,7 @@ def _decide(
             held = holding(context, account, item.state, now)
             item.frees = held is None or held > item.quantity + item.unseen
             item.starved = allocation.starved
+            item.over_share = allocation.over_share if allocation.starved else ()
             item.rebalanced = (
                 current is not None
                 and item.quantity < current
@@ -458,6 +462,7 @@ def _record(
             *((item, item.listed) for item in unchanged),
         ]
         freed: list[str] = []
+        asked: set[tuple[str, str]] = set()
         for item, listed in finished:
             # A write with neither an expected figure nor a delta overwrites what sold since
             # the read it started from.
@@ -481,15 +486,17 @@ def _record(
                 session=session,
             )
             store.complete(account, item.sku, item.claim.generation, owner=owner, session=session)
-            if _frees_units(item) or item.starved:
+            if _frees_units(item):
                 freed.append(item.sku)
-        if freed:
-            # What this account gave up (or first made known) may now go to the others; one
-            # held below its share asks the others to give up what they hold above theirs.
-            for sku in freed:
-                for other in accounts_fed_by(context, session, sku, None):
-                    if other != account:
-                        store.mark_dirty(session, other, sku)
+            asked.update((other, item.sku) for other in item.over_share)
+        # What this account gave up (or first made known) may now go to the others; one
+        # held below its share asks those holding more than theirs to give units up.
+        for sku in freed:
+            for other in accounts_fed_by(context, session, sku, None):
+                if other != account:
+                    asked.add((other, sku))
+        for other, sku in sorted(asked):
+            store.mark_dirty(session, other, sku)
         for item, error, wait in outcome.retry:
             store.fail(
                 account,

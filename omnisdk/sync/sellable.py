@@ -163,7 +163,8 @@ class Allocation:
     the free stock, ``headroom`` the most it may list while the others hold what they hold,
     and ``alone`` what it would list if it were the only account (so a figure below both
     ``alone`` and what the channel shows moves units to another account); all None when
-    shared. ``starved`` is True when units its share wants still sit on other accounts.
+    shared. ``starved`` is True when units its share wants still sit on other accounts;
+    ``over_share`` names the accounts holding more than their share.
     """
 
     quantity: int
@@ -171,6 +172,7 @@ class Allocation:
     headroom: int | None = None
     alone: int | None = None
     starved: bool = False
+    over_share: tuple[str, ...] = ()
 
 
 def _answer(context: SyncContext, request: AllocationRequest) -> int:
@@ -263,6 +265,7 @@ def allocate(
         headroom=quota.headroom,
         alone=min(quota.cap, max(free - max(unseen, 0), 0)),
         starved=quota.starved,
+        over_share=quota.over_share,
     )
 
 

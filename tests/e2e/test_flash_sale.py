@@ -77,6 +77,11 @@ QUIET = 2.0
 sold and every channel lists 0): a unit the engine has not moved to where it sells by then
 counts as unsold."""
 
+SPLIT_QUIET = 6.0
+"""The same for split demand, where every unit a channel sells beyond its first share must be
+moved to it from channels that do not sell it: a move from Shopee (absolute writes) waits
+for its orders to be polled past the write, so buyers there are given longer."""
+
 LISTED_WITHIN = 5.0
 """Seconds the engine has to list the catalog before the sale opens."""
 
@@ -209,7 +214,7 @@ async def sell(
     async with running(harness):
         wants = split_demand(list(harness.sandboxes), list(catalog)) if split else None
         outcome = await run_flash_sale(
-            harness.sandboxes, catalog, buyers=8, wants=wants, quiet=QUIET
+            harness.sandboxes, catalog, buyers=8, wants=wants, quiet=SPLIT_QUIET if split else QUIET
         )
         settled, problems = await converge(
             harness.engine, harness.sandboxes, outcome, within=CONVERGE_WITHIN
