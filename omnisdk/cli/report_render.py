@@ -88,6 +88,7 @@ def status_table(report: StatusReport) -> Table:
         "Last push",
         "Outbox",
         "Failing",
+        "Moved/starved",
         "Quarantine",
     ):
         table.add_column(column, overflow="fold")
@@ -107,6 +108,8 @@ def status_table(report: StatusReport) -> Table:
                 str(account.outbox_retrying + account.failed_pushes),
                 style="red" if account.outbox_retrying + account.failed_pushes else "",
             ),
+            # Quota allocation: units moved away to where they sell / pushes held short.
+            f"{account.rebalances}/{account.starved}",
             Text(str(account.quarantine_open), style="red" if account.quarantine_open else ""),
         )
     return table

@@ -90,6 +90,8 @@ class AccountActivity:
     retrying: tuple[RetryingPush, ...] = ()
     listings: int = 0
     failed_pushes: int = 0
+    rebalances: int = 0
+    starved: int = 0
     last_push_at: datetime | None = None
     last_listed_at: datetime | None = None
     failed: tuple[FailedPush, ...] = ()
@@ -168,6 +170,8 @@ class StatusMixin(StoreCore):
                     failed_pushes=int(listing_row[2]) if listing_row else 0,
                     last_push_at=listing_row[3] if listing_row else None,
                     last_listed_at=listing_row[4] if listing_row else None,
+                    rebalances=int(listing_row[5]) if listing_row else 0,
+                    starved=int(listing_row[6]) if listing_row else 0,
                     failed=tuple(failed.get(name, ())),
                     quarantine_open=int(quarantined[name][1]) if name in quarantined else 0,
                     quarantined=tuple(notes.get(name, ())),
@@ -221,6 +225,8 @@ class StatusMixin(StoreCore):
             func.count(listings.c.failed_at),
             func.max(listings.c.pushed_at),
             func.max(listings.c.listed_at),
+            func.coalesce(func.sum(listings.c.rebalances), 0),
+            func.coalesce(func.sum(listings.c.starved), 0),
         ).group_by(accounts.c.name)
         return list(connection.execute(query).all())
 

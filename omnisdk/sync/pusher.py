@@ -300,7 +300,8 @@ def _decide(
         if current is not None and item.quantity == current:
             continue
         if mode is StockPushMode.COMPARE_AND_SWAP:
-            item.update = StockUpdate(sku=item.sku, quantity=item.quantity, expected=current)
+            expected = current if current is not None else _guess(item.state)
+            item.update = StockUpdate(sku=item.sku, quantity=item.quantity, expected=expected)
         elif mode is StockPushMode.DELTA:
             if current is None:
                 item.problem = (
@@ -519,6 +520,19 @@ def _record(
     in_transaction(store, work)
 
 
+def _never_pushed(state: ListingState | None) -> bool:
+    """True for a listing the engine never set and has no write in flight for."""
+    return state is None or (state.last_pushed is None and state.inflight_quantity is None)
+
+
+def _guess(state: ListingState | None) -> int:
+    """What a listing never pushed nor read is taken to show for a first compare-and-swap
+    (the figure last read, else 0): a wrong guess only loses the swap, which tells the truth."""
+    if state is not None and state.last_listed is not None:
+        return state.last_listed
+    return 0
+
+
 def _frees_units(item: _Item) -> bool:
     """True when the confirmed figure lowers what the account holds, or first makes it known
     (a listing never pushed holds everything), so another account's quota may grow."""
@@ -546,9 +560,17 @@ async def _push_batch(
     try:
         await context.run(_load_states, context, account, items)
         # Read first where the figure to start from is unknown (see needs_read) and in the
-        # absolute mode.
+        # absolute mode. A compare-and-swap needs no read for a listing never pushed: the swap
+        # starts from a guess, and a lost one reports the actual figure (one write call where
+        # the read took one call per page of SKUs).
         to_read = [
-            item for item in items if mode is StockPushMode.ABSOLUTE or needs_read(item.state)
+            item
+            for item in items
+            if mode is StockPushMode.ABSOLUTE
+            or (
+                needs_read(item.state)
+                and not (mode is StockPushMode.COMPARE_AND_SWAP and _never_pushed(item.state))
+            )
         ]
         outcome = _Outcome()
         if to_read and can_read:

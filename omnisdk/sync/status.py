@@ -103,6 +103,13 @@ class AccountHealth(BaseModel):
     """Pushes in the outbox that failed at least once and wait to retry."""
     failed_pushes: int = 0
     """Pushes that failed for good and wait for a person."""
+    rebalances: int = 0
+    """Quota allocation: pushes that lowered one of the account's listings to give its units
+    to another account (where they sell)."""
+    starved: int = 0
+    """Quota allocation: pushes that listed less than the account's share because the units
+    still sat on another account (which gives them up first: buyers may be refused here
+    meanwhile)."""
     failing: list[FailingPush] = Field(default_factory=list)
     """The newest failing pushes (at most :data:`RECENT` of each source)."""
     quarantine_open: int = 0
@@ -135,6 +142,8 @@ class StatusTotals(BaseModel):
     outbox_depth: int = 0
     outbox_retrying: int = 0
     failed_pushes: int = 0
+    rebalances: int = 0
+    starved: int = 0
     quarantine_open: int = 0
     products: int = 0
     variants: int = 0
@@ -221,6 +230,8 @@ def _health(activity: AccountActivity, now: datetime) -> AccountHealth:
         outbox_depth=activity.outbox_depth,
         outbox_retrying=activity.outbox_retrying,
         failed_pushes=activity.failed_pushes,
+        rebalances=activity.rebalances,
+        starved=activity.starved,
         failing=failing,
         quarantine_open=activity.quarantine_open,
         quarantine_recent=[
@@ -267,6 +278,8 @@ async def status(context: SyncContext) -> StatusReport:
         totals.outbox_depth += health.outbox_depth
         totals.outbox_retrying += health.outbox_retrying
         totals.failed_pushes += health.failed_pushes
+        totals.rebalances += health.rebalances
+        totals.starved += health.starved
         totals.quarantine_open += health.quarantine_open
     return StatusReport(
         generated_at=now,
