@@ -667,16 +667,24 @@ class ShopifyChannel(Channel):
         return [entry for position, entry in enumerate(pending) if position not in refused]
 
     async def _available_now(self, quantities: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-        """Re-read ``available`` for (item, location) pairs after a stale compare."""
-        items = {q["inventoryItemId"] for q in quantities}
-        skus = [sku for sku in map(self._skus.sku_of_item, items) if sku is not None]
+        """Re-read ``available`` for (item, location) pairs after a stale compare: the items
+        by id at each location, :data:`~omnisdk_shopify.queries.AVAILABLE_PAGE` a query."""
+        by_location: dict[str, list[str]] = {}
+        for quantity in quantities:
+            items = by_location.setdefault(str(quantity["locationId"]), [])
+            if quantity["inventoryItemId"] not in items:
+                items.append(str(quantity["inventoryItemId"]))
         now: dict[tuple[str, str], int] = {}
-        async for level in self.stream_stock(skus):
-            numeric = self.locations.location_id(level.location or "")
-            if numeric is None:
-                continue
-            for ref in self._skus.refs(level.sku):
-                now[(ref.item_id, mapping.gid("Location", numeric))] = level.on_hand
+        for location, items in sorted(by_location.items()):
+            for chunk in batched(items, queries.AVAILABLE_PAGE):
+                data = await self.client.graphql(
+                    queries.AVAILABLE_AT, {"ids": chunk, "location": location}, lane=Lane.STOCK
+                )
+                for node in data.get("nodes") or []:
+                    level = (node or {}).get("inventoryLevel") or {}
+                    for entry in level.get("quantities") or []:
+                        if entry.get("name") == "available" and node.get("id"):
+                            now[(str(node["id"]), location)] = int(entry["quantity"])
         return now
 
     # -- orders ----------------------------------------------------------------------------

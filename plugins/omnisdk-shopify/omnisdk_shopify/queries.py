@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 
 __all__ = [
+    "AVAILABLE_AT",
+    "AVAILABLE_PAGE",
     "BULK_ORDERS",
     "BULK_POLL",
     "BULK_PRODUCTS",
@@ -69,6 +71,9 @@ CUSTOMERS_PAGE = 50
 STOCK_PAGE = 20
 LEVELS_PER_ITEM = 10
 VARIANT_LOOKUP_PAGE = 250
+AVAILABLE_PAGE = 100
+"""Inventory items per ``AvailableAt`` query (about 3 points an item: 100 stay well under the
+1,000-point limit of one query, where ``StockBySku`` reads 20 SKUs with all their levels)."""
 
 LOCATIONS_KNOWN = 50
 """Locations whose names ``check()`` learns (pick-up orders from webhooks name the store)."""
@@ -158,6 +163,17 @@ query StockBySku($first: Int!, $after: String, $query: String) {{
     }}
   }}
 }}
+"""
+
+AVAILABLE_AT = """
+query AvailableAt($ids: [ID!]!, $location: ID!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id
+      inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } }
+    }
+  }
+}
 """
 
 INVENTORY_SET_QUANTITIES = """

@@ -179,6 +179,12 @@ def test_the_channels_queries_stay_under_the_single_query_limit() -> None:
         assert operation is not None
         cost = requested_cost(schema, document, operation, {"first": sizes.get(name, 0)})
         assert cost <= 1000, (name, cost)
+    document = parse(queries.AVAILABLE_AT)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    ids = [f"gid://shopify/InventoryItem/{n}" for n in range(queries.AVAILABLE_PAGE)]
+    variables = {"ids": ids, "location": "gid://shopify/Location/1"}
+    assert 0 < requested_cost(schema, document, operation, variables) <= 1000
 
 
 async def test_inventory_set_requires_an_idempotency_key_from_2026_04(api: _Api) -> None:
