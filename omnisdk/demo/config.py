@@ -33,11 +33,13 @@ def write_demo_config(
     safety_buffer: int,
     poll_orders: str = "2s",
     push_interval: str = "1s",
+    allocation: str = "quota",
 ) -> Path:
     """Write the demo's ``omnisdk.toml`` in ``directory`` (SQLite beside it); returns its path.
 
     The receiver takes a free port (``webhook_port = 0``). Orders are polled every
-    ``poll_orders`` so a missed webhook costs seconds, not minutes.
+    ``poll_orders`` so a missed webhook costs seconds, not minutes. ``allocation`` is the
+    ``[engine] allocation`` strategy.
     """
     lines = [
         "# Written by `omnisdk demo`: the sandboxes it started, on loopback.",
@@ -46,6 +48,7 @@ def write_demo_config(
         "",
         "[engine]",
         f"push_interval = {_toml_value(push_interval)}",
+        f"allocation = {_toml_value(allocation)}",
         'reconcile_interval = "1h"',
         'initial_backfill = "1d"',
         'webhook_host = "127.0.0.1"',
