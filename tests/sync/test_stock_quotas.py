@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from _channels import DeltaChannel, DeltaSandbox
 from _engine_testkit import SKU_RED_M, Account, Harness, MakeHarness, seed
+
+from omnisdk.sync.sellable import predicted_listed
 
 
 async def listed(harness: Harness) -> dict[str, int]:
@@ -30,3 +33,34 @@ async def test_the_accounts_share_the_pool_and_settle(make_harness: MakeHarness)
     assert await listed(harness) == {"shop-a": 3, "shop-b": 0}
     assert stats.account("shop-b").rebalanced == 1
     assert harness.store.outbox_depth() == 0, harness.store.pending_pushes()
+
+
+async def test_a_cancellation_ingested_after_a_push_counts_as_listed_again(
+    make_harness: MakeHarness,
+) -> None:
+    """A cancelled order gives its units back to the channel's listing. When the engine
+    ingests the cancellation only after it pushed a delta from its prediction, the listing
+    shows the returned units on top of the figure pushed: the engine must count them as held
+    (a net negative count since the push), or it gives them to another account too."""
+    harness = await quota_harness(
+        make_harness,
+        Account("shop-a", channel_class=DeltaChannel, sandbox=DeltaSandbox(seed=1)),
+        Account("shop-b", channel_class=DeltaChannel, sandbox=DeltaSandbox(seed=2)),
+        stock=2,
+    )
+    assert await listed(harness) == {"shop-a": 1, "shop-b": 1}
+    order = await harness.controls["shop-b"].place_order([(SKU_RED_M, 1)])
+    await harness.engine.poll_orders("shop-b")
+    await harness.controls["shop-b"].cancel_order(order)  # the unit is back on shop-b
+    # The engine has not seen the cancellation: one unit is free as far as it knows, and the
+    # push moves shop-b's figure by a delta from what it predicts (0), on top of the unit.
+    await harness.engine.push()
+    assert sum((await listed(harness)).values()) <= 2
+    await harness.engine.poll_orders("shop-b")
+    state = harness.store.get_listing("shop-b", SKU_RED_M)
+    assert predicted_listed(state) == await harness.listed("shop-b", SKU_RED_M)
+    await harness.engine.push()
+    figures = await listed(harness)
+    assert sum(figures.values()) <= 2, figures
+    for sandbox in harness.sandboxes.values():
+        sandbox.close()
