@@ -362,13 +362,16 @@ async def _write(
     """Write the items' updates in one call; sort the answers into ``outcome``.
 
     The intents were recorded with the decision, so a crash during the call can be
-    recognised later.
+    recognised later. The intents of writes the channel refused (it answered, and the item
+    did not pass) are withdrawn: a later read that happens to show the refused figure (a
+    sale took the listing there) must not be taken for that write having landed.
     Returns the number of write calls made (0 or 1). Raises ReauthorisationRequired.
     """
     sending = [item for item in items if item.update is not None]
     if not sending:
         return 0
     updates = [item.update for item in sending if item.update is not None]
+    answered = False  # the channel said what became of each item (a failed one did not land)
     try:
         results = await channel.write_stock_batch(updates)
         if len(results) != len(sending):
@@ -376,10 +379,12 @@ async def _write(
                 f"{channel.name}: a stock write returned {len(results)} results for "
                 f"{len(sending)} items"
             )
+        answered = True
     except ReauthorisationRequired:
         raise
     except ChannelError as exc:
         retryable = exc.retryable or not _is_refusal(exc)
+        answered = not retryable  # the request itself was refused: nothing was applied
         results = [WriteResult.failure(item.sku, exc, retryable=retryable) for item in sending]
         wait = getattr(exc, "retry_after", None)
         if retryable and wait:
@@ -392,17 +397,23 @@ async def _write(
             WriteResult.failure(item.sku, f"{type(exc).__name__}: {exc}", retryable=True)
             for item in sending
         ]
-    refused_before = len(outcome.conflicts)
+    refused: list[_Item] = []
     for item, result in zip(sending, results, strict=True):
         _sort(item, result, outcome)
-    refused = outcome.conflicts[refused_before:]
+        if result.ok:
+            continue
+        if result.actual is not None and _landed_earlier(item, result.actual):
+            continue  # done: the earlier write's intent is cleared when it is recorded
+        if answered or result.actual is not None:
+            refused.append(item)
     if refused:
         await context.run(_withdraw_intents, context, channel.account, refused)
     return 1
 
 
 def _withdraw_intents(context: SyncContext, account: str, items: Sequence[_Item]) -> None:
-    """Lost swaps did not land: their intents must not be mistaken for a landed write."""
+    """Refused writes (lost swaps among them) did not land: their intents must not be
+    mistaken for a landed write."""
     for item in items:
         context.store.withdraw_intent(account, item.sku, item.state)
 

@@ -64,3 +64,37 @@ async def test_a_cancellation_ingested_after_a_push_counts_as_listed_again(
     assert sum(figures.values()) <= 2, figures
     for sandbox in harness.sandboxes.values():
         sandbox.close()
+
+
+async def test_a_refused_write_is_not_taken_for_landed_later(make_harness: MakeHarness) -> None:
+    """A delta the channel refuses (its listing sold what the engine has not seen, so the
+    figure would go below zero) did not land: its intent is withdrawn. Left behind, the next
+    read, showing the refused figure because of the sale, passed for the write having landed;
+    the sale's order then counted a second time and the account was given units on top of
+    what it listed."""
+    harness = await quota_harness(
+        make_harness,
+        Account("shop-a", channel_class=DeltaChannel, sandbox=DeltaSandbox(seed=1)),
+        Account("shop-b", channel_class=DeltaChannel, sandbox=DeltaSandbox(seed=2)),
+        stock=2,
+    )
+    assert await listed(harness) == {"shop-a": 1, "shop-b": 1}
+    await harness.controls["shop-a"].place_order([(SKU_RED_M, 1)])
+    await harness.engine.poll_orders("shop-a")
+    await harness.controls["shop-b"].place_order([(SKU_RED_M, 1)])  # not seen yet
+    await harness.engine.adjust_stock(SKU_RED_M, -1)  # 0 free: shop-b is lowered by 1 ...
+    await harness.engine.push()
+    state = harness.store.get_listing("shop-b", SKU_RED_M)
+    assert state is not None and state.last_error is not None  # ... which its channel refuses
+    assert state.inflight_quantity is None
+    await harness.engine.adjust_stock(SKU_RED_M, 2)  # 2 free
+    await harness.engine.retry_failed_pushes()
+    await harness.engine.push()
+    await harness.engine.poll_orders("shop-b")
+    await harness.engine.push()
+    figures = await listed(harness)
+    assert sum(figures.values()) <= 2, figures
+    state = harness.store.get_listing("shop-b", SKU_RED_M)
+    assert predicted_listed(state) == figures["shop-b"]
+    for sandbox in harness.sandboxes.values():
+        sandbox.close()
