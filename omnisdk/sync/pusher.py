@@ -489,6 +489,7 @@ def _record(
                 window_hold=max(item.listed or 0, 0) if absolute else 0,
                 rebalanced=item.rebalanced and item.update is not None,
                 starved=item.starved,
+                overwritten_accounted=_overwritten_read(item),
                 session=session,
             )
             store.complete(account, item.sku, item.claim.generation, owner=owner, session=session)
@@ -521,6 +522,15 @@ def _record(
             )
 
     in_transaction(store, work)
+
+
+def _overwritten_read(item: _Item) -> int:
+    """The ``overwritten`` units an unchanged item's figure accounts for: it was decided
+    from a read of the channel made after their orders were ingested (the read shows whether
+    the earlier absolute write undid those sales), so they need not be held on top."""
+    if item.update is not None or item.read_at is None or item.state is None:
+        return 0
+    return max(item.state.overwritten, 0)
 
 
 def _frees_units(item: _Item) -> bool:

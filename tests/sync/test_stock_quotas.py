@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from _channels import DeltaChannel, DeltaSandbox
-from _engine_testkit import SKU_RED_M, Account, Harness, MakeHarness, seed
+from typing import Any
+
+from _channels import AbsoluteChannel, DeltaChannel, DeltaSandbox
+from _engine_testkit import SKU_RED_M, Account, Clock, Harness, MakeHarness, seed
 
 from omnisdk.sync.sellable import predicted_listed
 
@@ -13,8 +15,10 @@ async def listed(harness: Harness) -> dict[str, int]:
     return {name: await harness.listed(name, SKU_RED_M) for name in harness.sandboxes}
 
 
-async def quota_harness(make_harness: MakeHarness, *accounts: Account, stock: int) -> Harness:
-    harness = await make_harness(*accounts, allocation="quota")
+async def quota_harness(
+    make_harness: MakeHarness, *accounts: Account, stock: int, **options: Any
+) -> Harness:
+    harness = await make_harness(*accounts, allocation="quota", **options)
     await seed(harness, SKU_RED_M)
     await harness.engine.set_stock(SKU_RED_M, stock)
     await harness.engine.push()
@@ -98,3 +102,30 @@ async def test_a_refused_write_is_not_taken_for_landed_later(make_harness: MakeH
     assert predicted_listed(state) == figures["shop-b"]
     for sandbox in harness.sandboxes.values():
         sandbox.close()
+
+
+async def test_a_read_ends_the_overwritten_estimate_even_when_nothing_is_written(
+    make_harness: MakeHarness,
+) -> None:
+    """An order placed around an absolute write may have been undone by it, so its units
+    are held on top of the account's figure (``overwritten``) until the channel is read
+    again. The next push always reads: when it finds the figure right and writes nothing,
+    that read still ends the estimate. Before, only a write did, and an account whose figure
+    stayed put kept holding the unit for ever: nobody listed it."""
+    clock = Clock()
+    harness = await quota_harness(
+        make_harness,
+        *(Account(name, channel_class=AbsoluteChannel) for name in ("shop-a", "shop-b", "shop-c")),
+        stock=4,
+        clock=clock,
+    )
+    assert sum((await listed(harness)).values()) == 4
+    for control in harness.controls.values():  # right after the writes: inside their spans
+        await control.place_order([(SKU_RED_M, 1)])
+    for _ in range(3):
+        clock.advance(5)
+        for name in harness.sandboxes:
+            await harness.engine.poll_orders(name)
+        await harness.engine.push()
+    assert sum((await listed(harness)).values()) == 1, harness.store.list_listings()
+    assert [s.overwritten for s in harness.store.list_listings()] == [0, 0, 0]
