@@ -419,6 +419,7 @@ class ListingsMixin(StoreCore):
         window_hold: int = 0,
         rebalanced: bool = False,
         starved: bool = False,
+        overwritten_accounted: int = 0,
         session: Connection | None = None,
     ) -> None:
         """A push of ``quantity`` succeeded: it is the new baseline of the listing.
@@ -429,7 +430,11 @@ class ListingsMixin(StoreCore):
         holds now when known. ``wrote`` is False when nothing was sent (the channel showed the
         figure): the hold of an earlier absolute write stays until its orders are known.
         ``read_at`` and ``window_hold`` describe an absolute write (see :class:`ListingState`);
-        ``rebalanced`` and ``starved`` add one to those counters.
+        ``rebalanced`` and ``starved`` add one to those counters. ``overwritten_accounted``
+        (when nothing was sent) are the ``overwritten`` units the figure already accounts
+        for, having been decided from a read made after their orders were ingested: the read
+        shows whether the earlier write undid those sales, so they are no longer held on top
+        (units of window orders ingested since still are).
         Clears a recorded failure.
         """
         now = self.now()
@@ -453,6 +458,9 @@ class ListingsMixin(StoreCore):
                 values.update(
                     read_at=read_at, written_at=now, window_hold=window_hold, overwritten=0
                 )
+            elif overwritten_accounted > 0:
+                left = listings.c.overwritten - overwritten_accounted
+                values["overwritten"] = case((left > 0, left), else_=0)
             if rebalanced:
                 values["rebalances"] = listings.c.rebalances + 1
             if starved:

@@ -367,13 +367,16 @@ async def _write(
     """Write the items' updates in one call; sort the answers into ``outcome``.
 
     The intents were recorded with the decision, so a crash during the call can be
-    recognised later.
+    recognised later. The intents of writes the channel refused (it answered, and the item
+    did not pass) are withdrawn: a later read that happens to show the refused figure (a
+    sale took the listing there) must not be taken for that write having landed.
     Returns the number of write calls made (0 or 1). Raises ReauthorisationRequired.
     """
     sending = [item for item in items if item.update is not None]
     if not sending:
         return 0
     updates = [item.update for item in sending if item.update is not None]
+    answered = False  # the channel said what became of each item (a failed one did not land)
     try:
         results = await channel.write_stock_batch(updates)
         if len(results) != len(sending):
@@ -381,10 +384,12 @@ async def _write(
                 f"{channel.name}: a stock write returned {len(results)} results for "
                 f"{len(sending)} items"
             )
+        answered = True
     except ReauthorisationRequired:
         raise
     except ChannelError as exc:
         retryable = exc.retryable or not _is_refusal(exc)
+        answered = not retryable  # the request itself was refused: nothing was applied
         results = [WriteResult.failure(item.sku, exc, retryable=retryable) for item in sending]
         wait = getattr(exc, "retry_after", None)
         if retryable and wait:
@@ -397,17 +402,23 @@ async def _write(
             WriteResult.failure(item.sku, f"{type(exc).__name__}: {exc}", retryable=True)
             for item in sending
         ]
-    refused_before = len(outcome.conflicts)
+    refused: list[_Item] = []
     for item, result in zip(sending, results, strict=True):
         _sort(item, result, outcome)
-    refused = outcome.conflicts[refused_before:]
+        if result.ok:
+            continue
+        if result.actual is not None and _landed_earlier(item, result.actual):
+            continue  # done: the earlier write's intent is cleared when it is recorded
+        if answered or result.actual is not None:
+            refused.append(item)
     if refused:
         await context.run(_withdraw_intents, context, channel.account, refused)
     return 1
 
 
 def _withdraw_intents(context: SyncContext, account: str, items: Sequence[_Item]) -> None:
-    """Lost swaps did not land: their intents must not be mistaken for a landed write."""
+    """Refused writes (lost swaps among them) did not land: their intents must not be
+    mistaken for a landed write."""
     for item in items:
         context.store.withdraw_intent(account, item.sku, item.state)
 
@@ -484,6 +495,7 @@ def _record(
                 window_hold=max(item.listed or 0, 0) if absolute else 0,
                 rebalanced=item.rebalanced and item.update is not None,
                 starved=item.starved,
+                overwritten_accounted=_overwritten_read(item),
                 session=session,
             )
             store.complete(account, item.sku, item.claim.generation, owner=owner, session=session)
@@ -531,6 +543,15 @@ def _guess(state: ListingState | None) -> int:
     if state is not None and state.last_listed is not None:
         return state.last_listed
     return 0
+
+
+def _overwritten_read(item: _Item) -> int:
+    """The ``overwritten`` units an unchanged item's figure accounts for: it was decided
+    from a read of the channel made after their orders were ingested (the read shows whether
+    the earlier absolute write undid those sales), so they need not be held on top."""
+    if item.update is not None or item.read_at is None or item.state is None:
+        return 0
+    return max(item.state.overwritten, 0)
 
 
 def _frees_units(item: _Item) -> bool:

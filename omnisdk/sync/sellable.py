@@ -53,11 +53,20 @@ def predicted_listed(state: ListingState | None) -> int | None:
     """What the channel should show now, from what was pushed and the orders ingested since.
 
     Units sold unseen at the push were already off the channel: the first of the account's
-    orders ingested afterwards are taken to be those. None when nothing was ever pushed.
+    orders ingested afterwards are taken to be those. A net negative count means cancelled
+    orders gave units back to the channel's listing (see ``apply_orders_movements``), so the
+    channel shows that many more. None when nothing was ever pushed.
     """
     if state is None or state.last_pushed is None:
         return None
-    return state.last_pushed - max(state.seen_since_push - state.pending_unseen, 0)
+    seen = state.seen_since_push
+    return state.last_pushed - max(seen - state.pending_unseen, min(seen, 0))
+
+
+def _unseen_left(state: ListingState) -> int:
+    """Units sold unseen at the push whose orders are still not ingested (a cancellation
+    counted since the push does not make more of them)."""
+    return max(state.pending_unseen - max(state.seen_since_push, 0), 0)
 
 
 def pending_unseen(context: SyncContext, state: ListingState | None, now: datetime) -> int:
@@ -66,7 +75,7 @@ def pending_unseen(context: SyncContext, state: ListingState | None, now: dateti
         return 0
     if state.pushed_at is None or now - state.pushed_at > context.config.engine.unseen_hold:
         return 0
-    return max(state.pending_unseen - state.seen_since_push, 0)
+    return _unseen_left(state)
 
 
 def landed_state(state: ListingState) -> ListingState | None:
@@ -113,7 +122,7 @@ def _held(state: ListingState) -> int:
     lists the unit again; only a figure read from the channel after the hold tells (see
     ``Store.record_listed``).
     """
-    unseen = max(state.pending_unseen - state.seen_since_push, 0)
+    unseen = _unseen_left(state)
     held = (predicted_listed(state) or 0) + unseen
     fresh = listed_since_push(state)
     if fresh is not None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from _engine_testkit import SKU_RED_M, Account, Harness, MakeHarness, seed
+from typing import Any
+
+from _channels import AbsoluteChannel, DeltaChannel, DeltaSandbox
+from _engine_testkit import SKU_RED_M, Account, Clock, Harness, MakeHarness, seed
+
+from omnisdk.sync.sellable import predicted_listed
 
 
 async def listed(harness: Harness) -> dict[str, int]:
@@ -10,8 +15,10 @@ async def listed(harness: Harness) -> dict[str, int]:
     return {name: await harness.listed(name, SKU_RED_M) for name in harness.sandboxes}
 
 
-async def quota_harness(make_harness: MakeHarness, *accounts: Account, stock: int) -> Harness:
-    harness = await make_harness(*accounts, allocation="quota")
+async def quota_harness(
+    make_harness: MakeHarness, *accounts: Account, stock: int, **options: Any
+) -> Harness:
+    harness = await make_harness(*accounts, allocation="quota", **options)
     await seed(harness, SKU_RED_M)
     await harness.engine.set_stock(SKU_RED_M, stock)
     await harness.engine.push()
@@ -91,3 +98,95 @@ async def test_a_listing_never_pushed_holds_everything_until_it_is(
     assert await listed(harness) == {"shop-a": 0, "shop-b": 4}
     await harness.engine.push()
     assert await listed(harness) == {"shop-a": 2, "shop-b": 2}
+
+
+async def test_a_cancellation_ingested_after_a_push_counts_as_listed_again(
+    make_harness: MakeHarness,
+) -> None:
+    """A cancelled order gives its units back to the channel's listing. When the engine
+    ingests the cancellation only after it pushed a delta from its prediction, the listing
+    shows the returned units on top of the figure pushed: the engine must count them as held
+    (a net negative count since the push), or it gives them to another account too."""
+    harness = await quota_harness(
+        make_harness,
+        Account("shop-a", channel_class=DeltaChannel, sandbox=DeltaSandbox(seed=1)),
+        Account("shop-b", channel_class=DeltaChannel, sandbox=DeltaSandbox(seed=2)),
+        stock=2,
+    )
+    assert await listed(harness) == {"shop-a": 1, "shop-b": 1}
+    order = await harness.controls["shop-b"].place_order([(SKU_RED_M, 1)])
+    await harness.engine.poll_orders("shop-b")
+    await harness.controls["shop-b"].cancel_order(order)  # the unit is back on shop-b
+    # The engine has not seen the cancellation: one unit is free as far as it knows, and the
+    # push moves shop-b's figure by a delta from what it predicts (0), on top of the unit.
+    await harness.engine.push()
+    assert sum((await listed(harness)).values()) <= 2
+    await harness.engine.poll_orders("shop-b")
+    state = harness.store.get_listing("shop-b", SKU_RED_M)
+    assert predicted_listed(state) == await harness.listed("shop-b", SKU_RED_M)
+    await harness.engine.push()
+    figures = await listed(harness)
+    assert sum(figures.values()) <= 2, figures
+    for sandbox in harness.sandboxes.values():
+        sandbox.close()
+
+
+async def test_a_refused_write_is_not_taken_for_landed_later(make_harness: MakeHarness) -> None:
+    """A delta the channel refuses (its listing sold what the engine has not seen, so the
+    figure would go below zero) did not land: its intent is withdrawn. Left behind, the next
+    read, showing the refused figure because of the sale, passed for the write having landed;
+    the sale's order then counted a second time and the account was given units on top of
+    what it listed."""
+    harness = await quota_harness(
+        make_harness,
+        Account("shop-a", channel_class=DeltaChannel, sandbox=DeltaSandbox(seed=1)),
+        Account("shop-b", channel_class=DeltaChannel, sandbox=DeltaSandbox(seed=2)),
+        stock=2,
+    )
+    assert await listed(harness) == {"shop-a": 1, "shop-b": 1}
+    await harness.controls["shop-a"].place_order([(SKU_RED_M, 1)])
+    await harness.engine.poll_orders("shop-a")
+    await harness.controls["shop-b"].place_order([(SKU_RED_M, 1)])  # not seen yet
+    await harness.engine.adjust_stock(SKU_RED_M, -1)  # 0 free: shop-b is lowered by 1 ...
+    await harness.engine.push()
+    state = harness.store.get_listing("shop-b", SKU_RED_M)
+    assert state is not None and state.last_error is not None  # ... which its channel refuses
+    assert state.inflight_quantity is None
+    await harness.engine.adjust_stock(SKU_RED_M, 2)  # 2 free
+    await harness.engine.retry_failed_pushes()
+    await harness.engine.push()
+    await harness.engine.poll_orders("shop-b")
+    await harness.engine.push()
+    figures = await listed(harness)
+    assert sum(figures.values()) <= 2, figures
+    state = harness.store.get_listing("shop-b", SKU_RED_M)
+    assert predicted_listed(state) == figures["shop-b"]
+    for sandbox in harness.sandboxes.values():
+        sandbox.close()
+
+
+async def test_a_read_ends_the_overwritten_estimate_even_when_nothing_is_written(
+    make_harness: MakeHarness,
+) -> None:
+    """An order placed around an absolute write may have been undone by it, so its units
+    are held on top of the account's figure (``overwritten``) until the channel is read
+    again. The next push always reads: when it finds the figure right and writes nothing,
+    that read still ends the estimate. Before, only a write did, and an account whose figure
+    stayed put kept holding the unit for ever: nobody listed it."""
+    clock = Clock()
+    harness = await quota_harness(
+        make_harness,
+        *(Account(name, channel_class=AbsoluteChannel) for name in ("shop-a", "shop-b", "shop-c")),
+        stock=4,
+        clock=clock,
+    )
+    assert sum((await listed(harness)).values()) == 4
+    for control in harness.controls.values():  # right after the writes: inside their spans
+        await control.place_order([(SKU_RED_M, 1)])
+    for _ in range(3):
+        clock.advance(5)
+        for name in harness.sandboxes:
+            await harness.engine.poll_orders(name)
+        await harness.engine.push()
+    assert sum((await listed(harness)).values()) == 1, harness.store.list_listings()
+    assert [s.overwritten for s in harness.store.list_listings()] == [0, 0, 0]
