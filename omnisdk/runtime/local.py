@@ -387,7 +387,7 @@ class LocalRuntime:
             stats = await self.engine.poll_orders(account)
             self.stats.of(account).polls += 1
             logger.debug("polled %s: %s", account, stats)
-            if getattr(stats, "released", 0):
+            if stats.released:
                 self.wake_pushers()  # absolute writes' holds ended: quotas may move
 
         return poll

@@ -68,12 +68,11 @@ from omnisdk.sync.context import SyncContext
 from omnisdk.sync.intake.orders import poll_orders
 from omnisdk.sync.reports import by_account
 from omnisdk.sync.sellable import (
-    accounts_fed_by,
     decide_target,
-    holding,
     holds_expired_before,
     landed_state,
     needs_read,
+    other_listings,
     predicted_listed,
 )
 from omnisdk.sync.stock import mark_dirty
@@ -288,7 +287,7 @@ def _decide(
         current = item.current = target.current
         allocation = target.allocation
         if allocation is not None and allocation.share is not None:
-            held = holding(context, account, item.state, now)
+            held = allocation.holds
             item.frees = held is None or held > item.quantity + item.unseen
             item.starved = allocation.starved
             item.over_share = allocation.over_share if allocation.starved else ()
@@ -353,9 +352,10 @@ async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_
         item.read_at = read_at
 
     def record() -> None:
+        expired_before = holds_expired_before(context)
         for sku, quantity in sorted(figures.items()):
             context.store.record_listed(
-                channel.account, sku, quantity, holds_expired_before=holds_expired_before(context)
+                channel.account, sku, quantity, holds_expired_before=expired_before
             )
 
     await context.run(record)
@@ -505,9 +505,7 @@ def _record(
         # What this account gave up (or first made known) may now go to the others; one
         # held below its share asks those holding more than theirs to give units up.
         for sku in freed:
-            for other in accounts_fed_by(context, session, sku, None):
-                if other != account:
-                    asked.add((other, sku))
+            asked.update((other, sku) for other in other_listings(context, session, account, sku))
         for other, sku in sorted(asked):
             store.mark_dirty(session, other, sku)
         for item, error, wait in outcome.retry:
@@ -558,6 +556,12 @@ def _frees_units(item: _Item) -> bool:
     """True when the confirmed figure lowers what the account holds, or first makes it known
     (a listing never pushed holds everything), so another account's quota may grow."""
     return item.problem is None and item.frees
+
+
+_COUNTERS = tuple(
+    name for name, info in AccountPushStats.model_fields.items() if info.annotation is int
+)
+"""The counters of :class:`AccountPushStats` that passes add up."""
 
 
 @dataclass
@@ -803,18 +807,7 @@ async def push(context: SyncContext, account: str | None = None) -> PushStats:
 
 
 def _add(total: AccountPushStats, part: AccountPushStats) -> None:
-    for name in (
-        "claimed",
-        "pushed",
-        "unchanged",
-        "conflicts",
-        "retrying",
-        "failed",
-        "batches",
-        "released",
-        "rebalanced",
-        "starved",
-    ):
+    for name in _COUNTERS:
         setattr(total, name, getattr(total, name) + getattr(part, name))
     total.stopped = total.stopped or part.stopped
     total.error = part.error or total.error

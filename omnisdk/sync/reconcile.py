@@ -210,14 +210,11 @@ def _targets(
     many small reads."""
     store = context.store
     pending = {item.sku for item in store.pending_pushes(account=account, limit=100_000)}
+    expired_before = holds_expired_before(context)
     with store.session() as session:
         for sku, quantity in sorted(listed.items()):
             store.record_listed(
-                account,
-                sku,
-                quantity,
-                holds_expired_before=holds_expired_before(context),
-                session=session,
+                account, sku, quantity, holds_expired_before=expired_before, session=session
             )
     targets = {
         sku: listing_target(context, account, sku, quantity)

@@ -40,6 +40,7 @@ __all__ = [
     "listed_since_push",
     "listing_target",
     "needs_read",
+    "other_listings",
     "pending_unseen",
     "placed_span",
     "predicted_listed",
@@ -130,9 +131,7 @@ def _held(state: ListingState) -> int:
     return max(held, 0)
 
 
-def holding(
-    context: SyncContext, account: str, state: ListingState | None, now: datetime
-) -> int | None:
+def holding(context: SyncContext, account: str, state: ListingState | None) -> int | None:
     """What ``account`` holds of a SKU: the units its channel may still sell plus those it
     sold that are not ingested yet; None when unknown (nothing was ever pushed).
 
@@ -173,7 +172,8 @@ class Allocation:
     and ``alone`` what it would list if it were the only account (so a figure below both
     ``alone`` and what the channel shows moves units to another account); all None when
     shared. ``starved`` is True when units its share wants still sit on other accounts;
-    ``over_share`` names the accounts holding more than their share.
+    ``over_share`` names the accounts holding more than their share; ``holds`` is what the
+    account holds now (see :func:`holding`).
     """
 
     quantity: int
@@ -182,6 +182,7 @@ class Allocation:
     alone: int | None = None
     starved: bool = False
     over_share: tuple[str, ...] = ()
+    holds: int | None = None
 
 
 def _answer(context: SyncContext, request: AllocationRequest) -> int:
@@ -249,7 +250,7 @@ def allocate(
         {a for a in store.listing_accounts(sku, session=session) if a in pushing} | {account}
     )
     states = {s.account: s for s in store.list_listings(sku=sku, session=session)}
-    holdings = {name: holding(context, name, states.get(name), now) for name in names}
+    holdings = {name: holding(context, name, states.get(name)) for name in names}
     claimants = []
     for name in names:
         rule = context.rule_of(name)
@@ -275,6 +276,7 @@ def allocate(
         alone=min(quota.cap, max(free - max(unseen, 0), 0)),
         starved=quota.starved,
         over_share=quota.over_share,
+        holds=holdings[account],
     )
 
 
@@ -388,6 +390,14 @@ def accounts_fed_by(
     return fed_by(context, context.store.listing_accounts(sku, session=session), location)
 
 
+def other_listings(
+    context: SyncContext, session: Transaction, account: str, sku: str
+) -> list[str]:
+    """The stock-pushing accounts other than ``account`` that list ``sku``: whose quota of
+    it may grow when ``account`` gives units up."""
+    return [name for name in accounts_fed_by(context, session, sku, None) if name != account]
+
+
 def fed_by(context: SyncContext, listing: list[str], location: str | None) -> list[str]:
     """Of the ``listing`` accounts, those that push stock and are fed by ``location``."""
     pushing = context.stock_accounts()
@@ -412,8 +422,8 @@ def release_window_holds(context: SyncContext, account: str, before: datetime) -
     def work(session: Transaction) -> list[str]:
         released = store.release_window_holds(account, before, session=session)
         for sku in released:
-            for other in {account, *accounts_fed_by(context, session, sku, None)}:
-                store.mark_dirty(session, other, sku)
+            for name in (account, *other_listings(context, session, account, sku)):
+                store.mark_dirty(session, name, sku)
         return released
 
     return in_transaction(store, work)

@@ -495,7 +495,7 @@ async def stock_view(context: SyncContext, sku: str) -> StockView:
                     account=account,
                     sellable=allocation.quantity,
                     sold=state.sold if state else 0,
-                    holds=holding(context, account, state, now),
+                    holds=holding(context, account, state),
                     share=allocation.share,
                     rebalances=state.rebalances if state else 0,
                     starved=state.starved if state else 0,

@@ -56,7 +56,7 @@ class RecordingEngine:
     def count(self, name: str, account: str | None = None) -> int:
         return sum(1 for n, a, _ in self.calls if n == name and (account is None or a == account))
 
-    async def poll_orders(self, account: str) -> dict[str, int]:
+    async def poll_orders(self, account: str) -> SyncStats:
         self._record("poll", account)
         if self.poll_failures:
             self.poll_failures -= 1
@@ -68,7 +68,7 @@ class RecordingEngine:
             self.plugins.hook.omnisdk_stock_changed(
                 sku="NON-LA-HUE", location="main", on_hand=40, reserved=2, reason="reserve"
             )
-        return {"seen": 0}
+        return SyncStats(account=account, stream="orders")
 
     async def poll_customers(self, account: str) -> SyncStats:
         self._record("poll_customers", account)
