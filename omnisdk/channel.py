@@ -688,7 +688,17 @@ class Channel:
         try:
             events = self.parse_webhook(request)
             return [self._with_record(event) for event in events]
-        except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        # ArithmeticError, RecursionError and OSError: huge figures, absurdly deep nesting and
+        # out-of-range timestamps in a signed body are a bad body (400), not a server error.
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            ArithmeticError,
+            RecursionError,
+            OSError,
+            ValidationError,
+        ) as exc:
             raise WebhookVerificationError(
                 f"{self.name}/{self.account}: webhook body could not be read: {_describe(exc)}"
             ) from exc

@@ -253,9 +253,7 @@ class Engine:
         """
         return await intake.ingest_order(self._ctx, order)
 
-    async def ingest_orders(
-        self, orders: Sequence[Order]
-    ) -> list[IngestResult | OmnisdkError | ValueError]:
+    async def ingest_orders(self, orders: Sequence[Order]) -> list[IngestResult | Exception]:
         """Apply a page of orders as :meth:`ingest_order` applies each, in one transaction.
 
         Orders the store holds already cost one read for the page and no write. One result

@@ -356,3 +356,22 @@ async def test_overlapping_pages_at_once_apply_each_order_once(shops: tuple[Shop
     assert sum(lv.reserved for s in SKUS for lv in shop.store.stock_levels(s)) == 24
     assert len(list(shop.store.ledger_entries())) == 3 * 2 + 24  # the counts, then 24 reserves
     assert len(list(shop.store.iter_customers())) == 5
+
+
+async def test_an_order_too_large_for_the_database_is_quarantined_and_the_others_land(
+    shops: tuple[Shop, Shop],
+) -> None:
+    """Not only ``ValueError``: an ``OverflowError`` from the driver quarantines one order too."""
+    shop = shops[0]
+    channel = shop.engine.channels["shop-a"]
+    assert isinstance(channel, QueuedChannel)
+    channel.queued = [q("A1"), q("A2", lines={SKU_RED_L: 10**20}), q("A3", lines={SKU_HAT: 1})]
+    stats = await shop.engine.poll_orders("shop-a")
+    assert (stats.seen, stats.new, stats.quarantined) == (3, 2, 1)
+    kept = shop.store.list_quarantine(account="shop-a")
+    assert [(entry.kind, entry.external_id) for entry in kept] == [("order", "A2")]
+    assert [o.external_id for o in shop.store.iter_orders()] == ["A1", "A3"]
+    # The cursor moved past the bad order: the next poll does not stop at it again.
+    channel.queued = [q("A4")]
+    again = await shop.engine.poll_orders("shop-a")
+    assert again.new == 1

@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 
 from omnisdk.channel import Capability
-from omnisdk.errors import OmnisdkError, ReauthorisationRequired
+from omnisdk.errors import ReauthorisationRequired
 from omnisdk.sync.accounts import is_stopped, lose_authorisation
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.customers import ingest_customer
 from omnisdk.sync.intake.polling import (
     CUSTOMERS_STREAM,
+    RECORD_ERRORS,
     SyncStats,
     check_account,
     finish_pass,
@@ -40,7 +41,7 @@ async def poll_customers(context: SyncContext, account: str) -> SyncStats:
             try:
                 check_account(customer, account, "customer", f"{channel.name}/{account}")
                 resolution = await ingest_customer(context, account, customer)
-            except (OmnisdkError, ValueError) as exc:
+            except RECORD_ERRORS as exc:
                 done.quarantined += 1
                 await quarantine_record(context, account, "customer", external_id, customer, exc)
             else:

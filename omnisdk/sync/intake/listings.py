@@ -9,13 +9,14 @@ import logging
 from dataclasses import dataclass, field
 
 from omnisdk.channel import Capability
-from omnisdk.errors import OmnisdkError, ReauthorisationRequired
+from omnisdk.errors import ReauthorisationRequired
 from omnisdk.models import Product
 from omnisdk.sync.accounts import is_stopped, lose_authorisation
 from omnisdk.sync.catalog.binding import bind_product, bind_variant
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.intake.polling import (
     PRODUCTS_STREAM,
+    RECORD_ERRORS,
     SyncStats,
     check_account,
     finish_pass,
@@ -97,7 +98,7 @@ async def poll_products(context: SyncContext, account: str) -> SyncStats:
             try:
                 check_account(listing, account, "product", f"{channel.name}/{account}")
                 bound = await context.run(_bind_listed, context, account, listing, claimed)
-            except (OmnisdkError, ValueError) as exc:
+            except RECORD_ERRORS as exc:
                 done.quarantined += 1
                 await quarantine_record(context, account, "product", external_id, listing, exc)
             else:

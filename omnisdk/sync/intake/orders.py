@@ -22,7 +22,6 @@ from omnisdk.channel import Capability, OrderUpdate
 from omnisdk.errors import (
     BadRequest,
     MappingError,
-    OmnisdkError,
     ReauthorisationRequired,
     UnknownRecord,
     UsageError,
@@ -36,6 +35,7 @@ from omnisdk.sync.context import SyncContext
 from omnisdk.sync.intake.pages import IngestResult, ingest_page_in, is_newer
 from omnisdk.sync.intake.polling import (
     ORDERS_STREAM,
+    RECORD_ERRORS,
     SyncStats,
     later,
     quarantine_record,
@@ -79,7 +79,7 @@ def _unchanged(order: Order, known: OrderVersion) -> IngestResult:
 
 async def ingest_orders(
     context: SyncContext, orders: Sequence[Order]
-) -> list[IngestResult | OmnisdkError | ValueError]:
+) -> list[IngestResult | Exception]:
     """Ingest a page of orders: what :func:`ingest_order` does to each, in one transaction.
 
     Orders whose version the store holds already (or a newer one) are found with one read
@@ -91,7 +91,7 @@ async def ingest_orders(
     store = context.store
     refs = [(order.channel_ref.account, order.channel_ref.external_id) for order in orders]
     known = await context.run(store.order_versions, refs)
-    results: list[IngestResult | OmnisdkError | ValueError | None] = [None] * len(orders)
+    results: list[IngestResult | Exception | None] = [None] * len(orders)
     pending: list[int] = []
     for index, (order, ref) in enumerate(zip(orders, refs, strict=True)):
         stored = known.get(ref)
@@ -107,7 +107,7 @@ async def ingest_orders(
 
         try:
             entries = await context.run(in_transaction, store, work)
-        except (OmnisdkError, ValueError) as exc:
+        except RECORD_ERRORS as exc:
             if len(pending) == 1:
                 results[pending[0]] = exc
             else:

@@ -115,6 +115,15 @@ async def quarantine(
         logger.exception("%s: could not quarantine %s %s (%s)", account, kind, external_id, reason)
 
 
+RECORD_ERRORS: tuple[type[Exception], ...] = (OmnisdkError, ValueError, ArithmeticError)
+"""What mapping or storing one record may raise and quarantines that record, not the pass.
+
+``ArithmeticError`` is here because a figure out of range surfaces as
+``decimal.InvalidOperation`` or as the driver's ``OverflowError`` (SQLite's "int too large"),
+and it must not stop an account's stream with the cursor stuck before it.
+"""
+
+
 async def quarantine_record(
     context: SyncContext,
     account: str,

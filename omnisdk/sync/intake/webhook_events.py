@@ -7,12 +7,12 @@ from __future__ import annotations
 import functools
 import logging
 
-from omnisdk.errors import ChannelError, OmnisdkError, ReauthorisationRequired
+from omnisdk.errors import ReauthorisationRequired
 from omnisdk.models import ChannelEvent, EventKind
 from omnisdk.sync.accounts import is_stopped, lose_authorisation
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.intake.orders import ingest_order
-from omnisdk.sync.intake.polling import quarantine
+from omnisdk.sync.intake.polling import RECORD_ERRORS, quarantine
 from omnisdk.sync.sellable import holds_expired_before
 
 __all__ = ["handle_events"]
@@ -65,7 +65,7 @@ async def handle_events(context: SyncContext, account: str, events: list[Channel
     for event in events:
         try:
             await _handle_event(context, account, event)
-        except (OmnisdkError, ValueError, ChannelError) as exc:
+        except RECORD_ERRORS as exc:
             logger.warning(
                 "%s: webhook event %s (%s) quarantined: %s",
                 account,
