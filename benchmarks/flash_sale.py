@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import logging
 import secrets
@@ -58,6 +57,7 @@ from omnisdk.plugins import Plugins
 from omnisdk.runtime import LocalRuntime
 from omnisdk.store import Store
 from omnisdk.sync import Engine
+from omnisdk.testing import flash_sale
 from omnisdk.testing.control import IN_PROCESS_URL, SandboxControl
 from omnisdk.testing.flash_sale import (
     FlashSaleOutcome,
@@ -73,31 +73,11 @@ from omnisdk.testing.registration import ContributeChannels, unthrottled
 from omnisdk.testing.sandbox import Sandbox
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-UNTHROTTLED_SHOPIFY = {"cost_bucket_size": 1e9, "cost_restore_rate": 1e9}
-ONLINE: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-    (
-        "shopify-hcm",
-        "omnisdk_shopify",
-        "Shopify",
-        {"shop_name": "ao-dai-sg", **UNTHROTTLED_SHOPIFY},
-    ),
-    ("shopify-hn", "omnisdk_shopify", "Shopify", {"shop_name": "non-la-hn", **UNTHROTTLED_SHOPIFY}),
-    ("shopee-vn", "omnisdk_shopee", "Shopee", {"shop_id": 322300777}),
-)
-"""The sale's accounts: (name, plugin package, class prefix, sandbox options)."""
 
 
 def online_shops(seed: int) -> list[tuple[str, type[Channel], Sandbox]]:
     """A fresh sandbox per account of every installed online channel."""
-    shops = []
-    for index, (name, package, prefix, options) in enumerate(ONLINE):
-        try:
-            sandboxes = importlib.import_module(f"{package}.sandbox.app")
-            channels = importlib.import_module(f"{package}.channel")
-        except ImportError:
-            continue
-        sandbox = getattr(sandboxes, f"{prefix}Sandbox")(seed=seed + index, **options)
-        shops.append((name, getattr(channels, f"{prefix}Channel"), sandbox))
+    shops = flash_sale.online_shops(seed)
     if len(shops) < 2:
         raise SystemExit("the flash sale needs at least two online channel plugins installed")
     return shops

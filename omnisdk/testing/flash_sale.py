@@ -25,6 +25,7 @@ leave it a turn in 25 and measure the test's scheduling, not the engine.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import random
 import threading
 import time
@@ -36,9 +37,11 @@ from omnisdk.testing.control import SandboxControl, SandboxRefused
 from omnisdk.testing.sandbox import Sandbox
 
 if TYPE_CHECKING:
+    from omnisdk.channel import Channel
     from omnisdk.sync.engine import Engine
 
 __all__ = [
+    "ONLINE_SHOPS",
     "FlashSaleOutcome",
     "Sale",
     "Starvation",
@@ -47,6 +50,7 @@ __all__ = [
     "flash_catalog",
     "listing_gaps",
     "missing_orders",
+    "online_shops",
     "percentile",
     "run_flash_sale",
     "split_demand",
@@ -68,6 +72,42 @@ PRODUCTS = (
     "Đũa tre Hội An",
 )
 """Product titles of the sale (diacritics on purpose: SKUs are made from them)."""
+
+
+UNTHROTTLED_SHOPIFY = {"cost_bucket_size": 1e9, "cost_restore_rate": 1e9}
+"""The Shopify sandbox enforces Shopify's query cost bucket; lifted, as the channels' own
+rate budgets are (a sale measures the engine, not the platforms' throttles)."""
+
+ONLINE_SHOPS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    (
+        "shopify-hcm",
+        "omnisdk_shopify",
+        "Shopify",
+        {"shop_name": "ao-dai-sg", **UNTHROTTLED_SHOPIFY},
+    ),
+    ("shopify-hn", "omnisdk_shopify", "Shopify", {"shop_name": "non-la-hn", **UNTHROTTLED_SHOPIFY}),
+    ("shopee-vn", "omnisdk_shopee", "Shopee", {"shop_id": 322300777}),
+)
+"""The sale's accounts: (name, plugin package, class prefix, sandbox options). A plugin's
+package must hold ``channel.<Prefix>Channel`` and ``sandbox.app.<Prefix>Sandbox``."""
+
+
+def online_shops(seed: int) -> list[tuple[str, type[Channel], Sandbox]]:
+    """A fresh sandbox per account of :data:`ONLINE_SHOPS` whose plugin is installed.
+
+    Returns (account name, channel class, sandbox) triples; the caller closes the sandboxes.
+    The ``index``-th account's sandbox is seeded with ``seed + index``.
+    """
+    shops: list[tuple[str, type[Channel], Sandbox]] = []
+    for index, (name, package, prefix, options) in enumerate(ONLINE_SHOPS):
+        try:
+            sandboxes = importlib.import_module(f"{package}.sandbox.app")
+            channels = importlib.import_module(f"{package}.channel")
+        except ImportError:
+            continue
+        sandbox = getattr(sandboxes, f"{prefix}Sandbox")(seed=seed + index, **options)
+        shops.append((name, getattr(channels, f"{prefix}Channel"), sandbox))
+    return shops
 
 
 def flash_catalog(skus: int = 10, units: tuple[int, ...] = (3, 4, 5)) -> dict[str, int]:

@@ -24,7 +24,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -38,6 +37,7 @@ from omnisdk.testing.flash_sale import (
     describe,
     flash_catalog,
     listing_gaps,
+    online_shops,
     run_flash_sale,
     split_demand,
 )
@@ -55,22 +55,6 @@ ENGINE = {
     "order_overlap": timedelta(seconds=2),
 }
 """``[engine]`` settings of the sale; the rest are the defaults."""
-
-UNTHROTTLED_SHOPIFY = {"cost_bucket_size": 1e9, "cost_restore_rate": 1e9}
-"""The Shopify sandbox enforces Shopify's query cost bucket; lifted, as the channels' own
-rate budgets are (this measures the engine, not the platforms' throttles)."""
-
-ONLINE: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-    (
-        "shopify-hcm",
-        "omnisdk_shopify",
-        "Shopify",
-        {"shop_name": "ao-dai-sg", **UNTHROTTLED_SHOPIFY},
-    ),
-    ("shopify-hn", "omnisdk_shopify", "Shopify", {"shop_name": "non-la-hn", **UNTHROTTLED_SHOPIFY}),
-    ("shopee-vn", "omnisdk_shopee", "Shopee", {"shop_id": 322300777}),
-)
-"""The sale's accounts: (name, plugin package, class prefix, sandbox options)."""
 
 QUIET = 2.0
 """The sale ends once no channel accepted an order for this long (0.3 s once every unit is
@@ -96,22 +80,9 @@ async def online() -> AsyncIterator[Callable[[], list[Account]]]:
 
     def build() -> list[Account]:
         accounts = []
-        for index, (name, package, prefix, options) in enumerate(ONLINE):
-            try:
-                sandboxes = pytest.importorskip(f"{package}.sandbox.app")
-                channels = pytest.importorskip(f"{package}.channel")
-            except pytest.skip.Exception:
-                continue
-            sandbox = getattr(sandboxes, f"{prefix}Sandbox")(seed=31 + index, **options)
+        for name, channel_class, sandbox in online_shops(seed=31):
             made.append(sandbox)
-            accounts.append(
-                Account(
-                    name,
-                    channel_class=getattr(channels, f"{prefix}Channel"),
-                    sandbox=sandbox,
-                    poll=POLL,
-                )
-            )
+            accounts.append(Account(name, channel_class=channel_class, sandbox=sandbox, poll=POLL))
         if len(accounts) < 2:
             pytest.skip("a flash sale needs at least two online channels installed")
         return accounts
