@@ -207,6 +207,10 @@ class Sandbox(abc.ABC):
     buyer_order_model: ClassVar[type[BuyerOrder]] = BuyerOrder
     """What ``POST /_sandbox/buyer/orders`` validates its body as; a subclass of
     :class:`BuyerOrder` adds the platform's own fields (e.g. a pickup location)."""
+    refuses_unlisted_sales: ClassVar[bool] = True
+    """A buyer's order for more than is listed is refused, as on a marketplace or a web shop.
+    False where the buyer holds the goods already (a point of sale): such a sandbox takes no
+    part in a flash sale, whose proof rests on channels refusing what they do not list."""
 
     def __init__(
         self,
@@ -298,6 +302,15 @@ class Sandbox(abc.ABC):
     def error_response(self, error: SandboxError) -> Response:
         """Turn a :class:`SandboxError` raised in a route into a response (override to reshape)."""
         return json_response(error.body(), error.status)
+
+    def lift_throttles(self) -> None:
+        """Stop enforcing the platform's own rate throttles, from now on.
+
+        For load tests that measure the engine, not the platform (the channels' rate budgets
+        are lifted the same way, see :func:`omnisdk.testing.registration.unthrottled`). A
+        sandbox that enforces no throttle does nothing.
+        """
+        return None
 
     def secret_values(self) -> list[str]:
         """Every secret this sandbox accepts or issues (tests assert none reaches a log).

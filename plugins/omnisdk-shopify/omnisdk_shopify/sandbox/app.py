@@ -170,6 +170,14 @@ class ShopifySandbox(Sandbox):
                 )
             return self._cost_buckets[key]
 
+    def lift_throttles(self) -> None:
+        """Make both buckets (GraphQL cost and REST calls) too large to ever throttle."""
+        with self.lock:
+            self.cost_bucket_size = self.cost_restore_rate = 1e9
+            self.rest_bucket_size, self.rest_leak_rate = 10**9, 1e9
+            self._cost_buckets.clear()
+            self._rest_buckets.clear()
+
     def rest_bucket(self, token: str) -> LeakyBucket:
         """The REST call-limit bucket of ``token`` (it leaks on the sandbox clock)."""
         with self.lock:
