@@ -221,7 +221,12 @@ class OrderUpdate(BaseModel):
 class WebhookRequest(BaseModel):
     """A webhook delivery as received: raw body bytes (signatures cover them) and headers.
 
-    Header names are lower-cased on the way in.
+    Header names are lower-cased on the way in. ``url`` is the URL as the request itself
+    states it (built from the client's ``Host`` header: anyone can choose it, so it is for
+    logs only and never part of a verification). ``callback_url`` is the URL this account's
+    deliveries are configured to reach, set by the receiver from its configuration
+    (``[engine] webhook_public_url``, else its own address); a platform that signs the URL
+    (Shopee) is verified against it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -230,6 +235,7 @@ class WebhookRequest(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     query: dict[str, str] = Field(default_factory=dict)
     url: str | None = None
+    callback_url: str | None = None
 
     def __init__(self, **data: Any) -> None:
         headers = data.get("headers") or {}

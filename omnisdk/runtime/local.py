@@ -183,9 +183,18 @@ class LocalRuntime:
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}"
 
+    @property
+    def webhook_public_url(self) -> str | None:
+        """The base URL platforms deliver to: ``[engine] webhook_public_url`` when set, else
+        :attr:`webhook_base_url` (None without webhooks)."""
+        if self._socket is None:
+            return None
+        return self.engine.config.engine.webhook_public_url or self.webhook_base_url
+
     def webhook_url(self, account: str) -> str:
-        """Where ``account``'s platform should deliver webhooks (on this machine)."""
-        base = self.webhook_base_url
+        """Where ``account``'s platform should deliver webhooks (its configured callback URL,
+        which URL-signing channels verify against)."""
+        base = self.webhook_public_url
         if base is None:
             raise UsageError("the webhook receiver is not running")
         return f"{base}/webhooks/{account}"
@@ -446,8 +455,10 @@ class LocalRuntime:
                 "pip install 'omnisdk[sandbox]', or run with webhooks off"
             ) from None
 
-        self.receiver = WebhookReceiver(self.engine.channels, self.engine.store)
         self._socket = bind_socket(self.host, self.port)
+        self.receiver = WebhookReceiver(
+            self.engine.channels, self.engine.store, public_url=self.webhook_public_url
+        )
         self._server = _make_server(self.receiver.app)
         self._server_task = asyncio.create_task(
             self._server.serve(sockets=[self._socket]), name="omnisdk:webhooks"
