@@ -44,6 +44,7 @@ from omnisdk.errors import (
     MappingError,
     OmnisdkError,
     PluginError,
+    ReauthorisationRequired,
     UnsupportedOperation,
     WebhookVerificationError,
 )
@@ -146,6 +147,9 @@ class ChannelSettings(BaseModel):
     base_url: str | None = None
     timeout: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=5, ge=1)
+    reauth_after: int = Field(default=3, ge=1)
+    """Requests in a row the platform may refuse for authorisation (401/403 or its own auth
+    error) before the account is marked ``needs_reauth``; any success resets the count."""
 
     def secret_values(self) -> list[str]:
         """The plain values of every secret field, so the HTTP layer can redact them."""
@@ -393,6 +397,7 @@ class Channel:
             "rate": self.limits.rate,
             "timeout": self.settings.timeout,
             "max_attempts": self.settings.max_attempts,
+            "reauth_after": self.settings.reauth_after,
             "secrets": self.settings.secret_values(),
             "transport": self._transport,
             "request_id_headers": self.request_id_headers,
@@ -651,6 +656,8 @@ class Channel:
         for batch in batched(items, size):
             try:
                 answer = await write(batch)
+            except ReauthorisationRequired:
+                raise  # the account is stopped: no later batch can succeed either
             except ChannelError as exc:
                 # The whole call failed (after the HTTP layer's retries): every item in this
                 # batch failed for that reason; the other batches still go.
