@@ -35,6 +35,7 @@ from omnisdk.store.records import (
     StoredProduct,
     StoredVariant,
 )
+from omnisdk.store.run_lock import RunLock, RunLocked, RunLockHolder
 from omnisdk.store.status import AccountActivity, StoreActivity
 from omnisdk.store.store import Store, open_store
 from omnisdk.store.token_store import StoreTokenStore
@@ -55,6 +56,9 @@ __all__ = [
     "OversoldLevel",
     "ProductSaved",
     "QuarantineRow",
+    "RunLock",
+    "RunLockHolder",
+    "RunLocked",
     "SchemaOutOfDate",
     "StockMovement",
     "Store",

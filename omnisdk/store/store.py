@@ -15,6 +15,7 @@ from omnisdk.store.listings import ListingsMixin
 from omnisdk.store.orders import OrdersMixin
 from omnisdk.store.outbox import OutboxMixin
 from omnisdk.store.quarantine import QuarantineMixin
+from omnisdk.store.run_lock import RunLockMixin
 from omnisdk.store.status import StatusMixin
 from omnisdk.store.tokens import TokensMixin
 from omnisdk.store.webhooks import WebhooksMixin
@@ -36,6 +37,7 @@ class Store(
     WebhooksMixin,
     ListingsMixin,
     StatusMixin,
+    RunLockMixin,
 ):
     """omnisdk's persistence: SQLite by default, PostgreSQL for many workers.
 
