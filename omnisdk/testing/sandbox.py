@@ -68,6 +68,7 @@ from omnisdk.testing.webhooks import WebhookDelivery, WebhookDispatcher
 __all__ = [
     "BuyerLine",
     "BuyerOrder",
+    "NotSupported",
     "OutOfStock",
     "Sandbox",
     "SandboxError",
@@ -153,6 +154,13 @@ class OutOfStock(SandboxError):
             requested=requested,
         )
         self.sku = sku
+
+
+class NotSupported(SandboxError):
+    """This sandbox does not emulate what was asked (501)."""
+
+    status = 501
+    code = "not_supported"
 
 
 class UnknownObject(SandboxError):
@@ -493,6 +501,14 @@ class Sandbox(abc.ABC):
                 f"{self._dispatcher.pending()} webhook deliveries still pending after {timeout} s"
             )
 
+    def revoke_access(self) -> None:
+        """The merchant withdraws the app: every token stops working, as on the platform
+        (control: ``POST /_sandbox/revoke``; :meth:`reset` authorises it again).
+
+        A sandbox that can emulate it overrides this; the default answers 501.
+        """
+        raise NotSupported(f"the {self.channel_type} sandbox cannot revoke access")
+
     def state(self) -> dict[str, Any]:
         """``{"listings": [...], "orders": [...], "webhooks": [...]}`` as the platform has it."""
         with self.lock:
@@ -565,7 +581,12 @@ class Sandbox(abc.ABC):
             route("/clock", self._ctl_clock, ["GET", "POST"]),
             route("/requests", self._ctl_requests, ["GET", "DELETE"]),
             route("/credentials", self._ctl_credentials, ["GET"]),
+            route("/revoke", self._ctl_revoke, ["POST"]),
         ]
+
+    async def _ctl_revoke(self, request: Request) -> Response:
+        self.revoke_access()
+        return json_response({"revoked": True})
 
     async def _ctl_reset(self, request: Request) -> Response:
         self.reset()
