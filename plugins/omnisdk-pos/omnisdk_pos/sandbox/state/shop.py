@@ -485,7 +485,7 @@ class Shop:
                 if quantity > sellable:
                     raise OutOfStock(
                         self.products[base_id].code,
-                        available=int(max(sellable, 0)),
+                        available=int(max(sellable, Decimal(0))),
                         requested=int(quantity),
                     )
         for base_id, quantity in needs.items():
