@@ -138,7 +138,8 @@ async def buy_everything(pool: Pool, account: str) -> int:
             try:
                 await control.place_order([(SKU, 1)])
             except SandboxRefused as refused:
-                assert refused.status == 409
+                if refused.status != 409:
+                    raise
                 return bought
             bought += 1
 
