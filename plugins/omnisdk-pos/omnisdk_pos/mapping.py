@@ -66,6 +66,7 @@ __all__ = [
     "location_from_branch",
     "money",
     "order_from_document",
+    "plain_json",
     "product_from_group",
     "sale_id",
     "split_location_name",
@@ -108,6 +109,18 @@ class UnitOf:
 
     base_sku: str
     conversion: int
+
+
+def plain_json(value: Any) -> Any:
+    """``value`` with every Decimal turned back into the JSON number it was read from, so a
+    canonical object's ``raw`` survives a JSON round trip (the mapping read the Decimals)."""
+    if isinstance(value, Decimal):
+        return float(value)  # only JSON floats are read as Decimals; ints stay ints
+    if isinstance(value, dict):
+        return {key: plain_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_json(item) for item in value]
+    return value
 
 
 def money(value: Any, where: str = "amount") -> Money:
@@ -311,7 +324,7 @@ def product_from_group(group: list[dict[str, Any]], *, channel: str, account: st
             (parse_time(r["modifiedDate"]) for r in group if r.get("modifiedDate")), default=None
         ),
         channel_ref=_ref(channel, account, master["id"]),
-        raw={"products": group},
+        raw=plain_json({"products": group}),
     )
 
 
@@ -482,7 +495,7 @@ def order_from_document(
         note=_text(raw.get("description")),
         created_at=created,
         updated_at=max(updated, created),
-        raw=dict(raw),
+        raw=plain_json(dict(raw)),
     )
 
 
@@ -505,5 +518,5 @@ def customer_from_kiotviet(raw: Mapping[str, Any], *, channel: str, account: str
         created_at=parse_time(raw["createdDate"]) if raw.get("createdDate") else None,
         updated_at=parse_time(raw["modifiedDate"]) if raw.get("modifiedDate") else None,
         channel_ref=_ref(channel, account, raw["id"]),
-        raw=dict(raw),
+        raw=plain_json(dict(raw)),
     )

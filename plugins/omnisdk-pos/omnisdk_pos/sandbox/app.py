@@ -329,10 +329,13 @@ class KiotVietSandbox(Sandbox):
         self.notify("product.update", [product.as_json(self.shop)])
 
     def document_changed(self, document: Document) -> None:
-        """``order.update`` / ``invoice.update`` with the document; stock webhooks too."""
+        """``order.update`` / ``invoice.update`` with the document, then ``stock.update`` and
+        ``product.update`` of its products (their stock moved)."""
         self.notify(f"{document.kind}.update", [document.as_json(self.shop)])
         for line in document.lines:
-            self.stock_changed(self.shop.product(line.product_id))
+            product = self.shop.product(line.product_id)
+            self.stock_changed(product)
+            self.product_changed(product)
 
     def customer_changed(self, customer: Customer) -> None:
         """``customer.update`` with the customer."""
