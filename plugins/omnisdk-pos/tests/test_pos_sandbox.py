@@ -1,0 +1,241 @@
+"""The KiotViet sandbox behaves like KiotViet, and the channel copes: tokens on the sandbox
+clock, the ``Retailer`` check, the hourly GET budget, paging, tolerant input, webhook
+subscriptions that KiotViet switches off."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from omnisdk_pos import PosChannel
+from omnisdk_pos.errors import error_mapper
+from omnisdk_pos.sandbox import KiotVietSandbox
+
+from omnisdk.errors import AuthError, RateLimited, ReauthorisationRequired
+from omnisdk.testing.clock import SandboxClock
+from omnisdk.testing.control import IN_PROCESS_URL
+from omnisdk.testing.registration import unthrottled
+from omnisdk.testing.sandbox import SeedProduct
+
+START = datetime(2024, 11, 11, 1, 0, tzinfo=UTC)  # 08:00 in Hồ Chí Minh City
+
+
+@pytest.fixture
+def sandbox() -> Iterator[KiotVietSandbox]:
+    """A frozen-clock sandbox with 25 products."""
+    box = KiotVietSandbox(seed=2, clock=SandboxClock(START, frozen=True), get_budget=40)
+    with box.lock:
+        box.seed_products(
+            [
+                SeedProduct(
+                    sku=f"BANH-PIA-{i:02d}",
+                    title=f"Bánh pía sầu riêng {i}",
+                    price=45000 + i * 1000,
+                    stock=i,
+                )
+                for i in range(25)
+            ]
+        )
+    yield box
+    box.close()
+
+
+@pytest_asyncio.fixture
+async def http(sandbox: KiotVietSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """A raw client of the sandbox (what an independent KiotViet client sends)."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url=IN_PROCESS_URL
+    ) as client:
+        yield client
+
+
+def channel_of(sandbox: KiotVietSandbox, **settings: Any) -> PosChannel:
+    """A channel on the sandbox's clock, in-process, unthrottled."""
+    channel = PosChannel(
+        {**sandbox.channel_settings(IN_PROCESS_URL), **settings},
+        account="cua-hang",
+        transport=httpx.ASGITransport(app=sandbox.app),
+        clock=sandbox.clock.now,
+    )
+    unthrottled(channel)
+    return channel
+
+
+async def token(http: httpx.AsyncClient, sandbox: KiotVietSandbox, **form: str) -> httpx.Response:
+    """``POST /connect/token`` with the sandbox's credentials (``form`` overrides)."""
+    body = {
+        "scopes": "PublicApi.Access",
+        "grant_type": "client_credentials",
+        "client_id": sandbox.client_id,
+        "client_secret": sandbox.client_secret,
+        **form,
+    }
+    return await http.post("/connect/token", data=body)
+
+
+async def test_the_token_lives_24_hours_on_the_sandbox_clock(
+    sandbox: KiotVietSandbox, http: httpx.AsyncClient
+) -> None:
+    """``expires_in`` 86400; the token works until then and is refused after."""
+    answer = await token(http, sandbox)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["expires_in"], body["token_type"]) == (86400, "Bearer")
+    assert body["access_token"].count(".") == 2  # a JWT
+    headers = {"Authorization": f"Bearer {body['access_token']}", "Retailer": sandbox.retailer}
+    assert (await http.get("/branches", headers=headers)).status_code == 200
+    sandbox.clock.advance(86_399)
+    assert (await http.get("/branches", headers=headers)).status_code == 200
+    sandbox.clock.advance(2)
+    refused = await http.get("/branches", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json()["responseStatus"]["errorCode"] == "Unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        ({"client_secret": "sai-mat-khau"}, "invalid_client"),
+        ({"grant_type": "password"}, "unsupported_grant_type"),
+        ({"scopes": "Other.Scope"}, "invalid_scope"),
+    ],
+)
+async def test_the_identity_server_refuses_like_identityserver(
+    sandbox: KiotVietSandbox, http: httpx.AsyncClient, form: dict[str, str], error: str
+) -> None:
+    """400 ``{"error": ...}``; ``scope`` (OAuth's spelling) works as well as ``scopes``."""
+    answer = await token(http, sandbox, **form)
+    assert (answer.status_code, answer.json()) == (400, {"error": error})
+    spelled = await http.post(
+        "/connect/token",
+        data={
+            "scope": "PublicApi.Access",
+            "grant_type": "client_credentials",
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+        },
+    )
+    assert spelled.status_code == 200
+
+
+async def test_the_channel_renews_its_token_before_it_expires(sandbox: KiotVietSandbox) -> None:
+    """One grant; past half its life (12 h) a new one before the next call; never a 401."""
+    async with channel_of(sandbox) as channel:
+        await channel.check()
+        first = await channel.current_access_token()
+        sandbox.clock.advance(11 * 3600)
+        assert await channel.current_access_token() == first
+        sandbox.clock.advance(2 * 3600)
+        await channel.check()
+        second = await channel.current_access_token()
+        assert second != first
+        assert channel.token_keeper.refreshes == 1
+        statuses = [r.status for r in sandbox.requests]
+        assert 401 not in statuses
+
+
+async def test_a_revoked_token_is_renewed_once_and_the_call_repeated(
+    sandbox: KiotVietSandbox,
+) -> None:
+    """The platform refuses the token early (401): one new grant, the call succeeds."""
+    async with channel_of(sandbox) as channel:
+        await channel.check()
+        sandbox.expire_tokens()
+        info = await channel.check()
+        assert info.details["branches"] == "cn01, cn02"
+        assert [r.status for r in sandbox.requests if r.path == "/branches"] == [200, 401, 200]
+
+
+async def test_wrong_client_credentials_need_a_person(sandbox: KiotVietSandbox) -> None:
+    """``invalid_client``: ReauthorisationRequired, reported once, and no secret in it."""
+    async with channel_of(sandbox, client_secret="khong-dung-secret") as channel:
+        with pytest.raises(ReauthorisationRequired) as lost:
+            await channel.check()
+        assert "khong-dung-secret" not in str(lost.value)
+        with pytest.raises(ReauthorisationRequired, match="stopped"):
+            await channel.check()
+
+
+async def test_a_wrong_retailer_is_refused(sandbox: KiotVietSandbox) -> None:
+    """A token is the retailer's: another ``Retailer`` header is a 401."""
+    async with channel_of(sandbox, retailer="cuahangkhac") as channel:
+        with pytest.raises(AuthError, match="Retailer"):
+            await channel.check()
+
+
+async def test_the_hourly_get_budget_answers_429_with_retry_after(
+    sandbox: KiotVietSandbox, http: httpx.AsyncClient
+) -> None:
+    """40 GETs an hour here: the 41st is 429 with ``Retry-After``; an hour on, it works."""
+    access = (await token(http, sandbox)).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}", "Retailer": sandbox.retailer}
+    for _ in range(40):
+        assert (await http.get("/branches", headers=headers)).status_code == 200
+    over = await http.get("/branches", headers=headers)
+    assert over.status_code == 429
+    assert over.json()["responseStatus"]["errorCode"] == "TooManyRequests"
+    assert int(over.headers["Retry-After"]) == 3600
+    sandbox.clock.advance(3601)
+    assert (await http.get("/branches", headers=headers)).status_code == 200
+    mapped = error_mapper(over)
+    assert isinstance(mapped, RateLimited) and mapped.retry_after == 3600
+
+
+async def test_paging_tolerance_and_dates(
+    sandbox: KiotVietSandbox, http: httpx.AsyncClient
+) -> None:
+    """``pageSize``/``currentItem``; case-insensitive paths and keys; arrays three ways;
+    REST dates in local time without an offset, ``timestamp`` with one."""
+    access = (await token(http, sandbox)).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}", "Retailer": sandbox.retailer}
+    page = (
+        await http.get("/Products", params={"PageSize": 10, "currentItem": 20}, headers=headers)
+    ).json()
+    assert (page["total"], page["pageSize"], len(page["data"])) == (25, 10, 5)
+    assert page["timestamp"].endswith("+07:00")
+    created = page["data"][0]["createdDate"]
+    assert created.startswith("2024-11-11T08:00:00.") and len(created) == 27  # 7 digits
+    assert (
+        await http.get("/products", params={"pageSize": 101}, headers=headers)
+    ).status_code == 400
+    for query in ("branchIds=20002", "branchIds=20002,20003", "branchIds[]=20002"):
+        rows = (await http.get(f"/products?includeInventory=true&{query}", headers=headers)).json()[
+            "data"
+        ]
+        assert {i["branchId"] for r in rows for i in r["inventories"]} == {20002}
+    product = (await http.get("/products/code/BANH-PIA-03", headers=headers)).json()
+    form = await http.put(
+        f"/products/{product['id']}",
+        content=b'{"BasePrice": 52000, "Inventories": [{"BranchId": 20002, "OnHand": 7}]}',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert form.status_code == 200
+    after = (await http.get("/PRODUCTS/code/BANH-PIA-03", headers=headers)).json()
+    assert after["basePrice"] == 52000
+    assert [i["onHand"] for i in after["inventories"]] == [3, 7]
+
+
+async def test_a_subscriber_answering_404_is_switched_off(sandbox: KiotVietSandbox) -> None:
+    """KiotViet stops sending to a URL that answers 400/401/403/404/405."""
+
+    def gone(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404)
+
+    async with channel_of(sandbox) as channel:
+        await channel.register_webhooks("http://receiver.test/kiotviet")
+        subscribed = {s.type for s in sandbox.subscriptions.values() if s.active}
+        assert "invoice.update" in subscribed
+        sandbox.webhook_transport = httpx.MockTransport(gone)
+        sandbox.counter_sale({"BANH-PIA-05": 1})
+        await sandbox.drain_webhooks()
+        assert not any(
+            s.active
+            for s in sandbox.subscriptions.values()
+            if s.url == "http://receiver.test/kiotviet"
+        )
+        await channel.register_webhooks("http://receiver.test/kiotviet")
+        assert len(sandbox.subscriptions) == len(subscribed)  # one per type, replaced
