@@ -74,7 +74,7 @@ SUBSCRIBED_TYPES = (
     "product.delete",
     "customer.update",
 )
-"""The types the channel registers: sales, stock, catalogue and customers."""
+"""The types the channel registers: sales, stock, catalog and customers."""
 
 
 class KeyMode(enum.StrEnum):

@@ -341,7 +341,7 @@ class KiotVietSandbox(Sandbox):
         """``customer.update`` with the customer."""
         self.notify("customer.update", [customer.as_json(self.retailer_id)])
 
-    # -- catalogue -----------------------------------------------------------------------
+    # -- catalog -------------------------------------------------------------------------
 
     def seed_products(self, products: list[SeedProduct]) -> list[dict[str, Any]]:
         """Create products the KiotViet way: a ``product`` group's first SKU is the master,
