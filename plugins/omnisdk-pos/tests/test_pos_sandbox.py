@@ -239,3 +239,122 @@ async def test_a_subscriber_answering_404_is_switched_off(sandbox: KiotVietSandb
         )
         await channel.register_webhooks("http://receiver.test/kiotviet")
         assert len(sandbox.subscriptions) == len(subscribed)  # one per type, replaced
+
+
+async def test_catalog_and_customer_writes(
+    sandbox: KiotVietSandbox, http: httpx.AsyncClient
+) -> None:
+    """Categories (3 levels, a tree with ``hierachicalData``), products one by one and in a
+    list (a variant and a unit are products), deletes listed as ``removeId``, customers
+    added and updated in lists (``/listaddcutomers``, sic)."""
+    access = (await token(http, sandbox)).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}", "Retailer": sandbox.retailer}
+    parent = (
+        await http.post("/categories", json={"categoryName": "Bánh kẹo"}, headers=headers)
+    ).json()["data"]
+    child = (
+        await http.post(
+            "/categories",
+            json={"categoryName": "Bánh pía", "parentId": parent["categoryId"]},
+            headers=headers,
+        )
+    ).json()["data"]
+    grandchild = await http.post(
+        "/categories",
+        json={"categoryName": "Sầu riêng", "parentId": child["categoryId"]},
+        headers=headers,
+    )
+    assert grandchild.status_code == 200
+    too_deep = await http.post(
+        "/categories",
+        json={"categoryName": "Quá sâu", "parentId": grandchild.json()["data"]["categoryId"]},
+        headers=headers,
+    )
+    assert too_deep.status_code == 400
+    tree = (await http.get("/categories?hierachicalData=true", headers=headers)).json()["data"]
+    [cakes] = [node for node in tree if node["categoryName"] == "Bánh kẹo"]
+    assert cakes["children"][0]["children"][0]["categoryName"] == "Sầu riêng"
+    master = (
+        await http.post(
+            "/products",
+            json={
+                "code": "TRA-SEN",
+                "name": "Trà sen Tây Hồ",
+                "basePrice": 120000,
+                "categoryId": child["categoryId"],
+                "attributes": [{"attributeName": "TRỌNG LƯỢNG", "attributeValue": "100g"}],
+                "inventories": [{"branchId": 20002, "onHand": 6}],
+            },
+            headers=headers,
+        )
+    ).json()
+    added = (
+        await http.post(
+            "/listaddproducts",
+            json={
+                "listProducts": [
+                    {
+                        "code": "TRA-SEN-200",
+                        "name": "Trà sen Tây Hồ",
+                        "basePrice": 230000,
+                        "masterProductId": master["id"],
+                        "attributes": [{"attributeName": "TRỌNG LƯỢNG", "attributeValue": "200g"}],
+                    },
+                    {
+                        "code": "TRA-SEN-HOP",
+                        "name": "Trà sen Tây Hồ",
+                        "basePrice": 1150000,
+                        "masterUnitId": master["id"],
+                        "conversionValue": 10,
+                        "unit": "Hộp",
+                    },
+                ]
+            },
+            headers=headers,
+        )
+    ).json()["data"]
+    assert [p["code"] for p in added] == ["TRA-SEN-200", "TRA-SEN-HOP"]
+    assert added[1]["inventories"][1]["onHand"] == 0  # 6 packs are not a box of 10
+    duplicate = await http.post("/products", json={"code": "TRA-SEN", "name": "x"}, headers=headers)
+    assert duplicate.status_code == 400
+    async with channel_of(sandbox) as channel:
+        products = [p async for p in channel.stream_products()]
+        tea = next(p for p in products if "TRA-SEN" in p.skus)
+        assert tea.skus == ["TRA-SEN", "TRA-SEN-200", "TRA-SEN-HOP"]
+        assert tea.product_type == "Bánh pía"
+    gone = await http.delete(f"/products/{added[0]['id']}", headers=headers)
+    assert gone.json() == {"message": "Xóa dữ liệu thành công"}
+    listed = (await http.get("/products?includeRemoveIds=true&pageSize=1", headers=headers)).json()
+    assert listed["removeId"] == [added[0]["id"]]
+    made = (
+        await http.post(
+            "/listaddcutomers",
+            json={
+                "listCustomers": [
+                    {"name": "Lê Văn Cường", "contactNumber": "0903111222"},
+                    {"name": "Phạm Thị Dung", "contactNumber": "0903111333"},
+                ]
+            },
+            headers=headers,
+        )
+    ).json()["data"]
+    clash = await http.post(
+        "/listaddcutomers",
+        json={"listCustomers": [{"name": "Ai đó", "contactNumber": "0903111222"}]},
+        headers=headers,
+    )
+    assert clash.status_code == 400
+    changed = await http.put(
+        "/listupdatecustomers",
+        json={
+            "listCustomers": [
+                {"id": made[0]["id"], "address": "7 Trần Phú", "wardName": "Phường 4"}
+            ]
+        },
+        headers=headers,
+    )
+    assert changed.json()["data"][0]["wardName"] == "Phường 4"
+    await http.delete(f"/customers/{made[1]['id']}", headers=headers)
+    customers = (await http.get("/customers?includeRemoveIds=true", headers=headers)).json()
+    assert [c["name"] for c in customers["data"]] == ["Lê Văn Cường"]
+    assert customers["removeId"] == [made[1]["id"]]

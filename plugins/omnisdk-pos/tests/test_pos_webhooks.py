@@ -257,3 +257,18 @@ async def test_duplicate_and_out_of_order_deliveries_change_nothing_twice(
     finally:
         await engine.aclose()
         store.close()
+
+
+async def test_a_product_delete_is_an_event_naming_the_id(sandbox: KiotVietSandbox) -> None:
+    """``product.delete`` with ``Data: [id]``: a PRODUCT_DELETED event per removed id."""
+    async with _channel(sandbox) as channel:
+        await channel.load_branches()
+        deliveries = _deliveries(
+            sandbox, lambda: sandbox.notify_removed("product.delete", [1000002, 1000003])
+        )
+        await sandbox.drain_webhooks()
+        events = [e for d in deliveries for e in channel.receive_webhook(d)]
+        assert [(e.kind, e.external_id) for e in events] == [
+            (EventKind.PRODUCT_DELETED, "1000002"),
+            (EventKind.PRODUCT_DELETED, "1000003"),
+        ]

@@ -75,6 +75,9 @@ _PATH_WORDS = frozenset(
         "salechannel",
         "listupdatedproducts",
         "categories",
+        "listaddproducts",
+        "listaddcutomers",
+        "listupdatecustomers",
     }
 )
 _CANONICAL = {"productonhands": "productOnHands"}
@@ -308,6 +311,16 @@ class KiotVietSandbox(Sandbox):
             "Notifications": [
                 {"Action": f"{kind}.{self.retailer_id}", "Data": [_pascal(o) for o in objects]}
             ],
+        }
+        self.emit_webhook(kind, kv_json(envelope))
+
+    def notify_removed(self, kind: str, ids: list[int]) -> None:
+        """Send a ``.delete`` notification: ``Data`` is the removed ids (the envelope shape
+        KiotViet's own plugin reads)."""
+        envelope = {
+            "Id": self.next_delivery_id(),
+            "Attempt": 1,
+            "Notifications": [{"Action": f"{kind}.{self.retailer_id}", "Data": list(ids)}],
         }
         self.emit_webhook(kind, kv_json(envelope))
 

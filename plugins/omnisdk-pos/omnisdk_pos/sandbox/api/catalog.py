@@ -19,6 +19,7 @@ from starlette.responses import Response
 from omnisdk.testing.api import route
 from omnisdk_pos.sandbox.api.gateway import KiotVietApi, KiotVietError, Query, read_body
 from omnisdk_pos.sandbox.state.shop import Product
+from omnisdk_pos.timefmt import format_local
 
 __all__ = ["MAX_LIST_UPDATE", "CatalogApi"]
 
@@ -52,6 +53,72 @@ class CatalogApi(KiotVietApi):
                 if since is None or b.modified >= since
             ]
             return self.listing(query, rows)
+
+    def _category_json(self, row: dict[str, Any]) -> dict[str, Any]:
+        body = {
+            "categoryId": row["categoryId"],
+            "categoryName": row["categoryName"],
+            "retailerId": self.sandbox.shop.retailer_id,
+            "createdDate": format_local(row["created"]),
+            "modifiedDate": format_local(row["modified"]),
+        }
+        if row.get("parentId") is not None:
+            body["parentId"] = row["parentId"]
+        return body
+
+    @route("GET", "/categories")
+    async def categories(self, request: Request) -> Response:
+        """Categories, flat or (``hierachicalData=true``, KiotViet's spelling) as a tree."""
+        query = Query(request)
+        with self.sandbox.lock:
+            rows = [self._category_json(r) for r in self.sandbox.shop.categories.values()]
+            if not query.flag("hierachicalData"):
+                return self.listing(query, rows)
+            by_parent: dict[Any, list[dict[str, Any]]] = {}
+            for row in rows:
+                by_parent.setdefault(row.get("parentId"), []).append(row)
+
+            def tree(parent: Any) -> list[dict[str, Any]]:
+                nodes = []
+                for row in by_parent.get(parent, []):
+                    children = tree(row["categoryId"])
+                    nodes.append({**row, **({"children": children} if children else {})})
+                return nodes
+
+            return self.listing(query, tree(None))
+
+    @route("POST", "/categories")
+    async def add_category(self, request: Request) -> Response:
+        """A category (``categoryName`` <= 125 chars, optional ``parentId``; 3 levels)."""
+        body = await read_body(request)
+        name = str(body.get("categoryName") or "").strip()
+        if not name or len(name) > 125:
+            raise KiotVietError(400, "BadRequest", "categoryName phải có 1 đến 125 ký tự")
+        with self.sandbox.lock:
+            shop = self.sandbox.shop
+            parent = body.get("parentId")
+            depth = 1
+            while parent is not None:
+                found = shop.categories.get(int(parent))
+                if found is None:
+                    raise KiotVietError(400, "BadRequest", f"Nhóm cha {parent} không tồn tại")
+                depth += 1
+                parent = found.get("parentId")
+            if depth > 3:
+                raise KiotVietError(400, "BadRequest", "Nhóm hàng tối đa 3 cấp")
+            now = self.sandbox.clock.now()
+            category_id = shop.new_id(0)
+            row = {
+                "categoryId": category_id,
+                "categoryName": name,
+                "created": now,
+                "modified": now,
+                "parentId": body.get("parentId"),
+            }
+            shop.categories[category_id] = row
+            return self.answer(
+                {"message": "Tạo nhóm hàng thành công", "data": self._category_json(row)}
+            )
 
     @route("GET", "/settings")
     async def settings(self, request: Request) -> Response:
@@ -209,6 +276,56 @@ class CatalogApi(KiotVietApi):
                 self._after_update([product], stocked)
                 results.append(product.as_json(shop))
             return self.answer({"data": results})
+
+    def _create(self, entries: list[Any]) -> list[Product]:
+        sandbox = self.sandbox
+        created = []
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise KiotVietError(400, "BadRequest", f"listProducts[{index}] phải là đối tượng")
+            created.append(sandbox.shop.add_product(entry, sandbox.clock.now()))
+        for product in created:
+            if product.inventories:
+                sandbox.stock_changed(product)
+            sandbox.product_changed(product)
+        return created
+
+    @route("POST", "/products")
+    async def add_product(self, request: Request) -> Response:
+        """Create one product (a variant: ``masterProductId``; a unit: ``masterUnitId``)."""
+        body = await read_body(request)
+        with self.sandbox.lock:
+            [product] = self._create([body])
+            return self.answer(product.as_json(self.sandbox.shop))
+
+    @route("POST", "/listaddproducts")
+    async def add_products(self, request: Request) -> Response:
+        """Create up to 100 products: ``{"listProducts": [...]}``."""
+        body = await read_body(request)
+        entries = body.get("listProducts")
+        if not isinstance(entries, list) or not entries:
+            raise KiotVietError(400, "BadRequest", "listProducts phải là danh sách không rỗng")
+        if len(entries) > MAX_LIST_UPDATE:
+            raise KiotVietError(400, "BadRequest", f"Tối đa {MAX_LIST_UPDATE} hàng hóa mỗi lần")
+        with self.sandbox.lock:
+            created = self._create(entries)
+            return self.answer({"data": [p.as_json(self.sandbox.shop) for p in created]})
+
+    @route("DELETE", "/products/{product_id:int}")
+    async def delete_product(self, request: Request) -> Response:
+        """Delete a product (listed in ``removeId`` with ``includeRemoveIds``)."""
+        with self.sandbox.lock:
+            shop = self.sandbox.shop
+            product = shop.product(request.path_params["product_id"])
+            if any(
+                p.master_unit_id == product.id or p.master_product_id == product.id
+                for p in shop.products.values()
+            ):
+                raise KiotVietError(400, "BadRequest", "Hàng hóa còn hàng cùng loại hoặc đơn vị")
+            del shop.products[product.id]
+            shop.removed_products[product.id] = self.sandbox.clock.now()
+            self.sandbox.notify_removed("product.delete", [product.id])
+            return self.answer({"message": "Xóa dữ liệu thành công"})
 
     @route("GET", "/productOnHands")
     async def on_hands(self, request: Request) -> Response:

@@ -211,7 +211,14 @@ class CustomersApi(KiotVietApi):
                 and (not phone or phone[-9:] in _digits(c.phone or ""))
                 and (code is None or c.code.upper() == code.upper())
             ]
-            return self.listing(query, [c.as_json(shop.retailer_id) for c in rows])
+            extra: dict[str, Any] = {}
+            if query.flag("includeRemoveIds"):
+                extra["removeId"] = [
+                    cid
+                    for cid, when in shop.removed_customers.items()
+                    if since is None or when >= since
+                ]
+            return self.listing(query, [c.as_json(shop.retailer_id) for c in rows], **extra)
 
     @route("GET", "/customers/code/{code:path}")
     async def by_code(self, request: Request) -> Response:
@@ -245,3 +252,75 @@ class CustomersApi(KiotVietApi):
             return self.answer(
                 {"message": "Tạo khách hàng thành công", "data": customer.as_json(shop.retailer_id)}
             )
+
+    @route("PUT", "/customers/{customer_id:int}")
+    async def update(self, request: Request) -> Response:
+        """Change a customer."""
+        body = await read_body(request)
+        with self.sandbox.lock:
+            shop = self.sandbox.shop
+            found = shop.customers.get(request.path_params["customer_id"])
+            if found is None:
+                raise KiotVietError(404, "NotFound", "Không tìm thấy khách hàng")
+            shop.update_customer(found, body, self.sandbox.clock.now())
+            self.sandbox.customer_changed(found)
+            return self.answer(found.as_json(shop.retailer_id))
+
+    @route("DELETE", "/customers/{customer_id:int}")
+    async def delete(self, request: Request) -> Response:
+        """Delete a customer (listed in ``removeId`` with ``includeRemoveIds``)."""
+        with self.sandbox.lock:
+            shop = self.sandbox.shop
+            if shop.customers.pop(request.path_params["customer_id"], None) is None:
+                raise KiotVietError(404, "NotFound", "Không tìm thấy khách hàng")
+            shop.removed_customers[request.path_params["customer_id"]] = self.sandbox.clock.now()
+            return self.answer({"message": "Xóa dữ liệu thành công"})
+
+    @route("POST", "/listaddcutomers")  # sic: KiotViet's own spelling
+    async def add_many(self, request: Request) -> Response:
+        """Create several customers: ``{"listCustomers": [...]}`` (all or none)."""
+        body = await read_body(request)
+        entries = body.get("listCustomers")
+        if not isinstance(entries, list) or not entries:
+            raise KiotVietError(400, "BadRequest", "listCustomers phải là danh sách không rỗng")
+        with self.sandbox.lock:
+            shop = self.sandbox.shop
+            now = self.sandbox.clock.now()
+            if not all(isinstance(e, dict) and str(e.get("name") or "").strip() for e in entries):
+                raise KiotVietError(400, "BadRequest", "Tên khách hàng không được để trống")
+            phones = [
+                str(e.get("contactNumber"))
+                for e in entries
+                if isinstance(e, dict) and e.get("contactNumber")
+            ]
+            if len(set(phones)) != len(phones) or any(shop.find_customer(p) for p in phones):
+                raise KiotVietError(400, "BadRequest", "Số điện thoại đã tồn tại")
+            made = [shop.add_customer(dict(e), now) for e in entries]
+            for customer in made:
+                self.sandbox.customer_changed(customer)
+            return self.answer({"data": [c.as_json(shop.retailer_id) for c in made]})
+
+    @route("PUT", "/listupdatecustomers")
+    async def update_many(self, request: Request) -> Response:
+        """Change several customers: ``{"listCustomers": [{"id", ...}]}``."""
+        body = await read_body(request)
+        entries = body.get("listCustomers")
+        if not isinstance(entries, list) or not entries:
+            raise KiotVietError(400, "BadRequest", "listCustomers phải là danh sách không rỗng")
+        with self.sandbox.lock:
+            shop = self.sandbox.shop
+            found = []
+            for index, entry in enumerate(entries):
+                customer = (
+                    shop.customers.get(int(entry.get("id") or 0))
+                    if isinstance(entry, dict)
+                    else None
+                )
+                if customer is None:
+                    raise KiotVietError(404, "NotFound", f"listCustomers[{index}]: không tìm thấy")
+                found.append((customer, entry))
+            now = self.sandbox.clock.now()
+            for customer, entry in found:
+                shop.update_customer(customer, entry, now)
+                self.sandbox.customer_changed(customer)
+            return self.answer({"data": [c.as_json(shop.retailer_id) for c, _ in found]})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from omnisdk.testing.sandbox import OutOfStock, SandboxError, UnknownObject
@@ -352,6 +352,10 @@ class Shop:
         self.orders: dict[int, Document] = {}
         self.invoices: dict[int, Document] = {}
         self.removed_products: dict[int, datetime] = {}
+        self.removed_customers: dict[int, datetime] = {}
+        self.categories: dict[int, dict[str, Any]] = {
+            3001: {"categoryId": 3001, "categoryName": "Hàng hóa", "created": now, "modified": now}
+        }
         self._counters: dict[str, int] = {}
         self._next_id = 1_000_001
 
@@ -421,8 +425,9 @@ class Shop:
         rows = []
         for branch in self.branches.values():
             stock = base.inventories.get(branch.id, Inventory())
-            on_hand = (stock.on_hand / per).quantize(Decimal(1)) if per != 1 else stock.on_hand
-            reserved = (stock.reserved / per).quantize(Decimal(1)) if per != 1 else stock.reserved
+            # Whole units only: 6 packs are no box of 10 (reserved rounds up, to be safe).
+            on_hand = (stock.on_hand / per).to_integral_value(ROUND_FLOOR)
+            reserved = (stock.reserved / per).to_integral_value(ROUND_CEILING)
             rows.append(
                 {
                     "productId": product.id,
@@ -494,6 +499,81 @@ class Shop:
             stock.on_hand += on_hand * quantity
             stock.reserved = max(stock.reserved + reserved * quantity, Decimal(0))
             self.touch(base, now)
+
+    def add_product(self, fields: dict[str, Any], now: datetime) -> Product:
+        """Create one product from REST fields (a variant or unit is a product of its own)."""
+        name = str(fields.get("name") or "").strip()
+        if not name:
+            raise ShopRefusal("Tên hàng hóa không được để trống", field="name")
+        code = str(fields.get("code") or "").strip() or self.new_code("SP")
+        if self.by_code(code) is not None:
+            raise ShopRefusal(f"Mã hàng {code} đã tồn tại", field="code")
+        try:
+            price = Decimal(str(fields.get("basePrice") or 0))
+            conversion = Decimal(str(fields.get("conversionValue") or 1))
+        except ArithmeticError:
+            raise ShopRefusal("basePrice và conversionValue phải là số") from None
+        if price < 0 or price != price.to_integral_value():
+            raise ShopRefusal("basePrice phải là số nguyên không âm (VND)", field="basePrice")
+        for link in ("masterProductId", "masterUnitId"):
+            if fields.get(link) is not None and int(fields[link]) not in self.products:
+                raise ShopRefusal(f"{link} {fields[link]} không tồn tại", field=link)
+        category_id = int(fields.get("categoryId") or 3001)
+        category = self.categories.get(category_id)
+        if category is None:
+            raise ShopRefusal(f"Nhóm hàng {category_id} không tồn tại", field="categoryId")
+        barcode = fields.get("barCode")
+        if barcode is not None and len(str(barcode)) > 16:
+            raise ShopRefusal("barCode tối đa 16 ký tự", field="barCode")
+        product = Product(
+            id=self.new_id(0),
+            code=code,
+            name=name,
+            price=price,
+            created=now,
+            modified=now,
+            master_product_id=int(fields["masterProductId"])
+            if fields.get("masterProductId")
+            else None,
+            master_unit_id=int(fields["masterUnitId"]) if fields.get("masterUnitId") else None,
+            conversion=conversion,
+            unit=str(fields.get("unit") or "Cái"),
+            attributes=[
+                (str(a.get("attributeName")), str(a.get("attributeValue")))
+                for a in fields.get("attributes") or []
+                if isinstance(a, dict)
+            ],
+            barcode=str(barcode) if barcode else None,
+            category=(category_id, str(category["categoryName"])),
+            has_variants=bool(fields.get("attributes")),
+        )
+        self.products[product.id] = product
+        for entry in fields.get("inventories") or []:
+            if isinstance(entry, dict) and "branchId" in entry:
+                branch = self.branch(int(entry["branchId"]))
+                self.set_on_hand(product, branch.id, Decimal(str(entry.get("onHand", 0))), now)
+        return product
+
+    def update_customer(self, customer: Customer, fields: dict[str, Any], now: datetime) -> None:
+        """Change a customer's fields (a phone another customer has is refused)."""
+        phone = fields.get("contactNumber")
+        if phone:
+            other = self.find_customer(str(phone))
+            if other is not None and other.id != customer.id:
+                raise ShopRefusal(f"Số điện thoại {phone} đã tồn tại", field="contactNumber")
+            customer.phone = str(phone)
+        for key, attr in (
+            ("name", "name"),
+            ("email", "email"),
+            ("address", "address"),
+            ("locationName", "location_name"),
+            ("wardName", "ward_name"),
+        ):
+            if key in fields:
+                setattr(customer, attr, fields[key] or None)
+        if not customer.name:
+            raise ShopRefusal("Tên khách hàng không được để trống", field="name")
+        customer.modified = now
 
     # -- customers -------------------------------------------------------------------------
 
