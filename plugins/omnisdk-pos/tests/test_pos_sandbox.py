@@ -14,7 +14,9 @@ import pytest_asyncio
 from omnisdk_pos import PosChannel
 from omnisdk_pos.errors import error_mapper
 from omnisdk_pos.sandbox import KiotVietSandbox
+from omnisdk_pos.webhooks import parse_envelope
 
+from omnisdk.channel import WebhookRequest
 from omnisdk.errors import AuthError, RateLimited, ReauthorisationRequired
 from omnisdk.testing.clock import SandboxClock
 from omnisdk.testing.control import IN_PROCESS_URL
@@ -358,3 +360,29 @@ async def test_catalog_and_customer_writes(
     customers = (await http.get("/customers?includeRemoveIds=true", headers=headers)).json()
     assert [c["name"] for c in customers["data"]] == ["Lê Văn Cường"]
     assert customers["removeId"] == [made[1]["id"]]
+
+
+async def test_a_retry_carries_a_rising_attempt_signed_again(sandbox: KiotVietSandbox) -> None:
+    """After a 503 the same delivery (same ``Id``) comes with ``"Attempt": 2``, signed for
+    its new bytes; a 404 is not retried."""
+    seen: list[WebhookRequest] = []
+    answers = iter([503, 200])
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        seen.append(WebhookRequest(body=request.content, headers=dict(request.headers)))
+        return httpx.Response(next(answers, 200))
+
+    sandbox.webhook_transport = httpx.MockTransport(receiver)
+    sandbox.webhook_url = "http://receiver.test/kiotviet"
+    sandbox.notify("customer.update", [{"id": 1, "name": "Võ Thị Sáu"}])
+    await sandbox.drain_webhooks()
+    first, second = (parse_envelope(r.body) for r in seen)
+    assert (first.id, first.attempt) == (second.id, 1)
+    assert second.attempt == 2
+    async with channel_of(sandbox) as channel:
+        for request in seen:
+            assert channel.receive_webhook(request)
+    sandbox.webhook_transport = httpx.MockTransport(lambda request: httpx.Response(404))
+    sandbox.notify("customer.update", [{"id": 2, "name": "Võ Thị Sáu"}])
+    await sandbox.drain_webhooks()
+    assert [e["status"] for e in sandbox.webhook_log] == [503, 200, 404]

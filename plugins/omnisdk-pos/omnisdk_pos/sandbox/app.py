@@ -10,8 +10,9 @@ counter sale at a branch), tests drive KiotViet specifics from Python:
 
 Webhooks go to every active subscription of their type (and to the control API's URL),
 in the documented PascalCase envelope, signed in the configured variant (default A: key =
-the registered secret's text, hex digest, no prefix). A subscriber that answers 400, 401,
-403, 404 or 405 is switched off, as KiotViet does.
+the registered secret's text, hex digest, no prefix). A retry after a 5xx or a time-out
+(5 s) carries a rising ``Attempt``; a subscriber that answers 400, 401, 403, 404 or 405 is
+not retried and is switched off, as KiotViet does.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from omnisdk_pos.sandbox.api.catalog import CatalogApi
 from omnisdk_pos.sandbox.api.documents import CustomersApi, DocumentsApi
 from omnisdk_pos.sandbox.api.gateway import KiotVietError, kv_json
 from omnisdk_pos.sandbox.api.webhooks import Subscription, WebhooksApi
+from omnisdk_pos.sandbox.delivery import DISABLING_STATUSES, KiotVietDispatcher
 from omnisdk_pos.sandbox.state.access import DEFAULT_TOKEN_TTL, GET_BUDGET, GetBudget, Tokens
 from omnisdk_pos.sandbox.state.shop import (
     INVOICE_COMPLETED,
@@ -81,7 +83,6 @@ _PATH_WORDS = frozenset(
     }
 )
 _CANONICAL = {"productonhands": "productOnHands"}
-_DISABLING = frozenset({400, 401, 403, 404, 405})
 
 
 class PosBuyerOrder(BuyerOrder):
@@ -168,6 +169,11 @@ class KiotVietSandbox(Sandbox):
         self.digest = digest
         self.signature_prefix = signature_prefix
         super().__init__(clock=clock, seed=seed, webhook_transport=webhook_transport)
+        self._dispatcher = KiotVietDispatcher(
+            record=self._record_webhook,
+            transport=lambda: self.webhook_transport,
+            resign=self.sign_webhook,
+        )
         self.app = _CaseInsensitivePaths(self.app)
 
     # -- state ---------------------------------------------------------------------------
@@ -297,7 +303,7 @@ class KiotVietSandbox(Sandbox):
 
     def _record_webhook(self, attempt: dict[str, Any]) -> None:
         super()._record_webhook(attempt)
-        if attempt.get("status") in _DISABLING:
+        if attempt.get("status") in DISABLING_STATUSES:
             with self.lock:
                 for sub in self.subscriptions.values():
                     if sub.url == attempt.get("url"):
