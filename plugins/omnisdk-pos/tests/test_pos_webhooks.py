@@ -23,6 +23,7 @@ from omnisdk.sync import Engine
 from omnisdk.testing.control import IN_PROCESS_URL
 from omnisdk.testing.registration import ContributeChannels, unthrottled
 from omnisdk.testing.sandbox import SeedProduct
+from omnisdk.webhooks import WebhookReceiver
 
 # pos.md section 4's worked example: 298 UTF-8 bytes and the four header values.
 SECRET = "a3YtZGVtby1zZWNyZXQtMjAyNA=="
@@ -272,3 +273,75 @@ async def test_a_product_delete_is_an_event_naming_the_id(sandbox: KiotVietSandb
             (EventKind.PRODUCT_DELETED, "1000002"),
             (EventKind.PRODUCT_DELETED, "1000003"),
         ]
+
+
+async def test_the_receiver_answers_2xx_and_401_only_for_a_bad_signature(
+    sandbox: KiotVietSandbox, tmp_path: Path
+) -> None:
+    """Through the core's webhook receiver: every genuine delivery 200 (a redelivery too:
+    KiotViet drops a URL that answers 4xx), a forged one 401; the queue then ingests the
+    counter sale once."""
+    url = f"sqlite:///{tmp_path / 'omnisdk.db'}"
+    store = Store(url)
+    store.migrate()
+    plugins = Plugins(entry_points=False)
+    plugins.register(ContributeChannels(PosChannel), name="receiver-test")
+    config = Config(
+        store=StoreConfig(url=url),
+        engine=EngineConfig(allocation="quota"),
+        channels=[
+            ChannelConfig(
+                name="cua-hang",
+                type="pos",
+                location="cn01",
+                settings=sandbox.channel_settings(IN_PROCESS_URL),
+            )
+        ],
+    )
+    engine = Engine(
+        config,
+        plugins=plugins,
+        store=store,
+        transports={"cua-hang": httpx.ASGITransport(app=sandbox.app)},
+    )
+    await engine.open()
+    try:
+        channel = engine.channel("cua-hang")
+        assert isinstance(channel, PosChannel)
+        unthrottled(channel)
+        await channel.load_branches()
+        await engine.set_stock("NON-LA-HUE", 20, location="cn01", key="count-1")
+        receiver = WebhookReceiver(engine.channels, store)
+        code = ""
+
+        def sell() -> None:
+            nonlocal code
+            code = sandbox.counter_sale({"NON-LA-HUE": 4})
+
+        deliveries = _deliveries(sandbox, sell)
+        await sandbox.drain_webhooks()
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=receiver.app), base_url="http://receiver.test"
+        ) as http:
+            answers = []
+            for delivery in [*deliveries, *deliveries]:
+                response = await http.post(
+                    "/webhooks/cua-hang", content=delivery.body, headers=delivery.headers
+                )
+                answers.append((response.status_code, response.json()["status"]))
+            forged = await http.post(
+                "/webhooks/cua-hang",
+                content=deliveries[0].body.replace(b'"Attempt":1', b'"Attempt":9'),
+                headers=deliveries[0].headers,
+            )
+        assert {status for status, _ in answers} == {200}
+        assert [kind for _, kind in answers[len(deliveries) :]] == ["duplicate"] * len(deliveries)
+        assert forged.status_code == 401
+        await receiver.drain(engine.handle_events)
+        view = await engine.stock_view("NON-LA-HUE")
+        [branch] = [lv for lv in view.locations if lv.location == "cn01"]
+        assert branch.on_hand == 16
+        assert [o.external_id for o in store.iter_orders(account="cua-hang")] == [code]
+    finally:
+        await engine.aclose()
+        store.close()
