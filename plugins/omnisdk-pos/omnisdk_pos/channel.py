@@ -547,6 +547,7 @@ class PosChannel(Channel):
         since = updated_since or self.clock() - timedelta(days=self.settings.history_days)
         lane = Lane.ORDERS if updated_since is not None else Lane.BACKFILL
         seen: set[str] = set()
+        reloaded = False
         for path in ("/invoices", "/orders"):
             params = {
                 "lastModifiedFrom": format_local(since),
@@ -557,11 +558,20 @@ class PosChannel(Channel):
             async for raw in self._rows(path, params, lane=lane):
                 if raw.get("modifiedDate") and parse_time(raw["modifiedDate"]) < since:
                     continue
+                if not reloaded and not self._knows_lines(raw):
+                    # A product (or a unit) new since the last read; once per pass, as a
+                    # deleted product on an old sale would otherwise cost a read each time.
+                    await self._all_products(lane)
+                    reloaded = True
                 key = sale_id(raw)
                 if key in seen or await self._skip(raw):
                     continue
                 seen.add(key)
                 yield raw
+
+    def _knows_lines(self, raw: Mapping[str, Any]) -> bool:
+        details = raw.get("invoiceDetails") or raw.get("orderDetails") or []
+        return all(str(d.get("productCode")) in self._product_ids for d in details)
 
     async def fetch_order(self, external_id: str) -> dict[str, Any]:
         """One sale by its canonical id: an order (``DH...``, as its newest invoice when it

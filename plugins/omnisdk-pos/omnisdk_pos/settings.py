@@ -49,9 +49,8 @@ class PosSettings(ChannelSettings):
     a marketplace (by sale-channel name, or by code infix): they are skipped, because omnisdk
     reads those marketplaces directly. ``skip_marketplace_sales=False`` keeps them (for a
     marketplace omnisdk does not connect). ``history_days`` is how far back a first order
-    read goes; ``cursor_overlap_seconds`` re-reads that much before a cursor (KiotViet's
-    ``lastModifiedFrom`` is in whole local seconds). ``gets_per_hour`` is the GET budget the
-    channel keeps under (KiotViet allows 5,000).
+    read goes (the engine re-reads a few minutes before its cursor itself). ``gets_per_hour``
+    is the GET budget the channel keeps under (KiotViet allows 5,000).
     """
 
     backend: Literal["kiotviet"] = "kiotviet"
@@ -66,7 +65,6 @@ class PosSettings(ChannelSettings):
     marketplace_channels: tuple[str, ...] = DEFAULT_MARKETPLACE_CHANNELS
     marketplace_markers: tuple[str, ...] = DEFAULT_MARKETPLACE_MARKERS
     history_days: int = Field(default=30, ge=1, le=3650)
-    cursor_overlap_seconds: int = Field(default=120, ge=0, le=3600)
     gets_per_hour: int = Field(default=4_900, ge=1, le=5_000)
 
     @field_validator("retailer")

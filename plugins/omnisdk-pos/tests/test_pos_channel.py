@@ -212,3 +212,20 @@ async def test_a_first_read_goes_back_history_days(
     recent = sandbox.counter_sale({"AO-DAI-DO": 1})
     orders = [o.channel_ref.external_id async for o in channel.stream_orders()]
     assert orders == [recent] and old not in orders
+
+
+async def test_a_unit_added_after_the_first_read_is_still_booked_on_its_base(
+    channel: PosChannel, sandbox: KiotVietSandbox
+) -> None:
+    """The channel read the catalog before a 6-pack existed; selling one re-reads it once."""
+    first = sandbox.counter_sale({"LAVIE-CHAI": 1})
+    assert [o.quantities() async for o in channel.stream_orders()] == [{"LAVIE-CHAI": 1}]
+    sandbox.add_unit("LAVIE-CHAI", "LAVIE-LOC6", "Lốc", 6, 29000)
+    cursor = sandbox.clock.now()
+    sandbox.clock.advance(1)
+    pack = sandbox.counter_sale({"LAVIE-LOC6": 2})
+    orders = [o async for o in channel.stream_orders(updated_since=cursor)]
+    assert [(o.channel_ref.external_id, o.quantities()) for o in orders] == [
+        (pack, {"LAVIE-CHAI": 12})
+    ]
+    assert first != pack
