@@ -386,3 +386,56 @@ async def test_a_retry_carries_a_rising_attempt_signed_again(sandbox: KiotVietSa
     sandbox.notify("customer.update", [{"id": 2, "name": "Võ Thị Sáu"}])
     await sandbox.drain_webhooks()
     assert [e["status"] for e in sandbox.webhook_log] == [503, 200, 404]
+
+
+async def test_documents_move_stock_like_kiotviet(
+    sandbox: KiotVietSandbox, http: httpx.AsyncClient
+) -> None:
+    """An order reserves, ``makeInvoice`` sells it (reservation released, onHand down), a
+    sale beyond the shelf is a 400 (``AllowSellWhenOutStock`` is off), a cancelled invoice
+    (id in the body, as the doc shows) puts the stock back; bodies may be form-encoded."""
+    access = (await token(http, sandbox)).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}", "Retailer": sandbox.retailer}
+
+    async def stock() -> tuple[int, int]:
+        body = (await http.get("/products/code/BANH-PIA-09", headers=headers)).json()
+        row = body["inventories"][0]
+        return int(row["onHand"]), int(row["reserved"])
+
+    product = (await http.get("/products/code/BANH-PIA-09", headers=headers)).json()
+    line = {"productId": product["id"], "quantity": 3, "price": 54000}
+    order = (
+        await http.post(
+            "/orders", json={"branchId": 20001, "orderDetails": [line]}, headers=headers
+        )
+    ).json()
+    assert (order["code"][:2], order["status"], await stock()) == ("DH", 1, (9, 3))
+    sold = (
+        await http.post(
+            "/orders",
+            json={"branchId": 20001, "makeInvoice": True, "OrderDetails": [line]},
+            headers=headers,
+        )
+    ).json()
+    assert sold["code"].startswith("DH") and await stock() == (6, 3)
+    too_many = await http.post(
+        "/invoices",
+        json={"branchId": 20001, "invoiceDetails": [{**line, "quantity": 4}]},
+        headers=headers,
+    )
+    assert too_many.status_code == 400
+    assert "tồn kho" in too_many.json()["responseStatus"]["message"]
+    invoice = (
+        await http.post(
+            "/invoices", json={"branchId": 20001, "orderId": order["id"]}, headers=headers
+        )
+    ).json()
+    assert (invoice["orderCode"], await stock()) == (order["code"], (3, 0))
+    cancelled = await http.request(
+        "DELETE", "/invoices", json={"id": invoice["id"]}, headers=headers
+    )
+    assert cancelled.json()["status"] == 2 and await stock() == (6, 0)
+    form = await http.post(
+        "/customers", data={"name": "Hồ Văn Em", "contactNumber": "0935123456"}, headers=headers
+    )
+    assert form.json()["data"]["contactNumber"] == "0935123456"
