@@ -45,7 +45,7 @@ from omnisdk.errors import (
     OmnisdkError,
     PluginError,
     UnsupportedOperation,
-    WebhookVerificationError,
+    WebhookBodyError,
 )
 from omnisdk.hook_registry import HookHost, default_hook_registry
 from omnisdk.http import (
@@ -505,7 +505,10 @@ class Channel:
             result = hook(channel=self, raw=raw)
         except MappingError:
             raise
-        except (ValidationError, ValueError, KeyError, TypeError) as exc:
+        # Any exception is about this one record (a wrong type, a figure out of range, an
+        # impossible timestamp, absurd nesting): it is quarantined with its type and message,
+        # and the rest of the stream goes on.
+        except Exception as exc:
             raise MappingError(_describe(exc), channel=f"{self.name}/{self.account}", kind=kind,
                                external_id=self.external_id_of(raw)) from exc
         if result is None:
@@ -683,7 +686,11 @@ class Channel:
         return None
 
     def receive_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
-        """Verify, parse, then map a delivery. Malformed bodies raise WebhookVerificationError."""
+        """Verify, parse, then map a delivery.
+
+        A bad signature raises :class:`WebhookVerificationError`; a signed body that cannot
+        be read raises its subclass :class:`WebhookBodyError`.
+        """
         self.verify_webhook(request)
         try:
             events = self.parse_webhook(request)
@@ -699,7 +706,7 @@ class Channel:
             OSError,
             ValidationError,
         ) as exc:
-            raise WebhookVerificationError(
+            raise WebhookBodyError(
                 f"{self.name}/{self.account}: webhook body could not be read: {_describe(exc)}"
             ) from exc
 

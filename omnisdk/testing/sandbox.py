@@ -68,6 +68,7 @@ from omnisdk.testing.webhooks import WebhookDelivery, WebhookDispatcher
 __all__ = [
     "BuyerLine",
     "BuyerOrder",
+    "NotSupported",
     "OutOfStock",
     "Sandbox",
     "SandboxError",
@@ -153,6 +154,13 @@ class OutOfStock(SandboxError):
             requested=requested,
         )
         self.sku = sku
+
+
+class NotSupported(SandboxError):
+    """The sandbox does not emulate what was asked for (501)."""
+
+    status = 501
+    code = "not_supported"
 
 
 class UnknownObject(SandboxError):
@@ -298,6 +306,17 @@ class Sandbox(abc.ABC):
     def error_response(self, error: SandboxError) -> Response:
         """Turn a :class:`SandboxError` raised in a route into a response (override to reshape)."""
         return json_response(error.body(), error.status)
+
+    def expire_tokens(self) -> int:
+        """End every access token the sandbox issued, now, as if their lifetime ran out.
+
+        Refresh tokens (or the grant a channel asks a new token with) keep working, so a
+        channel that refreshes on a refusal carries on. Returns how many tokens ended.
+        ``POST /_sandbox/tokens/expire`` calls it (fault injection: a token expiring in the
+        middle of a run). The default raises :class:`SandboxError` (501): the platform's
+        tokens do not expire; a sandbox whose tokens do overrides it.
+        """
+        raise NotSupported(f"{self.channel_type} sandbox: its tokens do not expire")
 
     def secret_values(self) -> list[str]:
         """Every secret this sandbox accepts or issues (tests assert none reaches a log).
@@ -552,6 +571,7 @@ class Sandbox(abc.ABC):
             route("/clock", self._ctl_clock, ["GET", "POST"]),
             route("/requests", self._ctl_requests, ["GET", "DELETE"]),
             route("/credentials", self._ctl_credentials, ["GET"]),
+            route("/tokens/expire", self._ctl_expire_tokens, ["POST"]),
         ]
 
     async def _ctl_reset(self, request: Request) -> Response:
@@ -629,6 +649,11 @@ class Sandbox(abc.ABC):
             if request.method == "DELETE":
                 self.requests.clear()
         return json_response({"requests": logged})
+
+    async def _ctl_expire_tokens(self, request: Request) -> Response:
+        with self.lock:
+            expired = self.expire_tokens()
+        return json_response({"expired": expired})
 
     async def _ctl_credentials(self, request: Request) -> Response:
         base_url = str(request.base_url).rstrip("/")

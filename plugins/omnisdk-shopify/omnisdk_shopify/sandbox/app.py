@@ -416,6 +416,19 @@ class ShopifySandbox(Sandbox):
 
     # -- HTTP ------------------------------------------------------------------------------
 
+    def expire_tokens(self) -> int:
+        """The control API's token expiry: every client-credentials token ends now.
+
+        The permanent Admin API access token of a custom app never expires and keeps working;
+        a channel on client credentials asks for a new token.
+        """
+        with self.lock:
+            now = self.clock.time()
+            live = [token for token, expiry in self.issued_tokens.items() if expiry > now]
+            for token in live:
+                self.issued_tokens[token] = now
+            return len(live)
+
     def token_valid(self, token: str | None) -> bool:
         """Whether ``token`` opens the Admin API now."""
         if not token:
