@@ -79,6 +79,7 @@ def plans(args: argparse.Namespace) -> list[ChaosPlan]:
         converge_within=args.converge_within,
         seed=args.seed,
         faults=faults(args),
+        accounts=tuple(args.accounts.split(",")) if args.accounts else None,
     )
     calm = replace(base, kills=0, token_expiries=0, faults={})
     return [base] if args.only_chaos else [calm, base]
@@ -135,6 +136,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=DEFAULT_FAULTS["latency"])
     parser.add_argument(
         "--no-webhook-faults", action="store_true", help="deliver webhooks once, in order"
+    )
+    parser.add_argument(
+        "--accounts", help="comma-separated accounts to run (default: every installed one)"
     )
     parser.add_argument("--keep", metavar="DIR", help="keep each run's store, config and logs")
     parser.add_argument("--only-chaos", action="store_true", help="skip the calm baseline")
