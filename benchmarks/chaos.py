@@ -39,6 +39,9 @@ from rich.table import Table
 
 from omnisdk.testing.chaos import DEFAULT_FAULTS, ChaosOutcome, ChaosPlan, run_chaos
 
+CLIENT_CREDENTIALS = ("shopify-hn",)
+"""Accounts that get their token by the client-credentials grant (a token that expires)."""
+
 COLUMNS = (
     ("faults", "faults"),
     ("orders", "orders"),
@@ -80,6 +83,7 @@ def plans(args: argparse.Namespace) -> list[ChaosPlan]:
         seed=args.seed,
         faults=faults(args),
         accounts=tuple(args.accounts.split(",")) if args.accounts else None,
+        client_credentials=CLIENT_CREDENTIALS,
     )
     calm = replace(base, kills=0, token_expiries=0, faults={})
     return [base] if args.only_chaos else [calm, base]

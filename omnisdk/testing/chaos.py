@@ -51,6 +51,7 @@ from omnisdk.testing.sandbox import Sandbox
 from omnisdk.testing.server import LoopbackServer
 
 if TYPE_CHECKING:
+    from omnisdk.channel import Channel
     from omnisdk.sync.engine import Engine
 
 __all__ = [
@@ -105,9 +106,10 @@ class ChaosPlan:
     accounts: tuple[str, ...] | None = None
     """The accounts of :data:`~omnisdk.testing.flash_sale.ONLINE_SHOPS` to run (None: all
     whose plugin is installed)."""
-    client_credentials: tuple[str, ...] = ("shopify-hn",)
-    """Shopify accounts that get a token by the client-credentials grant instead of a
-    permanent one (so a token expiry hits them too)."""
+    client_credentials: tuple[str, ...] = ()
+    """Accounts whose sandbox offers a ``client_id`` (:meth:`Sandbox.client_credentials`) and
+    that get their token with it instead of the permanent one the sandbox's settings carry,
+    so a token expiry hits them too."""
 
     @property
     def label(self) -> str:
@@ -262,9 +264,12 @@ def free_port() -> int:
 
 
 class EngineProcess:
-    """``omnisdk run --json`` in ``workdir`` (its ``omnisdk.toml``), started and killed at will."""
+    """``omnisdk run --json`` in ``workdir`` (its ``omnisdk.toml``), started and killed at will.
 
-    def __init__(self, workdir: Path, webhook_port: int, *, plugins: str = "shopify,shopee"):
+    ``plugins`` are the entry points it loads (``OMNISDK_LOAD_PLUGINS``).
+    """
+
+    def __init__(self, workdir: Path, webhook_port: int, *, plugins: Sequence[str]):
         self.workdir = workdir
         self.webhook_port = webhook_port
         self.env = {
@@ -272,7 +277,7 @@ class EngineProcess:
             for key, value in os.environ.items()
             if key not in ("OMNISDK_CONFIG", "OMNISDK_DISABLE_PLUGINS", "COLUMNS")
         }
-        self.env.update({"OMNISDK_LOAD_PLUGINS": plugins, "PYTHONUNBUFFERED": "1"})
+        self.env.update({"OMNISDK_LOAD_PLUGINS": ",".join(plugins), "PYTHONUNBUFFERED": "1"})
         self.process: subprocess.Popen[str] | None = None
         self.logs: list[Path] = []
         self.starts = 0
@@ -360,7 +365,11 @@ class EngineProcess:
 
 
 def write_config(
-    workdir: Path, plan: ChaosPlan, servers: Mapping[str, tuple[Sandbox, str]], webhook_port: int
+    workdir: Path,
+    plan: ChaosPlan,
+    servers: Mapping[str, tuple[Sandbox, str]],
+    channel_classes: Mapping[str, type[Channel]],
+    webhook_port: int,
 ) -> Path:
     """The run's ``omnisdk.toml``: a SQLite store, quota allocation, every account."""
     lines = [
@@ -376,13 +385,18 @@ def write_config(
     ]
     for account, (sandbox, base_url) in servers.items():
         settings = dict(sandbox.channel_settings(base_url))
-        if account in plan.client_credentials and "client_id" in sandbox.client_credentials(""):
+        credentials = sandbox.client_credentials(base_url)
+        if account in plan.client_credentials and "client_id" in credentials:
             settings.pop("access_token", None)
-            settings["client_id"] = sandbox.client_credentials(base_url)["client_id"]
-        if sandbox.channel_type == "shopee":
-            # Shopee signs a push over the callback URL as registered.
-            settings["push_callback_url"] = f"http://127.0.0.1:{webhook_port}/webhooks/{account}"
-            settings["requests_per_second"] = 200.0
+            settings["client_id"] = credentials["client_id"]
+        fields = channel_classes[account].settings_model.model_fields
+        for name in fields:
+            # A platform that signs webhooks over the URL they were registered at is told it;
+            # a rate budget the settings can lift is lifted (the sandboxes are the limit).
+            if name.endswith("callback_url"):
+                settings[name] = f"http://127.0.0.1:{webhook_port}/webhooks/{account}"
+            elif name == "requests_per_second":
+                settings[name] = 200.0
         lines.append(f'[[channels]]\nname = "{account}"\ntype = "{sandbox.channel_type}"')
         lines.append("[channels.settings]")
         lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
@@ -596,7 +610,9 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
     servers: dict[str, LoopbackServer] = {}
     controls = {a: SandboxControl.for_sandbox(s) for a, s in sandboxes.items()}
     port = free_port()
-    engine = EngineProcess(workdir, port)
+    engine = EngineProcess(
+        workdir, port, plugins=sorted({s.channel_type for s in sandboxes.values()})
+    )
     try:
         for account, sandbox in sandboxes.items():
             with sandbox.lock:
@@ -608,7 +624,11 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
                 )
             servers[account] = LoopbackServer(sandbox.app).start()
         config = write_config(
-            workdir, plan, {a: (s, servers[a].base_url) for a, s in sandboxes.items()}, port
+            workdir,
+            plan,
+            {a: (s, servers[a].base_url) for a, s in sandboxes.items()},
+            {name: channel_class for name, channel_class, _ in shops},
+            port,
         )
         await _list_catalog(config, catalog)
         for account, control in controls.items():
