@@ -10,8 +10,8 @@ again. Then the faults stop. One run (about 25 s), judged by two tests:
 - required: no crash, nothing lost (every accepted order stored, every cancellation seen,
   every order's units held), nothing doubled;
 - known weak (``xfail``, not strict): no unit oversold and converged within 10 s. Runs of
-  this plan oversell a unit or two now and then (on Shopee's absolute writes, and once on a
-  Shopify account after a cancellation restocked another): see docs/benchmarks.md, "Chaos".
+  this plan oversell a unit or two now and then (see :data:`OVERSELL` and
+  docs/benchmarks.md, "Chaos"): a finding, not yet fixed.
 """
 
 from __future__ import annotations
@@ -38,11 +38,10 @@ PLAN = ChaosPlan(
 )
 
 OVERSELL = (
-    "under faults + SIGKILLs + token expiry a unit or two is sometimes oversold (1-9 units in "
-    "2000-order runs, 0-2 in this one): mostly on Shopee (absolute writes retried inside the "
-    "HTTP call widen the read-to-write span), once on a Shopify account right after a "
-    "cancellation restocked a listing; and convergence can take longer than 10 s "
-    "(docs/benchmarks.md, Chaos)"
+    "a unit or two is sometimes oversold when Shopee is in the mix (1-9 units in 2000-order "
+    "runs, 0-2 in this one, once 1 with no fault at all), on Shopee and on Shopify accounts, "
+    "mostly shortly after a cancellation put units back on a listing; over Shopify alone never; "
+    "and convergence sometimes takes longer than 10 s (docs/benchmarks.md, Chaos)"
 )
 
 
