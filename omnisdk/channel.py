@@ -496,8 +496,10 @@ class Channel:
         """The platform's id of a raw record: the first of :attr:`external_id_keys` it has."""
         for key in self.external_id_keys:
             value = raw.get(key) if isinstance(raw, Mapping) else None
-            if value is not None:
-                return str(value)
+            # Only a string or a number is an id: a broken record's list or dict is not (and
+            # would make a log line and a quarantine key of its whole repr).
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+                return str(value)[:255]
         return None
 
     def _map(self, kind: RecordKind, raw: dict[str, Any], hook: Callable[..., Any]) -> Any:
