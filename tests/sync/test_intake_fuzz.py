@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from omnisdk.store import open_store
 from omnisdk.sync import SyncEngine
-from omnisdk.testing.fuzz import mutations
+from omnisdk.testing.fuzz import deep_nesting, mutations
 from omnisdk.testing.registration import unthrottled
 from omnisdk.testing.sandbox import BuyerLine, BuyerOrder, SeedProduct
 
@@ -141,3 +141,19 @@ def test_a_record_with_broken_utf8_is_quarantined_not_a_crash(intake: Intake) ->
     assert kept[-1].payload["currency"] == "\ufffd"  # kept, the surrogate made storable
     for raw in (first, second):
         assert store.get_order(ACCOUNT, str(raw["order_sn"])) is not None
+
+
+def test_a_known_order_again_with_a_too_deep_payload_does_not_stop_the_page(
+    intake: Intake,
+) -> None:
+    first, second = intake.good
+    intake.poll([first])
+    # Same update_time as the stored version: the content hash is compared, which dumps the
+    # payload, too deep for pydantic's serializer (it raised out of the poll).
+    deep = dict(first, region=deep_nesting(400))
+    before = quarantine_attempts(intake)
+
+    intake.poll([deep, second])
+
+    assert intake.engine.engine.store.get_order(ACCOUNT, str(second["order_sn"])) is not None
+    assert quarantine_attempts(intake) > before
