@@ -39,7 +39,7 @@ from rich.table import Table
 
 from omnisdk.testing.chaos import DEFAULT_FAULTS, ChaosOutcome, ChaosPlan, run_chaos
 
-CLIENT_CREDENTIALS = ("shopify-hn",)
+CLIENT_CREDENTIALS = ("shopify-1",)
 """Accounts that get their token by the client-credentials grant (a token that expires)."""
 
 COLUMNS = (

@@ -1,9 +1,11 @@
 """A flash sale (11.11) over every installed online channel: does any channel sell a unit
 another channel already sold, and what does preventing it cost?
 
-Two Shopify shops and a Shopee shop (each one whose plugin is installed) list ``--skus`` SKUs
-of ``--units`` units. ``--buyers`` buyers per channel order one or two units of a random SKU,
-again and again with no pause, through each sandbox's control API, while the engine runs in
+An account of every installed channel whose sandbox refuses what is not listed (in a
+checkout: the example plugin, Shopee and Shopify; at least three accounts, see
+``omnisdk.testing.flash_sale.online_shops``) lists ``--skus`` SKUs of ``--units`` units.
+``--buyers`` buyers per channel order one or two units of a random SKU, again and again
+with no pause, through each sandbox's control API, while the engine runs in
 the local runtime (as ``omnisdk run``: order pollers every ``--poll`` seconds, pushers woken
 by every stock change, no webhooks). Once no order was accepted anywhere for a while the
 buyers stop and the engine is left to converge. Each allocation (``[engine] allocation``)

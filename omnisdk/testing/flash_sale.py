@@ -25,7 +25,6 @@ leave it a turn in 25 and measure the test's scheduling, not the engine.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import random
 import threading
 import time
@@ -38,10 +37,11 @@ from omnisdk.testing.sandbox import Sandbox
 
 if TYPE_CHECKING:
     from omnisdk.channel import Channel
+    from omnisdk.plugins import Plugins
     from omnisdk.sync.engine import Engine
 
 __all__ = [
-    "ONLINE_SHOPS",
+    "MINIMUM_ACCOUNTS",
     "FlashSaleOutcome",
     "Sale",
     "Starvation",
@@ -74,39 +74,43 @@ PRODUCTS = (
 """Product titles of the sale (diacritics on purpose: SKUs are made from them)."""
 
 
-UNTHROTTLED_SHOPIFY = {"cost_bucket_size": 1e9, "cost_restore_rate": 1e9}
-"""The Shopify sandbox enforces Shopify's query cost bucket; lifted, as the channels' own
-rate budgets are (a sale measures the engine, not the platforms' throttles)."""
+_MOBILE_PREFIXES = (90, 91, 93, 94, 96, 97, 98)
+"""Vietnamese mobile prefixes every phone-number database knows (Mobifone, Vinaphone,
+Viettel): a buyer's phone must parse, or the check that it reached the customer means
+nothing."""
 
-ONLINE_SHOPS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-    (
-        "shopify-hcm",
-        "omnisdk_shopify",
-        "Shopify",
-        {"shop_name": "ao-dai-sg", **UNTHROTTLED_SHOPIFY},
-    ),
-    ("shopify-hn", "omnisdk_shopify", "Shopify", {"shop_name": "non-la-hn", **UNTHROTTLED_SHOPIFY}),
-    ("shopee-vn", "omnisdk_shopee", "Shopee", {"shop_id": 322300777}),
-)
-"""The sale's accounts: (name, plugin package, class prefix, sandbox options). A plugin's
-package must hold ``channel.<Prefix>Channel`` and ``sandbox.app.<Prefix>Sandbox``."""
+MINIMUM_ACCOUNTS = 3
+"""A sale has at least this many accounts: with fewer channel types installed, the types
+take turns, so two accounts of one platform sell side by side too."""
 
 
-def online_shops(seed: int) -> list[tuple[str, type[Channel], Sandbox]]:
-    """A fresh sandbox per account of :data:`ONLINE_SHOPS` whose plugin is installed.
+def online_shops(
+    seed: int, *, plugins: Plugins | None = None
+) -> list[tuple[str, type[Channel], Sandbox]]:
+    """A fresh, unthrottled sandbox per account of the sale, over every installed channel type
+    whose sandbox refuses unlisted sales (see :attr:`Sandbox.refuses_unlisted_sales`).
 
-    Returns (account name, channel class, sandbox) triples; the caller closes the sandboxes.
-    The ``index``-th account's sandbox is seeded with ``seed + index``.
+    Returns (account name, channel class, sandbox) triples, the accounts named
+    ``<type>-<n>``; the caller closes the sandboxes. Types are taken in name order, at least
+    :data:`MINIMUM_ACCOUNTS` accounts in all; the ``index``-th account's sandbox is seeded
+    with ``seed + index``. ``plugins`` defaults to the installed plugins (entry points).
     """
+    from omnisdk.demo.shops import demo_channel_types, load_sandbox_class
+    from omnisdk.plugins import Plugins
+
+    plugins = plugins or Plugins()
+    channel_types = plugins.channel_types()
+    kinds: list[tuple[str, type[Channel], type[Sandbox]]] = []
+    for name, spec in demo_channel_types(plugins):
+        sandbox_class = load_sandbox_class(name, spec)
+        if sandbox_class.refuses_unlisted_sales:
+            kinds.append((name, channel_types[name].cls, sandbox_class))
     shops: list[tuple[str, type[Channel], Sandbox]] = []
-    for index, (name, package, prefix, options) in enumerate(ONLINE_SHOPS):
-        try:
-            sandboxes = importlib.import_module(f"{package}.sandbox.app")
-            channels = importlib.import_module(f"{package}.channel")
-        except ImportError:
-            continue
-        sandbox = getattr(sandboxes, f"{prefix}Sandbox")(seed=seed + index, **options)
-        shops.append((name, getattr(channels, f"{prefix}Channel"), sandbox))
+    for index in range(max(len(kinds), MINIMUM_ACCOUNTS) if kinds else 0):
+        name, channel_class, sandbox_class = kinds[index % len(kinds)]
+        sandbox = sandbox_class(seed=seed + index)
+        sandbox.lift_throttles()
+        shops.append((f"{name}-{index // len(kinds) + 1}", channel_class, sandbox))
     return shops
 
 
@@ -433,7 +437,7 @@ class _Sale:
         number = self.accounts.index(account) * 1000 + index + 1
         customer = {
             "name": f"Khách {index + 1} của {account}",
-            "phone": f"+849{rng.randrange(10**7, 10**8)}",
+            "phone": f"+84{rng.choice(_MOBILE_PREFIXES)}{rng.randrange(10**6, 10**7)}",
             "email": f"khach{index + 1}.{account}@example.vn",
             "username": f"khach{number:04d}",
             "buyer_user_id": str(700_000_000 + number),

@@ -157,7 +157,7 @@ class OutOfStock(SandboxError):
 
 
 class NotSupported(SandboxError):
-    """The sandbox does not emulate what was asked for (501)."""
+    """This sandbox does not emulate what was asked (501)."""
 
     status = 501
     code = "not_supported"
@@ -215,6 +215,10 @@ class Sandbox(abc.ABC):
     buyer_order_model: ClassVar[type[BuyerOrder]] = BuyerOrder
     """What ``POST /_sandbox/buyer/orders`` validates its body as; a subclass of
     :class:`BuyerOrder` adds the platform's own fields (e.g. a pickup location)."""
+    refuses_unlisted_sales: ClassVar[bool] = True
+    """A buyer's order for more than is listed is refused, as on a marketplace or a web shop.
+    False where the buyer holds the goods already (a point of sale): such a sandbox takes no
+    part in a flash sale, whose proof rests on channels refusing what they do not list."""
 
     def __init__(
         self,
@@ -317,6 +321,15 @@ class Sandbox(abc.ABC):
         tokens do not expire; a sandbox whose tokens do overrides it.
         """
         raise NotSupported(f"{self.channel_type} sandbox: its tokens do not expire")
+
+    def lift_throttles(self) -> None:
+        """Stop enforcing the platform's own rate throttles, from now on.
+
+        For load tests that measure the engine, not the platform (the channels' rate budgets
+        are lifted the same way, see :func:`omnisdk.testing.registration.unthrottled`). A
+        sandbox that enforces no throttle does nothing.
+        """
+        return None
 
     def secret_values(self) -> list[str]:
         """Every secret this sandbox accepts or issues (tests assert none reaches a log).
@@ -499,6 +512,14 @@ class Sandbox(abc.ABC):
                 f"{self._dispatcher.pending()} webhook deliveries still pending after {timeout} s"
             )
 
+    def revoke_access(self) -> None:
+        """The merchant withdraws the app: every token stops working, as on the platform
+        (control: ``POST /_sandbox/revoke``; :meth:`reset` authorises it again).
+
+        A sandbox that can emulate it overrides this; the default answers 501.
+        """
+        raise NotSupported(f"the {self.channel_type} sandbox cannot revoke access")
+
     def state(self) -> dict[str, Any]:
         """``{"listings": [...], "orders": [...], "webhooks": [...]}`` as the platform has it."""
         with self.lock:
@@ -572,7 +593,12 @@ class Sandbox(abc.ABC):
             route("/requests", self._ctl_requests, ["GET", "DELETE"]),
             route("/credentials", self._ctl_credentials, ["GET"]),
             route("/tokens/expire", self._ctl_expire_tokens, ["POST"]),
+            route("/revoke", self._ctl_revoke, ["POST"]),
         ]
+
+    async def _ctl_revoke(self, request: Request) -> Response:
+        self.revoke_access()
+        return json_response({"revoked": True})
 
     async def _ctl_reset(self, request: Request) -> Response:
         self.reset()

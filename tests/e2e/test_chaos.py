@@ -34,7 +34,7 @@ PLAN = ChaosPlan(
     faults=DEFAULT_FAULTS,
     converge_within=10.0,
     seed=2611,
-    client_credentials=("shopify-hn",),  # a Shopify token that expires, beside Shopee's
+    client_credentials=("shopify-1",),  # a Shopify token that expires, beside Shopee's
 )
 
 OVERSELL = (

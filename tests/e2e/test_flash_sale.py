@@ -1,8 +1,10 @@
 """End to end: an 11.11 flash sale over every installed online channel, in the quota allocation.
 
-Two Shopify shops and a Shopee shop (each one whose plugin is installed) list ten SKUs of
-3 to 5 units. Eight buyers per channel order one or two units of random SKUs, with no pause,
-through each sandbox's control API, while the engine runs in the local runtime (pollers and
+An account of every installed channel whose sandbox refuses what is not listed (in a
+checkout: the example plugin, Shopee and Shopify; at least three accounts, see
+``omnisdk.testing.flash_sale.online_shops``) lists ten SKUs of 3 to 5 units. Eight buyers
+per channel order one or two units of random SKUs, with no pause, through each sandbox's
+control API, while the engine runs in the local runtime (pollers and
 pushers, as ``omnisdk run``). Once every channel has refused everything for a while the
 buyers stop and the engine is left to converge. Proven, with and without 20 % of the
 platform calls failing:

@@ -180,3 +180,11 @@ async def test_order_ids_with_slashes_route_to_cancel_and_advance() -> None:
         with pytest.raises(Exception):  # noqa: B017 - the id is unknown; routing is what matters
             await control.cancel_order(f"gid://example/Order/{order_id}")
         assert seen == [f"gid://example/Order/{order_id}"]
+
+
+async def test_revoking_access_is_501_where_the_sandbox_cannot_emulate_it(
+    control: SandboxControl,
+) -> None:
+    with pytest.raises(SandboxRefused) as refused:
+        await control.revoke_access()
+    assert refused.value.status == 501 and refused.value.body["error"] == "not_supported"

@@ -38,6 +38,7 @@ logger = logging.getLogger("omnisdk_shopify.client")
 TokenSource = Callable[[], Awaitable[str]]
 Refresher = Callable[[], Awaitable[None]]
 
+
 def next_link(header: str | None) -> str | None:
     """The ``rel="next"`` URL of a REST ``Link`` header, verbatim (None on the last page)."""
     for part in (header or "").split(","):

@@ -65,8 +65,10 @@ def tap_python() -> Path:
             )
         except (subprocess.SubprocessError, OSError) as exc:
             detail = getattr(exc, "stderr", b"") or b""
-            why = (f"cannot create tap-shopify's virtualenv at {venv}: {exc} "
-                   f"{detail.decode(errors='replace')[-300:]}")
+            why = (
+                f"cannot create tap-shopify's virtualenv at {venv}: {exc} "
+                f"{detail.decode(errors='replace')[-300:]}"
+            )
             if os.environ.get("CI") == "true":
                 pytest.fail(why)  # CI must prove the official tap works; never skip it there
             pytest.skip(why)

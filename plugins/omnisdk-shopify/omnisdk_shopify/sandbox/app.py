@@ -153,6 +153,8 @@ class ShopifySandbox(Sandbox):
             executor=self._run_bulk_query, next_id=self.shop.next_id, now=self.clock.now
         )
         self.issued_tokens: dict[str, float] = {}
+        self.installed = True
+        """False once the merchant uninstalled the app (:meth:`revoke_access`)."""
         self.oauth_codes: dict[str, str] = {}
         self.idempotency: dict[tuple[str, str], Any] = {}
         self._cost_buckets: dict[str, CostBucket] = {}
@@ -169,6 +171,14 @@ class ShopifySandbox(Sandbox):
                     clock=self.clock.time,
                 )
             return self._cost_buckets[key]
+
+    def lift_throttles(self) -> None:
+        """Make both buckets (GraphQL cost and REST calls) too large to ever throttle."""
+        with self.lock:
+            self.cost_bucket_size = self.cost_restore_rate = 1e9
+            self.rest_bucket_size, self.rest_leak_rate = 10**9, 1e9
+            self._cost_buckets.clear()
+            self._rest_buckets.clear()
 
     def rest_bucket(self, token: str) -> LeakyBucket:
         """The REST call-limit bucket of ``token`` (it leaks on the sandbox clock)."""
@@ -429,9 +439,22 @@ class ShopifySandbox(Sandbox):
                 self.issued_tokens[token] = now
             return len(live)
 
+    def revoke_access(self) -> None:
+        """The merchant uninstalled the app: every access token, the permanent one too, is
+        refused with 401, and so are new client-credentials grants (:meth:`reset` installs it
+        again). The ``app/uninstalled`` webhook goes out as Shopify sends it (it may be
+        missed: the refusals alone must tell)."""
+        with self.lock:
+            self.installed = False
+            shop = self.shop.shop
+            self.emit_webhook(
+                "app/uninstalled",
+                {"id": shop.id, "name": shop.name, "domain": shop.domain, "email": shop.email},
+            )
+
     def token_valid(self, token: str | None) -> bool:
         """Whether ``token`` opens the Admin API now."""
-        if not token:
+        if not token or not self.installed:
             return False
         if hmac.compare_digest(token.encode(), self.access_token.encode()):
             return True
