@@ -569,6 +569,8 @@ async def _check(
         key = (sale.account, sale.order_id)
         if key not in stored:
             continue
+        if key in cancelled and stored[key].order.status is not OrderStatus.CANCELLED:
+            continue  # a lost cancellation (counted above), not a second hold
         should = 0 if key in cancelled else sale.quantity
         has = held.get(order_reference(sale.account, sale.order_id), 0)
         if has > should:
