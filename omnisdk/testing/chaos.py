@@ -55,10 +55,14 @@ if TYPE_CHECKING:
     from omnisdk.sync.engine import Engine
 
 __all__ = [
+    "DEFAULT_FAULTS",
+    "Cancellation",
     "ChaosOutcome",
     "ChaosPlan",
     "EngineProcess",
+    "free_port",
     "run_chaos",
+    "write_config",
 ]
 
 DEFAULT_FAULTS: dict[str, Any] = {
@@ -682,8 +686,3 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
             sandbox.close()
     outcome.engine_errors += engine.tracebacks()
     return outcome
-
-
-def summarise(outcomes: Sequence[ChaosOutcome]) -> list[dict[str, Any]]:
-    """The table rows of several runs."""
-    return [outcome.row() for outcome in outcomes]
