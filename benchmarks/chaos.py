@@ -75,6 +75,7 @@ def plans(args: argparse.Namespace) -> list[ChaosPlan]:
         orders=args.orders,
         orders_per_second=args.rate,
         buyers=args.buyers,
+        cancel_share=args.cancel_share,
         skus=args.skus,
         units=args.units,
         kills=args.kills,
@@ -86,6 +87,8 @@ def plans(args: argparse.Namespace) -> list[ChaosPlan]:
         client_credentials=CLIENT_CREDENTIALS,
     )
     calm = replace(base, kills=0, token_expiries=0, faults={})
+    if args.calm:
+        return [calm]
     return [base] if args.only_chaos else [calm, base]
 
 
@@ -146,6 +149,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", metavar="DIR", help="keep each run's store, config and logs")
     parser.add_argument("--only-chaos", action="store_true", help="skip the calm baseline")
+    parser.add_argument("--calm", action="store_true", help="run only the calm baseline")
+    parser.add_argument(
+        "--cancel-share", type=float, default=0.1, help="how often a buyer cancels instead"
+    )
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
     return parser.parse_args(argv)
