@@ -38,10 +38,10 @@ PLAN = ChaosPlan(
 )
 
 OVERSELL = (
-    "a unit or two is sometimes oversold with Shopee in the mix, even without faults (1-9 units "
-    "in 2000-order runs, 0-4 in this one): Shopee resells between the engine's read and its "
-    "absolute write, and the other channels keep selling from their quotas after it; over "
-    "Shopify alone never. Convergence sometimes takes longer than 10 s "
+    "units are sometimes oversold when Shopee (absolute writes) and Shopify (compare-and-swap) "
+    "sell together, even with no fault, kill or cancellation (4 of 2000-order calm runs; 0-4 "
+    "here), the order that goes past the stock being on Shopify; never with either one beside "
+    "Example, nor over Shopify alone. Convergence sometimes takes longer than 10 s "
     "(docs/benchmarks.md, Chaos)"
 )
 
