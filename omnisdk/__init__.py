@@ -41,6 +41,7 @@ from omnisdk.errors import (
     UnknownRecord,
     UnsupportedOperation,
     UsageError,
+    WebhookBodyError,
     WebhookVerificationError,
 )
 from omnisdk.hookspecs import hookimpl
@@ -161,6 +162,7 @@ __all__ = [
     "UnsupportedOperation",
     "UsageError",
     "Variant",
+    "WebhookBodyError",
     "WebhookRequest",
     "WebhookVerificationError",
     "WriteResult",

@@ -46,7 +46,7 @@ from omnisdk.errors import (
     PluginError,
     ReauthorisationRequired,
     UnsupportedOperation,
-    WebhookVerificationError,
+    WebhookBodyError,
 )
 from omnisdk.hook_registry import HookHost, default_hook_registry
 from omnisdk.http import (
@@ -507,8 +507,10 @@ class Channel:
         """The platform's id of a raw record: the first of :attr:`external_id_keys` it has."""
         for key in self.external_id_keys:
             value = raw.get(key) if isinstance(raw, Mapping) else None
-            if value is not None:
-                return str(value)
+            # Only a string or a number is an id: a broken record's list or dict is not (and
+            # would make a log line and a quarantine key of its whole repr).
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+                return str(value)[:255]
         return None
 
     def _map(self, kind: RecordKind, raw: dict[str, Any], hook: Callable[..., Any]) -> Any:
@@ -516,7 +518,10 @@ class Channel:
             result = hook(channel=self, raw=raw)
         except MappingError:
             raise
-        except (ValidationError, ValueError, KeyError, TypeError) as exc:
+        # Any exception is about this one record (a wrong type, a figure out of range, an
+        # impossible timestamp, absurd nesting): it is quarantined with its type and message,
+        # and the rest of the stream goes on.
+        except Exception as exc:
             raise MappingError(_describe(exc), channel=f"{self.name}/{self.account}", kind=kind,
                                external_id=self.external_id_of(raw)) from exc
         if result is None:
@@ -696,7 +701,11 @@ class Channel:
         return None
 
     def receive_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
-        """Verify, parse, then map a delivery. Malformed bodies raise WebhookVerificationError."""
+        """Verify, parse, then map a delivery.
+
+        A bad signature raises :class:`WebhookVerificationError`; a signed body that cannot
+        be read raises its subclass :class:`WebhookBodyError`.
+        """
         self.verify_webhook(request)
         try:
             events = self.parse_webhook(request)
@@ -712,7 +721,7 @@ class Channel:
             OSError,
             ValidationError,
         ) as exc:
-            raise WebhookVerificationError(
+            raise WebhookBodyError(
                 f"{self.name}/{self.account}: webhook body could not be read: {_describe(exc)}"
             ) from exc
 

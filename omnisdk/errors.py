@@ -13,6 +13,7 @@ kind of failure. Messages say what was wrong and where, and never contain secret
     ├── UnsupportedOperation         the channel lacks the capability asked for
     ├── MappingError                 a platform payload could not become a canonical object
     ├── WebhookVerificationError     a webhook's signature or shape is wrong
+    │   └── WebhookBodyError         signed, but the body cannot be read (the receiver: 400)
     ├── StoreError                   the persistence layer failed
     ├── ServiceError                 a server omnisdk runs (webhook receiver) could not run
     ├── SandboxError                 a platform sandbox (the test kit) refused a request
@@ -49,6 +50,7 @@ __all__ = [
     "UnknownRecord",
     "UnsupportedOperation",
     "UsageError",
+    "WebhookBodyError",
     "WebhookVerificationError",
 ]
 
@@ -123,6 +125,14 @@ class MappingError(OmnisdkError):
 
 class WebhookVerificationError(OmnisdkError):
     """A webhook delivery failed signature verification or is malformed."""
+
+
+class WebhookBodyError(WebhookVerificationError):
+    """A delivery passed its signature check but its body cannot be read (bad JSON, a field
+    of the wrong type, an impossible figure or timestamp, absurd nesting).
+
+    The webhook receiver answers 400 (a bad request, not a forgery: 401 is for signatures).
+    """
 
 
 class StoreError(OmnisdkError):

@@ -257,8 +257,9 @@ class HttpClient:
     own auth error), the last one is raised as :class:`~omnisdk.errors.ReauthorisationRequired`
     instead, which the engine answers by marking the account ``needs_reauth`` (a revoked token
     or an uninstalled app otherwise fails every call while the account looks ``active``). Any
-    successful request resets the count; other failures (5xx, 429) leave it as it is. None
-    never converts. :attr:`auth_failures` is the current count.
+    successful request resets the count; other failures (5xx, 429) leave it as it is; requests
+    that were in flight together when one of them was refused count once. None never
+    converts. :attr:`auth_failures` is the current count.
     """
 
     def __init__(
@@ -300,6 +301,7 @@ class HttpClient:
         """Refusals in a row after which :class:`ReauthorisationRequired` is raised."""
         self.auth_failures = 0
         """Requests in a row that ended in an authorisation refusal (0 after any success)."""
+        self._refusals_seen = 0
         self.channel = channel
         """The channel type, e.g. ``"shopee"``."""
         self.account = account
@@ -437,6 +439,7 @@ class HttpClient:
             sleep=self._sleep,
             reraise=True,
         )
+        seen = self._refusals_seen
         try:
             async for attempt in retrying:
                 with attempt:
@@ -455,14 +458,23 @@ class HttpClient:
                     self.auth_failures = 0
                     return response
         except _AttemptFailed as failure:
-            raised = self._count_refusal(failure.error)
+            raised = self._count_refusal(failure.error, seen)
             raise raised from (failure.error if raised is not failure.error else None)
         raise RuntimeError("unreachable: tenacity ended without a result")  # pragma: no cover
 
-    def _count_refusal(self, error: ChannelError) -> ChannelError:
-        """``error``, or the lost authorisation it completes (see ``reauth_after``)."""
+    def _count_refusal(self, error: ChannelError, seen: int) -> ChannelError:
+        """``error``, or the lost authorisation it completes (see ``reauth_after``).
+
+        ``seen`` is how many refusals had been counted when the request started: a request
+        already in flight when another one was refused brings no new evidence (an access
+        token that just expired refuses every concurrent call at once, before the channel's
+        one refresh), so only refusals one after another count towards ``reauth_after``.
+        """
         if not isinstance(error, AuthError) or isinstance(error, ReauthorisationRequired):
             return error
+        if seen != self._refusals_seen:
+            return error
+        self._refusals_seen += 1
         self.auth_failures += 1
         if self.reauth_after is None or self.auth_failures < self.reauth_after:
             return error

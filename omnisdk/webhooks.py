@@ -11,7 +11,8 @@ For each delivery the receiver
 
 1. finds the account (unknown: **404**) and checks its channel takes webhooks (else **404**);
 2. verifies and parses it with :meth:`omnisdk.channel.Channel.receive_webhook` over the
-   exact body bytes (a bad signature or an unreadable body: **401**);
+   exact body bytes (a bad signature: **401**; signed, but a body that cannot be read:
+   **400**);
 3. drops events whose delivery id was processed already (``Store.remember_delivery``
    recorded it) or is waiting in the queue — a redelivery is answered **200** and changes
    nothing;
@@ -46,7 +47,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from omnisdk.channel import Capability, Channel, WebhookRequest
-from omnisdk.errors import WebhookVerificationError
+from omnisdk.errors import WebhookBodyError, WebhookVerificationError
 from omnisdk.models import ChannelEvent
 
 if TYPE_CHECKING:
@@ -169,6 +170,10 @@ class WebhookReceiver:
         )
         try:
             events = channel.receive_webhook(delivery)
+        except WebhookBodyError as exc:
+            self.rejected += 1
+            logger.warning("webhook for %s refused: %s", account, exc)
+            return _answer(400, error="bad_body", message="the body could not be read")
         except WebhookVerificationError as exc:
             self.rejected += 1
             # The plugin's message names what failed, never the secret or the signature.

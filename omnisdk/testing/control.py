@@ -161,6 +161,14 @@ class SandboxControl:
         body = await self.call("DELETE" if clear else "GET", "/requests")
         return list(body["requests"])
 
+    async def expire_tokens(self) -> int:
+        """End every access token the sandbox issued (refresh still works); returns how many.
+
+        Raises :class:`SandboxRefused` (501) when the platform's tokens do not expire.
+        """
+        body = await self.call("POST", "/tokens/expire")
+        return int(body["expired"])
+
     async def credentials(self) -> dict[str, Any]:
         """``{"channel_type", "channel_settings", "client_credentials"}`` for this server."""
         body: dict[str, Any] = await self.call("GET", "/credentials")

@@ -311,6 +311,17 @@ class Sandbox(abc.ABC):
         """Turn a :class:`SandboxError` raised in a route into a response (override to reshape)."""
         return json_response(error.body(), error.status)
 
+    def expire_tokens(self) -> int:
+        """End every access token the sandbox issued, now, as if their lifetime ran out.
+
+        Refresh tokens (or the grant a channel asks a new token with) keep working, so a
+        channel that refreshes on a refusal carries on. Returns how many tokens ended.
+        ``POST /_sandbox/tokens/expire`` calls it (fault injection: a token expiring in the
+        middle of a run). The default raises :class:`SandboxError` (501): the platform's
+        tokens do not expire; a sandbox whose tokens do overrides it.
+        """
+        raise NotSupported(f"{self.channel_type} sandbox: its tokens do not expire")
+
     def lift_throttles(self) -> None:
         """Stop enforcing the platform's own rate throttles, from now on.
 
@@ -581,6 +592,7 @@ class Sandbox(abc.ABC):
             route("/clock", self._ctl_clock, ["GET", "POST"]),
             route("/requests", self._ctl_requests, ["GET", "DELETE"]),
             route("/credentials", self._ctl_credentials, ["GET"]),
+            route("/tokens/expire", self._ctl_expire_tokens, ["POST"]),
             route("/revoke", self._ctl_revoke, ["POST"]),
         ]
 
@@ -663,6 +675,11 @@ class Sandbox(abc.ABC):
             if request.method == "DELETE":
                 self.requests.clear()
         return json_response({"requests": logged})
+
+    async def _ctl_expire_tokens(self, request: Request) -> Response:
+        with self.lock:
+            expired = self.expire_tokens()
+        return json_response({"expired": expired})
 
     async def _ctl_credentials(self, request: Request) -> Response:
         base_url = str(request.base_url).rstrip("/")

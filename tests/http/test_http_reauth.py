@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from _http_testkit import AutoClock
@@ -84,3 +86,34 @@ async def test_the_threshold_is_configurable(
 def test_a_threshold_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="reauth_after"):
         _client([], reauth_after=0)
+
+
+async def test_calls_refused_together_count_once_an_expired_token_is_not_a_lost_one() -> None:
+    """An access token that just expired refuses every call in flight at once, before the
+    channel's one refresh: found by the chaos suite, where Shopee's poller, pusher and
+    webhook fetches were refused together and the account was stopped as needs_reauth."""
+    release = asyncio.Event()
+    arrived = 0
+
+    async def respond(request: httpx.Request) -> httpx.Response:
+        nonlocal arrived
+        arrived += 1
+        if arrived == 3:
+            release.set()
+        await release.wait()  # all three are in flight before any answer
+        return httpx.Response(401, json={"errors": "[API] Invalid API key or access token"})
+
+    async with HttpClient(
+        base_url="https://ha-noi.myshopify.com",
+        channel="shopify",
+        account="hanoi",
+        transport=httpx.MockTransport(respond),
+        max_attempts=1,
+        reauth_after=3,
+    ) as http:
+        outcomes = await asyncio.gather(
+            *(http.get("/admin/api/2026-10/shop.json") for _ in range(3)),
+            return_exceptions=True,
+        )
+        assert [type(o) for o in outcomes] == [AuthError] * 3  # none is a lost authorisation
+        assert http.auth_failures == 1

@@ -301,3 +301,25 @@ async def test_a_slow_account_does_not_hold_up_the_others(
     finally:
         consumer.cancel()
     assert handled == [ACCOUNT, "shopee-slow", "shopee-slow"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b'{"topic": "order.created", "created_at": 1e999999, "data": {}}',
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+    ],
+    ids=["not-json", "overflowing-number", "nested-100000-deep"],
+)
+async def test_a_signed_body_that_cannot_be_read_is_a_400_not_a_forgery(
+    sandbox: ExampleSandbox, receiver: WebhookReceiver, client: httpx.AsyncClient, body: bytes
+) -> None:
+    headers = sandbox.sign_webhook("order.created", body)
+
+    answer = await client.post(f"/webhooks/{ACCOUNT}", content=body, headers=headers)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == "bad_body"
+    assert receiver.pending() == 0
+    assert receiver.rejected == 1

@@ -95,7 +95,14 @@ async def ingest_orders(
     pending: list[int] = []
     for index, (order, ref) in enumerate(zip(orders, refs, strict=True)):
         stored = known.get(ref)
-        if stored is not None and not is_newer(order, stored.updated_at, stored.content_hash):
+        try:
+            same = stored is not None and not is_newer(
+                order, stored.updated_at, stored.content_hash
+            )
+        except RECORD_ERRORS:  # e.g. its raw payload nests too deep to dump
+            same = False  # then ingested, and failing there quarantined, on its own
+        if same:
+            assert stored is not None
             results[index] = _unchanged(order, stored)
         else:
             pending.append(index)

@@ -196,6 +196,11 @@ def order_status(status: str) -> OrderStatus:
 
 
 def _ref(channel: str, account: str, external_id: object) -> ChannelRef:
+    # str() would make an id of anything: a missing order_sn became the order "None".
+    if isinstance(external_id, bool) or not isinstance(external_id, str | int):
+        raise ValueError(f"the record's id must be a string or an integer, got {external_id!r}")
+    if not str(external_id).strip():
+        raise ValueError("the record's id is empty")
     return ChannelRef(channel=channel, account=account, external_id=str(external_id))
 
 

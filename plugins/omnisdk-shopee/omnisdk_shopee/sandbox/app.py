@@ -259,6 +259,14 @@ class ShopeeSandbox(Sandbox):
         with self.lock:
             self.grants.expire_access_tokens(self.clock.time())
 
+    def expire_tokens(self) -> int:
+        """The control API's token expiry: every live access token ends now (refresh works)."""
+        with self.lock:
+            now = self.clock.time()
+            live = sum(1 for grant in self.grants.access.values() if grant.expires > now)
+            self.grants.expire_access_tokens(now)
+            return live
+
     def revoke_authorisation(self) -> None:
         """The seller withdrew the app: every token stops working; a push code 2 is sent."""
         with self.lock:

@@ -426,6 +426,19 @@ class ShopifySandbox(Sandbox):
 
     # -- HTTP ------------------------------------------------------------------------------
 
+    def expire_tokens(self) -> int:
+        """The control API's token expiry: every client-credentials token ends now.
+
+        The permanent Admin API access token of a custom app never expires and keeps working;
+        a channel on client credentials asks for a new token.
+        """
+        with self.lock:
+            now = self.clock.time()
+            live = [token for token, expiry in self.issued_tokens.items() if expiry > now]
+            for token in live:
+                self.issued_tokens[token] = now
+            return len(live)
+
     def revoke_access(self) -> None:
         """The merchant uninstalled the app: every access token, the permanent one too, is
         refused with 401, and so are new client-credentials grants (:meth:`reset` installs it
