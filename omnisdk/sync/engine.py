@@ -343,7 +343,10 @@ class Engine:
         """Record a stock count: on hand of ``sku`` at ``location`` becomes ``quantity``.
 
         ``key`` makes the count idempotent (a new one is made when None); returns False when
-        that key was applied before.
+        that key was applied before. A SKU neither in the master catalogue nor listed by an
+        account, or a location the config does not name, raises
+        :class:`~omnisdk.errors.UnknownRecord`; a quantity outside 0..``MAX_QUANTITY``
+        :class:`~omnisdk.errors.InvalidValue`. The SKU is normalised like every canonical SKU.
         """
         return await stock.set_stock(
             self._ctx, sku, quantity, location=location, reason=reason, key=key
@@ -361,7 +364,9 @@ class Engine:
         """Add ``delta`` (negative to remove) to on hand of ``sku`` at ``location``.
 
         ``key`` makes the adjustment idempotent (a delivery note number, say); returns False
-        when that key was applied before.
+        when that key was applied before. A removal that would take on hand below zero raises
+        :class:`~omnisdk.errors.InsufficientStock` (saying what is on hand) and changes
+        nothing; unknown SKUs and locations are refused as by :meth:`set_stock`.
         """
         return await stock.adjust_stock(
             self._ctx, sku, delta, location=location, key=key, reason=reason
