@@ -6,6 +6,7 @@ typed :class:`~omnisdk.OmnisdkError` saying what and where, and change nothing.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,3 +98,14 @@ def test_the_largest_count_is_accepted_and_cannot_be_exceeded(engine: SyncEngine
         engine.adjust_stock(AO_DAI, -(10**30))
     assert on_hand(engine) == {"main": MAX_QUANTITY}
 
+
+def test_a_sku_typed_with_invisible_characters_counts_the_visible_one(
+    engine: SyncEngine,
+) -> None:
+    decomposed = unicodedata.normalize("NFD", AO_DAI)
+    assert engine.set_stock("ÁO-DÀI\u200b-ĐỎ-M", 4)
+    assert engine.adjust_stock(decomposed, 1)
+    assert on_hand(engine, "\ufeff" + AO_DAI) == {"main": 5}
+    assert engine.stock_view(AO_DAI).sku == AO_DAI
+    with pytest.raises(InvalidValue, match=r"control character \(U\+0000\)"):
+        engine.set_stock("ÁO\x00", 1)
