@@ -73,10 +73,12 @@ async def _listed_now(engine: Engine, sku: str) -> tuple[dict[str, int | None], 
     listed: dict[str, int | None] = {}
     errors: dict[str, str] = {}
 
+    from omnisdk.sync.catalog.view import listed_levels
+
     async def read(account: str) -> None:
         channel = engine.channels[account]
         try:
-            levels = [level async for level in channel.stream_stock([sku]) if level.sku == sku]
+            levels = [level async for level in listed_levels(channel, [sku]) if level.sku == sku]
         except OmnisdkError as exc:
             errors[account] = str(exc)
             return
@@ -182,7 +184,7 @@ def stock_set(
     """Record a stock count: on hand of SKU at the location becomes QUANTITY.
 
     Every channel listing the SKU is told its new sellable figure (now, unless --no-push;
-    else by the running engine). The SKU must be in the master catalogue and the location
+    else by the running engine). The SKU must be in the master catalog and the location
     named in the config; QUANTITY is 0 to 1 000 000 000.
     """
 

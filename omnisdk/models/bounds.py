@@ -1,8 +1,9 @@
 """Canonical numeric bounds: the largest quantity and amount of money omnisdk accepts.
 
-Every quantity (a count on hand, an order line, a listed figure, a stock write) is a whole
-number of at most :data:`MAX_QUANTITY` in absolute value, and every amount of money at most
-:data:`MAX_MINOR_UNITS` of its currency's smallest unit. The store keeps quantities in
+Every quantity one record carries (a stock count or adjustment, an order line) is a whole
+number of at most :data:`MAX_QUANTITY`, a stock figure (a ``StockLevel``: on hand, reserved,
+a channel's listed count) at most :data:`MAX_LEVEL` in absolute value, and every amount of
+money at most :data:`MAX_MINOR_UNITS` of its currency's smallest unit. The store keeps quantities in
 ``INTEGER`` columns (32 bits on PostgreSQL, 2 147 483 647) and money as minor units in
 ``BIGINT`` (64 bits), so with these bounds any single value fits, and so does the sum of two
 quantities or of several thousand amounts: a figure from a platform can never overflow a
@@ -17,10 +18,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-__all__ = ["MAX_MINOR_UNITS", "MAX_QUANTITY", "check_quantity"]
+__all__ = ["MAX_LEVEL", "MAX_MINOR_UNITS", "MAX_QUANTITY", "check_quantity"]
 
 MAX_QUANTITY = 1_000_000_000
-"""The largest quantity, in units (10**9): on hand, reserved, an order line, a listed count."""
+"""The largest quantity one record may carry, in units (10**9): a stock count or adjustment,
+an order line (and an order's units of one SKU)."""
+
+MAX_LEVEL = 2**31 - 1
+"""The largest stock figure (on hand, reserved, a listed count): the store's ``INTEGER``
+column on PostgreSQL. Levels sum many movements, so they get the column's whole range."""
 
 MAX_MINOR_UNITS = 10**15
 """The largest amount of money in minor units (10**15 đồng, 10**13 US dollars)."""

@@ -343,7 +343,7 @@ class Engine:
         """Record a stock count: on hand of ``sku`` at ``location`` becomes ``quantity``.
 
         ``key`` makes the count idempotent (a new one is made when None); returns False when
-        that key was applied before. A SKU neither in the master catalogue nor listed by an
+        that key was applied before. A SKU neither in the master catalog nor listed by an
         account, or a location the config does not name, raises
         :class:`~omnisdk.errors.UnknownRecord`; a quantity outside 0..``MAX_QUANTITY``
         :class:`~omnisdk.errors.InvalidValue`. The SKU is normalised like every canonical SKU.

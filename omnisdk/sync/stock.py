@@ -300,7 +300,7 @@ def mark_changes(
 def _known_target(context: SyncContext, session: Transaction, sku: str, location: str) -> None:
     """Refuse a manual count or adjustment of a SKU or at a location nothing else knows.
 
-    A SKU is known when it is in the master catalogue or an account lists it
+    A SKU is known when it is in the master catalog or an account lists it
     (:meth:`Engine.add_listing`); a location when the config names it or the store holds it.
     Without this a typo would silently create a SKU or a location no channel ever sells from.
     """
@@ -309,7 +309,7 @@ def _known_target(context: SyncContext, session: Transaction, sku: str, location
         sku, session=session
     ):
         raise UnknownRecord(
-            f"SKU {sku!r} is not in the master catalogue; import it first "
+            f"SKU {sku!r} is not in the master catalog; import it first "
             "(omnisdk catalog import ACCOUNT) or check the spelling"
         )
     known = context.configured_locations()

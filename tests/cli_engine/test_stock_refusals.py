@@ -19,7 +19,7 @@ def test_an_unknown_sku_is_an_error_naming_it(invoke: Invoke, imported: list[Sho
 
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "error: SKU 'NO-SUCH-SKU' is not in the master catalogue; import it first "
+        "error: SKU 'NO-SUCH-SKU' is not in the master catalog; import it first "
         "(omnisdk catalog import ACCOUNT) or check the spelling"
     ]
     assert pool(invoke, "NO-SUCH-SKU") == []

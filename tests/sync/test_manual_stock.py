@@ -41,8 +41,8 @@ def on_hand(engine: SyncEngine, sku: str = AO_DAI) -> dict[str, int]:
     return {level.location: level.on_hand for level in engine.stock_view(sku).locations}
 
 
-def test_a_sku_outside_the_master_catalogue_is_refused(engine: SyncEngine) -> None:
-    with pytest.raises(UnknownRecord, match=r"SKU 'NO-SUCH-SKU' is not in the master catalogue"):
+def test_a_sku_outside_the_master_catalog_is_refused(engine: SyncEngine) -> None:
+    with pytest.raises(UnknownRecord, match=r"SKU 'NO-SUCH-SKU' is not in the master catalog"):
         engine.set_stock("NO-SUCH-SKU", 5)
     with pytest.raises(UnknownRecord, match="catalog import"):
         engine.adjust_stock("NO-SUCH-SKU", 5)
