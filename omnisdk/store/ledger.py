@@ -264,6 +264,29 @@ class LedgerMixin(StoreCore):
             reference=reference,
         )
 
+    def counted_skus(
+        self, skus: Iterable[str], *, session: Connection | None = None
+    ) -> set[str]:
+        """Those of ``skus`` whose stock was ever recorded by hand: a ``count`` or an
+        ``adjust`` entry at any location. Orders alone do not make a SKU counted (they say
+        what was sold, not what there is)."""
+        wanted = sorted(set(skus))
+        if not wanted:
+            return set()
+        manual = (MovementKind.COUNT.value, MovementKind.ADJUST.value)
+        found: set[str] = set()
+        with self._read(session) as connection:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                found.update(
+                    connection.execute(
+                        select(stock_ledger.c.sku)
+                        .where(stock_ledger.c.sku.in_(chunk), stock_ledger.c.kind.in_(manual))
+                        .distinct()
+                    ).scalars()
+                )
+        return found
+
     def ledger_key_applied(self, session: Connection, key: str) -> bool:
         """Whether a movement with idempotency key ``key`` is in the ledger."""
         return (
