@@ -171,7 +171,8 @@ def stock_show(
     console.print(channels)
 
 
-@stock_app.command("set")
+# "stock set SKU -1" must reach the engine (which refuses it in one line), not be an option.
+@stock_app.command("set", context_settings={"ignore_unknown_options": True})
 def stock_set(
     ctx: typer.Context,
     sku: Annotated[str, typer.Argument(metavar="SKU", show_default=False)],
