@@ -47,9 +47,10 @@ def _in_range(amount: Decimal, currency: str) -> None:
     too_large = amount.adjusted() > 18 or abs(amount.scaleb(digits)) > MAX_MINOR_UNITS
     if too_large:
         largest = Decimal(MAX_MINOR_UNITS).scaleb(-digits)
+        minor = f" ({MAX_MINOR_UNITS:,} minor units)" if digits else ""
         raise ValueError(
-            f"amount {amount} {currency} is out of range: at most {largest:,} {currency} "
-            f"({MAX_MINOR_UNITS:,} minor units) either way"
+            f"amount {amount} {currency} is out of range: at most {largest:,} {currency}"
+            f"{minor} either way"
         )
 
 
