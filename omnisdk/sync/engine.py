@@ -339,6 +339,7 @@ class Engine:
         location: str | None = None,
         reason: str = "count",
         key: str | None = None,
+        create: bool = False,
     ) -> bool:
         """Record a stock count: on hand of ``sku`` at ``location`` becomes ``quantity``.
 
@@ -347,9 +348,12 @@ class Engine:
         account, or a location the config does not name, raises
         :class:`~omnisdk.errors.UnknownRecord`; a quantity outside 0..``MAX_QUANTITY``
         :class:`~omnisdk.errors.InvalidValue`. The SKU is normalised like every canonical SKU.
+        ``create=True`` accepts a SKU or location not known yet: for a stock take read from a
+        system that is itself the truth for them (a POS's branches and SKUs), never for input
+        a person typed.
         """
         return await stock.set_stock(
-            self._ctx, sku, quantity, location=location, reason=reason, key=key
+            self._ctx, sku, quantity, location=location, reason=reason, key=key, create=create
         )
 
     async def adjust_stock(

@@ -336,6 +336,7 @@ async def set_stock(
     location: str | None = None,
     reason: str = "count",
     key: str | None = None,
+    create: bool = False,
 ) -> bool:
     """Record a count of ``sku`` at ``location``; see :meth:`Engine.set_stock`."""
     try:
@@ -352,7 +353,8 @@ async def set_stock(
         fired.calls.clear()
         if store.ledger_key_applied(session, entry_key):
             return False
-        _known_target(context, session, sku, where)
+        if not create:
+            _known_target(context, session, sku, where)
         applied = store.record_count(
             session,
             key=entry_key,

@@ -109,3 +109,12 @@ def test_a_sku_typed_with_invisible_characters_counts_the_visible_one(
     assert engine.stock_view(AO_DAI).sku == AO_DAI
     with pytest.raises(InvalidValue, match=r"control character \(U\+0000\)"):
         engine.set_stock("ÁO\x00", 1)
+
+
+def test_a_trusted_stock_take_may_create_what_it_counts(engine: SyncEngine) -> None:
+    # A POS stock take is the truth for its branches and SKUs (omnisdk_pos.count_into_engine).
+    assert engine.set_stock("NƯỚC-MẮM-PHÚ-QUỐC", 3, location="chi-nhánh-09", create=True)
+    view = engine.stock_view("NƯỚC-MẮM-PHÚ-QUỐC")
+    assert [(lv.location, lv.on_hand) for lv in view.locations] == [("chi-nhánh-09", 3)]
+    with pytest.raises(InvalidValue, match="out of range"):
+        engine.set_stock("NƯỚC-MẮM-PHÚ-QUỐC", 10**30, create=True)  # bounds still hold
