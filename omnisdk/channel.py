@@ -773,7 +773,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         parts = []
         for error in exc.errors(include_url=False):
-            where = ".".join(str(p) for p in error["loc"]) or "(payload)"
+            where = ".".join(str(p) for p in error["loc"]) or exc.title
             bad = error.get("input")
             shown = repr(bad) if not isinstance(bad, dict | list) else type(bad).__name__
             parts.append(f"{where}: {error['msg']} (got {shown[:80]})")

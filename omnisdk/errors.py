@@ -7,7 +7,10 @@ kind of failure. Messages say what was wrong and where, and never contain secret
 
     OmnisdkError
     ├── UsageError                   the SDK was called wrongly (engine not open, reused runtime)
-    │   └── UnknownRecord            an id names nothing in the store (order, customer, entry)
+    │   ├── UnknownRecord            an id names nothing in the store (order, customer, SKU,
+    │   │                            location, entry)
+    │   ├── InvalidValue             a value is malformed or out of range (also a ValueError)
+    │   └── InsufficientStock        a removal would take on hand below zero
     ├── ConfigError                  a config file or setting is wrong
     ├── PluginError                  a plugin failed to load or broke its contract
     ├── UnsupportedOperation         the channel lacks the capability asked for
@@ -37,6 +40,8 @@ __all__ = [
     "ChannelError",
     "ConfigError",
     "Conflict",
+    "InsufficientStock",
+    "InvalidValue",
     "MappingError",
     "NotFound",
     "OmnisdkError",
@@ -63,8 +68,9 @@ class OmnisdkError(Exception):
         return (_rebuild_error, (type(self), self.args, self.__dict__))
 
 
-def _rebuild_error(cls: type[OmnisdkError], args: tuple[Any, ...],
-                   state: dict[str, Any]) -> OmnisdkError:
+def _rebuild_error(
+    cls: type[OmnisdkError], args: tuple[Any, ...], state: dict[str, Any]
+) -> OmnisdkError:
     error = cls.__new__(cls)
     Exception.__init__(error, *args)
     error.__dict__.update(state)
@@ -81,6 +87,29 @@ class UsageError(OmnisdkError):
 
 class UnknownRecord(UsageError):
     """An id the caller gave names nothing in the store (an order, a customer, an entry)."""
+
+
+class InvalidValue(UsageError, ValueError):
+    """A value given to the SDK is malformed or outside its canonical bounds.
+
+    For example a stock count of 10**30 (quantities stop at
+    :data:`omnisdk.models.MAX_QUANTITY`) or a SKU made only of invisible characters. It is a
+    :class:`ValueError` too, so code that caught the plain ``ValueError`` still does.
+    """
+
+
+class InsufficientStock(UsageError):
+    """A stock removal would take on hand of a SKU at a location below zero.
+
+    ``on_hand`` is what the location holds now and ``delta`` the removal asked for.
+    """
+
+    def __init__(self, message: str, *, sku: str, location: str, on_hand: int, delta: int):
+        self.sku = sku
+        self.location = location
+        self.on_hand = on_hand
+        self.delta = delta
+        super().__init__(message)
 
 
 class ConfigError(OmnisdkError):
@@ -114,8 +143,14 @@ class MappingError(OmnisdkError):
     The engine quarantines the payload with this error's message as the reason.
     """
 
-    def __init__(self, message: str, *, channel: str | None = None, kind: str | None = None,
-                 external_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        channel: str | None = None,
+        kind: str | None = None,
+        external_id: str | None = None,
+    ):
         self.channel = channel
         self.kind = kind
         self.external_id = external_id

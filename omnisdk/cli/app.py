@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from typer.core import TyperGroup
 from typer.main import get_command_name
@@ -43,8 +44,29 @@ that talk to channels need one.
 """
 
 
+# Typer raises the usage errors of the click it vendors (typer._click), not click's own;
+# NoArgsIsHelpError (a group called without arguments) shows the help, as it should.
+_USAGE_ERRORS: tuple[type[Exception], ...] = (
+    typer.BadParameter.__mro__[1],  # typer's UsageError, without importing a private module
+    click.UsageError,
+)
+_SHOWS_HELP: tuple[type[Exception], ...] = tuple(
+    kind
+    for kind in (
+        getattr(click.exceptions, "NoArgsIsHelpError", None),
+        *(
+            getattr(sys.modules.get(base.__module__), "NoArgsIsHelpError", None)
+            for base in _USAGE_ERRORS
+        ),
+    )
+    if kind is not None
+)
+
+
 class OmnisdkGroup(TyperGroup):
-    """The root command group: turns any OmnisdkError into one line on stderr and exit 1.
+    """The root command group: turns any OmnisdkError into one line on stderr and exit 1, and
+    a command's usage error (a bad argument or option, an unknown command) into one line and
+    exit 2.
 
     Catching here (not in each command) covers plugin-added commands too.
     """
@@ -56,6 +78,14 @@ class OmnisdkGroup(TyperGroup):
         except OmnisdkError as exc:
             print_error(str(exc))
             raise typer.Exit(1) from None
+        except _USAGE_ERRORS as exc:
+            if isinstance(exc, _SHOWS_HELP):
+                raise
+            sub = getattr(exc, "ctx", None)
+            where = sub.command_path if sub is not None else ctx.command_path
+            message = " ".join(getattr(exc, "format_message", exc.__str__)().split())
+            print_error(f"{message} (see '{where} -h')")
+            raise typer.Exit(getattr(exc, "exit_code", 2)) from None
 
 
 def build_app(plugins: Plugins | None = None) -> typer.Typer:

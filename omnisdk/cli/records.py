@@ -73,10 +73,12 @@ async def _listed_now(engine: Engine, sku: str) -> tuple[dict[str, int | None], 
     listed: dict[str, int | None] = {}
     errors: dict[str, str] = {}
 
+    from omnisdk.sync.catalog.view import listed_levels
+
     async def read(account: str) -> None:
         channel = engine.channels[account]
         try:
-            levels = [level async for level in channel.stream_stock([sku]) if level.sku == sku]
+            levels = [level async for level in listed_levels(channel, [sku]) if level.sku == sku]
         except OmnisdkError as exc:
             errors[account] = str(exc)
             return
@@ -169,11 +171,12 @@ def stock_show(
     console.print(channels)
 
 
-@stock_app.command("set")
+# "stock set SKU -1" must reach the engine (which refuses it in one line), not be an option.
+@stock_app.command("set", context_settings={"ignore_unknown_options": True})
 def stock_set(
     ctx: typer.Context,
     sku: Annotated[str, typer.Argument(metavar="SKU", show_default=False)],
-    quantity: Annotated[int, typer.Argument(metavar="QUANTITY", min=0, show_default=False)],
+    quantity: Annotated[int, typer.Argument(metavar="QUANTITY", show_default=False)],
     location: LocationOption = None,
     push: Annotated[
         bool, typer.Option("--push/--no-push", help="Push the new figures to the channels now.")
@@ -182,7 +185,8 @@ def stock_set(
     """Record a stock count: on hand of SKU at the location becomes QUANTITY.
 
     Every channel listing the SKU is told its new sellable figure (now, unless --no-push;
-    else by the running engine).
+    else by the running engine). The SKU must be in the master catalog and the location
+    named in the config; QUANTITY is 0 to 1 000 000 000.
     """
 
     async def work(engine: Engine) -> Any:
@@ -196,7 +200,8 @@ def stock_set(
         print_note(f"pushed: {scalar_text(pushed)}")
 
 
-@stock_app.command("adjust")
+# A negative DELTA ("-5") must reach the argument, not be read as an unknown option.
+@stock_app.command("adjust", context_settings={"ignore_unknown_options": True})
 def stock_adjust(
     ctx: typer.Context,
     sku: Annotated[str, typer.Argument(metavar="SKU", show_default=False)],
@@ -210,7 +215,10 @@ def stock_adjust(
         bool, typer.Option("--push/--no-push", help="Push the new figures to the channels now.")
     ] = True,
 ) -> None:
-    """Add DELTA units (negative to remove) to on hand of SKU (goods in, breakage)."""
+    """Add DELTA units (negative to remove) to on hand of SKU (goods in, breakage).
+
+    A removal that would take on hand below 0 is refused (count the stock with `stock set`).
+    """
 
     async def work(engine: Engine) -> bool:
         applied = await engine.adjust_stock(sku, delta, location=location, key=key)

@@ -165,7 +165,8 @@ class ChannelConfig(BaseModel):
 class EngineConfig(BaseModel):
     """The ``[engine]`` table: how the sync engine runs.
 
-    ``default_location`` is where stock lives when nothing more specific is said.
+    ``default_location`` is where stock lives when nothing more specific is said;
+    ``locations`` lists the other location codes stock may be counted at.
     ``order_overlap`` re-reads that much before the order cursor on every poll (platforms
     index updates late; ingestion is idempotent, so overlap costs nothing but a few reads).
     ``initial_backfill`` is how far back the first poll of a new account goes.
@@ -174,6 +175,9 @@ class EngineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     default_location: str = Field(default="main", min_length=1)
+    locations: tuple[str, ...] = ()
+    """More location codes stock may be counted at (warehouses no account reserves from);
+    ``stock set``/``adjust`` refuse a location neither here nor anywhere else in the config."""
     order_overlap: Duration = Field(default=timedelta(minutes=5), ge=timedelta(0))
     initial_backfill: Duration = Field(default=timedelta(days=30), gt=timedelta(0))
     push_interval: Duration = Field(default=timedelta(seconds=5), gt=timedelta(0))

@@ -2,6 +2,7 @@
 
 from omnisdk.models.address import Address
 from omnisdk.models.base import CanonicalModel, nfc
+from omnisdk.models.bounds import MAX_LEVEL, MAX_MINOR_UNITS, MAX_QUANTITY, check_quantity
 from omnisdk.models.contact import Email, Phone, is_masked
 from omnisdk.models.customer import Customer
 from omnisdk.models.events import ChannelEvent, EventKind
@@ -22,6 +23,9 @@ from omnisdk.models.stock import PriceUpdate, StockLevel, StockPushMode, StockUp
 
 __all__ = [
     "CURRENCY_MINOR_UNITS",
+    "MAX_LEVEL",
+    "MAX_MINOR_UNITS",
+    "MAX_QUANTITY",
     "Address",
     "CanonicalModel",
     "ChannelEvent",
@@ -49,6 +53,7 @@ __all__ = [
     "StockPushMode",
     "StockUpdate",
     "Variant",
+    "check_quantity",
     "is_masked",
     "minor_units",
     "nfc",

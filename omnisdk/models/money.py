@@ -7,6 +7,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from omnisdk.models.bounds import MAX_MINOR_UNITS
+
 __all__ = ["CURRENCY_MINOR_UNITS", "Money", "minor_units"]
 
 _ZERO_DECIMALS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -38,13 +40,29 @@ def minor_units(currency: str) -> int:
         raise ValueError(f"unknown ISO 4217 currency code {currency!r}") from None
 
 
+def _in_range(amount: Decimal, currency: str) -> None:
+    """Raise ValueError unless ``amount`` is at most :data:`MAX_MINOR_UNITS` minor units."""
+    digits = minor_units(currency)
+    # adjusted() first: scaling an amount like 1E+999999999 would itself overflow.
+    too_large = amount.adjusted() > 18 or abs(amount.scaleb(digits)) > MAX_MINOR_UNITS
+    if too_large:
+        largest = Decimal(MAX_MINOR_UNITS).scaleb(-digits)
+        minor = f" ({MAX_MINOR_UNITS:,} minor units)" if digits else ""
+        raise ValueError(
+            f"amount {amount} {currency} is out of range: at most {largest:,} {currency}"
+            f"{minor} either way"
+        )
+
+
 class Money(BaseModel):
     """An exact amount of money in one currency.
 
     ``amount`` is a :class:`~decimal.Decimal` with no more decimal places than the currency
     has (VND: none, USD: two, KWD: three). Floats are refused because they cannot hold most
     prices exactly; pass a string, an int or a Decimal. Arithmetic works only between amounts
-    of the same currency.
+    of the same currency. An amount is at most 10**15 minor units either way
+    (:data:`~omnisdk.models.MAX_MINOR_UNITS`: 10**15 VND, 10**13 USD): it fits the store's
+    ``BIGINT`` columns and keeps ``Decimal`` arithmetic exact.
 
     >>> Money.of("129000", "VND") + Money.of(1000, "VND")
     Money('130000 VND')
@@ -89,6 +107,7 @@ class Money(BaseModel):
     @model_validator(mode="after")
     def _fits_currency(self) -> Self:
         digits = minor_units(self.currency)
+        _in_range(self.amount, self.currency)
         exact = self.amount.quantize(Decimal(1).scaleb(-digits))
         if exact != self.amount:
             raise ValueError(
@@ -109,7 +128,14 @@ class Money(BaseModel):
         if rounding is not None and not isinstance(amount, float):
             code = currency.strip().upper()
             quantum = Decimal(1).scaleb(-minor_units(code))
-            amount = Decimal(str(amount)).quantize(quantum, rounding=rounding)
+            try:
+                exact = Decimal(str(amount).strip().replace("_", ""))
+            except InvalidOperation:
+                raise ValueError(f"{amount!r} is not a decimal number") from None
+            if not exact.is_finite():
+                raise ValueError(f"amount must be a finite number, got {exact}")
+            _in_range(exact, code)
+            amount = exact.quantize(quantum, rounding=rounding)
         return cls(amount=amount, currency=currency)
 
     @classmethod

@@ -10,6 +10,7 @@ from pydantic import Field, computed_field, field_validator, model_validator
 
 from omnisdk.models.address import Address
 from omnisdk.models.base import CanonicalModel
+from omnisdk.models.bounds import MAX_QUANTITY
 from omnisdk.models.customer import Customer
 from omnisdk.models.money import Money, minor_units
 from omnisdk.models.product import Sku
@@ -110,15 +111,25 @@ class Discount(CanonicalModel):
 class OrderLine(CanonicalModel):
     """One line of an order: ``quantity`` units of ``sku`` at ``unit_price``.
 
-    ``discount`` is the total discount on the line (not per unit).
+    ``discount`` is the total discount on the line (not per unit). ``quantity`` is 1 to
+    :data:`~omnisdk.models.MAX_QUANTITY`, and the line's total must be Money in range too.
     """
 
     sku: Sku
     title: str | None = None
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     unit_price: Money
     discount: Money | None = None
     channel_ref: ChannelRef | None = None
+
+    @model_validator(mode="after")
+    def _total_in_range(self) -> Self:
+        # The total is computed when dumped: an overflow must be refused now, not then.
+        try:
+            self.total  # noqa: B018
+        except ValueError as exc:
+            raise ValueError(f"the line total (unit_price x {self.quantity}): {exc}") from None
+        return self
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -180,6 +191,12 @@ class Order(CanonicalModel):
         for where, money in amounts:
             if money is not None and money.currency != currency:
                 raise ValueError(f"{where} is in {money.currency} but the order is in {currency}")
+        for sku, units in self.quantities().items():
+            if units > MAX_QUANTITY:
+                raise ValueError(
+                    f"the order's lines hold {units} units of {sku!r}: at most "
+                    f"{MAX_QUANTITY:,} (MAX_QUANTITY) per SKU"
+                )
         if self.fulfilment is FulfilmentMode.PICKUP and not self.pickup_location:
             raise ValueError("a pick-up order needs pickup_location (the store's location code)")
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Self
@@ -13,16 +14,65 @@ from omnisdk.models.base import CanonicalModel
 from omnisdk.models.money import Money
 from omnisdk.models.refs import ChannelRef
 
-__all__ = ["Image", "Product", "ProductStatus", "Sku", "Variant", "validate_sku"]
+__all__ = [
+    "MAX_SKU_LENGTH",
+    "Image",
+    "Product",
+    "ProductStatus",
+    "Sku",
+    "Variant",
+    "validate_sku",
+]
+
+
+MAX_SKU_LENGTH = 255
+"""The longest SKU, in characters (the store's SKU columns)."""
+
+# Characters a SKU may not hold, by Unicode category: they are either invisible without being
+# formatting (controls, line/paragraph separators) or not characters at all.
+_REFUSED = {
+    "Cc": "a control character",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+    "Cs": "a lone surrogate",
+    "Co": "a private-use character",
+    "Cn": "an unassigned code point",
+}
 
 
 def validate_sku(value: str) -> str:
-    """Check a SKU: non-empty, no surrounding spaces, no control characters."""
-    if not value:
+    """Return ``value`` as a canonical SKU, or raise ``ValueError`` saying what is wrong.
+
+    The rule (see docs/concepts.md, "SKUs"): format characters, which are invisible (zero-width
+    space, zero-width (non-)joiner, word joiner, byte-order mark, soft hyphen, bidi marks), are
+    removed; every other kind of space (no-break, ideographic, ...) becomes an ASCII space; the
+    text is put in NFC and stripped. Control characters, line and paragraph separators,
+    surrogates, private-use and unassigned code points are refused, as is a SKU that ends up
+    empty or longer than :data:`MAX_SKU_LENGTH`. So ``"ÁO\u200b-01"`` typed in a platform's
+    admin is the same SKU as ``"ÁO-01"``, never a second one that looks identical.
+    """
+    kept: list[str] = []
+    for index, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category == "Cf":
+            continue
+        if category in _REFUSED:
+            raise ValueError(
+                f"SKU {value!r} contains {_REFUSED[category]} (U+{ord(char):04X}) at position "
+                f"{index}; SKUs must be visible text"
+            )
+        kept.append(" " if category == "Zs" else char)
+    sku = unicodedata.normalize("NFC", "".join(kept)).strip()
+    if not sku:
+        if value.strip():
+            raise ValueError(f"SKU {value!r} is made only of invisible characters")
         raise ValueError("SKU is empty: every variant needs a SKU, it joins channels together")
-    if any(ord(ch) < 32 for ch in value):
-        raise ValueError(f"SKU {value!r} contains control characters")
-    return value
+    if len(sku) > MAX_SKU_LENGTH:
+        raise ValueError(
+            f"SKU {sku[:40]!r}... is {len(sku)} characters long; at most "
+            f"{MAX_SKU_LENGTH} are allowed"
+        )
+    return sku
 
 
 Sku = Annotated[str, AfterValidator(validate_sku)]

@@ -7,6 +7,7 @@ import enum
 from pydantic import Field, computed_field
 
 from omnisdk.models.base import CanonicalModel
+from omnisdk.models.bounds import MAX_LEVEL
 from omnisdk.models.money import Money
 from omnisdk.models.product import Sku
 from omnisdk.models.refs import ChannelRef
@@ -19,13 +20,15 @@ class StockLevel(CanonicalModel):
 
     ``on_hand`` is what physically sits there, ``reserved`` what orders have claimed but not
     yet shipped. ``available`` is computed, never stored. When a channel reports its listed
-    stock, ``on_hand`` is the listed quantity and ``channel_ref`` says which listing.
+    stock, ``on_hand`` is the listed quantity and ``channel_ref`` says which listing. Both
+    figures are at most :data:`~omnisdk.models.MAX_LEVEL` either way (the store's column), so
+    a platform reporting 10**30 units is refused where it is read.
     """
 
     sku: Sku
     location: str | None = None
-    on_hand: int
-    reserved: int = Field(default=0, ge=0)
+    on_hand: int = Field(ge=-MAX_LEVEL, le=MAX_LEVEL)
+    reserved: int = Field(default=0, ge=0, le=MAX_LEVEL)
     channel_ref: ChannelRef | None = None
 
     @computed_field  # type: ignore[prop-decorator]
@@ -55,7 +58,7 @@ class StockUpdate(CanonicalModel):
     """
 
     sku: Sku
-    quantity: int = Field(ge=0)
+    quantity: int = Field(ge=0, le=MAX_LEVEL)
     location: str | None = None
     expected: int | None = None
     delta: int | None = None

@@ -264,6 +264,50 @@ class LedgerMixin(StoreCore):
             reference=reference,
         )
 
+    def counted_skus(
+        self, skus: Iterable[str], *, session: Connection | None = None
+    ) -> set[str]:
+        """Those of ``skus`` whose stock was ever recorded by hand: a ``count`` or an
+        ``adjust`` entry at any location. Orders alone do not make a SKU counted (they say
+        what was sold, not what there is)."""
+        wanted = sorted(set(skus))
+        if not wanted:
+            return set()
+        manual = (MovementKind.COUNT.value, MovementKind.ADJUST.value)
+        found: set[str] = set()
+        with self._read(session) as connection:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                found.update(
+                    connection.execute(
+                        select(stock_ledger.c.sku)
+                        .where(stock_ledger.c.sku.in_(chunk), stock_ledger.c.kind.in_(manual))
+                        .distinct()
+                    ).scalars()
+                )
+        return found
+
+    def ledger_key_applied(self, session: Connection, key: str) -> bool:
+        """Whether a movement with idempotency key ``key`` is in the ledger."""
+        return (
+            session.execute(
+                select(stock_ledger.c.id).where(stock_ledger.c.idempotency_key == key)
+            ).first()
+            is not None
+        )
+
+    def lock_stock_level(self, session: Connection, sku: str, location: str) -> StockLevel:
+        """On hand and reserved of ``sku`` at ``location``, the level row locked in ``session``
+        until it ends (created at zero first), so a check made on it holds for a movement
+        applied in the same transaction."""
+        self._ensure_level_row(session, sku, location)
+        row = session.execute(
+            select(stock_levels.c.on_hand, stock_levels.c.reserved)
+            .where(stock_levels.c.sku == sku, stock_levels.c.location == location)
+            .with_for_update()
+        ).one()
+        return StockLevel(sku=sku, location=location, on_hand=row.on_hand, reserved=row.reserved)
+
     def _ensure_level_row(self, session: Connection, sku: str, location: str) -> None:
         session.execute(
             self._insert(stock_levels)

@@ -92,6 +92,17 @@ class SyncContext:
                 return entry.location or self.config.engine.default_location
         return self.config.engine.default_location
 
+    def configured_locations(self) -> set[str]:
+        """Location codes the config names: ``[engine] default_location`` and ``locations``,
+        every account's ``location`` and the locations its allocation rule draws from."""
+        engine = self.config.engine
+        codes = {engine.default_location, *engine.locations}
+        for entry in self.config.channels:
+            if entry.location:
+                codes.add(entry.location)
+            codes.update(entry.allocation.locations or ())
+        return codes
+
     def rule_of(self, account: str) -> AllocationRule:
         """The allocation rule of ``account`` (the default rule for unconfigured accounts)."""
         for entry in self.config.channels:

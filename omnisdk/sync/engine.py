@@ -339,14 +339,21 @@ class Engine:
         location: str | None = None,
         reason: str = "count",
         key: str | None = None,
+        create: bool = False,
     ) -> bool:
         """Record a stock count: on hand of ``sku`` at ``location`` becomes ``quantity``.
 
         ``key`` makes the count idempotent (a new one is made when None); returns False when
-        that key was applied before.
+        that key was applied before. A SKU neither in the master catalog nor listed by an
+        account, or a location the config does not name, raises
+        :class:`~omnisdk.errors.UnknownRecord`; a quantity outside 0..``MAX_QUANTITY``
+        :class:`~omnisdk.errors.InvalidValue`. The SKU is normalised like every canonical SKU.
+        ``create=True`` accepts a SKU or location not known yet: for a stock take read from a
+        system that is itself the truth for them (a POS's branches and SKUs), never for input
+        a person typed.
         """
         return await stock.set_stock(
-            self._ctx, sku, quantity, location=location, reason=reason, key=key
+            self._ctx, sku, quantity, location=location, reason=reason, key=key, create=create
         )
 
     async def adjust_stock(
@@ -361,7 +368,9 @@ class Engine:
         """Add ``delta`` (negative to remove) to on hand of ``sku`` at ``location``.
 
         ``key`` makes the adjustment idempotent (a delivery note number, say); returns False
-        when that key was applied before.
+        when that key was applied before. A removal that would take on hand below zero raises
+        :class:`~omnisdk.errors.InsufficientStock` (saying what is on hand) and changes
+        nothing; unknown SKUs and locations are refused as by :meth:`set_stock`.
         """
         return await stock.adjust_stock(
             self._ctx, sku, delta, location=location, key=key, reason=reason

@@ -68,6 +68,7 @@ from omnisdk.sync.context import SyncContext
 from omnisdk.sync.intake.orders import poll_orders
 from omnisdk.sync.reports import by_account
 from omnisdk.sync.sellable import (
+    counted,
     decide_target,
     holds_expired_before,
     landed_state,
@@ -571,6 +572,29 @@ class _Counts:
     results: dict[str, SkuPush] | None = None
 
 
+def _drop_uncounted(context: SyncContext, account: str, items: list[_Item]) -> list[_Item]:
+    """The items whose SKU was counted; the others leave the outbox with nothing written.
+
+    A SKU never counted has no figure to list (see :func:`~omnisdk.sync.sellable.counted`):
+    an order of it marks the listings dirty, but writing 0 would zero a listing for want of a
+    count. Counting it later marks them again.
+    """
+    keep = counted(context, [item.sku for item in items])
+    dropped = [item for item in items if item.sku not in keep]
+    if dropped:
+        store = context.store
+
+        def work(session: Transaction) -> None:
+            for item in dropped:
+                store.complete(
+                    account, item.sku, item.claim.generation, owner=context.owner, session=session
+                )
+
+        in_transaction(store, work)
+        logger.debug("%s: %d uncounted SKUs not pushed", account, len(dropped))
+    return [item for item in items if item.sku in keep]
+
+
 async def _push_batch(
     context: SyncContext, channel: Channel, claims: list[OutboxItem], counts: _Counts
 ) -> bool:
@@ -583,6 +607,7 @@ async def _push_batch(
     stats.claimed += len(items)
     fired = Fired()
     try:
+        items = await context.run(_drop_uncounted, context, account, items)
         await context.run(_load_states, context, account, items)
         # Read first where the figure to start from is unknown (see needs_read) and in the
         # absolute mode. A compare-and-swap needs no read for a listing never pushed: the swap

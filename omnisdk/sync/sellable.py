@@ -14,6 +14,7 @@ them.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +33,7 @@ __all__ = [
     "Target",
     "accounts_fed_by",
     "allocate",
+    "counted",
     "decide_target",
     "fed_by",
     "holding",
@@ -374,13 +376,29 @@ def listing_target(
     context: SyncContext, account: str, sku: str, listed: int | None
 ) -> Target | None:
     """What the pusher would set ``sku``'s listing on ``account`` to now, given ``listed``
-    (the channel's figure just read; None: unknown); None when no stock is recorded for the
-    SKU, so it is never pushed as zero for want of a count. Synchronous (store reads)."""
+    (the channel's figure just read; None: unknown); None when the SKU was never counted
+    (:func:`counted`), so it is never pushed as zero for want of a count. Synchronous (store
+    reads)."""
     store = context.store
-    if not store.stock_levels(sku):
+    if not counted(context, [sku]):
         return None
     state = store.get_listing(account, sku)
     return decide_target(context, account, sku, state, listed, context.now())
+
+
+def counted(
+    context: SyncContext, skus: Sequence[str], session: Transaction | None = None
+) -> set[str]:
+    """Those of ``skus`` the engine manages the listings of: their stock was counted or
+    adjusted by hand at least once (``Engine.set_stock``/``adjust_stock``).
+
+    The rule (docs/concepts.md, "Uncounted SKUs"): until a SKU is counted the engine does not
+    know what there is, so it writes no figure for it on any channel (neither a zero nor
+    anything else); its orders are still booked and their reservations count once it is.
+    An order alone never makes a SKU counted: one Shopee order of an uncounted SKU must not
+    zero its listing everywhere.
+    """
+    return context.store.counted_skus(skus, session=session)
 
 
 def accounts_fed_by(

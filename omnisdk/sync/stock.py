@@ -23,7 +23,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from omnisdk.models import FulfilmentMode, Order, StockEffect
+from omnisdk.errors import InsufficientStock, InvalidValue, UnknownRecord
+from omnisdk.models import (
+    MAX_QUANTITY,
+    FulfilmentMode,
+    Order,
+    StockEffect,
+    check_quantity,
+    validate_sku,
+)
 from omnisdk.store import MovementKind, StockMovement, Transaction
 from omnisdk.store.listings import Holding
 from omnisdk.sync.context import SyncContext
@@ -289,6 +297,37 @@ def mark_changes(
 # -- manual stock ---------------------------------------------------------------------------
 
 
+def _known_target(context: SyncContext, session: Transaction, sku: str, location: str) -> None:
+    """Refuse a manual count or adjustment of a SKU or at a location nothing else knows.
+
+    A SKU is known when it is in the master catalog or an account lists it
+    (:meth:`Engine.add_listing`); a location when the config names it or the store holds it.
+    Without this a typo would silently create a SKU or a location no channel ever sells from.
+    """
+    store = context.store
+    if store.get_variant(sku, session=session) is None and not store.listing_accounts(
+        sku, session=session
+    ):
+        raise UnknownRecord(
+            f"SKU {sku!r} is not in the master catalog; import it first "
+            "(omnisdk catalog import ACCOUNT) or check the spelling"
+        )
+    known = context.configured_locations()
+    if location not in known and store.get_location(location, session=session) is None:
+        raise UnknownRecord(
+            f"location {location!r} is not known (known: {', '.join(sorted(known))}); add it "
+            "to [engine] locations in the config file, or check the spelling"
+        )
+
+
+def _manual_sku(sku: str) -> str:
+    """``sku`` in its canonical form, or InvalidValue saying why it cannot be one."""
+    try:
+        return validate_sku(sku)
+    except ValueError as exc:
+        raise InvalidValue(str(exc)) from None
+
+
 async def set_stock(
     context: SyncContext,
     sku: str,
@@ -297,10 +336,14 @@ async def set_stock(
     location: str | None = None,
     reason: str = "count",
     key: str | None = None,
+    create: bool = False,
 ) -> bool:
     """Record a count of ``sku`` at ``location``; see :meth:`Engine.set_stock`."""
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-        raise ValueError(f"a stock count must be a whole number >= 0, got {quantity!r}")
+    try:
+        check_quantity(quantity, "a stock count", minimum=0)
+    except ValueError as exc:
+        raise InvalidValue(f"{sku}: {exc}") from None
+    sku = _manual_sku(sku)
     where = location or context.config.engine.default_location
     entry_key = bounded_key(key or f"count:{sku}:{where}:{uuid.uuid4().hex}")
     fired = Fired()
@@ -308,6 +351,10 @@ async def set_stock(
 
     def work(session: Transaction) -> bool:
         fired.calls.clear()
+        if store.ledger_key_applied(session, entry_key):
+            return False
+        if not create:
+            _known_target(context, session, sku, where)
         applied = store.record_count(
             session,
             key=entry_key,
@@ -335,8 +382,11 @@ async def adjust_stock(
     reason: str = "adjust",
 ) -> bool:
     """Add ``delta`` to on hand of ``sku`` at ``location``; see :meth:`Engine.adjust_stock`."""
-    if isinstance(delta, bool) or not isinstance(delta, int):
-        raise ValueError(f"a stock adjustment must be a whole number, got {delta!r}")
+    try:
+        check_quantity(delta, "a stock adjustment")
+    except ValueError as exc:
+        raise InvalidValue(f"{sku}: {exc}") from None
+    sku = _manual_sku(sku)
     where = location or context.config.engine.default_location
     entry_key = bounded_key(key or f"adjust:{sku}:{where}:{uuid.uuid4().hex}")
     fired = Fired()
@@ -344,6 +394,25 @@ async def adjust_stock(
 
     def work(session: Transaction) -> bool:
         fired.calls.clear()
+        if store.ledger_key_applied(session, entry_key):
+            return False
+        _known_target(context, session, sku, where)
+        level = store.lock_stock_level(session, sku, where)
+        after = level.on_hand + delta
+        if delta < 0 and after < 0:
+            raise InsufficientStock(
+                f"{sku} at {where}: on hand is {level.on_hand}, cannot remove {-delta} "
+                f"(it would become {after}); record a stock count with `stock set` instead",
+                sku=sku,
+                location=where,
+                on_hand=level.on_hand,
+                delta=delta,
+            )
+        if after > MAX_QUANTITY:
+            raise InvalidValue(
+                f"{sku} at {where}: on hand {level.on_hand} {delta:+d} would exceed "
+                f"{MAX_QUANTITY:,} (MAX_QUANTITY)"
+            )
         applied = store.apply_stock_movement(
             session,
             key=entry_key,
@@ -388,6 +457,7 @@ async def add_listing(
     Returns True when the listing was new.
     """
     store = context.store
+    sku = _manual_sku(sku)
 
     def work(session: Transaction) -> bool:
         created = store.ensure_listing(account, sku, external_id=external_id, session=session)
@@ -479,6 +549,7 @@ class StockView(BaseModel):
 
 async def stock_view(context: SyncContext, sku: str) -> StockView:
     """See :meth:`Engine.stock_view`."""
+    sku = _manual_sku(sku)
 
     def read() -> StockView:
         store = context.store

@@ -262,3 +262,25 @@ def test_commands_without_a_config_say_so(
 
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ")
+
+
+def test_sync_once_and_status_count_a_quarantined_order(
+    invoke: Invoke, imported: list[Shop]
+) -> None:
+    hanoi, _ = imported
+    good = hanoi.order("NON-LA-HUE", 1)
+    bad = hanoi.order("NON-LA-HUE", 1)
+    with hanoi.sandbox.lock:
+        hanoi.sandbox.orders[bad]["status"] = "lost-in-transit"  # no canonical status maps it
+
+    result = invoke("sync", "--once", "--json", "--no-reconcile")
+    table = invoke("sync", "--once", "--no-reconcile")
+    status = StatusReport.model_validate_json(invoke("status", "--json").stdout)
+
+    assert result.exit_code == 0, result.output
+    polls = {poll["account"]: poll for poll in json.loads(result.stdout)["polls"]}
+    assert (polls["hanoi-shop"]["seen"], polls["hanoi-shop"]["quarantined"]) == (2, 1)
+    assert polls["hanoi-shop"]["new"] == 1 and good
+    assert "quarantined" in table.stdout
+    assert status.account("hanoi-shop").quarantine_open == 1
+    assert status.totals.quarantine_open == 1

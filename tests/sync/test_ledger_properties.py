@@ -18,8 +18,9 @@ from _engine_testkit import SKU_RED_M, Account, MakeHarness, buyer, make_order
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from omnisdk import InsufficientStock
 from omnisdk.config import Config, StoreConfig
-from omnisdk.models import OrderStatus, StockEffect
+from omnisdk.models import Money, OrderStatus, Product, StockEffect, Variant
 from omnisdk.plugins import Plugins
 from omnisdk.store import Store
 from omnisdk.store.listings import Holding
@@ -128,11 +129,23 @@ def test_any_delivery_order_of_versions_and_duplicates_converges(
     run = uuid.uuid4().hex[:8]
     sku = f"ÁO-{run}"
 
+    ledger_engine.store.upsert_product(
+        Product(title="Áo thun", variants=[Variant(sku=sku, price=Money.of(129000, "VND"))])
+    )
+
     async def deliver() -> int:
         adjustments = 0
         for index, item in enumerate(deliveries):
             if isinstance(item, int):
-                if await ledger_engine.adjust_stock(sku, item, key=f"{run}:adj:{index}"):
+                before = ledger_engine.store.stock_level(sku, "main").on_hand
+                try:
+                    applied = await ledger_engine.adjust_stock(sku, item, key=f"{run}:adj:{index}")
+                except InsufficientStock:
+                    # A removal never takes on hand below zero: refused, nothing changed.
+                    assert item < 0 and before + item < 0
+                    assert ledger_engine.store.stock_level(sku, "main").on_hand == before
+                    continue
+                if applied:
                     adjustments += item
                 # A redelivered adjustment (same key) changes nothing.
                 assert not await ledger_engine.adjust_stock(sku, item, key=f"{run}:adj:{index}")

@@ -255,7 +255,9 @@ async def test_one_unreadable_order_is_quarantined_and_the_others_go_on(
     sandbox.orders[ids[1]]["status"] = "lost-in-transit"
     assert "lost-in-transit" not in STATUSES
     stats = await harness.engine.poll_orders("shop-a")
-    assert stats.new == 2
+    # The order the channel could not map is counted, not a silent 0.
+    assert (stats.seen, stats.new, stats.quarantined) == (3, 2, 1)
+    assert harness.recorder.of("sync_finished")[-1]["stats"]["quarantined"] == 1
     kept = harness.store.list_quarantine(account="shop-a")
     assert [(q.kind, q.external_id) for q in kept] == [("order", ids[1])]
     assert "lost-in-transit" in kept[0].reason

@@ -114,7 +114,7 @@ async def open_shop(url: str) -> Shop:
     plugins.register(recorder, name="recorder")
     config = Config(
         store=StoreConfig(url=url),
-        engine=EngineConfig(),
+        engine=EngineConfig(locations=(HCM,)),
         channels=[
             ChannelConfig(name=name, type="queued", settings={}) for name in ("shop-a", "shop-b")
         ],
@@ -361,11 +361,17 @@ async def test_overlapping_pages_at_once_apply_each_order_once(shops: tuple[Shop
 async def test_an_order_too_large_for_the_database_is_quarantined_and_the_others_land(
     shops: tuple[Shop, Shop],
 ) -> None:
-    """Not only ``ValueError``: an ``OverflowError`` from the driver quarantines one order too."""
+    """Not only ``ValueError``: an ``OverflowError`` from the driver quarantines one order too.
+
+    The models refuse 10**20 units (``MAX_QUANTITY``); an order built without validation
+    (``model_copy``) still gets past them, and must not stop the stream either.
+    """
     shop = shops[0]
     channel = shop.engine.channels["shop-a"]
     assert isinstance(channel, QueuedChannel)
-    channel.queued = [q("A1"), q("A2", lines={SKU_RED_L: 10**20}), q("A3", lines={SKU_HAT: 1})]
+    big = q("A2", lines={SKU_RED_L: 1})
+    big = big.model_copy(update={"lines": [big.lines[0].model_copy(update={"quantity": 10**20})]})
+    channel.queued = [q("A1"), big, q("A3", lines={SKU_HAT: 1})]
     stats = await shop.engine.poll_orders("shop-a")
     assert (stats.seen, stats.new, stats.quarantined) == (3, 2, 1)
     kept = shop.store.list_quarantine(account="shop-a")

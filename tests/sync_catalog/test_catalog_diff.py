@@ -92,7 +92,7 @@ def test_new_listing_is_created_with_channel_prices_when_the_channel_can():
     stock = {c.sku: c.stock for c in plan.changes if c.kind is ChangeKind.STOCK}
     assert stock[SKU_RED_M].quantity == 4 and stock[SKU_RED_M].expected is None
     # A new SKU without recorded stock is left alone, never zeroed.
-    assert any(s.sku == SKU_RED_L and "no stock" in s.reason for s in plan.skipped)
+    assert any(s.sku == SKU_RED_L and "never counted" in s.reason for s in plan.skipped)
 
 
 def test_new_listing_is_skipped_with_a_reason_when_the_channel_cannot_create():

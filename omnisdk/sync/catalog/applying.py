@@ -38,6 +38,7 @@ from omnisdk.sync.catalog.planning import plan as make_plan
 from omnisdk.sync.catalog.view import ChannelListings, ListedStock, read_listings, read_stock
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.pusher import PushOutcome, push_listings
+from omnisdk.sync.sellable import counted
 
 __all__ = ["apply"]
 
@@ -346,11 +347,11 @@ def _record_listed(
     context: SyncContext, account: str, listed: Mapping[str, int | None]
 ) -> set[str]:
     """Record the figures just read (the pusher starts from them); return the SKUs that have
-    stock recorded (the others are never pushed: a listing is not zeroed for want of a count).
+    been counted (the others are never pushed: a listing is not zeroed for want of a count).
     """
     store = context.store
     with store.session() as session:
         for sku, quantity in listed.items():
             if quantity is not None:
                 store.record_listed(account, sku, quantity, session=session)
-    return {sku for sku in listed if store.stock_levels(sku)}
+    return counted(context, list(listed))

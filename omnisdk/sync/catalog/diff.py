@@ -213,8 +213,8 @@ class _Differ:
             if target is None:
                 self.skip(
                     sku,
-                    "no stock is recorded for this SKU; set it first (a listing is "
-                    "never zeroed for want of a count)",
+                    "this SKU was never counted; count it first with `omnisdk stock set` "
+                    "(a listing is never zeroed for want of a count)",
                 )
                 continue
             current = None if sku in new else self.view.stock.get(sku)

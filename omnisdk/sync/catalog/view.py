@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from omnisdk.channel import Capability, Channel
+from omnisdk.errors import MappingError
 from omnisdk.models import Product, StockLevel, Variant
 
 __all__ = [
@@ -13,6 +16,7 @@ __all__ = [
     "ChannelListings",
     "ListedStock",
     "ListedVariant",
+    "listed_levels",
     "listed_stock",
     "read_listings",
     "read_stock",
@@ -97,6 +101,31 @@ async def read_listings(channel: Channel) -> ChannelListings | None:
     return ChannelListings([product async for product in channel.stream_products()])
 
 
+async def listed_levels(
+    channel: Channel, skus: Sequence[str] | None
+) -> AsyncIterator[StockLevel]:
+    """``channel.stream_stock(skus)``, with a figure the channel reports out of range (10**30
+    units: ``StockLevel`` refuses it) raised as a :class:`MappingError` naming the account, so
+    a reader that handles channel errors (reconciliation, ``stock show``) reports it instead
+    of crashing."""
+    try:
+        async for level in channel.stream_stock(skus):
+            yield level
+    except (ValueError, ArithmeticError) as exc:
+        if isinstance(exc, ValidationError):
+            reason = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or exc.title}: {e['msg']}"
+                for e in exc.errors(include_url=False, include_input=False)
+            )
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+        raise MappingError(
+            f"a listed stock figure cannot be read: {reason}",
+            channel=f"{channel.name}/{channel.account}",
+            kind="stock",
+        ) from exc
+
+
 async def read_stock(channel: Channel, skus: Sequence[str] | None) -> dict[str, ListedStock] | None:
     """Listed stock of ``skus`` (every listing when None) on ``channel``'s account.
 
@@ -107,4 +136,4 @@ async def read_stock(channel: Channel, skus: Sequence[str] | None) -> dict[str, 
     if skus is not None and not skus:
         return {}
     wanted = None if skus is None else list(dict.fromkeys(skus))
-    return listed_stock([level async for level in channel.stream_stock(wanted)])
+    return listed_stock([level async for level in listed_levels(channel, wanted)])

@@ -236,11 +236,19 @@ async def update_order(
 
 @dataclass
 class _PollCounts:
+    rejected_before: int = 0
+    """The channel's rejections of ``order`` records when the pass started: the orders it
+    could not map are quarantined by the channel, never seen here, and counted from it."""
+    rejected: int = 0
     seen: int = 0
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+
+    def close(self, context: SyncContext, account: str) -> None:
+        """Count in the orders the channel rejected during the pass."""
+        self.rejected = context.rejections(account, "order") - self.rejected_before
 
     def count(self, result: IngestResult) -> None:
         if result.created:
@@ -254,11 +262,11 @@ class _PollCounts:
         return SyncStats(
             account=account,
             stream=ORDERS_STREAM,
-            seen=self.seen,
+            seen=self.seen + self.rejected,
             new=self.new,
             updated=self.updated,
             unchanged=self.unchanged,
-            quarantined=self.quarantined,
+            quarantined=self.quarantined + self.rejected,
             cursor=cursor,
             stopped=stopped,
         )
@@ -278,7 +286,7 @@ async def poll_orders(context: SyncContext, account: str) -> SyncStats:
         if cursor is not None
         else context.now() - settings.initial_backfill
     )
-    counts = _PollCounts()
+    counts = _PollCounts(rejected_before=context.rejections(account, "order"))
     started = context.now()
     newest = cursor
     page: list[Order] = []
@@ -318,6 +326,7 @@ async def poll_orders(context: SyncContext, account: str) -> SyncStats:
     except ReauthorisationRequired as exc:
         await ingest_page()  # what was read before the refusal is ingested, as it came
         await lose_authorisation(context, account, exc)
+        counts.close(context, account)
         stats = counts.stats(account, cursor=cursor, stopped=True)
         context.fire(
             "omnisdk_sync_finished", account=account, stream=ORDERS_STREAM, stats=stats.counts()
@@ -328,6 +337,7 @@ async def poll_orders(context: SyncContext, account: str) -> SyncStats:
     # Orders placed before the poll started are in it (platforms that list orders late are
     # covered by the overlap of the next polls, not here): holds of writes made before go.
     released = await context.run(release_window_holds, context, account, started)
+    counts.close(context, account)
     stats = dataclasses.replace(counts.stats(account, cursor=newest), released=len(released))
     context.fire(
         "omnisdk_sync_finished", account=account, stream=ORDERS_STREAM, stats=stats.counts()

@@ -135,7 +135,14 @@ async def quarantine_record(
     """Log and keep one mapped record the engine could not store, with why: its raw payload,
     or its canonical form when it carries none (never raises)."""
     logger.warning("%s: %s %s quarantined: %s", account, kind, external_id, error)
-    payload = record.raw if record.raw is not None else record.model_dump(mode="json")
+    try:
+        payload = record.raw if record.raw is not None else record.model_dump(mode="json")
+    except RECORD_ERRORS as exc:  # built past the models' checks: its computed totals fail
+        ref = record.channel_ref
+        payload = {
+            "channel_ref": ref.model_dump(mode="json") if ref is not None else None,
+            "unserialisable": str(exc),
+        }
     await quarantine(context, account, kind, external_id, str(error), payload)
 
 

@@ -108,6 +108,9 @@ async def count_into_engine(
             location=location,
             reason=reason,
             key=f"pos-count:{account}:{run}:{level.sku}:{location}",
+            # The POS is the truth for its branches and SKUs: a branch or SKU the config and
+            # the catalog do not name yet is recorded, not refused as a typo would be.
+            create=True,
         )
         recorded += 1
     return recorded

@@ -236,7 +236,8 @@ async def test_duplicate_and_out_of_order_deliveries_change_nothing_twice(
         assert isinstance(channel, PosChannel)
         unthrottled(channel)
         await channel.load_branches()
-        await engine.set_stock("NON-LA-HUE", 20, location="cn01", key="count-1")
+        # The branch's own stock take (no master catalog in this test): see count_into_engine.
+        await engine.set_stock("NON-LA-HUE", 20, location="cn01", key="count-1", create=True)
         code = ""
 
         def reserve_then_invoice() -> None:
@@ -310,7 +311,8 @@ async def test_the_receiver_answers_2xx_and_401_only_for_a_bad_signature(
         assert isinstance(channel, PosChannel)
         unthrottled(channel)
         await channel.load_branches()
-        await engine.set_stock("NON-LA-HUE", 20, location="cn01", key="count-1")
+        # The branch's own stock take (no master catalog in this test): see count_into_engine.
+        await engine.set_stock("NON-LA-HUE", 20, location="cn01", key="count-1", create=True)
         receiver = WebhookReceiver(engine.channels, store)
         code = ""
 
