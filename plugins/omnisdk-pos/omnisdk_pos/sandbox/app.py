@@ -276,10 +276,10 @@ class KiotVietSandbox(Sandbox):
         with self.lock:
             return sorted({self.client_secret, self.webhook_secret, *self.tokens.secrets()})
 
-    def expire_tokens(self) -> None:
-        """End every access token now (the client must fetch a new one)."""
+    def expire_tokens(self) -> int:
+        """End every access token now (the client must fetch a new one); how many ended."""
         with self.lock:
-            self.tokens.expire_all(self.clock.time())
+            return self.tokens.expire_all(self.clock.time())
 
     # -- webhooks ------------------------------------------------------------------------
 

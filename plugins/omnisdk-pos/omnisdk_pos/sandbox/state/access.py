@@ -69,9 +69,11 @@ class Tokens:
             return "access token expired"
         return None
 
-    def expire_all(self, now: float) -> None:
-        """End every token now."""
+    def expire_all(self, now: float) -> int:
+        """End every token now; how many were still live."""
+        live = sum(1 for t in self._issued.values() if t.expires > now)
         self._issued = {v: Issued(v, min(t.expires, now)) for v, t in self._issued.items()}
+        return live
 
     def secrets(self) -> list[str]:
         """Every token issued."""
