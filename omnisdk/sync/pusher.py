@@ -60,6 +60,7 @@ from omnisdk.errors import (
     PluginError,
     ReauthorisationRequired,
 )
+from omnisdk.http import single_attempt
 from omnisdk.models import StockPushMode, StockUpdate
 from omnisdk.store import OutboxItem, Transaction
 from omnisdk.store.listings import ListingState
@@ -103,6 +104,17 @@ whose ingested orders queue pushes to the other accounts)."""
 MAX_ROUNDS = 1000
 """Claims per account per :func:`push` call at most (a SKU changing without pause must not
 keep one pass going for ever)."""
+PASS_ATTEMPTS = 4
+"""Tries of one SKU's write within a pass, the first included. A write that failed for now is
+tried again after a short back-off from a fresh decision (an absolute one from a fresh read of
+the listing), never resent as it was; after the last try it waits in the outbox."""
+PASS_BACKOFF = 0.05
+"""Seconds before the first try again within a pass; doubling per try, with jitter."""
+PASS_MAX_WAIT = 1.0
+"""A failure whose platform asks for a longer wait (``Retry-After``) goes to the outbox at once."""
+LOWERING_MAX_BACKOFF = 5.0
+"""The longest outbox wait before a write that lowers a listing is tried again: until it lands
+the channel sells from a figure higher than it should show."""
 
 
 # -- results -------------------------------------------------------------------------------
@@ -114,7 +126,8 @@ class AccountPushStats(BaseModel):
     ``claimed`` outbox rows were taken; ``pushed`` figures the channel accepted in
     ``batches`` write calls; ``unchanged`` needed no write (the channel already shows the
     figure); ``conflicts`` compare-and-swaps were lost (the channel had sold something);
-    ``retrying`` failed for now (tried again later); ``failed`` failed for good (recorded).
+    ``retrying`` failed for now (tried again later, from the outbox); ``retried`` writes were
+    tried again within the pass after failing for now; ``failed`` failed for good (recorded).
     ``released`` figures lowered what the account holds (or first made it known), so other
     accounts' quotas may grow; ``rebalanced`` of the pushed figures were lowered to give units
     to another account; ``starved`` were held below the account's share because the units
@@ -129,6 +142,7 @@ class AccountPushStats(BaseModel):
     unchanged: int = 0
     conflicts: int = 0
     retrying: int = 0
+    retried: int = 0
     failed: int = 0
     batches: int = 0
     released: int = 0
@@ -231,10 +245,19 @@ class _Item:
     """Confirming the figure lowers what the account holds (or first makes it known)."""
     over_share: tuple[str, ...] = ()
     """Accounts holding more than their share, asked to give up units when this one starves."""
+    retry_after: float | None = None
+    """The wait the platform asked for when the last write failed (None: it asked none)."""
 
     @property
     def sku(self) -> str:
         return self.claim.sku
+
+    @property
+    def lowers(self) -> bool:
+        """True when the write decided lowers what the channel shows."""
+        return (
+            self.update is not None and self.current is not None and (self.quantity < self.current)
+        )
 
 
 @dataclass
@@ -248,9 +271,20 @@ class _Outcome:
     conflicts: list[_Item] = field(default_factory=list)
 
 
-def _backoff(attempts: int) -> float:
-    base: float = min(2.0 ** max(attempts, 0), MAX_BACKOFF)
+def _backoff(attempts: int, longest: float = MAX_BACKOFF) -> float:
+    base: float = min(2.0 ** max(attempts, 0), longest)
     return base * (0.5 + random.random() / 2)  # jitter, so failed SKUs do not return together
+
+
+def _pass_backoff(attempt: int) -> float:
+    """Seconds before the next try within a pass, after ``attempt`` tries."""
+    base = min(PASS_BACKOFF * 2.0 ** (attempt - 1), PASS_MAX_WAIT)
+    return base * (0.5 + random.random() / 2)
+
+
+def _item_backoff(item: _Item) -> float:
+    """The outbox wait of ``item`` after a failure (short for a write that lowers)."""
+    return _backoff(item.claim.attempts, LOWERING_MAX_BACKOFF if item.lowers else MAX_BACKOFF)
 
 
 def _load_states(
@@ -364,21 +398,40 @@ async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_
 async def _write(
     context: SyncContext, channel: Channel, items: Sequence[_Item], outcome: _Outcome
 ) -> int:
-    """Write the items' updates in one call; sort the answers into ``outcome``.
+    """Write the items' updates, those that lower a listing first; sort the answers into
+    ``outcome``. Returns the number of write calls made (0 to 2).
+
+    The lowering writes go in a call of their own, before the others: when the channel is
+    failing or slow, what it sells from a figure higher than it should show is stopped first.
+    Each call is tried once (:func:`~omnisdk.http.single_attempt`): a write that failed for
+    now is decided again before it is tried again (see :func:`_push_batch`). Raises
+    ReauthorisationRequired.
+    """
+    sending = [item for item in items if item.update is not None]
+    calls = 0
+    for group in ([i for i in sending if i.lowers], [i for i in sending if not i.lowers]):
+        if group:
+            calls += await _write_call(context, channel, group, outcome)
+    return calls
+
+
+async def _write_call(
+    context: SyncContext, channel: Channel, sending: Sequence[_Item], outcome: _Outcome
+) -> int:
+    """Write the updates of ``sending`` in one call, tried once; sort the answers.
 
     The intents were recorded with the decision, so a crash during the call can be
     recognised later. The intents of writes the channel refused (it answered, and the item
     did not pass) are withdrawn: a later read that happens to show the refused figure (a
     sale took the listing there) must not be taken for that write having landed.
-    Returns the number of write calls made (0 or 1). Raises ReauthorisationRequired.
     """
-    sending = [item for item in items if item.update is not None]
-    if not sending:
-        return 0
     updates = [item.update for item in sending if item.update is not None]
     answered = False  # the channel said what became of each item (a failed one did not land)
+    for item in sending:
+        item.retry_after = None
     try:
-        results = await channel.write_stock_batch(updates)
+        with single_attempt():
+            results = await channel.write_stock_batch(updates)
         if len(results) != len(sending):
             raise PluginError(
                 f"{channel.name}: a stock write returned {len(results)} results for "
@@ -394,6 +447,7 @@ async def _write(
         wait = getattr(exc, "retry_after", None)
         if retryable and wait:
             for item, result in zip(sending, results, strict=True):
+                item.retry_after = float(wait)
                 outcome.retry.append((item, result.error or "failed", float(wait)))
             return 1
     except Exception as exc:  # a plugin bug must not lose the push: try again later
@@ -454,7 +508,7 @@ def _sort(item: _Item, result: WriteResult, outcome: _Outcome) -> None:
         else:
             outcome.conflicts.append(item)
     elif result.retryable:
-        outcome.retry.append((item, result.error or "failed", _backoff(item.claim.attempts)))
+        outcome.retry.append((item, result.error or "failed", _item_backoff(item)))
     else:
         outcome.failed.append((item, result.error or "refused", result.code))
 
@@ -574,65 +628,113 @@ class _Counts:
 async def _push_batch(
     context: SyncContext, channel: Channel, claims: list[OutboxItem], counts: _Counts
 ) -> bool:
-    """Push one claimed batch; False when the account lost its authorisation."""
+    """Push one claimed batch; False when the account lost its authorisation.
+
+    Each SKU ends on its own: one whose write failed for now is tried again within the pass,
+    after a short back-off (:data:`PASS_ATTEMPTS`, :data:`PASS_BACKOFF`), decided anew from
+    the listing as it is then, while the others are recorded as they end. A SKU still failing
+    after the last try, or whose platform asked for a long wait, waits in the outbox.
+    """
+    account = channel.account
+    stats = counts.stats
+    items = [_Item(claim=claim) for claim in claims]
+    stats.claimed += len(items)
+    pending = items
+    try:
+        await context.run(_load_states, context, account, pending)
+        for attempt in range(1, PASS_ATTEMPTS + 1):
+            fired = Fired()
+            outcome, unchanged = await _attempt(context, channel, pending, counts)
+            again = (
+                [entry for entry in outcome.retry if _retry_in_pass(entry[0])]
+                if attempt < PASS_ATTEMPTS
+                else []
+            )
+            retried = {id(item) for item, _, _ in again}
+            outcome.retry = [entry for entry in outcome.retry if id(entry[0]) not in retried]
+            await context.run(_record, context, account, outcome, unchanged, fired)
+            _count(counts, outcome, unchanged)
+            fired.fire(context)
+            if not again:
+                break
+            stats.retried += len(again)
+            pending = [item for item, _, _ in again]
+            longest = max(item.retry_after or 0.0 for item in pending)
+            await asyncio.sleep(max(_pass_backoff(attempt), longest))
+            for item in pending:
+                item.listed = None  # read again where the figure may have changed (see needs_read)
+                item.read_at = None
+            await context.run(_load_states, context, account, pending)
+    except ReauthorisationRequired as exc:
+        await lose_authorisation(context, account, exc)
+        stats.stopped = True
+        await context.run(_release, context, account, pending, str(exc))
+        return False
+    return True
+
+
+def _retry_in_pass(item: _Item) -> bool:
+    """True for a write failed for now that is tried again within the pass (its platform
+    asked for no wait longer than :data:`PASS_MAX_WAIT`)."""
+    return item.retry_after is None or item.retry_after <= PASS_MAX_WAIT
+
+
+async def _attempt(
+    context: SyncContext, channel: Channel, items: list[_Item], counts: _Counts
+) -> tuple[_Outcome, list[_Item]]:
+    """Read where needed, decide, record the intents and write ``items`` once (lost swaps
+    tried again at once, see :func:`_retry_conflicts`). Returns how they ended, and those
+    that needed no write. Raises ReauthorisationRequired."""
     account = channel.account
     stats = counts.stats
     mode = channel.limits.stock_push_mode
     can_read = Capability.READ_STOCK in channel.capabilities
-    items = [_Item(claim=claim) for claim in claims]
-    stats.claimed += len(items)
-    fired = Fired()
-    try:
-        await context.run(_load_states, context, account, items)
-        # Read first where the figure to start from is unknown (see needs_read) and in the
-        # absolute mode. A compare-and-swap needs no read for a listing never pushed: the swap
-        # starts from a guess, and a lost one reports the actual figure (one write call where
-        # the read took one call per page of SKUs).
-        to_read = [
-            item
-            for item in items
-            if mode is StockPushMode.ABSOLUTE
-            or (
-                needs_read(item.state)
-                and not (mode is StockPushMode.COMPARE_AND_SWAP and _never_pushed(item.state))
-            )
-        ]
-        outcome = _Outcome()
-        if to_read and can_read:
-            try:
-                await _read_listed(context, channel, to_read)
-            except ReauthorisationRequired:
-                raise
-            except Exception as exc:  # no figure to start from: try these again later
-                reason = f"reading the listed stock failed: {exc}"
-                logger.warning("%s: %s", account, reason)
-                for item in to_read:
-                    outcome.retry.append((item, reason, _backoff(item.claim.attempts)))
-                unreadable = {id(item) for item in to_read}
-                items = [item for item in items if id(item) not in unreadable]
-        await context.run(_decide_and_intend, context, account, mode, items)
-        for item in items:
-            if item.problem is not None:
-                outcome.failed.append((item, item.problem, None))
-        stats.batches += await _write(context, channel, items, outcome)
-        unchanged = [item for item in items if item.update is None and item.problem is None]
-        if outcome.conflicts:
-            stats.conflicts += len(outcome.conflicts)
-            conflicted = outcome.conflicts
-            outcome.conflicts = []
-            await context.run(_record, context, account, outcome, unchanged, fired)
-            _count(counts, outcome, unchanged)
-            fired.fire(context)
-            outcome, unchanged = await _retry_conflicts(context, channel, conflicted, counts)
-    except ReauthorisationRequired as exc:
-        await lose_authorisation(context, account, exc)
-        stats.stopped = True
-        await context.run(_release, context, account, items, str(exc))
-        return False
-    await context.run(_record, context, account, outcome, unchanged, fired)
-    _count(counts, outcome, unchanged)
-    fired.fire(context)
-    return True
+    # Read first where the figure to start from is unknown (see needs_read) and in the
+    # absolute mode. A compare-and-swap needs no read for a listing never pushed: the swap
+    # starts from a guess, and a lost one reports the actual figure (one write call where
+    # the read took one call per page of SKUs).
+    to_read = [
+        item
+        for item in items
+        if mode is StockPushMode.ABSOLUTE
+        or (
+            needs_read(item.state)
+            and not (mode is StockPushMode.COMPARE_AND_SWAP and _never_pushed(item.state))
+        )
+    ]
+    outcome = _Outcome()
+    if to_read and can_read:
+        try:
+            await _read_listed(context, channel, to_read)
+        except ReauthorisationRequired:
+            raise
+        except Exception as exc:  # no figure to start from: try these again later
+            reason = f"reading the listed stock failed: {exc}"
+            logger.warning("%s: %s", account, reason)
+            for item in to_read:
+                item.retry_after = getattr(exc, "retry_after", None)
+                outcome.retry.append((item, reason, _item_backoff(item)))
+            unreadable = {id(item) for item in to_read}
+            items = [item for item in items if id(item) not in unreadable]
+    await context.run(_decide_and_intend, context, account, mode, items)
+    for item in items:
+        if item.problem is not None:
+            outcome.failed.append((item, item.problem, None))
+    stats.batches += await _write(context, channel, items, outcome)
+    unchanged = [item for item in items if item.update is None and item.problem is None]
+    if outcome.conflicts:
+        stats.conflicts += len(outcome.conflicts)
+        conflicted = outcome.conflicts
+        outcome.conflicts = []
+        failing = outcome.retry  # tried again with the rest of the pass's failures
+        outcome.retry = []
+        fired = Fired()
+        await context.run(_record, context, account, outcome, unchanged, fired)
+        _count(counts, outcome, unchanged)
+        fired.fire(context)
+        outcome, unchanged = await _retry_conflicts(context, channel, conflicted, counts)
+        outcome.retry = failing + outcome.retry
+    return outcome, unchanged
 
 
 async def _retry_conflicts(

@@ -217,11 +217,6 @@ SCENARIOS = {
 
 
 KNOWN_WEAK = {
-    "20%-faults": (
-        "Shopee's absolute writes are retried inside the HTTP call on a fault, which widens the "
-        "span between the engine's read and its write: a sale in that span can be sold again "
-        "(seen once in about ten runs: 6 accepted of 5)"
-    ),
     "split-demand": (
         "rebalancing away from a non-selling Shopee account waits for its next order poll; "
         "under a loaded machine it can miss the buyers' 6 s"
