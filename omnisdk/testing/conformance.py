@@ -258,8 +258,13 @@ class ChannelConformance:
                         f"{cls.__name__} declares {capability.value} but does not "
                         f"implement {method}()"
                     )
-        for mapped in ("stream_products", "stream_orders", "stream_customers", "get_order",
-                       "receive_webhook"):
+        for mapped in (
+            "stream_products",
+            "stream_orders",
+            "stream_customers",
+            "get_order",
+            "receive_webhook",
+        ):
             assert getattr(cls, mapped) is getattr(Channel, mapped), (
                 f"{cls.__name__} overrides {mapped}(): a plugin fetches raw records "
                 "(fetch_*, parse_webhook) and the Channel base maps them"
