@@ -68,4 +68,3 @@ class PriceUpdate(CanonicalModel):
     sku: Sku
     price: Money
     compare_at_price: Money | None = None
-

@@ -32,8 +32,13 @@ absolute
 Every write is preceded by its intent, recorded on the listing: a pusher that dies mid-write
 leaves it, and its successor reads the listing to tell whether the write landed.
 
-Transient failures are retried with exponential back-off; permanent ones are recorded on the
-listing (shown by ``status``, queued again by :meth:`Engine.retry_failed_pushes`) and fire
+Each write call is tried once by the HTTP layer (:func:`~omnisdk.http.single_attempt`): a SKU
+whose write failed for now is tried again within the pass, per SKU, after a short back-off and
+from a fresh decision (an absolute write from a fresh read: resent as it was, it would undo the
+sales made meanwhile). The writes that lower a listing go first, in a call of their own. A SKU
+still failing waits in the outbox with exponential back-off (a lowering write at most
+:data:`LOWERING_MAX_BACKOFF`); permanent failures are recorded on the listing (shown by
+``status``, queued again by :meth:`Engine.retry_failed_pushes`) and fire
 ``omnisdk_push_failed``. An account whose authorisation is lost stops; the others go on.
 :func:`push_listings` is how the rest of the engine sets a listing it found wrong.
 """
@@ -71,10 +76,9 @@ from omnisdk.sync.reports import by_account
 from omnisdk.sync.sellable import (
     decide_target,
     holds_expired_before,
-    landed_state,
+    landed_write,
     needs_read,
     other_listings,
-    predicted_listed,
 )
 from omnisdk.sync.stock import mark_dirty
 from omnisdk.sync.transactions import Fired, in_transaction
@@ -484,16 +488,16 @@ def _is_refusal(exc: ChannelError) -> bool:
 
 def _landed_earlier(item: _Item, actual: int) -> bool:
     """True when a lost swap's ``actual`` is the figure wanted because a write an earlier
-    pusher left unconfirmed landed (so the channel shows the figure already).
+    pusher left unconfirmed landed (so the channel shows the figure already; never a write
+    that lowered the listing, see :func:`~omnisdk.sync.sellable.landed_write`).
 
     Without such a write, an actual equal to the figure wanted is a coincidence: the channel
     sold units the engine has not ingested. Taking the figure as pushed would count that sale
     again once its order is ingested, so it goes the way of every lost swap.
     """
-    if actual != item.quantity or item.state is None:
+    if actual != item.quantity:
         return False
-    landed = landed_state(item.state)
-    return landed is not None and predicted_listed(landed) == actual
+    return landed_write(item.state, actual) is not None
 
 
 def _sort(item: _Item, result: WriteResult, outcome: _Outcome) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "holding",
     "holds_expired_before",
     "landed_state",
+    "landed_write",
     "listed_since_push",
     "listing_target",
     "needs_read",
@@ -90,6 +91,31 @@ def landed_state(state: ListingState) -> ListingState | None:
         seen_since_push=state.seen_since_push - (state.inflight_seen or 0),
         pushed_at=state.inflight_at,
     )
+
+
+def landed_write(state: ListingState | None, listed: int) -> ListingState | None:
+    """The listing state had its unconfirmed write landed, when the channel's figure
+    ``listed`` tells that it did (None: it does not tell, or there is no such write).
+
+    A figure equal to what the write would have left tells so only when the write raised the
+    listing (or nothing is known of what it showed before): sales only lower a listing. A
+    lowering write's figure can equally be left by buyers taking the units while the write
+    failed; taken for the write, those sales would be lost from view, and their orders, once
+    ingested, would count against a figure the channel never showed. Such a figure is taken
+    as sales not ingested yet (held back as unseen until their orders come or the hold ends).
+    """
+    if state is None:
+        return None
+    landed = landed_state(state)
+    if landed is None or predicted_listed(landed) != listed:
+        return None
+    # What the listing showed before the write, as the engine knew it: a figure read since
+    # may have been read after the write failed.
+    before = predicted_listed(state)
+    written = state.inflight_quantity
+    if before is not None and written is not None and written < before:
+        return None
+    return landed
 
 
 CLOCK_MARGIN = timedelta(seconds=2)
@@ -348,14 +374,14 @@ def decide_target(
 
     A read figure lower than predicted means the channel sold units whose orders are not
     ingested yet: they are held back, never listed again. A read figure equal to what an
-    unconfirmed write would have left means that write landed. Raises what the allocation
-    hook raises.
+    unconfirmed write would have left means that write landed, unless it lowered the listing
+    (see :func:`landed_write`). Raises what the allocation hook raises.
     """
     baseline = state
-    if state is not None and listed is not None:
-        landed = landed_state(state)
-        if landed is not None and predicted_listed(landed) == listed:
-            baseline = landed  # a write sent before a crash did land: start from it
+    if listed is not None:
+        landed = landed_write(state, listed)
+        if landed is not None:
+            baseline = landed  # a write sent before a crash (or a failure) did land
     predicted = predicted_listed(baseline)
     extra = max(predicted - listed, 0) if predicted is not None and listed is not None else 0
     unseen = pending_unseen(context, baseline, now) + extra
@@ -390,9 +416,7 @@ def accounts_fed_by(
     return fed_by(context, context.store.listing_accounts(sku, session=session), location)
 
 
-def other_listings(
-    context: SyncContext, session: Transaction, account: str, sku: str
-) -> list[str]:
+def other_listings(context: SyncContext, session: Transaction, account: str, sku: str) -> list[str]:
     """The stock-pushing accounts other than ``account`` that list ``sku``: whose quota of
     it may grow when ``account`` gives units up."""
     return [name for name in accounts_fed_by(context, session, sku, None) if name != account]

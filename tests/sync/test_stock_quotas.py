@@ -274,3 +274,44 @@ async def test_a_channel_failing_every_write_is_still_driven_down(
     clock.advance(5)
     await harness.engine.push()
     assert await listed(harness) == {"shop-a": 2, "shop-b": 2}
+
+
+async def test_a_failed_lowering_write_is_not_taken_for_landed_when_a_sale_did_the_same(
+    make_harness: MakeHarness,
+) -> None:
+    """An absolute write lowering 4 to 3 fails, and meanwhile a buyer takes one unit: the
+    listing shows 3, the figure the write would have left. Taken for the write having landed,
+    the sale was lost from view: once its order came, the engine believed the account held 2
+    where it could still sell 3, a unit it could give to the other account."""
+    clock = Clock()
+    harness = await quota_harness(
+        make_harness,
+        Account("shop-x", channel_class=HookedAbsoluteChannel),
+        Account("shop-a"),
+        stock=8,
+        clock=clock,
+    )
+    assert await listed(harness) == {"shop-x": 4, "shop-a": 4}
+    control = harness.controls["shop-x"]
+    clock.advance(10)  # the first writes are long past
+    for each in harness.controls.values():
+        await each.advance_clock(10)
+    await harness.engine.adjust_stock(SKU_RED_M, -2)  # 6: shop-a gives up 2, shop-x 1
+    await harness.engine.push("shop-a")
+    assert await listed(harness) == {"shop-x": 4, "shop-a": 2}
+
+    async def sell_then_fail() -> None:
+        await control.place_order([(SKU_RED_M, 1)])
+        await control.set_faults(fail_first=1, error_statuses=[503], only_paths=["/stock/batch"])
+
+    HookedChannel.before_write.append(sell_then_fail)
+    await harness.engine.push("shop-x")
+    shown = await harness.listed("shop-x", SKU_RED_M)
+    assert shown == 2  # its share is 3, and it sold 1
+    await harness.engine.poll_orders("shop-x")
+    view = (await harness.engine.stock_view(SKU_RED_M)).listing("shop-x")
+    assert view.holds is not None and view.holds >= shown, view  # what it may still sell
+    for _ in range(2):
+        await harness.engine.poll_orders("shop-x")
+        await harness.engine.push()
+    assert sum((await listed(harness)).values()) <= 5
