@@ -369,9 +369,9 @@ def _decide_and_intend(
             store.lock_listings(session, sorted({item.sku for item in items}))
         _load_states(context, account, items, session)
         _decide(context, account, mode, items, session)
-        intents = [
+        intents = sorted(
             (i.sku, i.quantity, i.unseen, i.seen_accounted) for i in items if i.update is not None
-        ]
+        )
         if intents:
             store.record_intent(account, intents, session=session)
 
@@ -527,10 +527,12 @@ def _record(
 
     def work(session: Transaction) -> None:
         fired.calls.clear()
-        finished: list[tuple[_Item, int | None]] = [
-            *outcome.done,
-            *((item, item.listed) for item in unchanged),
-        ]
+        # Rows in SKU order, as every other transaction takes them (no lock-order deadlock on
+        # PostgreSQL: the lowering writes went first, so the outcome is not in that order).
+        finished: list[tuple[_Item, int | None]] = sorted(
+            [*outcome.done, *((item, item.listed) for item in unchanged)],
+            key=lambda entry: entry[0].sku,
+        )
         freed: list[str] = []
         asked: set[tuple[str, str]] = set()
         for item, listed in finished:
@@ -566,7 +568,7 @@ def _record(
             asked.update((other, sku) for other in other_listings(context, session, account, sku))
         for other, sku in sorted(asked):
             store.mark_dirty(session, other, sku)
-        for item, error, wait in outcome.retry:
+        for item, error, wait in sorted(outcome.retry, key=lambda entry: entry[0].sku):
             store.fail(
                 account,
                 item.sku,
@@ -578,7 +580,7 @@ def _record(
             fired.add(
                 "omnisdk_push_failed", account=account, key=item.sku, error=error, retryable=True
             )
-        for item, error, code in outcome.failed:
+        for item, error, code in sorted(outcome.failed, key=lambda entry: entry[0].sku):
             store.record_push_failure(account, item.sku, error, code=code, session=session)
             store.complete(account, item.sku, item.claim.generation, owner=owner, session=session)
             fired.add(
