@@ -50,9 +50,10 @@ import enum
 import logging
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,7 +68,7 @@ from omnisdk.errors import (
 )
 from omnisdk.http import single_attempt
 from omnisdk.models import StockPushMode, StockUpdate
-from omnisdk.store import OutboxItem, Transaction
+from omnisdk.store import OutboxItem, Store, Transaction
 from omnisdk.store.listings import ListingState
 from omnisdk.sync.accounts import is_stopped, lose_authorisation
 from omnisdk.sync.context import SyncContext
@@ -535,6 +536,10 @@ def _record(
         )
         freed: list[str] = []
         asked: set[tuple[str, str]] = set()
+        # The listing rows first, then every outbox row (this account's and the others') in
+        # (account, SKU) order, as every other transaction takes them: two accounts' pushers
+        # each completing their own rows and marking the other's cannot deadlock.
+        outbox_work: list[tuple[str, str, int, Callable[[], object]]] = []
         for item, listed in finished:
             # A write with neither an expected figure nor a delta overwrites what sold since
             # the read it started from.
@@ -558,36 +563,55 @@ def _record(
                 overwritten_accounted=_overwritten_read(item),
                 session=session,
             )
-            store.complete(account, item.sku, item.claim.generation, owner=owner, session=session)
+            outbox_work.append(
+                (account, item.sku, 0, _completing(store, account, item, owner, session))
+            )
             if _frees_units(item):
                 freed.append(item.sku)
             asked.update((other, item.sku) for other in item.over_share)
-        # What this account gave up (or first made known) may now go to the others; one
-        # held below its share asks those holding more than theirs to give units up.
-        for sku in freed:
-            asked.update((other, sku) for other in other_listings(context, session, account, sku))
-        for other, sku in sorted(asked):
-            store.mark_dirty(session, other, sku)
         for item, error, wait in sorted(outcome.retry, key=lambda entry: entry[0].sku):
-            store.fail(
-                account,
-                item.sku,
-                error,
-                now + timedelta(seconds=wait),
-                owner=owner,
-                session=session,
+            retry_at = now + timedelta(seconds=wait)
+            outbox_work.append(
+                (
+                    account,
+                    item.sku,
+                    0,
+                    partial(
+                        store.fail, account, item.sku, error, retry_at, owner=owner, session=session
+                    ),
+                )
             )
             fired.add(
                 "omnisdk_push_failed", account=account, key=item.sku, error=error, retryable=True
             )
         for item, error, code in sorted(outcome.failed, key=lambda entry: entry[0].sku):
             store.record_push_failure(account, item.sku, error, code=code, session=session)
-            store.complete(account, item.sku, item.claim.generation, owner=owner, session=session)
+            outbox_work.append(
+                (account, item.sku, 0, _completing(store, account, item, owner, session))
+            )
             fired.add(
                 "omnisdk_push_failed", account=account, key=item.sku, error=error, retryable=False
             )
+        # What this account gave up (or first made known) may now go to the others; one
+        # held below its share asks those holding more than theirs to give units up.
+        for sku in freed:
+            asked.update((other, sku) for other in other_listings(context, session, account, sku))
+        for other, sku in asked:
+            # After this account's own row of the SKU (its own row is never marked here).
+            outbox_work.append((other, sku, 1, partial(store.mark_dirty, session, other, sku)))
+        for _, _, _, run in sorted(outbox_work, key=lambda entry: entry[:3]):
+            run()
 
     in_transaction(store, work)
+
+
+def _completing(
+    store: Store, account: str, item: _Item, owner: str, session: Transaction
+) -> Callable[[], object]:
+    """Completing ``item``'s outbox row (kept when it was queued again since its claim)."""
+    return partial(
+        store.complete, account, item.sku, item.claim.generation, owner=owner, session=session
+    )
 
 
 def _never_pushed(state: ListingState | None) -> bool:

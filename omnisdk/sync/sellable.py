@@ -445,9 +445,13 @@ def release_window_holds(context: SyncContext, account: str, before: datetime) -
 
     def work(session: Transaction) -> list[str]:
         released = store.release_window_holds(account, before, session=session)
-        for sku in released:
-            for name in (account, *other_listings(context, session, account, sku)):
-                store.mark_dirty(session, name, sku)
+        marks = {
+            (name, sku)
+            for sku in released
+            for name in (account, *other_listings(context, session, account, sku))
+        }
+        for name, sku in sorted(marks):  # the order every transaction takes outbox rows in
+            store.mark_dirty(session, name, sku)
         return released
 
     return in_transaction(store, work)
