@@ -230,6 +230,7 @@ async def one_sale(
         allocation=allocation,
         demand=demand,
         channels=list(sandboxes),
+        oversold_timelines={sku: outcome.timeline(sku) for sku in outcome.oversold_by_sku()},
         stock_writes=writes,
         faulted_calls=faulted,
         converged_s=round(settled, 2) if not problems else None,
