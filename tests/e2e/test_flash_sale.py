@@ -217,6 +217,12 @@ SCENARIOS = {
 
 
 KNOWN_WEAK = {
+    "20%-faults": (
+        "rarer since absolute writes are decided again instead of resent, not yet 0: 2 of the "
+        "last 89 sales oversold one unit, both on PostgreSQL, each time a unit given to the "
+        "Shopee account soon after a Shopify account sold out unseen (4 accepted of 3, 6 of "
+        "5); cause not found"
+    ),
     "split-demand": (
         "rebalancing away from a non-selling Shopee account waits for its next order poll; "
         "under a loaded machine it can miss the buyers' 6 s"
