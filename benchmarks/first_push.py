@@ -58,13 +58,8 @@ async def first_push(channel_type: str, skus: int, counter: CallCounter) -> floa
     if not types:
         raise SystemExit(f"no sandbox for channel type {channel_type!r}")
     catalog = [
-        {
-            "sku": f"ÁO-{n:05d}",
-            "title": f"Áo thun {n}",
-            "price": "150000",
-            "currency": "VND",
-            "stock": 5,
-        }
+        {"sku": f"ÁO-{n:05d}", "title": f"Áo thun {n}", "price": "150000", "currency": "VND",
+         "stock": 5}
         for n in range(skus)
     ]
     with tempfile.TemporaryDirectory() as folder:
@@ -96,10 +91,8 @@ def main() -> None:
     counter = CallCounter()
     counter.install()
     elapsed = asyncio.run(first_push(args.channel, args.skus, counter))
-    print(
-        f"first push of {args.skus} SKUs to {args.channel}: "
-        f"{sum(counter.calls.values())} requests in {elapsed:.1f} s"
-    )
+    print(f"first push of {args.skus} SKUs to {args.channel}: "
+          f"{sum(counter.calls.values())} requests in {elapsed:.1f} s")
     print(f"{'requests':>8}  kind")
     for kind, count in counter.calls.most_common():
         print(f"{count:>8}  {kind}")

@@ -47,10 +47,10 @@ class AllocationRequest(BaseModel):
     channel: str
     account: str
     on_hand: dict[str, int] = Field(description="on hand per location code")
-    reserved: dict[str, int] = Field(default_factory=dict, description="reserved per location code")
-    unseen: int = Field(
-        default=0, ge=0, description="units this channel sold that the core has not ingested yet"
-    )
+    reserved: dict[str, int] = Field(default_factory=dict,
+                                     description="reserved per location code")
+    unseen: int = Field(default=0, ge=0,
+                        description="units this channel sold that the core has not ingested yet")
     rule: AllocationRule = AllocationRule()
     holdings: dict[str, int | None] = Field(
         default_factory=dict,

@@ -76,16 +76,9 @@ class Token(BaseModel):
         return cls.model_validate({**plain, "extra": extra})
 
     @classmethod
-    def lasting(
-        cls,
-        access_token: str,
-        *,
-        seconds: float | None,
-        refresh_token: str | None = None,
-        refresh_seconds: float | None = None,
-        now: datetime | None = None,
-        **extra: str,
-    ) -> Token:
+    def lasting(cls, access_token: str, *, seconds: float | None,
+                refresh_token: str | None = None, refresh_seconds: float | None = None,
+                now: datetime | None = None, **extra: str) -> Token:
         """A token issued ``now`` that lives ``seconds`` (None: does not expire)."""
         issued = now or _now()
         return cls(
@@ -110,9 +103,8 @@ class TokenStore(Protocol):
     async def save_token(self, channel: str, account: str, token: Token) -> None:
         """Persist ``token``, replacing the previous one, durably, before returning."""
 
-    def token_lock(
-        self, channel: str, account: str
-    ) -> contextlib.AbstractAsyncContextManager[None]:
+    def token_lock(self, channel: str,
+                   account: str) -> contextlib.AbstractAsyncContextManager[None]:
         """A lock held while refreshing, so two workers never spend one refresh token twice."""
 
 
@@ -147,17 +139,9 @@ class TokenKeeper:
     every later call raises the same error until a new token is saved.
     """
 
-    def __init__(
-        self,
-        *,
-        channel: str,
-        account: str,
-        store: TokenStore,
-        refresh: Refresher | None,
-        initial: Token | None = None,
-        clock: Callable[[], datetime] = _now,
-        refresh_fraction: float = 0.5,
-    ) -> None:
+    def __init__(self, *, channel: str, account: str, store: TokenStore,
+                 refresh: Refresher | None, initial: Token | None = None,
+                 clock: Callable[[], datetime] = _now, refresh_fraction: float = 0.5) -> None:
         self.channel = channel
         self.account = account
         self._store = store
@@ -179,9 +163,8 @@ class TokenKeeper:
             token = self._initial
             await self._store.save_token(self.channel, self.account, token)
         if token is None:
-            raise AuthError(
-                "no token: authorise the account first", channel=self.channel, account=self.account
-            )
+            raise AuthError("no token: authorise the account first",
+                            channel=self.channel, account=self.account)
         self._token = token
         if token.needs_refresh(self._clock(), fraction=self._fraction) and self._refresh:
             token = await self._refresh_locked(token, force=False)
@@ -196,11 +179,8 @@ class TokenKeeper:
 
     async def _refresh_locked(self, seen: Token, *, force: bool) -> Token:
         if self._refresh is None:
-            raise AuthError(
-                "the access token was refused and this channel cannot refresh it",
-                channel=self.channel,
-                account=self.account,
-            )
+            raise AuthError("the access token was refused and this channel cannot refresh it",
+                            channel=self.channel, account=self.account)
         async with self._store.token_lock(self.channel, self.account):
             # Another task or worker may have refreshed while we waited for the lock.
             latest = await self._store.load_token(self.channel, self.account) or seen
@@ -212,9 +192,8 @@ class TokenKeeper:
             now = self._clock()
             try:
                 if latest.refresh_expires_at is not None and now >= latest.refresh_expires_at:
-                    raise ReauthorisationRequired(
-                        "the refresh token has expired", channel=self.channel, account=self.account
-                    )
+                    raise ReauthorisationRequired("the refresh token has expired",
+                                                  channel=self.channel, account=self.account)
                 fresh = await self._refresh(latest)
             except ReauthorisationRequired as lost:
                 # Remember it: a spent or revoked refresh token must not be tried again.

@@ -171,8 +171,9 @@ class WriteResult(BaseModel):
     """The outcome of one item in a batch write.
 
     ``key`` is the SKU (or the product's first SKU). On failure ``error`` says why and ``code``
-    is the platform's code; ``retryable`` tells whether trying again may help. For a lost
-    compare-and-swap, ``actual`` is what the platform holds now.
+    is the platform's code; ``retryable`` tells whether trying again may help; ``status`` is
+    the HTTP status the platform answered the failed call with (None: no answer came). For a
+    lost compare-and-swap, ``actual`` is what the platform holds now.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -184,6 +185,7 @@ class WriteResult(BaseModel):
     code: str | None = None
     retryable: bool = False
     actual: int | None = None
+    status: int | None = None
 
     @classmethod
     def success(cls, key: str, *, external_id: str | None = None) -> WriteResult:
@@ -191,26 +193,22 @@ class WriteResult(BaseModel):
         return cls(key=key, ok=True, external_id=external_id)
 
     @classmethod
-    def failure(
-        cls,
-        key: str,
-        error: str | BaseException,
-        *,
-        code: str | None = None,
-        retryable: bool | None = None,
-        actual: int | None = None,
-    ) -> WriteResult:
-        """A failed item; an exception's message, code and retryability are used when given."""
+    def failure(cls, key: str, error: str | BaseException, *, code: str | None = None,
+                retryable: bool | None = None, actual: int | None = None) -> WriteResult:
+        """A failed item; an exception's message, code, retryability and HTTP status are used
+        when given."""
+        status = None
         if isinstance(error, BaseException):
+            answered = getattr(error, "status", None)
+            status = answered if isinstance(answered, int) else None
             code = code or getattr(error, "code", None)
             if retryable is None:
                 retryable = bool(getattr(error, "retryable", False))
             if actual is None and isinstance(error, Conflict):
                 actual = error.actual
             error = str(error) or type(error).__name__
-        return cls(
-            key=key, ok=False, error=error, code=code, retryable=bool(retryable), actual=actual
-        )
+        return cls(key=key, ok=False, error=error, code=code, retryable=bool(retryable),
+                   actual=actual, status=status)
 
 
 class OrderUpdate(BaseModel):
@@ -446,9 +444,7 @@ class Channel:
         if self._keeper is None:
             overridden = type(self).refresh_token is not Channel.refresh_token
             self._keeper = TokenKeeper(
-                channel=self.name,
-                account=self.account,
-                store=self.tokens,
+                channel=self.name, account=self.account, store=self.tokens,
                 refresh=self._refresh_and_redact if overridden else None,
                 initial=self.initial_token(),
             )
@@ -516,19 +512,11 @@ class Channel:
         except MappingError:
             raise
         except (ValidationError, ValueError, KeyError, TypeError) as exc:
-            raise MappingError(
-                _describe(exc),
-                channel=f"{self.name}/{self.account}",
-                kind=kind,
-                external_id=self.external_id_of(raw),
-            ) from exc
+            raise MappingError(_describe(exc), channel=f"{self.name}/{self.account}", kind=kind,
+                               external_id=self.external_id_of(raw)) from exc
         if result is None:
-            raise MappingError(
-                "no plugin mapped this payload",
-                channel=self.name,
-                kind=kind,
-                external_id=self.external_id_of(raw),
-            )
+            raise MappingError("no plugin mapped this payload", channel=self.name, kind=kind,
+                               external_id=self.external_id_of(raw))
         self.mapping_stats.of(kind).mapped += 1
         return result
 
@@ -537,15 +525,10 @@ class Channel:
         logger.warning("%s", exc)
         self.mapping_stats.of(kind).rejected += 1
         self.plugins.hook.omnisdk_record_rejected(
-            channel=self, kind=kind, external_id=exc.external_id, raw=raw, reason=str(exc)
-        )
+            channel=self, kind=kind, external_id=exc.external_id, raw=raw, reason=str(exc))
 
-    async def _mapped(
-        self,
-        kind: RecordKind,
-        records: AsyncIterator[dict[str, Any]],
-        mapper: Callable[[dict[str, Any]], Mapped],
-    ) -> AsyncIterator[Mapped]:
+    async def _mapped(self, kind: RecordKind, records: AsyncIterator[dict[str, Any]],
+                      mapper: Callable[[dict[str, Any]], Mapped]) -> AsyncIterator[Mapped]:
         """Map each fetched record; one that cannot be mapped is rejected and the rest go on."""
         try:
             async for raw in records:
@@ -561,24 +544,21 @@ class Channel:
 
     # -- reading: the base maps what the plugin fetches ------------------------------------
 
-    def fetch_products(
-        self, *, updated_since: datetime | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
+    def fetch_products(self, *, updated_since: datetime | None = None
+                       ) -> AsyncIterator[dict[str, Any]]:
         """Every raw product (or those changed since ``updated_since``), page by page.
 
         Plugins with ``READ_PRODUCTS`` implement it as an async generator of raw records.
         """
         raise self._unsupported(Capability.READ_PRODUCTS)
 
-    def fetch_orders(
-        self, *, updated_since: datetime | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
+    def fetch_orders(self, *, updated_since: datetime | None = None
+                     ) -> AsyncIterator[dict[str, Any]]:
         """Raw orders created or changed since ``updated_since`` (all when None), page by page."""
         raise self._unsupported(Capability.READ_ORDERS)
 
-    def fetch_customers(
-        self, *, updated_since: datetime | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
+    def fetch_customers(self, *, updated_since: datetime | None = None
+                        ) -> AsyncIterator[dict[str, Any]]:
         """Raw customers created or changed since ``updated_since``, page by page."""
         raise self._unsupported(Capability.READ_CUSTOMERS)
 
@@ -586,7 +566,8 @@ class Channel:
         """One raw order by the platform's id; :class:`~omnisdk.errors.NotFound` if none."""
         raise self._unsupported(Capability.READ_ORDERS)
 
-    def stream_products(self, *, updated_since: datetime | None = None) -> AsyncIterator[Product]:
+    def stream_products(self, *, updated_since: datetime | None = None
+                        ) -> AsyncIterator[Product]:
         """Every product (or those changed since ``updated_since``), fetched page by page.
 
         The plugin's :meth:`fetch_products` records, mapped; a record that cannot be mapped
@@ -604,7 +585,8 @@ class Channel:
         records = self.fetch_orders(updated_since=updated_since)
         return self._mapped("order", records, self.map_order)
 
-    def stream_customers(self, *, updated_since: datetime | None = None) -> AsyncIterator[Customer]:
+    def stream_customers(self, *, updated_since: datetime | None = None
+                         ) -> AsyncIterator[Customer]:
         """Customers created or changed since ``updated_since``, page by page."""
         records = self.fetch_customers(updated_since=updated_since)
         return self._mapped("customer", records, self.map_customer)
@@ -629,23 +611,20 @@ class Channel:
     async def write_stock(self, updates: Iterable[StockUpdate]) -> list[WriteResult]:
         """Set listed stock, in batches of ``limits.max_stock_batch``; one result per update."""
         self.require(Capability.WRITE_STOCK)
-        return await self._write_in_batches(
-            updates, self.limits.max_stock_batch, self.write_stock_batch, lambda u: u.sku
-        )
+        return await self._write_in_batches(updates, self.limits.max_stock_batch,
+                                            self.write_stock_batch, lambda u: u.sku)
 
     async def write_prices(self, updates: Iterable[PriceUpdate]) -> list[WriteResult]:
         """Set prices, in batches of ``limits.max_price_batch``; one result per update."""
         self.require(Capability.WRITE_PRICES)
-        return await self._write_in_batches(
-            updates, self.limits.max_price_batch, self.write_prices_batch, lambda u: u.sku
-        )
+        return await self._write_in_batches(updates, self.limits.max_price_batch,
+                                            self.write_prices_batch, lambda u: u.sku)
 
     async def write_products(self, products: Iterable[Product]) -> list[WriteResult]:
         """Create or update listings, in batches of ``limits.max_product_batch``."""
         self.require(Capability.WRITE_PRODUCTS)
-        return await self._write_in_batches(
-            products, self.limits.max_product_batch, self.write_products_batch, lambda p: p.skus[0]
-        )
+        return await self._write_in_batches(products, self.limits.max_product_batch,
+                                            self.write_products_batch, lambda p: p.skus[0])
 
     async def write_stock_batch(self, batch: Sequence[StockUpdate]) -> list[WriteResult]:
         """Write one batch (never larger than the limit); return one result per item, in order."""
@@ -664,9 +643,7 @@ class Channel:
         raise self._unsupported(Capability.WRITE_ORDERS)
 
     async def _write_in_batches(
-        self,
-        items: Iterable[Item],
-        size: int,
+        self, items: Iterable[Item], size: int,
         write: Callable[[Sequence[Item]], Awaitable[list[WriteResult]]],
         key: Callable[[Item], str],
     ) -> list[WriteResult]:
@@ -677,9 +654,8 @@ class Channel:
             except ChannelError as exc:
                 # The whole call failed (after the HTTP layer's retries): every item in this
                 # batch failed for that reason; the other batches still go.
-                logger.warning(
-                    "%s/%s: batch of %d failed: %s", self.name, self.account, len(batch), exc
-                )
+                logger.warning("%s/%s: batch of %d failed: %s", self.name, self.account,
+                               len(batch), exc)
                 answer = [WriteResult.failure(key(item), exc) for item in batch]
             if len(answer) != len(batch):
                 raise PluginError(
@@ -796,6 +772,5 @@ def _settings_error(channel: str, account: str, exc: ValidationError) -> Omnisdk
     for error in exc.errors(include_url=False, include_input=False):
         where = ".".join(str(p) for p in error["loc"])
         lines.append(f"{where}: {error['msg']}")
-    return ConfigError(
-        f"invalid settings for {channel} channel: " + "; ".join(lines), key=f"channels.{account}"
-    )
+    return ConfigError(f"invalid settings for {channel} channel: " + "; ".join(lines),
+                       key=f"channels.{account}")

@@ -61,9 +61,8 @@ class OmnisdkError(Exception):
         return (_rebuild_error, (type(self), self.args, self.__dict__))
 
 
-def _rebuild_error(
-    cls: type[OmnisdkError], args: tuple[Any, ...], state: dict[str, Any]
-) -> OmnisdkError:
+def _rebuild_error(cls: type[OmnisdkError], args: tuple[Any, ...],
+                   state: dict[str, Any]) -> OmnisdkError:
     error = cls.__new__(cls)
     Exception.__init__(error, *args)
     error.__dict__.update(state)
@@ -113,14 +112,8 @@ class MappingError(OmnisdkError):
     The engine quarantines the payload with this error's message as the reason.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        channel: str | None = None,
-        kind: str | None = None,
-        external_id: str | None = None,
-    ):
+    def __init__(self, message: str, *, channel: str | None = None, kind: str | None = None,
+                 external_id: str | None = None):
         self.channel = channel
         self.kind = kind
         self.external_id = external_id

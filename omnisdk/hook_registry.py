@@ -139,13 +139,9 @@ class HookRegistry:
             return
 
         def on_failure(_manager: Any, entry_point: Any, exc: BaseException) -> None:
-            self.failures.append(
-                PluginFailure(
-                    name=entry_point.name,
-                    error=f"{type(exc).__name__}: {exc}",
-                    distribution=_distribution_of(entry_point)[0],
-                )
-            )
+            self.failures.append(PluginFailure(
+                name=entry_point.name, error=f"{type(exc).__name__}: {exc}",
+                distribution=_distribution_of(entry_point)[0]))
             logger.warning("plugin %r failed to load: %s", entry_point.name, exc)
 
         available = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
@@ -166,13 +162,9 @@ class HookRegistry:
             try:
                 self.register(extension.plugin, name=extension.name)
             except PluginError as exc:
-                self.failures.append(
-                    PluginFailure(
-                        name=extension.name,
-                        error=str(exc),
-                        distribution=_distribution_of(extension.entry_point)[0],
-                    )
-                )
+                self.failures.append(PluginFailure(
+                    name=extension.name, error=str(exc),
+                    distribution=_distribution_of(extension.entry_point)[0]))
                 logger.warning("%s", exc)
                 continue
             self._distributions[extension.name] = _distribution_of(extension.entry_point)

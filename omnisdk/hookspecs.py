@@ -132,9 +132,8 @@ def omnisdk_allocate_stock(request: AllocationRequest) -> int | None:
 
 
 @hookspec
-def omnisdk_record_rejected(
-    channel: Channel, kind: str, external_id: str | None, raw: dict[str, Any], reason: str
-) -> None:
+def omnisdk_record_rejected(channel: Channel, kind: str, external_id: str | None,
+                            raw: dict[str, Any], reason: str) -> None:
     """A payload from ``channel`` could not be mapped and was set aside.
 
     ``kind`` is ``"product"``, ``"order"`` or ``"customer"``. The engine implements this hook
@@ -157,9 +156,8 @@ def omnisdk_order_status_changed(order: Order, previous: OrderStatus | None) -> 
 
 
 @hookspec
-def omnisdk_stock_changed(
-    sku: str, location: str, on_hand: int, reserved: int, reason: str
-) -> None:
+def omnisdk_stock_changed(sku: str, location: str, on_hand: int, reserved: int,
+                          reason: str) -> None:
     """Stock of ``sku`` at ``location`` changed; ``reason`` is the ledger entry's kind."""
 
 

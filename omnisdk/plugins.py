@@ -133,34 +133,25 @@ class Plugins:
             plugin_name = impl.plugin_name
             dist, version = self.hooks.distribution(plugin_name)
 
-            def register(
-                cls: type[Channel],
-                _plugin: str = plugin_name,
-                _dist: str | None = dist,
-                _version: str | None = version,
-            ) -> None:
+            def register(cls: type[Channel], _plugin: str = plugin_name,
+                         _dist: str | None = dist, _version: str | None = version) -> None:
                 if not (isinstance(cls, type) and issubclass(cls, Channel)):
-                    raise PluginError(
-                        f"registered {cls!r}, which is not a Channel subclass", plugin=_plugin
-                    )
+                    raise PluginError(f"registered {cls!r}, which is not a Channel subclass",
+                                      plugin=_plugin)
                 if not getattr(cls, "name", None):
                     raise PluginError(f"{cls.__name__} has no 'name'", plugin=_plugin)
                 if cls.name in found and found[cls.name].cls is not cls:
                     raise PluginError(
                         f"channel name {cls.name!r} is already provided by plugin "
-                        f"{found[cls.name].plugin!r}",
-                        plugin=_plugin,
-                    )
-                found[cls.name] = ChannelType(
-                    cls=cls, plugin=_plugin, distribution=_dist, version=_version
-                )
+                        f"{found[cls.name].plugin!r}", plugin=_plugin)
+                found[cls.name] = ChannelType(cls=cls, plugin=_plugin, distribution=_dist,
+                                              version=_version)
 
             try:
                 impl.function(register=register)
             except Exception as exc:  # a broken plugin must not take the host down
-                self.failures.append(
-                    PluginFailure(name=plugin_name, error=str(exc), distribution=dist)
-                )
+                self.failures.append(PluginFailure(name=plugin_name, error=str(exc),
+                                                   distribution=dist))
                 logger.warning("plugin %r failed to register channels: %s", plugin_name, exc)
         return dict(sorted(found.items()))
 
@@ -176,14 +167,8 @@ class Plugins:
         why = f" (plugin {name!r} failed to load: {failed[0].error})" if failed else ""
         raise PluginError(f"no channel type {name!r}{why}. Known: {known}.{hint}")
 
-    def create_channel(
-        self,
-        channel_type: str,
-        settings: Mapping[str, Any],
-        *,
-        account: str = "default",
-        **kwargs: Any,
-    ) -> Channel:
+    def create_channel(self, channel_type: str, settings: Mapping[str, Any], *,
+                       account: str = "default", **kwargs: Any) -> Channel:
         """Instantiate the channel ``channel_type`` for ``account`` with ``settings``."""
         cls = self.channel_class(channel_type)
         return cls(settings, account=account, plugins=self, **kwargs)

@@ -21,9 +21,8 @@ from omnisdk.models import Money
 
 __all__ = ["OWNABLE_FIELDS", "PricingRule", "Rounding"]
 
-OWNABLE_FIELDS = frozenset(
-    {"price", "compare_at_price", "stock", "title", "description", "images", "status"}
-)
+OWNABLE_FIELDS = frozenset({"price", "compare_at_price", "stock", "title", "description",
+                            "images", "status"})
 """Listing fields a sync may own; fields not owned by the master are never overwritten."""
 
 
@@ -35,7 +34,8 @@ class Rounding(enum.StrEnum):
     HALF_UP = "half_up"
 
 
-_MODES = {Rounding.UP: ROUND_CEILING, Rounding.DOWN: ROUND_FLOOR, Rounding.HALF_UP: ROUND_HALF_UP}
+_MODES = {Rounding.UP: ROUND_CEILING, Rounding.DOWN: ROUND_FLOOR,
+          Rounding.HALF_UP: ROUND_HALF_UP}
 
 
 class PricingRule(BaseModel):
@@ -58,7 +58,7 @@ class PricingRule(BaseModel):
     @classmethod
     def _no_float(cls, value: Any) -> Any:
         if isinstance(value, float):
-            raise ValueError(f'write {value!r} as a string ("{value}") so it stays exact')
+            raise ValueError(f"write {value!r} as a string (\"{value}\") so it stays exact")
         return value
 
     @field_validator("owns")
@@ -66,9 +66,8 @@ class PricingRule(BaseModel):
     def _known_fields(cls, value: frozenset[str]) -> frozenset[str]:
         unknown = sorted(value - OWNABLE_FIELDS)
         if unknown:
-            raise ValueError(
-                f"unknown field(s) {unknown}; expected some of {sorted(OWNABLE_FIELDS)}"
-            )
+            raise ValueError(f"unknown field(s) {unknown}; expected some of "
+                             f"{sorted(OWNABLE_FIELDS)}")
         return value
 
     @property

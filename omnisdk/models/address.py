@@ -32,14 +32,6 @@ class Address(CanonicalModel):
 
     def one_line(self) -> str:
         """The address on one line, most specific part first."""
-        parts = (
-            self.line1,
-            self.line2,
-            self.ward,
-            self.district,
-            self.city,
-            self.province,
-            self.postal_code,
-            self.country_code,
-        )
+        parts = (self.line1, self.line2, self.ward, self.district, self.city, self.province,
+                 self.postal_code, self.country_code)
         return ", ".join(part for part in parts if part)

@@ -100,9 +100,8 @@ class Money(BaseModel):
         return self
 
     @classmethod
-    def of(
-        cls, amount: Decimal | int | str, currency: str, *, rounding: str | None = None
-    ) -> Money:
+    def of(cls, amount: Decimal | int | str, currency: str, *,
+           rounding: str | None = None) -> Money:
         """Build Money; with ``rounding`` (e.g. ``decimal.ROUND_HALF_UP``) round to the currency.
 
         Without ``rounding`` an amount finer than the currency allows is an error.

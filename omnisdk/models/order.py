@@ -169,17 +169,13 @@ class Order(CanonicalModel):
     def _consistent(self) -> Self:
         currency = self.currency
         amounts: list[tuple[str, Money | None]] = [
-            ("subtotal", self.subtotal),
-            ("discount_total", self.discount_total),
-            ("shipping_total", self.shipping_total),
-            ("tax_total", self.tax_total),
+            ("subtotal", self.subtotal), ("discount_total", self.discount_total),
+            ("shipping_total", self.shipping_total), ("tax_total", self.tax_total),
             ("total", self.total),
         ]
         for index, line in enumerate(self.lines):
-            amounts += [
-                (f"lines[{index}].unit_price", line.unit_price),
-                (f"lines[{index}].discount", line.discount),
-            ]
+            amounts += [(f"lines[{index}].unit_price", line.unit_price),
+                        (f"lines[{index}].discount", line.discount)]
         amounts += [(f"discounts[{i}].amount", d.amount) for i, d in enumerate(self.discounts)]
         for where, money in amounts:
             if money is not None and money.currency != currency:

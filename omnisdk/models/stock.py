@@ -68,3 +68,4 @@ class PriceUpdate(CanonicalModel):
     sku: Sku
     price: Money
     compare_at_price: Money | None = None
+

@@ -252,6 +252,9 @@ class _Item:
     """Accounts holding more than their share, asked to give up units when this one starves."""
     retry_after: float | None = None
     """The wait the platform asked for when the last write failed (None: it asked none)."""
+    refused_for_now: bool = False
+    """The platform answered the last write with a refusal for now (429, 5xx): it most likely
+    did not land, so a figure equal to what it would have left is not taken for it."""
 
     @property
     def sku(self) -> str:
@@ -315,7 +318,14 @@ def _decide(
         item.over_share = ()
         try:
             target = decide_target(
-                context, account, item.sku, item.state, item.listed, now, session=session
+                context,
+                account,
+                item.sku,
+                item.state,
+                item.listed,
+                now,
+                session=session,
+                trust_landed=not item.refused_for_now,
             )
         except Exception as exc:  # an app's allocation hook must not stop the others
             item.problem = f"allocation failed: {type(exc).__name__}: {exc}"
@@ -453,6 +463,7 @@ async def _write_call(
         if retryable and wait:
             for item, result in zip(sending, results, strict=True):
                 item.retry_after = float(wait)
+                item.refused_for_now = result.status is not None
                 outcome.retry.append((item, result.error or "failed", float(wait)))
             return 1
     except Exception as exc:  # a plugin bug must not lose the push: try again later
@@ -489,14 +500,14 @@ def _is_refusal(exc: ChannelError) -> bool:
 
 def _landed_earlier(item: _Item, actual: int) -> bool:
     """True when a lost swap's ``actual`` is the figure wanted because a write an earlier
-    pusher left unconfirmed landed (so the channel shows the figure already; never a write
-    that lowered the listing, see :func:`~omnisdk.sync.sellable.landed_write`).
+    pusher left unconfirmed landed (so the channel shows the figure already; not after the
+    platform refused that write for now, see :func:`~omnisdk.sync.sellable.decide_target`).
 
     Without such a write, an actual equal to the figure wanted is a coincidence: the channel
     sold units the engine has not ingested. Taking the figure as pushed would count that sale
     again once its order is ingested, so it goes the way of every lost swap.
     """
-    if actual != item.quantity:
+    if actual != item.quantity or item.refused_for_now:
         return False
     return landed_write(item.state, actual) is not None
 
@@ -513,6 +524,7 @@ def _sort(item: _Item, result: WriteResult, outcome: _Outcome) -> None:
         else:
             outcome.conflicts.append(item)
     elif result.retryable:
+        item.refused_for_now = result.status is not None
         outcome.retry.append((item, result.error or "failed", _item_backoff(item)))
     else:
         outcome.failed.append((item, result.error or "refused", result.code))

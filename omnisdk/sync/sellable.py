@@ -95,25 +95,14 @@ def landed_state(state: ListingState) -> ListingState | None:
 
 def landed_write(state: ListingState | None, listed: int) -> ListingState | None:
     """The listing state had its unconfirmed write landed, when the channel's figure
-    ``listed`` tells that it did (None: it does not tell, or there is no such write).
-
-    A figure equal to what the write would have left tells so only when the write raised the
-    listing (or nothing is known of what it showed before): sales only lower a listing. A
-    lowering write's figure can equally be left by buyers taking the units while the write
-    failed; taken for the write, those sales would be lost from view, and their orders, once
-    ingested, would count against a figure the channel never showed. Such a figure is taken
-    as sales not ingested yet (held back as unseen until their orders come or the hold ends).
+    ``listed`` is what that write would have left (None: it is not, or there is no such
+    write). After a crash or a lost answer the engine cannot tell better; a write the platform
+    answered with a refusal for now (429, 5xx) is not asked this (see :func:`decide_target`).
     """
     if state is None:
         return None
     landed = landed_state(state)
     if landed is None or predicted_listed(landed) != listed:
-        return None
-    # What the listing showed before the write, as the engine knew it: a figure read since
-    # may have been read after the write failed.
-    before = predicted_listed(state)
-    written = state.inflight_quantity
-    if before is not None and written is not None and written < before:
         return None
     return landed
 
@@ -368,17 +357,22 @@ def decide_target(
     listed: int | None,
     now: datetime,
     session: Transaction | None = None,
+    *,
+    trust_landed: bool = True,
 ) -> Target:
     """What ``account`` should list of ``sku``, from its listing ``state`` and ``listed``, a
     figure just read from the channel (None: none was read).
 
     A read figure lower than predicted means the channel sold units whose orders are not
     ingested yet: they are held back, never listed again. A read figure equal to what an
-    unconfirmed write would have left means that write landed, unless it lowered the listing
-    (see :func:`landed_write`). Raises what the allocation hook raises.
+    unconfirmed write would have left means that write landed, unless ``trust_landed`` is
+    False: the platform answered that write with a refusal for now (429, 5xx), so it most
+    likely did not land, and buyers taking units meanwhile can leave the same figure; taken
+    for the write, those sales would be lost from view (their orders, once ingested, would
+    count against a figure the channel never showed). Raises what the allocation hook raises.
     """
     baseline = state
-    if listed is not None:
+    if listed is not None and trust_landed:
         landed = landed_write(state, listed)
         if landed is not None:
             baseline = landed  # a write sent before a crash (or a failure) did land

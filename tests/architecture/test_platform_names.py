@@ -68,4 +68,6 @@ def test_no_platform_is_named_in_the_core() -> None:
             continue
         for line, token in platform_names_in_code(path.read_text(encoding="utf-8")):
             hits.append(f"omnisdk/{relative}:{line}: {token[:80]}")
-    assert not hits, "platform names in core code (move them into the plugin):\n" + "\n".join(hits)
+    assert not hits, "platform names in core code (move them into the plugin):\n" + "\n".join(
+        hits
+    )

@@ -19,9 +19,8 @@ class Clock:
         return self.now
 
 
-def keeper(
-    store: MemoryTokenStore, clock: Clock, calls: list[str], *, fail: bool = False
-) -> TokenKeeper:
+def keeper(store: MemoryTokenStore, clock: Clock, calls: list[str],
+           *, fail: bool = False) -> TokenKeeper:
     async def refresh(token: Token) -> Token:
         assert token.refresh_token is not None
         calls.append(token.refresh_token.get_secret_value())
@@ -29,20 +28,13 @@ def keeper(
         if fail:
             raise ReauthorisationRequired("refresh token revoked", channel="x", account="a")
         n = len(calls)
-        return Token.lasting(
-            f"access-{n}",
-            seconds=4 * 3600,
-            refresh_token=f"refresh-{n}",
-            refresh_seconds=30 * 86400,
-            now=clock(),
-        )
+        return Token.lasting(f"access-{n}", seconds=4 * 3600, refresh_token=f"refresh-{n}",
+                             refresh_seconds=30 * 86400, now=clock())
 
-    initial = Token.lasting(
-        "access-0", seconds=4 * 3600, refresh_token="refresh-0", refresh_seconds=30 * 86400, now=T0
-    )
-    return TokenKeeper(
-        channel="x", account="a", store=store, refresh=refresh, initial=initial, clock=clock
-    )
+    initial = Token.lasting("access-0", seconds=4 * 3600, refresh_token="refresh-0",
+                            refresh_seconds=30 * 86400, now=T0)
+    return TokenKeeper(channel="x", account="a", store=store, refresh=refresh, initial=initial,
+                       clock=clock)
 
 
 async def test_no_refresh_before_half_life_then_exactly_one_under_concurrency() -> None:

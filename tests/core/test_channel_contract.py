@@ -61,33 +61,22 @@ class Recorder(Channel):
         self.batches.append([u.sku for u in batch])
         if any(u.sku == "DOWN" for u in batch):
             raise PlatformUnavailable("503 after retries", channel=self.name)
-        return [
-            WriteResult.failure(u.sku, BadRequest("no such SKU", code="404"))
-            if u.sku.startswith("BAD")
-            else WriteResult.success(u.sku)
-            for u in batch
-        ]
+        return [WriteResult.failure(u.sku, BadRequest("no such SKU", code="404"))
+                if u.sku.startswith("BAD") else WriteResult.success(u.sku) for u in batch]
 
     def parse_product(self, raw: dict[str, Any]) -> Product:
-        return Product.model_validate(
-            {
-                "title": raw["name"],
-                "variants": [
-                    {
-                        "sku": raw.get("sku", ""),
-                        "price": {"amount": raw["price"], "currency": "VND"},
-                    }
-                ],
-                "channel_ref": self.ref(raw["id"]),
-                "raw": raw,
-            }
-        )
+        return Product.model_validate({
+            "title": raw["name"],
+            "variants": [{"sku": raw.get("sku", ""), "price": {"amount": raw["price"],
+                                                                "currency": "VND"}}],
+            "channel_ref": self.ref(raw["id"]),
+            "raw": raw,
+        })
 
 
 def make(plugins: Plugins | None = None) -> Recorder:
-    return Recorder(
-        {"token": "tok-123"}, account="test", plugins=plugins or Plugins(entry_points=False)
-    )
+    return Recorder({"token": "tok-123"}, account="test",
+                    plugins=plugins or Plugins(entry_points=False))
 
 
 async def test_writes_split_at_the_declared_maximum_with_per_item_results() -> None:
@@ -134,9 +123,8 @@ def test_mapping_goes_through_hooks_which_can_wrap_it() -> None:
             return product
 
     plugins.register(Tagger())
-    product = make(plugins).map_product(
-        {"id": 7, "name": "Nón lá", "sku": "NON-1", "price": "50000"}
-    )
+    product = make(plugins).map_product({"id": 7, "name": "Nón lá", "sku": "NON-1",
+                                         "price": "50000"})
     assert product.title == "Nón lá" and product.tags == ["from-recorder"]
     assert product.channel_ref is not None and product.channel_ref.external_id == "7"
 
@@ -147,17 +135,16 @@ async def test_bad_payload_becomes_a_mapping_error_and_is_reported_not_raised() 
 
     class Quarantine:
         @hookimpl
-        def omnisdk_record_rejected(self, kind: str, external_id: str | None, reason: str) -> None:
+        def omnisdk_record_rejected(self, kind: str, external_id: str | None,
+                                    reason: str) -> None:
             rejected.append((kind, external_id, reason))
 
     plugins.register(Quarantine())
     channel = make(plugins)
     with pytest.raises(MappingError, match=r"recorder/test product #8.*variants\.0\.sku"):
         channel.map_product({"id": 8, "name": "Không SKU", "price": "1"})
-    channel.records = [
-        {"id": 9, "name": "x", "price": "1.5"},
-        {"id": 10, "name": "Nón", "sku": "NON-2", "price": "1"},
-    ]
+    channel.records = [{"id": 9, "name": "x", "price": "1.5"},
+                       {"id": 10, "name": "Nón", "sku": "NON-2", "price": "1"}]
     streamed = [product async for product in channel.stream_products()]
     assert [p.title for p in streamed] == ["Nón"]
     assert rejected and rejected[0][0] == "product" and rejected[0][1] == "9"
@@ -182,15 +169,8 @@ class Announcer(Recorder):
 
     def parse_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
         payload = json.loads(request.body)
-        return [
-            ChannelEvent(
-                kind=EventKind.PRODUCT_UPDATED,
-                channel=self.name,
-                account=self.account,
-                topic="product",
-                raw=payload,
-            )
-        ]
+        return [ChannelEvent(kind=EventKind.PRODUCT_UPDATED, channel=self.name,
+                             account=self.account, topic="product", raw=payload)]
 
     def webhook_record(self, event: ChannelEvent) -> dict[str, Any] | None:
         return event.raw["item"] if event.raw else None

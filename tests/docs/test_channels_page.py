@@ -1,5 +1,6 @@
 """The channel capability table is generated from the installed plugins' declarations."""
 
+
 from test_generated_docs import ROOT, load_generator
 
 

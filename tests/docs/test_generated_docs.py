@@ -27,12 +27,12 @@ def test_hooks_page_is_current() -> None:
 
 def test_every_hookspec_is_documented_with_its_docstring() -> None:
     page = (ROOT / "docs" / "reference" / "hooks.md").read_text(encoding="utf-8")
-    names = [
-        n for n, f in vars(hookspecs).items() if n.startswith("omnisdk_") and inspect.isfunction(f)
-    ]
+    names = [n for n, f in vars(hookspecs).items()
+             if n.startswith("omnisdk_") and inspect.isfunction(f)]
     assert len(names) >= 12
     for name in names:
         function = getattr(hookspecs, name)
         assert function.__doc__, f"{name} has no docstring"
         assert f"## `{name}`" in page
         assert inspect.cleandoc(function.__doc__) in page
+

@@ -27,17 +27,11 @@ def product(**overrides: object) -> Product:
     data: dict[str, object] = {
         "title": "Áo thun cổ tròn",
         "variants": [
-            {
-                "sku": "AO-DO-M",
-                "options": {"Màu": "Đỏ", "Size": "M"},
-                "price": {"amount": "129000", "currency": "VND"},
-            },
-            {
-                "sku": "AO-DO-L",
-                "options": {"Màu": "Đỏ", "Size": "L"},
-                "price": {"amount": "139000", "currency": "VND"},
-                "compare_at_price": {"amount": "159000", "currency": "VND"},
-            },
+            {"sku": "AO-DO-M", "options": {"Màu": "Đỏ", "Size": "M"},
+             "price": {"amount": "129000", "currency": "VND"}},
+            {"sku": "AO-DO-L", "options": {"Màu": "Đỏ", "Size": "L"},
+             "price": {"amount": "139000", "currency": "VND"},
+             "compare_at_price": {"amount": "159000", "currency": "VND"}},
         ],
         "channel_ref": REF,
         "raw": {"id": 1001, "title": "Áo thun cổ tròn"},
@@ -48,30 +42,17 @@ def product(**overrides: object) -> Product:
 
 def order(**overrides: object) -> Order:
     data: dict[str, object] = {
-        "channel_ref": REF,
-        "status": "confirmed",
-        "currency": "VND",
-        "lines": [
-            {
-                "sku": "AO-DO-M",
-                "quantity": 2,
-                "unit_price": {"amount": "129000", "currency": "VND"},
-                "discount": {"amount": "10000", "currency": "VND"},
-            }
-        ],
+        "channel_ref": REF, "status": "confirmed", "currency": "VND",
+        "lines": [{"sku": "AO-DO-M", "quantity": 2,
+                   "unit_price": {"amount": "129000", "currency": "VND"},
+                   "discount": {"amount": "10000", "currency": "VND"}}],
         "subtotal": {"amount": "248000", "currency": "VND"},
         "total": {"amount": "278000", "currency": "VND"},
         "shipping_total": {"amount": "30000", "currency": "VND"},
-        "created_at": NOW,
-        "updated_at": NOW,
-        "shipping_address": {
-            "name": "Trần Thị Bình",
-            "phone": "0987 654 321",
-            "line1": "12 Lý Thái Tổ",
-            "ward": "Phường Hàng Trống",
-            "district": "Quận Hoàn Kiếm",
-            "province": "Hà Nội",
-        },
+        "created_at": NOW, "updated_at": NOW,
+        "shipping_address": {"name": "Trần Thị Bình", "phone": "0987 654 321",
+                             "line1": "12 Lý Thái Tổ", "ward": "Phường Hàng Trống",
+                             "district": "Quận Hoàn Kiếm", "province": "Hà Nội"},
     }
     data.update(overrides)
     return Order.model_validate(data)
@@ -110,9 +91,8 @@ def test_order_totals_and_line_totals() -> None:
 
 def test_order_currency_mismatch_names_where() -> None:
     with pytest.raises(ValidationError, match=r"lines\[0\].unit_price is in USD"):
-        order(
-            lines=[{"sku": "A", "quantity": 1, "unit_price": {"amount": "1.00", "currency": "USD"}}]
-        )
+        order(lines=[{"sku": "A", "quantity": 1,
+                      "unit_price": {"amount": "1.00", "currency": "USD"}}])
 
 
 def test_bad_status_and_quantity_name_the_field() -> None:
@@ -120,7 +100,8 @@ def test_bad_status_and_quantity_name_the_field() -> None:
         order(status="teleported")
     assert "status" in str(info.value) and "teleported" in str(info.value)
     with pytest.raises(ValidationError) as info:
-        order(lines=[{"sku": "A", "quantity": 0, "unit_price": {"amount": "1", "currency": "VND"}}])
+        order(lines=[{"sku": "A", "quantity": 0,
+                      "unit_price": {"amount": "1", "currency": "VND"}}])
     assert "lines.0.quantity" in str(info.value)
 
 
@@ -148,12 +129,6 @@ def test_stock_level_available_is_computed_and_round_trips() -> None:
 
 
 def test_event_carries_an_order() -> None:
-    event = ChannelEvent(
-        kind=EventKind.ORDER_CREATED,
-        channel="shopify",
-        account="hanoi",
-        topic="orders/create",
-        delivery_id="d-1",
-        order=order(),
-    )
+    event = ChannelEvent(kind=EventKind.ORDER_CREATED, channel="shopify", account="hanoi",
+                         topic="orders/create", delivery_id="d-1", order=order())
     assert ChannelEvent.model_validate_json(event.model_dump_json()) == event

@@ -12,29 +12,16 @@ DECOMPOSED = unicodedata.normalize("NFD", "Áo thun cổ tròn Đỏ")
 
 def test_every_string_is_nfc() -> None:
     assert DECOMPOSED != "Áo thun cổ tròn Đỏ"
-    address = Address(
-        line1=DECOMPOSED,
-        ward="Phường Bến Nghé",
-        district="Quận 1",
-        province=unicodedata.normalize("NFD", "Thành phố Hồ Chí Minh"),
-    )
+    address = Address(line1=DECOMPOSED, ward="Phường Bến Nghé", district="Quận 1",
+                      province=unicodedata.normalize("NFD", "Thành phố Hồ Chí Minh"))
     assert address.line1 == "Áo thun cổ tròn Đỏ"
     assert address.province == nfc("Thành phố Hồ Chí Minh")
     assert address.country_code == "VN"
     assert "Quận 1" in address.one_line()
 
 
-@pytest.mark.parametrize(
-    "written",
-    [
-        "0912345678",
-        "0912 345 678",
-        "84912345678",
-        "+84 912 345 678",
-        "(+84) 91-234-5678",
-        "849 1234 5678",
-    ],
-)
+@pytest.mark.parametrize("written", ["0912345678", "0912 345 678", "84912345678",
+                                     "+84 912 345 678", "(+84) 91-234-5678", "849 1234 5678"])
 def test_vietnamese_mobile_forms_normalise_to_e164(written: str) -> None:
     phone = Phone.parse(written)
     assert phone.e164 == "+84912345678"
@@ -59,17 +46,10 @@ def test_emails_lower_cased_and_masked_detected() -> None:
 
 def test_customer_match_keys_skip_masked_values() -> None:
     ref = ChannelRef(channel="shopee", account="sg", external_id="u1")
-    customer = Customer(
-        full_name="Nguyễn Văn An",
-        phones=["0912 345 678", "******78"],
-        emails=["AN@example.vn", "a***@x.com"],
-        channel_ref=ref,
-    )
-    assert customer.match_keys() == {
-        "phone:+84912345678",
-        "email:an@example.vn",
-        "ref:shopee:sg:u1",
-    }
+    customer = Customer(full_name="Nguyễn Văn An", phones=["0912 345 678", "******78"],
+                        emails=["AN@example.vn", "a***@x.com"], channel_ref=ref)
+    assert customer.match_keys() == {"phone:+84912345678", "email:an@example.vn",
+                                     "ref:shopee:sg:u1"}
     assert customer.display_name == "Nguyễn Văn An"
     again = Customer.model_validate_json(customer.model_dump_json())
     assert again == customer

@@ -279,10 +279,10 @@ async def test_a_channel_failing_every_write_is_still_driven_down(
 async def test_a_failed_lowering_write_is_not_taken_for_landed_when_a_sale_did_the_same(
     make_harness: MakeHarness,
 ) -> None:
-    """An absolute write lowering 4 to 3 fails, and meanwhile a buyer takes one unit: the
-    listing shows 3, the figure the write would have left. Taken for the write having landed,
-    the sale was lost from view: once its order came, the engine believed the account held 2
-    where it could still sell 3, a unit it could give to the other account."""
+    """An absolute write lowering 4 to 3 is refused for now (503), and meanwhile a buyer takes
+    one unit: the listing shows 3, the figure the write would have left. Taken for the write
+    having landed, the sale was lost from view: once its order came, the engine believed the
+    account held 2 where it could still sell 3, a unit it could give to the other account."""
     clock = Clock()
     harness = await quota_harness(
         make_harness,
