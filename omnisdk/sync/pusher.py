@@ -465,6 +465,9 @@ async def _write_call(
                 item.retry_after = float(wait)
                 item.refused_for_now = result.status is not None
                 outcome.retry.append((item, result.error or "failed", float(wait)))
+            lowered = [item for item in sending if item.refused_for_now and item.lowers]
+            if lowered:
+                await context.run(_withdraw_intents, context, channel.account, lowered)
             return 1
     except Exception as exc:  # a plugin bug must not lose the push: try again later
         logger.exception("%s/%s: stock write failed", channel.name, channel.account)
@@ -480,6 +483,11 @@ async def _write_call(
         if result.actual is not None and _landed_earlier(item, result.actual):
             continue  # done: the earlier write's intent is cleared when it is recorded
         if answered or result.actual is not None:
+            refused.append(item)
+        elif result.retryable and result.status is not None and item.lowers:
+            # Refused for now, most likely not applied. Withdrawn, the write leaves the account
+            # holding its higher figure (safe whatever happened), and no later read that sales
+            # brought to the lower figure can pass for this write having landed.
             refused.append(item)
     if refused:
         await context.run(_withdraw_intents, context, channel.account, refused)

@@ -276,8 +276,9 @@ async def test_a_channel_failing_every_write_is_still_driven_down(
     assert await listed(harness) == {"shop-a": 2, "shop-b": 2}
 
 
+@pytest.mark.parametrize("wait", [0, 2], ids=["tried-again-in-the-pass", "next-pass"])
 async def test_a_failed_lowering_write_is_not_taken_for_landed_when_a_sale_did_the_same(
-    make_harness: MakeHarness,
+    make_harness: MakeHarness, wait: int
 ) -> None:
     """An absolute write lowering 4 to 3 is refused for now (503), and meanwhile a buyer takes
     one unit: the listing shows 3, the figure the write would have left. Taken for the write
@@ -302,10 +303,20 @@ async def test_a_failed_lowering_write_is_not_taken_for_landed_when_a_sale_did_t
 
     async def sell_then_fail() -> None:
         await control.place_order([(SKU_RED_M, 1)])
-        await control.set_faults(fail_first=1, error_statuses=[503], only_paths=["/stock/batch"])
+        # 503, tried again within the pass; or 429 asking for longer than a pass waits.
+        await control.set_faults(
+            fail_first=1,
+            error_statuses=[429 if wait else 503],
+            retry_after=wait,
+            only_paths=["/stock/batch"],
+        )
 
     HookedChannel.before_write.append(sell_then_fail)
     await harness.engine.push("shop-x")
+    if wait:  # the write waits in the outbox; the next pass reads the listing again
+        assert await harness.listed("shop-x", SKU_RED_M) == 3
+        clock.advance(10)
+        await harness.engine.push("shop-x")
     shown = await harness.listed("shop-x", SKU_RED_M)
     assert shown == 2  # its share is 3, and it sold 1
     await harness.engine.poll_orders("shop-x")
