@@ -23,14 +23,17 @@ cost bucket are lifted), so this measures the engine, not the platforms.
     python benchmarks/flash_sale.py                       # quota and shared, on SQLite
     python benchmarks/flash_sale.py --postgresql          # and on PostgreSQL
     python benchmarks/flash_sale.py --faults 0.2 --json
+    python benchmarks/flash_sale.py --modes quota --demand uniform --faults 0.4 \
+        --units 40 --pause 1.5 --limit 60          # issue #10: ~16 orders/s, 40 % faults
 
 Columns, per allocation: orders offered per second (accepted or refused), orders accepted,
 units sold (of the units there were), units oversold, refusals while units of that SKU
 remained unsold and another channel listed some (read from the sandboxes at the moment of
 the refusal), sell-outs
 (an order left a channel at 0 of a SKU whose units remained on other channels), how many of
-them the channel listed the SKU again, the time until it did (p50, p99), and the seconds
-until every order was stored and every listing agreed with the engine.
+them the channel listed the SKU again, the time until it did (p50, p99), the stock write
+calls the platforms carried out (pushes), the platform calls answered with an injected fault,
+and the seconds until every order was stored and every listing agreed with the engine.
 """
 
 from __future__ import annotations
@@ -209,12 +212,18 @@ async def one_sale(
                     wants=wants,
                     seed=options.seed,
                     quiet=options.quiet,
+                    limit=options.limit,
+                    pause=options.pause,
                 )
                 settled, problems = await converge(
                     engine, sandboxes, outcome, within=options.converge
                 )
             finally:
                 await runtime.stop()
+            writes = sum(len(sandbox.operations("stock.write")) for sandbox in sandboxes.values())
+            faulted = sum(
+                1 for sandbox in sandboxes.values() for r in sandbox.requests if r.fault is not None
+            )
     finally:
         for _, _, sandbox in shops:
             sandbox.close()
@@ -223,6 +232,9 @@ async def one_sale(
         allocation=allocation,
         demand=demand,
         channels=list(sandboxes),
+        oversold_timelines={sku: outcome.timeline(sku) for sku in outcome.oversold_by_sku()},
+        stock_writes=writes,
+        faulted_calls=faulted,
         converged_s=round(settled, 2) if not problems else None,
         not_converged=problems[:5],
     )
@@ -259,6 +271,8 @@ COLUMNS = (
     ("relisted", "rebalanced"),
     ("rebalance p50 ms", "rebalance_p50_ms"),
     ("rebalance p99 ms", "rebalance_p99_ms"),
+    ("stock writes", "stock_writes"),
+    ("faulted calls", "faulted_calls"),
     ("converged s", "converged_s"),
 )
 
@@ -284,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll", type=float, default=0.1, help="seconds between order polls")
     parser.add_argument("--faults", type=float, default=0.0, help="share of platform calls failing")
     parser.add_argument("--quiet", type=float, default=2.0, help="end after this long unsold")
+    parser.add_argument(
+        "--pause", type=float, default=0.0, help="seconds each buyer waits between orders"
+    )
+    parser.add_argument("--limit", type=float, default=15.0, help="longest sale in seconds")
     parser.add_argument("--converge", type=float, default=15.0, help="seconds to converge")
     parser.add_argument("--seed", type=int, default=1111, help="the buyers' random seed")
     parser.add_argument(

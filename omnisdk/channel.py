@@ -175,8 +175,9 @@ class WriteResult(BaseModel):
     """The outcome of one item in a batch write.
 
     ``key`` is the SKU (or the product's first SKU). On failure ``error`` says why and ``code``
-    is the platform's code; ``retryable`` tells whether trying again may help. For a lost
-    compare-and-swap, ``actual`` is what the platform holds now.
+    is the platform's code; ``retryable`` tells whether trying again may help; ``status`` is
+    the HTTP status the platform answered the failed call with (None: no answer came). For a
+    lost compare-and-swap, ``actual`` is what the platform holds now.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -188,6 +189,7 @@ class WriteResult(BaseModel):
     code: str | None = None
     retryable: bool = False
     actual: int | None = None
+    status: int | None = None
 
     @classmethod
     def success(cls, key: str, *, external_id: str | None = None) -> WriteResult:
@@ -197,8 +199,12 @@ class WriteResult(BaseModel):
     @classmethod
     def failure(cls, key: str, error: str | BaseException, *, code: str | None = None,
                 retryable: bool | None = None, actual: int | None = None) -> WriteResult:
-        """A failed item; an exception's message, code and retryability are used when given."""
+        """A failed item; an exception's message, code, retryability and HTTP status are used
+        when given."""
+        status = None
         if isinstance(error, BaseException):
+            answered = getattr(error, "status", None)
+            status = answered if isinstance(answered, int) else None
             code = code or getattr(error, "code", None)
             if retryable is None:
                 retryable = bool(getattr(error, "retryable", False))
@@ -206,7 +212,7 @@ class WriteResult(BaseModel):
                 actual = error.actual
             error = str(error) or type(error).__name__
         return cls(key=key, ok=False, error=error, code=code, retryable=bool(retryable),
-                   actual=actual)
+                   actual=actual, status=status)
 
 
 class OrderUpdate(BaseModel):

@@ -23,6 +23,13 @@ repeat passes ``retry=False``; a non-idempotent method (POST, PATCH) is then ret
 the failure surely happened before the platform processed it: the connection could not be
 opened, or the platform refused with 429. Idempotent methods (GET, HEAD, OPTIONS, PUT,
 DELETE) are always safe to repeat. ``max_attempts=1`` turns retrying off for one request.
+
+**One attempt for a block of calls.** Inside ``with single_attempt():`` every request is tried
+once, whatever its method, ``retry`` or ``max_attempts``: a failure is raised at once, a
+transient one still marked ``retryable``. The caller retries, with what it knows *then*. The
+stock pusher writes absolute figures this way: a figure resent after a back-off would undo the
+sales made since it was decided, so it reads the listing again and decides anew instead. A
+429's ``Retry-After`` still pauses the account's rate budget.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ import json as jsonlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
@@ -70,8 +79,10 @@ __all__ = [
     "RateBudget",
     "RateLimiter",
     "RequestOptions",
+    "in_single_attempt",
     "parse_retry_after",
     "redact",
+    "single_attempt",
 ]
 
 ErrorMapper = Callable[[httpx.Response], ChannelError | None]
@@ -107,6 +118,7 @@ DEFAULT_REQUEST_ID_FIELDS = ("request_id", "requestId", "trace_id")
 A channel adds its platform's own (``Channel.request_id_fields``)."""
 
 _LOGGER = logging.getLogger("omnisdk.http")
+_SINGLE_ATTEMPT: ContextVar[bool] = ContextVar("omnisdk_http_single_attempt", default=False)
 _MAX_DETAIL = 300
 _UNPROCESSED_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _TRANSIENT_FAILURES = (
@@ -171,6 +183,22 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
+
+
+@contextmanager
+def single_attempt() -> Iterator[None]:
+    """Within the block (and the tasks it starts), every :class:`HttpClient` request is tried
+    once: no retry, whatever the request's own settings. See the module doc."""
+    token = _SINGLE_ATTEMPT.set(True)
+    try:
+        yield
+    finally:
+        _SINGLE_ATTEMPT.reset(token)
+
+
+def in_single_attempt() -> bool:
+    """True inside :func:`single_attempt`."""
+    return _SINGLE_ATTEMPT.get()
 
 
 class _AttemptFailed(Exception):
@@ -400,8 +428,9 @@ class HttpClient:
         ``url`` is relative to the base URL (or absolute). Each attempt first spends ``cost``
         from the rate budget in ``lane``. ``retry=False`` marks a request that is not safe to
         repeat (see the module doc); ``max_attempts`` and ``attempt_timeout`` override the
-        client's for this request. A response below 400 that the error mapper accepts is
-        returned as is (redirects are not followed); otherwise the typed error is raised:
+        client's for this request; inside :func:`single_attempt` it is tried once. A
+        response below 400 that the error mapper accepts is returned as is (redirects are
+        not followed); otherwise the typed error is raised:
         :class:`~omnisdk.errors.AuthError` (401, 403),
         :class:`~omnisdk.errors.NotFound` (404, 410),
         :class:`~omnisdk.errors.RateLimited` (429, with ``retry_after``),
@@ -411,7 +440,7 @@ class HttpClient:
         method = method.upper()
         if not (cost > 0 and math.isfinite(cost)):
             raise ValueError(f"request cost must be a positive number, not {cost!r}")
-        attempts = max_attempts or self._max_attempts
+        attempts = 1 if _SINGLE_ATTEMPT.get() else max_attempts or self._max_attempts
         secrets = frozenset(self._secrets | _request_secrets(headers, params))
         repeatable = retry or method in IDEMPOTENT_METHODS
         options: dict[str, Any] = {

@@ -32,8 +32,13 @@ absolute
 Every write is preceded by its intent, recorded on the listing: a pusher that dies mid-write
 leaves it, and its successor reads the listing to tell whether the write landed.
 
-Transient failures are retried with exponential back-off; permanent ones are recorded on the
-listing (shown by ``status``, queued again by :meth:`Engine.retry_failed_pushes`) and fire
+Each write call is tried once by the HTTP layer (:func:`~omnisdk.http.single_attempt`): a SKU
+whose write failed for now is tried again within the pass, per SKU, after a short back-off and
+from a fresh decision (an absolute write from a fresh read: resent as it was, it would undo the
+sales made meanwhile). The writes that lower a listing go first, in a call of their own. A SKU
+still failing waits in the outbox with exponential back-off (a lowering write at most
+:data:`LOWERING_MAX_BACKOFF`); permanent failures are recorded on the listing (shown by
+``status``, queued again by :meth:`Engine.retry_failed_pushes`) and fire
 ``omnisdk_push_failed``. An account whose authorisation is lost stops; the others go on.
 :func:`push_listings` is how the rest of the engine sets a listing it found wrong.
 """
@@ -45,9 +50,10 @@ import enum
 import logging
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,8 +66,9 @@ from omnisdk.errors import (
     PluginError,
     ReauthorisationRequired,
 )
+from omnisdk.http import single_attempt
 from omnisdk.models import StockPushMode, StockUpdate
-from omnisdk.store import OutboxItem, Transaction
+from omnisdk.store import OutboxItem, Store, Transaction
 from omnisdk.store.listings import ListingState
 from omnisdk.sync.accounts import is_stopped, lose_authorisation
 from omnisdk.sync.context import SyncContext
@@ -71,10 +78,9 @@ from omnisdk.sync.sellable import (
     counted,
     decide_target,
     holds_expired_before,
-    landed_state,
+    landed_write,
     needs_read,
     other_listings,
-    predicted_listed,
 )
 from omnisdk.sync.stock import mark_dirty
 from omnisdk.sync.transactions import Fired, in_transaction
@@ -104,6 +110,17 @@ whose ingested orders queue pushes to the other accounts)."""
 MAX_ROUNDS = 1000
 """Claims per account per :func:`push` call at most (a SKU changing without pause must not
 keep one pass going for ever)."""
+PASS_ATTEMPTS = 4
+"""Tries of one SKU's write within a pass, the first included. A write that failed for now is
+tried again after a short back-off from a fresh decision (an absolute one from a fresh read of
+the listing), never resent as it was; after the last try it waits in the outbox."""
+PASS_BACKOFF = 0.05
+"""Seconds before the first try again within a pass; doubling per try, with jitter."""
+PASS_MAX_WAIT = 1.0
+"""A failure whose platform asks for a longer wait (``Retry-After``) goes to the outbox at once."""
+LOWERING_MAX_BACKOFF = 5.0
+"""The longest outbox wait before a write that lowers a listing is tried again: until it lands
+the channel sells from a figure higher than it should show."""
 
 
 # -- results -------------------------------------------------------------------------------
@@ -115,7 +132,8 @@ class AccountPushStats(BaseModel):
     ``claimed`` outbox rows were taken; ``pushed`` figures the channel accepted in
     ``batches`` write calls; ``unchanged`` needed no write (the channel already shows the
     figure); ``conflicts`` compare-and-swaps were lost (the channel had sold something);
-    ``retrying`` failed for now (tried again later); ``failed`` failed for good (recorded).
+    ``retrying`` failed for now (tried again later, from the outbox); ``retried`` writes were
+    tried again within the pass after failing for now; ``failed`` failed for good (recorded).
     ``released`` figures lowered what the account holds (or first made it known), so other
     accounts' quotas may grow; ``rebalanced`` of the pushed figures were lowered to give units
     to another account; ``starved`` were held below the account's share because the units
@@ -130,6 +148,7 @@ class AccountPushStats(BaseModel):
     unchanged: int = 0
     conflicts: int = 0
     retrying: int = 0
+    retried: int = 0
     failed: int = 0
     batches: int = 0
     released: int = 0
@@ -232,10 +251,22 @@ class _Item:
     """Confirming the figure lowers what the account holds (or first makes it known)."""
     over_share: tuple[str, ...] = ()
     """Accounts holding more than their share, asked to give up units when this one starves."""
+    retry_after: float | None = None
+    """The wait the platform asked for when the last write failed (None: it asked none)."""
+    refused_for_now: bool = False
+    """The platform answered the last write with a refusal for now (429, 5xx): it most likely
+    did not land, so a figure equal to what it would have left is not taken for it."""
 
     @property
     def sku(self) -> str:
         return self.claim.sku
+
+    @property
+    def lowers(self) -> bool:
+        """True when the write decided lowers what the channel shows."""
+        return (
+            self.update is not None and self.current is not None and (self.quantity < self.current)
+        )
 
 
 @dataclass
@@ -249,9 +280,20 @@ class _Outcome:
     conflicts: list[_Item] = field(default_factory=list)
 
 
-def _backoff(attempts: int) -> float:
-    base: float = min(2.0 ** max(attempts, 0), MAX_BACKOFF)
+def _backoff(attempts: int, longest: float = MAX_BACKOFF) -> float:
+    base: float = min(2.0 ** max(attempts, 0), longest)
     return base * (0.5 + random.random() / 2)  # jitter, so failed SKUs do not return together
+
+
+def _pass_backoff(attempt: int) -> float:
+    """Seconds before the next try within a pass, after ``attempt`` tries."""
+    base = min(PASS_BACKOFF * 2.0 ** (attempt - 1), PASS_MAX_WAIT)
+    return base * (0.5 + random.random() / 2)
+
+
+def _item_backoff(item: _Item) -> float:
+    """The outbox wait of ``item`` after a failure (short for a write that lowers)."""
+    return _backoff(item.claim.attempts, LOWERING_MAX_BACKOFF if item.lowers else MAX_BACKOFF)
 
 
 def _load_states(
@@ -277,7 +319,14 @@ def _decide(
         item.over_share = ()
         try:
             target = decide_target(
-                context, account, item.sku, item.state, item.listed, now, session=session
+                context,
+                account,
+                item.sku,
+                item.state,
+                item.listed,
+                now,
+                session=session,
+                trust_landed=not item.refused_for_now,
             )
         except Exception as exc:  # an app's allocation hook must not stop the others
             item.problem = f"allocation failed: {type(exc).__name__}: {exc}"
@@ -332,9 +381,9 @@ def _decide_and_intend(
             store.lock_listings(session, sorted({item.sku for item in items}))
         _load_states(context, account, items, session)
         _decide(context, account, mode, items, session)
-        intents = [
+        intents = sorted(
             (i.sku, i.quantity, i.unseen, i.seen_accounted) for i in items if i.update is not None
-        ]
+        )
         if intents:
             store.record_intent(account, intents, session=session)
 
@@ -365,21 +414,40 @@ async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_
 async def _write(
     context: SyncContext, channel: Channel, items: Sequence[_Item], outcome: _Outcome
 ) -> int:
-    """Write the items' updates in one call; sort the answers into ``outcome``.
+    """Write the items' updates, those that lower a listing first; sort the answers into
+    ``outcome``. Returns the number of write calls made (0 to 2).
+
+    The lowering writes go in a call of their own, before the others: when the channel is
+    failing or slow, what it sells from a figure higher than it should show is stopped first.
+    Each call is tried once (:func:`~omnisdk.http.single_attempt`): a write that failed for
+    now is decided again before it is tried again (see :func:`_push_batch`). Raises
+    ReauthorisationRequired.
+    """
+    sending = [item for item in items if item.update is not None]
+    calls = 0
+    for group in ([i for i in sending if i.lowers], [i for i in sending if not i.lowers]):
+        if group:
+            calls += await _write_call(context, channel, group, outcome)
+    return calls
+
+
+async def _write_call(
+    context: SyncContext, channel: Channel, sending: Sequence[_Item], outcome: _Outcome
+) -> int:
+    """Write the updates of ``sending`` in one call, tried once; sort the answers.
 
     The intents were recorded with the decision, so a crash during the call can be
     recognised later. The intents of writes the channel refused (it answered, and the item
     did not pass) are withdrawn: a later read that happens to show the refused figure (a
     sale took the listing there) must not be taken for that write having landed.
-    Returns the number of write calls made (0 or 1). Raises ReauthorisationRequired.
     """
-    sending = [item for item in items if item.update is not None]
-    if not sending:
-        return 0
     updates = [item.update for item in sending if item.update is not None]
     answered = False  # the channel said what became of each item (a failed one did not land)
+    for item in sending:
+        item.retry_after = None
     try:
-        results = await channel.write_stock_batch(updates)
+        with single_attempt():
+            results = await channel.write_stock_batch(updates)
         if len(results) != len(sending):
             raise PluginError(
                 f"{channel.name}: a stock write returned {len(results)} results for "
@@ -395,7 +463,12 @@ async def _write(
         wait = getattr(exc, "retry_after", None)
         if retryable and wait:
             for item, result in zip(sending, results, strict=True):
+                item.retry_after = float(wait)
+                item.refused_for_now = result.status is not None
                 outcome.retry.append((item, result.error or "failed", float(wait)))
+            lowered = [item for item in sending if item.refused_for_now and item.lowers]
+            if lowered:
+                await context.run(_withdraw_intents, context, channel.account, lowered)
             return 1
     except Exception as exc:  # a plugin bug must not lose the push: try again later
         logger.exception("%s/%s: stock write failed", channel.name, channel.account)
@@ -411,6 +484,11 @@ async def _write(
         if result.actual is not None and _landed_earlier(item, result.actual):
             continue  # done: the earlier write's intent is cleared when it is recorded
         if answered or result.actual is not None:
+            refused.append(item)
+        elif result.retryable and result.status is not None and item.lowers:
+            # Refused for now, most likely not applied. Withdrawn, the write leaves the account
+            # holding its higher figure (safe whatever happened), and no later read that sales
+            # brought to the lower figure can pass for this write having landed.
             refused.append(item)
     if refused:
         await context.run(_withdraw_intents, context, channel.account, refused)
@@ -431,16 +509,16 @@ def _is_refusal(exc: ChannelError) -> bool:
 
 def _landed_earlier(item: _Item, actual: int) -> bool:
     """True when a lost swap's ``actual`` is the figure wanted because a write an earlier
-    pusher left unconfirmed landed (so the channel shows the figure already).
+    pusher left unconfirmed landed (so the channel shows the figure already; not after the
+    platform refused that write for now, see :func:`~omnisdk.sync.sellable.decide_target`).
 
     Without such a write, an actual equal to the figure wanted is a coincidence: the channel
     sold units the engine has not ingested. Taking the figure as pushed would count that sale
     again once its order is ingested, so it goes the way of every lost swap.
     """
-    if actual != item.quantity or item.state is None:
+    if actual != item.quantity or item.refused_for_now:
         return False
-    landed = landed_state(item.state)
-    return landed is not None and predicted_listed(landed) == actual
+    return landed_write(item.state, actual) is not None
 
 
 def _sort(item: _Item, result: WriteResult, outcome: _Outcome) -> None:
@@ -455,7 +533,8 @@ def _sort(item: _Item, result: WriteResult, outcome: _Outcome) -> None:
         else:
             outcome.conflicts.append(item)
     elif result.retryable:
-        outcome.retry.append((item, result.error or "failed", _backoff(item.claim.attempts)))
+        item.refused_for_now = result.status is not None
+        outcome.retry.append((item, result.error or "failed", _item_backoff(item)))
     else:
         outcome.failed.append((item, result.error or "refused", result.code))
 
@@ -470,12 +549,18 @@ def _record(
 
     def work(session: Transaction) -> None:
         fired.calls.clear()
-        finished: list[tuple[_Item, int | None]] = [
-            *outcome.done,
-            *((item, item.listed) for item in unchanged),
-        ]
+        # Rows in SKU order, as every other transaction takes them (no lock-order deadlock on
+        # PostgreSQL: the lowering writes went first, so the outcome is not in that order).
+        finished: list[tuple[_Item, int | None]] = sorted(
+            [*outcome.done, *((item, item.listed) for item in unchanged)],
+            key=lambda entry: entry[0].sku,
+        )
         freed: list[str] = []
         asked: set[tuple[str, str]] = set()
+        # The listing rows first, then every outbox row (this account's and the others') in
+        # (account, SKU) order, as every other transaction takes them: two accounts' pushers
+        # each completing their own rows and marking the other's cannot deadlock.
+        outbox_work: list[tuple[str, str, int, Callable[[], object]]] = []
         for item, listed in finished:
             # A write with neither an expected figure nor a delta overwrites what sold since
             # the read it started from.
@@ -499,36 +584,55 @@ def _record(
                 overwritten_accounted=_overwritten_read(item),
                 session=session,
             )
-            store.complete(account, item.sku, item.claim.generation, owner=owner, session=session)
+            outbox_work.append(
+                (account, item.sku, 0, _completing(store, account, item, owner, session))
+            )
             if _frees_units(item):
                 freed.append(item.sku)
             asked.update((other, item.sku) for other in item.over_share)
-        # What this account gave up (or first made known) may now go to the others; one
-        # held below its share asks those holding more than theirs to give units up.
-        for sku in freed:
-            asked.update((other, sku) for other in other_listings(context, session, account, sku))
-        for other, sku in sorted(asked):
-            store.mark_dirty(session, other, sku)
-        for item, error, wait in outcome.retry:
-            store.fail(
-                account,
-                item.sku,
-                error,
-                now + timedelta(seconds=wait),
-                owner=owner,
-                session=session,
+        for item, error, wait in sorted(outcome.retry, key=lambda entry: entry[0].sku):
+            retry_at = now + timedelta(seconds=wait)
+            outbox_work.append(
+                (
+                    account,
+                    item.sku,
+                    0,
+                    partial(
+                        store.fail, account, item.sku, error, retry_at, owner=owner, session=session
+                    ),
+                )
             )
             fired.add(
                 "omnisdk_push_failed", account=account, key=item.sku, error=error, retryable=True
             )
-        for item, error, code in outcome.failed:
+        for item, error, code in sorted(outcome.failed, key=lambda entry: entry[0].sku):
             store.record_push_failure(account, item.sku, error, code=code, session=session)
-            store.complete(account, item.sku, item.claim.generation, owner=owner, session=session)
+            outbox_work.append(
+                (account, item.sku, 0, _completing(store, account, item, owner, session))
+            )
             fired.add(
                 "omnisdk_push_failed", account=account, key=item.sku, error=error, retryable=False
             )
+        # What this account gave up (or first made known) may now go to the others; one
+        # held below its share asks those holding more than theirs to give units up.
+        for sku in freed:
+            asked.update((other, sku) for other in other_listings(context, session, account, sku))
+        for other, sku in asked:
+            # After this account's own row of the SKU (its own row is never marked here).
+            outbox_work.append((other, sku, 1, partial(store.mark_dirty, session, other, sku)))
+        for _, _, _, run in sorted(outbox_work, key=lambda entry: entry[:3]):
+            run()
 
     in_transaction(store, work)
+
+
+def _completing(
+    store: Store, account: str, item: _Item, owner: str, session: Transaction
+) -> Callable[[], object]:
+    """Completing ``item``'s outbox row (kept when it was queued again since its claim)."""
+    return partial(
+        store.complete, account, item.sku, item.claim.generation, owner=owner, session=session
+    )
 
 
 def _never_pushed(state: ListingState | None) -> bool:
@@ -598,66 +702,114 @@ def _drop_uncounted(context: SyncContext, account: str, items: list[_Item]) -> l
 async def _push_batch(
     context: SyncContext, channel: Channel, claims: list[OutboxItem], counts: _Counts
 ) -> bool:
-    """Push one claimed batch; False when the account lost its authorisation."""
+    """Push one claimed batch; False when the account lost its authorisation.
+
+    Each SKU ends on its own: one whose write failed for now is tried again within the pass,
+    after a short back-off (:data:`PASS_ATTEMPTS`, :data:`PASS_BACKOFF`), decided anew from
+    the listing as it is then, while the others are recorded as they end. A SKU still failing
+    after the last try, or whose platform asked for a long wait, waits in the outbox.
+    """
+    account = channel.account
+    stats = counts.stats
+    items = [_Item(claim=claim) for claim in claims]
+    stats.claimed += len(items)
+    pending = items
+    try:
+        pending = await context.run(_drop_uncounted, context, account, pending)
+        await context.run(_load_states, context, account, pending)
+        for attempt in range(1, PASS_ATTEMPTS + 1):
+            fired = Fired()
+            outcome, unchanged = await _attempt(context, channel, pending, counts)
+            again = (
+                [entry for entry in outcome.retry if _retry_in_pass(entry[0])]
+                if attempt < PASS_ATTEMPTS
+                else []
+            )
+            retried = {id(item) for item, _, _ in again}
+            outcome.retry = [entry for entry in outcome.retry if id(entry[0]) not in retried]
+            await context.run(_record, context, account, outcome, unchanged, fired)
+            _count(counts, outcome, unchanged)
+            fired.fire(context)
+            if not again:
+                break
+            stats.retried += len(again)
+            pending = [item for item, _, _ in again]
+            longest = max(item.retry_after or 0.0 for item in pending)
+            await asyncio.sleep(max(_pass_backoff(attempt), longest))
+            for item in pending:
+                item.listed = None  # read again where the figure may have changed (see needs_read)
+                item.read_at = None
+            await context.run(_load_states, context, account, pending)
+    except ReauthorisationRequired as exc:
+        await lose_authorisation(context, account, exc)
+        stats.stopped = True
+        await context.run(_release, context, account, pending, str(exc))
+        return False
+    return True
+
+
+def _retry_in_pass(item: _Item) -> bool:
+    """True for a write failed for now that is tried again within the pass (its platform
+    asked for no wait longer than :data:`PASS_MAX_WAIT`)."""
+    return item.retry_after is None or item.retry_after <= PASS_MAX_WAIT
+
+
+async def _attempt(
+    context: SyncContext, channel: Channel, items: list[_Item], counts: _Counts
+) -> tuple[_Outcome, list[_Item]]:
+    """Read where needed, decide, record the intents and write ``items`` once (lost swaps
+    tried again at once, see :func:`_retry_conflicts`). Returns how they ended, and those
+    that needed no write. Raises ReauthorisationRequired."""
     account = channel.account
     stats = counts.stats
     mode = channel.limits.stock_push_mode
     can_read = Capability.READ_STOCK in channel.capabilities
-    items = [_Item(claim=claim) for claim in claims]
-    stats.claimed += len(items)
-    fired = Fired()
-    try:
-        items = await context.run(_drop_uncounted, context, account, items)
-        await context.run(_load_states, context, account, items)
-        # Read first where the figure to start from is unknown (see needs_read) and in the
-        # absolute mode. A compare-and-swap needs no read for a listing never pushed: the swap
-        # starts from a guess, and a lost one reports the actual figure (one write call where
-        # the read took one call per page of SKUs).
-        to_read = [
-            item
-            for item in items
-            if mode is StockPushMode.ABSOLUTE
-            or (
-                needs_read(item.state)
-                and not (mode is StockPushMode.COMPARE_AND_SWAP and _never_pushed(item.state))
-            )
-        ]
-        outcome = _Outcome()
-        if to_read and can_read:
-            try:
-                await _read_listed(context, channel, to_read)
-            except ReauthorisationRequired:
-                raise
-            except Exception as exc:  # no figure to start from: try these again later
-                reason = f"reading the listed stock failed: {exc}"
-                logger.warning("%s: %s", account, reason)
-                for item in to_read:
-                    outcome.retry.append((item, reason, _backoff(item.claim.attempts)))
-                unreadable = {id(item) for item in to_read}
-                items = [item for item in items if id(item) not in unreadable]
-        await context.run(_decide_and_intend, context, account, mode, items)
-        for item in items:
-            if item.problem is not None:
-                outcome.failed.append((item, item.problem, None))
-        stats.batches += await _write(context, channel, items, outcome)
-        unchanged = [item for item in items if item.update is None and item.problem is None]
-        if outcome.conflicts:
-            stats.conflicts += len(outcome.conflicts)
-            conflicted = outcome.conflicts
-            outcome.conflicts = []
-            await context.run(_record, context, account, outcome, unchanged, fired)
-            _count(counts, outcome, unchanged)
-            fired.fire(context)
-            outcome, unchanged = await _retry_conflicts(context, channel, conflicted, counts)
-    except ReauthorisationRequired as exc:
-        await lose_authorisation(context, account, exc)
-        stats.stopped = True
-        await context.run(_release, context, account, items, str(exc))
-        return False
-    await context.run(_record, context, account, outcome, unchanged, fired)
-    _count(counts, outcome, unchanged)
-    fired.fire(context)
-    return True
+    # Read first where the figure to start from is unknown (see needs_read) and in the
+    # absolute mode. A compare-and-swap needs no read for a listing never pushed: the swap
+    # starts from a guess, and a lost one reports the actual figure (one write call where
+    # the read took one call per page of SKUs).
+    to_read = [
+        item
+        for item in items
+        if mode is StockPushMode.ABSOLUTE
+        or (
+            needs_read(item.state)
+            and not (mode is StockPushMode.COMPARE_AND_SWAP and _never_pushed(item.state))
+        )
+    ]
+    outcome = _Outcome()
+    if to_read and can_read:
+        try:
+            await _read_listed(context, channel, to_read)
+        except ReauthorisationRequired:
+            raise
+        except Exception as exc:  # no figure to start from: try these again later
+            reason = f"reading the listed stock failed: {exc}"
+            logger.warning("%s: %s", account, reason)
+            for item in to_read:
+                item.retry_after = getattr(exc, "retry_after", None)
+                outcome.retry.append((item, reason, _item_backoff(item)))
+            unreadable = {id(item) for item in to_read}
+            items = [item for item in items if id(item) not in unreadable]
+    await context.run(_decide_and_intend, context, account, mode, items)
+    for item in items:
+        if item.problem is not None:
+            outcome.failed.append((item, item.problem, None))
+    stats.batches += await _write(context, channel, items, outcome)
+    unchanged = [item for item in items if item.update is None and item.problem is None]
+    if outcome.conflicts:
+        stats.conflicts += len(outcome.conflicts)
+        conflicted = outcome.conflicts
+        outcome.conflicts = []
+        failing = outcome.retry  # tried again with the rest of the pass's failures
+        outcome.retry = []
+        fired = Fired()
+        await context.run(_record, context, account, outcome, unchanged, fired)
+        _count(counts, outcome, unchanged)
+        fired.fire(context)
+        outcome, unchanged = await _retry_conflicts(context, channel, conflicted, counts)
+        outcome.retry = failing + outcome.retry
+    return outcome, unchanged
 
 
 async def _retry_conflicts(

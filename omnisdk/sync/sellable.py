@@ -39,6 +39,7 @@ __all__ = [
     "holding",
     "holds_expired_before",
     "landed_state",
+    "landed_write",
     "listed_since_push",
     "listing_target",
     "needs_read",
@@ -92,6 +93,20 @@ def landed_state(state: ListingState) -> ListingState | None:
         seen_since_push=state.seen_since_push - (state.inflight_seen or 0),
         pushed_at=state.inflight_at,
     )
+
+
+def landed_write(state: ListingState | None, listed: int) -> ListingState | None:
+    """The listing state had its unconfirmed write landed, when the channel's figure
+    ``listed`` is what that write would have left (None: it is not, or there is no such
+    write). After a crash or a lost answer the engine cannot tell better; a write the platform
+    answered with a refusal for now (429, 5xx) is not asked this (see :func:`decide_target`).
+    """
+    if state is None:
+        return None
+    landed = landed_state(state)
+    if landed is None or predicted_listed(landed) != listed:
+        return None
+    return landed
 
 
 CLOCK_MARGIN = timedelta(seconds=2)
@@ -344,20 +359,25 @@ def decide_target(
     listed: int | None,
     now: datetime,
     session: Transaction | None = None,
+    *,
+    trust_landed: bool = True,
 ) -> Target:
     """What ``account`` should list of ``sku``, from its listing ``state`` and ``listed``, a
     figure just read from the channel (None: none was read).
 
     A read figure lower than predicted means the channel sold units whose orders are not
     ingested yet: they are held back, never listed again. A read figure equal to what an
-    unconfirmed write would have left means that write landed. Raises what the allocation
-    hook raises.
+    unconfirmed write would have left means that write landed, unless ``trust_landed`` is
+    False: the platform answered that write with a refusal for now (429, 5xx), so it most
+    likely did not land, and buyers taking units meanwhile can leave the same figure; taken
+    for the write, those sales would be lost from view (their orders, once ingested, would
+    count against a figure the channel never showed). Raises what the allocation hook raises.
     """
     baseline = state
-    if state is not None and listed is not None:
-        landed = landed_state(state)
-        if landed is not None and predicted_listed(landed) == listed:
-            baseline = landed  # a write sent before a crash did land: start from it
+    if listed is not None and trust_landed:
+        landed = landed_write(state, listed)
+        if landed is not None:
+            baseline = landed  # a write sent before a crash (or a failure) did land
     predicted = predicted_listed(baseline)
     extra = max(predicted - listed, 0) if predicted is not None and listed is not None else 0
     unseen = pending_unseen(context, baseline, now) + extra
@@ -408,9 +428,7 @@ def accounts_fed_by(
     return fed_by(context, context.store.listing_accounts(sku, session=session), location)
 
 
-def other_listings(
-    context: SyncContext, session: Transaction, account: str, sku: str
-) -> list[str]:
+def other_listings(context: SyncContext, session: Transaction, account: str, sku: str) -> list[str]:
     """The stock-pushing accounts other than ``account`` that list ``sku``: whose quota of
     it may grow when ``account`` gives units up."""
     return [name for name in accounts_fed_by(context, session, sku, None) if name != account]
@@ -439,9 +457,13 @@ def release_window_holds(context: SyncContext, account: str, before: datetime) -
 
     def work(session: Transaction) -> list[str]:
         released = store.release_window_holds(account, before, session=session)
-        for sku in released:
-            for name in (account, *other_listings(context, session, account, sku)):
-                store.mark_dirty(session, name, sku)
+        marks = {
+            (name, sku)
+            for sku in released
+            for name in (account, *other_listings(context, session, account, sku))
+        }
+        for name, sku in sorted(marks):  # the order every transaction takes outbox rows in
+            store.mark_dirty(session, name, sku)
         return released
 
     return in_transaction(store, work)

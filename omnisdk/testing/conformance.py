@@ -37,6 +37,7 @@ import pytest_asyncio
 
 from omnisdk.channel import Capability, Channel, ChannelSettings, WebhookRequest
 from omnisdk.errors import ChannelError, UnsupportedOperation, WebhookVerificationError
+from omnisdk.http import single_attempt
 from omnisdk.models import (
     ChannelEvent,
     Customer,
@@ -430,6 +431,36 @@ class ChannelConformance:
         assert results[1].error
         now = await control.listed_stock()
         assert (now[first], now[second]) == (updates[0].quantity, updates[2].quantity)
+
+    @pytest.mark.asyncio
+    async def test_stock_writes_retry_except_in_a_single_attempt(
+        self, make_channel: Callable[..., Channel], control: SandboxControl
+    ) -> None:
+        """A stock write retries a transient failure, except inside
+        :func:`omnisdk.http.single_attempt`: there the failed call is made once and the write
+        reported retryable. The engine's pusher writes that way and tries again itself, from a
+        figure decided anew: an absolute figure resent later would undo the sales made since."""
+        self.require(Capability.WRITE_STOCK)
+        seeds = self.catalog(1, variants_of_first=0)
+        await control.seed(seeds)
+        listed = await control.listed_stock()
+        channel = make_channel(max_attempts=5)
+        updates = self.stock_updates(listed, [seeds[0]["sku"]])
+        await control.requests(clear=True)
+        await control.set_faults(fail_first=1, error_statuses=[503], retry_after=0)
+        with single_attempt():
+            results = await channel.write_stock(updates)
+        assert [(r.ok, r.retryable) for r in results] == [(False, True)], results
+        calls = await control.requests(clear=True)
+        assert len(calls) == 1, f"a failed call was made again in a single attempt: {calls}"
+        assert calls[0]["fault"] == FaultKind.ERROR.value, calls
+        assert (await control.listed_stock()) == listed
+        await control.set_faults(fail_first=1, error_statuses=[503], retry_after=0)
+        results = await channel.write_stock(updates)
+        assert all(r.ok for r in results), results
+        assert (await control.listed_stock())[updates[0].sku] == updates[0].quantity
+        faulted = [r for r in await control.requests() if r["fault"] == FaultKind.ERROR.value]
+        assert len(faulted) == 1, "the scheduled fault was not injected"
 
     @pytest.mark.asyncio
     async def test_compare_and_swap_refuses_a_stale_expectation(

@@ -333,12 +333,14 @@ async def run_flash_sale(
     sold_out_quiet: float = 0.3,
     limit: float = 15.0,
     sample_every: float = 0.005,
+    pause: float = 0.0,
 ) -> FlashSaleOutcome:
     """Run a flash sale of ``stock`` (SKU -> units, already listed) on every sandbox.
 
     ``buyers`` per account (a number for all, or per account) order one or two units of a
     random SKU (of ``wants[account]`` when given: the SKUs that account's buyers ask for),
-    again and again with no pause, through each sandbox's control API. The sale
+    again and again, ``pause`` seconds apart (default: no pause), through each sandbox's
+    control API. The sale
     ends once no order was accepted for ``quiet`` seconds (``sold_out_quiet`` once every unit
     is accounted for and every channel lists 0) or after ``limit`` seconds. Any refusal other
     than out of stock (409) is raised.
@@ -355,6 +357,7 @@ async def run_flash_sale(
         seed,
         (quiet, sold_out_quiet, limit),
         sample_every,
+        pause,
     )
     loop = asyncio.get_running_loop()
     done: asyncio.Future[FlashSaleOutcome] = loop.create_future()
@@ -397,6 +400,7 @@ class _Sale:
         seed: int,
         ends: tuple[float, float, float],
         sample_every: float,
+        pause: float = 0.0,
     ) -> None:
         self.sandboxes = dict(sandboxes)
         self.accounts = list(sandboxes)
@@ -409,6 +413,7 @@ class _Sale:
         self.seed = seed
         self.quiet, self.sold_out_quiet, self.limit = ends
         self.sample_every = sample_every
+        self.pause = pause
         self.halt = threading.Event()
         """Set from outside to end the sale early (the caller was cancelled)."""
         self.last_sale = 0.0
@@ -463,7 +468,7 @@ class _Sale:
                     Sale(account, order_id, sku, quantity, dict(customer), self.last_sale)
                 )
                 watcher.sold(account, sku)
-            await asyncio.sleep(0)  # no pause, but let the other buyers in
+            await asyncio.sleep(self.pause)  # 0: no pause, but let the other buyers in
 
     async def referee(self, watcher: _Watcher) -> None:
         """Ends the sale (see :func:`run_flash_sale`)."""

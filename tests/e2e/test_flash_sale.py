@@ -220,9 +220,10 @@ SCENARIOS = {
 
 KNOWN_WEAK = {
     "20%-faults": (
-        "Shopee's absolute writes are retried inside the HTTP call on a fault, which widens the "
-        "span between the engine's read and its write: a sale in that span can be sold again "
-        "(seen once in about ten runs: 6 accepted of 5)"
+        "rarer since absolute writes are decided again instead of resent, not yet 0: 2 of the "
+        "last 89 sales oversold one unit, both on PostgreSQL, each time a unit given to the "
+        "Shopee account soon after a Shopify account sold out unseen (4 accepted of 3, 6 of "
+        "5); cause not found"
     ),
     "split-demand": (
         "rebalancing away from a non-selling Shopee account waits for its next order poll; "
@@ -274,4 +275,8 @@ async def test_flash_sale_sells_every_unit_once(
             f"not converged {CONVERGE_WITHIN:g} s after the sale: "
             + await explain(harness, list(outcome.stock), problems)
         )
+    # An order poll ending as the runtime stopped may have queued pushes (an absolute write's
+    # hold released): drained now, they must find every listing right already.
+    final = await harness.engine.push()
+    assert (final.pushed, final.failed) == (0, 0), final
     assert not await listing_gaps(harness.engine, harness.sandboxes, list(outcome.stock))

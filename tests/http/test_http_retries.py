@@ -28,7 +28,9 @@ from omnisdk.http import (
     Lane,
     RateBudget,
     RateLimiter,
+    in_single_attempt,
     parse_retry_after,
+    single_attempt,
 )
 
 Responder = Callable[[httpx.Request], httpx.Response]
@@ -314,6 +316,39 @@ async def test_max_attempts_one_turns_retrying_off_for_a_request() -> None:
     assert len(seen) == 2
 
 
+async def test_single_attempt_tries_every_request_of_the_block_once() -> None:
+    # A 429 and a dropped connection, each retried outside the block, are raised at once in
+    # it, still retryable: the caller (the stock pusher) retries with a fresh figure.
+    responder, seen = scripted(
+        httpx.Response(429, headers={"Retry-After": "0"}),
+        httpx.RemoteProtocolError("Server disconnected"),
+        httpx.Response(200),
+    )
+    async with client_for(responder) as http:
+        with single_attempt():
+            assert in_single_attempt()
+            with pytest.raises(RateLimited, match="attempt 1 of 1") as limited:
+                await http.post("/api/v2/product/update_stock", json={"stock": 3}, max_attempts=9)
+            assert limited.value.retryable
+            with pytest.raises(PlatformUnavailable, match="attempt 1 of 1") as dropped:
+                await http.put("/stock", json={"stock": 3})
+            assert dropped.value.retryable
+        assert not in_single_attempt()
+        assert len(seen) == 2
+        assert (await http.post("/api/v2/product/update_stock", json={"stock": 3})).is_success
+    assert len(seen) == 3
+
+
+async def test_single_attempt_holds_in_tasks_started_inside_the_block() -> None:
+    responder, seen = scripted(httpx.Response(503), httpx.Response(200))
+    async with client_for(responder) as http:
+        with single_attempt():
+            task = asyncio.create_task(http.get("/orders"))
+        with pytest.raises(PlatformUnavailable):
+            await task
+    assert len(seen) == 1
+
+
 async def test_connection_refused_on_loopback_becomes_platform_unavailable() -> None:
     with socket.socket() as probe:  # a port that nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -568,7 +603,8 @@ async def test_request_ids_are_read_only_where_the_client_was_told_to_look() -> 
     """The core knows the generic request id headers and fields; a platform's own must be
     declared (``Channel.request_id_headers`` / ``request_id_fields``)."""
     answer = httpx.Response(
-        400, json={"error": {"message": "bad", "fbtrace_id": "fb-1"}},
+        400,
+        json={"error": {"message": "bad", "fbtrace_id": "fb-1"}},
         headers={"X-Shopify-Request-Id": "shp-2"},
     )
     responder, _seen = scripted(answer)

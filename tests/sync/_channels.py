@@ -123,17 +123,34 @@ class LaggingChannel(ExampleChannel):
 
 
 class HookedChannel(ExampleChannel):
-    """An Example channel that runs :attr:`before_write` before each stock write."""
+    """An Example channel that runs :attr:`before_write` before each stock write, and notes
+    the SKUs and figures of every write call in :attr:`written`."""
 
     name = "example-hooked"
     before_write: ClassVar[list[Callable[[], Any]]] = []
+    written: ClassVar[list[dict[str, int]]] = []
 
     async def write_stock_batch(self, batch: Sequence[StockUpdate]) -> list[WriteResult]:
         """Run the queued callbacks (awaiting coroutines), then write."""
+        self.written.append({u.sku: u.quantity for u in batch})
         while self.before_write:
             result = self.before_write.pop(0)()
             if hasattr(result, "__await__"):
                 await result
+        return await super().write_stock_batch(batch)
+
+
+class HookedAbsoluteChannel(HookedChannel):
+    """A :class:`HookedChannel` that can only overwrite its stock figures."""
+
+    name = "example-hooked-absolute"
+    limits: ClassVar[ChannelLimits] = ExampleChannel.limits.model_copy(
+        update={"stock_push_mode": StockPushMode.ABSOLUTE}
+    )
+
+    async def write_stock_batch(self, batch: Sequence[StockUpdate]) -> list[WriteResult]:
+        """Overwrite (an ``expected`` is never sent)."""
+        assert all(u.expected is None for u in batch)
         return await super().write_stock_batch(batch)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from _channels import (
     BlindChannel,
     DeltaChannel,
     DeltaSandbox,
+    HookedAbsoluteChannel,
     HookedChannel,
     LaggingChannel,
     RevokedChannel,
@@ -30,6 +32,16 @@ from omnisdk_example.channel import ExampleChannel
 from omnisdk import hookimpl
 from omnisdk.allocation import AllocationRequest, AllocationRule
 from omnisdk.store import AccountStatus
+from omnisdk.sync.pusher import PASS_ATTEMPTS
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_hooks() -> Iterator[None]:
+    HookedChannel.before_write.clear()
+    HookedChannel.written.clear()
+    yield
+    HookedChannel.before_write.clear()
+    HookedChannel.written.clear()
 
 
 def writes(harness: Harness, account: str) -> list[int | None]:
@@ -287,12 +299,80 @@ async def test_a_change_during_the_push_is_pushed_too(make_harness: MakeHarness)
     assert harness.store.pending_pushes() == []
 
 
+async def test_a_transient_failure_is_tried_again_within_the_pass(
+    make_harness: MakeHarness,
+) -> None:
+    harness = await make_harness(Account("shop-a"))
+    await seed(harness, SKU_RED_M, SKU_HAT)
+    await harness.engine.set_stock(SKU_RED_M, 5)
+    await harness.engine.set_stock(SKU_HAT, 2)
+    await harness.controls["shop-a"].set_faults(
+        fail_first=1, error_statuses=[503], only_paths=["/stock/batch"]
+    )
+    stats = await harness.engine.push()
+    assert (stats.pushed, stats.retrying) == (2, 0)
+    assert await listed(harness) == {"shop-a": 5}
+    assert await harness.listed("shop-a", SKU_HAT) == 2
+    assert harness.store.pending_pushes() == []
+    # The stock write is tried once per try by the HTTP layer: the pusher tried it again.
+    calls = [r for r in harness.sandboxes["shop-a"].requests if r.path == "/stock/batch"]
+    assert [r.status for r in calls] == [503, 200]
+    assert stats.account("shop-a").retried == 2
+
+
+async def test_a_failed_absolute_write_is_decided_again_from_a_fresh_read(
+    make_harness: MakeHarness,
+) -> None:
+    # The channel sells while the write is on its way, and the write fails: resent as it was
+    # (after a back-off), the absolute figure would undo that sale and list it again.
+    harness = await make_harness(
+        Account("shop-x", channel_class=HookedAbsoluteChannel), allocation="quota"
+    )
+    control = harness.controls["shop-x"]
+    await seed(harness, SKU_RED_M)
+    await harness.engine.set_stock(SKU_RED_M, 5)
+    await harness.engine.push()
+    assert await harness.listed("shop-x", SKU_RED_M) == 5
+    HookedChannel.written.clear()
+
+    async def sell_then_fail() -> None:
+        await control.place_order([(SKU_RED_M, 1)])  # after the read: unseen by the engine
+        await control.set_faults(fail_first=1, error_statuses=[503], only_paths=["/stock/batch"])
+
+    HookedChannel.before_write.append(sell_then_fail)
+    await harness.engine.adjust_stock(SKU_RED_M, 1)  # 6: the push reads 5, decides 6
+    stats = await harness.engine.push()
+    # One unit sold, five listed: six in all, not seven.
+    assert await harness.listed("shop-x", SKU_RED_M) == 5
+    assert HookedChannel.written == [{SKU_RED_M: 6}, {SKU_RED_M: 5}]
+    assert stats.account("shop-x").retried == 1
+    await harness.engine.poll_orders("shop-x")
+    await harness.engine.push()
+    assert await harness.listed("shop-x", SKU_RED_M) == 5
+    assert harness.store.pending_pushes() == []
+
+
+async def test_lowering_writes_go_before_raising_ones(make_harness: MakeHarness) -> None:
+    harness = await make_harness(Account("shop-a", channel_class=HookedChannel))
+    await seed(harness, SKU_RED_M, SKU_HAT)
+    await harness.engine.set_stock(SKU_RED_M, 5)
+    await harness.engine.set_stock(SKU_HAT, 2)
+    await harness.engine.push()
+    HookedChannel.written.clear()
+    await harness.engine.adjust_stock(SKU_HAT, 3)  # sorts first in the batch: raised
+    await harness.engine.adjust_stock(SKU_RED_M, -4)
+    stats = await harness.engine.push()
+    assert stats.pushed == 2
+    assert HookedChannel.written == [{SKU_RED_M: 1}, {SKU_HAT: 5}]
+
+
 async def test_a_transient_failure_is_retried_later(make_harness: MakeHarness) -> None:
     clock = Clock()
     harness = await make_harness(Account("shop-a", settings={"max_attempts": 1}), clock=clock)
     await seed(harness, SKU_RED_M)
     await harness.engine.set_stock(SKU_RED_M, 5)
-    await harness.controls["shop-a"].set_faults(fail_first=1, error_statuses=[503])
+    # Failing on every try of the pass, the push waits in the outbox.
+    await harness.controls["shop-a"].set_faults(fail_first=PASS_ATTEMPTS, error_statuses=[503])
     stats = await harness.engine.push()
     assert stats.retrying == 1
     [pending] = harness.store.pending_pushes()
@@ -305,7 +385,7 @@ async def test_a_transient_failure_is_retried_later(make_harness: MakeHarness) -
     assert (await harness.engine.push()).pushed == 1
     assert await harness.listed("shop-a", SKU_RED_M) == 5
     # The same for a write (the read above was the first push's look at the listing).
-    await harness.controls["shop-a"].set_faults(fail_first=1, error_statuses=[502])
+    await harness.controls["shop-a"].set_faults(fail_first=PASS_ATTEMPTS, error_statuses=[502])
     await harness.engine.adjust_stock(SKU_RED_M, 2)
     assert (await harness.engine.push()).retrying == 1
     assert await harness.listed("shop-a", SKU_RED_M) == 5

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from _channels import AbsoluteChannel, DeltaChannel, DeltaSandbox
+import pytest
+from _channels import (
+    AbsoluteChannel,
+    DeltaChannel,
+    DeltaSandbox,
+    HookedAbsoluteChannel,
+    HookedChannel,
+)
 from _engine_testkit import SKU_RED_M, Account, Clock, Harness, MakeHarness, seed
 
 from omnisdk.sync.sellable import predicted_listed
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_hooks() -> Any:
+    HookedChannel.before_write.clear()
+    yield
+    HookedChannel.before_write.clear()
 
 
 async def listed(harness: Harness) -> dict[str, int]:
@@ -190,3 +205,124 @@ async def test_a_read_ends_the_overwritten_estimate_even_when_nothing_is_written
         await harness.engine.push()
     assert sum((await listed(harness)).values()) == 1, harness.store.list_listings()
     assert [s.overwritten for s in harness.store.list_listings()] == [0, 0, 0]
+
+
+async def test_an_order_ingested_while_an_absolute_write_is_on_its_way_stays_held(
+    make_harness: MakeHarness,
+) -> None:
+    """A buyer orders on an absolute channel after the pusher read it, and the order is
+    ingested before the write is confirmed: the write undid the sale on the channel, which
+    lists the whole figure written. Counted as a sale from that figure, the order would make
+    the engine believe the account holds one unit less than its channel can sell; the order
+    queued the listing again, and the same pass reads it and holds what it shows."""
+    harness = await quota_harness(
+        make_harness,
+        Account("shop-x", channel_class=HookedAbsoluteChannel),
+        Account("shop-a"),
+        stock=6,
+    )
+    assert await listed(harness) == {"shop-x": 3, "shop-a": 3}
+
+    async def sell_and_ingest() -> None:
+        await harness.controls["shop-x"].place_order([(SKU_RED_M, 1)])
+        await harness.engine.poll_orders("shop-x")
+
+    HookedChannel.before_write.append(sell_and_ingest)
+    await harness.engine.adjust_stock(SKU_RED_M, 2)  # 8 on hand: shop-x's share grows to 4
+    await harness.engine.push("shop-x")
+    assert not HookedChannel.before_write
+    assert await harness.listed("shop-x", SKU_RED_M) == 4  # the sale was undone
+    await harness.engine.poll_orders("shop-x")  # orders known past the write: its hold ends
+    view = (await harness.engine.stock_view(SKU_RED_M)).listing("shop-x")
+    assert view.holds is not None and view.holds >= 4, view
+    for _ in range(2):
+        await harness.engine.poll_orders("shop-x")
+        await harness.engine.push()
+    figures = await listed(harness)
+    assert sum(figures.values()) == 7, figures
+    view = (await harness.engine.stock_view(SKU_RED_M)).listing("shop-x")
+    assert view.holds == figures["shop-x"], view
+
+
+async def test_a_channel_failing_every_write_is_still_driven_down(
+    make_harness: MakeHarness,
+) -> None:
+    """Stock drops while one channel fails every write. Its last confirmed figure stays
+    counted as what it holds, so no other channel is given those units; its lowering write
+    is tried again within seconds however often it failed (not after a back-off growing to
+    minutes), and lands once the channel answers again."""
+    clock = Clock()
+    harness = await quota_harness(
+        make_harness, Account("shop-a"), Account("shop-b"), stock=8, clock=clock
+    )
+    assert await listed(harness) == {"shop-a": 4, "shop-b": 4}
+    await harness.controls["shop-b"].set_faults(
+        error_rate=1.0, error_statuses=[503], only_paths=["/stock/batch"]
+    )
+    await harness.engine.adjust_stock(SKU_RED_M, -4)  # 4 left: each should list 2
+    for _ in range(8):  # many failed passes
+        await harness.engine.push()
+        [pending] = harness.store.pending_pushes()
+        assert pending.account == "shop-b"
+        assert pending.next_attempt_at - clock.now <= timedelta(seconds=5)
+        clock.advance(5)
+        # shop-b's write never landed: it may still sell 4, all there is; shop-a lists none.
+        assert await listed(harness) == {"shop-a": 0, "shop-b": 4}
+    assert pending.attempts >= 8
+    await harness.controls["shop-b"].set_faults()
+    await harness.engine.push()
+    clock.advance(5)
+    await harness.engine.push()
+    assert await listed(harness) == {"shop-a": 2, "shop-b": 2}
+
+
+@pytest.mark.parametrize("wait", [0, 2], ids=["tried-again-in-the-pass", "next-pass"])
+async def test_a_failed_lowering_write_is_not_taken_for_landed_when_a_sale_did_the_same(
+    make_harness: MakeHarness, wait: int
+) -> None:
+    """An absolute write lowering 4 to 3 is refused for now (503), and meanwhile a buyer takes
+    one unit: the listing shows 3, the figure the write would have left. Taken for the write
+    having landed, the sale was lost from view: once its order came, the engine believed the
+    account held 2 where it could still sell 3, a unit it could give to the other account."""
+    clock = Clock()
+    harness = await quota_harness(
+        make_harness,
+        Account("shop-x", channel_class=HookedAbsoluteChannel),
+        Account("shop-a"),
+        stock=8,
+        clock=clock,
+    )
+    assert await listed(harness) == {"shop-x": 4, "shop-a": 4}
+    control = harness.controls["shop-x"]
+    clock.advance(10)  # the first writes are long past
+    for each in harness.controls.values():
+        await each.advance_clock(10)
+    await harness.engine.adjust_stock(SKU_RED_M, -2)  # 6: shop-a gives up 2, shop-x 1
+    await harness.engine.push("shop-a")
+    assert await listed(harness) == {"shop-x": 4, "shop-a": 2}
+
+    async def sell_then_fail() -> None:
+        await control.place_order([(SKU_RED_M, 1)])
+        # 503, tried again within the pass; or 429 asking for longer than a pass waits.
+        await control.set_faults(
+            fail_first=1,
+            error_statuses=[429 if wait else 503],
+            retry_after=wait,
+            only_paths=["/stock/batch"],
+        )
+
+    HookedChannel.before_write.append(sell_then_fail)
+    await harness.engine.push("shop-x")
+    if wait:  # the write waits in the outbox; the next pass reads the listing again
+        assert await harness.listed("shop-x", SKU_RED_M) == 3
+        clock.advance(10)
+        await harness.engine.push("shop-x")
+    shown = await harness.listed("shop-x", SKU_RED_M)
+    assert shown == 2  # its share is 3, and it sold 1
+    await harness.engine.poll_orders("shop-x")
+    view = (await harness.engine.stock_view(SKU_RED_M)).listing("shop-x")
+    assert view.holds is not None and view.holds >= shown, view  # what it may still sell
+    for _ in range(2):
+        await harness.engine.poll_orders("shop-x")
+        await harness.engine.push()
+    assert sum((await listed(harness)).values()) <= 5
