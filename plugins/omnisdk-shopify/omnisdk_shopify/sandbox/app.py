@@ -31,12 +31,12 @@ from omnisdk.testing.sandbox import (
     UnknownObject,
 )
 from omnisdk.testing.throttle import LeakyBucket
-from omnisdk_shopify.sandbox.api.bulk import BulkDownloadApi, BulkOperations
+from omnisdk_shopify.sandbox.api.bulk import BulkDownloadApi, BulkOperations, StepRunner
 from omnisdk_shopify.sandbox.api.gateway import CALL_LIMIT_MESSAGE
-from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.context import BulkWindow, GraphQLContext
 from omnisdk_shopify.sandbox.api.graphql.cost import CostBucket
 from omnisdk_shopify.sandbox.api.graphql.endpoint import GraphQLApi
-from omnisdk_shopify.sandbox.api.graphql.execute import execute_unbounded
+from omnisdk_shopify.sandbox.api.graphql.execute import check_unbounded, execute_unbounded
 from omnisdk_shopify.sandbox.api.oauth import OAuthApi
 from omnisdk_shopify.sandbox.api.rest import RestAdminApi
 from omnisdk_shopify.sandbox.api.rest_views import (
@@ -102,6 +102,8 @@ class ShopifySandbox(Sandbox):
     (client-credentials grant, OAuth code exchange, webhook signatures). Throttles: the
     GraphQL bucket (``cost_bucket_size`` points restoring ``cost_restore_rate`` per second)
     and the REST leaky bucket (``rest_bucket_size`` calls leaking ``rest_leak_rate``/s).
+    Bulk queries run in a background thread; ``bulk_duration`` keeps each one ``RUNNING`` at
+    least that many seconds (a big shop's export, for tests that outlast a client's timeout).
     """
 
     channel_type: ClassVar[str] = "shopify"
@@ -124,6 +126,7 @@ class ShopifySandbox(Sandbox):
         rest_leak_rate: float = 2.0,
         token_lifetime: int = 86399,
         webhook_attempts: int = 8,
+        bulk_duration: float = 0.0,
         clock: SandboxClock | None = None,
         seed: int = 0,
         webhook_transport: httpx.BaseTransport | None = None,
@@ -140,6 +143,7 @@ class ShopifySandbox(Sandbox):
         self.rest_bucket_size = rest_bucket_size
         self.rest_leak_rate = rest_leak_rate
         self.token_lifetime = token_lifetime
+        self.bulk_duration = bulk_duration
         super().__init__(clock=clock, seed=seed, webhook_transport=webhook_transport)
         # Shopify retries a failed delivery 8 times (over 4 hours; here with a short back-off).
         self._dispatcher.max_attempts = webhook_attempts
@@ -148,9 +152,16 @@ class ShopifySandbox(Sandbox):
 
     def reset_state(self) -> None:
         """An empty shop with one location; throttles, tokens and bulk operations cleared."""
+        previous = getattr(self, "bulk", None)
+        if previous is not None:
+            previous.close()
         self.shop = ShopState(now=self.clock.now, currency=self.currency, shop_name=self.shop_name)
         self.bulk = BulkOperations(
-            executor=self._run_bulk_query, next_id=self.shop.next_id, now=self.clock.now
+            prepare=self._prepare_bulk_query,
+            next_id=self.shop.next_id,
+            now=self.clock.now,
+            lock=self.lock,
+            duration=self.bulk_duration,
         )
         self.issued_tokens: dict[str, float] = {}
         self.oauth_codes: dict[str, str] = {}
@@ -407,9 +418,21 @@ class ShopifySandbox(Sandbox):
             raise UnknownObject("order", order_id)
         return order
 
-    def _run_bulk_query(self, query: str) -> dict[str, Any]:
-        context = self.graphql_context(base_url="", api_version=self.api_version)
-        return execute_unbounded(query, context)
+    def _prepare_bulk_query(self, query: str) -> StepRunner:
+        document = check_unbounded(query)
+
+        def run_step(window: BulkWindow) -> dict[str, Any]:
+            with self.lock:
+                context = self.graphql_context(base_url="", api_version=self.api_version)
+                context.bulk_window = window
+                return execute_unbounded(document, context)
+
+        return run_step
+
+    def close(self) -> None:
+        """Stop the webhook thread and the bulk workers; delete the bulk result files."""
+        super().close()
+        self.bulk.close()
 
     def graphql_context(self, *, base_url: str, api_version: str) -> GraphQLContext:
         """The context a GraphQL request (or a bulk query) runs with."""
