@@ -228,6 +228,7 @@ class Sandbox(abc.ABC):
         self._webhook_rng = random.Random(f"{seed}:webhooks")
         self._faults = FaultSettings()
         self._scheduled: list[FaultKind] = []
+        self._timeouts_left = 0
         self.webhook_url: str | None = None
         self.webhook_transport = webhook_transport
         self.requests: list[RequestRecord] = []
@@ -347,6 +348,7 @@ class Sandbox(abc.ABC):
             self._scheduled = [FaultKind.DROP] * settings.drop_first + [
                 FaultKind.ERROR
             ] * settings.fail_first
+            self._timeouts_left = settings.timeout_after_acting
             if settings.seed is not None:
                 self._fault_rng.seed(f"{settings.seed}:faults")
                 self._webhook_rng.seed(f"{settings.seed}:webhooks")
@@ -372,6 +374,19 @@ class Sandbox(abc.ABC):
                 status = self._fault_rng.choice(settings.error_statuses)
                 return Fault(FaultKind.ERROR, status=status, retry_after=settings.retry_after)
         return None
+
+    def take_timeout_after_acting(self, path: str, operation: str | None) -> bool:
+        """Whether a request already carried out goes unanswered (``timeout_after_acting``)."""
+        settings = self._faults
+        if not self._timeouts_left or not settings.applies_to(path):
+            return False
+        if settings.timeout_operations is not None and operation not in settings.timeout_operations:
+            return False
+        with self.lock:
+            if not self._timeouts_left:
+                return False
+            self._timeouts_left -= 1
+            return True
 
     def record_request(self, record: RequestRecord) -> None:
         """Append ``record`` to :attr:`requests` (called by the fault injector)."""
@@ -519,6 +534,7 @@ class Sandbox(abc.ABC):
             self._webhook_log.clear()
             self._faults = FaultSettings()
             self._scheduled = []
+            self._timeouts_left = 0
             self.webhook_url = None
             self.rng.seed(self.seed)
             self._fault_rng.seed(f"{self.seed}:faults")

@@ -174,8 +174,9 @@ async def test_order_ids_with_slashes_route_to_cancel_and_advance() -> None:
 
     sandbox.cancel_order = cancel  # type: ignore[method-assign]
     async with SandboxControl.for_sandbox(sandbox) as control:
-        await control.seed([{"sku": "NÓN-LÁ", "title": "Nón lá", "price": "50000",
-                             "currency": "VND", "stock": 3}])
+        await control.seed(
+            [{"sku": "NÓN-LÁ", "title": "Nón lá", "price": "50000", "currency": "VND", "stock": 3}]
+        )
         order_id = await control.place_order([("NÓN-LÁ", 1)])
         with pytest.raises(Exception):  # noqa: B017 - the id is unknown; routing is what matters
             await control.cancel_order(f"gid://example/Order/{order_id}")
