@@ -236,9 +236,10 @@ class BulkOperations:
                     operation.status = "CANCELED"
                 return
             # A big shop's export takes a while: stay RUNNING at least ``duration`` s.
-            while operation.status == "RUNNING" and (
-                left := self.duration - (time.monotonic() - began)
-            ) > 0:
+            while (
+                operation.status == "RUNNING"
+                and (left := self.duration - (time.monotonic() - began)) > 0
+            ):
                 if self._stopping.wait(min(left, 0.05)):
                     return
             with self._lock:

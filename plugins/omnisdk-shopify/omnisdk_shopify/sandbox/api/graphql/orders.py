@@ -226,6 +226,7 @@ def _order_close(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
         return {"order": None, "userErrors": [_user_error(["input", "id"], "Order does not exist")]}
     was_open = order.closed_at is None
     close_order(context.state, order)
+    context.notes.append(("orders.close", 1))
     if was_open:
         _queue_order_events(context, order, ["orders/updated"])
     return {"order": order, "userErrors": []}
