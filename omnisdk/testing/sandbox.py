@@ -4,9 +4,9 @@ A plugin's sandbox subclasses :class:`Sandbox` and implements the platform's own
 (:meth:`Sandbox.platform_routes`) plus a few state hooks; the base adds everything every
 sandbox shares:
 
-- the control API under ``/_sandbox`` (reset, seed, buyer orders, state, faults, webhook
-  target, clock, request log), the same for every channel, so tools and tests drive any
-  sandbox alike;
+- the control API under ``/_sandbox`` (reset, seed, bulk seed of orders, buyer orders,
+  state, faults, webhook target, clock, request log), the same for every channel, so tools
+  and tests drive any sandbox alike;
 - fault injection on the platform paths (:mod:`omnisdk.testing.faults`);
 - signed webhook delivery to a configured URL (:mod:`omnisdk.testing.webhooks`);
 - an injectable :class:`~omnisdk.testing.clock.SandboxClock` and seeded random generators,
@@ -44,7 +44,15 @@ from decimal import Decimal
 from typing import Any, ClassVar, Self
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -71,6 +79,8 @@ __all__ = [
     "OutOfStock",
     "Sandbox",
     "SandboxError",
+    "SeedNotSupported",
+    "SeedOrder",
     "SeedProduct",
     "UnknownObject",
     "dumps",
@@ -137,6 +147,37 @@ class BuyerOrder(BaseModel):
 
     lines: list[BuyerLine] = Field(min_length=1)
     customer: dict[str, Any] | None = None
+
+
+class SeedOrder(BaseModel):
+    """One order of the shop's history, an entry of ``POST /_sandbox/seed/orders``.
+
+    ``lines`` of listed SKUs, the buyer's ``customer`` (free-form as in :class:`BuyerOrder`;
+    the same email or phone is the same customer), and when it was placed (``created_at``,
+    timezone-aware; default now) and last changed (``updated_at``; default ``created_at``).
+    Unlike a buyer's order a seeded one is history: it is neither refused nor takes listed
+    stock (seed the stock the shop holds after it), and it sends no webhook.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[BuyerLine] = Field(min_length=1)
+    customer: dict[str, Any] | None = None
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> SeedOrder:
+        if self.updated_at and self.created_at and self.updated_at < self.created_at:
+            raise ValueError("updated_at is before created_at")
+        return self
+
+
+class SeedNotSupported(SandboxError):
+    """This sandbox has no bulk seed of orders (501)."""
+
+    status = 501
+    code = "not_supported"
 
 
 class OutOfStock(SandboxError):
@@ -293,6 +334,16 @@ class Sandbox(abc.ABC):
         """The platform's delivery headers for ``body``: signature, delivery id, topic."""
 
     # -- overridable defaults -------------------------------------------------------------
+
+    def seed_orders(self, orders: list[SeedOrder]) -> list[str]:
+        """Record ``orders`` as the shop's history in one call; return their platform ids.
+
+        Raise :class:`UnknownObject` for an unknown SKU (nothing is recorded then). Keep it
+        linear in the number of orders and independent of the shop's size: it is how a
+        benchmark fills a shop with hundreds of thousands of orders. The default refuses
+        (501): a sandbox without it can still be filled by :meth:`place_order`.
+        """
+        raise SeedNotSupported(f"the {self.channel_type} sandbox has no bulk order seed")
 
     def fault_body(self, status: int) -> dict[str, Any]:
         """The JSON body of an injected error; override to match the platform's error shape."""
@@ -571,6 +622,7 @@ class Sandbox(abc.ABC):
         return [
             route("/reset", self._ctl_reset, ["POST"]),
             route("/seed", self._ctl_seed, ["POST"]),
+            route("/seed/orders", self._ctl_seed_orders, ["POST"]),
             route("/buyer/orders", self._ctl_buyer_order, ["POST"]),
             route("/buyer/orders/{order_id:path}/cancel", self._ctl_cancel, ["POST"]),
             route("/orders/{order_id:path}/advance", self._ctl_advance, ["POST"]),
@@ -594,6 +646,13 @@ class Sandbox(abc.ABC):
         )
         with self.lock:
             created = self.seed_products(products)
+        return json_response({"created": created}, 201)
+
+    async def _ctl_seed_orders(self, request: Request) -> Response:
+        body = await read_json(request)
+        orders = _validate(list[SeedOrder], body.get("orders") if isinstance(body, dict) else None)
+        with self.lock:
+            created = self.seed_orders(orders)
         return json_response({"created": created}, 201)
 
     async def _ctl_buyer_order(self, request: Request) -> Response:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from typing import Any, ClassVar
 
 import httpx
@@ -27,6 +28,7 @@ from omnisdk.testing.sandbox import (
     OutOfStock,
     Sandbox,
     SandboxError,
+    SeedOrder,
     SeedProduct,
     UnknownObject,
 )
@@ -51,16 +53,18 @@ from omnisdk_shopify.sandbox.state.order_flow import (
     checkout_details,
     order_status,
     place_order,
+    record_order,
 )
 from omnisdk_shopify.sandbox.state.records import (
     Location,
     Order,
     ShopStateError,
     StockShort,
+    Variant,
     gid,
     parse_gid,
 )
-from omnisdk_shopify.sandbox.state.shop import ShopState
+from omnisdk_shopify.sandbox.state.shop import LevelSnapshot, ShopState
 
 __all__ = ["DEFAULT_SCOPES", "ShopifyBuyerOrder", "ShopifySandbox"]
 
@@ -274,6 +278,43 @@ class ShopifySandbox(Sandbox):
         self._stock_webhooks(before)
         return gid("Order", placed.id)
 
+    def seed_orders(self, orders: list[SeedOrder]) -> list[str]:
+        """Record the shop's order history at once: each order paid and unfulfilled, with
+        its fulfillment order and customer (one per email or phone), at its own timestamps.
+        No stock moves and no webhook is sent; linear in the orders, whatever the shop holds.
+        """
+        variants: dict[str, Variant] = {}
+        for order in orders:  # every SKU first, so a bad one records nothing
+            for line in order.lines:
+                if line.sku not in variants:
+                    found = self.shop.variants_by_sku(line.sku)
+                    if not found:
+                        raise UnknownObject("sku", line.sku)
+                    if len(found) > 1:
+                        raise SandboxError(
+                            f"SKU {line.sku!r} is on {len(found)} variants", code="AMBIGUOUS"
+                        )
+                    variants[line.sku] = found[0]
+        buyers: dict[str, dict[str, Any]] = {}  # checkout details once per distinct buyer
+        created = []
+        for order in orders:
+            customer = None
+            if order.customer:
+                key = json.dumps(order.customer, sort_keys=True, default=str)
+                customer = buyers.get(key)
+                if customer is None:
+                    customer = buyers[key] = checkout_details(order.customer)
+            at = order.created_at or self.clock.now()
+            placed = record_order(
+                self.shop,
+                [(variants[line.sku], line.quantity) for line in order.lines],
+                customer,
+                created_at=at,
+                updated_at=order.updated_at or at,
+            )
+            created.append(gid("Order", placed.id))
+        return created
+
     def _pickup_location(self, reference: str | None) -> Location | None:
         if reference is None:
             return None
@@ -402,7 +443,7 @@ class ShopifySandbox(Sandbox):
         """The addresses of the shop's webhook subscriptions to ``topic``."""
         return [s.address for s in self.shop.webhook_subscriptions.values() if s.topic == topic]
 
-    def _stock_webhooks(self, before: dict[tuple[int, int], int]) -> None:
+    def _stock_webhooks(self, before: LevelSnapshot) -> None:
         for level in self.shop.changed_levels(before):
             self.emit_webhook("inventory_levels/update", inventory_level_json(self.shop, level))
 

@@ -37,6 +37,7 @@ from omnisdk_shopify.sandbox.state.records import (
     gid_kind,
     parse_gid,
 )
+from omnisdk_shopify.sandbox.state.shop import LevelSnapshot
 
 if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.api.graphql.context import Info
@@ -60,7 +61,7 @@ def _queue_order_events(context: GraphQLContext, order: Order, topics: list[str]
         context.events.append((topic, payload))
 
 
-def _queue_stock_events(context: GraphQLContext, before: dict[tuple[int, int], int]) -> None:
+def _queue_stock_events(context: GraphQLContext, before: LevelSnapshot) -> None:
     state = context.state
     for level in state.changed_levels(before):
         context.events.append(("inventory_levels/update", inventory_level_json(state, level)))
