@@ -210,7 +210,6 @@ def _phone(text: str) -> Phone:
     return Phone.parse(text)
 
 
-
 def address_from_shopify(raw: Mapping[str, Any] | None) -> Address | None:
     """A Shopify mailing address (GraphQL or REST keys) as a canonical Address."""
     if not raw:

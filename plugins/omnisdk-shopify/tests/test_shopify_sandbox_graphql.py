@@ -387,3 +387,17 @@ async def test_bulk_operation_reads_a_long_list_in_slices(
     assert polled["objectCount"] == str(602 + 1204)
     if not grouped:
         assert all("__parentId" not in line for line in lines[:602])
+
+
+async def test_a_reset_stops_a_running_bulk_operation_at_once(
+    api: _Api, sandbox: ShopifySandbox, control: SandboxControl
+) -> None:
+    """Resetting the shop while an export runs neither waits for it nor keeps it."""
+    sandbox.bulk.duration = 30.0
+    run = await api(queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
+    assert run["data"]["bulkOperationRunQuery"]["userErrors"] == []
+    await asyncio.sleep(0.05)
+    started = asyncio.get_running_loop().time()
+    await control.reset()
+    assert asyncio.get_running_loop().time() - started < 2
+    assert (await api(CURRENT))["data"]["currentBulkOperation"] is None

@@ -158,7 +158,7 @@ class ShopifySandbox(Sandbox):
         """An empty shop with one location; throttles, tokens and bulk operations cleared."""
         previous = getattr(self, "bulk", None)
         if previous is not None:
-            previous.close()
+            previous.stop()
         self.shop = ShopState(now=self.clock.now, currency=self.currency, shop_name=self.shop_name)
         self.bulk = BulkOperations(
             prepare=self._prepare_bulk_query,

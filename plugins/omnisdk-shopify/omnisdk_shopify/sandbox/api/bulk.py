@@ -206,9 +206,15 @@ class BulkOperations:
             worker.join(max(0.0, deadline - time.monotonic()))
         return not any(worker.is_alive() for worker in self._workers)
 
-    def close(self) -> None:
-        """Stop every worker and delete the result files."""
+    def stop(self) -> None:
+        """Tell every worker to stop at its next step, without waiting (a reset calls it
+        holding the shop lock, which a worker may be waiting for); the files go when this
+        object does."""
         self._stopping.set()
+
+    def close(self) -> None:
+        """Stop every worker, wait for them, and delete the result files."""
+        self.stop()
         self.wait_idle(5.0)
         self._cleanup()
 
