@@ -125,7 +125,17 @@ class Origin:
         """``amount`` (a decimal string or number, never float) in ``currency`` or the shop's."""
         if amount is None or isinstance(amount, float | bool):
             raise ValueError(f"{where}: {amount!r} is not a decimal amount")
-        return Money.of(Decimal(str(amount)), currency or self.currency)
+        return _money(str(amount), currency or self.currency)
+
+
+MONEY_CACHE_SIZE = 8192
+"""Distinct (amount, currency) pairs whose Money is kept: a shop's prices, discounts and
+taxes repeat across orders, and ``Money`` is frozen, so one value is safely shared."""
+
+
+@functools.lru_cache(maxsize=MONEY_CACHE_SIZE)
+def _money(amount: str, currency: str) -> Money:
+    return Money.of(Decimal(amount), currency)
 
 
 def gid(kind: str, value: str | int) -> str:
