@@ -61,12 +61,12 @@ def _serve() -> None:
 
 def _seed(url: str, products: int, orders: int) -> None:
     control = f"{url}/_sandbox"
-    catalogue = [
+    catalog = [
         {"sku": f"SP-{i:05d}", "title": f"Nón lá Huế {i}", "price": "125000", "stock": 1_000}
         for i in range(products)
     ]
     with httpx.Client(timeout=3600) as client:
-        client.post(f"{control}/seed", json={"products": catalogue}).raise_for_status()
+        client.post(f"{control}/seed", json={"products": catalog}).raise_for_status()
         step = 20_000
         for first in range(0, orders, step):
             batch = [

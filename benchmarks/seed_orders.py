@@ -1,6 +1,6 @@
 """How fast do the sandboxes take a shop's order history?
 
-For each sandbox (Shopify, Shopee) and each N: a fresh sandbox gets a catalogue of 5,000
+For each sandbox (Shopify, Shopee) and each N: a fresh sandbox gets a catalog of 5,000
 products, then N orders of two lines each (5,000 distinct buyers with Vietnamese names,
 ``+84`` phones and emails, one order every 37 s from 2025-01-01) in one
 ``POST /_sandbox/seed/orders`` call through :class:`~omnisdk.testing.SandboxControl`
@@ -39,7 +39,7 @@ START = datetime(2025, 1, 1, 1, 0, tzinfo=UTC)
 SANDBOXES: dict[str, type[Sandbox]] = {"shopify": ShopifySandbox, "shopee": ShopeeSandbox}
 
 
-def _catalogue() -> list[dict[str, Any]]:
+def _catalog() -> list[dict[str, Any]]:
     return [
         {"sku": f"SP-{i:05d}", "title": f"Sản phẩm {i}", "price": "125000", "stock": 1_000}
         for i in range(PRODUCTS)
@@ -69,7 +69,7 @@ async def _measure(name: str, count: int, one_by_one: bool) -> dict[str, Any]:
     sandbox = SANDBOXES[name]()
     try:
         async with SandboxControl.for_sandbox(sandbox) as control:
-            await control.seed(_catalogue())
+            await control.seed(_catalog())
             orders = _orders(count)
             gc.collect()
             wall, cpu = time.perf_counter(), time.process_time()
