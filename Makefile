@@ -7,7 +7,8 @@ EDITABLES := -e '.[dev]' $(foreach p,$(PLUGINS),-e '$(dir $(p))[sandbox,test]') 
 # Official/independent platform clients whose dependencies clash with ours live in their own venvs.
 TOOLS  := .venv-tools
 TOOL_ENV := OMNISDK_TAP_SHOPIFY_VENV=$(CURDIR)/$(TOOLS)/tap-shopify \
-            OMNISDK_PYSHOPEE_PYTHON=$(CURDIR)/$(TOOLS)/pyshopee/bin/python
+            OMNISDK_PYSHOPEE_PYTHON=$(CURDIR)/$(TOOLS)/pyshopee/bin/python \
+            OMNISDK_TAP_KIOTVIET_PYTHON=$(CURDIR)/$(TOOLS)/tap-kiotviet/bin/python
 
 .PHONY: setup tools demo test lint typecheck pytest docs clean
 
@@ -32,7 +33,11 @@ $(TOOLS)/pyshopee/.installed:
 	$(TOOLS)/pyshopee/bin/python -m pip install --quiet --no-deps mcp-shopee-seller==0.5.0
 	touch $@
 
-tools: $(TOOLS)/tap-shopify/bin/tap-shopify $(TOOLS)/pyshopee/.installed ## official clients for the cross-checks
+$(TOOLS)/tap-kiotviet/bin/tap-kiotviet:
+	$(PYTHON) -m venv --clear $(TOOLS)/tap-kiotviet
+	$(TOOLS)/tap-kiotviet/bin/python -m pip install --quiet tap-kiotviet==0.0.1
+
+tools: $(TOOLS)/tap-shopify/bin/tap-shopify $(TOOLS)/pyshopee/.installed $(TOOLS)/tap-kiotviet/bin/tap-kiotviet ## official clients for the cross-checks
 
 demo: setup ## run the demo of the main job
 	$(BIN)/omnisdk demo

@@ -44,6 +44,7 @@ from omnisdk.errors import (
     MappingError,
     OmnisdkError,
     PluginError,
+    ReauthorisationRequired,
     UnsupportedOperation,
     WebhookVerificationError,
 )
@@ -146,6 +147,9 @@ class ChannelSettings(BaseModel):
     base_url: str | None = None
     timeout: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=5, ge=1)
+    reauth_after: int = Field(default=3, ge=1)
+    """Requests in a row the platform may refuse for authorisation (401/403 or its own auth
+    error) before the account is marked ``needs_reauth``; any success resets the count."""
 
     def secret_values(self) -> list[str]:
         """The plain values of every secret field, so the HTTP layer can redact them."""
@@ -221,7 +225,12 @@ class OrderUpdate(BaseModel):
 class WebhookRequest(BaseModel):
     """A webhook delivery as received: raw body bytes (signatures cover them) and headers.
 
-    Header names are lower-cased on the way in.
+    Header names are lower-cased on the way in. ``url`` is the URL as the request itself
+    states it (built from the client's ``Host`` header: anyone can choose it, so it is for
+    logs only and never part of a verification). ``callback_url`` is the URL this account's
+    deliveries are configured to reach, set by the receiver from its configuration
+    (``[engine] webhook_public_url``, else its own address); a platform that signs the URL
+    (Shopee) is verified against it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -230,6 +239,7 @@ class WebhookRequest(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     query: dict[str, str] = Field(default_factory=dict)
     url: str | None = None
+    callback_url: str | None = None
 
     def __init__(self, **data: Any) -> None:
         headers = data.get("headers") or {}
@@ -387,6 +397,7 @@ class Channel:
             "rate": self.limits.rate,
             "timeout": self.settings.timeout,
             "max_attempts": self.settings.max_attempts,
+            "reauth_after": self.settings.reauth_after,
             "secrets": self.settings.secret_values(),
             "transport": self._transport,
             "request_id_headers": self.request_id_headers,
@@ -645,6 +656,8 @@ class Channel:
         for batch in batched(items, size):
             try:
                 answer = await write(batch)
+            except ReauthorisationRequired:
+                raise  # the account is stopped: no later batch can succeed either
             except ChannelError as exc:
                 # The whole call failed (after the HTTP layer's retries): every item in this
                 # batch failed for that reason; the other batches still go.

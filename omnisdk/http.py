@@ -57,6 +57,7 @@ from omnisdk.errors import (
     NotFound,
     PlatformUnavailable,
     RateLimited,
+    ReauthorisationRequired,
 )
 
 __all__ = [
@@ -250,6 +251,14 @@ class HttpClient:
     waits between retries (fakes in tests). ``request_id_headers`` and ``request_id_fields``
     name the response headers and JSON body fields where the platform puts its request id
     (first found wins).
+
+    ``reauth_after`` turns a run of refusals into a lost authorisation: once that many
+    requests in a row ended in :class:`~omnisdk.errors.AuthError` (401, 403, or the platform's
+    own auth error), the last one is raised as :class:`~omnisdk.errors.ReauthorisationRequired`
+    instead, which the engine answers by marking the account ``needs_reauth`` (a revoked token
+    or an uninstalled app otherwise fails every call while the account looks ``active``). Any
+    successful request resets the count; other failures (5xx, 429) leave it as it is. None
+    never converts. :attr:`auth_failures` is the current count.
     """
 
     def __init__(
@@ -277,6 +286,7 @@ class HttpClient:
         sleep: Sleep = asyncio.sleep,
         request_id_headers: Iterable[str] = DEFAULT_REQUEST_ID_HEADERS,
         request_id_fields: Iterable[str] = DEFAULT_REQUEST_ID_FIELDS,
+        reauth_after: int | None = None,
     ) -> None:
         if rate is not None and limiter is not None:
             raise ValueError("pass either rate or limiter to HttpClient, not both")
@@ -284,6 +294,12 @@ class HttpClient:
             raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
         if not timeout > 0 or max_retry_wait < 0 or backoff < 0:
             raise ValueError("timeout must be positive; max_retry_wait and backoff not negative")
+        if reauth_after is not None and reauth_after < 1:
+            raise ValueError(f"reauth_after must be at least 1, not {reauth_after}")
+        self.reauth_after = reauth_after
+        """Refusals in a row after which :class:`ReauthorisationRequired` is raised."""
+        self.auth_failures = 0
+        """Requests in a row that ended in an authorisation refusal (0 after any success)."""
         self.channel = channel
         """The channel type, e.g. ``"shopee"``."""
         self.account = account
@@ -435,10 +451,31 @@ class HttpClient:
                         secrets,
                     )
                     await self._limiter.acquire(lane, cost)
-                    return await self._send(request, this, auth)
+                    response = await self._send(request, this, auth)
+                    self.auth_failures = 0
+                    return response
         except _AttemptFailed as failure:
-            raise failure.error from None
+            raised = self._count_refusal(failure.error)
+            raise raised from (failure.error if raised is not failure.error else None)
         raise RuntimeError("unreachable: tenacity ended without a result")  # pragma: no cover
+
+    def _count_refusal(self, error: ChannelError) -> ChannelError:
+        """``error``, or the lost authorisation it completes (see ``reauth_after``)."""
+        if not isinstance(error, AuthError) or isinstance(error, ReauthorisationRequired):
+            return error
+        self.auth_failures += 1
+        if self.reauth_after is None or self.auth_failures < self.reauth_after:
+            return error
+        last = str(error.args[0]) if error.args else type(error).__name__
+        last = last.removeprefix(f"{self.channel}/{self.account}: ")  # named once, below
+        return ReauthorisationRequired(
+            f"{self.auth_failures} requests in a row were refused for authorisation (a revoked "
+            f"token or an uninstalled app?); the last: {last}",
+            channel=self.channel,
+            account=self.account,
+            status=error.status,
+            request_id=error.request_id,
+        )
 
     async def get(self, url: str, **options: Unpack[RequestOptions]) -> httpx.Response:
         """``request("GET", url, ...)``."""

@@ -93,6 +93,11 @@ class WebhookReceiver:
     are looked up.
     ``on_accepted`` is called (in the event loop) after each enqueued delivery, e.g. to wake
     a consumer or count deliveries.
+    ``public_url`` is the base URL platforms deliver to (``https://hooks.example.vn``); each
+    delivery's :attr:`~omnisdk.channel.WebhookRequest.callback_url` is
+    ``{public_url}/webhooks/{account}``, which channels that sign the URL verify against.
+    It comes from configuration only, never from the request's ``Host`` header (None: no
+    callback URL is given and such channels need their own setting).
     """
 
     def __init__(
@@ -103,8 +108,10 @@ class WebhookReceiver:
         max_body: int = DEFAULT_MAX_BODY,
         queue_size: int = DEFAULT_QUEUE_SIZE,
         on_accepted: Callable[[WebhookBatch], None] | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.channels = channels
+        self.public_url = public_url.rstrip("/") if public_url else None
         self.store = store
         self.max_body = max_body
         self.on_accepted = on_accepted
@@ -158,6 +165,7 @@ class WebhookReceiver:
             headers=dict(request.headers),
             query=dict(request.query_params),
             url=str(request.url),
+            callback_url=self.callback_url(account),
         )
         try:
             events = channel.receive_webhook(delivery)
@@ -187,6 +195,12 @@ class WebhookReceiver:
         if self.on_accepted is not None:
             self.on_accepted(batch)
         return _answer(200, status="accepted", events=len(fresh))
+
+    def callback_url(self, account: str) -> str | None:
+        """The configured URL of ``account``'s deliveries (None without ``public_url``)."""
+        if self.public_url is None:
+            return None
+        return f"{self.public_url}/webhooks/{account}"
 
     async def _fresh(self, account: str, events: list[ChannelEvent]) -> list[ChannelEvent]:
         """The events whose delivery is neither queued nor processed already.

@@ -62,7 +62,7 @@ class BackfillProgress:
 
 def _announce(runtime: LocalRuntime, json_output: bool) -> None:
     accounts = list(runtime.stats.accounts)
-    base = runtime.webhook_base_url
+    base = runtime.webhook_public_url
     if json_output:
         typer.echo(
             json.dumps(
@@ -75,6 +75,8 @@ def _announce(runtime: LocalRuntime, json_output: bool) -> None:
             )
         )
     where = f"; webhooks at {base}/webhooks/<account>" if base else "; webhooks off"
+    if base and base != runtime.webhook_base_url:
+        where += f" (listening on {runtime.webhook_base_url})"
     print_note(f"omnisdk running: {len(accounts)} accounts{where} (Ctrl+C to stop)")
 
 

@@ -180,6 +180,11 @@ class EngineConfig(BaseModel):
     reconcile_interval: Duration = Field(default=timedelta(minutes=15), gt=timedelta(0))
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8787, ge=0, le=65535)
+    webhook_public_url: str | None = None
+    """The base URL platforms deliver webhooks to when the receiver sits behind a proxy or
+    tunnel (``https://hooks.example.vn``): an account's callback URL is
+    ``{webhook_public_url}/webhooks/{account}``, and signatures that cover the URL (Shopee)
+    are checked against it. Unset: the receiver's own ``http://webhook_host:webhook_port``."""
     push_lease: Duration = Field(default=timedelta(seconds=60), gt=timedelta(0))
     """How long a pusher holds the outbox rows it claimed; a crashed pusher's rows are taken
     over after it (so it must exceed the longest stock write call)."""
@@ -195,6 +200,22 @@ class EngineConfig(BaseModel):
     velocity_window: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))
     """Sales older than this weigh half as much in an account's sales velocity (the half-life
     of the decaying rate that sends scarce units to where they sell)."""
+
+    @field_validator("webhook_public_url")
+    @classmethod
+    def _public_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        scheme, separator, rest = url.partition("://")
+        if scheme not in ("http", "https") or not separator or not rest.strip("/"):
+            raise ValueError(
+                "expected an http:// or https:// base URL, e.g. https://hooks.example.vn"
+            )
+        if "?" in rest or "#" in rest:
+            raise ValueError(
+                "a base URL without a query or fragment, e.g. https://hooks.example.vn"
+            )
+        return url.rstrip("/")
 
 
 class Config(BaseModel):

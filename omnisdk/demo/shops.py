@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from omnisdk.channel import Capability
 from omnisdk.demo.scenario import ACCOUNT_CITIES, DemoItem
 from omnisdk.errors import PluginError, ServiceError, UnsupportedOperation
 
@@ -103,13 +104,17 @@ def demo_channel_types(plugins: Plugins) -> list[tuple[str, str]]:
     """Every installed channel type with a loadable sandbox: ``(type, "module:Class")``.
 
     A channel without a sandbox, or whose sandbox cannot be imported (the sandbox extra is
-    missing), is left out with a warning.
+    missing), is left out with a warning; so is one that takes no stock writes (a shop's POS:
+    its counter sells its own shelf), since the demo's buyers shop listings the engine sets.
     """
     found: list[tuple[str, str]] = []
     for name, channel_type in sorted(plugins.channel_types().items()):
         spec = channel_type.cls.sandbox
         if not spec:
             logger.info("channel type %s ships no sandbox; not in the demo", name)
+            continue
+        if Capability.WRITE_STOCK not in channel_type.cls.capabilities:
+            logger.info("channel type %s takes no stock writes; not in the demo", name)
             continue
         try:
             load_sandbox_class(name, spec)

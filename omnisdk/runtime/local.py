@@ -27,6 +27,11 @@ seconds, hands accepted webhook events to the engine, then cancels what is left.
 off there is safe: its outbox row stays leased until the lease runs out and is pushed again
 (the generation guard means a change made meanwhile is never lost). The runtime does not
 close the engine; whoever opened it does (``async with engine: await runtime.run()``).
+
+One runtime per store: :meth:`LocalRuntime.start` takes the store's run lock
+(:meth:`omnisdk.store.Store.acquire_run_lock`) and a second runtime on the same store fails
+with :class:`~omnisdk.store.RunLocked` naming the holder (pid, host, since). The lock dies
+with the process that holds it, so a crashed runtime never blocks the next one.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from omnisdk.hookspecs import hookimpl
 from omnisdk.models import ChannelEvent
 
 if TYPE_CHECKING:
+    from omnisdk.store import RunLock
     from omnisdk.sync.engine import Engine
     from omnisdk.webhooks import WebhookBatch, WebhookReceiver
 
@@ -132,7 +138,8 @@ class LocalRuntime:
     ``webhooks=False`` runs without the receiver. ``host``/``port`` override ``[engine]
     webhook_host``/``webhook_port`` (port 0 picks a free port; :attr:`webhook_base_url` says
     which). ``initial_poll=False`` skips the poll every account gets at start. ``grace`` is
-    how long in-flight work may take at shutdown.
+    how long in-flight work may take at shutdown. ``run_lock=False`` skips the store's run
+    lock (for an app that runs its own guard; two runtimes on one store do everything twice).
     """
 
     def __init__(
@@ -145,8 +152,11 @@ class LocalRuntime:
         grace: float = DEFAULT_GRACE,
         initial_poll: bool = True,
         reconcile: bool = True,
+        run_lock: bool = True,
     ) -> None:
         self.engine = engine
+        self.run_lock_enabled = run_lock
+        self._run_lock: RunLock | None = None
         settings = engine.config.engine
         self.webhooks = webhooks
         self.host = host if host is not None else settings.webhook_host
@@ -183,9 +193,18 @@ class LocalRuntime:
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}"
 
+    @property
+    def webhook_public_url(self) -> str | None:
+        """The base URL platforms deliver to: ``[engine] webhook_public_url`` when set, else
+        :attr:`webhook_base_url` (None without webhooks)."""
+        if self._socket is None:
+            return None
+        return self.engine.config.engine.webhook_public_url or self.webhook_base_url
+
     def webhook_url(self, account: str) -> str:
-        """Where ``account``'s platform should deliver webhooks (on this machine)."""
-        base = self.webhook_base_url
+        """Where ``account``'s platform should deliver webhooks (its configured callback URL,
+        which URL-signing channels verify against)."""
+        base = self.webhook_public_url
         if base is None:
             raise UsageError("the webhook receiver is not running")
         return f"{base}/webhooks/{account}"
@@ -217,6 +236,8 @@ class LocalRuntime:
             raise UsageError("this runtime is running or has run; build a new one")
         self.stats.started_at = time.monotonic()
         try:
+            if self.run_lock_enabled:
+                self._run_lock = await asyncio.to_thread(self.engine.store.acquire_run_lock)
             if self.webhooks:
                 await self._start_receiver()
             self._watcher = _StockWatcher(self, asyncio.get_running_loop())
@@ -306,6 +327,9 @@ class LocalRuntime:
             self.engine.plugins.unregister(self._watcher)
         self._watcher = None
         self._tasks.clear()
+        if self._run_lock is not None:
+            await asyncio.to_thread(self._run_lock.release)
+            self._run_lock = None
         self._stopped.set()
         logger.info("runtime stopped")
 
@@ -446,8 +470,10 @@ class LocalRuntime:
                 "pip install 'omnisdk[sandbox]', or run with webhooks off"
             ) from None
 
-        self.receiver = WebhookReceiver(self.engine.channels, self.engine.store)
         self._socket = bind_socket(self.host, self.port)
+        self.receiver = WebhookReceiver(
+            self.engine.channels, self.engine.store, public_url=self.webhook_public_url
+        )
         self._server = _make_server(self.receiver.app)
         self._server_task = asyncio.create_task(
             self._server.serve(sockets=[self._socket]), name="omnisdk:webhooks"

@@ -35,12 +35,15 @@ from omnisdk.store.records import (
     StoredProduct,
     StoredVariant,
 )
+from omnisdk.store.run_lock import RunLock, RunLocked, RunLockHolder
 from omnisdk.store.status import AccountActivity, StoreActivity
 from omnisdk.store.store import Store, open_store
+from omnisdk.store.token_keys import TOKEN_KEYS_ENV, TokenCipher, TokenKeyError
 from omnisdk.store.token_store import StoreTokenStore
 
 __all__ = [
     "DEFAULT_URL",
+    "TOKEN_KEYS_ENV",
     "AccountActivity",
     "AccountRow",
     "AccountStatus",
@@ -55,6 +58,9 @@ __all__ = [
     "OversoldLevel",
     "ProductSaved",
     "QuarantineRow",
+    "RunLock",
+    "RunLockHolder",
+    "RunLocked",
     "SchemaOutOfDate",
     "StockMovement",
     "Store",
@@ -65,6 +71,8 @@ __all__ = [
     "StoredOrder",
     "StoredProduct",
     "StoredVariant",
+    "TokenCipher",
+    "TokenKeyError",
     "Transaction",
     "UnknownAccount",
     "open_store",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Self, TypeAlias
@@ -28,6 +28,7 @@ from omnisdk.store.engine import (
 )
 from omnisdk.store.errors import SchemaOutOfDate, UnknownAccount
 from omnisdk.store.schema import accounts
+from omnisdk.store.token_keys import TokenCipher
 from omnisdk.store.types import utcnow
 
 __all__ = ["DialectInsert", "StoreCore", "Transaction", "describe_db_error"]
@@ -74,8 +75,10 @@ class StoreCore:
 
     ``url`` is a SQLAlchemy URL (``sqlite:///omnisdk.db`` by default, or
     ``postgresql+psycopg://user@host/db``). ``clock`` returns the current aware UTC time; tests
-    replace it. The object is safe to share between threads: each transaction checks out its
-    own connection from the pool.
+    replace it. ``token_keys`` are the Fernet keys tokens are stored encrypted with (the first
+    encrypts; default: ``OMNISDK_TOKEN_KEYS``, see :mod:`omnisdk.store.token_keys`). The object
+    is safe to share between threads: each transaction checks out its own connection from the
+    pool.
     """
 
     def __init__(
@@ -87,7 +90,12 @@ class StoreCore:
         max_overflow: int = 10,
         echo: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        token_keys: Sequence[str] | None = None,
     ) -> None:
+        self.token_cipher = (
+            TokenCipher(token_keys) if token_keys is not None else TokenCipher.from_environment()
+        )
+        """Encrypts stored tokens (``token_keys``, else ``OMNISDK_TOKEN_KEYS``; none: plain)."""
         self.url = normalise_url(url)
         self.engine = create_store_engine(
             self.url,

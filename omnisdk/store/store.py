@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import URL
 
 from omnisdk.store.accounts import AccountsMixin
@@ -15,6 +17,7 @@ from omnisdk.store.listings import ListingsMixin
 from omnisdk.store.orders import OrdersMixin
 from omnisdk.store.outbox import OutboxMixin
 from omnisdk.store.quarantine import QuarantineMixin
+from omnisdk.store.run_lock import RunLockMixin
 from omnisdk.store.status import StatusMixin
 from omnisdk.store.tokens import TokensMixin
 from omnisdk.store.webhooks import WebhooksMixin
@@ -36,6 +39,7 @@ class Store(
     WebhooksMixin,
     ListingsMixin,
     StatusMixin,
+    RunLockMixin,
 ):
     """omnisdk's persistence: SQLite by default, PostgreSQL for many workers.
 
@@ -60,14 +64,21 @@ def open_store(
     pool_size: int = 5,
     max_overflow: int = 10,
     echo: bool = False,
+    token_keys: Sequence[str] | None = None,
 ) -> Store:
     """Open the store at ``url``: upgrade its schema (``migrate=True``) or check it is current.
 
     With ``migrate=False`` a database that is not at the newest revision raises
-    :class:`~omnisdk.store.errors.SchemaOutOfDate` instead of being changed.
+    :class:`~omnisdk.store.errors.SchemaOutOfDate` instead of being changed. ``token_keys``:
+    see :class:`Store` (default: ``OMNISDK_TOKEN_KEYS``).
     """
     store = Store(
-        url, busy_timeout=busy_timeout, pool_size=pool_size, max_overflow=max_overflow, echo=echo
+        url,
+        busy_timeout=busy_timeout,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        echo=echo,
+        token_keys=token_keys,
     )
     try:
         if migrate:

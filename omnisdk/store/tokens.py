@@ -1,7 +1,8 @@
 """Persisting channel tokens (the synchronous half; ``token_store`` adds the async protocol).
 
-The token row holds ``Token.dump_secrets()``: the access and refresh tokens in clear, so the
-database file (or server) must be protected like any credential store. Nothing here logs or
+The token row holds ``Token.dump_secrets()``: in clear by default, so the database file (or
+server) must be protected like any credential store; encrypted with Fernet when
+``OMNISDK_TOKEN_KEYS`` is set (see :mod:`omnisdk.store.token_keys`). Nothing here logs or
 formats a secret; SQLAlchemy is configured to keep statement parameters out of errors.
 """
 
@@ -14,6 +15,7 @@ from omnisdk.errors import StoreError
 from omnisdk.store.core import StoreCore
 from omnisdk.store.records import AccountStatus
 from omnisdk.store.schema import accounts, tokens
+from omnisdk.store.token_keys import TOKEN_KEYS_ENV, TokenKeyError
 from omnisdk.store.types import as_utc
 
 __all__ = ["TokensMixin"]
@@ -41,7 +43,7 @@ class TokensMixin(StoreCore):
             )
         if row.secrets is None:
             return None
-        return Token.load_secrets(row.secrets)
+        return Token.load_secrets(self.token_cipher.open(row.secrets, account=account))
 
     def write_token(
         self, channel: str, account: str, token: Token, *, session: Connection | None = None
@@ -53,7 +55,7 @@ class TokensMixin(StoreCore):
         """
         now = self.now()
         values = {
-            "secrets": token.dump_secrets(),
+            "secrets": self.token_cipher.seal(token.dump_secrets()),
             "expires_at": as_utc(token.expires_at) if token.expires_at else None,
             "updated_at": now,
         }
@@ -71,3 +73,33 @@ class TokensMixin(StoreCore):
                 )
                 .values(status=AccountStatus.ACTIVE.value, updated_at=now)
             )
+
+    def reencrypt_tokens(self) -> int:
+        """Rewrite every stored token sealed with the first key of ``OMNISDK_TOKEN_KEYS``:
+        plain rows (stored before encryption was on) and rows of older keys. Returns how many
+        rows were rewritten. After it an old key can be dropped from the list.
+
+        A row no configured key opens raises :class:`~omnisdk.store.token_keys.TokenKeyError`
+        (nothing is rewritten then).
+        """
+        cipher = self.token_cipher
+        if not cipher.enabled:
+            raise TokenKeyError(
+                f"{TOKEN_KEYS_ENV} is not set: there is no key to encrypt the tokens with"
+            )
+        query = select(tokens.c.account_id, accounts.c.name, tokens.c.secrets).join(
+            accounts, accounts.c.id == tokens.c.account_id
+        )
+        with self._tx(None) as connection:
+            rewritten = 0
+            for row in connection.execute(query).all():
+                if not cipher.needs_rewrite(row.secrets):
+                    continue
+                plain = cipher.open(row.secrets, account=row.name)
+                connection.execute(
+                    update(tokens)
+                    .where(tokens.c.account_id == row.account_id)
+                    .values(secrets=cipher.seal(plain))
+                )
+                rewritten += 1
+            return rewritten

@@ -242,6 +242,8 @@ class Engine:
         channel = self.channels.get(account)
         if channel is not None:
             channel._keeper = None  # forget the refusal the token keeper remembered
+            if channel._http is not None:
+                channel._http.auth_failures = 0  # and the refusals the HTTP layer counted
 
     # -- orders (omnisdk.sync.intake) ------------------------------------------------------
 

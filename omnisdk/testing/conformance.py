@@ -582,7 +582,7 @@ class ChannelConformance:
 
         events: list[ChannelEvent] = []
         for delivery in deliveries:
-            events += channel.receive_webhook(delivery.as_request())
+            events += channel.receive_webhook(delivery.as_request(callback_url=url))
         assert events, "deliveries parsed into no events"
         for event in events:
             assert (event.channel, event.account) == (channel.name, channel.account)
@@ -605,11 +605,15 @@ class ChannelConformance:
         for name, value in sandbox.sign_webhook(topic, b'{"forged": true}').items():
             forged_headers[name.lower()] = value
         with pytest.raises(WebhookVerificationError):
-            channel.receive_webhook(WebhookRequest(body=original.body, headers=forged_headers))
+            channel.receive_webhook(
+                WebhookRequest(body=original.body, headers=forged_headers, callback_url=url)
+            )
         reserialised = json.dumps(json.loads(original.body), indent=2, ensure_ascii=True).encode()
         assert reserialised != original.body
         with pytest.raises(WebhookVerificationError):
-            channel.receive_webhook(WebhookRequest(body=reserialised, headers=original.headers))
+            channel.receive_webhook(
+                WebhookRequest(body=reserialised, headers=original.headers, callback_url=url)
+            )
 
     # -- resilience ------------------------------------------------------------------------
 

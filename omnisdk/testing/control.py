@@ -150,6 +150,10 @@ class SandboxControl:
         body = await self.call("POST", "/faults", settings)
         return dict(body["faults"])
 
+    async def revoke_access(self) -> None:
+        """The merchant withdraws the app: every token of the account stops working."""
+        await self.call("POST", "/revoke")
+
     async def set_webhook_url(self, url: str | None) -> None:
         """Deliver webhooks to ``url`` (None: stop delivering)."""
         await self.call("POST", "/webhooks", {"url": url})

@@ -7,7 +7,7 @@ Serve it with :class:`~omnisdk.testing.server.LoopbackServer` and point a sandbo
         await control.set_webhook_url(server.url("/hooks"))
         ...
         delivery = recorder.wait_for(1)[0]
-        events = channel.receive_webhook(delivery.as_request())
+        events = channel.receive_webhook(delivery.as_request(server.url("/hooks")))
 """
 
 from __future__ import annotations
@@ -36,9 +36,19 @@ class ReceivedWebhook:
     query: dict[str, str]
     url: str
 
-    def as_request(self) -> WebhookRequest:
-        """The delivery as the :class:`~omnisdk.channel.WebhookRequest` a channel verifies."""
-        return WebhookRequest(body=self.body, headers=self.headers, query=self.query, url=self.url)
+    def as_request(self, callback_url: str | None = None) -> WebhookRequest:
+        """The delivery as the :class:`~omnisdk.channel.WebhookRequest` a channel verifies.
+
+        ``callback_url`` is the URL the test configured the platform to deliver to (what a
+        receiver takes from its configuration); channels that sign the URL verify against it.
+        """
+        return WebhookRequest(
+            body=self.body,
+            headers=self.headers,
+            query=self.query,
+            url=self.url,
+            callback_url=callback_url,
+        )
 
     def header(self, name: str) -> str | None:
         """A header by case-insensitive name."""

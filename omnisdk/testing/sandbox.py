@@ -76,10 +76,10 @@ from omnisdk.testing.webhooks import WebhookDelivery, WebhookDispatcher
 __all__ = [
     "BuyerLine",
     "BuyerOrder",
+    "NotSupported",
     "OutOfStock",
     "Sandbox",
     "SandboxError",
-    "SeedNotSupported",
     "SeedOrder",
     "SeedProduct",
     "UnknownObject",
@@ -173,13 +173,6 @@ class SeedOrder(BaseModel):
         return self
 
 
-class SeedNotSupported(SandboxError):
-    """This sandbox has no bulk seed of orders (501)."""
-
-    status = 501
-    code = "not_supported"
-
-
 class OutOfStock(SandboxError):
     """The listed stock of ``sku`` is short: the buyer's order is refused (409)."""
 
@@ -194,6 +187,13 @@ class OutOfStock(SandboxError):
             requested=requested,
         )
         self.sku = sku
+
+
+class NotSupported(SandboxError):
+    """This sandbox does not emulate what was asked (501)."""
+
+    status = 501
+    code = "not_supported"
 
 
 class UnknownObject(SandboxError):
@@ -343,7 +343,7 @@ class Sandbox(abc.ABC):
         benchmark fills a shop with hundreds of thousands of orders. The default refuses
         (501): a sandbox without it can still be filled by :meth:`place_order`.
         """
-        raise SeedNotSupported(f"the {self.channel_type} sandbox has no bulk order seed")
+        raise NotSupported(f"the {self.channel_type} sandbox has no bulk order seed")
 
     def fault_body(self, status: int) -> dict[str, Any]:
         """The JSON body of an injected error; override to match the platform's error shape."""
@@ -559,6 +559,14 @@ class Sandbox(abc.ABC):
                 f"{self._dispatcher.pending()} webhook deliveries still pending after {timeout} s"
             )
 
+    def revoke_access(self) -> None:
+        """The merchant withdraws the app: every token stops working, as on the platform
+        (control: ``POST /_sandbox/revoke``; :meth:`reset` authorises it again).
+
+        A sandbox that can emulate it overrides this; the default answers 501.
+        """
+        raise NotSupported(f"the {self.channel_type} sandbox cannot revoke access")
+
     def state(self) -> dict[str, Any]:
         """``{"listings": [...], "orders": [...], "webhooks": [...]}`` as the platform has it."""
         with self.lock:
@@ -633,7 +641,12 @@ class Sandbox(abc.ABC):
             route("/clock", self._ctl_clock, ["GET", "POST"]),
             route("/requests", self._ctl_requests, ["GET", "DELETE"]),
             route("/credentials", self._ctl_credentials, ["GET"]),
+            route("/revoke", self._ctl_revoke, ["POST"]),
         ]
+
+    async def _ctl_revoke(self, request: Request) -> Response:
+        self.revoke_access()
+        return json_response({"revoked": True})
 
     async def _ctl_reset(self, request: Request) -> Response:
         self.reset()

@@ -93,7 +93,7 @@ def test_unknown_setting_lists_the_channel_settings(tmp_path: Path, plugins: Plu
     error = error_for(tmp_path, plugins, SHOP.format(token=TOKEN) + 'acces_token = "x"\n')
     message = str(error)
     assert "omnisdk.toml:7, key 'channels[0].settings.acces_token': unknown key" in message
-    assert "expected one of: base_url, timeout, max_attempts, shop, access_token" in message
+    assert "expected one of: base_url, timeout, max_attempts, reauth_after, shop, access_token" in message
     assert "Did you mean 'access_token'?" in message
 
 

@@ -132,6 +132,7 @@ def make_engine(
     orders: float = 3600,
     push: float = 3600,
     stock: float | None = None,
+    public_url: str | None = None,
 ) -> RecordingEngine:
     plugins = Plugins(entry_points=False)
     plugins.register(ContributeChannels(ExampleChannel), name="example")
@@ -141,7 +142,9 @@ def make_engine(
         poll["stock"] = timedelta(seconds=stock)
     config = Config(
         engine=EngineConfig(
-            push_interval=timedelta(seconds=push), reconcile_interval=timedelta(hours=1)
+            push_interval=timedelta(seconds=push),
+            reconcile_interval=timedelta(hours=1),
+            webhook_public_url=public_url,
         ),
         channels=[
             ChannelConfig(name=name, type="example", settings=settings, poll=PollIntervals(**poll))
@@ -365,3 +368,39 @@ async def test_the_receiver_port_is_released_on_stop(sandbox: ExampleSandbox, st
     await again.start()
     assert again.webhook_base_url == base
     await again.stop()
+
+
+async def test_callback_urls_come_from_the_configuration(
+    sandbox: ExampleSandbox, store: Store
+) -> None:
+    """The receiver tells channels the configured callback URL (never the Host header's)."""
+    local = LocalRuntime(make_engine(sandbox, store), port=0, initial_poll=False)  # type: ignore[arg-type]
+    await local.start()
+    try:
+        base = local.webhook_base_url
+        assert local.webhook_public_url == base
+        assert local.webhook_url(ACCOUNTS[0]) == f"{base}/webhooks/{ACCOUNTS[0]}"
+        assert local.receiver is not None
+        assert local.receiver.callback_url(ACCOUNTS[0]) == local.webhook_url(ACCOUNTS[0])
+    finally:
+        await local.stop()
+
+    engine = make_engine(sandbox, store, public_url="https://hooks.cua-hang.example.vn/")
+    proxied = LocalRuntime(engine, port=0, initial_poll=False)  # type: ignore[arg-type]
+    await proxied.start()
+    try:
+        expected = f"https://hooks.cua-hang.example.vn/webhooks/{ACCOUNTS[1]}"
+        assert proxied.webhook_url(ACCOUNTS[1]) == expected
+        assert proxied.receiver is not None
+        assert proxied.receiver.callback_url(ACCOUNTS[1]) == expected
+        assert proxied.webhook_base_url != proxied.webhook_public_url
+    finally:
+        await proxied.stop()
+
+
+@pytest.mark.parametrize(
+    "url", ["hooks.example.vn", "ftp://hooks.example.vn", "https://", "https://h.vn/?a=1"]
+)
+def test_a_public_url_must_be_a_plain_http_base(url: str) -> None:
+    with pytest.raises(ValueError, match="base URL"):
+        EngineConfig(webhook_public_url=url)

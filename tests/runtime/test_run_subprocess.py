@@ -235,3 +235,35 @@ def test_run_refuses_a_port_in_use(workdir: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot listen on 127.0.0.1:")
     assert "Traceback" not in result.stderr
+
+
+def test_a_second_run_on_the_store_exits_naming_the_holder_and_a_killed_one_frees_it(
+    workdir: Path,
+) -> None:
+    """Issue #10 item 6: two ``omnisdk run`` on one SQLite file both ran."""
+    first = Running(workdir)
+    try:
+        assert first.next_json()["event"] == "started"
+        second = omnisdk("run", "--webhook-port", "0", cwd=workdir)
+        assert second.returncode == 1
+        [line] = second.stderr.splitlines()
+        assert line.startswith("error: another omnisdk run holds the store ")
+        assert str(workdir / "omnisdk.db") in line
+        assert f"pid {first.process.pid} on host " in line and " since " in line
+        assert first.process.poll() is None, "the first run goes on"
+
+        first.process.send_signal(signal.SIGKILL)  # a crash frees the lock with the process
+        first.process.communicate(timeout=20)
+        third = Running(workdir)
+        try:
+            assert third.next_json()["event"] == "started"
+            code, _, err = third.stop()
+        finally:
+            if third.process.poll() is None:
+                third.process.kill()
+                third.process.communicate()
+        assert code == 0, err
+    finally:
+        if first.process.poll() is None:
+            first.process.kill()
+            first.process.communicate()

@@ -206,3 +206,11 @@ async def test_bulk_order_seed_validates_and_is_refused_where_not_implemented(
             [{"lines": [line], "created_at": datetime(2025, 1, 28, tzinfo=UTC)}]
         )
     assert unsupported.value.status == 501 and "no bulk order seed" in str(unsupported.value.body)
+
+
+async def test_revoking_access_is_501_where_the_sandbox_cannot_emulate_it(
+    control: SandboxControl,
+) -> None:
+    with pytest.raises(SandboxRefused) as refused:
+        await control.revoke_access()
+    assert refused.value.status == 501 and refused.value.body["error"] == "not_supported"

@@ -319,13 +319,12 @@ class ShopeeChannel(Channel):
             )
 
     def _authorisation_lost(self, exc: ReauthorisationRequired) -> ReauthorisationRequired:
+        # The engine that catches ``exc`` marks the account needs_reauth and fires
+        # omnisdk_channel_needs_reauthorisation once; firing it here too made it fire twice.
         reason = str(exc)
         if self._lost is None:
             self._lost = reason
             logger.error("%s/%s needs re-authorisation: %s", self.name, self.account, reason)
-            self.plugins.hook.omnisdk_channel_needs_reauthorisation(
-                channel=self.name, account=self.account, reason=reason
-            )
         return exc
 
     async def _call(
@@ -734,12 +733,18 @@ class ShopeeChannel(Channel):
     # -- push --------------------------------------------------------------------------------
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        """Check the push's ``Authorization`` against the registered callback URL and body."""
-        url = self.settings.push_callback_url or request.url
+        """Check the push's ``Authorization`` against the registered callback URL and body.
+
+        The URL is the configured one only: ``push_callback_url``, else the receiver's
+        configured URL for this account (``request.callback_url``). Never the request's own
+        URL: it is built from the client's ``Host`` header, so a push signed for any host
+        would verify.
+        """
+        url = self.settings.push_callback_url or request.callback_url
         if not url:
             raise WebhookVerificationError(
                 f"{self.name}/{self.account}: cannot verify a push without the callback URL "
-                "(set push_callback_url)"
+                "(set push_callback_url, or [engine] webhook_public_url)"
             )
         if not self.signer.verify_push(url, request.body, request.header("authorization")):
             raise WebhookVerificationError(

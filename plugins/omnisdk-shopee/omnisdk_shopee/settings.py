@@ -32,9 +32,11 @@ class ShopeeSettings(ChannelSettings):
     ``currency`` is the shop's currency (prices arrive as bare numbers in it; VND has no
     decimals). ``location_id`` is the warehouse stock writes go to in multi-warehouse shops.
     ``push_callback_url`` is the URL registered for push exactly as registered (it is part of
-    the push signature). ``history_days`` is how far back an order backfill without a start
-    goes. ``clock_skew_seconds`` extends an order listing's end past our clock, so orders
-    stamped by a Shopee clock running ahead of ours are not missed (0: end at our clock).
+    the push signature); unset, the receiver's configured callback URL of the account is used
+    (``[engine] webhook_public_url``), never the URL a request claims. ``history_days`` is
+    how far back an order backfill without a start goes. ``clock_skew_seconds`` extends an
+    order listing's end past our clock, so orders stamped by a Shopee clock running ahead of
+    ours are not missed (0: end at our clock).
     ``requests_per_second`` overrides the default rate budget. ``item_statuses`` are the item
     statuses a product listing asks for.
     """

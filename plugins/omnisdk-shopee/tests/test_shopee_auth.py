@@ -173,18 +173,19 @@ async def test_a_revoked_refresh_token_needs_reauthorisation_once_and_stops_clea
     await hanoi.check()
     sandbox.revoke_authorisation()  # the seller withdrew the app: tokens die
 
-    with pytest.raises(ReauthorisationRequired):
+    with pytest.raises(ReauthorisationRequired) as lost:
         await hanoi.check()
-    assert recorder.calls and recorder.calls[0][:2] == ("shopee", "hanoi")
+    assert "shop_no_linked" in str(lost.value)
     assert stopped(hanoi)
     calls = len(sandbox.requests)
     for _ in range(3):
         with pytest.raises(ReauthorisationRequired):
             [p async for p in hanoi.stream_products()]
     assert len(sandbox.requests) == calls, "a stopped account makes no more calls"
-    assert len(recorder.calls) == 1, "the event is raised once"
+    # The engine that catches the error fires the hook (once); the channel does not too.
+    assert recorder.calls == []
     secret = sandbox.initial_refresh.value
-    assert all(secret not in reason for _, _, reason in recorder.calls)
+    assert secret not in str(lost.value)
 
     assert len([p async for p in saigon.stream_products()]) == 3  # other accounts go on
 
@@ -208,7 +209,7 @@ async def test_a_refresh_token_past_thirty_days_needs_reauthorisation() -> None:
     sandbox.clock.advance(31 * 86400)
     with pytest.raises(ReauthorisationRequired, match="expired"):
         await shop.check()
-    assert len(recorder.calls) == 1
+    assert recorder.calls == [], "the engine that catches the error fires the hook"
     assert requests_to(sandbox, REFRESH) == [], "an expired refresh token is not even tried"
     await shop.aclose()
 

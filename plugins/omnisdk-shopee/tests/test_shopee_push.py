@@ -4,6 +4,7 @@ id, late pushes change nothing (the order is re-read), lost pushes are recovered
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +20,9 @@ from omnisdk import (
     WebhookRequest,
     WebhookVerificationError,
 )
+from omnisdk.store import open_store
 from omnisdk.testing.faults import FaultSettings
+from omnisdk.webhooks import WebhookReceiver
 
 CALLBACK = "https://cua-hang.example.vn/webhooks/shopee?shop=hcm"
 
@@ -97,8 +100,57 @@ async def test_forged_or_misaddressed_pushes_are_refused() -> None:
     no_url = channel(sandbox)
     with pytest.raises(WebhookVerificationError, match="callback URL"):
         no_url.receive_webhook(WebhookRequest(body=real.body, headers=real.headers))
-    assert no_url.receive_webhook(real)  # the received URL is the registered one
+    # The URL the request states (from its Host header) is never trusted, even when it is
+    # the registered one: only a configured callback URL is.
+    assert real.url == CALLBACK
+    with pytest.raises(WebhookVerificationError, match="callback URL"):
+        no_url.receive_webhook(real)
+    configured = WebhookRequest(body=real.body, headers=real.headers, callback_url=CALLBACK)
+    assert no_url.receive_webhook(configured)
     await shop.aclose()
+
+
+def _receiver_client(receiver: WebhookReceiver, host: str) -> httpx.AsyncClient:
+    """A client of ``receiver`` whose requests say ``Host: host``."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver.app), base_url=host)
+
+
+async def test_receiver_refuses_a_push_signed_for_the_host_the_client_names(
+    tmp_path: Path,
+) -> None:
+    """Issue #10 item 5: a push signed for ``http://evil.example/...`` and sent with
+    ``Host: evil.example`` verified, since the URL was built from the Host header."""
+    sandbox, inbox = _sandbox_with_inbox()
+    shop = channel(sandbox)  # no push_callback_url: the receiver's configured URL is used
+    await shop.register_webhooks(CALLBACK)
+    order(sandbox, {"NON-LA-HUE": 1})
+    await sandbox.drain_webhooks()
+    [delivery] = inbox.received
+    body = delivery.body
+    store = open_store(f"sqlite:///{tmp_path / 'omnisdk.db'}")
+    store.ensure_account("hcm", "shopee")
+    public = "https://cua-hang.example.vn"
+    evil_url = "http://evil.example/webhooks/hcm"
+    try:
+        for receiver in (
+            WebhookReceiver({"hcm": shop}, store, public_url=public),
+            WebhookReceiver({"hcm": shop}, store),  # no configured URL at all
+        ):
+            evil = {"authorization": sandbox.signer.push_signature(evil_url, body)}
+            async with _receiver_client(receiver, "http://evil.example") as client:
+                answer = await client.post("/webhooks/hcm", content=body, headers=evil)
+            assert answer.status_code == 401, answer.text
+            assert receiver.pending() == 0 and receiver.rejected == 1
+        accepted = WebhookReceiver({"hcm": shop}, store, public_url=public + "/")
+        good = {"authorization": sandbox.signer.push_signature(f"{public}/webhooks/hcm", body)}
+        # Whatever Host the proxy in front passes on, the configured URL is what is signed.
+        async with _receiver_client(accepted, "http://127.0.0.1:8787") as client:
+            answer = await client.post("/webhooks/hcm", content=body, headers=good)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"status": "accepted", "events": 1}
+    finally:
+        store.close()
+        await shop.aclose()
 
 
 async def _status_events(

@@ -266,6 +266,10 @@ class ShopeeSandbox(Sandbox):
             self.grants.revoke(self.shop_id)
             self.push(2, None)
 
+    def revoke_access(self) -> None:
+        """``POST /_sandbox/revoke``: :meth:`revoke_authorisation`."""
+        self.revoke_authorisation()
+
     def push(self, code: int, data: dict[str, Any] | None) -> None:
         """Send push ``code`` with ``data`` (delivered signed, or kept as a lost message)."""
         with self.lock:

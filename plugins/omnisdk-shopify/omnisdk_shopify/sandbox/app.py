@@ -168,6 +168,8 @@ class ShopifySandbox(Sandbox):
             duration=self.bulk_duration,
         )
         self.issued_tokens: dict[str, float] = {}
+        self.installed = True
+        """False once the merchant uninstalled the app (:meth:`revoke_access`)."""
         self.oauth_codes: dict[str, str] = {}
         self.idempotency: dict[tuple[str, str], Any] = {}
         self._cost_buckets: dict[str, CostBucket] = {}
@@ -488,9 +490,22 @@ class ShopifySandbox(Sandbox):
 
     # -- HTTP ------------------------------------------------------------------------------
 
+    def revoke_access(self) -> None:
+        """The merchant uninstalled the app: every access token, the permanent one too, is
+        refused with 401, and so are new client-credentials grants (:meth:`reset` installs it
+        again). The ``app/uninstalled`` webhook goes out as Shopify sends it (it may be
+        missed: the refusals alone must tell)."""
+        with self.lock:
+            self.installed = False
+            shop = self.shop.shop
+            self.emit_webhook(
+                "app/uninstalled",
+                {"id": shop.id, "name": shop.name, "domain": shop.domain, "email": shop.email},
+            )
+
     def token_valid(self, token: str | None) -> bool:
         """Whether ``token`` opens the Admin API now."""
-        if not token:
+        if not token or not self.installed:
             return False
         if hmac.compare_digest(token.encode(), self.access_token.encode()):
             return True

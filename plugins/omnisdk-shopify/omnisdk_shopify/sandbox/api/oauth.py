@@ -39,7 +39,7 @@ class OAuthApi(SandboxApi["ShopifySandbox"]):
         client_ok = str(form.get("client_id")) == sandbox.client_id and hmac.compare_digest(
             str(form.get("client_secret", "")).encode(), sandbox.client_secret.encode()
         )
-        if not client_ok:
+        if not client_ok or not sandbox.installed:
             return admin_json(
                 {"error": "invalid_client", "error_description": "Client authentication failed"},
                 401,

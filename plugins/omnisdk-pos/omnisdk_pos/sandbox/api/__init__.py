@@ -1,0 +1,1 @@
+"""The KiotViet Public API areas of the sandbox, one module each, over ``gateway``."""

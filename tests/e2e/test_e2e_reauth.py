@@ -1,0 +1,101 @@
+"""A revoked token stops its account, loudly, and the other accounts go on (issue #10 item 6).
+
+The sandbox's control API revokes the merchant's grant (``POST /_sandbox/revoke``): Shopify
+then answers 401 to every token (the permanent one too) and Shopee refuses the access token
+and the refresh. Before, a Shopify account answered 401 on every call while ``status`` showed
+it ``active`` for ever; now ``reauth_after`` (default 3) refusals in a row mark it
+``needs_reauth`` and fire ``omnisdk_channel_needs_reauthorisation`` once.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from _engine_testkit import SKU_RED_M, Account, Harness, MakeHarness, seed
+
+from omnisdk.errors import AuthError
+from omnisdk.store import AccountStatus
+
+GONE = "hanoi"
+OTHER = "saigon"
+
+
+def platform_account(channel: str, **settings: object) -> Account:
+    """The account whose grant is revoked, on the ``channel`` plugin's sandbox."""
+    prefix = {"shopify": "Shopify", "shopee": "Shopee"}[channel]
+    sandboxes = pytest.importorskip(f"omnisdk_{channel}.sandbox.app")
+    channels = importlib.import_module(f"omnisdk_{channel}.channel")
+    return Account(
+        GONE,
+        channel_class=getattr(channels, f"{prefix}Channel"),
+        sandbox=getattr(sandboxes, f"{prefix}Sandbox")(seed=7),
+        settings=dict(settings),
+    )
+
+
+def status(harness: Harness, account: str) -> AccountStatus:
+    row = harness.store.get_account(account)
+    assert row is not None
+    return row.status
+
+
+async def buyer_order(harness: Harness, n: int) -> None:
+    await harness.controls[OTHER].place_order(
+        [(SKU_RED_M, 1)], customer={"name": f"Trần Văn Bình {n}", "phone": f"+8490{n:07d}"}
+    )
+
+
+@pytest.mark.parametrize(("channel", "refusals"), [("shopify", 3), ("shopee", 1)])
+async def test_a_revoked_token_marks_the_account_needs_reauth_and_the_others_go_on(
+    make_harness: MakeHarness, channel: str, refusals: int
+) -> None:
+    harness = await make_harness(platform_account(channel), Account(OTHER))
+    engine = harness.engine
+    await seed(harness, SKU_RED_M)
+    await engine.set_stock(SKU_RED_M, 20)
+    await engine.push()
+    await harness.controls[GONE].revoke_access()
+
+    # Shopify: every call is a 401 until the third in a row says the grant is gone. Shopee
+    # says so at once (its refresh is refused with shop_no_linked).
+    for attempt in range(1, refusals):
+        with pytest.raises(AuthError):
+            await engine.poll_orders(GONE)
+        assert status(harness, GONE) is AccountStatus.ACTIVE, attempt
+    stopped = await engine.poll_orders(GONE)
+    assert stopped.stopped
+    assert status(harness, GONE) is AccountStatus.NEEDS_REAUTH
+    [call] = harness.recorder.of("needs_reauthorisation")
+    assert (call["channel"], call["account"]) == (channel, GONE)
+    assert "authoris" in call["reason"].lower() or "shop_no_linked" in call["reason"]
+
+    # The stopped account makes no more calls; the other one keeps taking orders and pushes.
+    sandbox = harness.sandboxes[GONE]
+    calls = len(sandbox.requests)
+    for n in range(3):
+        await buyer_order(harness, n)
+        cycle = await engine.sync_once(reconcile=False)
+        assert OTHER not in cycle.errors
+    assert len(sandbox.requests) == calls, "a needs_reauth account is left alone"
+    assert len(list(harness.store.iter_orders(account=OTHER))) == 3
+    assert await harness.listed(OTHER, SKU_RED_M) == 17
+    assert len(harness.recorder.of("needs_reauthorisation")) == 1, "the hook fires once"
+    report = await engine.status()
+    shown = {account.account: account for account in report.accounts}
+    assert shown[GONE].status == AccountStatus.NEEDS_REAUTH.value
+
+
+async def test_the_threshold_is_a_setting_and_reauthorising_resumes(
+    make_harness: MakeHarness,
+) -> None:
+    harness = await make_harness(platform_account("shopify", reauth_after=1), Account(OTHER))
+    engine = harness.engine
+    await harness.controls[GONE].revoke_access()
+    assert (await engine.poll_orders(GONE)).stopped  # the first refusal is enough
+    assert status(harness, GONE) is AccountStatus.NEEDS_REAUTH
+
+    harness.sandboxes[GONE].reset()  # the merchant installs the app again
+    await engine.reauthorised(GONE)
+    assert status(harness, GONE) is AccountStatus.ACTIVE
+    assert not (await engine.poll_orders(GONE)).stopped
