@@ -8,6 +8,7 @@ where the extras are missing.
 =============================  =====================================================
 :class:`Sandbox`               base of every platform emulator (``omnisdk.testing.sandbox``)
 :class:`SeedProduct`,          the control API's models
+:class:`SeedOrder`,
 :class:`BuyerOrder`, ...
 :class:`SandboxApi`, ``route`` one class of endpoints per platform API area
 :class:`FaultSettings`         fault injection knobs (``omnisdk.testing.faults``)
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
         OutOfStock,
         Sandbox,
         SandboxError,
+        SeedOrder,
         SeedProduct,
         UnknownObject,
         read_json,
@@ -69,6 +71,7 @@ __all__ = [
     "SandboxError",
     "SandboxRefused",
     "SecretLeakGuard",
+    "SeedOrder",
     "SeedProduct",
     "UnknownObject",
     "WebhookRecorder",
@@ -99,6 +102,7 @@ _HOMES = {
     "SandboxError": "sandbox",
     "SandboxRefused": "control",
     "SecretLeakGuard": "leaks",
+    "SeedOrder": "sandbox",
     "SeedProduct": "sandbox",
     "UnknownObject": "sandbox",
     "WebhookRecorder": "receiver",

@@ -6,6 +6,8 @@
         await control.seed([{"sku": "AO-1", "title": "Áo thun", "price": "129000",
                              "currency": "VND", "stock": 5}])
         order_id = await control.place_order([("AO-1", 2)])
+        history = await control.seed_orders([{"lines": [{"sku": "AO-1", "quantity": 1}],
+                                              "created_at": "2026-01-05T09:00:00+07:00"}])
 
     async with SandboxControl("http://127.0.0.1:8081") as control:   # a served sandbox
         state = await control.state()
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
@@ -99,6 +102,20 @@ class SandboxControl:
         """Create listings (``{"sku", "title", "price", "currency", "stock"}`` each)."""
         body = await self.call("POST", "/seed", {"products": [dict(p) for p in products]})
         return list(body["created"])
+
+    async def seed_orders(self, orders: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Record orders as the shop's history in one call; returns their platform ids.
+
+        Each is ``{"lines": [{"sku", "quantity"}], "customer"?, "created_at"?,
+        "updated_at"?}`` (see :class:`~omnisdk.testing.sandbox.SeedOrder`); timestamps may be
+        aware datetimes or ISO 8601 strings.
+        """
+        payload = [
+            {k: v.isoformat() if isinstance(v, datetime) else v for k, v in order.items()}
+            for order in orders
+        ]
+        body = await self.call("POST", "/seed/orders", {"orders": payload})
+        return [str(order_id) for order_id in body["created"]]
 
     async def place_order(
         self, lines: Iterable[tuple[str, int]], customer: Mapping[str, Any] | None = None

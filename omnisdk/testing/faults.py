@@ -1,4 +1,5 @@
-"""Fault injection for sandboxes: rate limits, server errors, latency and dropped connections.
+"""Fault injection for sandboxes: rate limits, server errors, latency, dropped connections
+and time-outs after the platform acted.
 
 :class:`FaultSettings` is what ``POST /_sandbox/faults`` takes. :class:`FaultInjector` is the
 outermost ASGI layer of every sandbox app: it applies the settings to the platform's own
@@ -70,6 +71,17 @@ class FaultSettings(BaseModel):
     ``drop_first``, ``fail_first``
         The next ``drop_first`` platform requests are dropped, then the next ``fail_first``
         get an error status, whatever the rates: a fault a test can count on.
+    ``timeout_after_acting``
+        The next ``timeout_after_acting`` matching platform requests are carried out (the
+        platform acts: the order ships, the export starts) and then never answered, so the
+        client times out not knowing it worked: the fault that proves a client never repeats
+        a write that may have acted. Matching means within ``only_paths`` and, when
+        ``timeout_operations`` is given, noted by the handler as one of those operations
+        (``"bulk.start"``, ``"stock.write"``; see
+        :meth:`~omnisdk.testing.sandbox.Sandbox.note_operation`), which tells calls apart
+        that share a path (GraphQL). Served by uvicorn, the answer is held back until the
+        client gives up (at most ``timeout_hold`` seconds), then the connection is aborted;
+        in-process the app raises ``httpx.ReadTimeout``.
     ``seed``
         When given, re-seeds the sandbox's random generators, so a run is reproducible.
 
@@ -90,6 +102,9 @@ class FaultSettings(BaseModel):
     webhook_delay: float = Field(default=0.0, ge=0.0, le=60.0)
     drop_first: int = Field(default=0, ge=0)
     fail_first: int = Field(default=0, ge=0)
+    timeout_after_acting: int = Field(default=0, ge=0)
+    timeout_operations: list[str] | None = None
+    timeout_hold: float = Field(default=60.0, gt=0.0, le=600.0)
     seed: int | None = None
 
     @field_validator("error_statuses")
@@ -114,6 +129,7 @@ class FaultKind(enum.StrEnum):
 
     ERROR = "error"
     DROP = "drop"
+    TIMEOUT_AFTER_ACTING = "timeout_after_acting"
 
 
 @dataclass(frozen=True)
@@ -173,6 +189,9 @@ class FaultHost(Protocol):
     def record_request(self, record: RequestRecord) -> None:
         """Append to the request log."""
 
+    def take_timeout_after_acting(self, path: str, operation: str | None) -> bool:
+        """Whether this request, already carried out, is to go unanswered (and count it)."""
+
 
 def is_control_path(path: str) -> bool:
     """True for the sandbox control API's paths."""
@@ -224,13 +243,27 @@ class FaultInjector:
                 await _send_error(send, fault, self.host.fault_body(fault.status or 500))
                 return
 
+            withheld = False
+
             async def send_and_record(message: Message) -> None:
+                nonlocal withheld
                 if message["type"] == "http.response.start":
-                    record.status = int(message["status"])
+                    # The handler has acted and noted what it did: now decide whether the
+                    # client is to hear about it.
+                    withheld = self.host.take_timeout_after_acting(
+                        scope["path"], note.get("operation")
+                    )
+                    if withheld:
+                        record.fault = FaultKind.TIMEOUT_AFTER_ACTING
+                    else:
+                        record.status = int(message["status"])
                     log_once()
-                await send(message)
+                if not withheld:
+                    await send(message)
 
             await self.app(scope, receive, send_and_record)
+            if withheld:
+                await _time_out(receive, send, settings.timeout_hold)
         finally:
             log_once()
 
@@ -245,6 +278,21 @@ async def _send_error(send: Send, fault: Fault, body: dict[str, Any]) -> None:
         headers.append((b"retry-after", f"{fault.retry_after:g}".encode()))
     await send({"type": "http.response.start", "status": fault.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload, "more_body": False})
+
+
+async def _time_out(receive: Receive, send: Send, hold: float) -> None:
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None and callable(getattr(transport, "abort", None)):
+        # Say nothing until the client gives up and hangs up (or ``hold`` runs out).
+        try:
+            async with asyncio.timeout(hold):
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+        except TimeoutError:
+            pass
+        transport.abort()
+        return
+    raise httpx.ReadTimeout("the platform acted but its answer never came (injected)")
 
 
 async def _drop_connection(receive: Receive, send: Send) -> None:

@@ -4,9 +4,9 @@ A plugin's sandbox subclasses :class:`Sandbox` and implements the platform's own
 (:meth:`Sandbox.platform_routes`) plus a few state hooks; the base adds everything every
 sandbox shares:
 
-- the control API under ``/_sandbox`` (reset, seed, buyer orders, state, faults, webhook
-  target, clock, request log), the same for every channel, so tools and tests drive any
-  sandbox alike;
+- the control API under ``/_sandbox`` (reset, seed, bulk seed of orders, buyer orders,
+  state, faults, webhook target, clock, request log), the same for every channel, so tools
+  and tests drive any sandbox alike;
 - fault injection on the platform paths (:mod:`omnisdk.testing.faults`);
 - signed webhook delivery to a configured URL (:mod:`omnisdk.testing.webhooks`);
 - an injectable :class:`~omnisdk.testing.clock.SandboxClock` and seeded random generators,
@@ -44,7 +44,15 @@ from decimal import Decimal
 from typing import Any, ClassVar, Self
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -72,6 +80,7 @@ __all__ = [
     "OutOfStock",
     "Sandbox",
     "SandboxError",
+    "SeedOrder",
     "SeedProduct",
     "UnknownObject",
     "dumps",
@@ -138,6 +147,30 @@ class BuyerOrder(BaseModel):
 
     lines: list[BuyerLine] = Field(min_length=1)
     customer: dict[str, Any] | None = None
+
+
+class SeedOrder(BaseModel):
+    """One order of the shop's history, an entry of ``POST /_sandbox/seed/orders``.
+
+    ``lines`` of listed SKUs, the buyer's ``customer`` (free-form as in :class:`BuyerOrder`;
+    the same email or phone is the same customer), and when it was placed (``created_at``,
+    timezone-aware; default now) and last changed (``updated_at``; default ``created_at``).
+    Unlike a buyer's order a seeded one is history: it is neither refused nor takes listed
+    stock (seed the stock the shop holds after it), and it sends no webhook.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[BuyerLine] = Field(min_length=1)
+    customer: dict[str, Any] | None = None
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> SeedOrder:
+        if self.updated_at and self.created_at and self.updated_at < self.created_at:
+            raise ValueError("updated_at is before created_at")
+        return self
 
 
 class OutOfStock(SandboxError):
@@ -236,6 +269,7 @@ class Sandbox(abc.ABC):
         self._webhook_rng = random.Random(f"{seed}:webhooks")
         self._faults = FaultSettings()
         self._scheduled: list[FaultKind] = []
+        self._timeouts_left = 0
         self.webhook_url: str | None = None
         self.webhook_transport = webhook_transport
         self.requests: list[RequestRecord] = []
@@ -300,6 +334,16 @@ class Sandbox(abc.ABC):
         """The platform's delivery headers for ``body``: signature, delivery id, topic."""
 
     # -- overridable defaults -------------------------------------------------------------
+
+    def seed_orders(self, orders: list[SeedOrder]) -> list[str]:
+        """Record ``orders`` as the shop's history in one call; return their platform ids.
+
+        Raise :class:`UnknownObject` for an unknown SKU (nothing is recorded then). Keep it
+        linear in the number of orders and independent of the shop's size: it is how a
+        benchmark fills a shop with hundreds of thousands of orders. The default refuses
+        (501): a sandbox without it can still be filled by :meth:`place_order`.
+        """
+        raise NotSupported(f"the {self.channel_type} sandbox has no bulk order seed")
 
     def fault_body(self, status: int) -> dict[str, Any]:
         """The JSON body of an injected error; override to match the platform's error shape."""
@@ -366,6 +410,7 @@ class Sandbox(abc.ABC):
             self._scheduled = [FaultKind.DROP] * settings.drop_first + [
                 FaultKind.ERROR
             ] * settings.fail_first
+            self._timeouts_left = settings.timeout_after_acting
             if settings.seed is not None:
                 self._fault_rng.seed(f"{settings.seed}:faults")
                 self._webhook_rng.seed(f"{settings.seed}:webhooks")
@@ -391,6 +436,19 @@ class Sandbox(abc.ABC):
                 status = self._fault_rng.choice(settings.error_statuses)
                 return Fault(FaultKind.ERROR, status=status, retry_after=settings.retry_after)
         return None
+
+    def take_timeout_after_acting(self, path: str, operation: str | None) -> bool:
+        """Whether a request already carried out goes unanswered (``timeout_after_acting``)."""
+        settings = self._faults
+        if not self._timeouts_left or not settings.applies_to(path):
+            return False
+        if settings.timeout_operations is not None and operation not in settings.timeout_operations:
+            return False
+        with self.lock:
+            if not self._timeouts_left:
+                return False
+            self._timeouts_left -= 1
+            return True
 
     def record_request(self, record: RequestRecord) -> None:
         """Append ``record`` to :attr:`requests` (called by the fault injector)."""
@@ -546,6 +604,7 @@ class Sandbox(abc.ABC):
             self._webhook_log.clear()
             self._faults = FaultSettings()
             self._scheduled = []
+            self._timeouts_left = 0
             self.webhook_url = None
             self.rng.seed(self.seed)
             self._fault_rng.seed(f"{self.seed}:faults")
@@ -582,6 +641,7 @@ class Sandbox(abc.ABC):
         return [
             route("/reset", self._ctl_reset, ["POST"]),
             route("/seed", self._ctl_seed, ["POST"]),
+            route("/seed/orders", self._ctl_seed_orders, ["POST"]),
             route("/buyer/orders", self._ctl_buyer_order, ["POST"]),
             route("/buyer/orders/{order_id:path}/cancel", self._ctl_cancel, ["POST"]),
             route("/orders/{order_id:path}/advance", self._ctl_advance, ["POST"]),
@@ -611,6 +671,13 @@ class Sandbox(abc.ABC):
         )
         with self.lock:
             created = self.seed_products(products)
+        return json_response({"created": created}, 201)
+
+    async def _ctl_seed_orders(self, request: Request) -> Response:
+        body = await read_json(request)
+        orders = _validate(list[SeedOrder], body.get("orders") if isinstance(body, dict) else None)
+        with self.lock:
+            created = self.seed_orders(orders)
         return json_response({"created": created}, 201)
 
     async def _ctl_buyer_order(self, request: Request) -> Response:

@@ -174,12 +174,38 @@ async def test_order_ids_with_slashes_route_to_cancel_and_advance() -> None:
 
     sandbox.cancel_order = cancel  # type: ignore[method-assign]
     async with SandboxControl.for_sandbox(sandbox) as control:
-        await control.seed([{"sku": "NÓN-LÁ", "title": "Nón lá", "price": "50000",
-                             "currency": "VND", "stock": 3}])
+        await control.seed(
+            [{"sku": "NÓN-LÁ", "title": "Nón lá", "price": "50000", "currency": "VND", "stock": 3}]
+        )
         order_id = await control.place_order([("NÓN-LÁ", 1)])
         with pytest.raises(Exception):  # noqa: B017 - the id is unknown; routing is what matters
             await control.cancel_order(f"gid://example/Order/{order_id}")
         assert seen == [f"gid://example/Order/{order_id}"]
+
+
+async def test_bulk_order_seed_validates_and_is_refused_where_not_implemented(
+    control: SandboxControl,
+) -> None:
+    """``POST /_sandbox/seed/orders`` checks its body (aware timestamps, in order, at least
+    one line); a sandbox without a bulk seed answers 501, not a half-made history."""
+    line = {"sku": "AO-DAI-DO", "quantity": 1}
+    for bad in (
+        {"lines": []},
+        {"lines": [line], "created_at": "2025-01-28T08:00:00"},  # no UTC offset
+        {
+            "lines": [line],
+            "created_at": "2025-01-28T08:00:00+07:00",
+            "updated_at": "2025-01-28T07:00:00+07:00",
+        },
+    ):
+        with pytest.raises(SandboxRefused) as refused:
+            await control.seed_orders([bad])
+        assert refused.value.status == 422
+    with pytest.raises(SandboxRefused) as unsupported:
+        await control.seed_orders(
+            [{"lines": [line], "created_at": datetime(2025, 1, 28, tzinfo=UTC)}]
+        )
+    assert unsupported.value.status == 501 and "no bulk order seed" in str(unsupported.value.body)
 
 
 async def test_revoking_access_is_501_where_the_sandbox_cannot_emulate_it(

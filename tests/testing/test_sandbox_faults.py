@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from omnisdk_example.sandbox import ExampleSandbox
 
 from omnisdk.testing import FaultSettings, LoopbackServer, SandboxControl
 from omnisdk.testing.faults import FaultKind
+from omnisdk.testing.sandbox import SeedProduct
 
 
 @pytest.fixture
@@ -179,3 +181,44 @@ async def test_faults_over_the_control_api_replace_and_validate(sandbox: Example
             assert refused.value.status == 422
         await control.reset()
         assert sandbox.faults == FaultSettings()
+
+
+async def test_a_timeout_after_acting_in_process_acts_then_raises_read_timeout(
+    sandbox: ExampleSandbox, client: httpx.AsyncClient
+) -> None:
+    """The write is carried out, then its answer is lost: the client sees a time-out."""
+    with sandbox.lock:
+        sandbox.seed_products(
+            [SeedProduct(sku="CO", title="Cà phê sữa đá", price=Decimal(45000), stock=1)]
+        )
+    sandbox.faults = FaultSettings(timeout_after_acting=1, timeout_operations=["stock.write"])
+    assert (await client.get("/shop")).status_code == 200  # not a stock write: answered
+    with pytest.raises(httpx.ReadTimeout):
+        await client.post("/stock/batch", json={"items": [{"sku": "CO", "quantity": 7}]})
+    assert sandbox.listing("CO")["stock"] == 7  # the platform acted
+    faulted = [r for r in sandbox.requests if r.fault is FaultKind.TIMEOUT_AFTER_ACTING]
+    assert [(r.path, r.status, r.operation) for r in faulted] == [
+        ("/stock/batch", None, "stock.write")
+    ]
+    again = await client.post("/stock/batch", json={"items": [{"sku": "CO", "quantity": 7}]})
+    assert again.status_code == 200  # counted down: the next one is answered
+
+
+async def test_a_timeout_after_acting_over_a_socket_times_the_client_out(
+    sandbox: ExampleSandbox,
+) -> None:
+    """Served by uvicorn the answer is held back until the client's timeout fires; the
+    server lives on."""
+    sandbox.faults = FaultSettings(timeout_after_acting=1, timeout_hold=5)
+    headers = {"Authorization": f"Bearer {sandbox.api_token}"}
+    with LoopbackServer(sandbox.app) as server:
+        async with httpx.AsyncClient(
+            base_url=server.base_url, headers=headers, timeout=0.3
+        ) as client:
+            started = time.monotonic()
+            with pytest.raises(httpx.ReadTimeout):
+                await client.get("/shop")
+            assert time.monotonic() - started < 4  # the client's timeout, not the hold
+            assert (await client.get("/shop")).status_code == 200
+    [first, second] = sandbox.requests
+    assert (first.fault, first.status, second.status) == (FaultKind.TIMEOUT_AFTER_ACTING, None, 200)

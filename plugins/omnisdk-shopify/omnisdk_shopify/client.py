@@ -196,9 +196,13 @@ class ShopifyClient:
         variables: Mapping[str, Any] | None = None,
         *,
         lane: Lane = Lane.DEFAULT,
+        retry: bool = True,
     ) -> dict[str, Any]:
         """Run one GraphQL operation and return its ``data``.
 
+        ``retry=False`` for a mutation that is not safe to repeat: after a time-out or a lost
+        connection it is not sent again (the caller finds out whether it acted); throttling
+        and refused connections, which surely did not reach Shopify, are still retried.
         Waits for the cost bucket first. Top-level ``errors`` raise
         :class:`~omnisdk.errors.BadRequest` (``code`` from ``extensions.code``), or
         :class:`~omnisdk.errors.AuthError` for access errors.
@@ -210,6 +214,7 @@ class ShopifyClient:
             f"{self.prefix}/graphql.json",
             lane=lane,
             json={"query": document, "variables": dict(variables or {})},
+            retry=retry,
         )
         try:
             body = response.json()

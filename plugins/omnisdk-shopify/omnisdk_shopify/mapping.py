@@ -21,6 +21,7 @@ after a known location, which is how Shopify writes a pick-up.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,7 +125,17 @@ class Origin:
         """``amount`` (a decimal string or number, never float) in ``currency`` or the shop's."""
         if amount is None or isinstance(amount, float | bool):
             raise ValueError(f"{where}: {amount!r} is not a decimal amount")
-        return Money.of(Decimal(str(amount)), currency or self.currency)
+        return _money(str(amount), currency or self.currency)
+
+
+MONEY_CACHE_SIZE = 8192
+"""Distinct (amount, currency) pairs whose Money is kept: a shop's prices, discounts and
+taxes repeat across orders, and ``Money`` is frozen, so one value is safely shared."""
+
+
+@functools.lru_cache(maxsize=MONEY_CACHE_SIZE)
+def _money(amount: str, currency: str) -> Money:
+    return Money.of(Decimal(amount), currency)
 
 
 def gid(kind: str, value: str | int) -> str:
@@ -198,6 +209,16 @@ def payment_status(financial: str | None) -> PaymentStatus:
 
 # -- contact points ------------------------------------------------------------------------
 
+PHONE_CACHE_SIZE = 8192
+"""Distinct phone numbers whose parse is kept. Buyers order again and again, and parsing a
+number (phonenumbers) cost more than the rest of an order's mapping together; ``Phone`` is
+frozen, so one parsed value is safely shared by every record that carries the number."""
+
+
+@functools.lru_cache(maxsize=PHONE_CACHE_SIZE)
+def _phone(text: str) -> Phone:
+    return Phone.parse(text)
+
 
 def address_from_shopify(raw: Mapping[str, Any] | None) -> Address | None:
     """A Shopify mailing address (GraphQL or REST keys) as a canonical Address."""
@@ -210,7 +231,7 @@ def address_from_shopify(raw: Mapping[str, Any] | None) -> Address | None:
     phone = raw.get("phone")
     return Address(
         name=name,
-        phone=Phone.parse(str(phone)) if phone else None,
+        phone=_phone(str(phone)) if phone else None,
         company=raw.get("company") or None,
         line1=raw.get("address1") or None,
         line2=raw.get("address2") or None,
@@ -234,7 +255,7 @@ def _customer(
         first_name=first or None,
         last_name=last or None,
         full_name=" ".join(p for p in (last, first) if p) or None,
-        phones=[Phone.parse(str(phone))] if phone else [],
+        phones=[_phone(str(phone))] if phone else [],
         emails=[Email.parse(str(email))] if email else [],
         addresses=mapped,
         created_at=_instant(created, "createdAt") if created else None,

@@ -18,8 +18,11 @@ What Shopify can be told, and how (GraphQL Admin API):
 Any other status has no Shopify write and fails with ``UNSUPPORTED_TRANSITION``. A write
 already true on Shopify (a cancelled order cancelled again, a fulfilled order shipped again
 with the same or no tracking number) succeeds without calling it again, so retries are
-harmless. Shopify's ``userErrors`` become failed results carrying Shopify's code and message;
-no order write raises except for lost authorisation.
+harmless. The three mutations are never repeated blind (``retry=False``): when one goes
+unanswered (a time-out, a lost connection) the order is read back, and the write succeeds if
+it took effect, else fails retryably, to be read again before the next attempt.
+Shopify's ``userErrors`` become failed results carrying Shopify's code and message; no order
+write raises except for lost authorisation.
 
 Beyond the plugin shape: order writes are a subject of their own, too long to sit in
 channel.py.
@@ -33,7 +36,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from omnisdk.channel import OrderUpdate, WriteResult
-from omnisdk.errors import ChannelError, ReauthorisationRequired
+from omnisdk.errors import ChannelError, PlatformUnavailable, ReauthorisationRequired
 from omnisdk.http import Lane
 from omnisdk.models import OrderStatus
 from omnisdk_shopify import queries
@@ -107,16 +110,49 @@ class OrderWriter:
                 return WriteResult.failure(
                     key, f"Shopify has no order {order_id}", code="NOT_FOUND"
                 )
-            if update.status is OrderStatus.CANCELLED:
-                return await self._cancel(key, order, update)
-            if update.status is OrderStatus.COMPLETED:
-                return await self._close(key, order)
-            return await self._ship(key, order, update)
+            try:
+                if update.status is OrderStatus.CANCELLED:
+                    return await self._cancel(key, order, update)
+                if update.status is OrderStatus.COMPLETED:
+                    return await self._close(key, order)
+                return await self._ship(key, order, update)
+            except PlatformUnavailable as exc:
+                # A mutation went unanswered and may have acted: look, never repeat it blind.
+                return await self._after_lost_answer(key, order_id, update, exc)
         except ReauthorisationRequired:
             raise
         except ChannelError as exc:
             logger.warning("shopify: updating order %s to %s failed: %s", key, update.status, exc)
             return WriteResult.failure(key, exc)
+
+    async def _after_lost_answer(
+        self, key: str, order_id: str, update: OrderUpdate, lost: PlatformUnavailable
+    ) -> WriteResult:
+        """Read the order back after an unanswered mutation: success when the write took,
+        else a retryable failure (the next attempt reads the order before acting again)."""
+        after = await self._read(order_id)
+        if after is not None and await self._reached(key, after, update):
+            logger.info(
+                "shopify: order %s: the %s write went unanswered (%s) but took effect",
+                key,
+                update.status.value,
+                type(lost).__name__,
+            )
+            return WriteResult.success(key)
+        return WriteResult.failure(key, lost)
+
+    async def _reached(self, key: str, order: dict[str, Any], update: OrderUpdate) -> bool:
+        if update.status is OrderStatus.CANCELLED:
+            return bool(order.get("cancelledAt"))
+        if update.status is OrderStatus.COMPLETED:
+            return bool(order.get("closed"))
+        nodes: list[dict[str, Any]] = order["fulfillmentOrders"]["nodes"]
+        if update.location:
+            location_id = await self._resolve_location(update.location)
+            nodes = [fo for fo in nodes if _location_of(fo) == location_id]
+        if any(fo["status"] in FULFILLABLE for fo in nodes):
+            return False
+        return self._nothing_to_fulfil(key, order, nodes, update).ok
 
     async def _read(self, order_id: str) -> dict[str, Any] | None:
         data = await self.client.graphql(
@@ -177,7 +213,7 @@ class OrderWriter:
         if tracking:
             fulfillment["trackingInfo"] = tracking
         data = await self.client.graphql(
-            queries.FULFILLMENT_CREATE, {"fulfillment": fulfillment}, lane=Lane.ORDERS
+            queries.FULFILLMENT_CREATE, {"fulfillment": fulfillment}, lane=Lane.ORDERS, retry=False
         )
         answer: dict[str, Any] = data["fulfillmentCreate"]
         return answer
@@ -242,7 +278,7 @@ class OrderWriter:
         else:
             variables["refund"] = self.settings.refund_on_cancel
         data = await self.client.graphql(
-            queries.order_cancel_mutation(version), variables, lane=Lane.ORDERS
+            queries.order_cancel_mutation(version), variables, lane=Lane.ORDERS, retry=False
         )
         answer = data["orderCancel"]
         errors = answer.get("orderCancelUserErrors") or answer.get("userErrors") or []
@@ -303,7 +339,7 @@ class OrderWriter:
                 code="NOT_FULFILLED",
             )
         data = await self.client.graphql(
-            queries.ORDER_CLOSE, {"input": {"id": order["id"]}}, lane=Lane.ORDERS
+            queries.ORDER_CLOSE, {"input": {"id": order["id"]}}, lane=Lane.ORDERS, retry=False
         )
         errors = data["orderClose"].get("userErrors") or []
         if errors:

@@ -18,6 +18,7 @@ __all__ = [
     "BULK_POLL",
     "BULK_PRODUCTS",
     "BULK_RUN",
+    "CURRENT_BULK",
     "CUSTOMERS",
     "CUSTOMERS_PAGE",
     "FULFILLMENTS_PER_ORDER",
@@ -317,6 +318,12 @@ query BulkPoll($id: ID!) {
   }
 }
 """
+
+CURRENT_BULK = """
+query CurrentBulk { currentBulkOperation { id status query } }
+"""
+"""The app's latest bulk query: asked after ``bulkOperationRunQuery`` timed out, to adopt the
+operation it may have started instead of starting a second one."""
 
 WEBHOOK_CREATE = """
 mutation WebhookCreate($topic: WebhookSubscriptionTopic!, $url: URL!) {

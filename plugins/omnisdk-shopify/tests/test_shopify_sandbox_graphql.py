@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -221,12 +222,26 @@ async def test_inventory_set_requires_an_idempotency_key_from_2026_04(api: _Api)
     assert accepted["data"]["inventorySetQuantities"]["userErrors"] == []
 
 
+async def _poll_to_end(api: _Api, operation_id: str) -> tuple[dict[str, Any], list[str]]:
+    """Poll ``node(id:)`` until the operation is no longer running; the statuses seen."""
+    seen: list[str] = []
+    for _ in range(500):
+        polled: dict[str, Any] = (await api(queries.BULK_POLL, {"id": operation_id}))["data"][
+            "node"
+        ]
+        seen.append(polled["status"])
+        if polled["status"] not in ("CREATED", "RUNNING", "CANCELING"):
+            return polled, seen
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"bulk operation {operation_id} never finished: {seen[-3:]}")
+
+
 async def test_bulk_operation_results_group_children(api: _Api) -> None:
     """A bulk query: CREATED, then COMPLETED with a JSONL file, children after parents."""
     run = await api(queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
     operation = run["data"]["bulkOperationRunQuery"]["bulkOperation"]
     assert operation["status"] == "CREATED"
-    polled = (await api(queries.BULK_POLL, {"id": operation["id"]}))["data"]["node"]
+    polled, _ = await _poll_to_end(api, operation["id"])
     assert polled["status"] == "COMPLETED" and polled["objectCount"] == "15"
     file = await api.client.get(polled["url"])
     lines = [json.loads(line) for line in file.text.splitlines()]
@@ -238,6 +253,61 @@ async def test_bulk_operation_results_group_children(api: _Api) -> None:
             assert owner["id"] == line["__parentId"]
     forged = await api.client.get(polled["url"].replace("signature=", "signature=x"))
     assert forged.status_code == 403
+
+
+CURRENT = """
+{ currentBulkOperation { id status objectCount rootObjectCount fileSize url createdAt
+                         completedAt } }
+"""
+
+
+async def test_bulk_operation_runs_in_the_background_like_shopify(
+    api: _Api, sandbox: ShopifySandbox
+) -> None:
+    """The mutation answers at once; the operation is RUNNING meanwhile (a second one is
+    refused with OPERATION_IN_PROGRESS), then COMPLETED with its counts and a file on disk
+    that is streamed to the client."""
+    sandbox.bulk.duration = 0.5
+    run = await api(queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
+    operation = run["data"]["bulkOperationRunQuery"]["bulkOperation"]
+    assert operation["status"] == "CREATED"
+    await asyncio.sleep(0.1)
+    current = (await api(CURRENT))["data"]["currentBulkOperation"]
+    assert current["id"] == operation["id"] and current["status"] == "RUNNING"
+    assert current["url"] is None and current["completedAt"] is None
+    second = (await api(queries.BULK_RUN, {"query": queries.BULK_PRODUCTS}))["data"]
+    assert second["bulkOperationRunQuery"]["bulkOperation"] is None
+    refusal = second["bulkOperationRunQuery"]["userErrors"][0]
+    assert refusal["code"] == "OPERATION_IN_PROGRESS"
+    assert "already in progress" in refusal["message"] and operation["id"] in refusal["message"]
+    polled, seen = await _poll_to_end(api, operation["id"])
+    assert seen[0] == "RUNNING" and polled["status"] == "COMPLETED"
+    done = (await api(CURRENT))["data"]["currentBulkOperation"]
+    assert done["objectCount"] == "15" and done["rootObjectCount"] == "7"
+    assert done["completedAt"] is not None
+    stored = sandbox.bulk.get(int(operation["id"].rsplit("/", 1)[1]))
+    assert stored is not None and stored.path is not None and stored.path.exists()
+    async with api.client.stream("GET", polled["url"]) as response:
+        streamed = b"".join([chunk async for chunk in response.aiter_bytes()])
+    assert streamed == stored.path.read_bytes() and int(done["fileSize"]) == len(streamed)
+    assert len(streamed.splitlines()) == 15
+    assert [r.operation for r in sandbox.requests].count("bulk.start") == 1
+
+
+async def test_bulk_operation_cancel_stops_it(api: _Api, sandbox: ShopifySandbox) -> None:
+    """``bulkOperationCancel`` on a running operation: CANCELING, then CANCELED, no file."""
+    sandbox.bulk.duration = 5.0
+    run = await api(queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
+    operation = run["data"]["bulkOperationRunQuery"]["bulkOperation"]
+    cancel = await api(
+        "mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { status } } }",
+        {"id": operation["id"]},
+    )
+    assert cancel["data"]["bulkOperationCancel"]["bulkOperation"]["status"] == "CANCELING"
+    polled, _ = await _poll_to_end(api, operation["id"])
+    assert polled["status"] == "CANCELED" and polled["url"] is None
+    again = await api(queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
+    assert again["data"]["bulkOperationRunQuery"]["userErrors"] == []
 
 
 @pytest.mark.parametrize(
@@ -278,3 +348,56 @@ async def test_rest_and_graphql_show_the_same_shop(api: _Api) -> None:
     }
     assert rest_variants == graph_variants
     assert graph_variants["NL-0"] == ("40000.00", 9)
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+async def test_bulk_operation_reads_a_long_list_in_slices(
+    sandbox: ShopifySandbox, control: SandboxControl, grouped: bool
+) -> None:
+    """More roots than one slice: every product and variant exactly once, in order; the
+    ungrouped file holds every parent before any child."""
+    await control.seed(
+        [
+            {
+                "sku": f"KH-{i}",
+                "title": "Khăn rằn",
+                "product": f"Khăn rằn {i // 2}",
+                "options": {"Màu": "Đỏ" if i % 2 else "Đen"},
+                "price": "55000",
+                "stock": 1,
+            }
+            for i in range(1204)
+        ]
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url=IN_PROCESS_URL
+    ) as client:
+        api = _Api(client, sandbox.access_token)
+        run = await api(
+            "mutation($q: String!, $g: Boolean) { bulkOperationRunQuery(query: $q, "
+            "groupObjects: $g) { bulkOperation { id } userErrors { message } } }",
+            {"q": queries.BULK_PRODUCTS, "g": grouped},
+        )
+        operation = run["data"]["bulkOperationRunQuery"]["bulkOperation"]
+        polled, _ = await _poll_to_end(api, operation["id"])
+        lines = [json.loads(line) for line in (await client.get(polled["url"])).text.splitlines()]
+    roots = [line["id"] for line in lines if "__parentId" not in line]
+    children = [line["id"] for line in lines if "__parentId" in line]
+    assert len(roots) == len(set(roots)) == 602 and len(children) == len(set(children)) == 1204
+    assert polled["objectCount"] == str(602 + 1204)
+    if not grouped:
+        assert all("__parentId" not in line for line in lines[:602])
+
+
+async def test_a_reset_stops_a_running_bulk_operation_at_once(
+    api: _Api, sandbox: ShopifySandbox, control: SandboxControl
+) -> None:
+    """Resetting the shop while an export runs neither waits for it nor keeps it."""
+    sandbox.bulk.duration = 30.0
+    run = await api(queries.BULK_RUN, {"query": queries.BULK_PRODUCTS})
+    assert run["data"]["bulkOperationRunQuery"]["userErrors"] == []
+    await asyncio.sleep(0.05)
+    started = asyncio.get_running_loop().time()
+    await control.reset()
+    assert asyncio.get_running_loop().time() - started < 2
+    assert (await api(CURRENT))["data"]["currentBulkOperation"] is None

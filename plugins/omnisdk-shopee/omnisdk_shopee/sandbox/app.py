@@ -29,6 +29,7 @@ from omnisdk.testing.sandbox import (
     BuyerOrder,
     Sandbox,
     SandboxError,
+    SeedOrder,
     SeedProduct,
     UnknownObject,
 )
@@ -345,6 +346,41 @@ class ShopeeSandbox(Sandbox):
     def place_order(self, order: BuyerOrder) -> str:
         """A buyer orders now (see :meth:`place_order_at`)."""
         return self.place_order_at(order, self.clock.now())
+
+    def seed_orders(self, orders: list[SeedOrder]) -> list[str]:
+        """Record the shop's order history at once: each order paid and ready to ship since
+        its ``created_at`` (COD ones unpaid), one buyer per email or phone. No stock moves and
+        no push is sent; linear in the orders, whatever the shop holds."""
+        for order in orders:  # every SKU first, so a bad one records nothing
+            for line in order.lines:
+                self.catalog.locate(line.sku)
+        buyers: dict[str, tuple[int, str]] = {}
+        created = []
+        for order in orders:
+            customer = order.customer or {}
+            key = str(customer.get("email") or customer.get("phone") or "")
+            buyer = buyers.get(key) if key else None
+            if buyer is None:
+                buyer = (
+                    int(customer.get("buyer_user_id") or 100_000_000 + self._ids.randrange(9**9)),
+                    str(customer.get("username") or f"buyer{self._ids.randrange(10**6):06d}"),
+                )
+                if key:
+                    buyers[key] = buyer
+            at = order.created_at or self.clock.now()
+            placed = order_flow.record(
+                self.catalog,
+                self.orders,
+                order,
+                created=at,
+                updated=order.updated_at or at,
+                buyer=buyer,
+                ids=self._ids,
+                currency=self.currency,
+                region=self.region,
+            )
+            created.append(placed.order_sn)
+        return created
 
     def place_order_at(self, order: BuyerOrder, when: datetime) -> str:
         """A buyer's order created at ``when`` (back-dated orders fill a backfill test)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from typing import Any, ClassVar
 
 import httpx
@@ -27,16 +28,17 @@ from omnisdk.testing.sandbox import (
     OutOfStock,
     Sandbox,
     SandboxError,
+    SeedOrder,
     SeedProduct,
     UnknownObject,
 )
 from omnisdk.testing.throttle import LeakyBucket
-from omnisdk_shopify.sandbox.api.bulk import BulkDownloadApi, BulkOperations
+from omnisdk_shopify.sandbox.api.bulk import BulkDownloadApi, BulkOperations, StepRunner
 from omnisdk_shopify.sandbox.api.gateway import CALL_LIMIT_MESSAGE
-from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
+from omnisdk_shopify.sandbox.api.graphql.context import BulkWindow, GraphQLContext
 from omnisdk_shopify.sandbox.api.graphql.cost import CostBucket
 from omnisdk_shopify.sandbox.api.graphql.endpoint import GraphQLApi
-from omnisdk_shopify.sandbox.api.graphql.execute import execute_unbounded
+from omnisdk_shopify.sandbox.api.graphql.execute import check_unbounded, execute_unbounded
 from omnisdk_shopify.sandbox.api.oauth import OAuthApi
 from omnisdk_shopify.sandbox.api.rest import RestAdminApi
 from omnisdk_shopify.sandbox.api.rest_views import (
@@ -51,16 +53,18 @@ from omnisdk_shopify.sandbox.state.order_flow import (
     checkout_details,
     order_status,
     place_order,
+    record_order,
 )
 from omnisdk_shopify.sandbox.state.records import (
     Location,
     Order,
     ShopStateError,
     StockShort,
+    Variant,
     gid,
     parse_gid,
 )
-from omnisdk_shopify.sandbox.state.shop import ShopState
+from omnisdk_shopify.sandbox.state.shop import LevelSnapshot, ShopState
 
 __all__ = ["DEFAULT_SCOPES", "ShopifyBuyerOrder", "ShopifySandbox"]
 
@@ -102,6 +106,8 @@ class ShopifySandbox(Sandbox):
     (client-credentials grant, OAuth code exchange, webhook signatures). Throttles: the
     GraphQL bucket (``cost_bucket_size`` points restoring ``cost_restore_rate`` per second)
     and the REST leaky bucket (``rest_bucket_size`` calls leaking ``rest_leak_rate``/s).
+    Bulk queries run in a background thread; ``bulk_duration`` keeps each one ``RUNNING`` at
+    least that many seconds (a big shop's export, for tests that outlast a client's timeout).
     """
 
     channel_type: ClassVar[str] = "shopify"
@@ -124,6 +130,7 @@ class ShopifySandbox(Sandbox):
         rest_leak_rate: float = 2.0,
         token_lifetime: int = 86399,
         webhook_attempts: int = 8,
+        bulk_duration: float = 0.0,
         clock: SandboxClock | None = None,
         seed: int = 0,
         webhook_transport: httpx.BaseTransport | None = None,
@@ -140,6 +147,7 @@ class ShopifySandbox(Sandbox):
         self.rest_bucket_size = rest_bucket_size
         self.rest_leak_rate = rest_leak_rate
         self.token_lifetime = token_lifetime
+        self.bulk_duration = bulk_duration
         super().__init__(clock=clock, seed=seed, webhook_transport=webhook_transport)
         # Shopify retries a failed delivery 8 times (over 4 hours; here with a short back-off).
         self._dispatcher.max_attempts = webhook_attempts
@@ -148,9 +156,16 @@ class ShopifySandbox(Sandbox):
 
     def reset_state(self) -> None:
         """An empty shop with one location; throttles, tokens and bulk operations cleared."""
+        previous = getattr(self, "bulk", None)
+        if previous is not None:
+            previous.stop()
         self.shop = ShopState(now=self.clock.now, currency=self.currency, shop_name=self.shop_name)
         self.bulk = BulkOperations(
-            executor=self._run_bulk_query, next_id=self.shop.next_id, now=self.clock.now
+            prepare=self._prepare_bulk_query,
+            next_id=self.shop.next_id,
+            now=self.clock.now,
+            lock=self.lock,
+            duration=self.bulk_duration,
         )
         self.issued_tokens: dict[str, float] = {}
         self.installed = True
@@ -264,6 +279,43 @@ class ShopifySandbox(Sandbox):
         self.emit_webhook("orders/create", order_json(self.shop, placed))
         self._stock_webhooks(before)
         return gid("Order", placed.id)
+
+    def seed_orders(self, orders: list[SeedOrder]) -> list[str]:
+        """Record the shop's order history at once: each order paid and unfulfilled, with
+        its fulfillment order and customer (one per email or phone), at its own timestamps.
+        No stock moves and no webhook is sent; linear in the orders, whatever the shop holds.
+        """
+        variants: dict[str, Variant] = {}
+        for order in orders:  # every SKU first, so a bad one records nothing
+            for line in order.lines:
+                if line.sku not in variants:
+                    found = self.shop.variants_by_sku(line.sku)
+                    if not found:
+                        raise UnknownObject("sku", line.sku)
+                    if len(found) > 1:
+                        raise SandboxError(
+                            f"SKU {line.sku!r} is on {len(found)} variants", code="AMBIGUOUS"
+                        )
+                    variants[line.sku] = found[0]
+        buyers: dict[str, dict[str, Any]] = {}  # checkout details once per distinct buyer
+        created = []
+        for order in orders:
+            customer = None
+            if order.customer:
+                key = json.dumps(order.customer, sort_keys=True, default=str)
+                customer = buyers.get(key)
+                if customer is None:
+                    customer = buyers[key] = checkout_details(order.customer)
+            at = order.created_at or self.clock.now()
+            placed = record_order(
+                self.shop,
+                [(variants[line.sku], line.quantity) for line in order.lines],
+                customer,
+                created_at=at,
+                updated_at=order.updated_at or at,
+            )
+            created.append(gid("Order", placed.id))
+        return created
 
     def _pickup_location(self, reference: str | None) -> Location | None:
         if reference is None:
@@ -393,7 +445,7 @@ class ShopifySandbox(Sandbox):
         """The addresses of the shop's webhook subscriptions to ``topic``."""
         return [s.address for s in self.shop.webhook_subscriptions.values() if s.topic == topic]
 
-    def _stock_webhooks(self, before: dict[tuple[int, int], int]) -> None:
+    def _stock_webhooks(self, before: LevelSnapshot) -> None:
         for level in self.shop.changed_levels(before):
             self.emit_webhook("inventory_levels/update", inventory_level_json(self.shop, level))
 
@@ -409,9 +461,21 @@ class ShopifySandbox(Sandbox):
             raise UnknownObject("order", order_id)
         return order
 
-    def _run_bulk_query(self, query: str) -> dict[str, Any]:
-        context = self.graphql_context(base_url="", api_version=self.api_version)
-        return execute_unbounded(query, context)
+    def _prepare_bulk_query(self, query: str) -> StepRunner:
+        document = check_unbounded(query)
+
+        def run_step(window: BulkWindow) -> dict[str, Any]:
+            with self.lock:
+                context = self.graphql_context(base_url="", api_version=self.api_version)
+                context.bulk_window = window
+                return execute_unbounded(document, context)
+
+        return run_step
+
+    def close(self) -> None:
+        """Stop the webhook thread and the bulk workers; delete the bulk result files."""
+        super().close()
+        self.bulk.close()
 
     def graphql_context(self, *, base_url: str, api_version: str) -> GraphQLContext:
         """The context a GraphQL request (or a bulk query) runs with."""

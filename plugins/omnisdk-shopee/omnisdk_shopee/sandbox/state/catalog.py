@@ -73,6 +73,8 @@ class Catalog:
         self, *, first_item_id: int = 800_000_001, first_model_id: int = 2_000_000_001
     ) -> None:
         self.items: dict[int, Item] = {}
+        self._by_sku: dict[str, tuple[int, int | None]] = {}
+        """SKU -> (item id, model id or None): keeps checkout and seeding linear."""
         self._item_ids = itertools.count(first_item_id, 7)
         self._model_ids = itertools.count(first_model_id, 3)
 
@@ -91,6 +93,10 @@ class Catalog:
         if taken:
             raise ValueError(f"SKU already listed: {', '.join(taken)}")
         self.items[item.item_id] = item
+        for model in item.models:
+            self._by_sku[model.sku] = (item.item_id, model.model_id)
+        if not item.models:
+            self._by_sku[item.sku] = (item.item_id, None)
         return item
 
     def seed(
@@ -169,7 +175,15 @@ class Catalog:
 
     def find(self, sku: str) -> tuple[Item, Model | None] | None:
         """The item (and model) listing ``sku``."""
-        for item in self.items.values():
+        known = self._by_sku.get(sku)
+        if known is not None:
+            item = self.items.get(known[0])
+            model = item.model(known[1]) if item is not None and known[1] is not None else None
+            if item is not None and known[1] is None and not item.models and item.sku == sku:
+                return item, None
+            if item is not None and model is not None and model.sku == sku:
+                return item, model
+        for item in self.items.values():  # not indexed (or changed since): look everywhere
             if item.models:
                 for model in item.models:
                     if model.sku == sku:

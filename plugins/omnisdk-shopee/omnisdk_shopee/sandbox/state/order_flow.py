@@ -11,7 +11,13 @@ import random
 from datetime import datetime
 from typing import Any
 
-from omnisdk.testing.sandbox import BuyerOrder, OutOfStock, SandboxError, UnknownObject
+from omnisdk.testing.sandbox import (
+    BuyerOrder,
+    OutOfStock,
+    SandboxError,
+    SeedOrder,
+    UnknownObject,
+)
 from omnisdk_shopee.sandbox.state.catalog import Catalog, Item, Model
 from omnisdk_shopee.sandbox.state.orders import (
     CANCELLABLE,
@@ -21,7 +27,7 @@ from omnisdk_shopee.sandbox.state.orders import (
     order_sn,
 )
 
-__all__ = ["DEFAULT_CUSTOMER", "advance", "cancel", "check_out", "ship"]
+__all__ = ["DEFAULT_CUSTOMER", "advance", "cancel", "check_out", "record", "ship"]
 
 DEFAULT_CUSTOMER: dict[str, Any] = {
     "name": "Trần Thị Mai",
@@ -80,6 +86,53 @@ def check_out(
         cod=cod,
         note=str(customer.get("note") or ""),
         history=[(status, stamp)],
+    )
+    orders[number] = placed
+    return placed
+
+
+def record(
+    catalog: Catalog,
+    orders: dict[str, SandboxOrder],
+    seed: SeedOrder,
+    *,
+    created: datetime,
+    updated: datetime,
+    buyer: tuple[int, str],
+    ids: random.Random,
+    currency: str,
+    region: str,
+) -> SandboxOrder:
+    """An order of the shop's history (a bulk seed), paid and waiting to ship since
+    ``created``: no stock taken (the seeded stock is what is left after it), nothing refused
+    but an unknown SKU. ``buyer`` is the buyer's ``(user id, username)``."""
+    create, update = int(created.timestamp()), int(updated.timestamp())
+    lines = []
+    for line in seed.lines:
+        item, model = catalog.locate(line.sku)
+        lines.append(_line(item, model, sku=line.sku, quantity=line.quantity))
+    customer = seed.customer or DEFAULT_CUSTOMER
+    cod = str(customer.get("payment", "")).lower() == "cod"
+    number = order_sn(ids, created)
+    while number in orders:
+        number = order_sn(ids, created)
+    placed = SandboxOrder(
+        order_sn=number,
+        status="READY_TO_SHIP",
+        currency=currency,
+        create_time=create,
+        update_time=update,
+        lines=lines,
+        buyer_user_id=buyer[0],
+        buyer_username=buyer[1],
+        recipient=_recipient(customer),
+        region=region,
+        cod=cod,
+        pay_time=None if cod else create,
+        note=str(customer.get("note") or ""),
+        history=[("UNPAID", create), ("READY_TO_SHIP", update)]
+        if not cod
+        else [("READY_TO_SHIP", create)],
     )
     orders[number] = placed
     return placed
@@ -150,6 +203,10 @@ def _take_line(
 ) -> OrderLine:
     _take(Catalog.stock_of(item, model), quantity)
     item.updated = max(item.updated, stamp)
+    return _line(item, model, sku=sku, quantity=quantity)
+
+
+def _line(item: Item, model: Model | None, *, sku: str, quantity: int) -> OrderLine:
     option_names = [item.tiers[i][1][j] for i, j in enumerate(model.tier_index)] if model else []
     return OrderLine(
         item_id=item.item_id,

@@ -14,6 +14,7 @@ successful fulfillments cannot be cancelled. Operations raise
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from omnisdk.models import Phone
@@ -145,6 +146,57 @@ def place_order(
         processed_at=now,
         shipping_address=None if pickup else (customer or {}).get("address"),
         pickup_location_id=pickup.id if pickup else None,
+        shipping_line_id=state.next_id(),
+    )
+    _open_fulfillment_orders(state, order)
+    state.orders[order.id] = order
+    return order
+
+
+def record_order(
+    state: ShopState,
+    lines: list[tuple[Variant, int]],
+    customer: dict[str, Any] | None,
+    *,
+    created_at: datetime,
+    updated_at: datetime,
+) -> Order:
+    """An order of the shop's history (a bulk seed): paid, unfulfilled, its units at the
+    primary location; it takes no stock (the seeded stock is what is left after it)."""
+    buyer = state.find_or_create_customer(customer, at=created_at) if customer else None
+    location = state.primary_location.id
+    items: list[LineItem] = []
+    for variant, quantity in lines:
+        product = state.products[variant.product_id]
+        items.append(
+            LineItem(
+                id=state.next_id(),
+                variant_id=variant.id,
+                product_id=product.id,
+                sku=variant.sku,
+                title=product.title,
+                variant_title=variant.title,
+                quantity=quantity,
+                price=variant.price,
+                vendor=product.vendor,
+                location_id=location,
+            )
+        )
+    order = Order(
+        id=state.next_id(),
+        number=state.next_order_number(),
+        email=buyer.email if buyer else None,
+        phone=buyer.phone if buyer else None,
+        customer_id=buyer.id if buyer else None,
+        currency=state.shop.currency,
+        line_items=_merge_lines(items),
+        financial_status="paid",
+        fulfillment_status=None,
+        created_at=created_at,
+        updated_at=updated_at,
+        processed_at=created_at,
+        shipping_address=(customer or {}).get("address"),
+        pickup_location_id=None,
         shipping_line_id=state.next_id(),
     )
     _open_fulfillment_orders(state, order)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -36,7 +37,17 @@ from omnisdk_shopify.sandbox.state.records import (
     parse_gid,
 )
 
-__all__ = ["ShopState", "handleize"]
+__all__ = ["LevelSnapshot", "ShopState", "handleize"]
+
+
+class LevelSnapshot:
+    """A mark from :meth:`ShopState.levels_snapshot`: ``before`` holds ``available`` before
+    the first change of each level touched since (None for a level created since)."""
+
+    __slots__ = ("__weakref__", "before")
+
+    def __init__(self) -> None:
+        self.before: dict[tuple[int, int], int | None] = {}
 
 
 def handleize(title: str) -> str:
@@ -75,6 +86,13 @@ class ShopState:
         self.customers: dict[int, Customer] = {}
         self.webhook_subscriptions: dict[int, WebhookSubscription] = {}
         self.jobs: dict[int, Job] = {}
+        # Indexes that keep the hot paths (checkout, seeding) linear in the shop's size.
+        self._by_sku: dict[str, list[int]] = {}
+        self._variant_by_item: dict[int, int] = {}
+        self._handles: set[str] = set()
+        self._customer_by_email: dict[str, int] = {}
+        self._customer_by_phone: dict[str, int] = {}
+        self._watchers: weakref.WeakSet[LevelSnapshot] = weakref.WeakSet()
         primary = Location(
             id=self.next_id(),
             name="Kho HCM",
@@ -144,7 +162,14 @@ class ShopState:
 
     def variants_by_sku(self, sku: str) -> list[Variant]:
         """Every variant with ``sku`` (Shopify does not enforce unique SKUs)."""
-        return [v for v in self.variants.values() if v.sku == sku]
+        found = [
+            variant
+            for number in self._by_sku.get(sku, ())
+            if (variant := self.variants.get(number)) is not None and variant.sku == sku
+        ]
+        if len(found) != len(self._by_sku.get(sku, ())):
+            self._by_sku[sku] = [v.id for v in found]  # a variant left or changed its SKU
+        return found
 
     def variant_for_sku(self, sku: str) -> Variant:
         """The one variant with ``sku``; an error if there is none or several."""
@@ -212,11 +237,11 @@ class ShopState:
 
     def _unique_handle(self, title: str) -> str:
         base = handleize(title)
-        taken = {p.handle for p in self.products.values()}
         handle, n = base, 1
-        while handle in taken:
+        while handle in self._handles:
             n += 1
             handle = f"{base}-{n}"
+        self._handles.add(handle)
         return handle
 
     def _add_variant(self, product: Product, spec: dict[str, Any], position: int) -> Variant:
@@ -246,6 +271,8 @@ class ShopState:
             updated_at=now,
         )
         self.variants[variant.id] = variant
+        self._by_sku.setdefault(variant.sku, []).append(variant.id)
+        self._variant_by_item[item.id] = variant.id
         product.variant_ids.append(variant.id)
         self.connect(item, self.primary_location, available=int(spec.get("stock", 0)))
         return variant
@@ -269,6 +296,7 @@ class ShopState:
         if sku is not None:
             variant.sku = sku
             self.inventory_items[variant.inventory_item_id].sku = sku
+            self._by_sku.setdefault(sku, []).append(variant.id)
         if barcode is not None:
             variant.barcode = barcode
         variant.updated_at = now
@@ -283,6 +311,8 @@ class ShopState:
         """Stock ``item`` at ``location`` (no-op if it already is)."""
         if location.id in item.levels:
             return item.levels[location.id]
+        for watcher in self._watchers:
+            watcher.before.setdefault((item.id, location.id), None)
         now = self.now()
         quantities = dict.fromkeys(QUANTITY_NAMES, 0)
         quantities["available"] = quantities["on_hand"] = available
@@ -317,6 +347,8 @@ class ShopState:
         if name not in QUANTITY_NAMES:
             raise ShopStateError(f"unknown quantity name {name!r}", code="INVALID_NAME")
         quantities = level.quantities
+        for watcher in self._watchers:
+            watcher.before.setdefault((level.inventory_item_id, level.location_id), level.available)
         quantities[name] += delta
         if name in (
             "available",
@@ -336,22 +368,27 @@ class ShopState:
         if variant is not None:
             variant.updated_at = now
 
-    def levels_snapshot(self) -> dict[tuple[int, int], int]:
-        """``available`` of every (inventory item, location) now."""
-        return {
-            (level.inventory_item_id, level.location_id): level.available
-            for item in self.inventory_items.values()
-            for level in item.levels.values()
-        }
+    def levels_snapshot(self) -> LevelSnapshot:
+        """A mark to find the levels whose ``available`` changes from now on.
 
-    def changed_levels(self, before: dict[tuple[int, int], int]) -> list[InventoryLevel]:
+        It costs nothing up front: each level touched afterwards records its ``available``
+        before the first change (None for a level created since), so a checkout stays
+        independent of how many levels the shop holds.
+        """
+        snapshot = LevelSnapshot()
+        self._watchers.add(snapshot)
+        return snapshot
+
+    def changed_levels(self, before: LevelSnapshot) -> list[InventoryLevel]:
         """Levels whose ``available`` differs from ``before`` (a :meth:`levels_snapshot`)."""
-        return [
-            level
-            for item in self.inventory_items.values()
-            for level in item.levels.values()
-            if before.get((level.inventory_item_id, level.location_id)) != level.available
-        ]
+        self._watchers.discard(before)
+        changed = []
+        for (item_id, location_id), was in before.before.items():
+            item = self.inventory_items.get(item_id)
+            level = item.levels.get(location_id) if item is not None else None
+            if level is not None and level.available != was:
+                changed.append(level)
+        return changed
 
     def set_quantity(self, level: InventoryLevel, name: str, quantity: int) -> int:
         """Set quantity ``name`` to ``quantity``; return the delta applied."""
@@ -360,6 +397,10 @@ class ShopState:
         return delta
 
     def _variant_of_item(self, item_id: int) -> Variant | None:
+        number = self._variant_by_item.get(item_id)
+        variant = self.variants.get(number) if number is not None else None
+        if variant is not None and variant.inventory_item_id == item_id:
+            return variant
         return next((v for v in self.variants.values() if v.inventory_item_id == item_id), None)
 
     def variant_of_item(self, item_id: int) -> Variant | None:
@@ -368,14 +409,18 @@ class ShopState:
 
     # -- customers -------------------------------------------------------------------------
 
-    def find_or_create_customer(self, details: dict[str, Any]) -> Customer:
-        """The customer with the same email (or phone), else a new one from ``details``."""
+    def find_or_create_customer(
+        self, details: dict[str, Any], *, at: datetime | None = None
+    ) -> Customer:
+        """The customer with the same email (or phone), else a new one from ``details``
+        (created ``at`` that time, default now)."""
         email = (details.get("email") or "").strip().lower() or None
         phone = details.get("phone")
-        for customer in self.customers.values():
-            if (email and customer.email == email) or (phone and customer.phone == phone):
-                return customer
-        now = self.now()
+        for index, key in ((self._customer_by_email, email), (self._customer_by_phone, phone)):
+            known = self.customers.get(index[key]) if key and key in index else None
+            if known is not None and (known.email == email or known.phone == phone):
+                return known
+        now = at or self.now()
         first, last = details.get("first_name"), details.get("last_name")
         if not (first or last) and details.get("name"):
             *rest, last_word = str(details["name"]).split()
@@ -390,5 +435,13 @@ class ShopState:
             updated_at=now,
             addresses=[details["address"]] if details.get("address") else [],
         )
-        self.customers[customer.id] = customer
+        self.add_customer(customer)
         return customer
+
+    def add_customer(self, customer: Customer) -> None:
+        """Store ``customer`` (and index it by email and phone for checkout lookups)."""
+        self.customers[customer.id] = customer
+        if customer.email:
+            self._customer_by_email.setdefault(customer.email, customer.id)
+        if customer.phone:
+            self._customer_by_phone.setdefault(customer.phone, customer.id)

@@ -17,10 +17,33 @@ if TYPE_CHECKING:
     Info: TypeAlias = GraphQLResolveInfo["GraphQLContext"]
     """What resolvers receive as ``info`` (``info.context`` is a GraphQLContext)."""
 
-__all__ = ["GraphQLContext", "Resolver", "context_of", "money", "money_bag", "user_error"]
+__all__ = [
+    "BulkWindow",
+    "GraphQLContext",
+    "Resolver",
+    "context_of",
+    "money",
+    "money_bag",
+    "user_error",
+]
 
 Resolver = Callable[..., Any]
 """A GraphQL field resolver: ``(parent, info, **arguments)``."""
+
+
+@dataclass
+class BulkWindow:
+    """The slice of the root list one step of a running bulk operation reads.
+
+    The root list is matched and sorted once (on the first step) and kept in ``items``; each
+    step reads ``size`` root objects from ``start``, so a long export never holds the shop
+    for more than one slice at a time. ``done`` is set once the last slice has been read.
+    """
+
+    start: int = 0
+    size: int = 250
+    items: list[Any] | None = None
+    done: bool = False
 
 
 @dataclass
@@ -38,6 +61,8 @@ class GraphQLContext:
     api_version: str
     scopes: tuple[str, ...]
     unbounded: bool = False
+    bulk_window: BulkWindow | None = None
+    """Set while a bulk operation reads one slice of its root list (see :class:`BulkWindow`)."""
     idempotency: dict[tuple[str, str], Any] = field(default_factory=dict)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     search_warnings: list[dict[str, Any]] = field(default_factory=list)

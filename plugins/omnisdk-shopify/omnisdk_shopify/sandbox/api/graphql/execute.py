@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     GraphQLError,
     execute_sync,
@@ -24,7 +25,7 @@ from omnisdk_shopify.sandbox.api.graphql.context import GraphQLContext
 from omnisdk_shopify.sandbox.api.graphql.cost import CostBucket, actual_cost, requested_cost
 from omnisdk_shopify.sandbox.api.graphql.schema import admin_schema, default_resolver
 
-__all__ = ["execute_unbounded", "run_graphql"]
+__all__ = ["check_unbounded", "execute_unbounded", "run_graphql"]
 
 
 def _errors(errors: list[GraphQLError]) -> list[dict[str, Any]]:
@@ -100,19 +101,26 @@ def _throttled(requested: int, bucket: CostBucket) -> dict[str, Any]:
     }
 
 
-def execute_unbounded(query: str, context: GraphQLContext) -> dict[str, Any]:
-    """Run a bulk query: lists need no ``first``.
-
-    An invalid query raises ValueError; an error while running raises RuntimeError.
-    """
-    schema = admin_schema()
-    document = parse(query)
-    problems = validate(schema, document)
+def check_unbounded(query: str) -> DocumentNode:
+    """Parse and validate a bulk query; ValueError when it is invalid against the schema."""
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError as exc:
+        raise ValueError(f"Invalid bulk query: {exc.message}") from None
+    problems = validate(admin_schema(), document)
     if problems:
         raise ValueError("; ".join(problem.message for problem in problems))
+    return document
+
+
+def execute_unbounded(document: DocumentNode, context: GraphQLContext) -> dict[str, Any]:
+    """Run a checked bulk query (:func:`check_unbounded`): lists need no ``first``.
+
+    An error while running raises RuntimeError.
+    """
     context.unbounded = True
     result: ExecutionResult = execute_sync(
-        schema, document, context_value=context, field_resolver=default_resolver
+        admin_schema(), document, context_value=context, field_resolver=default_resolver
     )
     if result.errors:
         raise RuntimeError("; ".join(error.message for error in result.errors))

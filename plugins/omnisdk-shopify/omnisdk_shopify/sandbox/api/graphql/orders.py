@@ -37,6 +37,7 @@ from omnisdk_shopify.sandbox.state.records import (
     gid_kind,
     parse_gid,
 )
+from omnisdk_shopify.sandbox.state.shop import LevelSnapshot
 
 if TYPE_CHECKING:
     from omnisdk_shopify.sandbox.api.graphql.context import Info
@@ -60,7 +61,7 @@ def _queue_order_events(context: GraphQLContext, order: Order, topics: list[str]
         context.events.append((topic, payload))
 
 
-def _queue_stock_events(context: GraphQLContext, before: dict[tuple[int, int], int]) -> None:
+def _queue_stock_events(context: GraphQLContext, before: LevelSnapshot) -> None:
     state = context.state
     for level in state.changed_levels(before):
         context.events.append(("inventory_levels/update", inventory_level_json(state, level)))
@@ -226,6 +227,7 @@ def _order_close(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
         return {"order": None, "userErrors": [_user_error(["input", "id"], "Order does not exist")]}
     was_open = order.closed_at is None
     close_order(context.state, order)
+    context.notes.append(("orders.close", 1))
     if was_open:
         _queue_order_events(context, order, ["orders/updated"])
     return {"order": order, "userErrors": []}

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
-from omnisdk_shopify.sandbox.api.graphql.context import Resolver, context_of
+from omnisdk_shopify.sandbox.api.graphql.context import BulkWindow, Resolver, context_of
 from omnisdk_shopify.sandbox.api.graphql.paging import SortKey, connection
 from omnisdk_shopify.sandbox.api.graphql.search import Accessor, parse_search
 from omnisdk_shopify.sandbox.api.graphql.types import topic_enum
@@ -86,6 +86,10 @@ def _list(
     sorts: dict[str, Callable[[Any], Any]] | None = None,
 ) -> dict[str, Any]:
     context = context_of(info)
+    window = context.bulk_window if info.path.prev is None else None
+    sort_key = _sorter(args.get("sortKey"), sorts or {})
+    if window is not None and window.items is not None:
+        return _window(window, sort_key, args)
     search = parse_search(args.get("query"))
     for unknown in search.unknown_fields(fields):
         context.search_warnings.append(
@@ -96,11 +100,22 @@ def _list(
             }
         )
     matched = [item for item in items if search.matches(item, fields, default_field)]
-    sort_key = _sorter(args.get("sortKey"), sorts or {})
     matched.sort(key=lambda obj: [v if v is not None else "" for v in sort_key(obj)])
     if args.get("reverse"):
         matched.reverse()
+    if window is not None:
+        window.items = matched
+        return _window(window, sort_key, args)
     return connection(matched, sort_key=sort_key, args=args, unbounded=context.unbounded)
+
+
+def _window(
+    window: BulkWindow, sort_key: Callable[[Any], SortKey], args: dict[str, Any]
+) -> dict[str, Any]:
+    items = window.items or []
+    end = window.start + window.size
+    window.done = end >= len(items)
+    return connection(items[window.start : end], sort_key=sort_key, args=args, unbounded=True)
 
 
 def _common() -> dict[str, Accessor]:

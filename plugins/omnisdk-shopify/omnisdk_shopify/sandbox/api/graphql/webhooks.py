@@ -34,6 +34,7 @@ def _webhook_create(
             ],
         }
     rest_topic = REST_TOPICS[topic]
+    context.notes.append(("webhooks.subscribe", 1))
     for existing in context.state.webhook_subscriptions.values():
         if existing.topic == rest_topic and existing.address == address:
             return {
