@@ -1,13 +1,18 @@
-"""The Lazada channel passes the conformance suite: this class is all it takes."""
+"""The omnisdk channel conformance suite, run against the Lazada sandbox."""
 
-from omnisdk_lazada.channel import LazadaChannel
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from omnisdk_lazada import LazadaChannel
 from omnisdk_lazada.sandbox import LazadaSandbox
 
-from omnisdk.testing import ChannelConformance
+from omnisdk.testing.conformance import ChannelConformance
 
 
 class TestLazadaConformance(ChannelConformance):
-    """The Lazada channel against its sandbox."""
+    """Every contract test of omnisdk, against the Lazada sandbox in VND."""
 
     channel_class = LazadaChannel
     sandbox_class = LazadaSandbox
+    sandbox_kwargs: ClassVar[dict[str, Any]] = {"seed": 5}
