@@ -146,9 +146,9 @@ async def read_params(request: Request) -> dict[str, str]:
                 if isinstance(value, str):
                     params[name] = value
         elif kind.startswith("application/json"):
-            raw = await request.body()
+            content = await request.body()
             try:
-                data = json.loads(raw) if raw.strip() else {}
+                data = json.loads(content) if content.strip() else {}
             except ValueError:
                 data = None
             if isinstance(data, dict):
