@@ -208,6 +208,10 @@ class LazadaChannel(Channel):
         self._listings: dict[str, ListingRef] = {}
         self._lost: str | None = None
         self._seller_id: str | None = self.settings.seller_id
+        self.product_offset_ceiling = PRODUCT_OFFSET_CEILING
+        """The largest ``/products/get`` offset Lazada accepts (tests lower it)."""
+        self.order_offset_ceiling = ORDER_OFFSET_CEILING
+        """The largest ``/orders/get`` offset Lazada accepts (tests lower it)."""
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -486,7 +490,7 @@ class LazadaChannel(Channel):
             start=updated_since,
             end=end,
             limit=PRODUCT_PAGE_SIZE,
-            ceiling=PRODUCT_OFFSET_CEILING,
+            ceiling=self.product_offset_ceiling,
         ):
             fresh = []
             for raw in records:
@@ -830,7 +834,7 @@ class LazadaChannel(Channel):
 
         seen: set[str] = set()
         async for records in self._walk(
-            page, start=start, end=end, limit=ORDER_PAGE_SIZE, ceiling=ORDER_OFFSET_CEILING
+            page, start=start, end=end, limit=ORDER_PAGE_SIZE, ceiling=self.order_offset_ceiling
         ):
             fresh = []
             for raw in records:

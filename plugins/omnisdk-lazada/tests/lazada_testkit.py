@@ -12,6 +12,7 @@ from omnisdk_lazada.sandbox import LazadaSandbox
 from omnisdk import Plugins, hookimpl
 from omnisdk.auth import TokenStore
 from omnisdk.testing.clock import SandboxClock
+from omnisdk.testing.registration import unthrottled
 from omnisdk.testing.sandbox import BuyerLine, BuyerOrder, SeedProduct
 
 START = datetime(2025, 3, 15, 2, 0, tzinfo=UTC)
@@ -124,6 +125,7 @@ def channel(
         clock=sandbox.clock.now if shared_clock else None,
     )
     made.retry_backoff = 0.001  # type: ignore[misc]
+    unthrottled(made)  # the sandbox does not enforce Lazada's rate; waiting only slows tests
     return made
 
 

@@ -118,6 +118,7 @@ class OrderFlow:
                 sku.total -= 1
         item.status = status
         item.updated = max(now, item.updated + 1)
+        order.updated = max(order.updated, item.updated)
         order.history.append((item.order_item_id, status, item.updated))
 
     def advance(self, order: SandboxOrder, now: float) -> list[OrderItem]:

@@ -87,11 +87,11 @@ class SandboxOrder:
     payment_method: str
     remarks: str = ""
     history: list[tuple[int, str, float]] = field(default_factory=list)
+    updated: float = 0.0
+    """The last change of any of its items (kept by the order flow)."""
 
-    @property
-    def updated(self) -> float:
-        """The last change of any of its items."""
-        return max([self.created, *(item.updated for item in self.items)])
+    def __post_init__(self) -> None:
+        self.updated = max([self.updated, self.created, *(item.updated for item in self.items)])
 
     @property
     def statuses(self) -> list[str]:
