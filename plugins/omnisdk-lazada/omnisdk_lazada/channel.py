@@ -271,7 +271,7 @@ class LazadaChannel(Channel):
         """The token pair from the settings (used until the store holds a newer one).
 
         With no known expiry the access token is treated as due, so the first call refreshes
-        it and learns its real lifetime.
+        it and learns its real lifetime; with one, it is refreshed half-way to it.
         """
         settings = self.settings
         if settings.access_token is None:
@@ -280,7 +280,9 @@ class LazadaChannel(Channel):
         expires = settings.token_expires_at
         if expires is None:
             expires = now if settings.refresh_token is not None else None
-        issued = min(now, expires - lazada_auth.ACCESS_TOKEN_TTL) if expires else now
+        # Lazada's lifetimes vary by app (days to months): the settings do not say when the
+        # token was issued, so its remaining life counts as its whole life (refresh at half).
+        issued = now
         return Token(
             access_token=settings.access_token,
             refresh_token=settings.refresh_token,
