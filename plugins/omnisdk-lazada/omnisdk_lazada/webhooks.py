@@ -79,7 +79,9 @@ def parse_push(body: bytes) -> PushMessage:
     kind = envelope["message_type"]
     if isinstance(kind, bool) or not isinstance(kind, int | str) or not str(kind).isdigit():
         raise ValueError(f"message_type must be an integer, got {kind!r}")
-    data = envelope.get("data") or {}
+    data = envelope.get("data")
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         raise ValueError("push 'data' must be a JSON object")
     seller = envelope.get("seller_id")
