@@ -388,7 +388,7 @@ def order_status(items: list[dict[str, Any]]) -> OrderStatus:
     """The order's status from its items': the least advanced live unit; with none live,
     RETURNED when any unit came back after shipping, else CANCELLED."""
     if not items:
-        raise ValueError("an order without items has no status")
+        raise ValueError("the order has no items (order_items was not fetched)")
     statuses = [item_status(item.get("status")) for item in items]
     live = [status for status in statuses if status not in GONE_BACK]
     if live:
