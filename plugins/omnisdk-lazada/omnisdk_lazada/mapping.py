@@ -463,6 +463,30 @@ def _address(data: Any, country_code: str) -> Address | None:
     )
 
 
+def _customer(
+    raw: dict[str, Any],
+    items: list[dict[str, Any]],
+    address: Address | None,
+    *,
+    channel: str,
+    account: str,
+) -> Customer | None:
+    """The buyer: known by the items' ``buyer_id`` (names and phones are masked, so they are
+    never match keys), with the masked shipping address."""
+    buyer = next((str(i["buyer_id"]) for i in items if i.get("buyer_id") not in (None, "", 0)), "")
+    if not buyer and address is None:
+        return None
+    ref = _ref(channel, account, buyer) if buyer else None
+    return Customer(
+        full_name=(address.name if address else None) or raw.get("customer_first_name") or None,
+        phones=[address.phone] if address and address.phone else [],
+        addresses=[address] if address else [],
+        identities=[ref] if ref else [],
+        channel_ref=ref,
+        raw=plain_json({"buyer_id": buyer, "address_shipping": raw.get("address_shipping")}),
+    )
+
+
 def _payment(
     raw: dict[str, Any], status: OrderStatus, items: list[dict[str, Any]]
 ) -> PaymentStatus:
@@ -499,14 +523,7 @@ def order_from_lazada(
     voucher = to_money(raw.get("voucher") or 0, code)
     country = site.upper()
     address = _address(raw.get("address_shipping"), country)
-    customer = None
-    if address is not None:
-        customer = Customer(
-            full_name=address.name,
-            phones=[address.phone] if address.phone else [],
-            addresses=[address],
-            raw=plain_json({"address_shipping": raw.get("address_shipping")}),
-        )
+    customer = _customer(raw, items, address, channel=channel, account=account)
     counts = Counter(str(item.get("status")) for item in items)
     total = (
         subtotal + shipping - voucher

@@ -158,12 +158,12 @@ class OrdersApi(LazadaApi):
             raise business_error("56", "E056: order_ids must use array format [1,2]")
         ids = [part.strip() for part in raw.strip()[1:-1].split(",")]
         if len(ids) > MAX_ITEMS_ORDERS:
-            raise business_error("38", f"E038: at most {MAX_ITEMS_ORDERS} order ids")
+            raise business_error("38", "E038: Too many orders were requested")
         data: list[dict[str, Any]] = []
         for order_id in dict.fromkeys(ids):
             order = self.sandbox.flow.orders.get(order_id)
             if order is None:
-                raise business_error("39", f"E039: Invalid Order ID {order_id}")
+                raise business_error("39", "E039: No orders were found")
             data.append(
                 {
                     "order_id": order.order_id,

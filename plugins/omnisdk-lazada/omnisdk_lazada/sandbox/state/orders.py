@@ -6,6 +6,7 @@ masked as Lazada masks it for apps without the "unmask" permission.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -94,6 +95,15 @@ class SandboxOrder:
         self.updated = max([self.updated, self.created, *(item.updated for item in self.items)])
 
     @property
+    def buyer_id(self) -> str:
+        """The buyer's Lazada id: given, else stable per phone (or name) of the buyer."""
+        given = self.customer.get("buyer_id")
+        if given:
+            return str(given)
+        key = str(self.customer.get("phone") or self.customer.get("name") or "")
+        return str(300_000_000 + int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 10**8)
+
+    @property
     def statuses(self) -> list[str]:
         """Its items' statuses, each once."""
         return list(dict.fromkeys(item.status for item in self.items))
@@ -167,6 +177,7 @@ class SandboxOrder:
             {
                 "order_id": self.order_id,
                 "order_item_id": item.order_item_id,
+                "buyer_id": self.buyer_id,
                 "status": item.status,
                 "name": item.name,
                 "sku": item.seller_sku,
