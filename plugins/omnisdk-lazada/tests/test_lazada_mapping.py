@@ -318,3 +318,20 @@ def test_the_mapper_reads_bodies_whatever_the_status() -> None:
     refresh = httpx.Request("POST", "https://auth.lazada.com/rest/auth/token/refresh")
     dead = httpx.Response(200, json={"code": "IllegalAccessToken", "message": "m"}, request=refresh)
     assert isinstance(error_mapper(dead), ReauthorisationRequired)
+
+
+def test_the_buyer_is_known_by_buyer_id_never_by_masked_details() -> None:
+    items = [{**_item("pending", 1), "buyer_id": "300123456"}]
+    got = order_from_lazada(
+        {**ORDER, "order_items": items}, channel="lazada", account="hn", currency="VND"
+    )
+    assert got.customer is not None and got.customer.channel_ref is not None
+    assert got.customer.channel_ref.external_id == "300123456"
+    assert all(phone.masked for phone in got.customer.phones)
+    anonymous = order_from_lazada(
+        {**ORDER, "order_items": [_item("pending", 1)]},
+        channel="lazada",
+        account="hn",
+        currency="VND",
+    )
+    assert anonymous.customer is not None and anonymous.customer.identities == []
