@@ -337,13 +337,12 @@ class LazadaChannel(Channel):
             )
 
     def _authorisation_lost(self, exc: ReauthorisationRequired) -> ReauthorisationRequired:
+        # The engine that catches ``exc`` marks the account needs_reauth and fires
+        # omnisdk_channel_needs_reauthorisation once; the channel only stops calling.
         reason = str(exc)
         if self._lost is None:
             self._lost = reason
             logger.error("%s/%s needs re-authorisation: %s", self.name, self.account, reason)
-            self.plugins.hook.omnisdk_channel_needs_reauthorisation(
-                channel=self.name, account=self.account, reason=reason
-            )
         return exc
 
     async def _call(

@@ -267,6 +267,16 @@ class LazadaSandbox(Sandbox):
         with self.lock:
             self.grants.revoke(self.seller_id)
 
+    def revoke_access(self) -> None:
+        """``POST /_sandbox/revoke``: :meth:`revoke_authorisation`."""
+        self.revoke_authorisation()
+
+    def lift_throttles(self) -> None:
+        """Stop answering ``ApiCallLimit`` (the ``rate_limit`` is lifted from now on)."""
+        with self.lock:
+            self.rate_limit = None
+            self._calls = None
+
     def push(self, message_type: int, data: dict[str, Any]) -> None:
         """Deliver push ``message_type`` with ``data``, signed, to the webhook URL."""
         with self.lock:
