@@ -97,23 +97,23 @@ class OrdersApi(LazadaApi):
             raise business_error("19", f"E019: Invalid Limit (1 to {MAX_PAGE_SIZE})")
         wanted = _ALIASES.get(status or "", {status} if status else None)
 
-        def keep(order: SandboxOrder) -> bool:
-            created, updated = int(order.created), int(order.updated)
-            return (
-                (created_after is None or created >= int(created_after))
-                and (created_before is None or created <= int(created_before))
-                and (update_after is None or updated >= int(update_after))
-                and (update_before is None or updated <= int(update_before))
-                and (wanted is None or bool(wanted & set(order.statuses)))
-            )
-
-        def key(order: SandboxOrder) -> tuple[float, int]:
-            stamp = order.updated if sort_by == "updated_at" else order.created
-            return int(stamp), order.order_id
-
-        matching = sorted(
-            (o for o in sandbox.flow.orders.values() if keep(o)),
-            key=key,
+        # Bounds are whole seconds, inclusive: t >= after, and t <= before (t < before + 1).
+        low_c = int(created_after) if created_after is not None else None
+        high_c = int(created_before) + 1 if created_before is not None else None
+        low_u = int(update_after) if update_after is not None else None
+        high_u = int(update_before) + 1 if update_before is not None else None
+        matching = [
+            o
+            for o in sandbox.flow.orders.values()
+            if (low_c is None or o.created >= low_c)
+            and (high_c is None or o.created < high_c)
+            and (low_u is None or o.updated >= low_u)
+            and (high_u is None or o.updated < high_u)
+            and (wanted is None or bool(wanted & set(o.statuses)))
+        ]
+        by_update = sort_by == "updated_at"
+        matching.sort(
+            key=lambda o: (int(o.updated if by_update else o.created), o.order_id),
             reverse=direction == "DESC",
         )
         page = matching[offset : offset + limit]
