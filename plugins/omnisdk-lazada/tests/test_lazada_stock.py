@@ -188,3 +188,21 @@ async def test_the_sandbox_refuses_bad_xml_and_more_than_fifty_skus() -> None:
     await seller.client.post("/product/price_quantity/update", {"payload": json_payload})
     assert sandbox.listing("NON-LA-HUE")["quantity"] == 30
     await seller.aclose()
+
+
+async def test_multi_warehouse_sellers_name_their_warehouse() -> None:
+    sandbox = frozen_sandbox()
+    seed(sandbox)
+    seller = channel(sandbox, warehouse_code="dropshipping")
+    [result] = await seller.write_stock_batch([StockUpdate(sku="NON-LA-HUE", quantity=9, delta=2)])
+    assert result.ok, result
+    assert sandbox.listing("NON-LA-HUE")["stock"] == 9
+    [call] = requests_to(sandbox, ADJUST)
+    assert call.items == 1
+    stranger = channel(sandbox, warehouse_code="kho-ha-noi")
+    [refused] = await stranger.write_stock_batch(
+        [StockUpdate(sku="NON-LA-HUE", quantity=10, delta=1)]
+    )
+    assert not refused.ok and refused.code == "501"
+    await seller.aclose()
+    await stranger.aclose()

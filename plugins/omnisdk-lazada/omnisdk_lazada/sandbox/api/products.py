@@ -291,6 +291,8 @@ class ProductsApi(LazadaApi):
         raw = entry.get("SellableQuantity")
         rows = entry.get("MultiWarehouseInventories")
         if isinstance(rows, list) and rows:
+            if any(str(row.get("WarehouseCode")) != "dropshipping" for row in rows):
+                raise _SkuFailed("unknown WarehouseCode")
             raw = str(
                 sum(
                     _count(row.get("SellableQuantity"), "SellableQuantity", signed=delta)
