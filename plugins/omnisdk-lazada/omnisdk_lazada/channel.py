@@ -297,7 +297,7 @@ class LazadaChannel(Channel):
         return await lazada_auth.refresh(self.client, token, site=self.settings.site)
 
     async def current_access_token(self) -> str:
-        """The access token to send now; a lost authorisation is reported once, then raised."""
+        """The access token to send now; once the authorisation is lost, every call raises."""
         self._raise_if_lost()
         try:
             token = await self.token_keeper.current()
