@@ -257,6 +257,14 @@ class LazadaSandbox(Sandbox):
         with self.lock:
             self.grants.expire_access_tokens(self.clock.time())
 
+    def expire_tokens(self) -> int:
+        """The control API's token expiry: every live access token ends now (refresh works)."""
+        with self.lock:
+            now = self.clock.time()
+            live = sum(1 for grant in self.grants.access.values() if grant.expires > now)
+            self.grants.expire_access_tokens(now)
+            return live
+
     def expire_refresh_tokens(self) -> None:
         """End every refresh token now: the seller must authorise again."""
         with self.lock:
