@@ -156,3 +156,28 @@ async def test_the_sandbox_refuses_an_offset_past_its_ceiling() -> None:
     got = [o async for o in shop.stream_orders(updated_since=START - timedelta(days=1))]
     assert len({o.channel_ref.external_id for o in got}) == len(got) == 250
     await shop.aclose()
+
+
+async def test_history_seeded_in_bulk_is_read_back_and_holds_no_stock() -> None:
+    from omnisdk.testing.sandbox import BuyerLine, SeedOrder
+
+    sandbox = frozen_sandbox(seed=8)
+    seed(sandbox)
+    history = [
+        SeedOrder(
+            lines=[BuyerLine(sku="NON-LA-HUE", quantity=2)],
+            customer={"name": "Vũ Thị Thu", "phone": "0903 111 222"},
+            created_at=START - timedelta(days=3, minutes=i),
+        )
+        for i in range(5)
+    ]
+    with sandbox.lock:
+        ids = sandbox.seed_orders(history)
+    assert sandbox.listing("NON-LA-HUE")["stock"] == 7  # history takes no listed stock
+    shop = channel(sandbox)
+    got = [o async for o in shop.stream_orders(updated_since=START - timedelta(days=4))]
+    assert {o.channel_ref.external_id for o in got} == set(ids)
+    assert all(o.quantities() == {"NON-LA-HUE": 2} for o in got)
+    with pytest.raises(Exception, match="KHONG-CO"), sandbox.lock:
+        sandbox.seed_orders([SeedOrder(lines=[BuyerLine(sku="KHONG-CO", quantity=1)])])
+    await shop.aclose()

@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute
 from omnisdk.models import minor_units
 from omnisdk.testing.clock import SandboxClock
 from omnisdk.testing.responses import json_response
-from omnisdk.testing.sandbox import BuyerOrder, Sandbox, SandboxError, SeedProduct
+from omnisdk.testing.sandbox import BuyerOrder, Sandbox, SandboxError, SeedOrder, SeedProduct
 from omnisdk.testing.throttle import LeakyBucket
 from omnisdk_lazada.client import Signer
 from omnisdk_lazada.sandbox.api.auth import AuthApi
@@ -356,6 +356,19 @@ class LazadaSandbox(Sandbox):
                 for item in placed.items:
                     self._item_push(placed, item)
             return str(placed.order_id)
+
+    def seed_orders(self, orders: list[SeedOrder]) -> list[str]:
+        """Record the seller's order history at once (``POST /_sandbox/seed/orders``): each
+        unit ``pending`` since its ``created_at``; no stock moves, no push; linear in the
+        orders. An unknown SKU records nothing."""
+        for order in orders:
+            for line in order.lines:
+                self.catalog.locate(line.sku)
+        now = self.clock.now()
+        return [
+            str(self.flow.record(order, now=now, currency=self.currency).order_id)
+            for order in orders
+        ]
 
     def cancel_order(self, order_id: str) -> None:
         """The buyer cancels every unit still cancellable: their stock is sellable again."""

@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from omnisdk.testing.sandbox import BuyerOrder, OutOfStock, SandboxError, UnknownObject
+from omnisdk.testing.sandbox import (
+    BuyerOrder,
+    OutOfStock,
+    SandboxError,
+    SeedOrder,
+    UnknownObject,
+)
 from omnisdk_lazada.sandbox.state.catalog import Catalog, Item, Sku
 from omnisdk_lazada.sandbox.state.orders import (
     CANCELLABLE,
@@ -99,6 +105,42 @@ class OrderFlow:
         )
         self.orders[str(placed.order_id)] = placed
         return placed
+
+    def record(self, order: SeedOrder, *, now: datetime, currency: str) -> SandboxOrder:
+        """An order of the seller's history: its units ``pending`` since ``created_at``
+        (changed at ``updated_at``), no stock held or taken, nothing checked but the SKUs."""
+        created = (order.created_at or now).timestamp()
+        updated = (order.updated_at or order.created_at or now).timestamp()
+        customer = dict(order.customer or DEFAULT_CUSTOMER)
+        items: list[OrderItem] = []
+        for line in order.lines:
+            item, sku = self.catalog.locate(line.sku)
+            for _ in range(line.quantity):
+                items.append(
+                    OrderItem(
+                        order_item_id=next(self._item_ids),
+                        item_id=item.item_id,
+                        sku_id=sku.sku_id,
+                        seller_sku=sku.seller_sku,
+                        name=item.name,
+                        variation=", ".join(f"{k}:{v}" for k, v in sku.sale_prop.items()),
+                        price=sku.special_price or sku.price,
+                        status="pending",
+                        created=created,
+                        updated=updated,
+                    )
+                )
+        recorded = SandboxOrder(
+            order_id=next(self._order_ids),
+            currency=currency,
+            created=created,
+            items=items,
+            customer=customer,
+            payment_method="COD",
+            history=[(i.order_item_id, "pending", created) for i in items],
+        )
+        self.orders[str(recorded.order_id)] = recorded
+        return recorded
 
     def get(self, order_id: str) -> SandboxOrder:
         """The order ``order_id``; :class:`UnknownObject` if none."""
