@@ -2,7 +2,7 @@
 another channel already sold, and what does preventing it cost?
 
 An account of every installed channel whose sandbox refuses what is not listed (in a
-checkout: the example plugin, Shopee and Shopify; at least three accounts, see
+checkout: the example plugin, Lazada, Shopee and Shopify; at least three accounts, see
 ``omnisdk.testing.flash_sale.online_shops``) lists ``--skus`` SKUs of ``--units`` units.
 ``--buyers`` buyers per channel order one or two units of a random SKU, again and again
 with no pause, through each sandbox's control API, while the engine runs in

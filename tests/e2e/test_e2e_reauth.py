@@ -23,7 +23,7 @@ OTHER = "saigon"
 
 def platform_account(channel: str, **settings: object) -> Account:
     """The account whose grant is revoked, on the ``channel`` plugin's sandbox."""
-    prefix = {"shopify": "Shopify", "shopee": "Shopee"}[channel]
+    prefix = {"shopify": "Shopify", "shopee": "Shopee", "lazada": "Lazada"}[channel]
     sandboxes = pytest.importorskip(f"omnisdk_{channel}.sandbox.app")
     channels = importlib.import_module(f"omnisdk_{channel}.channel")
     return Account(
@@ -46,7 +46,7 @@ async def buyer_order(harness: Harness, n: int) -> None:
     )
 
 
-@pytest.mark.parametrize(("channel", "refusals"), [("shopify", 3), ("shopee", 1)])
+@pytest.mark.parametrize(("channel", "refusals"), [("shopify", 3), ("shopee", 1), ("lazada", 1)])
 async def test_a_revoked_token_marks_the_account_needs_reauth_and_the_others_go_on(
     make_harness: MakeHarness, channel: str, refusals: int
 ) -> None:
@@ -68,7 +68,11 @@ async def test_a_revoked_token_marks_the_account_needs_reauth_and_the_others_go_
     assert status(harness, GONE) is AccountStatus.NEEDS_REAUTH
     [call] = harness.recorder.of("needs_reauthorisation")
     assert (call["channel"], call["account"]) == (channel, GONE)
-    assert "authoris" in call["reason"].lower() or "shop_no_linked" in call["reason"]
+    assert (
+        "authoris" in call["reason"].lower()
+        or "shop_no_linked" in call["reason"]
+        or ("IllegalRefreshToken" in call["reason"])
+    )
 
     # The stopped account makes no more calls; the other one keeps taking orders and pushes.
     sandbox = harness.sandboxes[GONE]

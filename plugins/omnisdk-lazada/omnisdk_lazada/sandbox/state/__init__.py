@@ -1,0 +1,1 @@
+"""The sandbox seller's state: catalog, orders, order flow and authorisation grants."""
