@@ -190,8 +190,9 @@ class EngineConfig(BaseModel):
     ``{webhook_public_url}/webhooks/{account}``, and signatures that cover the URL (Shopee)
     are checked against it. Unset: the receiver's own ``http://webhook_host:webhook_port``."""
     push_lease: Duration = Field(default=timedelta(seconds=60), gt=timedelta(0))
-    """How long a pusher holds the outbox rows it claimed; a crashed pusher's rows are taken
-    over after it (so it must exceed the longest stock write call)."""
+    """How long a pusher holds the outbox rows it claimed without renewing the lease; a live
+    pusher renews it while it works on them (a write call may take longer), so only a crashed
+    pusher's rows are taken over, this long after it stopped renewing."""
     unseen_hold: Duration = Field(default=timedelta(minutes=10), gt=timedelta(0))
     """How long units a channel sold but the engine has not ingested yet are held back from
     that channel's figure; after it, an order that never showed up is taken not to exist."""

@@ -141,6 +141,33 @@ class OutboxMixin(StoreCore):
             for row in sorted(rows, key=lambda row: order[row.sku])
         ]
 
+    def renew_leases(
+        self, account: str, skus: Iterable[str], owner: str, lease_seconds: float
+    ) -> int:
+        """Extend ``owner``'s leases of ``skus`` on ``account`` to ``lease_seconds`` from now.
+
+        A pusher still working on its claim calls this so the rows are not taken over while
+        it is alive: a lease that runs out means its holder died. Rows completed, failed or
+        leased to another pusher meanwhile are left alone. Returns how many were renewed.
+        """
+        wanted = sorted(set(skus))
+        if not wanted:
+            return 0
+        now = self.now()
+        with self.session() as connection:
+            account_id = self._account_id(connection, account)
+            return int(
+                connection.execute(
+                    update(outbox)
+                    .where(
+                        outbox.c.account_id == account_id,
+                        outbox.c.sku.in_(wanted),
+                        outbox.c.lease_owner == owner,
+                    )
+                    .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+                ).rowcount
+            )
+
     def complete(
         self,
         account: str,

@@ -46,11 +46,12 @@ still failing waits in the outbox with exponential back-off (a lowering write at
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -107,6 +108,9 @@ CONFLICT_ATTEMPTS = 3
 PUSH_ROUNDS = 3
 """Passes over every account per :func:`push` call at most (another pass follows a lost swap,
 whose ingested orders queue pushes to the other accounts)."""
+LEASE_RENEWAL = 1.0
+"""Seconds between renewals of the leases of the rows a push is working on at most (a third of
+``[engine] push_lease`` when that is shorter)."""
 MAX_ROUNDS = 1000
 """Claims per account per :func:`push` call at most (a SKU changing without pause must not
 keep one pass going for ever)."""
@@ -934,9 +938,48 @@ async def push_account(
         claims = await context.run(context.store.claim_dirty, account, size, context.owner, lease)
         if not claims:
             break
-        if not await _push_batch(context, channel, claims, counts):
+        if not await _leased(
+            context, account, claims, lease, _push_batch(context, channel, claims, counts)
+        ):
             break
     return stats
+
+
+async def _leased(
+    context: SyncContext,
+    account: str,
+    claims: Sequence[OutboxItem],
+    lease: float,
+    work: Awaitable[bool],
+) -> bool:
+    """Await ``work``, the push of ``claims``, renewing their leases until it ends.
+
+    A lease that runs out tells the other pushers its holder died, and they take the rows
+    over. A write outliving the lease (a platform's rate limit can hold a call for seconds)
+    must not be taken for a dead one: its successor would start a second write of the same
+    listing while the first is in flight, with one intent recorded for both, and the first
+    one's confirmation would clear the second's. A compare-and-swap decided from the figure
+    before the first write can land again once sales took the listing back to it, listing
+    units no account is known to hold.
+    """
+    skus = [claim.sku for claim in claims]
+    every = max(min(lease / 3, LEASE_RENEWAL), 0.01)
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await context.run(context.store.renew_leases, account, skus, context.owner, lease)
+            except Exception as exc:  # the store is down: the push itself will say so
+                logger.warning("%s: renewing push leases failed: %s", account, exc)
+
+    keeper = asyncio.create_task(renew())
+    try:
+        return await work
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
 
 
 async def push_listings(

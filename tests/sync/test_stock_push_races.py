@@ -10,14 +10,16 @@ the listing state predicts what the channel really shows.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from _channels import HookedChannel
-from _engine_testkit import SKU_HAT, SKU_RED_M, Account, Harness, MakeHarness, seed
+from _engine_testkit import SKU_HAT, SKU_RED_M, Account, Clock, Harness, MakeHarness, seed
 
 from omnisdk.models import ChannelEvent, EventKind
+from omnisdk.sync.pusher import PushStats
 from omnisdk.sync.sellable import predicted_listed
 
 SHOPS = ("shop-a", "shop-b")
@@ -167,3 +169,47 @@ async def test_a_second_sale_during_the_retried_swap_is_subtracted_once(
     level = harness.store.stock_level(SKU_RED_M, "main")
     assert (level.on_hand, level.reserved) == (6, 3)
     assert await harness.listed("shop-a", SKU_RED_M) == 3
+
+
+async def test_a_write_outliving_its_lease_is_not_taken_over_while_in_flight(
+    make_harness: MakeHarness,
+) -> None:
+    # The chaos run's oversell: a rate-limited write outlived the push lease, the next pass
+    # took the row for a dead pusher's and sent a second swap of the listing meanwhile; the
+    # first one's confirmation cleared the second's intent, and the second landed later
+    # (its "from 0" true again once buyers took the listing back to 0), listing a unit no
+    # account held. A live pusher keeps its lease, so only one write is ever in flight.
+    clock = Clock()
+    harness = await make_harness(
+        Account("shop-a", channel_class=HookedChannel), clock=clock, push_lease="3s"
+    )
+    await seed(harness, SKU_RED_M)
+    await harness.engine.set_stock(SKU_RED_M, 5)
+    await harness.engine.push()
+    await harness.engine.adjust_stock(SKU_RED_M, -1)
+    taken_over: list[PushStats] = []
+
+    async def slow_write() -> None:
+        """The write call waits (a rate limit) past the lease, while another pass runs."""
+        (claim,) = harness.store.pending_pushes(account="shop-a")
+        claimed_until = claim.lease_expires_at
+        assert claimed_until is not None
+        clock.advance(2)
+        for _ in range(100):  # the pusher renews its lease while the write is in flight
+            (row,) = harness.store.pending_pushes(account="shop-a")
+            if row.lease_expires_at is not None and row.lease_expires_at > claimed_until:
+                break
+            await asyncio.sleep(0.05)
+        clock.advance(2)  # past the lease the row was claimed with
+        taken_over.append(await harness.engine.push("shop-a"))
+
+    HookedChannel.before_write.append(slow_write)
+    stats = await harness.engine.push("shop-a")
+    (other,) = taken_over
+    assert (other.account("shop-a").claimed, other.pushed) == (0, 0)
+    assert (stats.pushed, stats.conflicts) == (1, 0)
+    assert await harness.listed("shop-a", SKU_RED_M) == 4
+    state = harness.store.get_listing("shop-a", SKU_RED_M)
+    assert state is not None and state.inflight_quantity is None
+    assert predicted_listed(state) == 4
+    assert harness.store.pending_pushes() == []
