@@ -326,3 +326,48 @@ async def test_a_failed_lowering_write_is_not_taken_for_landed_when_a_sale_did_t
         await harness.engine.poll_orders("shop-x")
         await harness.engine.push()
     assert sum((await listed(harness)).values()) <= 5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: the overwritten estimate hides unseen sales from a read (see the docstring); "
+    "comparing the read with the prediction plus those units is safe but holds the units "
+    "for [engine] unseen_hold when the orders came after the write",
+)
+async def test_an_order_an_absolute_write_undid_does_not_hide_a_later_unseen_sale(
+    make_harness: MakeHarness,
+) -> None:
+    """The calm chaos run's Shopee oversell. An order placed between the read an absolute
+    write started from and the write is undone by it; once ingested it counts as sold in
+    the prediction although the channel never lost its units, and is held on top
+    (``overwritten``). When units then sell unseen, the next read shows exactly the
+    prediction: the sale looked explained, the read ended the estimate, and the free units
+    the account still held went to the other account as well."""
+    HookedChannel.before_write.clear()
+    harness = await quota_harness(
+        make_harness,
+        Account("shop-s", channel_class=HookedAbsoluteChannel),
+        Account("shop-c"),
+        stock=12,
+    )
+    shopee = harness.controls["shop-s"]
+    # A write to shop-s; an order of 2 lands after its read, before the write.
+    HookedChannel.before_write.append(lambda: shopee.place_order([(SKU_RED_M, 2)]))
+    await harness.engine.adjust_stock(SKU_RED_M, -1)
+    await harness.engine.push()
+    assert not HookedChannel.before_write
+    await harness.engine.poll_orders("shop-s")  # the undone order: 2 sold, 11 on hand
+    await shopee.place_order([(SKU_RED_M, 2)])  # sold on shop-s, not ingested yet
+    await harness.engine.adjust_stock(SKU_RED_M, 0)  # any change: both accounts pushed
+    await harness.engine.adjust_stock(SKU_RED_M, 1)
+    await harness.engine.adjust_stock(SKU_RED_M, -1)
+    await harness.engine.push()
+    level = harness.store.stock_level(SKU_RED_M, "main")
+    free = level.on_hand - level.reserved - 2  # the 2 sold unseen are not free
+    figures = await listed(harness)
+    assert sum(figures.values()) <= free, (figures, free, harness.store.list_listings())
+    await harness.engine.poll_orders("shop-s")
+    await harness.engine.push()
+    level = harness.store.stock_level(SKU_RED_M, "main")
+    assert sum((await listed(harness)).values()) == level.on_hand - level.reserved
+    HookedChannel.before_write.clear()
