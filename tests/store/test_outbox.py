@@ -87,6 +87,19 @@ def test_an_expired_lease_is_claimed_again(pusher: Store, clock: FakeClock) -> N
     assert not pusher.fail("shopee-hanoi", SKU_RED_M, "late", clock.now, owner="crashed-worker")
 
 
+def test_a_renewed_lease_is_not_claimed_again(pusher: Store, clock: FakeClock) -> None:
+    _mark(pusher, SKU_RED_M, SKU_RED_L)
+    pusher.claim_dirty("shopee-hanoi", 10, "slow-worker", 30)
+    clock.advance(20)
+    # Only the holder renews: another pusher's name changes nothing.
+    assert pusher.renew_leases("shopee-hanoi", [SKU_RED_M, SKU_RED_L], "other-worker", 30) == 0
+    assert pusher.renew_leases("shopee-hanoi", [SKU_RED_M], "slow-worker", 30) == 1
+    clock.advance(20)  # 40 s after the claim: SKU_RED_L's lease ran out, SKU_RED_M's did not
+    assert [i.sku for i in pusher.claim_dirty("shopee-hanoi", 10, "worker-2", 30)] == [SKU_RED_L]
+    assert pusher.complete("shopee-hanoi", SKU_RED_M, 1, owner="slow-worker")
+    assert pusher.renew_leases("shopee-hanoi", [SKU_RED_M], "slow-worker", 30) == 0
+
+
 def test_failures_back_off_and_keep_the_error(pusher: Store, clock: FakeClock) -> None:
     _mark(pusher, SKU_RED_M)
     pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60)
