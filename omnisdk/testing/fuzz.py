@@ -23,22 +23,27 @@ Needs ``hypothesis`` (in ``omnisdk[testing]``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import reprlib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+import httpx
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from omnisdk.errors import MappingError
+from omnisdk.errors import MappingError, WebhookVerificationError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from omnisdk.channel import Channel
+    from omnisdk.channel import Channel, WebhookRequest
+    from omnisdk.webhooks import WebhookReceiver
 
 __all__ = [
+    "FUZZ_SETTINGS",
     "HOSTILE_NUMBERS",
     "HOSTILE_STRINGS",
     "check_mapping",
@@ -47,9 +52,19 @@ __all__ = [
     "malformed_bodies",
     "mutations",
     "paths",
+    "post_to_receiver",
+    "webhook_refusal",
 ]
 
 Path = tuple[str | int, ...]
+
+FUZZ_SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+"""Hypothesis settings for fuzzing a plugin: 150 examples, no deadline (a sandbox round trip
+varies), fixtures shared across examples allowed."""
 
 HOSTILE_NUMBERS: tuple[Any, ...] = (
     0,
@@ -266,3 +281,29 @@ def check_mapping(
 def sample_of(records: Sequence[Any]) -> st.SearchStrategy[Any]:
     """One of ``records`` or a mutation of one (for a batch of fetched records)."""
     return st.one_of(st.sampled_from(list(records)), *(mutations(r) for r in records))
+
+
+def post_to_receiver(
+    receiver: WebhookReceiver, account: str, body: bytes, headers: Mapping[str, str]
+) -> httpx.Response:
+    """POST ``body`` to ``receiver``'s ``/webhooks/<account>`` over ASGI and return the answer;
+    what the receiver queued is dropped (nothing consumes it in a fuzz test)."""
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=receiver.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://omnisdk.test") as client:
+            return await client.post(f"/webhooks/{account}", content=body, headers=dict(headers))
+
+    answer = asyncio.run(call())
+    while receiver.next_batch_nowait() is not None:
+        pass
+    return answer
+
+
+def webhook_refusal(channel: Channel, request: WebhookRequest) -> str | None:
+    """The message ``channel.receive_webhook`` refused ``request`` with (None: it was taken)."""
+    try:
+        channel.receive_webhook(request)
+    except WebhookVerificationError as exc:
+        return str(exc)
+    return None

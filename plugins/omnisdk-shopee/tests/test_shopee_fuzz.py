@@ -13,51 +13,27 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from omnisdk_shopee import ShopeeChannel
 from omnisdk_shopee.sandbox import ShopeeSandbox
 from shopee_testkit import channel, frozen_sandbox, order, seed
 
 from omnisdk import Order
-from omnisdk.channel import Channel, WebhookRequest
+from omnisdk.channel import WebhookRequest
 from omnisdk.errors import MappingError, WebhookVerificationError
 from omnisdk.store import Store
-from omnisdk.testing.fuzz import check_mapping, malformed_bodies, mutations
+from omnisdk.testing.fuzz import (
+    FUZZ_SETTINGS,
+    check_mapping,
+    malformed_bodies,
+    mutations,
+    post_to_receiver,
+    webhook_refusal,
+)
 from omnisdk.webhooks import WebhookReceiver
 
-
-def post(receiver: WebhookReceiver, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    """POST ``body`` to the receiver's ``/webhooks/hcm`` over ASGI; what it queued is dropped
-    (nothing consumes it here)."""
-
-    async def call() -> httpx.Response:
-        transport = httpx.ASGITransport(app=receiver.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://omnisdk.test") as client:
-            return await client.post("/webhooks/hcm", content=body, headers=headers)
-
-    answer = asyncio.run(call())
-    while receiver.next_batch_nowait() is not None:
-        pass
-    return answer
-
-
-def refusal(shop: Channel, request: WebhookRequest) -> str | None:
-    """The message of the error ``receive_webhook`` refused ``request`` with (None: taken)."""
-    try:
-        shop.receive_webhook(request)
-    except WebhookVerificationError as exc:
-        return str(exc)
-    return None
-
-
-FUZZ = settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 CALLBACK = "https://shop.example.vn/webhooks/hcm"
 
 
@@ -125,21 +101,21 @@ def order_push(update_time: Any, **data: Any) -> bytes:
     ).encode()
 
 
-@FUZZ
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_broken_orders_map_or_are_quarantined(fetched: Fetched, data: st.DataObject) -> None:
     raw = data.draw(mutations(fetched.orders[0]))
     check_mapping(fetched.channel, "order", raw)
 
 
-@FUZZ
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_broken_items_map_or_are_quarantined(fetched: Fetched, data: st.DataObject) -> None:
     raw = data.draw(mutations(fetched.products[0]))
     check_mapping(fetched.channel, "product", raw)
 
 
-@FUZZ
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_a_broken_order_never_stops_the_rest_of_its_page(
     fetched: Fetched, data: st.DataObject
@@ -168,17 +144,17 @@ def test_a_broken_order_never_stops_the_rest_of_its_page(
     assert [o.channel_ref.external_id for o in (mapped[0], mapped[-1])] == [fetched.order_sn] * 2
 
 
-@FUZZ
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_signed_broken_pushes_are_refused_or_ignored_never_500(
     fetched: Fetched, receiver: WebhookReceiver, data: st.DataObject
 ) -> None:
     valid = json.loads(order_push(1741996900))
     body = data.draw(malformed_bodies(valid))
-    refused = refusal(fetched.channel, fetched.push(body))
+    refused = webhook_refusal(fetched.channel, fetched.push(body))
     assert refused is None or "hcm" in refused
     request = fetched.push(body)
-    answer = post(receiver, body, request.headers)
+    answer = post_to_receiver(receiver, "hcm", body, request.headers)
     assert answer.status_code in (200, 400, 401), (answer.status_code, answer.text, body[:200])
 
 
@@ -189,7 +165,7 @@ def test_a_signed_push_with_an_impossible_update_time_is_a_400(
     body = order_push(update_time)
     with pytest.raises(WebhookVerificationError, match="could not be read"):
         fetched.channel.receive_webhook(fetched.push(body))
-    answer = post(receiver, body, fetched.push(body).headers)
+    answer = post_to_receiver(receiver, "hcm", body, fetched.push(body).headers)
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"] == "bad_body"
 
@@ -200,7 +176,7 @@ def test_the_same_push_with_a_real_update_time_is_accepted(
     body = order_push(1741996900)
     events = fetched.channel.receive_webhook(fetched.push(body))
     assert [e.kind.value for e in events]
-    answer = post(receiver, body, fetched.push(body).headers)
+    answer = post_to_receiver(receiver, "hcm", body, fetched.push(body).headers)
     assert answer.status_code == 200, answer.text
 
 

@@ -17,52 +17,27 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from shopify_helpers import make_channel
 
 from omnisdk import Order
-from omnisdk.channel import Channel, WebhookRequest
-from omnisdk.errors import WebhookVerificationError
+from omnisdk.channel import WebhookRequest
 from omnisdk.plugins import Plugins
 from omnisdk.store import Store
-from omnisdk.testing.fuzz import check_mapping, malformed_bodies, mutations
+from omnisdk.testing.fuzz import (
+    FUZZ_SETTINGS,
+    check_mapping,
+    malformed_bodies,
+    mutations,
+    post_to_receiver,
+    webhook_refusal,
+)
 from omnisdk.testing.sandbox import BuyerLine, BuyerOrder, SeedProduct
 from omnisdk.webhooks import WebhookReceiver
 from omnisdk_shopify import plugin
 from omnisdk_shopify.channel import ShopifyChannel
 from omnisdk_shopify.sandbox.app import ShopifySandbox
-
-
-def post(receiver: WebhookReceiver, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    """POST ``body`` to the receiver's ``/webhooks/hcm`` over ASGI; what it queued is dropped
-    (nothing consumes it here)."""
-
-    async def call() -> httpx.Response:
-        transport = httpx.ASGITransport(app=receiver.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://omnisdk.test") as client:
-            return await client.post("/webhooks/hcm", content=body, headers=headers)
-
-    answer = asyncio.run(call())
-    while receiver.next_batch_nowait() is not None:
-        pass
-    return answer
-
-
-def refusal(shop: Channel, request: WebhookRequest) -> str | None:
-    """The message of the error ``receive_webhook`` refused ``request`` with (None: taken)."""
-    try:
-        shop.receive_webhook(request)
-    except WebhookVerificationError as exc:
-        return str(exc)
-    return None
-
-
-FUZZ = settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 
 class Fetched:
@@ -130,7 +105,7 @@ def receiver(fetched: Fetched) -> Iterator[WebhookReceiver]:
     store.close()
 
 
-@FUZZ
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_broken_graphql_orders_map_or_are_quarantined(
     fetched: Fetched, data: st.DataObject
@@ -138,7 +113,7 @@ def test_broken_graphql_orders_map_or_are_quarantined(
     check_mapping(fetched.channel, "order", data.draw(mutations(fetched.orders[0])))
 
 
-@FUZZ
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_broken_graphql_products_map_or_are_quarantined(
     fetched: Fetched, data: st.DataObject
@@ -146,7 +121,7 @@ def test_broken_graphql_products_map_or_are_quarantined(
     check_mapping(fetched.channel, "product", data.draw(mutations(fetched.products[0])))
 
 
-@FUZZ
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_broken_rest_orders_of_webhooks_map_or_are_quarantined(
     fetched: Fetched, data: st.DataObject
@@ -155,7 +130,7 @@ def test_broken_rest_orders_of_webhooks_map_or_are_quarantined(
     check_mapping(fetched.channel, "order", data.draw(mutations(valid)))
 
 
-@FUZZ
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_a_broken_order_never_stops_the_rest_of_its_page(
     fetched: Fetched, data: st.DataObject
@@ -183,7 +158,7 @@ def test_a_broken_order_never_stops_the_rest_of_its_page(
     assert mapped[0].channel_ref.external_id == mapped[-1].channel_ref.external_id
 
 
-@FUZZ
+@FUZZ_SETTINGS
 @given(data=st.data(), topic=st.sampled_from(["orders/create", "orders/cancelled"]))
 def test_signed_broken_order_webhooks_are_refused_or_ignored_never_500(
     fetched: Fetched, receiver: WebhookReceiver, data: st.DataObject, topic: str
@@ -191,14 +166,14 @@ def test_signed_broken_order_webhooks_are_refused_or_ignored_never_500(
     valid = json.loads(fetched.deliveries["orders/create"][0])
     body = data.draw(malformed_bodies(valid))
     request = fetched.request(topic, body)
-    refused = refusal(fetched.channel, request)
+    refused = webhook_refusal(fetched.channel, request)
     assert refused is None or "hcm" in refused
     request = fetched.request(topic, body)  # a fresh delivery id
-    answer = post(receiver, body, request.headers)
+    answer = post_to_receiver(receiver, "hcm", body, request.headers)
     assert answer.status_code in (200, 400, 401), (answer.status_code, answer.text, body[:200])
 
 
-@FUZZ
+@FUZZ_SETTINGS
 @given(data=st.data())
 def test_signed_broken_stock_webhooks_are_refused_or_ignored_never_500(
     fetched: Fetched, receiver: WebhookReceiver, data: st.DataObject
@@ -206,5 +181,5 @@ def test_signed_broken_stock_webhooks_are_refused_or_ignored_never_500(
     valid = json.loads(fetched.deliveries["inventory_levels/update"][0])
     body = data.draw(malformed_bodies(valid))
     request = fetched.request("inventory_levels/update", body)
-    answer = post(receiver, body, request.headers)
+    answer = post_to_receiver(receiver, "hcm", body, request.headers)
     assert answer.status_code in (200, 400, 401), (answer.status_code, answer.text, body[:200])
