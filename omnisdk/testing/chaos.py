@@ -108,8 +108,8 @@ class ChaosPlan:
     reconcile_interval: str = "5s"
     seed: int = 4242
     accounts: tuple[str, ...] | None = None
-    """The accounts of :data:`~omnisdk.testing.flash_sale.ONLINE_SHOPS` to run (None: all
-    whose plugin is installed)."""
+    """The accounts of :func:`~omnisdk.testing.flash_sale.online_shops` to run, by name
+    (``shopee-1``, ...; None: all of them)."""
     client_credentials: tuple[str, ...] = ()
     """Accounts whose sandbox offers a ``client_id`` (:meth:`Sandbox.client_credentials`) and
     that get their token with it instead of the permanent one the sandbox's settings carry,
