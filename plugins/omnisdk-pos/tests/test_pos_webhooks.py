@@ -3,8 +3,9 @@ or out of order changing nothing twice."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -202,16 +203,17 @@ async def test_without_a_secret_nothing_verifies(sandbox: KiotVietSandbox) -> No
             channel.verify_webhook(WebhookRequest(body=BODY, headers={}))
 
 
-async def test_duplicate_and_out_of_order_deliveries_change_nothing_twice(
+@contextlib.asynccontextmanager
+async def _engine_with_stock(
     sandbox: KiotVietSandbox, tmp_path: Path
-) -> None:
-    """An order reserved then invoiced: its deliveries handled twice, newest first, then
-    oldest: the engine ends with one sale of 2, committed once at the branch."""
+) -> AsyncIterator[tuple[Engine, PosChannel, Store]]:
+    """An engine (SQLite in ``tmp_path``, quota allocation) over the sandbox as account
+    ``cua-hang`` at branch ``cn01``, its branches loaded and 20 NON-LA-HUE counted there."""
     url = f"sqlite:///{tmp_path / 'omnisdk.db'}"
     store = Store(url)
     store.migrate()
     plugins = Plugins(entry_points=False)
-    plugins.register(ContributeChannels(PosChannel), name="webhook-test")
+    plugins.register(ContributeChannels(PosChannel), name="pos-webhook-test")
     config = Config(
         store=StoreConfig(url=url),
         engine=EngineConfig(allocation="quota"),
@@ -238,6 +240,18 @@ async def test_duplicate_and_out_of_order_deliveries_change_nothing_twice(
         await channel.load_branches()
         # The branch's own stock take (no master catalog in this test): see count_into_engine.
         await engine.set_stock("NON-LA-HUE", 20, location="cn01", key="count-1", create=True)
+        yield engine, channel, store
+    finally:
+        await engine.aclose()
+        store.close()
+
+
+async def test_duplicate_and_out_of_order_deliveries_change_nothing_twice(
+    sandbox: KiotVietSandbox, tmp_path: Path
+) -> None:
+    """An order reserved then invoiced: its deliveries handled twice, newest first, then
+    oldest: the engine ends with one sale of 2, committed once at the branch."""
+    async with _engine_with_stock(sandbox, tmp_path) as (engine, channel, store):
         code = ""
 
         def reserve_then_invoice() -> None:
@@ -256,9 +270,6 @@ async def test_duplicate_and_out_of_order_deliveries_change_nothing_twice(
         assert (branch.on_hand, branch.reserved) == (18, 0)
         stored = list(store.iter_orders(account="cua-hang"))
         assert [(o.external_id, o.order.status) for o in stored] == [(code, OrderStatus.COMPLETED)]
-    finally:
-        await engine.aclose()
-        store.close()
 
 
 async def test_a_product_delete_is_an_event_naming_the_id(sandbox: KiotVietSandbox) -> None:
@@ -282,37 +293,7 @@ async def test_the_receiver_answers_2xx_and_401_only_for_a_bad_signature(
     """Through the core's webhook receiver: every genuine delivery 200 (a redelivery too:
     KiotViet drops a URL that answers 4xx), a forged one 401; the queue then ingests the
     counter sale once."""
-    url = f"sqlite:///{tmp_path / 'omnisdk.db'}"
-    store = Store(url)
-    store.migrate()
-    plugins = Plugins(entry_points=False)
-    plugins.register(ContributeChannels(PosChannel), name="receiver-test")
-    config = Config(
-        store=StoreConfig(url=url),
-        engine=EngineConfig(allocation="quota"),
-        channels=[
-            ChannelConfig(
-                name="cua-hang",
-                type="pos",
-                location="cn01",
-                settings=sandbox.channel_settings(IN_PROCESS_URL),
-            )
-        ],
-    )
-    engine = Engine(
-        config,
-        plugins=plugins,
-        store=store,
-        transports={"cua-hang": httpx.ASGITransport(app=sandbox.app)},
-    )
-    await engine.open()
-    try:
-        channel = engine.channel("cua-hang")
-        assert isinstance(channel, PosChannel)
-        unthrottled(channel)
-        await channel.load_branches()
-        # The branch's own stock take (no master catalog in this test): see count_into_engine.
-        await engine.set_stock("NON-LA-HUE", 20, location="cn01", key="count-1", create=True)
+    async with _engine_with_stock(sandbox, tmp_path) as (engine, _, store):
         receiver = WebhookReceiver(engine.channels, store)
         code = ""
 
@@ -344,6 +325,3 @@ async def test_the_receiver_answers_2xx_and_401_only_for_a_bad_signature(
         [branch] = [lv for lv in view.locations if lv.location == "cn01"]
         assert branch.on_hand == 16
         assert [o.external_id for o in store.iter_orders(account="cua-hang")] == [code]
-    finally:
-        await engine.aclose()
-        store.close()
