@@ -70,6 +70,7 @@ def _announce(runtime: LocalRuntime, json_output: bool) -> None:
                     "event": "started",
                     "accounts": accounts,
                     "webhook_url": f"{base}/webhooks/{{account}}" if base else None,
+                    "status_page_url": runtime.status_page_url,
                 },
                 ensure_ascii=False,
             )
@@ -77,6 +78,8 @@ def _announce(runtime: LocalRuntime, json_output: bool) -> None:
     where = f"; webhooks at {base}/webhooks/<account>" if base else "; webhooks off"
     if base and base != runtime.webhook_base_url:
         where += f" (listening on {runtime.webhook_base_url})"
+    if runtime.status_page_url is not None:
+        where += f"; status page at {runtime.status_page_url}"
     print_note(f"omnisdk running: {len(accounts)} accounts{where} (Ctrl+C to stop)")
 
 
@@ -88,11 +91,19 @@ async def _run(
     webhooks: bool,
     grace: float,
     json_output: bool,
+    status_page: str | bool,
 ) -> dict[str, Any]:
     from omnisdk.runtime.local import LocalRuntime
 
     async with open_engine(state) as engine:
-        runtime = LocalRuntime(engine, webhooks=webhooks, host=host, port=port, grace=grace)
+        runtime = LocalRuntime(
+            engine,
+            webhooks=webhooks,
+            host=host,
+            port=port,
+            grace=grace,
+            status_page=status_page,
+        )
         console = Console(stderr=True)
         progress: BackfillProgress | None = None
         if console.is_terminal and not json_output:
@@ -161,6 +172,18 @@ def run(
     no_webhooks: Annotated[
         bool, typer.Option("--no-webhooks", help="Do not start the webhook receiver.")
     ] = False,
+    status_page: Annotated[
+        str | None,
+        typer.Option(
+            "--status-page",
+            metavar="HOST:PORT",
+            help="Serve the read-only status page there (default: [engine] status_page; "
+            "off when unset), e.g. 127.0.0.1:8790.",
+        ),
+    ] = None,
+    no_status_page: Annotated[
+        bool, typer.Option("--no-status-page", help="Do not serve the status page.")
+    ] = False,
     grace: Annotated[
         float,
         typer.Option(
@@ -181,7 +204,8 @@ def run(
 
     Polls every channel account's orders on its [channels.poll] interval, receives webhooks
     at POST /webhooks/ACCOUNT, pushes stock the moment it changes, and reconciles listed
-    stock on its interval. Stopping finishes (or safely abandons) in-flight work first.
+    stock on its interval; with --status-page (or [engine] status_page) it also serves the
+    read-only status page. Stopping finishes (or safely abandons) in-flight work first.
     """
     state = get_state(ctx)
     result = asyncio.run(
@@ -192,6 +216,7 @@ def run(
             webhooks=not no_webhooks,
             grace=grace,
             json_output=json_output,
+            status_page=False if no_status_page else (status_page or True),
         )
     )
     if json_output:

@@ -29,6 +29,7 @@ __all__ = [
     "EngineConfig",
     "PollIntervals",
     "StoreConfig",
+    "listen_address",
 ]
 
 DEFAULT_STORE_URL = "sqlite:///omnisdk.db"
@@ -162,6 +163,27 @@ class ChannelConfig(BaseModel):
         return self._validated
 
 
+def listen_address(address: str) -> tuple[str, int]:
+    """``(host, port)`` of ``HOST:PORT`` (IPv6 as ``[::1]:PORT``); ValueError saying what
+    is wrong otherwise."""
+    example = "expected HOST:PORT, e.g. 127.0.0.1:8790"
+    text = address.strip()
+    if text.startswith("["):
+        host, closing, rest = text[1:].partition("]")
+        if not closing or not rest.startswith(":"):
+            raise ValueError(f"{example} or [::1]:8790")
+        port_text = rest[1:]
+    else:
+        host, colon, port_text = text.rpartition(":")
+        if not colon or ":" in host:
+            raise ValueError(example)
+    if not host:
+        raise ValueError(f"{example} (the host is missing)")
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise ValueError(f"{example} (the port must be 0 to 65535, got {port_text!r})")
+    return host, int(port_text)
+
+
 class EngineConfig(BaseModel):
     """The ``[engine]`` table: how the sync engine runs.
 
@@ -189,6 +211,11 @@ class EngineConfig(BaseModel):
     tunnel (``https://hooks.example.vn``): an account's callback URL is
     ``{webhook_public_url}/webhooks/{account}``, and signatures that cover the URL (Shopee)
     are checked against it. Unset: the receiver's own ``http://webhook_host:webhook_port``."""
+    status_page: str | None = None
+    """Where ``omnisdk run`` serves the read-only status page, ``HOST:PORT``
+    (``127.0.0.1:8790``; ``[::1]:8790`` for IPv6; port 0 picks a free one). Unset: no page.
+    The page has no login: keep it on a loopback address or behind a proxy that checks who
+    asks."""
     push_lease: Duration = Field(default=timedelta(seconds=60), gt=timedelta(0))
     """How long a pusher holds the outbox rows it claimed without renewing the lease; a live
     pusher renews it while it works on them (a write call may take longer), so only a crashed
@@ -205,6 +232,19 @@ class EngineConfig(BaseModel):
     velocity_window: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))
     """Sales older than this weigh half as much in an account's sales velocity (the half-life
     of the decaying rate that sends scarce units to where they sell)."""
+
+    @field_validator("status_page")
+    @classmethod
+    def _status_page(cls, address: str | None) -> str | None:
+        if address is None:
+            return None
+        host, port = listen_address(address)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @property
+    def status_page_address(self) -> tuple[str, int] | None:
+        """``(host, port)`` of :attr:`status_page` (None when the page is off)."""
+        return listen_address(self.status_page) if self.status_page is not None else None
 
     @field_validator("webhook_public_url")
     @classmethod

@@ -20,6 +20,9 @@
 and one **webhook receiver** (:class:`omnisdk.webhooks.WebhookReceiver`, Starlette on
 uvicorn, ``127.0.0.1`` by default) serving ``POST /webhooks/{account}`` for every account.
 Accepted events go to ``Engine.handle_events``; when that fails the account is polled at once.
+When ``[engine] status_page`` (or ``status_page=``) names an address, the read-only
+**status page** (:class:`omnisdk.statuspage.StatusPage`) is served there too, on a listener
+of its own (the webhook receiver may face the internet; the page should not).
 
 Shutdown (:meth:`LocalRuntime.stop`, or SIGINT/SIGTERM under :meth:`LocalRuntime.run`) stops
 accepting webhooks, lets every loop finish the operation in hand for up to ``grace``
@@ -42,18 +45,22 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from omnisdk._listen import bind_socket
 from omnisdk.channel import Capability
+from omnisdk.config.models import listen_address
 from omnisdk.errors import ServiceError, UsageError
 from omnisdk.hookspecs import hookimpl
 from omnisdk.models import ChannelEvent
+from omnisdk.runtime.served import ServedApp
+from omnisdk.runtime.served import make_server as _make_server
 
 if TYPE_CHECKING:
+    from omnisdk.statuspage import StatusPage
     from omnisdk.store import RunLock
     from omnisdk.sync.engine import Engine
     from omnisdk.webhooks import WebhookBatch, WebhookReceiver
@@ -140,6 +147,8 @@ class LocalRuntime:
     which). ``initial_poll=False`` skips the poll every account gets at start. ``grace`` is
     how long in-flight work may take at shutdown. ``run_lock=False`` skips the store's run
     lock (for an app that runs its own guard; two runtimes on one store do everything twice).
+    ``status_page``: ``HOST:PORT`` to serve the status page at, True (the default) for
+    ``[engine] status_page`` (which is off unless set), False for no page.
     """
 
     def __init__(
@@ -153,6 +162,7 @@ class LocalRuntime:
         initial_poll: bool = True,
         reconcile: bool = True,
         run_lock: bool = True,
+        status_page: str | bool | None = True,
     ) -> None:
         self.engine = engine
         self.run_lock_enabled = run_lock
@@ -166,6 +176,9 @@ class LocalRuntime:
         self.reconcile_enabled = reconcile
         self.stats = RuntimeStats()
         self.receiver: WebhookReceiver | None = None
+        self.status_page_address = _status_page_address(engine, status_page)
+        self.status_page: StatusPage | None = None
+        self._status_server: ServedApp | None = None
         self.ready = asyncio.Event()
         """Set once every loop runs and the receiver accepts connections."""
         self.initial_sync_done = asyncio.Event()
@@ -210,6 +223,12 @@ class LocalRuntime:
         return f"{base}/webhooks/{account}"
 
     @property
+    def status_page_url(self) -> str | None:
+        """``http://HOST:PORT/`` of the status page while it is served (None otherwise)."""
+        base = self._status_server.base_url if self._status_server is not None else None
+        return f"{base}/" if base is not None else None
+
+    @property
     def stopping(self) -> bool:
         """True once a stop was asked for."""
         return self._stopping.is_set()
@@ -240,6 +259,8 @@ class LocalRuntime:
                 self._run_lock = await asyncio.to_thread(self.engine.store.acquire_run_lock)
             if self.webhooks:
                 await self._start_receiver()
+            if self.status_page_address is not None:
+                await self._start_status_page(*self.status_page_address)
             self._watcher = _StockWatcher(self, asyncio.get_running_loop())
             self.engine.plugins.register(self._watcher, name=f"omnisdk.runtime:{id(self)}")
             self._start_loops()
@@ -253,6 +274,8 @@ class LocalRuntime:
             len(self._loops),
             f", webhooks at {self.webhook_base_url}/webhooks/<account>" if self.webhooks else "",
         )
+        if self.status_page_url is not None:
+            logger.info("status page at %s", self.status_page_url)
 
     def _start_loops(self) -> None:
         engine = self.engine
@@ -312,6 +335,7 @@ class LocalRuntime:
         deadline = time.monotonic() + self.grace
         if self._server is not None:
             self._server.should_exit = True
+        await self._stop_status_page()
         for loop in self._loops.values():
             loop.wake.set()
         if self._tasks:
@@ -529,6 +553,23 @@ class LocalRuntime:
         self._server = None
         self._server_task = None
 
+    # -- the status page ------------------------------------------------------------------
+
+    async def _start_status_page(self, host: str, port: int) -> None:
+        from omnisdk.statuspage import StatusPage
+
+        self.status_page = StatusPage(self.engine)
+        self._status_server = ServedApp("status page", self.status_page.app)
+        await self._status_server.start(host, port)
+
+    async def _stop_status_page(self) -> None:
+        """The page is only read: its live streams end at once and it stops first."""
+        if self.status_page is not None:
+            self.status_page.close()
+        if self._status_server is not None:
+            await self._status_server.stop(grace=1.0)
+            self._status_server = None
+
     # -- signals ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -565,36 +606,18 @@ class LocalRuntime:
                 loop.remove_signal_handler(signum)
 
 
+def _status_page_address(engine: Engine, wanted: str | bool | None) -> tuple[str, int] | None:
+    """Where to serve the status page: ``wanted`` (``HOST:PORT``), the config's address
+    (True), or nowhere (False/None)."""
+    if wanted is True:
+        return engine.config.engine.status_page_address
+    if not wanted:
+        return None
+    try:
+        return listen_address(str(wanted))
+    except ValueError as exc:
+        raise UsageError(f"status page address {wanted!r}: {exc}") from None
+
+
 def _remaining(deadline: float) -> float:
     return max(deadline - time.monotonic(), 0.0)
-
-
-def _make_server(app: Any) -> Any:
-    """A uvicorn server for ``app`` that leaves SIGINT/SIGTERM to the runtime."""
-    try:
-        import uvicorn
-    except ImportError as exc:
-        raise ServiceError(
-            f"the webhook receiver needs uvicorn and starlette ({exc}); install them with "
-            "pip install 'omnisdk[sandbox]', or run with webhooks off"
-        ) from None
-
-    class QuietServer(uvicorn.Server):
-        """uvicorn without its own signal handling: the runtime owns SIGINT/SIGTERM."""
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Generator[None, None, None]:
-            yield
-
-    config = uvicorn.Config(
-        app,
-        http="h11",
-        loop="asyncio",
-        lifespan="off",
-        log_config=None,  # leave the application's logging alone (uvicorn's would reset it)
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=2,
-        timeout_keep_alive=5,
-    )
-    return QuietServer(config)

@@ -17,6 +17,7 @@ from omnisdk.store.customers import CustomerSave
 from omnisdk.store.engine import DEFAULT_URL
 from omnisdk.store.errors import BindingConflict, SchemaOutOfDate, UnknownAccount
 from omnisdk.store.ledger import OversoldLevel
+from omnisdk.store.recent import ListingPressure, RecentLine, RecentOrder, StockPressure
 from omnisdk.store.records import (
     AccountRow,
     AccountStatus,
@@ -51,6 +52,7 @@ __all__ = [
     "BindingKind",
     "CustomerSave",
     "LedgerEntry",
+    "ListingPressure",
     "LockedOrder",
     "MovementKind",
     "OrderSaved",
@@ -58,11 +60,14 @@ __all__ = [
     "OversoldLevel",
     "ProductSaved",
     "QuarantineRow",
+    "RecentLine",
+    "RecentOrder",
     "RunLock",
     "RunLockHolder",
     "RunLocked",
     "SchemaOutOfDate",
     "StockMovement",
+    "StockPressure",
     "Store",
     "StoreActivity",
     "StoreTokenStore",

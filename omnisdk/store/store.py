@@ -17,6 +17,7 @@ from omnisdk.store.listings import ListingsMixin
 from omnisdk.store.orders import OrdersMixin
 from omnisdk.store.outbox import OutboxMixin
 from omnisdk.store.quarantine import QuarantineMixin
+from omnisdk.store.recent import RecentMixin
 from omnisdk.store.run_lock import RunLockMixin
 from omnisdk.store.status import StatusMixin
 from omnisdk.store.tokens import TokensMixin
@@ -39,6 +40,7 @@ class Store(
     WebhooksMixin,
     ListingsMixin,
     StatusMixin,
+    RecentMixin,
     RunLockMixin,
 ):
     """omnisdk's persistence: SQLite by default, PostgreSQL for many workers.
