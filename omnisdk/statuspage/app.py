@@ -211,8 +211,8 @@ class StatusPage:
         except InvalidValue as exc:
             return self._problem(frame, 400, "Not a SKU", str(exc))
         except OmnisdkError as exc:
-            logger.warning("status page: the store could not be read: %s", exc)
-            return self._problem(frame, 503, "The store could not be read", str(exc))
+            logger.warning("status page: %s could not be built: %s", request.url.path, exc)
+            return self._problem(frame, 503, "This page could not be built", str(exc))
         html = self.renderer.page(
             template,
             {
@@ -270,7 +270,7 @@ class StatusPage:
                 try:
                     loaded: _Loaded | None = await load()
                 except OmnisdkError as exc:
-                    logger.warning("status page: the store could not be read: %s", exc)
+                    logger.warning("status page: a live update could not be built: %s", exc)
                     loaded = None
                 if loaded is not None:
                     for name, digest in loaded.rendered.digests.items():
