@@ -80,10 +80,11 @@ class StockPressure:
     listings: tuple[ListingPressure, ...] = ()
 
 
-def _title_of_sku() -> Any:
-    """``(sku, title)`` of every catalog variant (its product's title)."""
-    return select(variants.c.sku, products.c.title).join_from(
-        variants, products, variants.c.product_id == products.c.id
+def _with_titles(table: Any, sku: Any) -> Any:
+    """``table`` outer-joined to the catalog variant of its ``sku`` column and that variant's
+    product (whose ``title`` is then selectable; NULL for a SKU not in the catalog)."""
+    return table.outerjoin(variants, variants.c.sku == sku).outerjoin(
+        products, products.c.id == variants.c.product_id
     )
 
 
@@ -117,16 +118,15 @@ class RecentMixin(StoreCore):
         with self._read(session) as connection:
             rows = connection.execute(head).all()
             ids = [row.id for row in rows]
-            titles = _title_of_sku().subquery()
             line_rows = (
                 connection.execute(
                     select(
                         order_lines.c.order_id,
                         order_lines.c.sku,
                         order_lines.c.quantity,
-                        titles.c.title,
+                        products.c.title,
                     )
-                    .join_from(order_lines, titles, order_lines.c.sku == titles.c.sku, isouter=True)
+                    .select_from(_with_titles(order_lines, order_lines.c.sku))
                     .where(order_lines.c.order_id.in_(ids))
                     .order_by(order_lines.c.order_id, order_lines.c.line_no)
                 ).all()
@@ -166,28 +166,36 @@ class RecentMixin(StoreCore):
             func.coalesce(func.sum(listings.c.rebalances), 0),
             func.coalesce(func.sum(listings.c.starved), 0),
         ).select_from(listings)
-        titles = _title_of_sku().subquery()
+        # The newest rows first, on the listings alone; only those few are joined.
+        picked = (
+            select(listings)
+            .where(held)
+            .order_by(listings.c.pushed_at.is_(None), desc(listings.c.pushed_at))
+            .limit(max(limit, 0))
+            .subquery()
+        )
         newest = (
             select(
                 accounts.c.name.label("account"),
-                listings.c.sku,
-                titles.c.title,
-                listings.c.last_pushed,
-                listings.c.sold,
-                listings.c.rebalances,
-                listings.c.starved,
-                listings.c.pushed_at,
+                picked.c.sku,
+                products.c.title,
+                picked.c.last_pushed,
+                picked.c.sold,
+                picked.c.rebalances,
+                picked.c.starved,
+                picked.c.pushed_at,
             )
-            .join_from(listings, accounts, listings.c.account_id == accounts.c.id)
-            .join(titles, titles.c.sku == listings.c.sku, isouter=True)
-            .where(held)
+            .select_from(
+                _with_titles(
+                    picked.join(accounts, picked.c.account_id == accounts.c.id), picked.c.sku
+                )
+            )
             .order_by(
-                listings.c.pushed_at.is_(None),
-                desc(listings.c.pushed_at),
+                picked.c.pushed_at.is_(None),
+                desc(picked.c.pushed_at),
                 accounts.c.name,
-                listings.c.sku,
+                picked.c.sku,
             )
-            .limit(max(limit, 0))
         )
         with self._read(session) as connection:
             zero, moved, starved = connection.execute(counts).one()
@@ -219,6 +227,10 @@ class RecentMixin(StoreCore):
         wanted = sorted(set(skus))
         if not wanted:
             return {}
-        query = _title_of_sku().where(variants.c.sku.in_(wanted))
+        query = (
+            select(variants.c.sku, products.c.title)
+            .join_from(variants, products, variants.c.product_id == products.c.id)
+            .where(variants.c.sku.in_(wanted))
+        )
         with self._read(session) as connection:
             return {row.sku: row.title for row in connection.execute(query).all()}
