@@ -27,10 +27,11 @@ import logging
 import time
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -49,6 +50,8 @@ from omnisdk.statuspage.source import StatusSource, read_overview, read_sku
 __all__ = ["StatusPage"]
 
 logger = logging.getLogger("omnisdk.statuspage")
+
+T = TypeVar("T")
 
 STATIC = Path(__file__).parent / "static"
 RETRY_MS = 3000
@@ -122,6 +125,9 @@ class StatusPage:
         self.heartbeat = heartbeat
         self.renderer = PageRenderer()
         self.cache: TimedCache[tuple[str, ...], _Loaded] = TimedCache(ttl)
+        # The page's own reads and rendering get a thread of their own: they never hold one
+        # of the pool threads the engine's store calls run in.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnisdk-status")
         self._closing = asyncio.Event()
         self._streams = 0
         self.app: ASGIApp = _SecurityHeaders(
@@ -146,6 +152,13 @@ class StatusPage:
     def close(self) -> None:
         """End every live stream (and refuse new ones): call it before stopping the server."""
         self._closing.set()
+        self._thread.shutdown(wait=False)
+
+    async def _blocking(self, call: Callable[[], T]) -> T:
+        """``call()`` in the page's own thread (in a passing one once the page is closed)."""
+        if self._closing.is_set():
+            return await asyncio.to_thread(call)
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
 
     # -- loading, through the shared cache ----------------------------------------------------
 
@@ -161,9 +174,9 @@ class StatusPage:
 
     async def _sku(self, base: str, sku: str) -> _Loaded:
         async def load() -> _Loaded:
-            data = await read_sku(self.source, sku)
+            data = await read_sku(self.source, sku, self._blocking)
             context = {"stock": data, "base": base}
-            rendered = await asyncio.to_thread(self.renderer.sections, SKU_SECTIONS, context)
+            rendered = await self._blocking(lambda: self.renderer.sections(SKU_SECTIONS, context))
             title = f"{data.title} ({data.view.sku})" if data.title else data.view.sku
             return _Loaded(rendered, title, datetime.now(UTC), self.source.store.dialect)
 

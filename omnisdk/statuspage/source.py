@@ -10,14 +10,26 @@ gather one page's data; nothing here calls a channel.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from omnisdk.store import OversoldLevel, RecentOrder, StockPressure, Store
 from omnisdk.sync.status import StatusReport
 from omnisdk.sync.stock import StockView
 
-__all__ = ["Overview", "SkuStock", "StatusSource", "read_overview", "read_sku"]
+__all__ = ["Blocking", "Overview", "SkuStock", "StatusSource", "read_overview", "read_sku"]
+
+T = TypeVar("T")
+
+
+class Blocking(Protocol):
+    """Runs a blocking call off the event loop (by default in :func:`asyncio.to_thread`)."""
+
+    def __call__(self, call: Callable[[], T], /) -> Awaitable[T]:
+        """The result of ``call()``, run elsewhere."""
+        ...
+
 
 RECENT_ORDERS = 10
 """How many of the newest orders the overview lists."""
@@ -68,8 +80,13 @@ class SkuStock:
         return bool(self.view.locations or self.view.listings or self.title)
 
 
-async def read_overview(source: StatusSource) -> Overview:
-    """The overview's data, read from the store (one worker thread for the extra reads)."""
+async def _to_thread(call: Callable[[], T]) -> T:
+    return await asyncio.to_thread(call)
+
+
+async def read_overview(source: StatusSource, run: Blocking = _to_thread) -> Overview:
+    """The overview's data, read from the store: the status report, then the page's own reads
+    in one blocking call handed to ``run``."""
     report = await source.status()
     store = source.store
 
@@ -80,12 +97,13 @@ async def read_overview(source: StatusSource) -> Overview:
             store.oversold_levels(max_holders=OVERSOLD_ORDERS),
         )
 
-    orders, pressure, oversold = await asyncio.to_thread(extra)
+    orders, pressure, oversold = await run(extra)
     return Overview(report=report, orders=orders, pressure=pressure, oversold=oversold)
 
 
-async def read_sku(source: StatusSource, sku: str) -> SkuStock:
-    """A SKU page's data (``InvalidValue`` when ``sku`` cannot be a SKU)."""
+async def read_sku(source: StatusSource, sku: str, run: Blocking = _to_thread) -> SkuStock:
+    """A SKU page's data (``InvalidValue`` when ``sku`` cannot be a SKU); the title is read
+    by a blocking call handed to ``run``."""
     view = await source.stock_view(sku)
-    titles = await asyncio.to_thread(source.store.sku_titles, [view.sku])
+    titles = await run(lambda: source.store.sku_titles([view.sku]))
     return SkuStock(view=view, title=titles.get(view.sku))
