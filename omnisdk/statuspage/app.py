@@ -277,14 +277,18 @@ class StatusPage:
         self._streams += 1
         try:
             sent: dict[str, str] = {}
+            problem: str | None = None
             yield f"retry: {RETRY_MS}\n\n"
             quiet_since = time.monotonic()
             while True:
                 try:
                     loaded: _Loaded | None = await load()
+                    problem = None
                 except OmnisdkError as exc:
-                    logger.warning("status page: a live update could not be built: %s", exc)
                     loaded = None
+                    if str(exc) != problem:  # once per cause, not every second per viewer
+                        logger.warning("status page: a live update could not be built: %s", exc)
+                    problem = str(exc)
                 if loaded is not None:
                     for name, digest in loaded.rendered.digests.items():
                         if sent.get(name) != digest:

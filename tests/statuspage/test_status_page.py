@@ -8,6 +8,7 @@ import asyncio
 import json
 import unicodedata
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +27,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from omnisdk.auth import Token
+from omnisdk.errors import StoreError
 from omnisdk.statuspage import StatusPage
+from omnisdk.store import Store
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -196,3 +199,33 @@ async def test_the_live_stream_sends_every_section_then_ends_when_closed(
     assert QUARANTINE_REASON not in response.text  # escaped in the HTML it carries
     orders = next(item for item in sent if item["id"] == "orders")
     assert "#1001" in orders["html"]
+
+
+class _LockedStore:
+    """A source whose store cannot be read (as when the database is locked or gone)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def status(self) -> Any:
+        raise StoreError("store read failed: OperationalError: database is locked")
+
+    async def stock_view(self, sku: str) -> Any:
+        raise StoreError("store read failed: OperationalError: database is locked")
+
+
+async def test_a_store_that_cannot_be_read_is_a_page_saying_so_not_a_crash(
+    shop: Harness,
+) -> None:
+    page = StatusPage(_LockedStore(shop.store))
+    transport = httpx.ASGITransport(app=page.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://status.test") as http:
+        for path in ("/", _sku_url(SKU_HAT)):
+            response = await http.get(path)
+            assert response.status_code == 503
+            assert "This page could not be built" in response.text
+            assert "database is locked" in response.text
+        page.close()
+        live = await http.get("/events")
+        assert live.status_code == 200
+        assert "event:" not in live.text  # nothing to send, and the stream still ended cleanly
