@@ -33,7 +33,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1280, "height": 900}
 PAPER = (0xF6, 0xF7, 0xF9)  # the page's background colour (status.css --paper)
 SCREENSHOT_ENV = "OMNISDK_STATUS_SCREENSHOT"
-"""Set to a path to keep the overview's screenshot there (how docs/ got its picture)."""
+"""Set to a path to keep a full-page screenshot of the overview there (docs/ has one)."""
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -117,7 +117,7 @@ async def test_the_overview_reads_well_and_its_screenshot_is_a_real_picture(
     assert ink.inked > 0.08, ink  # the dark header, cards, tables and their text
     assert ink.colours > 100, ink  # anti-aliased text, badges: not a flat fill
     if keep := os.environ.get(SCREENSHOT_ENV):
-        shutil.copyfile(shot, keep)
+        await page.screenshot(path=keep, full_page=True)
 
 
 async def test_a_new_order_appears_on_the_open_page_without_a_reload(
