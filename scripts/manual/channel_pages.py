@@ -12,7 +12,7 @@ from pydantic_core import PydanticUndefined
 from omnisdk.channel import Capability, ChannelSettings
 from omnisdk.plugins import ChannelType, Plugins
 
-from .text import cell, describe_default, describe_type, docstring
+from .text import cell, describe_default, describe_type, docstring, duration_text
 
 __all__ = ["channel_index_page", "channel_page", "channel_pages"]
 
@@ -35,8 +35,10 @@ def _limits(channel_type: ChannelType) -> dict[str, str]:
         "product batch": str(lim.max_product_batch),
         "page size": str(lim.page_size),
         "requests/s (burst)": f"{lim.rate.requests_per_second:g} ({lim.rate.burst})",
-        "access token lives": str(lim.access_token_ttl or "does not expire"),
-        "refresh token lives": str(lim.refresh_token_ttl or "-"),
+        "access token lives": duration_text(lim.access_token_ttl)
+        if lim.access_token_ttl else "does not expire",
+        "refresh token lives": duration_text(lim.refresh_token_ttl)
+        if lim.refresh_token_ttl else "-",
     }
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-__all__ = ["cell", "describe_default", "describe_type", "docstring", "slug"]
+__all__ = ["cell", "describe_default", "describe_type", "docstring", "duration_text", "slug"]
 
 
 def docstring(obj: object) -> str:
@@ -35,7 +35,8 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _duration(value: timedelta) -> str:
+def duration_text(value: timedelta) -> str:
+    """A duration as the config writes it: ``30s``, ``15m``, ``4h``, ``30d``."""
     seconds = int(value.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:
@@ -50,7 +51,7 @@ def describe_default(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, timedelta):
-        return f'"{_duration(value)}"'
+        return f'"{duration_text(value)}"'
     if isinstance(value, Enum):
         return f'"{value.value}"'
     if isinstance(value, str):

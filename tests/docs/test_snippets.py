@@ -39,3 +39,19 @@ def test_snippet_runs_as_a_script(snippet: object, tmp_path: Path) -> None:
         timeout=120, check=False,
     )
     assert done.returncode == 0, f"{snippet.name} failed:\n{done.stderr[-3000:]}"  # type: ignore[attr-defined]
+
+
+def test_the_scanner_finds_python_blocks_and_their_markers(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# Page\n\n```python\nprint(1)\n```\n\n```bash\necho no\n```\n\n"
+        "<!-- not-a-script: imports a package that does not exist -->\n"
+        "```python\nimport nowhere\n```\n\n- item\n\n    ```py\n    print(2)\n    ```\n",
+        encoding="utf-8",
+    )
+    found = snippets.snippets(page)
+    assert [(s.line, s.code, s.not_a_script) for s in found] == [
+        (3, "print(1)\n", None),
+        (12, "import nowhere\n", "imports a package that does not exist"),
+        (18, "print(2)\n", None),
+    ]
