@@ -19,6 +19,7 @@ $(BIN)/python:
 # Re-install whenever a pyproject.toml changes.
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(PLUGINS) tests/example_plugin/pyproject.toml
 	$(BIN)/python -m pip install --quiet $(EDITABLES)
+	$(BIN)/python scripts/check_dists.py --fill-wheelhouse  # so tests/packaging runs offline
 	touch $@
 
 setup: $(VENV)/.installed ## create .venv with omnisdk, every plugin and the dev tools

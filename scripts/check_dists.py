@@ -1,6 +1,7 @@
 """Build every distribution and prove each plugin installs and works with only the core.
 
     python scripts/check_dists.py [--out DIR] [--json]
+    python scripts/check_dists.py --fill-wheelhouse   # download the core's dependencies only
 
 For the core (the repository root) and every ``plugins/*/pyproject.toml``:
 
@@ -156,6 +157,17 @@ def _install_core(python: Path, wheel: Path, wheelhouse: Path) -> subprocess.Com
     return _run(offline) if done.returncode == 0 else done
 
 
+def fill_wheelhouse(root: Path = ROOT, wheelhouse: Path = WHEELHOUSE) -> int:
+    """Download the core's dependencies into ``wheelhouse`` (``make setup`` does, once)."""
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    done = _run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                 "--dest", str(wheelhouse), *project["project"]["dependencies"]])
+    if done.returncode != 0:
+        print(_tail(done), file=sys.stderr)
+    return done.returncode
+
+
 def _core_venv(wheel: Path, venv: Path, wheelhouse: Path, outcome: Outcome) -> Path | None:
     """A fresh venv with the core wheel and its dependencies; its site-packages."""
     started = time.perf_counter()
@@ -251,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="where to build (default: a temporary folder)")
     parser.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    parser.add_argument("--fill-wheelhouse", action="store_true",
+                        help=f"only download the core's dependencies into {WHEELHOUSE}")
     args = parser.parse_args(argv)
+    if args.fill_wheelhouse:
+        return fill_wheelhouse()
     with tempfile.TemporaryDirectory(prefix="omnisdk-dists-") as scratch:
         out = args.out or Path(scratch)
         started = time.perf_counter()
