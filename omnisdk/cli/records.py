@@ -169,6 +169,11 @@ def stock_show(
     console.print(channels)
     for line in errors:
         console.print(line)
+    if not report.locations:
+        print_note(
+            f"next: no stock is counted for {sku}, so every channel lists 0: "
+            f"`omnisdk stock set {sku} N --location LOCATION`"
+        )
 
 
 # "stock set SKU -1" must reach the engine (which refuses it in one line), not be an option.

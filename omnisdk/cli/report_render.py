@@ -29,6 +29,7 @@ __all__ = [
     "reconcile_table",
     "reconcile_view",
     "report_view",
+    "status_hints",
     "status_problems_table",
     "status_table",
     "status_view",
@@ -153,7 +154,35 @@ def status_view(report: StatusReport) -> Group:
     problems = status_problems_table(report)
     if problems is not None:
         parts.append(problems)
+    parts += [Text(f"next: {hint}", style="yellow") for hint in status_hints(report)]
     return Group(*parts)
+
+
+def status_hints(report: StatusReport) -> list[str]:
+    """What to do about each state of the status that needs a person."""
+    hints = []
+    for account in report.accounts:
+        name = account.account
+        if account.status == "needs_reauth":
+            hints.append(
+                f"{name} lost its authorisation and is not called: give it a new token in "
+                "omnisdk.toml (`omnisdk check` tests it)"
+            )
+        if account.failed_pushes:
+            hints.append(
+                f"{name}: {account.failed_pushes} stock pushes failed for good (see Problems); "
+                f"fix the cause, then `omnisdk push --channel {name} --retry-failed`"
+            )
+        if account.quarantine_open:
+            hints.append(
+                f"{name}: {account.quarantine_open} payloads set aside: `omnisdk quarantine "
+                "list` says why, `omnisdk quarantine retry` replays them once fixed"
+            )
+        if not account.configured:
+            hints.append(f"{name} is in the store but not in omnisdk.toml")
+    if report.totals.variants == 0:
+        hints.append("the master catalog is empty: `omnisdk catalog import --channel NAME`")
+    return hints
 
 
 # -- the reconciliation ----------------------------------------------------------------------
@@ -244,6 +273,14 @@ def reconcile_view(report: ReconcileReport) -> Group:
     for extra in (reconcile_drift_table(report), reconcile_oversell_table(report)):
         if extra is not None:
             parts.append(extra)
+    if report.oversells:
+        parts.append(
+            Text(
+                "next: ship the orders beyond stock from another location or cancel them; "
+                "if the count is wrong, `omnisdk stock set SKU N --location LOCATION`",
+                style="yellow",
+            )
+        )
     return Group(*parts)
 
 
