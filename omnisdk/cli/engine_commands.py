@@ -6,13 +6,14 @@ a table for people, or with ``--json`` exactly the result model's JSON.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from omnisdk.cli.engine_render import print_result
 from omnisdk.cli.engine_session import JsonOption, emit_result, run_with_engine
-from omnisdk.cli.output import print_note, print_warning
+from omnisdk.cli.output import print_note, print_warning, stderr_console
 from omnisdk.cli.state import get_state
 from omnisdk.config import reserve_location
 
@@ -196,7 +197,13 @@ def import_catalog(
         counted = await engine.count_listed_stock(channel) if with_stock else None
         return stats, counted
 
-    stats, counted = run_with_engine(state, work)
+    console = stderr_console()
+    with (
+        console.status(f"importing the catalog of {channel}")
+        if console.is_terminal
+        else (contextlib.nullcontext())
+    ):
+        stats, counted = run_with_engine(state, work)
     if json_output:
         emit_result(stats if counted is None else {"import": stats, "stock": counted})
         return
