@@ -144,6 +144,10 @@ CASES: list[NarrowCase] = [
         ("Tranh sơn mài Hội An", "Áo thun cổ tròn", "2,400,000 VND", "TRANH-SON-MAI"),
     ),
     NarrowCase(
+        ("channels", "remove", "saigon-shop", "--dry-run"),
+        ("SKU", "Location", "Listed", "NON-LA-HUE", "TRANH-SON-MAI", "would drop"),
+    ),
+    NarrowCase(
         ("catalog", "import", "--channel", "saigon-shop"),
         ("Imported from saigon-shop", "Products seen", "Variants matched"),
     ),
