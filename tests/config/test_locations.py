@@ -36,9 +36,7 @@ def load(tmp_path: Path, plugins: Plugins, text: str) -> EngineConfig:
     return load_config(path, env={}, plugins=plugins).engine
 
 
-def test_the_default_location_is_the_first_named_location(
-    tmp_path: Path, plugins: Plugins
-) -> None:
+def test_the_default_location_is_the_first_named_location(tmp_path: Path, plugins: Plugins) -> None:
     engine = load(tmp_path, plugins, SHOP.format(extra="") + '[engine]\nlocations = ["hn-1"]\n')
     assert engine.default_location == "hn-1"
     assert engine.named_locations == ("hn-1",)
