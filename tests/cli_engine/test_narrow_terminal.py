@@ -10,7 +10,7 @@ are whole on one line. A new command is covered by one more :class:`NarrowCase` 
 from __future__ import annotations
 
 import asyncio
-import json
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +20,15 @@ from _engine_cli_testkit import CATALOG, Shop, config_text
 from _narrow import WIDTH, NarrowCase, assert_reads_at
 from omnisdk_example.channel import ExampleChannel
 from omnisdk_example.sandbox import ExampleSandbox
+from rich.console import Console
 from typer.testing import CliRunner
 
 from omnisdk import Plugins
 from omnisdk.cli import build_app
+from omnisdk.cli.demo_render import snapshot_table
 from omnisdk.config import load_config
+from omnisdk.demo import DEMO_CATALOG
+from omnisdk.demo.report import DemoSnapshot, SkuSnapshot
 from omnisdk.store import open_store
 from omnisdk.sync import Engine
 from omnisdk.testing import ContributeChannels, LoopbackServer
@@ -151,6 +155,19 @@ CASES: list[NarrowCase] = [
         ("catalog", "import", "--channel", "saigon-shop"),
         ("Imported from saigon-shop", "Products seen", "Variants matched"),
     ),
+    NarrowCase(
+        ("demo", "--no-live", "--duration", "1", "--buyers", "2"),
+        (
+            "Orders per channel",
+            "Units per product",
+            "Sold out",
+            "Stock shown",
+            "Oversold",
+            "Tranh sơn mài Hội An",
+            "Safety buffer",
+            "no unit sold twice",
+        ),
+    ),
 ]
 
 
@@ -216,4 +233,33 @@ def test_the_check_catches_a_word_split_by_wrapping() -> None:
         assert_reads_at("│ accou │\n│ nt    │\n", ["account"])
     with pytest.raises(AssertionError, match="wider than 80"):
         assert_reads_at("x" * 81, [])
-    assert json.dumps("ok")
+
+
+def test_the_demos_live_view_fits_a_default_80x24_terminal() -> None:
+    accounts = ["lazada-hanoi", "shopee-saigon", "shopify-danang", "tiki-hue"]
+    snapshot = DemoSnapshot(
+        elapsed=3.2,
+        phase="buyers shopping",
+        skus=[
+            SkuSnapshot(
+                sku=item.sku,
+                title=item.title,
+                start=item.stock,
+                sold=1,
+                on_hand=item.stock,
+                reserved=1,
+                listed={account: item.stock // 4 for account in accounts},
+            )
+            for item in DEMO_CATALOG
+        ],
+        accepted={account: 12 for account in accounts},
+        refused={"shopee-saigon": 3},
+        in_book={account: 12 for account in accounts},
+    )
+    buffer = io.StringIO()
+    Console(file=buffer, width=WIDTH, color_system=None).print(snapshot_table(snapshot))
+    text = buffer.getvalue()
+
+    assert len(text.splitlines()) <= 24, text
+    words = ["Product", "Start", "Sold", "Free", "lazada", "tiki", "Nón lá Huế"]
+    assert_reads_at(text, [*words, "3 turned away (sold out)"], what="demo live view")
