@@ -204,11 +204,7 @@ def reconcile_table(report: ReconcileReport) -> Table:
         if account.unknown:
             notes.append(f"{len(account.unknown)} SKUs not in the master catalog")
         if account.untracked:
-            notes.append(
-                f"{account.untracked} listed SKUs have no stock count yet (left alone): count "
-                "them with `omnisdk stock set SKU N`, or take the listed figures with "
-                "`omnisdk catalog import --with-stock`"
-            )
+            notes.append(f"{account.untracked} listed SKUs not counted yet")
         table.add_row(
             account.account,
             str(account.checked),
@@ -273,6 +269,17 @@ def reconcile_view(report: ReconcileReport) -> Group:
     for extra in (reconcile_drift_table(report), reconcile_oversell_table(report)):
         if extra is not None:
             parts.append(extra)
+    for account in report.accounts:
+        if account.untracked:
+            parts.append(
+                Text(
+                    f"next: {account.untracked} SKUs {account.account} lists have no stock "
+                    "count, so the engine leaves them alone: count them with `omnisdk stock "
+                    "set SKU N`, or take what it lists with `omnisdk catalog import --channel "
+                    f"{account.account} --with-stock`",
+                    style="yellow",
+                )
+            )
     if report.oversells:
         parts.append(
             Text(
