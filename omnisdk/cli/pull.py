@@ -172,7 +172,7 @@ def pull(
         if json_output:
             emit_json_line(item)
         else:
-            console.print(object_line(item), soft_wrap=True)
+            console.print(object_line(item))  # long lines wrap between words
 
     reporter = RejectionReporter()
     state.plugins.register(reporter, name=f"omnisdk.cli.rejections.{id(reporter)}")

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from _engine_cli_testkit import Invoke
 from typer.testing import CliRunner
 
 from omnisdk import Plugins
@@ -63,16 +62,6 @@ def test_demo_in_process_with_the_example_channel(
     assert summary.buyers == 3
     assert "buyers shop on 1 channels" in result.stderr
     assert (keep / "omnisdk.toml").is_file() and (keep / "omnisdk.db").is_file()
-
-
-def test_demo_prints_a_summary_for_people(invoke: Invoke) -> None:
-    result = invoke("demo", "--no-live", "--duration", "1", "--buyers", "2", config=False)
-
-    assert result.exit_code == 0, result.output
-    assert "Orders per channel" in result.stdout
-    assert "Units per product" in result.stdout
-    assert "✓ no unit sold twice (oversold: 0)" in result.stdout
-    assert "Áo dài lụa tơ tằm xanh ngọc" in result.stdout
 
 
 def test_demo_without_any_sandbox_says_what_to_install(tmp_path: Path) -> None:
