@@ -24,6 +24,7 @@ from omnisdk.cli import (
     pull,
     records,
     run,
+    sales,
     sandbox,
 )
 from omnisdk.cli.logs import configure_logging
@@ -147,6 +148,7 @@ def build_app(plugins: Plugins | None = None) -> typer.Typer:
     app.add_typer(records.orders_app)
     app.add_typer(records.customers_app)
     app.add_typer(records.quarantine_app)
+    app.add_typer(sales.report_app)
     app.command("demo")(demo.demo)
     app.command("new-plugin")(new_plugin.new_plugin)
     _add_plugin_commands(app, registry)

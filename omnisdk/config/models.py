@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
@@ -202,9 +203,27 @@ class EngineConfig(BaseModel):
     buyers can oversell (see :mod:`omnisdk.quotas`). ``shared``: every account lists the
     whole pool less its rule (a burst on two channels inside one propagation window can sell
     the same unit twice)."""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    """The shop's IANA time zone: the sales report counts days in it (``--by day``)."""
     velocity_window: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))
     """Sales older than this weigh half as much in an account's sales velocity (the half-life
     of the decaying rate that sends scarce units to where they sell)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{name!r} is not a known IANA time zone, e.g. Asia/Ho_Chi_Minh"
+            ) from None
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """:attr:`timezone` as a :class:`~zoneinfo.ZoneInfo`."""
+        return ZoneInfo(self.timezone)
 
     @field_validator("webhook_public_url")
     @classmethod

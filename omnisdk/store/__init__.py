@@ -36,6 +36,7 @@ from omnisdk.store.records import (
     StoredVariant,
 )
 from omnisdk.store.run_lock import RunLock, RunLocked, RunLockHolder
+from omnisdk.store.sales import SalesGroup, SalesRow
 from omnisdk.store.status import AccountActivity, StoreActivity
 from omnisdk.store.store import Store, open_store
 from omnisdk.store.token_keys import TOKEN_KEYS_ENV, TokenCipher, TokenKeyError
@@ -61,6 +62,8 @@ __all__ = [
     "RunLock",
     "RunLockHolder",
     "RunLocked",
+    "SalesGroup",
+    "SalesRow",
     "SchemaOutOfDate",
     "StockMovement",
     "Store",

@@ -18,6 +18,7 @@ from omnisdk.store.orders import OrdersMixin
 from omnisdk.store.outbox import OutboxMixin
 from omnisdk.store.quarantine import QuarantineMixin
 from omnisdk.store.run_lock import RunLockMixin
+from omnisdk.store.sales import SalesMixin
 from omnisdk.store.status import StatusMixin
 from omnisdk.store.tokens import TokensMixin
 from omnisdk.store.webhooks import WebhooksMixin
@@ -40,6 +41,7 @@ class Store(
     ListingsMixin,
     StatusMixin,
     RunLockMixin,
+    SalesMixin,
 ):
     """omnisdk's persistence: SQLite by default, PostgreSQL for many workers.
 

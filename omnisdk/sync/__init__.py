@@ -17,6 +17,7 @@ beside it each do one job for it:
 ``omnisdk.sync.reconcile``     listed stock compared with what it should be, drift repaired
 ``omnisdk.sync.status``        the engine's status report
 ``omnisdk.sync.reports``       what the report models share (lookup by account)
+``omnisdk.sync.sales``         the sales report (revenue per channel, store, SKU, day)
 =============================  ========================================================
 
 Every part takes a :class:`~omnisdk.sync.context.SyncContext`, never the Engine, and only
@@ -27,6 +28,7 @@ from omnisdk.sync.customers import CustomerHistory
 from omnisdk.sync.engine import CycleStats, Engine, SyncEngine
 from omnisdk.sync.intake import IngestResult, SyncStats
 from omnisdk.sync.pusher import AccountPushStats, PushStats
+from omnisdk.sync.sales import SalesGroup, SalesLine, SalesReport
 from omnisdk.sync.stock import ListingView, LocationStock, StockView
 
 __all__ = [
@@ -38,6 +40,9 @@ __all__ = [
     "ListingView",
     "LocationStock",
     "PushStats",
+    "SalesGroup",
+    "SalesLine",
+    "SalesReport",
     "StockView",
     "SyncEngine",
     "SyncStats",

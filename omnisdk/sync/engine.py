@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -45,7 +45,7 @@ from omnisdk.errors import OmnisdkError, UsageError
 from omnisdk.models import ChannelEvent, Order, OrderStatus
 from omnisdk.plugins import Plugins, default_plugins
 from omnisdk.store import AccountStatus, Store, StoreTokenStore
-from omnisdk.sync import accounts, catalog, customers, intake, pusher, reconcile, stock
+from omnisdk.sync import accounts, catalog, customers, intake, pusher, reconcile, sales, stock
 from omnisdk.sync import status as engine_status
 from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
 from omnisdk.sync.context import NOT_OPEN, RejectedRecords, SyncContext
@@ -53,6 +53,7 @@ from omnisdk.sync.customers import CustomerHistory
 from omnisdk.sync.intake import IngestResult, SyncStats
 from omnisdk.sync.pusher import PushStats
 from omnisdk.sync.reconcile import ReconcileReport
+from omnisdk.sync.sales import SalesGroup, SalesReport
 from omnisdk.sync.sellable import sellable
 from omnisdk.sync.status import StatusReport
 from omnisdk.sync.stock import StockView
@@ -439,6 +440,22 @@ class Engine:
         """The engine's state: accounts, outbox depth, failed pushes, quarantine, cursors."""
         return await engine_status.status(self._ctx)
 
+    async def sales_report(
+        self,
+        by: SalesGroup | str = SalesGroup.CHANNEL,
+        *,
+        since: datetime | date | None = None,
+        until: datetime | date | None = None,
+    ) -> SalesReport:
+        """Revenue from the one order book, grouped ``by`` channel, account, location, SKU
+        or day, one row per group and currency (amounts in two currencies are never added).
+
+        ``since`` is included and ``until`` excluded; a date (or a naive datetime) is read in
+        the shop's ``[engine] timezone``, where days are counted too. The store aggregates in
+        one query (see :mod:`omnisdk.sync.sales` for what each figure means).
+        """
+        return await sales.sales_report(self._ctx, by, since=since, until=until)
+
     # -- the whole cycle -------------------------------------------------------------------
 
     async def sync_once(self, *, reconcile: bool = True) -> CycleStats:
@@ -636,6 +653,16 @@ class SyncEngine:
     def sync_once(self, *, reconcile: bool = True) -> CycleStats:
         """See :meth:`Engine.sync_once`."""
         return self._run(self.engine.sync_once(reconcile=reconcile))
+
+    def sales_report(
+        self,
+        by: SalesGroup | str = SalesGroup.CHANNEL,
+        *,
+        since: datetime | date | None = None,
+        until: datetime | date | None = None,
+    ) -> SalesReport:
+        """See :meth:`Engine.sales_report`."""
+        return self._run(self.engine.sales_report(by, since=since, until=until))
 
     def status(self) -> StatusReport:
         """See :meth:`Engine.status`."""
