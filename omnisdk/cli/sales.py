@@ -33,13 +33,14 @@ report_app = typer.Typer(
     name="report", help="Reports over the one order book.", no_args_is_help=True
 )
 
-_GROUPS = ("channel", "account", "location", "sku", "day")
+_GROUPS = ("channel", "account", "location", "sku", "day", "currency")
 _HEADERS = {
     "channel": "Channel",
     "account": "Account",
     "location": "Store",
     "sku": "SKU",
     "day": "Day",
+    "currency": "Currency",
 }
 _CSV_FIELDS = ("currency", "orders", "units", "gross", "discounts", "refunds", "net")
 
@@ -109,7 +110,9 @@ def sales(
     by: Annotated[
         str,
         typer.Option(
-            "--by", metavar="GROUP", help="channel, account, location (store), sku or day."
+            "--by",
+            metavar="GROUP",
+            help="channel, account, location (store), sku, day or currency.",
         ),
     ] = "channel",
     since: Annotated[

@@ -13,7 +13,7 @@ See :class:`Store` for the API. Migrations ship inside the package and run with
 """
 
 from omnisdk.store.core import Transaction
-from omnisdk.store.customers import CustomerSave
+from omnisdk.store.customers import CustomerMerge, CustomerSave
 from omnisdk.store.engine import DEFAULT_URL
 from omnisdk.store.errors import BindingConflict, SchemaOutOfDate, UnknownAccount
 from omnisdk.store.ledger import OversoldLevel
@@ -50,6 +50,7 @@ __all__ = [
     "AccountStatus",
     "BindingConflict",
     "BindingKind",
+    "CustomerMerge",
     "CustomerSave",
     "LedgerEntry",
     "LockedOrder",

@@ -11,7 +11,7 @@ lines only (an order-wide voucher belongs to no SKU) and a refunded order refund
 from __future__ import annotations
 
 import enum
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -35,6 +35,7 @@ class SalesGroup(enum.StrEnum):
     LOCATION = "location"
     SKU = "sku"
     DAY = "day"
+    CURRENCY = "currency"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class SalesRow:
     """One group of the sales report, in one currency; amounts in its minor units.
 
     ``key`` is the channel type, account name, location code (``""``: shipped, no store),
-    SKU or day (``YYYY-MM-DD`` in the report's time zone).
+    SKU, day (``YYYY-MM-DD`` in the report's time zone) or currency.
     """
 
     key: str
@@ -92,6 +93,7 @@ class SalesMixin(StoreCore):
         since: datetime | None = None,
         until: datetime | None = None,
         zone: tzinfo | None = None,
+        customer_ids: Iterable[str] | None = None,
         batch_size: int = 1000,
         session: Connection | None = None,
     ) -> Generator[SalesRow, None, None]:
@@ -99,6 +101,7 @@ class SalesMixin(StoreCore):
 
         ``since``/``until`` bound ``placed_at`` (``since`` included, ``until`` excluded).
         ``zone`` is the shop's time zone days are counted in (default UTC).
+        ``customer_ids`` keeps the orders linked to those customer records only.
         """
         group = SalesGroup(by)
         live = orders.c.status != OrderStatus.CANCELLED.value
@@ -114,6 +117,8 @@ class SalesMixin(StoreCore):
                 key = accounts.c.name
             elif group is SalesGroup.LOCATION:
                 key = func.coalesce(orders.c.location, literal(""))
+            elif group is SalesGroup.CURRENCY:
+                key = orders.c.currency
             else:
                 key = self._day(zone or UTC, until or self.now())
         key = cast(key, String).label("key")
@@ -122,6 +127,8 @@ class SalesMixin(StoreCore):
             query = query.where(orders.c.placed_at >= as_utc(since))
         if until is not None:
             query = query.where(orders.c.placed_at < as_utc(until))
+        if customer_ids is not None:
+            query = query.where(orders.c.customer_id.in_(sorted(set(customer_ids))))
         query = query.group_by(key, orders.c.currency).order_by(key, orders.c.currency)
         for row in self._stream(query, session=session, batch_size=batch_size):
             yield SalesRow(

@@ -45,10 +45,21 @@ from omnisdk.errors import OmnisdkError, UsageError
 from omnisdk.models import ChannelEvent, Order, OrderStatus
 from omnisdk.plugins import Plugins, default_plugins
 from omnisdk.store import AccountStatus, Store, StoreTokenStore
-from omnisdk.sync import accounts, catalog, customers, intake, pusher, reconcile, sales, stock
+from omnisdk.sync import (
+    accounts,
+    catalog,
+    customer_view,
+    customers,
+    intake,
+    pusher,
+    reconcile,
+    sales,
+    stock,
+)
 from omnisdk.sync import status as engine_status
 from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
 from omnisdk.sync.context import NOT_OPEN, RejectedRecords, SyncContext
+from omnisdk.sync.customer_view import CustomerView
 from omnisdk.sync.customers import CustomerHistory
 from omnisdk.sync.intake import IngestResult, SyncStats
 from omnisdk.sync.pusher import PushStats
@@ -414,6 +425,18 @@ class Engine:
         """A customer (after merges) and their orders across every channel, oldest first."""
         return await customers.customer_history(self._ctx, customer_id)
 
+    async def customer_view(self, customer_id: str) -> CustomerView:
+        """One customer, 360°: contacts (masked ones marked), every channel identity, each
+        merge with its reason, every order on every channel and at every store, lifetime
+        value per currency and the channel used last. ``customer_id`` may be a record merged
+        away: the view is of the customer it was merged into."""
+        return await customer_view.customer_view(self._ctx, customer_id)
+
+    async def find_customers(self, contact: str) -> list[CustomerView]:
+        """The customers known by ``contact``: a phone number in any written form
+        (``0912 345 678``, ``84912345678``, ``+84 912 345 678``) or an email address."""
+        return await customer_view.find_customers(self._ctx, contact)
+
     async def undo_customer_merge(self, merge_id: int) -> None:
         """Undo a customer merge: the merged-away record and its identities come back."""
         await asyncio.to_thread(self.store.undo_merge, merge_id)
@@ -625,6 +648,14 @@ class SyncEngine:
     def customer_history(self, customer_id: str) -> CustomerHistory:
         """See :meth:`Engine.customer_history`."""
         return self._run(self.engine.customer_history(customer_id))
+
+    def customer_view(self, customer_id: str) -> CustomerView:
+        """See :meth:`Engine.customer_view`."""
+        return self._run(self.engine.customer_view(customer_id))
+
+    def find_customers(self, contact: str) -> list[CustomerView]:
+        """See :meth:`Engine.find_customers`."""
+        return self._run(self.engine.find_customers(contact))
 
     def undo_customer_merge(self, merge_id: int) -> None:
         """See :meth:`Engine.undo_customer_merge`."""
