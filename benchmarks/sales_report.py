@@ -66,7 +66,7 @@ def _placed(dialect: str) -> str:
 def _seed(store: Store, count: int) -> None:
     dialect = store.dialect
     now = START.isoformat()
-    for slot, name, channel, *_ in SLOTS:
+    for _slot, name, channel, *_ in SLOTS:
         store.ensure_account(name, channel)
     document = "CAST(:document AS JSONB)" if dialect == "postgresql" else ":document"
     stamp = "CAST(:now AS TIMESTAMPTZ)" if dialect == "postgresql" else ":now_text"
@@ -171,7 +171,8 @@ def run(backend: str, count: int, folder: Path) -> list[dict[str, Any]]:
         results = []
         for month in (False, True):
             for by in REPORTS:
-                helper = [sys.executable, __file__, "--one", url, by, *(["--month"] if month else [])]
+                flags = ["--month"] if month else []
+                helper = [sys.executable, __file__, "--one", url, by, *flags]
                 done = subprocess.run(helper, check=True, capture_output=True, text=True)
                 results.append({"store": backend, "orders": count, "seed_s": seeded,
                                 **json.loads(done.stdout)})

@@ -17,6 +17,7 @@ from omnisdk.store.customers import CustomerMerge, CustomerSave
 from omnisdk.store.engine import DEFAULT_URL
 from omnisdk.store.errors import BindingConflict, SchemaOutOfDate, UnknownAccount
 from omnisdk.store.ledger import OversoldLevel
+from omnisdk.store.notifications import NotificationKey, PendingNotification
 from omnisdk.store.records import (
     AccountRow,
     AccountStatus,
@@ -55,9 +56,11 @@ __all__ = [
     "LedgerEntry",
     "LockedOrder",
     "MovementKind",
+    "NotificationKey",
     "OrderSaved",
     "OutboxItem",
     "OversoldLevel",
+    "PendingNotification",
     "ProductSaved",
     "QuarantineRow",
     "RunLock",

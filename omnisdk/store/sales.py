@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, String, case, cast, func, literal, select
+from sqlalchemy import Connection, String, case, cast, func, literal, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from omnisdk.models import OrderStatus, PaymentStatus
@@ -78,12 +78,14 @@ class SalesMixin(StoreCore):
         name = "UTC" if zone is UTC else getattr(zone, "key", None)
         minutes = _offset_minutes(zone, at)
         if self.is_postgresql:
+            # A date (not text) to group on: sorting a million dates is cheap, and its text
+            # form is ISO (YYYY-MM-DD) once cast.
             if name:
-                return func.to_char(func.timezone(name, orders.c.placed_at), "YYYY-MM-DD")
+                return func.date(func.timezone(name, orders.c.placed_at))
             shifted = func.timezone("UTC", orders.c.placed_at) + func.make_interval(
                 0, 0, 0, 0, 0, minutes
             )
-            return func.to_char(shifted, "YYYY-MM-DD")
+            return func.date(shifted)
         return func.date(orders.c.placed_at, f"{minutes:+d} minutes")
 
     def iter_sales(
@@ -121,15 +123,21 @@ class SalesMixin(StoreCore):
                 key = orders.c.currency
             else:
                 key = self._day(zone or UTC, until or self.now())
-        key = cast(key, String).label("key")
-        query = query.add_columns(key).where(live)
+        if self.is_postgresql and group is not SalesGroup.DAY:
+            # Group text in byte order: the locale's collation makes PostgreSQL's sort of
+            # millions of lines several times slower (and SQLite orders by bytes too).
+            key = key.collate("C")
+        label = cast(key, String).label("key")
+        query = query.add_columns(label).where(live)
         if since is not None:
             query = query.where(orders.c.placed_at >= as_utc(since))
         if until is not None:
             query = query.where(orders.c.placed_at < as_utc(until))
         if customer_ids is not None:
             query = query.where(orders.c.customer_id.in_(sorted(set(customer_ids))))
-        query = query.group_by(key, orders.c.currency).order_by(key, orders.c.currency)
+        # By the output column's name: PostgreSQL matches a collated key no other way.
+        by_key = literal_column("key")
+        query = query.group_by(by_key, orders.c.currency).order_by(by_key, orders.c.currency)
         for row in self._stream(query, session=session, batch_size=batch_size):
             yield SalesRow(
                 key=str(row.key),

@@ -413,6 +413,7 @@ notifications = Table(
     Column("order_key", String(KEY), nullable=False),
     Column("event", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("tried_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", Text, nullable=True),

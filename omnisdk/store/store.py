@@ -14,6 +14,7 @@ from omnisdk.store.customers import CustomersMixin
 from omnisdk.store.engine import DEFAULT_URL
 from omnisdk.store.ledger import LedgerMixin
 from omnisdk.store.listings import ListingsMixin
+from omnisdk.store.notifications import NotificationsMixin
 from omnisdk.store.orders import OrdersMixin
 from omnisdk.store.outbox import OutboxMixin
 from omnisdk.store.quarantine import QuarantineMixin
@@ -42,6 +43,7 @@ class Store(
     StatusMixin,
     RunLockMixin,
     SalesMixin,
+    NotificationsMixin,
 ):
     """omnisdk's persistence: SQLite by default, PostgreSQL for many workers.
 

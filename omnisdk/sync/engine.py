@@ -51,6 +51,7 @@ from omnisdk.sync import (
     customer_view,
     customers,
     intake,
+    notify,
     pusher,
     reconcile,
     sales,
@@ -437,6 +438,12 @@ class Engine:
         (``0912 345 678``, ``84912345678``, ``+84 912 345 678``) or an email address."""
         return await customer_view.find_customers(self._ctx, contact)
 
+    async def deliver_notifications(self) -> int:
+        """Call ``omnisdk_notify_customer`` again for notifications still pending a minute
+        after their last try (the hook raised, or the process died before calling it);
+        ``sync_once`` does this every cycle. Returns how many were delivered."""
+        return await notify.redeliver(self._ctx)
+
     async def undo_customer_merge(self, merge_id: int) -> None:
         """Undo a customer merge: the merged-away record and its identities come back."""
         await asyncio.to_thread(self.store.undo_merge, merge_id)
@@ -505,6 +512,7 @@ class Engine:
             elif isinstance(result, BaseException):
                 raise result
         pushed = await self.push()
+        await self.deliver_notifications()
         report: ReconcileReport | None = None
         if reconcile:
             try:
@@ -656,6 +664,10 @@ class SyncEngine:
     def find_customers(self, contact: str) -> list[CustomerView]:
         """See :meth:`Engine.find_customers`."""
         return self._run(self.engine.find_customers(contact))
+
+    def deliver_notifications(self) -> int:
+        """See :meth:`Engine.deliver_notifications`."""
+        return self._run(self.engine.deliver_notifications())
 
     def undo_customer_merge(self, merge_id: int) -> None:
         """See :meth:`Engine.undo_customer_merge`."""

@@ -28,7 +28,8 @@ async def test_the_view_gathers_every_channel_store_and_merge(make_harness: Make
     # sale that carries both (so the two records are merged, with the reason).
     await engine.ingest_order(_at(make_order("A1", customer=buyer(phone="0912 345 678")), 1))
     by_email = buyer("An Nguyễn", phone=None, email="An.Nguyen@Example.vn")
-    await engine.ingest_order(_at(_in_usd(make_order("B1", account="shop-b", customer=by_email)), 2))
+    in_usd = _in_usd(make_order("B1", account="shop-b", customer=by_email))
+    await engine.ingest_order(_at(in_usd, 2))
     both = buyer(phone="84912345678", email="an.nguyen@example.vn")
     store_sale = make_order("K1", account="pos-q1", customer=both, pickup=HCM)
     await engine.ingest_order(_at(store_sale, 3))
