@@ -72,15 +72,16 @@ def channels_page() -> str:
         marks = ["yes" if c in channel_type.cls.capabilities else "" for c in caps]
         lines.append(f"| {name} | " + " | ".join(marks) + " |")
     lines += ["", "| channel | stock push | stock batch | price batch | page size | "
-              "requests/s (burst) | access token | refresh token |",
-              "|---|---|---|---|---|---|---|---|"]
+              "requests/s (burst) | access token | refresh token | promotions |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for name, channel_type in types.items():
         lim = channel_type.cls.limits
         lines.append(
             f"| {name} | {lim.stock_push_mode.value} | {lim.max_stock_batch} | "
             f"{lim.max_price_batch} | {lim.page_size} | {lim.rate.requests_per_second:g} "
             f"({lim.rate.burst}) | {lim.access_token_ttl or 'does not expire'} | "
-            f"{lim.refresh_token_ttl or '-'} |"
+            f"{lim.refresh_token_ttl or '-'} | "
+            f"{lim.promotion_mechanism.value if lim.promotion_mechanism else 'cannot'} |"
         )
     return "\n".join(lines) + "\n"
 

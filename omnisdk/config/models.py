@@ -5,18 +5,19 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from omnisdk.allocation import AllocationRule
 from omnisdk.config.channels import plugins_or_default, resolve_channel
 from omnisdk.config.durations import Duration
 from omnisdk.config.problems import InvalidConfig, KeyLines
 from omnisdk.errors import ConfigError
+from omnisdk.models import Promotion
 from omnisdk.pricing import PricingRule
 
 if TYPE_CHECKING:
@@ -254,8 +255,38 @@ class Config(BaseModel):
     store: StoreConfig = StoreConfig()
     engine: EngineConfig = EngineConfig()
     channels: list[ChannelConfig] = Field(default_factory=list)
+    promotions: list[Promotion] = Field(default_factory=list)
+    """``[[promotions]]``: price cuts of the master catalogue; their times without a zone are
+    read in ``[engine] timezone``."""
 
     _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _promotion_times_in_the_shops_zone(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("promotions"):
+            return data
+        engine = data.get("engine") or {}
+        name = engine.timezone if isinstance(engine, EngineConfig) else engine.get("timezone")
+        try:
+            zone = ZoneInfo(name or EngineConfig.model_fields["timezone"].default)
+        except (ZoneInfoNotFoundError, ValueError):
+            return data  # the engine table reports the bad zone
+        promotions = []
+        for raw in data["promotions"]:
+            if isinstance(raw, dict):
+                raw = dict(raw)
+                for key in ("starts_at", "ends_at"):
+                    value = raw.get(key)
+                    if isinstance(value, str):
+                        try:
+                            value = datetime.fromisoformat(value)
+                        except ValueError:
+                            continue  # the promotion's own validation says what is wrong
+                    if isinstance(value, datetime) and value.tzinfo is None:
+                        raw[key] = value.replace(tzinfo=zone)
+            promotions.append(raw)
+        return {**data, "promotions": promotions}
 
     @property
     def source(self) -> Path | None:

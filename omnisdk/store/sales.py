@@ -136,7 +136,7 @@ class SalesMixin(StoreCore):
         if customer_ids is not None:
             query = query.where(orders.c.customer_id.in_(sorted(set(customer_ids))))
         # By the output column's name: PostgreSQL matches a collated key no other way.
-        by_key = literal_column("key")
+        by_key: ColumnElement[Any] = literal_column("key")
         query = query.group_by(by_key, orders.c.currency).order_by(by_key, orders.c.currency)
         for row in self._stream(query, session=session, batch_size=batch_size):
             yield SalesRow(

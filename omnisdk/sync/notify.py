@@ -18,7 +18,7 @@ across retries): pass it as the idempotency key of the SMS or chat provider to c
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from omnisdk.models import Customer, Order, OrderStatus
@@ -71,28 +71,48 @@ def _split(key: NotificationKey) -> tuple[str, str]:
     return account, external_id
 
 
-async def deliver(context: SyncContext, keys: Sequence[NotificationKey]) -> int:
+async def deliver(
+    context: SyncContext,
+    keys: Sequence[NotificationKey],
+    orders: Mapping[NotificationKey, Order] | None = None,
+) -> int:
     """Call ``omnisdk_notify_customer`` for each claimed key (after the claim committed);
-    mark the ones that returned delivered. Returns how many were delivered."""
+    mark the ones that returned delivered. ``orders`` are the orders already in hand (the
+    others are read). Returns how many were delivered."""
     if not keys:
         return 0
     store = context.store
+    known = dict(orders or {})
 
-    def load() -> tuple[dict[tuple[str, str], Order], dict[str, Customer]]:
-        found = store.get_orders([_split(key) for key in keys])
-        people: dict[str, Customer] = {}
-        for key in keys:
-            person = store.get_customer(key.customer_id)
-            if person is not None:
-                people[key.customer_id] = person.customer.model_copy(update={"id": person.id})
-        return {ref: stored.order for ref, stored in found.items()}, people
+    def load() -> tuple[dict[NotificationKey, Order], dict[str, Customer]]:
+        with store.session() as session:
+            missing = [key for key in keys if key not in known]
+            found = store.get_orders([_split(key) for key in missing], session=session)
+            in_hand = dict(known)
+            for key in missing:
+                stored = found.get(_split(key))
+                if stored is not None:
+                    in_hand[key] = stored.order
+            wanted = {key.customer_id for key in keys}
+            records = store.get_customers(wanted, session=session)
+            merged = {cid for cid, rec in records.items() if rec.merged_into is not None}
+            survivors = {cid: cid for cid in records if cid not in merged}
+            if merged:  # merged away since the claim: the survivor is the person now
+                survivors.update(store.resolve_customer_ids(merged, session=session))
+                records.update(store.get_customers(set(survivors.values()), session=session))
+            people = {
+                cid: records[survivor].customer.model_copy(update={"id": survivor})
+                for cid, survivor in survivors.items()
+                if survivor in records
+            }
+        return in_hand, people
 
-    orders, people = await context.run(load)
+    in_hand, people = await context.run(load)
     delivered: list[NotificationKey] = []
     failed: list[tuple[NotificationKey, str]] = []
     for key in keys:
-        order, person = orders.get(_split(key)), people.get(key.customer_id)
-        if order is None or person is None:
+        order, person = in_hand.get(key), people.get(key.customer_id)
+        if order is None or person is None or person.id is None:
             failed.append((key, "the order or the customer is no longer stored"))
             continue
         try:

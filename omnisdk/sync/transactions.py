@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from omnisdk.errors import StoreError
+from omnisdk.models import Order
 from omnisdk.store import NotificationKey, Store, Transaction
 from omnisdk.sync.context import SyncContext
 
@@ -28,7 +29,7 @@ class Fired:
     notifications it claimed (delivered by :func:`omnisdk.sync.notify.deliver`)."""
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    notifications: list[NotificationKey] = field(default_factory=list)
+    notifications: dict[NotificationKey, Order] = field(default_factory=dict)
 
     def add(self, hook: str, **kwargs: Any) -> None:
         """Queue a call of ``hook`` with ``kwargs``."""
@@ -37,7 +38,7 @@ class Fired:
     def extend(self, other: Fired) -> None:
         """Queue every call (and notification) of ``other`` after these."""
         self.calls.extend(other.calls)
-        self.notifications.extend(other.notifications)
+        self.notifications.update(other.notifications)
 
     def fire(self, context: SyncContext) -> None:
         """Make the queued calls (each one failing alone) and forget them."""

@@ -125,12 +125,12 @@ async def ingest_orders(
                 for index in pending:
                     results[index] = (await ingest_orders(context, [orders[index]]))[0]
         else:
-            notify: list[NotificationKey] = []
+            notify: dict[NotificationKey, Order] = {}
             for index, (result, fired) in zip(pending, entries, strict=True):
-                notify.extend(fired.notifications)
+                notify.update(fired.notifications)
                 fired.fire(context)
                 results[index] = result
-            await deliver(context, notify)
+            await deliver(context, list(notify), notify)
     return [result for result in results if result is not None]
 
 
@@ -169,7 +169,7 @@ async def ingest_order(
 
     result, fired = await context.run(in_transaction, store, work)
     fired.fire(context)
-    await deliver(context, fired.notifications)
+    await deliver(context, list(fired.notifications), fired.notifications)
     return result
 
 

@@ -225,4 +225,4 @@ def _claim_notifications(
     )
     for index, key in zip(wanted, claimed, strict=True):
         if key is not None:
-            entries[index][1].notifications.append(key)
+            entries[index][1].notifications[key] = orders[index]
