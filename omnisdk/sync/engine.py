@@ -52,6 +52,7 @@ from omnisdk.sync import (
     customers,
     intake,
     notify,
+    promotions,
     pusher,
     reconcile,
     sales,
@@ -63,6 +64,7 @@ from omnisdk.sync.context import NOT_OPEN, RejectedRecords, SyncContext
 from omnisdk.sync.customer_view import CustomerView
 from omnisdk.sync.customers import CustomerHistory
 from omnisdk.sync.intake import IngestResult, SyncStats
+from omnisdk.sync.promotions import PromotionPlan
 from omnisdk.sync.pusher import PushStats
 from omnisdk.sync.reconcile import ReconcileReport
 from omnisdk.sync.sales import SalesGroup, SalesReport
@@ -462,6 +464,13 @@ class Engine:
         """Send ``plan`` (a fresh plan of every account when None)."""
         return await catalog.apply(self._ctx, plan)
 
+    async def plan_promotions(self, at: datetime | None = None) -> PromotionPlan:
+        """What every ``[[promotions]]`` entry not ended at ``at`` (default now) would set on
+        each account listing a covered SKU, through the channel's declared mechanism; an
+        account that cannot express a promotion is planned as ``unsupported``. A plan only:
+        applying it is not implemented yet."""
+        return await promotions.plan_promotions(self._ctx, at)
+
     async def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """Compare listed stock with what each account should list; repair drift and oversells."""
         return await reconcile.reconcile(self._ctx, accounts)
@@ -688,6 +697,10 @@ class SyncEngine:
     def apply(self, plan: Plan | None = None) -> ApplyStats:
         """See :meth:`Engine.apply`."""
         return self._run(self.engine.apply(plan))
+
+    def plan_promotions(self, at: datetime | None = None) -> PromotionPlan:
+        """See :meth:`Engine.plan_promotions`."""
+        return self._run(self.engine.plan_promotions(at))
 
     def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """See :meth:`Engine.reconcile`."""
