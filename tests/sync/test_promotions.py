@@ -81,3 +81,27 @@ async def test_the_plan_says_which_channel_cannot_follow(make_harness: MakeHarne
     assert steps["shop-b"].promoted == steps["shop-b"].base
     assert [step.account for step in plan.unsupported()] == ["shop-a"]
     assert (await harness.engine.plan_promotions(NOW + timedelta(days=2))).steps == []
+
+
+def test_config_times_without_a_zone_are_the_shops() -> None:
+    from omnisdk.config import Config
+
+    config = Config.model_validate(
+        {
+            "engine": {"timezone": "Asia/Bangkok"},
+            "promotions": [
+                {
+                    "id": "sale-12-12",
+                    "name": "Siêu sale 12.12",
+                    "kind": "fixed",
+                    "amount": {"amount": "20000", "currency": "VND"},
+                    "tags": ["sale"],
+                    "starts_at": datetime(2026, 12, 12),
+                    "ends_at": "2026-12-13T00:00:00",
+                }
+            ],
+        }
+    )
+    [promotion] = config.promotions
+    assert promotion.starts_at == datetime(2026, 12, 11, 17, 0, tzinfo=UTC)
+    assert promotion.ends_at - promotion.starts_at == timedelta(days=1)
