@@ -256,7 +256,7 @@ class Config(BaseModel):
     engine: EngineConfig = EngineConfig()
     channels: list[ChannelConfig] = Field(default_factory=list)
     promotions: list[Promotion] = Field(default_factory=list)
-    """``[[promotions]]``: price cuts of the master catalogue; their times without a zone are
+    """``[[promotions]]``: price cuts of the master catalog; their times without a zone are
     read in ``[engine] timezone``."""
 
     _source: Path | None = PrivateAttr(default=None)

@@ -1,6 +1,6 @@
 """Promotions: one price cut, applied the same on every channel, as data.
 
-A :class:`Promotion` names the SKUs it covers (or a filter on the master catalogue), how much
+A :class:`Promotion` names the SKUs it covers (or a filter on the master catalog), how much
 it takes off (a percentage, or a fixed amount of money per unit), when it runs (aware times:
 the config reads its times in the shop's time zone) and the channel accounts that opted out.
 :meth:`Promotion.price` is the promoted price of one base price, the same function for
@@ -46,7 +46,7 @@ class PromotionMechanism(enum.StrEnum):
 
 
 class Promotion(CanonicalModel):
-    """One promotion of the master catalogue (``[[promotions]]`` in the config).
+    """One promotion of the master catalog (``[[promotions]]`` in the config).
 
     ``skus`` lists the SKUs covered; ``tags`` covers every variant of the products carrying
     one of them (at least one of the two is needed). ``value`` is the percentage for
