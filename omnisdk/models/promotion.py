@@ -55,16 +55,32 @@ class Promotion(CanonicalModel):
     ``opt_out`` names the channel accounts that keep their base price.
     """
 
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[\w.-]+$")
-    name: str = Field(min_length=1)
-    kind: PromotionKind
-    value: Decimal | None = None
-    amount: Money | None = None
-    skus: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    starts_at: datetime
-    ends_at: datetime
-    opt_out: tuple[str, ...] = ()
+    id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\w.-]+$",
+        description="The promotion's id (letters, digits, `.`, `-`, `_`), e.g. `tet-2027`.",
+    )
+    name: str = Field(min_length=1, description="A human name, e.g. `Khuyến mãi Tết`.")
+    kind: PromotionKind = Field(description="`percentage` (uses `value`) or `fixed` (`amount`).")
+    value: Decimal | None = Field(
+        default=None, description="The percentage off, above 0 and below 100, e.g. `\"15\"`."
+    )
+    amount: Money | None = Field(
+        default=None,
+        description='The money off each unit, e.g. `{amount = "20000", currency = "VND"}`.',
+    )
+    skus: tuple[str, ...] = Field(default=(), description="The SKUs the promotion covers.")
+    tags: tuple[str, ...] = Field(
+        default=(), description="Covers every variant of the products carrying one of these tags."
+    )
+    starts_at: datetime = Field(
+        description="When it starts (included); without a zone, in `[engine] timezone`."
+    )
+    ends_at: datetime = Field(description="When it ends (excluded), after `starts_at`.")
+    opt_out: tuple[str, ...] = Field(
+        default=(), description="Channel accounts that keep their base price."
+    )
 
     @field_validator("value", mode="before")
     @classmethod
