@@ -50,11 +50,13 @@ from omnisdk.sync import (
     catalog,
     customer_view,
     customers,
+    first_count,
     intake,
     notify,
     promotions,
     pusher,
     reconcile,
+    removal,
     sales,
     stock,
 )
@@ -63,10 +65,12 @@ from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
 from omnisdk.sync.context import NOT_OPEN, RejectedRecords, SyncContext
 from omnisdk.sync.customer_view import CustomerView
 from omnisdk.sync.customers import CustomerHistory
+from omnisdk.sync.first_count import FirstCountStats
 from omnisdk.sync.intake import IngestResult, SyncStats
 from omnisdk.sync.promotions import PromotionPlan
 from omnisdk.sync.pusher import PushStats
 from omnisdk.sync.reconcile import ReconcileReport
+from omnisdk.sync.removal import RemovalReport
 from omnisdk.sync.sales import SalesGroup, SalesReport
 from omnisdk.sync.sellable import sellable
 from omnisdk.sync.status import StatusReport
@@ -455,6 +459,17 @@ class Engine:
     async def import_catalog(self, account: str) -> ImportStats:
         """Build (or extend) the master catalog from ``account``'s listings, binding by SKU."""
         return await catalog.import_catalog(self._ctx, account)
+
+    async def count_listed_stock(self, account: str) -> FirstCountStats:
+        """Take what ``account`` lists now as the first count of every SKU with no stock
+        recorded yet (at the location its orders reserve at); counted SKUs are kept."""
+        return await first_count.count_listed_stock(self._ctx, account)
+
+    async def remove_account(self, account: str, *, dry_run: bool = False) -> RemovalReport:
+        """Retire ``account``: its listings to 0, its webhooks removed, the account archived
+        (its quotas go back to the others); orders, customers and bindings stay. See
+        :mod:`omnisdk.sync.removal`."""
+        return await removal.remove_account(self._ctx, account, dry_run=dry_run)
 
     async def plan(self, accounts: Sequence[str] | None = None) -> Plan:
         """What a catalog sync would send to ``accounts`` (default: all), without sending."""
