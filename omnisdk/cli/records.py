@@ -391,16 +391,13 @@ def customers_find(
     if not found:
         print_note(f"no customer is known by {contact!r}")
         return
-    table = cli_table("Customer", "Name", "Orders", "Last channel", wrap=("Name",))
-    for view in found:
+    console = stdout_console()
+    for view in found:  # one short block each: a 32-character id leaves no room for a table
         last = view.last_channel
-        table.add_row(
-            view.id,
-            view.display_name,
-            str(len(view.orders)),
-            f"{last.channel}/{last.account}" if last is not None else "-",
-        )
-    stdout_console().print(table)
+        count = len(view.orders)
+        used = f", last on {last.channel}/{last.account}" if last is not None else ""
+        console.print(Text(view.display_name, style="bold") + Text(f"  {view.id}"))
+        console.print(Text(f"  {count} order{'' if count == 1 else 's'}{used}", style="dim"))
 
 
 def print_customer(view: CustomerView) -> None:
