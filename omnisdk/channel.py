@@ -64,6 +64,7 @@ from omnisdk.models import (
     OrderStatus,
     PriceUpdate,
     Product,
+    PromotionMechanism,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -132,6 +133,9 @@ class ChannelLimits(BaseModel):
     access_token_ttl: timedelta | None = None
     refresh_token_ttl: timedelta | None = None
     webhook_topics: tuple[str, ...] = ()
+    promotion_mechanism: PromotionMechanism | None = None
+    """How the platform expresses a time-limited price cut; None: it cannot, and a promotion
+    plan says so for the channel instead of silently leaving its price as it is."""
 
 
 class ChannelSettings(BaseModel):

@@ -25,6 +25,7 @@ from omnisdk.cli import (
     pull,
     records,
     run,
+    sales,
     sandbox,
     tokens,
 )
@@ -149,6 +150,7 @@ def build_app(plugins: Plugins | None = None) -> typer.Typer:
     app.add_typer(records.orders_app)
     app.add_typer(records.customers_app)
     app.add_typer(records.quarantine_app)
+    app.add_typer(sales.report_app)
     app.add_typer(channels.channels_app)
     app.add_typer(tokens.tokens_app)
     app.command("demo")(demo.demo)

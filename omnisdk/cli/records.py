@@ -26,17 +26,19 @@ from omnisdk.cli.output import (
 from omnisdk.cli.state import get_state
 from omnisdk.cli.tables import cli_table, order_rows_table
 from omnisdk.errors import OmnisdkError, UnknownRecord, UsageError
-from omnisdk.models import Customer, Email, Order, OrderStatus, Phone
+from omnisdk.models import Order, OrderStatus
 
 if TYPE_CHECKING:
-    from omnisdk.cli.views import CustomerView, StockReport
+    from omnisdk.cli.views import StockReport
     from omnisdk.store import QuarantineRow
+    from omnisdk.sync.customer_view import CustomerView
     from omnisdk.sync.engine import Engine
     from omnisdk.sync.pusher import PushStats
 
 __all__ = [
     "customers_app",
     "orders_app",
+    "print_customer",
     "quarantine_app",
     "replay_quarantined",
     "stock_app",
@@ -325,15 +327,6 @@ def orders_list(
 # -- customers -----------------------------------------------------------------------------
 
 
-def _contact_keys(text: str) -> set[str]:
-    """Match keys for a phone number or email given instead of a customer id."""
-    if "@" in text:
-        return Customer(emails=[Email.parse(text)]).match_keys()
-    if any(ch.isdigit() for ch in text) and set(text) <= set("+0123456789 .-()"):
-        return Customer(phones=[Phone.parse(text)]).match_keys()
-    return set()
-
-
 @customers_app.command("show")
 def customers_show(
     ctx: typer.Context,
@@ -347,52 +340,97 @@ def customers_show(
     ],
     json_output: JsonOption = False,
 ) -> None:
-    """Show one customer across every channel: contacts, identities, merges and orders."""
+    """Show one customer across every channel: contacts, identities, merges (and why),
+    every order, lifetime value per currency and the channel used last."""
 
     async def work(engine: Engine) -> CustomerView:
-        from omnisdk.cli.views import CustomerView
-
-        customer_id = ident
-        if await asyncio.to_thread(engine.store.get_customer, ident) is None:
-            found = await asyncio.to_thread(engine.store.find_customers, _contact_keys(ident))
-            owners = set(found.values())
-            if len(owners) > 1:
-                raise UsageError(
-                    f"{ident!r} belongs to {len(owners)} customers: " + ", ".join(sorted(owners))
-                )
-            if owners:
-                customer_id = owners.pop()
-        history = await engine.customer_history(customer_id)
-        return CustomerView(
-            id=history.customer.id,
-            customer=history.customer.customer,
-            merged_ids=list(history.merged_ids),
-            match_keys=list(history.customer.match_keys),
-            orders=[stored.order for stored in history.orders],
-        )
+        if await asyncio.to_thread(engine.store.get_customer, ident) is not None:
+            return await engine.customer_view(ident)
+        found = await engine.find_customers(ident)
+        if len(found) > 1:
+            raise UsageError(
+                f"{ident!r} belongs to {len(found)} customers: "
+                + ", ".join(view.id for view in found)
+            )
+        if not found:
+            raise UnknownRecord(f"there is no customer {ident!r}")
+        return found[0]
 
     view = run_with_engine(get_state(ctx), work)
     if json_output:
         emit_result(view)
         return
-    console = stdout_console()
-    person = view.customer
-    console.print(Text(f"{person.display_name}  ({view.id})", style="bold"))
-    for label, values in (
-        ("phones", [str(phone) for phone in person.phones]),
-        ("emails", [email.address or email.raw for email in person.emails]),
-        (
-            "known on",
-            [f"{ref.channel}/{ref.account}#{ref.external_id}" for ref in person.identities],
+    print_customer(view)
+
+
+@customers_app.command("find")
+def customers_find(
+    ctx: typer.Context,
+    contact: Annotated[
+        str,
+        typer.Argument(
+            metavar="PHONE|EMAIL",
+            show_default=False,
+            help="A phone number in any written form (0912 345 678, +84 912 345 678) or email.",
         ),
-        ("merged", view.merged_ids),
+    ],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print JSON lines, one customer view each.")
+    ] = False,
+) -> None:
+    """Find the customers known by a phone number or email (masked values find no one)."""
+
+    async def work(engine: Engine) -> list[CustomerView]:
+        return await engine.find_customers(contact)
+
+    found = run_with_engine(get_state(ctx), work)
+    if json_output:
+        for view in found:
+            emit_json_line(view)
+        return
+    if not found:
+        print_note(f"no customer is known by {contact!r}")
+        return
+    console = stdout_console()
+    for view in found:  # one short block each: a 32-character id leaves no room for a table
+        last = view.last_channel
+        count = len(view.orders)
+        used = f", last on {last.channel}/{last.account}" if last is not None else ""
+        console.print(Text(view.display_name, style="bold") + Text(f"  {view.id}"))
+        console.print(Text(f"  {count} order{'' if count == 1 else 's'}{used}", style="dim"))
+
+
+def print_customer(view: CustomerView) -> None:
+    """The text view of ``omnisdk customers show`` (narrow: one fact per line)."""
+    console = stdout_console()
+    console.print(Text(f"{view.display_name}  ({view.id})", style="bold"))
+    contacts = [
+        f"{point.value} (masked, never matched)" if point.masked else point.value
+        for point in view.contacts
+    ]
+    for label, values in (
+        ("contacts", contacts),
+        ("known on", [f"{ref.channel}/{ref.account}#{ref.external_id}" for ref in view.identities]),
+        ("value", [f"{money.amount:,} {money.currency}" for money in view.lifetime_value]),
     ):
         if values:
             console.print(Text(f"  {label}: ", style="dim") + Text(", ".join(values)))
+    if view.last_channel is not None:
+        last = view.last_channel
+        used = Text(f"{last.channel}/{last.account}")
+        console.print(Text("  last channel: ", style="dim") + used)
+    for merge in view.merges:
+        console.print(Text(f"  merged {merge.merged_id}: ", style="dim") + Text(merge.reason))
     count = len(view.orders)
     console.print(Text(f"  {count} order{'' if count == 1 else 's'}", style="dim"))
-    if view.orders:
-        console.print(order_rows_table(view.orders))
+    for order in view.orders:
+        where = f" @ {order.location}" if order.location else ""
+        line = Text(f"  {order.channel_ref.account:<16} ", style="magenta")
+        line.append(
+            f"{order.placed_at:%Y-%m-%d} {order.number or order.channel_ref.external_id} "
+            f"{order.status.value} {order.total.amount:,} {order.total.currency}{where}"
+        )
+        console.print(line, soft_wrap=True)
 
 
 # -- quarantine ------------------------------------------------------------------------------

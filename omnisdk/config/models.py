@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -16,6 +17,7 @@ from omnisdk.config.channels import plugins_or_default, resolve_channel
 from omnisdk.config.durations import Duration
 from omnisdk.config.problems import InvalidConfig, KeyLines
 from omnisdk.errors import ConfigError
+from omnisdk.models import Promotion
 from omnisdk.pricing import PricingRule
 
 if TYPE_CHECKING:
@@ -264,6 +266,8 @@ class EngineConfig(BaseModel):
     buyers can oversell (see :mod:`omnisdk.quotas`). ``shared``: every account lists the
     whole pool less its rule (a burst on two channels inside one propagation window can sell
     the same unit twice)."""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    """The shop's IANA time zone: the sales report counts days in it (``--by day``)."""
     velocity_window: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))
     """Sales older than this weigh half as much in an account's sales velocity (the half-life
     of the decaying rate that sends scarce units to where they sell)."""
@@ -280,6 +284,22 @@ class EngineConfig(BaseModel):
     def status_page_address(self) -> tuple[str, int] | None:
         """``(host, port)`` of :attr:`status_page` (None when the page is off)."""
         return listen_address(self.status_page) if self.status_page is not None else None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{name!r} is not a known IANA time zone, e.g. Asia/Ho_Chi_Minh"
+            ) from None
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """:attr:`timezone` as a :class:`~zoneinfo.ZoneInfo`."""
+        return ZoneInfo(self.timezone)
 
     @model_validator(mode="before")
     @classmethod
@@ -324,8 +344,38 @@ class Config(BaseModel):
     store: StoreConfig = StoreConfig()
     engine: EngineConfig = EngineConfig()
     channels: list[ChannelConfig] = Field(default_factory=list)
+    promotions: list[Promotion] = Field(default_factory=list)
+    """``[[promotions]]``: price cuts of the master catalog; their times without a zone are
+    read in ``[engine] timezone``."""
 
     _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _promotion_times_in_the_shops_zone(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("promotions"):
+            return data
+        engine = data.get("engine") or {}
+        name = engine.timezone if isinstance(engine, EngineConfig) else engine.get("timezone")
+        try:
+            zone = ZoneInfo(name or EngineConfig.model_fields["timezone"].default)
+        except (ZoneInfoNotFoundError, ValueError):
+            return data  # the engine table reports the bad zone
+        promotions = []
+        for raw in data["promotions"]:
+            if isinstance(raw, dict):
+                raw = dict(raw)
+                for key in ("starts_at", "ends_at"):
+                    value = raw.get(key)
+                    if isinstance(value, str):
+                        try:
+                            value = datetime.fromisoformat(value)
+                        except ValueError:
+                            continue  # the promotion's own validation says what is wrong
+                    if isinstance(value, datetime) and value.tzinfo is None:
+                        raw[key] = value.replace(tzinfo=zone)
+            promotions.append(raw)
+        return {**data, "promotions": promotions}
 
     @property
     def source(self) -> Path | None:

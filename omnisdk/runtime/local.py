@@ -79,6 +79,8 @@ RUN_LOCK_CHECK = 5.0
 """Seconds between checks that the run lock is still held."""
 _ERROR_BACKOFF_MAX = 60.0
 _POLLERS = ("orders:", "customers:", "products:")
+_NOTIFY_RETRY_SECONDS = 60.0
+"""How often the runtime retries customer notifications still pending (see omnisdk.sync.notify)."""
 
 
 @dataclass
@@ -330,12 +332,14 @@ class LocalRuntime:
                 tick = engine.config.engine.push_interval.total_seconds()
                 pusher = self._add_loop(f"push:{account}", tick, self._push_job(account))
                 self._pushers[account] = pusher
+        # Customer notifications whose hook raised or whose process died before calling it.
+        self._add_loop("notify", _NOTIFY_RETRY_SECONDS, self._notify_job())
         if not self._pending_first_polls:
             self.initial_sync_done.set()
         for name, loop in self._loops.items():
             # Pushers drain at once (a restart resumes what was pending); reconciliation
             # waits one interval; polls start at once unless told otherwise.
-            delay_first = name.startswith("stock:") or (
+            delay_first = name.startswith(("stock:", "notify")) or (
                 name.startswith(_POLLERS) and not self.initial_poll
             )
             self._tasks.append(
@@ -478,6 +482,14 @@ class LocalRuntime:
                 self.wake_pushers()  # absolute writes' holds ended: quotas may move
 
         return poll
+
+    def _notify_job(self) -> Callable[[], Awaitable[None]]:
+        async def deliver() -> None:
+            delivered = await self.engine.deliver_notifications()
+            if delivered:
+                logger.info("delivered %d pending customer notifications", delivered)
+
+        return deliver
 
     def _customers_job(self, account: str) -> Callable[[], Awaitable[None]]:
         async def poll_customers() -> None:

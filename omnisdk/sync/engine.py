@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -48,23 +48,30 @@ from omnisdk.store import AccountStatus, Store, StoreTokenStore
 from omnisdk.sync import (
     accounts,
     catalog,
+    customer_view,
     customers,
     first_count,
     intake,
+    notify,
+    promotions,
     pusher,
     reconcile,
     removal,
+    sales,
     stock,
 )
 from omnisdk.sync import status as engine_status
 from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
 from omnisdk.sync.context import NOT_OPEN, RejectedRecords, SyncContext
+from omnisdk.sync.customer_view import CustomerView
 from omnisdk.sync.customers import CustomerHistory
 from omnisdk.sync.first_count import FirstCountStats
 from omnisdk.sync.intake import IngestResult, SyncStats
+from omnisdk.sync.promotions import PromotionPlan
 from omnisdk.sync.pusher import PushStats
 from omnisdk.sync.reconcile import ReconcileReport
 from omnisdk.sync.removal import RemovalReport
+from omnisdk.sync.sales import SalesGroup, SalesReport
 from omnisdk.sync.sellable import sellable
 from omnisdk.sync.status import StatusReport
 from omnisdk.sync.stock import StockView
@@ -425,6 +432,24 @@ class Engine:
         """A customer (after merges) and their orders across every channel, oldest first."""
         return await customers.customer_history(self._ctx, customer_id)
 
+    async def customer_view(self, customer_id: str) -> CustomerView:
+        """One customer, 360°: contacts (masked ones marked), every channel identity, each
+        merge with its reason, every order on every channel and at every store, lifetime
+        value per currency and the channel used last. ``customer_id`` may be a record merged
+        away: the view is of the customer it was merged into."""
+        return await customer_view.customer_view(self._ctx, customer_id)
+
+    async def find_customers(self, contact: str) -> list[CustomerView]:
+        """The customers known by ``contact``: a phone number in any written form
+        (``0912 345 678``, ``84912345678``, ``+84 912 345 678``) or an email address."""
+        return await customer_view.find_customers(self._ctx, contact)
+
+    async def deliver_notifications(self) -> int:
+        """Call ``omnisdk_notify_customer`` again for notifications still pending a minute
+        after their last try (the hook raised, or the process died before calling it);
+        ``sync_once`` does this every cycle. Returns how many were delivered."""
+        return await notify.redeliver(self._ctx)
+
     async def undo_customer_merge(self, merge_id: int) -> None:
         """Undo a customer merge: the merged-away record and its identities come back."""
         await asyncio.to_thread(self.store.undo_merge, merge_id)
@@ -454,6 +479,13 @@ class Engine:
         """Send ``plan`` (a fresh plan of every account when None)."""
         return await catalog.apply(self._ctx, plan)
 
+    async def plan_promotions(self, at: datetime | None = None) -> PromotionPlan:
+        """What every ``[[promotions]]`` entry not ended at ``at`` (default now) would set on
+        each account listing a covered SKU, through the channel's declared mechanism; an
+        account that cannot express a promotion is planned as ``unsupported``. A plan only:
+        applying it is not implemented yet."""
+        return await promotions.plan_promotions(self._ctx, at)
+
     async def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """Compare listed stock with what each account should list; repair drift and oversells."""
         return await reconcile.reconcile(self._ctx, accounts)
@@ -461,6 +493,22 @@ class Engine:
     async def status(self) -> StatusReport:
         """The engine's state: accounts, outbox depth, failed pushes, quarantine, cursors."""
         return await engine_status.status(self._ctx)
+
+    async def sales_report(
+        self,
+        by: SalesGroup | str = SalesGroup.CHANNEL,
+        *,
+        since: datetime | date | None = None,
+        until: datetime | date | None = None,
+    ) -> SalesReport:
+        """Revenue from the one order book, grouped ``by`` channel, account, location, SKU
+        or day, one row per group and currency (amounts in two currencies are never added).
+
+        ``since`` is included and ``until`` excluded; a date (or a naive datetime) is read in
+        the shop's ``[engine] timezone``, where days are counted too. The store aggregates in
+        one query (see :mod:`omnisdk.sync.sales` for what each figure means).
+        """
+        return await sales.sales_report(self._ctx, by, since=since, until=until)
 
     # -- the whole cycle -------------------------------------------------------------------
 
@@ -488,6 +536,7 @@ class Engine:
             elif isinstance(result, BaseException):
                 raise result
         pushed = await self.push()
+        await self.deliver_notifications()
         report: ReconcileReport | None = None
         if reconcile:
             try:
@@ -632,6 +681,18 @@ class SyncEngine:
         """See :meth:`Engine.customer_history`."""
         return self._run(self.engine.customer_history(customer_id))
 
+    def customer_view(self, customer_id: str) -> CustomerView:
+        """See :meth:`Engine.customer_view`."""
+        return self._run(self.engine.customer_view(customer_id))
+
+    def find_customers(self, contact: str) -> list[CustomerView]:
+        """See :meth:`Engine.find_customers`."""
+        return self._run(self.engine.find_customers(contact))
+
+    def deliver_notifications(self) -> int:
+        """See :meth:`Engine.deliver_notifications`."""
+        return self._run(self.engine.deliver_notifications())
+
     def undo_customer_merge(self, merge_id: int) -> None:
         """See :meth:`Engine.undo_customer_merge`."""
         self._run(self.engine.undo_customer_merge(merge_id))
@@ -652,6 +713,10 @@ class SyncEngine:
         """See :meth:`Engine.apply`."""
         return self._run(self.engine.apply(plan))
 
+    def plan_promotions(self, at: datetime | None = None) -> PromotionPlan:
+        """See :meth:`Engine.plan_promotions`."""
+        return self._run(self.engine.plan_promotions(at))
+
     def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """See :meth:`Engine.reconcile`."""
         return self._run(self.engine.reconcile(accounts))
@@ -659,6 +724,16 @@ class SyncEngine:
     def sync_once(self, *, reconcile: bool = True) -> CycleStats:
         """See :meth:`Engine.sync_once`."""
         return self._run(self.engine.sync_once(reconcile=reconcile))
+
+    def sales_report(
+        self,
+        by: SalesGroup | str = SalesGroup.CHANNEL,
+        *,
+        since: datetime | date | None = None,
+        until: datetime | date | None = None,
+    ) -> SalesReport:
+        """See :meth:`Engine.sales_report`."""
+        return self._run(self.engine.sales_report(by, since=since, until=until))
 
     def status(self) -> StatusReport:
         """See :meth:`Engine.status`."""

@@ -39,6 +39,7 @@ def _limits(channel_type: ChannelType) -> dict[str, str]:
         if lim.access_token_ttl else "does not expire",
         "refresh token lives": duration_text(lim.refresh_token_ttl)
         if lim.refresh_token_ttl else "-",
+        "promotions": lim.promotion_mechanism.value if lim.promotion_mechanism else "cannot",
     }
 
 

@@ -158,6 +158,14 @@ def test_customers_show_by_phone_gathers_orders_from_every_channel(
     by_id = invoke("customers", "show", view["id"], "--json")
     assert json.loads(by_id.stdout)["id"] == view["id"]
     assert "Phạm Thu Dung" in table.stdout and "2 orders" in table.stdout
+    assert "value: " in table.stdout and "last channel: example/" in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    found = invoke("customers", "find", "84 912 000 111", "--json")
+    assert [json.loads(line)["id"] for line in found.stdout.splitlines()] == [view["id"]]
+    listed = invoke("customers", "find", "0912.000.111")
+    assert view["id"] in listed.stdout and "Phạm Thu Dung" in listed.stdout
+    nobody = invoke("customers", "find", "0999 000 000")
+    assert nobody.exit_code == 0 and "no customer" in nobody.stderr
 
 
 def test_customers_show_of_nobody_is_an_error(invoke: Invoke, shops: list[Shop]) -> None:

@@ -131,6 +131,15 @@ CASES: list[NarrowCase] = [
         ("Nguyễn Thị Minh Khai", "+84912000111", "1 order", "hanoi-shop"),
     ),
     NarrowCase(
+        ("customers", "find", "84 912 000 111"),
+        ("Nguyễn Thị Minh Khai", "1 order, last on example/hanoi-shop"),
+    ),
+    NarrowCase(
+        ("report", "sales", "--by", "account"),
+        ("Sales by account, VND", "Account", "Orders", "Units", "Gross", "Discounts",
+         "Refunds", "Net", "hanoi-shop", "total"),
+    ),
+    NarrowCase(
         ("quarantine", "list"),
         (
             "Quarantine",
