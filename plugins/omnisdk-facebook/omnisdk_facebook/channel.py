@@ -122,8 +122,8 @@ class FacebookChannel(Channel):
         self._graph: GraphClient | None = None
         self.last_usage: Usage | None = None
         """What Meta's usage headers reported on the latest answer (None: none yet)."""
-        self.link_template: str | None = None
-        """``str.format`` template of a product page link (``{sku}``) for new items."""
+        self.link_template: str | None = self.settings.link_template
+        """The product page link of new items, ``{sku}`` replaced by the URL-quoted SKU."""
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 
 from omnisdk.models import (
     ChannelRef,
@@ -242,7 +243,7 @@ def item_data(
         if len(images) > 1:
             data["additional_image_link"] = ",".join(i.url for i in images[1:10])
     if link_template:
-        data["link"] = link_template.format(sku=variant.sku)
+        data["link"] = link_template.replace("{sku}", quote(variant.sku, safe=""))
     if product.vendor:
         data["brand"] = product.vendor
     if product.status is not ProductStatus.ACTIVE or variant.status is not ProductStatus.ACTIVE:

@@ -28,10 +28,11 @@ class FacebookSettings(ChannelSettings):
     secret. ``access_token`` is a system-user token with ``catalog_management`` (long-lived,
     it does not expire on a schedule). ``catalog_id`` is the catalog the channel lists in,
     ``currency`` the currency its prices are in (VND: whole dong). ``api_version`` pins the
-    Graph version (upgrade before its end of life). ``verify_token`` is what the webhook
-    subscription handshake must echo (``hub.verify_token``). ``batch_timeout`` bounds how long
-    the channel waits for Meta to finish one items batch; ``requests_per_second`` overrides the
-    default request budget.
+    Graph version (upgrade before its end of life). ``link_template`` is the product page of
+    a new item (``"https://shop.vn/p/{sku}"``; Meta requires a ``link``). ``verify_token`` is
+    what the webhook subscription handshake must echo (``hub.verify_token``).
+    ``batch_timeout`` bounds how long the channel waits for Meta to finish one items batch;
+    ``requests_per_second`` overrides the default request budget.
     """
 
     app_id: str = Field(min_length=1, pattern=r"^\d+$")
@@ -40,6 +41,7 @@ class FacebookSettings(ChannelSettings):
     catalog_id: str = Field(min_length=1, pattern=r"^\d+$")
     api_version: str = DEFAULT_API_VERSION
     currency: str = "VND"
+    link_template: str | None = Field(default=None, pattern=r"^https?://.*\{sku\}")
     verify_token: SecretStr | None = None
     batch_timeout: float = Field(default=300.0, gt=0, le=3600)
     requests_per_second: float | None = Field(default=None, gt=0)

@@ -75,8 +75,7 @@ async def test_new_products_are_created_with_their_variants_grouped() -> None:
     )
     bare = Product(title="Khăn rằn", variants=[Variant(sku="KHAN-RAN",
                                                        price=Money.of(50000, "VND"))])
-    async with channel_on(sandbox) as channel:
-        channel.link_template = "https://shop.example.vn/p/{sku}"
+    async with channel_on(sandbox, link_template="https://shop.example.vn/p/{sku}") as channel:
         missing = await channel.write_products([bare])  # no image: Meta refuses the item
         product = product.model_copy(update={"images": [Image(url="https://shop.example.vn/i/t.jpg")]})
         [written] = await channel.write_products([product])
