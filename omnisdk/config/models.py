@@ -57,9 +57,11 @@ class StoreConfig(BaseModel):
     errors; :attr:`display_url` is the URL with it masked.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     url: str = Field(default=DEFAULT_STORE_URL, repr=False)
+    """The SQLAlchemy URL of the database: ``sqlite:///omnisdk.db`` (a file beside the config)
+    or ``postgresql+psycopg://user:password@host/db``; the password never shows in output."""
 
     @field_validator("url")
     @classmethod
@@ -104,12 +106,16 @@ class PollIntervals(BaseModel):
     listed stock is read back and reconciled.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     orders: Duration = Field(default=timedelta(minutes=1), gt=timedelta(0))
+    """How often new and updated orders are polled (webhooks only make them arrive sooner)."""
     products: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    """How often the account's products are read to notice listings changed on the platform."""
     customers: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    """How often the account's customers are read (channels that expose customers)."""
     stock: Duration = Field(default=timedelta(minutes=15), gt=timedelta(0))
+    """How often listed stock is read back and reconciled with what the engine computed."""
 
 
 class ChannelConfig(BaseModel):
@@ -121,11 +127,17 @@ class ChannelConfig(BaseModel):
     :meth:`validated_settings` checks them with the channel's ``settings_model``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     name: str
+    """Your label for the account (``hanoi-shop``): unique in the file; commands take it as
+    ``--channel NAME``."""
     type: str = Field(min_length=1)
+    """The channel type of the plugin that talks to this account (``omnisdk plugins`` lists
+    the installed ones)."""
     settings: dict[str, Any] = Field(default_factory=dict, repr=False)
+    """The ``[channels.settings]`` table: the channel type's credentials and options (its page
+    lists them); validated by the plugin's settings model, never shown in reprs."""
     location: str | None = None
     """The location code this account's orders reserve at (default: engine.default_location)."""
     allocation: AllocationRule = AllocationRule()
@@ -172,18 +184,29 @@ class EngineConfig(BaseModel):
     ``initial_backfill`` is how far back the first poll of a new account goes.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     default_location: str = Field(default="main", min_length=1)
+    """The location code stock lives at when nothing more specific is said."""
     locations: tuple[str, ...] = ()
     """More location codes stock may be counted at (warehouses no account reserves from);
     ``stock set``/``adjust`` refuse a location neither here nor anywhere else in the config."""
     order_overlap: Duration = Field(default=timedelta(minutes=5), ge=timedelta(0))
+    """How far before the order cursor every poll re-reads (platforms index updates late;
+    intake is idempotent, so the overlap costs a few reads and nothing else)."""
     initial_backfill: Duration = Field(default=timedelta(days=30), gt=timedelta(0))
+    """How far back the first order poll of a new account goes."""
     push_interval: Duration = Field(default=timedelta(seconds=5), gt=timedelta(0))
+    """How often the pushers drain the outbox of stock and price writes when no change
+    wakes them sooner."""
     reconcile_interval: Duration = Field(default=timedelta(minutes=15), gt=timedelta(0))
+    """How often ``omnisdk run`` compares every account's listed stock with what it should be
+    and queues repairs."""
     webhook_host: str = "127.0.0.1"
+    """The address the webhook receiver of ``omnisdk run`` listens on (``0.0.0.0`` to accept
+    connections from other machines, e.g. a reverse proxy on another host)."""
     webhook_port: int = Field(default=8787, ge=0, le=65535)
+    """The port the webhook receiver listens on (0: any free port)."""
     webhook_public_url: str | None = None
     """The base URL platforms deliver webhooks to when the receiver sits behind a proxy or
     tunnel (``https://hooks.example.vn``): an account's callback URL is
@@ -230,7 +253,7 @@ class Config(BaseModel):
     :meth:`channel`; build its Channel with :func:`~omnisdk.config.build_channel`.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     store: StoreConfig = StoreConfig()
     engine: EngineConfig = EngineConfig()
