@@ -174,6 +174,15 @@ def omnisdk_sync_finished(account: str, stream: str, stats: dict[str, int]) -> N
 
 
 @hookspec
+def omnisdk_stock_pushed(account: str, sku: str, quantity: int, rebalanced: bool) -> None:
+    """A channel accepted a stock figure: ``account`` now lists ``quantity`` of ``sku``.
+
+    ``rebalanced`` is True when the figure was lowered to move units to an account that
+    sells them faster (quota allocation). Called after the push is recorded, once per write.
+    """
+
+
+@hookspec
 def omnisdk_push_failed(account: str, key: str, error: str, retryable: bool) -> None:
     """A push to a channel failed for one item (``key`` is usually the SKU)."""
 

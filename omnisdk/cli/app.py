@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from typer.main import get_command_name
 
 from omnisdk.cli import (
+    channels,
     check,
     demo,
     engine_commands,
@@ -148,6 +149,7 @@ def build_app(plugins: Plugins | None = None) -> typer.Typer:
     app.add_typer(records.orders_app)
     app.add_typer(records.customers_app)
     app.add_typer(records.quarantine_app)
+    app.add_typer(channels.channels_app)
     app.add_typer(tokens.tokens_app)
     app.command("demo")(demo.demo)
     app.command("new-plugin")(new_plugin.new_plugin)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import closing
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from omnisdk.channel import Capability
-from omnisdk.cli.engine_render import scalar_text
+from omnisdk.cli.engine_render import push_summary, scalar_text, when_text
 from omnisdk.cli.engine_session import JsonOption, emit_result, run_with_engine
 from omnisdk.cli.output import (
     emit_json_line,
@@ -24,8 +23,8 @@ from omnisdk.cli.output import (
     silence_stdout,
     stdout_console,
 )
-from omnisdk.cli.render import object_line
 from omnisdk.cli.state import get_state
+from omnisdk.cli.tables import cli_table, order_rows_table
 from omnisdk.errors import OmnisdkError, UnknownRecord, UsageError
 from omnisdk.models import Customer, Email, Order, OrderStatus, Phone
 
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from omnisdk.cli.views import CustomerView, StockReport
     from omnisdk.store import QuarantineRow
     from omnisdk.sync.engine import Engine
+    from omnisdk.sync.pusher import PushStats
 
 __all__ = [
     "customers_app",
@@ -41,6 +41,9 @@ __all__ = [
     "replay_quarantined",
     "stock_app",
 ]
+
+ORDERS_PER_TABLE = 200
+"""``orders list`` prints a table per this many orders (the columns are sized per table)."""
 
 stock_app = typer.Typer(
     name="stock", help="The stock pool: show a SKU, count or adjust it.", no_args_is_help=True
@@ -119,14 +122,7 @@ def stock_show(
     if not report.locations and not report.listings:
         print_note(f"{sku}: nothing known about this SKU")
         return
-    places = Table(
-        "Location",
-        "On hand",
-        "Reserved",
-        "Available",
-        title=f"{sku}: stock pool",
-        title_justify="left",
-    )
+    places = cli_table("Location", "On hand", "Reserved", "Available", title=f"{sku}: stock pool")
     for level in report.locations:
         places.add_row(
             level.location, str(level.on_hand), str(level.reserved), str(level.available)
@@ -139,7 +135,7 @@ def stock_show(
     )
     console.print(places)
     quota = report.allocation == "quota"
-    channels = Table(
+    channels = cli_table(
         "Channel",
         "Quota" if quota else "Sellable",
         *(["Share"] if quota else []),
@@ -147,28 +143,37 @@ def stock_show(
         "Sold",
         "Unseen",
         "Pushed",
-        "Pending",
-        "Error",
         title=f"{sku}: per channel ({report.allocation} allocation)",
-        title_justify="left",
     )
+    errors: list[Text] = []
     for listing in report.listings:
         now = report.listed_now.get(listing.account)
         differs = now is not None and now != listing.sellable and not listing.pending
+        pushed = Text(scalar_text(listing.last_pushed))
+        if listing.pending:
+            pushed.append(" (due)", style="yellow")
         channels.add_row(
             listing.account,
             str(listing.sellable),
             *([scalar_text(listing.share)] if quota else []),
             Text(
-                scalar_text(now) if not offline else "(not read)", style="yellow" if differs else ""
+                scalar_text(now) if not offline else "not read", style="yellow" if differs else ""
             ),
             str(listing.sold),
             str(listing.unseen),
-            scalar_text(listing.last_pushed),
-            "yes" if listing.pending else "",
-            Text(listing.error or report.listed_errors.get(listing.account, ""), style="red"),
+            pushed,
         )
+        error = listing.error or report.listed_errors.get(listing.account)
+        if error:
+            errors.append(Text(f"{listing.account}: ", style="bold") + Text(error, style="red"))
     console.print(channels)
+    for line in errors:
+        console.print(line)
+    if not report.locations:
+        print_note(
+            f"next: no stock is counted for {sku}, so every channel lists 0: "
+            f"`omnisdk stock set {sku} N --location LOCATION`"
+        )
 
 
 # "stock set SKU -1" must reach the engine (which refuses it in one line), not be an option.
@@ -189,7 +194,7 @@ def stock_set(
     named in the config; QUANTITY is 0 to 1 000 000 000.
     """
 
-    async def work(engine: Engine) -> Any:
+    async def work(engine: Engine) -> PushStats | None:
         await engine.set_stock(sku, quantity, location=location, reason="count")
         return await engine.push() if push else None
 
@@ -197,7 +202,7 @@ def stock_set(
     where = location or get_state(ctx).config().engine.default_location
     print_note(f"{sku} at {where}: on hand set to {quantity}")
     if pushed is not None:
-        print_note(f"pushed: {scalar_text(pushed)}")
+        print_note(f"pushed: {push_summary(pushed)}")
 
 
 # A negative DELTA ("-5") must reach the argument, not be read as an unknown option.
@@ -274,18 +279,28 @@ def orders_list(
     if channel is not None:
         state.config().channel(channel)
     console = stdout_console()
+    page: list[Order] = []
+    pages = 0
+
+    def flush() -> None:
+        nonlocal pages
+        if page:
+            console.print(order_rows_table(page, header=pages == 0))
+            pages += 1
+            page.clear()
 
     def show(order: Order) -> None:
         if json_output:
             emit_json_line(order)
-        else:
-            line = Text(f"{order.channel_ref.account:<16} ", style="magenta")
-            line.append_text(object_line(order))
-            console.print(line, soft_wrap=True)
+            return
+        page.append(order)
+        if len(page) >= ORDERS_PER_TABLE:
+            flush()
 
     async def work(engine: Engine) -> int:
         def stream() -> int:
-            """Print each order as the store's cursor yields it: memory stays flat."""
+            """Print the orders as the store's cursor yields them (a table per page of
+            orders, so memory stays flat)."""
             shown = 0
             with closing(engine.store.iter_orders(account=channel, status=wanted)) as found:
                 for stored in found:
@@ -293,6 +308,7 @@ def orders_list(
                     shown += 1
                     if limit is not None and shown >= limit:
                         break
+            flush()
             return shown
 
         return await asyncio.to_thread(stream)
@@ -373,11 +389,10 @@ def customers_show(
     ):
         if values:
             console.print(Text(f"  {label}: ", style="dim") + Text(", ".join(values)))
-    console.print(Text(f"  {len(view.orders)} orders", style="dim"))
-    for order in view.orders:
-        line = Text(f"  {order.channel_ref.account:<16} ", style="magenta")
-        line.append_text(object_line(order))
-        console.print(line, soft_wrap=True)
+    count = len(view.orders)
+    console.print(Text(f"  {count} order{'' if count == 1 else 's'}", style="dim"))
+    if view.orders:
+        console.print(order_rows_table(view.orders))
 
 
 # -- quarantine ------------------------------------------------------------------------------
@@ -419,25 +434,25 @@ def quarantine_list(
     if not entries:
         print_note("the quarantine is empty")
         return
-    table = Table(
+    table = cli_table(
         "ID",
         "Account",
         "Kind",
-        "External id",
-        "Attempts",
+        "Key",
+        "Tries",
         "Since",
         "Reason",
         title="Quarantine",
-        title_justify="left",
+        wrap=("Key", "Since", "Reason"),
     )
     for entry in entries:
         table.add_row(
             str(entry.id),
             entry.account,
             entry.kind,
-            entry.external_id or "-",
+            Text(entry.external_id or "-"),
             str(entry.attempts),
-            scalar_text(entry.created_at),
+            when_text(entry.created_at),
             Text(
                 entry.reason + (" (resolved)" if entry.resolved_at else ""),
                 style="dim" if entry.resolved_at else "",

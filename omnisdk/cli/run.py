@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 
 from omnisdk.cli.engine_session import JsonOption, emit_result, open_engine
 from omnisdk.cli.output import print_note, print_warning
+from omnisdk.cli.run_events import EventLines
 from omnisdk.cli.state import CliState, get_state
 from omnisdk.hookspecs import hookimpl
 from omnisdk.models import Order
@@ -88,6 +89,7 @@ async def _run(
     webhooks: bool,
     grace: float,
     json_output: bool,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     from omnisdk.runtime.local import LocalRuntime
 
@@ -99,12 +101,18 @@ async def _run(
             progress = BackfillProgress(list(engine.channels), console)
             state.plugins.register(progress, name=f"omnisdk.cli.backfill.{id(progress)}")
             progress.progress.start()
+        events: EventLines | None = None
+        if not quiet and not json_output:
+            events = EventLines()
+            state.plugins.register(events, name=f"omnisdk.cli.events.{id(events)}")
 
         async def finish_progress() -> None:
             await runtime.initial_sync_done.wait()
             if progress is not None:
                 progress.progress.stop()
                 state.plugins.unregister(progress)
+            if events is not None:
+                events.orders_live = True
 
         watcher: asyncio.Task[None] | None = None
         try:
@@ -124,6 +132,8 @@ async def _run(
             if progress is not None and state.plugins.pm.is_registered(progress):
                 progress.progress.stop()
                 state.plugins.unregister(progress)
+            if events is not None and state.plugins.pm.is_registered(events):
+                state.plugins.unregister(events)
         return {
             "event": "stopped",
             "accounts": {
@@ -178,12 +188,20 @@ def run(
             help="Print a JSON line when started and one with per-account counters when stopped.",
         ),
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No line per event (orders in, stock pushed, quotas moved)."
+        ),
+    ] = False,
 ) -> None:
     """Run the sync engine until Ctrl+C or SIGTERM, in this one process.
 
     Polls every channel account's orders on its [channels.poll] interval, receives webhooks
     at POST /webhooks/ACCOUNT, pushes stock the moment it changes, and reconciles listed
     stock on its interval. Stopping finishes (or safely abandons) in-flight work first.
+    Prints a line on stderr per event worth seeing (an order in, stock pushed, a quota
+    moved, a push failed, an account needing re-authorisation) unless --quiet.
     """
     state = get_state(ctx)
     result = asyncio.run(
@@ -194,6 +212,7 @@ def run(
             webhooks=not no_webhooks,
             grace=grace,
             json_output=json_output,
+            quiet=quiet,
         )
     )
     if json_output:

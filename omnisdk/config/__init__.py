@@ -40,12 +40,14 @@ from omnisdk.config.loading import (
     parse_config,
 )
 from omnisdk.config.models import (
+    DEFAULT_LOCATION,
     DEFAULT_STORE_URL,
     ChannelConfig,
     Config,
     EngineConfig,
     PollIntervals,
     StoreConfig,
+    reserve_location,
 )
 from omnisdk.config.problems import ConfigProblem, InvalidConfig
 from omnisdk.errors import ConfigError
@@ -53,6 +55,7 @@ from omnisdk.errors import ConfigError
 __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_FILE",
+    "DEFAULT_LOCATION",
     "DEFAULT_STORE_URL",
     "ChannelConfig",
     "Config",
@@ -69,4 +72,5 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_duration",
+    "reserve_location",
 ]

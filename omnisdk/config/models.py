@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from omnisdk.allocation import AllocationRule
 from omnisdk.config.channels import plugins_or_default, resolve_channel
@@ -23,13 +23,18 @@ if TYPE_CHECKING:
     from omnisdk.plugins import Plugins
 
 __all__ = [
+    "DEFAULT_LOCATION",
     "DEFAULT_STORE_URL",
     "ChannelConfig",
     "Config",
     "EngineConfig",
     "PollIntervals",
     "StoreConfig",
+    "reserve_location",
 ]
+
+DEFAULT_LOCATION = "main"
+"""The stock location when the config names none (``[engine] locations`` left out)."""
 
 DEFAULT_STORE_URL = "sqlite:///omnisdk.db"
 """Where the store is when the config does not say: a SQLite file beside the config."""
@@ -139,7 +144,8 @@ class ChannelConfig(BaseModel):
     """The ``[channels.settings]`` table: the channel type's credentials and options (its page
     lists them); validated by the plugin's settings model, never shown in reprs."""
     location: str | None = None
-    """The location code this account's orders reserve at (default: engine.default_location)."""
+    """The location code this account's orders reserve at (default: the first location of
+    its ``[channels.allocation] locations``, else ``[engine] default_location``)."""
     allocation: AllocationRule = AllocationRule()
     pricing: PricingRule = PricingRule()
     poll: PollIntervals = PollIntervals()
@@ -177,8 +183,11 @@ class ChannelConfig(BaseModel):
 class EngineConfig(BaseModel):
     """The ``[engine]`` table: how the sync engine runs.
 
-    ``default_location`` is where stock lives when nothing more specific is said;
-    ``locations`` lists the other location codes stock may be counted at.
+    ``locations`` lists the location codes stock is counted at; ``default_location`` is where
+    a count without a location goes and where the orders of an account that names no
+    location of its own reserve. Left out, it is the first of ``locations`` (``"main"``
+    when no location is named at all), so a shop with one stock location never has a second
+    one by accident.
     ``order_overlap`` re-reads that much before the order cursor on every poll (platforms
     index updates late; ingestion is idempotent, so overlap costs nothing but a few reads).
     ``initial_backfill`` is how far back the first poll of a new account goes.
@@ -186,11 +195,14 @@ class EngineConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    default_location: str = Field(default="main", min_length=1)
-    """The location code stock lives at when nothing more specific is said."""
+    default_location: str = Field(default=DEFAULT_LOCATION, min_length=1)
+    """Where a count without a location goes and where the orders of an account that names
+    no location of its own reserve; left out, the first of ``locations`` (``"main"`` when
+    none is named)."""
     locations: tuple[str, ...] = ()
-    """More location codes stock may be counted at (warehouses no account reserves from);
-    ``stock set``/``adjust`` refuse a location neither here nor anywhere else in the config."""
+    """The location codes stock may be counted at; ``stock set``/``adjust`` refuse a location
+    neither here nor anywhere else in the config, and an account's ``location`` must be one
+    of these (or ``default_location``) once any is named."""
     order_overlap: Duration = Field(default=timedelta(minutes=5), ge=timedelta(0))
     """How far before the order cursor every poll re-reads (platforms index updates late;
     intake is idempotent, so the overlap costs a few reads and nothing else)."""
@@ -228,6 +240,20 @@ class EngineConfig(BaseModel):
     velocity_window: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))
     """Sales older than this weigh half as much in an account's sales velocity (the half-life
     of the decaying rate that sends scarce units to where they sell)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_is_first_location(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "default_location" not in data:
+            named = data.get("locations")
+            if isinstance(named, list | tuple) and named and isinstance(named[0], str):
+                return {**data, "default_location": named[0]}
+        return data
+
+    @property
+    def named_locations(self) -> tuple[str, ...]:
+        """``default_location`` and ``locations``, each once, the default first."""
+        return tuple(dict.fromkeys((self.default_location, *self.locations)))
 
     @field_validator("webhook_public_url")
     @classmethod
@@ -279,3 +305,14 @@ class Config(BaseModel):
             f"no channel named {name!r}; configured: {known}.{hint}",
             source=str(self._source) if self._source else None,
         )
+
+
+def reserve_location(entry: ChannelConfig, engine: EngineConfig) -> str:
+    """Where the orders of the account ``entry`` reserve stock: its ``location``, else the
+    first location its stock comes from (``[channels.allocation] locations``), else
+    ``[engine] default_location``."""
+    if entry.location:
+        return entry.location
+    if entry.allocation.locations:
+        return entry.allocation.locations[0]
+    return engine.default_location

@@ -36,6 +36,7 @@ __all__ = [
     "seed_sandbox",
     "serve_sandbox_stdio",
     "serve_sandboxes",
+    "shop_channel_types",
 ]
 
 logger = logging.getLogger("omnisdk.demo")
@@ -129,6 +130,19 @@ def demo_channel_types(plugins: Plugins) -> list[tuple[str, str]]:
             continue
         found.append((name, spec))
     return found
+
+
+SCAFFOLD_EXAMPLE = "example"
+"""The channel type ``omnisdk new-plugin example`` generates (the kit's own test fixture)."""
+
+
+def shop_channel_types(plugins: Plugins) -> list[tuple[str, str]]:
+    """:func:`demo_channel_types` as a merchant would see them: the scaffold's Example
+    channel (a template and test fixture, no platform anyone sells on) is left out when a
+    real channel qualifies, and used alone when none does."""
+    found = demo_channel_types(plugins)
+    shops = [(name, spec) for name, spec in found if name != SCAFFOLD_EXAMPLE]
+    return shops or found
 
 
 def serve_sandbox_stdio(channel_type: str, spec: str, seed: int) -> None:

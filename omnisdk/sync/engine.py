@@ -45,14 +45,26 @@ from omnisdk.errors import OmnisdkError, UsageError
 from omnisdk.models import ChannelEvent, Order, OrderStatus
 from omnisdk.plugins import Plugins, default_plugins
 from omnisdk.store import AccountStatus, Store, StoreTokenStore
-from omnisdk.sync import accounts, catalog, customers, intake, pusher, reconcile, stock
+from omnisdk.sync import (
+    accounts,
+    catalog,
+    customers,
+    first_count,
+    intake,
+    pusher,
+    reconcile,
+    removal,
+    stock,
+)
 from omnisdk.sync import status as engine_status
 from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
 from omnisdk.sync.context import NOT_OPEN, RejectedRecords, SyncContext
 from omnisdk.sync.customers import CustomerHistory
+from omnisdk.sync.first_count import FirstCountStats
 from omnisdk.sync.intake import IngestResult, SyncStats
 from omnisdk.sync.pusher import PushStats
 from omnisdk.sync.reconcile import ReconcileReport
+from omnisdk.sync.removal import RemovalReport
 from omnisdk.sync.sellable import sellable
 from omnisdk.sync.status import StatusReport
 from omnisdk.sync.stock import StockView
@@ -422,6 +434,17 @@ class Engine:
     async def import_catalog(self, account: str) -> ImportStats:
         """Build (or extend) the master catalog from ``account``'s listings, binding by SKU."""
         return await catalog.import_catalog(self._ctx, account)
+
+    async def count_listed_stock(self, account: str) -> FirstCountStats:
+        """Take what ``account`` lists now as the first count of every SKU with no stock
+        recorded yet (at the location its orders reserve at); counted SKUs are kept."""
+        return await first_count.count_listed_stock(self._ctx, account)
+
+    async def remove_account(self, account: str, *, dry_run: bool = False) -> RemovalReport:
+        """Retire ``account``: its listings to 0, its webhooks removed, the account archived
+        (its quotas go back to the others); orders, customers and bindings stay. See
+        :mod:`omnisdk.sync.removal`."""
+        return await removal.remove_account(self._ctx, account, dry_run=dry_run)
 
     async def plan(self, accounts: Sequence[str] | None = None) -> Plan:
         """What a catalog sync would send to ``accounts`` (default: all), without sending."""

@@ -594,6 +594,14 @@ def _record(
             outbox_work.append(
                 (account, item.sku, 0, _completing(store, account, item, owner, session))
             )
+            if item.update is not None:
+                fired.add(
+                    "omnisdk_stock_pushed",
+                    account=account,
+                    sku=item.sku,
+                    quantity=item.quantity,
+                    rebalanced=item.rebalanced,
+                )
             if _frees_units(item):
                 freed.append(item.sku)
             asked.update((other, item.sku) for other in item.over_share)

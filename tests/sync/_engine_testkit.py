@@ -223,7 +223,8 @@ def engine_config(url: str, accounts: list[Account], **engine_settings: Any) -> 
                 poll=account.poll,
             )
         )
-    # The Hồ Chí Minh store is a location every test engine knows (stock counts go there).
+    # Every test engine counts stock at "main" (the default) and the Hồ Chí Minh store.
+    engine_settings.setdefault("default_location", "main")
     engine_settings.setdefault("locations", (HCM,))
     return Config(
         store=StoreConfig(url=url), engine=EngineConfig(**engine_settings), channels=entries

@@ -114,7 +114,7 @@ async def open_shop(url: str) -> Shop:
     plugins.register(recorder, name="recorder")
     config = Config(
         store=StoreConfig(url=url),
-        engine=EngineConfig(locations=(HCM,)),
+        engine=EngineConfig(default_location="main", locations=(HCM,)),
         channels=[
             ChannelConfig(name=name, type="queued", settings={}) for name in ("shop-a", "shop-b")
         ],
