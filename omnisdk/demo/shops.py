@@ -106,7 +106,10 @@ def demo_channel_types(plugins: Plugins) -> list[tuple[str, str]]:
 
     A channel without a sandbox, or whose sandbox cannot be imported (the sandbox extra is
     missing), is left out with a warning; so is one that takes no stock writes (a shop's POS:
-    its counter sells its own shelf), since the demo's buyers shop listings the engine sets.
+    its counter sells its own shelf), since the demo's buyers shop listings the engine sets,
+    and one whose platform has no checkout that could refuse a sale (a catalog whose orders
+    are taken in chat), since the demo's proof rests on channels refusing what they do not
+    list.
     """
     found: list[tuple[str, str]] = []
     for name, channel_type in sorted(plugins.channel_types().items()):
@@ -118,9 +121,12 @@ def demo_channel_types(plugins: Plugins) -> list[tuple[str, str]]:
             logger.info("channel type %s takes no stock writes; not in the demo", name)
             continue
         try:
-            load_sandbox_class(name, spec)
+            sandbox_class = load_sandbox_class(name, spec)
         except PluginError as exc:
             logger.warning("the %s sandbox cannot be loaded (%s); not in the demo", name, exc)
+            continue
+        if not sandbox_class.refuses_unlisted_sales:
+            logger.info("channel type %s has no checkout to refuse a sale; not in the demo", name)
             continue
         found.append((name, spec))
     return found

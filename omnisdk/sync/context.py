@@ -120,6 +120,15 @@ class SyncContext:
             if Capability.WRITE_STOCK in channel.capabilities
         }
 
+    def sells_on_channel(self, account: str) -> bool:
+        """Whether ``account``'s orders are sold through its channel, from the figure it lists
+        (a marketplace, a web shop, a POS): such an order moves the channel's own counter, and
+        an absolute write can undo one. A channel without an order API (a catalog whose chat
+        sales the app records with ``record_order``) shows what was pushed until the next
+        push: its orders move the ledger only. Unknown accounts count as selling."""
+        channel = self.channels.get(account)
+        return channel is None or Capability.READ_ORDERS in channel.capabilities
+
     def rejections(self, account: str, kind: str) -> int:
         """How many ``kind`` records (``"customer"``, ...) of ``account`` its channel could not
         map and this engine quarantined since it was built (pollers count a pass's share)."""

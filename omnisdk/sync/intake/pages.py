@@ -138,7 +138,9 @@ def _run_in(
             strict=True,
         )
     )
-    pushing = context.stock_accounts()
+    # Only an order sold through its channel moved that channel's listed figure (see
+    # SyncContext.sells_on_channel); the others move the ledger alone.
+    pushing = {name for name in context.stock_accounts() if context.sells_on_channel(name)}
     seen: dict[str, dict[str, int]] = {}
     placed: dict[str, dict[str, tuple[datetime, datetime]]] = {}
     for index, move in moves.items():
