@@ -36,7 +36,14 @@ from omnisdk.channel import (
 )
 from omnisdk.errors import ChannelError, WebhookVerificationError
 from omnisdk.http import HttpClient, Lane, RateBudget
-from omnisdk.models import PriceUpdate, Product, StockLevel, StockPushMode, StockUpdate
+from omnisdk.models import (
+    PriceUpdate,
+    Product,
+    PromotionMechanism,
+    StockLevel,
+    StockPushMode,
+    StockUpdate,
+)
 from omnisdk_facebook import webhooks
 from omnisdk_facebook.batch import MAX_BATCH_REQUESTS, BatchRequest, ItemOutcome, run_batch
 from omnisdk_facebook.client import GraphClient
@@ -98,6 +105,8 @@ class FacebookChannel(Channel):
         # System-user tokens are limited per business use case (catalog_management,
         # catalog_batch), announced in the usage headers the client reads; this is a floor.
         rate=RateBudget(requests_per_second=5.0, burst=5),
+        # Catalogue items carry sale_price with sale_price_effective_date.
+        promotion_mechanism=PromotionMechanism.DATED_SALE_PRICE,
     )
     settings_model: ClassVar[type[FacebookSettings]] = FacebookSettings
     sandbox: ClassVar[str | None] = "omnisdk_facebook.sandbox.app:FacebookSandbox"
