@@ -105,7 +105,7 @@ class FacebookChannel(Channel):
         # System-user tokens are limited per business use case (catalog_management,
         # catalog_batch), announced in the usage headers the client reads; this is a floor.
         rate=RateBudget(requests_per_second=5.0, burst=5),
-        # Catalogue items carry sale_price with sale_price_effective_date.
+        # Catalog items carry sale_price with sale_price_effective_date.
         promotion_mechanism=PromotionMechanism.DATED_SALE_PRICE,
     )
     settings_model: ClassVar[type[FacebookSettings]] = FacebookSettings
