@@ -28,6 +28,10 @@ import pytest
 from _channels import HookedAbsoluteChannel, HookedChannel
 from _engine_testkit import SKU_RED_M, Account, Harness, MakeHarness, seed
 
+from omnisdk import hookimpl
+from omnisdk.allocation import AllocationRequest
+from omnisdk.testing.sandbox import BuyerLine, BuyerOrder
+
 ABSOLUTE = "shop-s"
 OTHER = "shop-c"
 START = 12
@@ -219,4 +223,49 @@ async def test_a_cancelled_undone_order_gives_its_units_back_once(
         await engine.poll_orders(ABSOLUTE)
     await truth.cancel(ABSOLUTE, order_id)
     await truth.check("after the cancellation")
+    await truth.catch_up()
+
+
+class SellDuringTheDecision:
+    """An allocation hook that lets a buyer order on the absolute channel once, while the
+    engine decides a figure (after the pusher's read, before its write)."""
+
+    def __init__(self, truth: Buyers, units: int) -> None:
+        self.truth = truth
+        self.units = units
+        self.armed = True
+
+    @hookimpl
+    def omnisdk_allocate_stock(self, request: AllocationRequest) -> int | None:
+        """Sell, once; leave the answer to the default rule."""
+        if self.armed:
+            self.armed = False
+            sandbox: Any = self.truth.harness.sandboxes[ABSOLUTE]
+            order = BuyerOrder(
+                lines=[BuyerLine(sku=SKU_RED_M, quantity=self.units)],
+                customer={"name": "Trần Văn Bình", "phone": "+84 912 345 679"},
+            )
+            self.truth.live[str(sandbox.place_order(order))] = self.units
+        return None
+
+
+async def test_a_sale_during_the_decision_is_read_again_not_undone(
+    make_harness: MakeHarness,
+) -> None:
+    """The figures of absolute writes are read again right before the write: a sale made
+    while the engine decided (most of the read-to-write span) is taken off the figure written
+    and held as sold unseen, so the write does not put it back on sale (no undone units)."""
+    truth = await buyers(make_harness)
+    engine = truth.harness.engine
+    hook = SellDuringTheDecision(truth, 2)
+    engine.plugins.register(hook, name="sell-during-the-decision")
+    HookedChannel.written.clear()
+    await truth.adjust(-1)
+    await engine.push(ABSOLUTE)
+    assert not hook.armed
+    [written] = HookedChannel.written
+    assert written[SKU_RED_M] == await truth.harness.listed(ABSOLUTE, SKU_RED_M)
+    await truth.check("after the write", undone=False)
+    await engine.push()
+    await truth.check("after the other account's push", undone=False)
     await truth.catch_up()
