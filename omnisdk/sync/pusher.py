@@ -27,7 +27,10 @@ delta
     sends ``target - current`` (predicted, or read just now: never a stale figure); unseen
     sales stay subtracted on the channel by themselves.
 absolute
-    reads the listed figures of the batch first and holds back the unseen units.
+    reads the listed figures of the batch first and holds back the unseen units (a read
+    equal to the prediction may hide as many unseen sales as the units an earlier write may
+    have undone: see :func:`~omnisdk.sync.sellable.uncertain_units`); reads them again right
+    before the write and takes what sold meanwhile off the figures written.
 
 Every write is preceded by its intent, recorded on the listing: a pusher that dies mid-write
 leaves it, and its successor reads the listing to tell whether the write landed.
