@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Integer, Row, and_, bindparam, case, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
 from omnisdk.store.core import StoreCore
@@ -377,9 +377,9 @@ class ListingsMixin(StoreCore):
         listing rows if needed. Two statements for any number of SKUs, rows in SKU order.
         Sold units also count in ``sold`` and in ``sold_recent``, whose window starts again
         when it began before ``recent_after``. ``placed[sku]`` = (earliest, latest) instants
-        the orders may have been placed at: when that span meets the span between the
-        listing's last read and its last write (an absolute write), the units beyond those
-        the write knew as sold unseen were undone on the channel by the write, and count in
+        the orders may have been placed at: when they may have been placed before the
+        listing's last absolute write, the units beyond those the write knew as sold unseen
+        were undone on the channel by the write (or by an earlier one), and count in
         ``overwritten``.
         """
         skus = sorted(sku for sku, count in units.items() if count)
@@ -453,10 +453,16 @@ class ListingsMixin(StoreCore):
                 "error_code": None,
                 "failed_at": None,
                 "updated_at": now,
+                "unseen_settled": False,
             }
             if wrote:
+                # A hold not released yet stays: the sales the earlier write may have undone
+                # are no more seen now, nor known to the read this write started from.
                 values.update(
-                    read_at=read_at, written_at=now, window_hold=window_hold, overwritten=0
+                    read_at=read_at,
+                    written_at=now,
+                    window_hold=listings.c.window_hold + window_hold,
+                    overwritten=0,
                 )
             elif overwritten_accounted > 0:
                 left = listings.c.overwritten - overwritten_accounted
@@ -473,17 +479,28 @@ class ListingsMixin(StoreCore):
         self, account: str, before: datetime, *, session: Connection | None = None
     ) -> list[str]:
         """The account's orders are known up to ``before``: release the window holds of the
-        absolute writes made earlier. Returns the SKUs released, sorted."""
+        absolute writes made earlier, and mark the units still held as sold unseen at pushes
+        made earlier (by a listing an absolute write set) as settled (``unseen_settled``: the
+        next read drops those no order explains). Returns the SKUs released or settled,
+        sorted."""
+        held = and_(listings.c.window_hold > 0, listings.c.written_at < before)
+        pushed_before = and_(listings.c.pushed_at.is_not(None), listings.c.pushed_at < before)
+        unsettled = and_(
+            listings.c.read_at.is_not(None),
+            listings.c.pending_unseen > listings.c.seen_since_push,
+            pushed_before,
+            listings.c.unseen_settled.is_(False),
+        )
         with self._tx(session) as connection:
             account_id = self._account_id(connection, account)
             released = connection.execute(
                 update(listings)
-                .where(
-                    listings.c.account_id == account_id,
-                    listings.c.window_hold > 0,
-                    listings.c.written_at < before,
+                .where(listings.c.account_id == account_id, or_(held, unsettled))
+                .values(
+                    window_hold=case((held, 0), else_=listings.c.window_hold),
+                    unseen_settled=case((unsettled, true()), else_=listings.c.unseen_settled),
+                    updated_at=self.now(),
                 )
-                .values(window_hold=0, updated_at=self.now())
                 .returning(listings.c.sku)
             )
             return sorted(str(sku) for sku in released.scalars())
@@ -557,24 +574,25 @@ class ListingsMixin(StoreCore):
         """The channel showed ``quantity`` of ``sku`` just now (read back, or a lost CAS).
 
         When the last push was made before ``holds_expired_before`` (its units held back as
-        sold unseen are past their hold), the units no ingested order explains are dropped:
-        the figure just read is the truth about them.
+        sold unseen are past their hold), or its units held so are settled (the account's
+        orders are known up to that push, see :meth:`release_window_holds`), the units no
+        ingested order explains are dropped: the figure just read is the truth about them.
         """
         now = self.now()
         values: dict[str, Any] = dict(last_listed=quantity, listed_at=now, updated_at=now)
+        seen, pending = listings.c.seen_since_push, listings.c.pending_unseen
+        settled: Any = listings.c.unseen_settled.is_(True)
         if holds_expired_before is not None:
-            seen, pending = listings.c.seen_since_push, listings.c.pending_unseen
-            values["pending_unseen"] = case(
-                (
-                    and_(
-                        listings.c.pushed_at.is_not(None),
-                        listings.c.pushed_at < holds_expired_before,
-                        pending > seen,
-                    ),
-                    case((seen > 0, seen), else_=0),
+            settled = or_(
+                settled,
+                and_(
+                    listings.c.pushed_at.is_not(None),
+                    listings.c.pushed_at < holds_expired_before,
                 ),
-                else_=pending,
             )
+        values["pending_unseen"] = case(
+            (and_(settled, pending > seen), case((seen > 0, seen), else_=0)), else_=pending
+        )
         with self._tx(session) as connection:
             account_id = self._account_id(connection, account)
             self._update_listing(connection, account_id, sku, values)

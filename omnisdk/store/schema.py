@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -401,6 +402,7 @@ listings = Table(
     Column("sold_recent_since", UTCDateTime, nullable=True),
     Column("read_at", UTCDateTime, nullable=True),
     Column("written_at", UTCDateTime, nullable=True),
+    Column("unseen_settled", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("account_id", "sku"),
     Index(None, "sku"),
 )

@@ -27,7 +27,10 @@ delta
     sends ``target - current`` (predicted, or read just now: never a stale figure); unseen
     sales stay subtracted on the channel by themselves.
 absolute
-    reads the listed figures of the batch first and holds back the unseen units.
+    reads the listed figures of the batch first and holds back the unseen units (a read
+    equal to the prediction may hide as many unseen sales as the units an earlier write may
+    have undone: see :func:`~omnisdk.sync.sellable.uncertain_units`); reads them again right
+    before the write and takes what sold meanwhile off the figures written.
 
 Every write is preceded by its intent, recorded on the listing: a pusher that dies mid-write
 leaves it, and its successor reads the listing to tell whether the write landed.
@@ -413,6 +416,42 @@ async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_
             )
 
     await context.run(record)
+
+
+async def _narrow_windows(context: SyncContext, channel: Channel, items: Sequence[_Item]) -> None:
+    """Read the figures of the absolute writes decided again, right before writing them.
+
+    An absolute write undoes the sales made since the read it was decided from, and the
+    decision (store reads, the allocation, the intent, one transaction) takes most of that
+    span. Units sold since the first read are taken off the figure to write and held as sold
+    unseen, like those the first read showed: what the account holds stays the same, the
+    channel lists them no more, and the write undoes only what sells in the last round trip.
+    A figure that went up (a cancellation put units back) changes nothing. A failed read
+    leaves the writes as decided.
+    """
+    writing = [item for item in items if item.update is not None and item.listed is not None]
+    if not writing:
+        return
+    figures: dict[str, int] = {}
+    read_at = context.now()
+    try:
+        async for level in channel.stream_stock([item.sku for item in writing]):
+            figures[level.sku] = figures.get(level.sku, 0) + level.on_hand
+    except ReauthorisationRequired:
+        raise
+    except Exception as exc:  # the write goes as decided
+        logger.warning("%s: reading the listed stock again failed: %s", channel.account, exc)
+        return
+    for item in writing:
+        now_listed = figures.get(item.sku)
+        if now_listed is None or item.listed is None or now_listed >= item.listed:
+            continue
+        sold = item.listed - now_listed
+        item.quantity = max(item.quantity - sold, 0)
+        item.unseen += sold
+        item.listed = item.current = now_listed
+        item.read_at = read_at
+        item.update = StockUpdate(sku=item.sku, quantity=item.quantity)
 
 
 async def _write(
@@ -810,6 +849,8 @@ async def _attempt(
     for item in items:
         if item.problem is not None:
             outcome.failed.append((item, item.problem, None))
+    if mode is StockPushMode.ABSOLUTE and can_read:
+        await _narrow_windows(context, channel, items)
     stats.batches += await _write(context, channel, items, outcome)
     unchanged = [item for item in items if item.update is None and item.problem is None]
     if outcome.conflicts:

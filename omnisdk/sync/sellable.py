@@ -50,6 +50,7 @@ __all__ = [
     "push_mode",
     "release_window_holds",
     "sellable",
+    "uncertain_units",
 ]
 
 
@@ -173,6 +174,23 @@ def holding(context: SyncContext, account: str, state: ListingState | None) -> i
             in_flight += max(state.last_listed or 0, 0)
         held = max(held, in_flight)
     return held + max(state.window_hold, 0) + max(state.overwritten, 0)
+
+
+def uncertain_units(state: ListingState | None) -> int:
+    """Units of ingested orders an absolute write may have undone (``overwritten``).
+
+    Their fate is unknown: undone, the channel still lists them (the prediction, counting
+    them as sold, is that much too low); not undone (the order came just after the write,
+    within the clocks' margin), the channel lost them. A read is therefore compared with the
+    prediction *plus* these units: a read equal to the prediction alone may as well mean that
+    many sales the engine has not seen, and taking it for "nothing unseen" would give those
+    units to another channel too. The units beyond what the read then explains are held as
+    sold unseen, until a read made once the account's orders are known up to the push tells
+    (see ``Store.record_listed``).
+    """
+    if state is None:
+        return 0
+    return max(state.overwritten, 0)
 
 
 def _velocity(context: SyncContext, state: ListingState | None, now: datetime) -> int:
@@ -383,7 +401,13 @@ def decide_target(
         if landed is not None:
             baseline = landed  # a write sent before a crash (or a failure) did land
     predicted = predicted_listed(baseline)
-    extra = max(predicted - listed, 0) if predicted is not None and listed is not None else 0
+    # Units the prediction counts as sold that an absolute write may have undone: the channel
+    # may still show them, so a read up to that many below "predicted + undone" may be unseen
+    # sales (see :func:`uncertain_units`).
+    undone = uncertain_units(baseline)
+    extra = (
+        max(predicted + undone - listed, 0) if predicted is not None and listed is not None else 0
+    )
     unseen = pending_unseen(context, baseline, now) + extra
     allocation = allocate(context, account, sku, unseen, session)
     return Target(

@@ -294,24 +294,7 @@ async def run_scenario(mode: str, start: int, script: list[Step], seed: int) -> 
                 sandbox.close()  # type: ignore[attr-defined]
 
 
-ABSOLUTE_LIVENESS = (
-    "absolute mode: safety holds, but random scripts still end with units held (a channel at 0 "
-    "while units are free) after the catch-up; see issue #9's closing note"
-)
-
-
-@pytest.mark.parametrize(
-    "mode",
-    [
-        pytest.param(
-            mode,
-            marks=[pytest.mark.xfail(reason=ABSOLUTE_LIVENESS, strict=False)]
-            if mode == "absolute"
-            else [],
-        )
-        for mode in MODES
-    ],
-)
+@pytest.mark.parametrize("mode", list(MODES))
 @settings(
     max_examples=20,
     deadline=None,
