@@ -41,6 +41,7 @@ from omnisdk.config.loading import (
 )
 from omnisdk.config.models import (
     DEFAULT_STORE_URL,
+    CeleryConfig,
     ChannelConfig,
     Config,
     EngineConfig,
@@ -54,6 +55,7 @@ __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_STORE_URL",
+    "CeleryConfig",
     "ChannelConfig",
     "Config",
     "ConfigError",

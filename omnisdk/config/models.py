@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_STORE_URL",
+    "CeleryConfig",
     "ChannelConfig",
     "Config",
     "EngineConfig",
@@ -223,6 +224,36 @@ class EngineConfig(BaseModel):
         return url.rstrip("/")
 
 
+class CeleryConfig(BaseModel):
+    """The ``[celery]`` table: the scale-out runtime (``omnisdk worker`` / ``omnisdk beat``).
+
+    ``broker_url`` is the Celery broker (``redis://127.0.0.1:6379/0`` or
+    ``amqp://guest:guest@127.0.0.1:5672//``). ``rate_limit_url`` is the Redis that holds the
+    rate budgets every worker shares (unset: the broker when it is Redis; a RabbitMQ broker
+    needs it set). ``visibility_timeout`` is how long a Redis broker waits before it hands a
+    task whose worker died unacknowledged to another one (RabbitMQ redelivers when the
+    connection drops). ``queue`` prefixes the queue names: ``{queue}.intake`` (polls and
+    webhook events), ``{queue}.push`` (outbox drains) and ``{queue}.maintenance``
+    (reconciliation, catalog reads, the push dispatcher).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    rate_limit_url: str | None = None
+    visibility_timeout: Duration = Field(default=timedelta(minutes=5), gt=timedelta(0))
+    queue: str = Field(default="omnisdk", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+
+    @property
+    def shared_budgets_url(self) -> str | None:
+        """Where the shared rate budgets live: ``rate_limit_url``, else a Redis broker."""
+        if self.rate_limit_url:
+            return self.rate_limit_url
+        if self.broker_url.startswith(("redis://", "rediss://", "unix://")):
+            return self.broker_url
+        return None
+
+
 class Config(BaseModel):
     """The whole ``omnisdk.toml``: the store and the channel accounts.
 
@@ -234,6 +265,7 @@ class Config(BaseModel):
 
     store: StoreConfig = StoreConfig()
     engine: EngineConfig = EngineConfig()
+    celery: CeleryConfig = CeleryConfig()
     channels: list[ChannelConfig] = Field(default_factory=list)
 
     _source: Path | None = PrivateAttr(default=None)

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from omnisdk.sync.engine import Engine
     from omnisdk.webhooks import WebhookBatch, WebhookReceiver
 
-__all__ = ["AccountActivity", "LocalRuntime", "RuntimeStats", "bind_socket"]
+__all__ = ["AccountActivity", "LocalRuntime", "RuntimeStats", "bind_socket", "make_server"]
 
 logger = logging.getLogger("omnisdk.runtime")
 
@@ -474,7 +474,7 @@ class LocalRuntime:
         self.receiver = WebhookReceiver(
             self.engine.channels, self.engine.store, public_url=self.webhook_public_url
         )
-        self._server = _make_server(self.receiver.app)
+        self._server = make_server(self.receiver.app)
         self._server_task = asyncio.create_task(
             self._server.serve(sockets=[self._socket]), name="omnisdk:webhooks"
         )
@@ -569,7 +569,7 @@ def _remaining(deadline: float) -> float:
     return max(deadline - time.monotonic(), 0.0)
 
 
-def _make_server(app: Any) -> Any:
+def make_server(app: Any) -> Any:
     """A uvicorn server for ``app`` that leaves SIGINT/SIGTERM to the runtime."""
     try:
         import uvicorn

@@ -21,6 +21,7 @@ from omnisdk.store.run_lock import RunLockMixin
 from omnisdk.store.status import StatusMixin
 from omnisdk.store.tokens import TokensMixin
 from omnisdk.store.webhooks import WebhooksMixin
+from omnisdk.store.work_locks import WorkLockMixin
 
 __all__ = ["Store", "open_store"]
 
@@ -40,6 +41,7 @@ class Store(
     ListingsMixin,
     StatusMixin,
     RunLockMixin,
+    WorkLockMixin,
 ):
     """omnisdk's persistence: SQLite by default, PostgreSQL for many workers.
 
