@@ -63,6 +63,7 @@ __all__ = [
     "ChaosPlan",
     "EngineProcess",
     "free_port",
+    "process_cpu_seconds",
     "run_chaos",
     "write_config",
 ]
@@ -197,6 +198,11 @@ class ChaosOutcome:
     problems: list[str] = field(default_factory=list)
     """What was still off when the run gave up converging (empty: converged)."""
     buying_seconds: float = 0.0
+    mid_task_kills: int = 0
+    """Kills that hit a worker while it ran a task (runs with workers only)."""
+    engine_cpu_seconds: float = 0.0
+    """CPU time (user + system) the engine's processes had used when the run ended (of the
+    processes running then, their children included)."""
     engine_errors: list[str] = field(default_factory=list)
     """Tracebacks the engine processes printed (a crash is a finding)."""
     sabotage: list[tuple[float, str]] = field(default_factory=list)
@@ -323,6 +329,17 @@ async def _rate_peaks(
     return peaks
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its waited-for children (Linux
+    ``/proc``; 0 elsewhere or once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     """A loopback port free now (the receiver must come back on the same one after a kill)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -396,6 +413,10 @@ class EngineProcess:
             selector.close()
         self.kill()
         raise RuntimeError(f"omnisdk run did not start: {log.read_text(encoding='utf-8')[-2000:]}")
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the running process has used (0 when it is not running)."""
+        return process_cpu_seconds(self.process.pid) if self.running and self.process else 0.0
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, no grace, as a power cut or the OOM killer."""
@@ -754,6 +775,9 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
                 if elapsed > plan.converge_within:
                     break
                 await asyncio.sleep(0.2)
+        outcome.engine_cpu_seconds = engine.cpu_seconds()
+        if isinstance(engine, WorkerFleet):
+            outcome.mid_task_kills = engine.mid_task_kills
         exit_code = await asyncio.to_thread(engine.stop)
         if exit_code not in (0, 1):
             outcome.engine_errors.append(f"omnisdk run exited {exit_code} on SIGTERM")

@@ -3,9 +3,10 @@
 
 :class:`WorkerFleet` has the interface of :class:`omnisdk.testing.chaos.EngineProcess`
 (``start``, ``kill``, ``stop``, ``running``, ``tracebacks``), so a chaos run drives either
-runtime. :meth:`WorkerFleet.kill` SIGKILLs one worker (a random one, chosen by the fleet's
-seed) in the middle of whatever task it runs; :meth:`WorkerFleet.start` starts whatever is not
-running. Each worker is one process (``--pool solo``): a kill is a worker lost mid-task.
+runtime. :meth:`WorkerFleet.kill` SIGKILLs one worker (a random one among those running a
+task, chosen by the fleet's seed) in the middle of that task; :meth:`WorkerFleet.start` starts
+whatever is not running. Each worker is one process (``--pool solo``): a kill is a worker lost
+with its task in hand.
 """
 
 from __future__ import annotations
@@ -52,6 +53,22 @@ class _Process:
         )
         output.close()
         return log
+
+    def ready(self) -> bool:
+        """True when the running process's log says its worker consumes."""
+        return self.running and bool(self.logs) and b" ready." in self.logs[-1].read_bytes()
+
+    def in_task(self) -> bool:
+        """True when the log's last task received has not finished (Celery's INFO lines)."""
+        if not self.logs:
+            return False
+        lines = self.logs[-1].read_text(encoding="utf-8", errors="replace").splitlines()
+        for line in reversed(lines):
+            if "] received" in line:
+                return True
+            if "] succeeded in" in line or "] raised" in line or " ready." in line:
+                return False
+        return False
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -121,6 +138,8 @@ class WorkerFleet:
             )
         self.random = random.Random(seed)
         self.kills = 0
+        self.mid_task_kills = 0
+        """Kills of a worker whose log showed a task received and not finished."""
 
     @property
     def processes(self) -> list[_Process]:
@@ -133,15 +152,15 @@ class WorkerFleet:
         return all(process.running for process in self.processes)
 
     def start(self, within: float = 180.0) -> dict[str, Any]:
-        """Start what is not running; returns once the receiver answers and the workers
-        started are consuming."""
+        """Start what is not running. The first time, returns once the receiver answers and
+        every worker consumes; a restart after a kill returns at once (the others work on)."""
         started: list[tuple[_Process, Path]] = []
         for process in self.processes:
             if not process.running:
                 started.append((process, process.start(self.workdir, self.env)))
         deadline = time.monotonic() + within
         for process, log in started:
-            if process in self.workers:
+            if process in self.workers and process.starts == 1:
                 self._wait_ready(process, log, deadline)
         self._wait_receiver(deadline)
         return {"event": "started", "workers": len(self.workers)}
@@ -156,6 +175,14 @@ class WorkerFleet:
         text = log.read_text(encoding="utf-8", errors="replace")[-2000:]
         raise RuntimeError(f"{process.name} did not start: {text}")
 
+    def wait_ready(self, within: float = 180.0) -> None:
+        """Wait until every worker consumes (after restarts)."""
+        deadline = time.monotonic() + within
+        for process in self.workers:
+            if not process.running:
+                process.start(self.workdir, self.env)
+            self._wait_ready(process, process.logs[-1], deadline)
+
     def _wait_receiver(self, deadline: float) -> None:
         url = f"http://127.0.0.1:{self.webhook_port}/healthz"
         while time.monotonic() < deadline:
@@ -167,11 +194,25 @@ class WorkerFleet:
             time.sleep(0.05)
         raise RuntimeError("the webhook receiver did not start")
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds the running processes of the fleet have used."""
+        from omnisdk.testing.chaos import process_cpu_seconds
+
+        return sum(
+            process_cpu_seconds(process.process.pid)
+            for process in self.processes
+            if process.running and process.process is not None
+        )
+
     def kill(self) -> None:
         """SIGKILL one running worker, mid-task: no cleanup, no grace."""
-        alive = [worker for worker in self.workers if worker.running]
+        alive = [worker for worker in self.workers if worker.ready()]
+        alive = alive or [worker for worker in self.workers if worker.running]
         if alive:
-            self.random.choice(alive).kill()
+            busy = [worker for worker in alive if worker.in_task()]
+            victim = self.random.choice(busy or alive)
+            self.mid_task_kills += victim.in_task()
+            victim.kill()
             self.kills += 1
 
     def kill_all(self) -> None:

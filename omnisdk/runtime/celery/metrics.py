@@ -25,8 +25,6 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from omnisdk.sync.status import cursor_lag
-
 if TYPE_CHECKING:
     from omnisdk.store import Store
 
@@ -80,6 +78,8 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """The gauges, now."""
+        from omnisdk.sync.status import cursor_lag
+
         now = datetime.now(UTC)
         lag = GaugeMetricFamily(
             "omnisdk_intake_lag_seconds",
