@@ -783,9 +783,12 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
             outcome.engine_errors.append(f"omnisdk run exited {exit_code} on SIGTERM")
         outcome.rate_peaks = await _rate_peaks(config, sandboxes)
     finally:
-        await asyncio.to_thread(
-            engine.kill_all if isinstance(engine, WorkerFleet) else engine.kill
-        )
+        if isinstance(engine, WorkerFleet):
+            await asyncio.to_thread(engine.kill_all)
+            with contextlib.suppress(Exception):  # a broker gone: nothing left to delete
+                await asyncio.to_thread(engine.delete_queues)
+        else:
+            await asyncio.to_thread(engine.kill)
         for control in controls.values():
             await control.aclose()
         for server in servers.values():

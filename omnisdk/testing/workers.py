@@ -220,6 +220,19 @@ class WorkerFleet:
         for process in self.processes:
             process.kill()
 
+    def delete_queues(self) -> None:
+        """Delete the broker queues of the fleet's config (a run's queues are its own)."""
+        from kombu.connection import Connection
+
+        from omnisdk.config import load_config
+        from omnisdk.runtime.celery.schedule import QUEUES
+
+        settings = load_config(self.workdir / "omnisdk.toml").celery
+        with Connection(settings.broker_url, connect_timeout=5) as connection:  # type: ignore[no-untyped-call]
+            channel = connection.default_channel
+            for kind in QUEUES:
+                channel.queue_delete(f"{settings.queue}.{kind}")
+
     def stop(self, within: float = 30.0) -> int:
         """SIGTERM every process (workers finish their task); the worst exit code."""
         codes = [process.stop(within) for process in self.processes]
