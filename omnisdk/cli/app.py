@@ -26,6 +26,7 @@ from omnisdk.cli import (
     records,
     run,
     sandbox,
+    tokens,
 )
 from omnisdk.cli.logs import configure_logging
 from omnisdk.cli.output import print_error
@@ -152,6 +153,7 @@ def build_app(plugins: Plugins | None = None) -> typer.Typer:
     app.add_typer(records.orders_app)
     app.add_typer(records.customers_app)
     app.add_typer(records.quarantine_app)
+    app.add_typer(tokens.tokens_app)
     app.command("demo")(demo.demo)
     app.command("new-plugin")(new_plugin.new_plugin)
     _add_plugin_commands(app, registry)

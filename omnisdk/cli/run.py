@@ -116,6 +116,8 @@ async def _run(
                     await runtime.wait()
                 finally:
                     await asyncio.shield(runtime.stop())
+            if runtime.run_lock_lost is not None:
+                raise runtime.run_lock_lost
         finally:
             if watcher is not None:
                 watcher.cancel()

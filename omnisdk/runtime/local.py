@@ -31,7 +31,11 @@ close the engine; whoever opened it does (``async with engine: await runtime.run
 One runtime per store: :meth:`LocalRuntime.start` takes the store's run lock
 (:meth:`omnisdk.store.Store.acquire_run_lock`) and a second runtime on the same store fails
 with :class:`~omnisdk.store.RunLocked` naming the holder (pid, host, since). The lock dies
-with the process that holds it, so a crashed runtime never blocks the next one.
+with the process that holds it, so a crashed runtime never blocks the next one. A PostgreSQL
+lock also dies with its connection: every ``run_lock_check`` seconds the runtime makes sure it
+still holds it, takes it again when the connection was lost, and stops (``run`` then raises
+:class:`~omnisdk.store.RunLocked`, kept in :attr:`LocalRuntime.run_lock_lost`) when another
+runtime took it meanwhile.
 """
 
 from __future__ import annotations
@@ -49,12 +53,12 @@ from typing import TYPE_CHECKING, Any
 
 from omnisdk._listen import bind_socket
 from omnisdk.channel import Capability
-from omnisdk.errors import ServiceError, UsageError
+from omnisdk.errors import ServiceError, StoreError, UsageError
 from omnisdk.hookspecs import hookimpl
 from omnisdk.models import ChannelEvent
 
 if TYPE_CHECKING:
-    from omnisdk.store import RunLock
+    from omnisdk.store import RunLock, RunLocked
     from omnisdk.sync.engine import Engine
     from omnisdk.webhooks import WebhookBatch, WebhookReceiver
 
@@ -64,6 +68,8 @@ logger = logging.getLogger("omnisdk.runtime")
 
 DEFAULT_GRACE = 10.0
 """Seconds in-flight work may take to finish at shutdown before it is cancelled."""
+RUN_LOCK_CHECK = 5.0
+"""Seconds between checks that the run lock is still held."""
 _ERROR_BACKOFF_MAX = 60.0
 _POLLERS = ("orders:", "customers:", "products:")
 
@@ -139,7 +145,8 @@ class LocalRuntime:
     webhook_host``/``webhook_port`` (port 0 picks a free port; :attr:`webhook_base_url` says
     which). ``initial_poll=False`` skips the poll every account gets at start. ``grace`` is
     how long in-flight work may take at shutdown. ``run_lock=False`` skips the store's run
-    lock (for an app that runs its own guard; two runtimes on one store do everything twice).
+    lock (for an app that runs its own guard; two runtimes on one store do everything twice);
+    ``run_lock_check`` is how often the lock is checked (see the module doc).
     """
 
     def __init__(
@@ -153,9 +160,13 @@ class LocalRuntime:
         initial_poll: bool = True,
         reconcile: bool = True,
         run_lock: bool = True,
+        run_lock_check: float = RUN_LOCK_CHECK,
     ) -> None:
         self.engine = engine
         self.run_lock_enabled = run_lock
+        self.run_lock_check = run_lock_check
+        self.run_lock_lost: RunLocked | None = None
+        """Set when another runtime took the run lock after this one lost it; it stopped."""
         self._run_lock: RunLock | None = None
         settings = engine.config.engine
         self.webhooks = webhooks
@@ -243,6 +254,10 @@ class LocalRuntime:
             self._watcher = _StockWatcher(self, asyncio.get_running_loop())
             self.engine.plugins.register(self._watcher, name=f"omnisdk.runtime:{id(self)}")
             self._start_loops()
+            if self._run_lock is not None:
+                self._tasks.append(
+                    asyncio.create_task(self._guard_run_lock(), name="omnisdk:run-lock")
+                )
         except BaseException:
             await self.stop()
             raise
@@ -351,6 +366,30 @@ class LocalRuntime:
                 await self.wait()
             finally:
                 await asyncio.shield(self.stop())
+        if self.run_lock_lost is not None:
+            raise self.run_lock_lost
+
+    async def _guard_run_lock(self) -> None:
+        """Keep the run lock held (see the module doc) until the runtime stops."""
+        from omnisdk.store import RunLocked
+
+        store = self.engine.store
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.run_lock_check)
+            lock = self._run_lock
+            if self._stopping.is_set() or lock is None:
+                return
+            try:
+                self._run_lock = await asyncio.to_thread(store.keep_run_lock, lock)
+            except RunLocked as exc:
+                self.run_lock_lost = exc
+                logger.error("stopping: the run lock was lost and %s", exc)
+                self.request_stop()
+                return
+            except StoreError as exc:
+                # The database is unreachable: nothing can commit; try again next time.
+                logger.warning("cannot check the run lock: %s", exc)
 
     # -- loops -----------------------------------------------------------------------------
 

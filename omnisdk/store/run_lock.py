@@ -13,6 +13,12 @@ exclusive lock that lives as long as the process holds it, so a crashed holder (
   it when that connection ends. The holder is found in ``pg_stat_activity`` by the
   ``application_name`` the lock's connection sets.
 
+A PostgreSQL lock lives only as long as its connection: a restarted server, a killed backend or
+a dropped network takes the lock with it, silently. :meth:`RunLock.alive` asks the server
+whether this connection still holds it, and :meth:`RunLockMixin.keep_run_lock` takes it again
+when it was lost (or raises :class:`RunLocked` when another run took it meanwhile); the local
+runtime checks every few seconds and stops when another run holds the lock.
+
 The lock is for the single-process local runtime only: workers that share a PostgreSQL store
 by design (Celery) never take it. An in-memory SQLite store is private to its process and
 needs none.
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -37,6 +44,8 @@ from omnisdk.store.core import StoreCore, _lock_id, describe_db_error
 from omnisdk.store.engine import is_memory_sqlite
 
 __all__ = ["RunLock", "RunLockHolder", "RunLockMixin", "RunLocked"]
+
+logger = logging.getLogger("omnisdk.store")
 
 _RUN_LOCK_ID = _lock_id("run", "local-runtime")
 _APP_NAME_PREFIX = "omnisdk-run"
@@ -92,6 +101,24 @@ class RunLock:
         """True until :meth:`release`."""
         return self._file is not None or self._connection is not None
 
+    def alive(self) -> bool:
+        """Whether the lock is still held: always for a lock file (the kernel keeps it while
+        the process lives); for PostgreSQL, whether the server still has this connection
+        holding the advisory lock. A lost connection is let go of (the lock is gone with it)."""
+        if self._file is not None:
+            return True
+        connection = self._connection
+        if connection is None:
+            return False
+        try:
+            held = connection.execute(_HELD_QUERY, _lock_key()).scalar_one()
+        except SQLAlchemyError:
+            held = False
+        if not held:
+            self._connection = None
+            _discard(connection)
+        return bool(held)
+
     def release(self) -> None:
         """Give the lock up (idempotent)."""
         file, self._file = self._file, None
@@ -137,6 +164,15 @@ class RunLockMixin(StoreCore):
             return RunLock(holder)
         return _acquire_file(path, holder, shown=str(path.with_name(path.name[: -len(".lock")])))
 
+    def keep_run_lock(self, lock: RunLock) -> RunLock:
+        """``lock`` if it is still held (:meth:`RunLock.alive`), else the run lock taken
+        again (a new :class:`RunLock`); :class:`RunLocked` when another run took it meanwhile,
+        :class:`~omnisdk.errors.StoreError` while the database cannot be reached."""
+        if lock.alive():
+            return lock
+        logger.warning("the run lock was lost with its database connection; taking it again")
+        return self.acquire_run_lock()
+
     def _acquire_advisory(self, holder: RunLockHolder) -> RunLock:
         name = _application_name(holder)
         shown = self.url.render_as_string(hide_password=True)
@@ -153,10 +189,7 @@ class RunLockMixin(StoreCore):
             ).scalar_one()
             if taken:
                 return RunLock(holder, connection=connection)
-            current = connection.execute(
-                _HOLDER_QUERY,
-                {"high": (_RUN_LOCK_ID >> 32) & 0xFFFFFFFF, "low": _RUN_LOCK_ID & 0xFFFFFFFF},
-            ).scalar_one_or_none()
+            current = connection.execute(_HOLDER_QUERY, _lock_key()).scalar_one_or_none()
         except SQLAlchemyError as exc:
             _discard(connection)
             raise StoreError(f"cannot take the run lock: {describe_db_error(exc)}") from exc
@@ -173,6 +206,16 @@ def _discard(connection: Connection) -> None:
     with contextlib.suppress(SQLAlchemyError):
         connection.close()
 
+
+def _lock_key() -> dict[str, int]:
+    """The run lock's key as ``pg_locks`` shows a one-bigint advisory lock."""
+    return {"high": (_RUN_LOCK_ID >> 32) & 0xFFFFFFFF, "low": _RUN_LOCK_ID & 0xFFFFFFFF}
+
+
+_HELD_QUERY = text(
+    "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND pid = pg_backend_pid() AND classid = :high AND objid = :low AND objsubid = 1"
+)
 
 _HOLDER_QUERY = text(
     "SELECT a.application_name FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid "

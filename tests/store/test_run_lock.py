@@ -124,3 +124,58 @@ def test_an_in_memory_store_needs_no_lock() -> None:
             pass
     finally:
         store.close()
+
+
+def _drop_lock_connections(store: Store) -> int:
+    """Kill the server backends holding the run lock, as a restarted server or a dropped
+    network would; returns how many were killed."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as connection:
+        killed = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name LIKE 'omnisdk-run %' AND pid <> pg_backend_pid() "
+                "AND datname = current_database()"
+            )
+        ).scalar_one()
+        connection.commit()
+    return int(killed)
+
+
+def test_a_lock_lost_with_its_connection_is_noticed_and_taken_again(store_url: str) -> None:
+    store = Store(store_url)
+    try:
+        lock = store.acquire_run_lock()
+        assert lock.alive() and store.keep_run_lock(lock) is lock
+        if not store.is_postgresql:
+            return  # a lock file lives as long as the process: nothing else can drop it
+        assert _drop_lock_connections(store) == 1
+
+        assert not lock.alive() and not lock.held
+        again = store.keep_run_lock(lock)
+
+        assert again is not lock and again.alive()
+        with pytest.raises(RunLocked):
+            Store(store_url).acquire_run_lock()
+        again.release()
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgresql", marks=pytest.mark.postgres)]
+)  # only a PostgreSQL lock can be lost while its process lives
+def test_a_lost_lock_another_run_took_meanwhile_is_refused_naming_it(store_url: str) -> None:
+    store, other = Store(store_url), Store(store_url)
+    try:
+        lock = store.acquire_run_lock()
+        _drop_lock_connections(store)
+        theirs = other.acquire_run_lock()  # the other run is quicker to notice
+
+        with pytest.raises(RunLocked, match=f"pid {os.getpid()} on host"):
+            store.keep_run_lock(lock)
+        theirs.release()
+    finally:
+        store.close()
+        other.close()
