@@ -8,8 +8,8 @@ while a worker is SIGKILLed mid-task again and again (and started again). Judged
 - required: no crash, every accepted order stored once with its units held once (0 once
   cancelled), every cancellation seen; no sandbox received more requests than its account's
   budget allows, whichever workers sent them;
-- known weak (the test ends in ``xfail`` when they fail, as tests/e2e/test_chaos.py): no unit oversold, and
-  every listing what the ledger says with the outbox empty within the window.
+- known weak (the test ends in ``xfail`` when they fail, as in tests/e2e/test_chaos.py): no
+  unit oversold, and every listing what the ledger says with the outbox empty in the window.
 
 The full-size run (5,000 orders over 200 SKUs) is ``benchmarks/celery_scaling.py``.
 """
