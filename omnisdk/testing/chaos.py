@@ -49,7 +49,7 @@ from omnisdk.testing.control import SandboxControl, SandboxRefused
 from omnisdk.testing.flash_sale import Sale, flash_catalog, online_shops, title_of
 from omnisdk.testing.sandbox import Sandbox
 from omnisdk.testing.server import LoopbackServer
-from omnisdk.testing.workers import WorkerFleet
+from omnisdk.testing.workers import WorkerFleet, process_cpu_seconds
 
 if TYPE_CHECKING:
     from omnisdk.channel import Channel
@@ -327,17 +327,6 @@ async def _rate_peaks(
         allowed = budget.burst + budget.requests_per_second * RATE_WINDOW
         peaks[entry.name] = (peak, allowed)
     return peaks
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` and its waited-for children (Linux
-    ``/proc``; 0 elsewhere or once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
