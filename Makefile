@@ -10,7 +10,7 @@ TOOL_ENV := OMNISDK_TAP_SHOPIFY_VENV=$(CURDIR)/$(TOOLS)/tap-shopify \
             OMNISDK_PYSHOPEE_PYTHON=$(CURDIR)/$(TOOLS)/pyshopee/bin/python \
             OMNISDK_TAP_KIOTVIET_PYTHON=$(CURDIR)/$(TOOLS)/tap-kiotviet/bin/python
 
-.PHONY: setup tools demo test lint typecheck pytest docs clean
+.PHONY: setup tools demo test lint typecheck pytest docs dists clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ $(BIN)/python:
 # Re-install whenever a pyproject.toml changes.
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(PLUGINS) tests/example_plugin/pyproject.toml
 	$(BIN)/python -m pip install --quiet $(EDITABLES)
+	$(BIN)/python scripts/check_dists.py --fill-wheelhouse  # so tests/packaging runs offline
 	touch $@
 
 setup: $(VENV)/.installed ## create .venv with omnisdk, every plugin and the dev tools
@@ -53,8 +54,13 @@ pytest: setup tools
 
 test: lint typecheck pytest ## everything CI checks: ruff, mypy --strict, the test suite
 
-docs: setup ## build the manual into site/
-	$(BIN)/mkdocs build --strict
+# tests/docs builds the manual the same way in CI (and runs every snippet in it).
+docs: setup ## build the manual into site/ (strict: a broken link or a missing page fails)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# tests/packaging runs the same check in CI.
+dists: setup ## build every distribution, check py.typed, install each plugin alone with the core
+	$(BIN)/python scripts/check_dists.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache site

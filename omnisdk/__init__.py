@@ -78,15 +78,18 @@ from omnisdk.plugins import Plugins, default_plugins
 
 if TYPE_CHECKING:
     from omnisdk.config import Config, load_config
+    from omnisdk.statuspage import StatusPage
     from omnisdk.sync import Engine, SyncEngine
 
-# The engine and the config loader pull in SQLAlchemy and the store: import them on first use
-# so `import omnisdk` stays light for plugins that only need the models and the contract.
+# The engine, the config loader and the status page pull in SQLAlchemy and the store: import
+# them on first use so `import omnisdk` stays light for plugins that only need the models and
+# the contract.
 _LAZY = {
     "Config": "omnisdk.config",
     "load_config": "omnisdk.config",
     "Engine": "omnisdk.sync",
     "SyncEngine": "omnisdk.sync",
+    "StatusPage": "omnisdk.statuspage",
 }
 
 
@@ -155,6 +158,7 @@ __all__ = [
     "ReauthorisationRequired",
     "SandboxError",
     "ServiceError",
+    "StatusPage",
     "StockLevel",
     "StockPushMode",
     "StockUpdate",

@@ -28,14 +28,23 @@ class AllocationRule(BaseModel):
     units only when no other account wants them.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     locations: tuple[str, ...] | None = None
+    """Codes of the locations whose stock feeds this channel (unset: all of them)."""
     safety_buffer: int = Field(default=0, ge=0)
+    """Units always held back from this channel."""
     percentage: Decimal = Field(default=Decimal(100), ge=0, le=100)
+    """Share of the rest to list, 0 to 100 (100 lists all)."""
     maximum: int | None = Field(default=None, ge=0)
+    """Never list more than this many units (unset: no cap)."""
     zero_below: int = Field(default=0, ge=0)
+    """List 0 when fewer than this many would be listed (the last units go to the shop
+    floor, not a marketplace)."""
     weight: Decimal = Field(default=Decimal(1), ge=0)
+    """In the ``quota`` allocation, this account's share of a SKU's free stock relative to the
+    other accounts listing it (times its recent sales velocity); 0 gives it units only when no
+    other account wants them."""
 
 
 class AllocationRequest(BaseModel):

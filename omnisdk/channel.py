@@ -66,6 +66,7 @@ from omnisdk.models import (
     OrderStatus,
     PriceUpdate,
     Product,
+    PromotionMechanism,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -123,7 +124,7 @@ class ChannelLimits(BaseModel):
     the most items one API call accepts. ``rate`` is the request budget per account.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     stock_push_mode: StockPushMode = StockPushMode.ABSOLUTE
     max_stock_batch: int = Field(default=1, ge=1)
@@ -134,6 +135,9 @@ class ChannelLimits(BaseModel):
     access_token_ttl: timedelta | None = None
     refresh_token_ttl: timedelta | None = None
     webhook_topics: tuple[str, ...] = ()
+    promotion_mechanism: PromotionMechanism | None = None
+    """How the platform expresses a time-limited price cut; None: it cannot, and a promotion
+    plan says so for the channel instead of silently leaving its price as it is."""
 
 
 class ChannelSettings(BaseModel):
@@ -144,11 +148,16 @@ class ChannelSettings(BaseModel):
     regional endpoint.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     base_url: str | None = None
+    """Where the platform's API is: a regional endpoint, or a sandbox (unset: the platform's
+    production URL)."""
     timeout: float = Field(default=30.0, gt=0)
+    """Seconds one HTTP request to the platform may take."""
     max_attempts: int = Field(default=5, ge=1)
+    """Tries per request, with backoff that honours ``Retry-After``, before the error is
+    raised (stock writes are tried once: the pusher retries them from a fresh figure)."""
     reauth_after: int = Field(default=3, ge=1)
     """Requests in a row the platform may refuse for authorisation (401/403 or its own auth
     error) before the account is marked ``needs_reauth``; any success resets the count."""

@@ -156,6 +156,34 @@ def omnisdk_order_status_changed(order: Order, previous: OrderStatus | None) -> 
 
 
 @hookspec
+def omnisdk_notify_customer(
+    customer: Customer, customer_id: str, order: Order, event: str, key: str
+) -> None:
+    """Tell the buyer about their order: called once per (customer, order, event).
+
+    ``event`` is ``"order_<status>"`` for the canonical status the order reached
+    (``order_pending``, ``order_confirmed``, ``order_shipped``, ``order_delivered``,
+    ``order_cancelled``, ...). ``customer`` is the one canonical customer (after merges: a
+    phone learnt on another channel is there even when this channel masks it); ``order`` is
+    the order as stored. Implement it to send the SMS, Zalo or e-mail::
+
+        @hookimpl
+        def omnisdk_notify_customer(customer, order, event, key):
+            if event == "order_confirmed" and customer.phones:
+                sms.send(customer.phones[0].e164, f"Đơn {order.number} đã được xác nhận",
+                         idempotency_key=key)
+
+    The engine claims ``key`` (customer, order, event) in the transaction that applies the
+    order's change, so the same order arriving by webhook and by poll, redelivered, or seen by
+    two workers, calls this once. It is called after that transaction commits. Delivery is
+    **at least once**: a hook that raises, or a process that dies before calling it, is
+    called again by a later ``sync_once`` (after a minute, at most 5 calls in all) with the
+    same ``key``, so pass ``key`` on as the provider's idempotency key. Masked contact points
+    (``84****5678``) are never usable addresses: check ``phone.masked``.
+    """
+
+
+@hookspec
 def omnisdk_stock_changed(sku: str, location: str, on_hand: int, reserved: int,
                           reason: str) -> None:
     """Stock of ``sku`` at ``location`` changed; ``reason`` is the ledger entry's kind."""
@@ -171,6 +199,15 @@ def omnisdk_customer_merged(customer: Customer, merged: Customer, reason: str) -
 def omnisdk_sync_finished(account: str, stream: str, stats: dict[str, int]) -> None:
     """A sync pass over one account and stream finished; ``stats`` counts what it did
     (``{"seen": 120, "new": 3, "updated": 5, "quarantined": 0}``)."""
+
+
+@hookspec
+def omnisdk_stock_pushed(account: str, sku: str, quantity: int, rebalanced: bool) -> None:
+    """A channel accepted a stock figure: ``account`` now lists ``quantity`` of ``sku``.
+
+    ``rebalanced`` is True when the figure was lowered to move units to an account that
+    sells them faster (quota allocation). Called after the push is recorded, once per write.
+    """
 
 
 @hookspec

@@ -46,13 +46,19 @@ class PricingRule(BaseModel):
     write on this channel; the others belong to the channel and are never overwritten.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     multiplier: Decimal = Field(default=Decimal(1), gt=0)
+    """The master price is multiplied by this (``"1.1"`` adds 10%; write it as a string)."""
     add: Decimal = Decimal(0)
+    """Then this amount, in the currency's units, is added (negative to take off)."""
     round_to: Decimal | None = Field(default=None, gt=0)
+    """Then the price is rounded to a multiple of this (``1000`` for VND; unset: no rounding)."""
     rounding: Rounding = Rounding.HALF_UP
+    """How ``round_to`` rounds."""
     owns: frozenset[str] = frozenset({"price", "compare_at_price", "stock"})
+    """The fields a sync may write on this channel; the others belong to the channel and are
+    never overwritten."""
 
     @field_validator("multiplier", "add", "round_to", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from typer.main import get_command_name
 
 from omnisdk.cli import (
     celery_commands,
+    channels,
     check,
     demo,
     engine_commands,
@@ -25,6 +26,7 @@ from omnisdk.cli import (
     pull,
     records,
     run,
+    sales,
     sandbox,
     tokens,
 )
@@ -153,6 +155,8 @@ def build_app(plugins: Plugins | None = None) -> typer.Typer:
     app.add_typer(records.orders_app)
     app.add_typer(records.customers_app)
     app.add_typer(records.quarantine_app)
+    app.add_typer(sales.report_app)
+    app.add_typer(channels.channels_app)
     app.add_typer(tokens.tokens_app)
     app.command("demo")(demo.demo)
     app.command("new-plugin")(new_plugin.new_plugin)

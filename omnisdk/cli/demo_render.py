@@ -1,7 +1,9 @@
 """How ``omnisdk demo`` looks: the live view of one moment, and the final summary.
 
 Both are drawn from the demo's plain-data reports (:mod:`omnisdk.demo.report`); nothing in
-the demo itself knows about rich.
+the demo itself knows about rich. They are made for a default 80x24 terminal and a
+merchant's eyes: products by name (a name wraps between words, never a word a line),
+channels by platform, "turned away: sold out" rather than an HTTP status.
 """
 
 from __future__ import annotations
@@ -12,68 +14,88 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from omnisdk.cli.tables import cli_table
+
 if TYPE_CHECKING:
     from omnisdk.demo.report import DemoSnapshot, DemoSummary
 
-__all__ = ["snapshot_table", "summary_tables"]
+__all__ = ["buffer_note", "snapshot_table", "summary_tables"]
 
 
 def _short(account: str) -> str:
+    """The column header of an account: its platform (``shopify-hue`` -> ``shopify``)."""
     return account.split("-")[0]
 
 
-def snapshot_table(snapshot: DemoSnapshot) -> Group:
-    """The live view of one moment: stock per SKU and channel, orders per channel."""
-    accounts = list(snapshot.accepted)
-    table = Table(
-        title=f"omnisdk demo — {snapshot.phase} ({snapshot.elapsed:.1f} s)",
-        title_justify="left",
-    )
-    table.add_column("SKU", style="cyan", no_wrap=True)
-    table.add_column("Sản phẩm")
-    table.add_column("start", justify="right")
-    table.add_column("sold", justify="right")
-    table.add_column("pool", justify="right")
+def _product_table(title: str, accounts: list[str], *first: str) -> Table:
+    table = cli_table("Product", *first, title=title, wrap=("Product",))
+    for header in first:
+        table.columns[[c.header for c in table.columns].index(header)].justify = "right"
     for account in accounts:
-        table.add_column(f"listed\n{_short(account)}", justify="right")
-    table.add_column("oversold", justify="right")
+        table.add_column(_short(account), justify="right", no_wrap=True)
+    return table
+
+
+def buffer_note(safety_buffer: int) -> Text:
+    """What the safety buffer is, in a merchant's words."""
+    if safety_buffer == 0:
+        return Text("No units are held back: channels list every free unit.", style="dim")
+    units = "unit" if safety_buffer == 1 else "units"
+    stay = "stays" if safety_buffer == 1 else "stay"
+    return Text(
+        f"Safety buffer: {safety_buffer} {units} of each product {stay} off every channel, so "
+        "buyers on two channels at the same moment cannot both get the last one.",
+        style="dim",
+    )
+
+
+def snapshot_table(snapshot: DemoSnapshot) -> Group:
+    """The live view of one moment: stock per product and what each channel shows."""
+    accounts = list(snapshot.accepted)
+    table = _product_table(
+        f"omnisdk demo: {snapshot.phase} ({snapshot.elapsed:.0f} s)",
+        accounts,
+        "Start",
+        "Sold",
+        "Free",
+    )
     for sku in snapshot.skus:
         free = sku.on_hand - sku.reserved
-        oversold = max(sku.sold - sku.start, 0)
         listed = [
-            Text(
-                str(sku.listed.get(account, 0)), style="red" if not sku.listed.get(account) else ""
-            )
+            Text(str(sku.listed.get(account, 0)), style="" if sku.listed.get(account) else "red")
             for account in accounts
         ]
         table.add_row(
-            Text(sku.sku),
             Text(sku.title),
             str(sku.start),
             str(sku.sold),
             Text(str(free), style="bold red" if free <= 0 else ""),
             *listed,
-            Text(str(oversold), style="bold red" if oversold else "green"),
         )
-    orders = Table.grid(padding=(0, 2))
-    orders.add_row(
-        *[
-            Text(
-                f"{account}: {snapshot.accepted[account]} orders, "
-                f"{snapshot.refused.get(account, 0)} refused (sold out), "
-                f"{snapshot.in_book.get(account, 0)} in the book"
-            )
-            for account in accounts
-        ]
-    )
-    return Group(table, orders)
+    orders = Text()
+    for account in accounts:
+        refused = snapshot.refused.get(account, 0)
+        orders.append(f"{_short(account)}: ", style="bold")
+        orders.append(f"{snapshot.accepted[account]} orders")
+        if refused:
+            orders.append(f", {refused} turned away (sold out)")
+        orders.append("  ")
+    return Group(table, Text("Per channel: what it shows buyers now.", style="dim"), orders)
 
 
 def summary_tables(summary: DemoSummary) -> Group:
-    """The final summary: orders per channel, units per SKU, the invariants."""
-    channels = Table(title="Orders per channel", title_justify="left")
-    for column in ("Channel", "Type", "Orders", "Refused (409)", "In the book", "Listing"):
-        channels.add_column(column, justify="left" if column in ("Channel", "Type") else "right")
+    """The final summary: orders per channel, units per product, what was promised."""
+    channels = cli_table(
+        "Channel",
+        "Platform",
+        "Orders",
+        "Sold out",
+        "In the book",
+        "Stock shown",
+        title="Orders per channel",
+    )
+    for column in channels.columns[2:]:
+        column.justify = "right"
     for channel in summary.channels:
         channels.add_row(
             channel.account,
@@ -85,22 +107,19 @@ def summary_tables(summary: DemoSummary) -> Group:
                 style="green" if channel.orders_in_book == channel.orders else "bold red",
             ),
             Text(
-                "converged" if channel.listed_matches_sellable else "DIFFERS",
+                "right" if channel.listed_matches_sellable else "WRONG",
                 style="green" if channel.listed_matches_sellable else "bold red",
             ),
         )
-    skus = Table(title="Units per SKU", title_justify="left")
-    for column in ("SKU", "Sản phẩm", "Start", "Sold", "Oversold", "Listed now"):
-        skus.add_column(column, justify="left" if column in ("SKU", "Sản phẩm") else "right")
+    accounts = list(summary.skus[0].listed) if summary.skus else []
+    skus = _product_table("Units per product", accounts, "Start", "Sold", "Oversold")
     for sku in summary.skus:
-        listed = ", ".join(f"{_short(a)} {n}" for a, n in sku.listed.items())
         skus.add_row(
-            Text(sku.sku, style="cyan"),
             Text(sku.title),
             str(sku.start),
             str(sku.sold),
             Text(str(sku.oversold), style="bold red" if sku.oversold else "green"),
-            listed,
+            *(str(sku.listed.get(account, 0)) for account in accounts),
         )
     verdict = Text()
 
@@ -108,21 +127,24 @@ def summary_tables(summary: DemoSummary) -> Group:
         verdict.append("✓ " if ok else "✗ ", style="green" if ok else "bold red")
         verdict.append(label + "\n")
 
-    check(f"oversold units: {summary.oversold_units}", summary.oversold_units == 0)
-    check(f"all {summary.orders} orders landed in one book", summary.orders_in_one_book)
-    check("every channel lists what the engine says it may sell", summary.listed_converged)
-    check("the stock pool adds up (on hand - reserved = start - sold)", summary.ledger_consistent)
-    check(
-        f"the reconciliation finds no oversold SKU in the book ({summary.oversells_in_book})",
-        summary.oversells_in_book == 0,
-    )
+    check(f"no unit sold twice (oversold: {summary.oversold_units})", summary.oversold_units == 0)
+    check(f"all {summary.orders} orders are in one order book", summary.orders_in_one_book)
+    check("every channel shows the stock it may sell", summary.listed_converged)
+    check("the stock adds up: what is left = start - sold", summary.ledger_consistent)
+    check("a final check of every channel finds nothing oversold", summary.oversells_in_book == 0)
     if summary.drift_repaired:
         verdict.append(
-            f"  the reconciliation set {len(summary.drift_repaired)} listings right: "
+            f"  the final check set {len(summary.drift_repaired)} listings right: "
             + ", ".join(summary.drift_repaired)
             + "\n",
             style="yellow",
         )
     for problem in summary.problems:
         verdict.append(f"  {problem}\n", style="red")
-    return Group(channels, skus, verdict)
+    return Group(
+        channels,
+        skus,
+        Text("Per channel: units it shows buyers now.", style="dim"),
+        buffer_note(summary.safety_buffer),
+        verdict,
+    )

@@ -6,18 +6,21 @@ a table for people, or with ``--json`` exactly the result model's JSON.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from omnisdk.cli.engine_render import print_result
 from omnisdk.cli.engine_session import JsonOption, emit_result, run_with_engine
-from omnisdk.cli.output import print_note, print_warning
+from omnisdk.cli.output import print_note, print_warning, stderr_console
 from omnisdk.cli.state import get_state
+from omnisdk.config import reserve_location
 
 if TYPE_CHECKING:
-    from omnisdk.sync.catalog import ApplyStats
+    from omnisdk.sync.catalog import ApplyStats, ImportStats
     from omnisdk.sync.engine import Engine
+    from omnisdk.sync.first_count import FirstCountStats
     from omnisdk.sync.pusher import PushStats
 
 __all__ = ["apply", "catalog_app", "import_catalog", "plan", "push", "reconcile", "status"]
@@ -170,17 +173,59 @@ def import_catalog(
             help="The account whose listings to import (a channel name in the config).",
         ),
     ],
+    with_stock: Annotated[
+        bool,
+        typer.Option(
+            "--with-stock",
+            help="Take what the account lists now as the first stock count of every SKU "
+            "that has none yet (counted SKUs keep their count).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Build (or extend) the master catalog from one account's listings, binding by SKU.
 
     SKUs already in the master catalog keep the master's data; disagreements are reported.
+    The engine holds no stock for new SKUs until they are counted (`omnisdk stock set`), or
+    --with-stock takes the listed figures as the first count.
     """
-    get_state(ctx).config().channel(channel)
-    stats = run_with_engine(get_state(ctx), lambda engine: engine.import_catalog(channel))
+    state = get_state(ctx)
+    state.config().channel(channel)
+
+    async def work(engine: Engine) -> tuple[ImportStats, FirstCountStats | None]:
+        stats = await engine.import_catalog(channel)
+        counted = await engine.count_listed_stock(channel) if with_stock else None
+        return stats, counted
+
+    console = stderr_console()
+    with (
+        console.status(f"importing the catalog of {channel}")
+        if console.is_terminal
+        else (contextlib.nullcontext())
+    ):
+        stats, counted = run_with_engine(state, work)
     if json_output:
-        emit_result(stats)
+        emit_result(stats if counted is None else {"import": stats, "stock": counted})
         return
     print_result(stats, title=f"Imported from {channel}")
     if stats.failures:
         print_warning(f"{len(stats.failures)} listings could not be imported")
+    if counted is not None:
+        kept = (
+            f"; {len(counted.kept)} SKUs already counted kept their count" if counted.kept else ""
+        )
+        print_note(
+            f"stock: {counted.counted} SKUs counted at {counted.location} from what {channel} "
+            f"lists ({counted.units} units){kept}"
+        )
+        if counted.counted:
+            print_note("next: `omnisdk push` (or `omnisdk run`) lists them on every channel")
+    elif stats.variants_created:
+        config = state.config()
+        location = reserve_location(config.channel(channel), config.engine)
+        print_note(
+            f"next: the engine holds no stock for the {stats.variants_created} new SKUs yet, "
+            f"so it lists 0 of them: count each with `omnisdk stock set SKU N --location "
+            f"{location}`, or take what {channel} lists now with `omnisdk catalog import "
+            f"--channel {channel} --with-stock`"
+        )

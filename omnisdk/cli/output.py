@@ -57,8 +57,10 @@ def print_warning(message: str) -> None:
 
 
 def print_note(message: str) -> None:
-    """Print an informational line on stderr (kept off stdout so it never mixes with data)."""
-    _message("", "", message)
+    """Print an informational message on stderr (kept off stdout so it never mixes with
+    data), wrapped between words to the terminal's width; errors and warnings stay one line
+    each (scripts read them)."""
+    Console(stderr=True, highlight=False).print(Text(message))
 
 
 def emit_json(data: Any) -> None:

@@ -41,6 +41,11 @@ class PullStream(enum.StrEnum):
     LOCATIONS = "locations"
 
 
+def _noun(stream: PullStream, count: int) -> str:
+    """``products`` / ``1 product``: the stream's noun for ``count`` objects."""
+    return stream.value if count != 1 else stream.value.removesuffix("s")
+
+
 def parse_since(text: str, *, now: datetime | None = None) -> datetime:
     """Read a ``--since`` value: an ISO 8601 date or datetime, or an age such as ``2d``, ``6h``.
 
@@ -146,7 +151,8 @@ def pull(
     """Stream products, orders, customers or locations from one channel account.
 
     Objects are printed as they arrive. Records the channel cannot map are reported on stderr
-    and skipped; the stream goes on and a count is printed at the end.
+    and skipped; the stream goes on. How many objects came (and were rejected) is printed on
+    stderr at the end, also when there were none.
     """
     state = get_state(ctx)
     updated_since = None
@@ -166,17 +172,23 @@ def pull(
         if json_output:
             emit_json_line(item)
         else:
-            console.print(object_line(item), soft_wrap=True)
+            console.print(object_line(item))  # long lines wrap between words
 
     reporter = RejectionReporter()
     state.plugins.register(reporter, name=f"omnisdk.cli.rejections.{id(reporter)}")
     try:
-        asyncio.run(_pull(account, stream, updated_since, limit, write))
+        written = asyncio.run(_pull(account, stream, updated_since, limit, write))
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly
         silence_stdout()
+        return
     finally:
         state.plugins.unregister(reporter)
     rejected = account.mapping_stats.rejected
+    summary = f"{written} {_noun(stream, written)} from {channel}"
     if rejected:
-        plural = "record" if rejected == 1 else "records"
-        print_note(f"{rejected} {plural} rejected")
+        summary += f", {rejected} {'record' if rejected == 1 else 'records'} rejected"
+    if since is not None:
+        summary += f" (changed since {updated_since:%Y-%m-%d %H:%M} UTC)"
+    print_note(summary)
+    if written == 0 and not rejected and since is None:
+        print_note(f"the account has no {stream.value} yet")

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import closing
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from omnisdk.channel import Capability
-from omnisdk.cli.engine_render import scalar_text
+from omnisdk.cli.engine_render import push_summary, scalar_text, when_text
 from omnisdk.cli.engine_session import JsonOption, emit_result, run_with_engine
 from omnisdk.cli.output import (
     emit_json_line,
@@ -24,23 +23,29 @@ from omnisdk.cli.output import (
     silence_stdout,
     stdout_console,
 )
-from omnisdk.cli.render import object_line
 from omnisdk.cli.state import get_state
+from omnisdk.cli.tables import cli_table, order_rows_table
 from omnisdk.errors import OmnisdkError, UnknownRecord, UsageError
-from omnisdk.models import Customer, Email, Order, OrderStatus, Phone
+from omnisdk.models import Order, OrderStatus
 
 if TYPE_CHECKING:
-    from omnisdk.cli.views import CustomerView, StockReport
+    from omnisdk.cli.views import StockReport
     from omnisdk.store import QuarantineRow
+    from omnisdk.sync.customer_view import CustomerView
     from omnisdk.sync.engine import Engine
+    from omnisdk.sync.pusher import PushStats
 
 __all__ = [
     "customers_app",
     "orders_app",
+    "print_customer",
     "quarantine_app",
     "replay_quarantined",
     "stock_app",
 ]
+
+ORDERS_PER_TABLE = 200
+"""``orders list`` prints a table per this many orders (the columns are sized per table)."""
 
 stock_app = typer.Typer(
     name="stock", help="The stock pool: show a SKU, count or adjust it.", no_args_is_help=True
@@ -119,14 +124,7 @@ def stock_show(
     if not report.locations and not report.listings:
         print_note(f"{sku}: nothing known about this SKU")
         return
-    places = Table(
-        "Location",
-        "On hand",
-        "Reserved",
-        "Available",
-        title=f"{sku}: stock pool",
-        title_justify="left",
-    )
+    places = cli_table("Location", "On hand", "Reserved", "Available", title=f"{sku}: stock pool")
     for level in report.locations:
         places.add_row(
             level.location, str(level.on_hand), str(level.reserved), str(level.available)
@@ -139,7 +137,7 @@ def stock_show(
     )
     console.print(places)
     quota = report.allocation == "quota"
-    channels = Table(
+    channels = cli_table(
         "Channel",
         "Quota" if quota else "Sellable",
         *(["Share"] if quota else []),
@@ -147,28 +145,37 @@ def stock_show(
         "Sold",
         "Unseen",
         "Pushed",
-        "Pending",
-        "Error",
         title=f"{sku}: per channel ({report.allocation} allocation)",
-        title_justify="left",
     )
+    errors: list[Text] = []
     for listing in report.listings:
         now = report.listed_now.get(listing.account)
         differs = now is not None and now != listing.sellable and not listing.pending
+        pushed = Text(scalar_text(listing.last_pushed))
+        if listing.pending:
+            pushed.append(" (due)", style="yellow")
         channels.add_row(
             listing.account,
             str(listing.sellable),
             *([scalar_text(listing.share)] if quota else []),
             Text(
-                scalar_text(now) if not offline else "(not read)", style="yellow" if differs else ""
+                scalar_text(now) if not offline else "not read", style="yellow" if differs else ""
             ),
             str(listing.sold),
             str(listing.unseen),
-            scalar_text(listing.last_pushed),
-            "yes" if listing.pending else "",
-            Text(listing.error or report.listed_errors.get(listing.account, ""), style="red"),
+            pushed,
         )
+        error = listing.error or report.listed_errors.get(listing.account)
+        if error:
+            errors.append(Text(f"{listing.account}: ", style="bold") + Text(error, style="red"))
     console.print(channels)
+    for line in errors:
+        console.print(line)
+    if not report.locations:
+        print_note(
+            f"next: no stock is counted for {sku}, so every channel lists 0: "
+            f"`omnisdk stock set {sku} N --location LOCATION`"
+        )
 
 
 # "stock set SKU -1" must reach the engine (which refuses it in one line), not be an option.
@@ -189,7 +196,7 @@ def stock_set(
     named in the config; QUANTITY is 0 to 1 000 000 000.
     """
 
-    async def work(engine: Engine) -> Any:
+    async def work(engine: Engine) -> PushStats | None:
         await engine.set_stock(sku, quantity, location=location, reason="count")
         return await engine.push() if push else None
 
@@ -197,7 +204,7 @@ def stock_set(
     where = location or get_state(ctx).config().engine.default_location
     print_note(f"{sku} at {where}: on hand set to {quantity}")
     if pushed is not None:
-        print_note(f"pushed: {scalar_text(pushed)}")
+        print_note(f"pushed: {push_summary(pushed)}")
 
 
 # A negative DELTA ("-5") must reach the argument, not be read as an unknown option.
@@ -274,18 +281,28 @@ def orders_list(
     if channel is not None:
         state.config().channel(channel)
     console = stdout_console()
+    page: list[Order] = []
+    pages = 0
+
+    def flush() -> None:
+        nonlocal pages
+        if page:
+            console.print(order_rows_table(page, header=pages == 0))
+            pages += 1
+            page.clear()
 
     def show(order: Order) -> None:
         if json_output:
             emit_json_line(order)
-        else:
-            line = Text(f"{order.channel_ref.account:<16} ", style="magenta")
-            line.append_text(object_line(order))
-            console.print(line, soft_wrap=True)
+            return
+        page.append(order)
+        if len(page) >= ORDERS_PER_TABLE:
+            flush()
 
     async def work(engine: Engine) -> int:
         def stream() -> int:
-            """Print each order as the store's cursor yields it: memory stays flat."""
+            """Print the orders as the store's cursor yields them (a table per page of
+            orders, so memory stays flat)."""
             shown = 0
             with closing(engine.store.iter_orders(account=channel, status=wanted)) as found:
                 for stored in found:
@@ -293,6 +310,7 @@ def orders_list(
                     shown += 1
                     if limit is not None and shown >= limit:
                         break
+            flush()
             return shown
 
         return await asyncio.to_thread(stream)
@@ -309,15 +327,6 @@ def orders_list(
 # -- customers -----------------------------------------------------------------------------
 
 
-def _contact_keys(text: str) -> set[str]:
-    """Match keys for a phone number or email given instead of a customer id."""
-    if "@" in text:
-        return Customer(emails=[Email.parse(text)]).match_keys()
-    if any(ch.isdigit() for ch in text) and set(text) <= set("+0123456789 .-()"):
-        return Customer(phones=[Phone.parse(text)]).match_keys()
-    return set()
-
-
 @customers_app.command("show")
 def customers_show(
     ctx: typer.Context,
@@ -331,52 +340,96 @@ def customers_show(
     ],
     json_output: JsonOption = False,
 ) -> None:
-    """Show one customer across every channel: contacts, identities, merges and orders."""
+    """Show one customer across every channel: contacts, identities, merges (and why),
+    every order, lifetime value per currency and the channel used last."""
 
     async def work(engine: Engine) -> CustomerView:
-        from omnisdk.cli.views import CustomerView
-
-        customer_id = ident
-        if await asyncio.to_thread(engine.store.get_customer, ident) is None:
-            found = await asyncio.to_thread(engine.store.find_customers, _contact_keys(ident))
-            owners = set(found.values())
-            if len(owners) > 1:
-                raise UsageError(
-                    f"{ident!r} belongs to {len(owners)} customers: " + ", ".join(sorted(owners))
-                )
-            if owners:
-                customer_id = owners.pop()
-        history = await engine.customer_history(customer_id)
-        return CustomerView(
-            id=history.customer.id,
-            customer=history.customer.customer,
-            merged_ids=list(history.merged_ids),
-            match_keys=list(history.customer.match_keys),
-            orders=[stored.order for stored in history.orders],
-        )
+        if await asyncio.to_thread(engine.store.get_customer, ident) is not None:
+            return await engine.customer_view(ident)
+        found = await engine.find_customers(ident)
+        if len(found) > 1:
+            raise UsageError(
+                f"{ident!r} belongs to {len(found)} customers: "
+                + ", ".join(view.id for view in found)
+            )
+        if not found:
+            raise UnknownRecord(f"there is no customer {ident!r}")
+        return found[0]
 
     view = run_with_engine(get_state(ctx), work)
     if json_output:
         emit_result(view)
         return
-    console = stdout_console()
-    person = view.customer
-    console.print(Text(f"{person.display_name}  ({view.id})", style="bold"))
-    for label, values in (
-        ("phones", [str(phone) for phone in person.phones]),
-        ("emails", [email.address or email.raw for email in person.emails]),
-        (
-            "known on",
-            [f"{ref.channel}/{ref.account}#{ref.external_id}" for ref in person.identities],
+    print_customer(view)
+
+
+@customers_app.command("find")
+def customers_find(
+    ctx: typer.Context,
+    contact: Annotated[
+        str,
+        typer.Argument(
+            metavar="PHONE|EMAIL",
+            show_default=False,
+            help="A phone number in any written form (0912 345 678, +84 912 345 678) or email.",
         ),
-        ("merged", view.merged_ids),
+    ],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print JSON lines, one customer view each.")
+    ] = False,
+) -> None:
+    """Find the customers known by a phone number or email (masked values find no one)."""
+
+    async def work(engine: Engine) -> list[CustomerView]:
+        return await engine.find_customers(contact)
+
+    found = run_with_engine(get_state(ctx), work)
+    if json_output:
+        for view in found:
+            emit_json_line(view)
+        return
+    if not found:
+        print_note(f"no customer is known by {contact!r}")
+        return
+    console = stdout_console()
+    for view in found:  # one short block each: a 32-character id leaves no room for a table
+        last = view.last_channel
+        count = len(view.orders)
+        used = f", last on {last.channel}/{last.account}" if last is not None else ""
+        console.print(Text(view.display_name, style="bold") + Text(f"  {view.id}"))
+        console.print(Text(f"  {count} order{'' if count == 1 else 's'}{used}", style="dim"))
+
+
+def print_customer(view: CustomerView) -> None:
+    """The text view of ``omnisdk customers show`` (narrow: one fact per line)."""
+    console = stdout_console()
+    console.print(Text(f"{view.display_name}  ({view.id})", style="bold"))
+    contacts = [
+        f"{point.value} (masked, never matched)" if point.masked else point.value
+        for point in view.contacts
+    ]
+    for label, values in (
+        ("contacts", contacts),
+        ("known on", [f"{ref.channel}/{ref.account}#{ref.external_id}" for ref in view.identities]),
+        ("value", [f"{money.amount:,} {money.currency}" for money in view.lifetime_value]),
     ):
         if values:
             console.print(Text(f"  {label}: ", style="dim") + Text(", ".join(values)))
-    console.print(Text(f"  {len(view.orders)} orders", style="dim"))
+    if view.last_channel is not None:
+        last = view.last_channel
+        used = Text(f"{last.channel}/{last.account}")
+        console.print(Text("  last channel: ", style="dim") + used)
+    for merge in view.merges:
+        console.print(Text(f"  merged {merge.merged_id}: ", style="dim") + Text(merge.reason))
+    count = len(view.orders)
+    console.print(Text(f"  {count} order{'' if count == 1 else 's'}", style="dim"))
     for order in view.orders:
+        where = f" @ {order.location}" if order.location else ""
         line = Text(f"  {order.channel_ref.account:<16} ", style="magenta")
-        line.append_text(object_line(order))
+        line.append(
+            f"{order.placed_at:%Y-%m-%d} {order.number or order.channel_ref.external_id} "
+            f"{order.status.value} {order.total.amount:,} {order.total.currency}{where}"
+        )
         console.print(line, soft_wrap=True)
 
 
@@ -419,25 +472,25 @@ def quarantine_list(
     if not entries:
         print_note("the quarantine is empty")
         return
-    table = Table(
+    table = cli_table(
         "ID",
         "Account",
         "Kind",
-        "External id",
-        "Attempts",
+        "Key",
+        "Tries",
         "Since",
         "Reason",
         title="Quarantine",
-        title_justify="left",
+        wrap=("Key", "Since", "Reason"),
     )
     for entry in entries:
         table.add_row(
             str(entry.id),
             entry.account,
             entry.kind,
-            entry.external_id or "-",
+            Text(entry.external_id or "-"),
             str(entry.attempts),
-            scalar_text(entry.created_at),
+            when_text(entry.created_at),
             Text(
                 entry.reason + (" (resolved)" if entry.resolved_at else ""),
                 style="dim" if entry.resolved_at else "",

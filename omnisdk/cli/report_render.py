@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -28,6 +29,7 @@ __all__ = [
     "reconcile_table",
     "reconcile_view",
     "report_view",
+    "status_hints",
     "status_problems_table",
     "status_table",
     "status_view",
@@ -72,47 +74,46 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f}d"
 
 
-def _when(value: datetime | None) -> str:
-    return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+def _ago(value: datetime | None, now: datetime) -> str:
+    """How long before ``now``: ``45s ago``, ``12m ago``; a date when it is days old."""
+    if value is None:
+        return "never"
+    seconds = (now - value).total_seconds()
+    if seconds >= 172800:
+        return value.astimezone(UTC).strftime("%Y-%m-%d")
+    return f"{_duration(seconds)} ago"
+
+
+def _table(title: str | None = None) -> Table:
+    """A table in the CLI's one style: a title on the left, a rule under the header, no
+    vertical lines, so that more columns fit a narrow terminal."""
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=False)
 
 
 def status_table(report: StatusReport) -> Table:
-    """One row per account."""
-    table = Table(title=f"omnisdk status - store {report.store_url}", expand=False)
-    for column in (
-        "Account",
-        "Channel",
-        "Status",
-        "Lag",
-        "Last sync",
-        "Last push",
-        "Outbox",
-        "Failing",
-        "Moved/starved",
-        "Quarantine",
-    ):
-        table.add_column(column, overflow="fold")
+    """One row per account (its channel type under its name); times as ages ("2m ago")."""
+    view = _table(f"omnisdk status ({report.store_dialect} store)")
+    for column in ("Account", "Status", "Lag", "Synced", "Pushed", "Outbox", "Failing"):
+        view.add_column(column)
+    view.add_column("Quarantine", justify="right")
     for account in report.accounts:
-        status = Text(account.status, style=_STATUS_STYLE.get(account.status, ""))
+        label = Text(account.account)
+        label.append(f"\n{account.channel}", style="dim")
+        status = Text(account.status.replace("_", " "), style=_STATUS_STYLE.get(account.status, ""))
         if not account.configured:
             status.append(" (not configured)", style="dim")
-        table.add_row(
-            account.account,
-            account.channel,
+        failing = account.outbox_retrying + account.failed_pushes
+        view.add_row(
+            label,
             status,
             _duration(account.max_lag_seconds),
-            _when(account.last_sync_at),
-            _when(account.last_push_at),
+            _ago(account.last_sync_at, report.generated_at),
+            _ago(account.last_push_at, report.generated_at),
             str(account.outbox_depth),
-            Text(
-                str(account.outbox_retrying + account.failed_pushes),
-                style="red" if account.outbox_retrying + account.failed_pushes else "",
-            ),
-            # Quota allocation: units moved away to where they sell / pushes held short.
-            f"{account.rebalances}/{account.starved}",
+            Text(str(failing), style="red" if failing else ""),
             Text(str(account.quarantine_open), style="red" if account.quarantine_open else ""),
         )
-    return table
+    return view
 
 
 def status_problems_table(report: StatusReport) -> Table | None:
@@ -126,12 +127,12 @@ def status_problems_table(report: StatusReport) -> Table | None:
         ]
     if not rows:
         return None
-    table = Table(title="Problems", expand=False)
+    view = _table("Problems")
     for column in ("Account", "What", "Key", "Why"):
-        table.add_column(column, overflow="fold")
+        view.add_column(column)
     for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
-    return table
+        view.add_row(*(Text(cell) for cell in row))
+    return view
 
 
 def status_view(report: StatusReport) -> Group:
@@ -143,11 +144,45 @@ def status_view(report: StatusReport) -> Group:
         f"({totals.outbox_retrying} retrying, {totals.failed_pushes} failed); "
         f"{totals.quarantine_open} quarantined"
     )
+    # Quota allocation: units moved to the accounts that sell them / pushes held short.
+    moved = sum(account.rebalances for account in report.accounts)
+    held = sum(account.starved for account in report.accounts)
+    if moved or held:
+        summary.append(f"; quotas: {moved} units moved to where they sell, {held} pushes held")
+    summary.append(f"\nstore: {report.store_url}", style="dim")
     parts: list[RenderableType] = [status_table(report), summary]
     problems = status_problems_table(report)
     if problems is not None:
         parts.append(problems)
+    parts += [Text(f"next: {hint}", style="yellow") for hint in status_hints(report)]
     return Group(*parts)
+
+
+def status_hints(report: StatusReport) -> list[str]:
+    """What to do about each state of the status that needs a person."""
+    hints = []
+    for account in report.accounts:
+        name = account.account
+        if account.status == "needs_reauth":
+            hints.append(
+                f"{name} lost its authorisation and is not called: give it a new token in "
+                "omnisdk.toml (`omnisdk check` tests it)"
+            )
+        if account.failed_pushes:
+            hints.append(
+                f"{name}: {account.failed_pushes} stock pushes failed for good (see Problems); "
+                f"fix the cause, then `omnisdk push --channel {name} --retry-failed`"
+            )
+        if account.quarantine_open:
+            hints.append(
+                f"{name}: {account.quarantine_open} payloads set aside: `omnisdk quarantine "
+                "list` says why, `omnisdk quarantine retry` replays them once fixed"
+            )
+        if not account.configured:
+            hints.append(f"{name} is in the store but not in omnisdk.toml")
+    if report.totals.variants == 0:
+        hints.append("the master catalog is empty: `omnisdk catalog import --channel NAME`")
+    return hints
 
 
 # -- the reconciliation ----------------------------------------------------------------------
@@ -155,9 +190,9 @@ def status_view(report: StatusReport) -> Group:
 
 def reconcile_table(report: ReconcileReport) -> Table:
     """One row per account."""
-    table = Table(title="Reconciliation", expand=False)
+    table = _table("Reconciliation")
     for column in ("Account", "Checked", "In sync", "Drift", "Repaired", "Untracked", "Note"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for account in report.accounts:
         notes = []
         if account.error:
@@ -168,6 +203,8 @@ def reconcile_table(report: ReconcileReport) -> Table:
             notes.append(f"{len(account.missing)} bound SKUs not listed")
         if account.unknown:
             notes.append(f"{len(account.unknown)} SKUs not in the master catalog")
+        if account.untracked:
+            notes.append(f"{account.untracked} listed SKUs not counted yet")
         table.add_row(
             account.account,
             str(account.checked),
@@ -184,9 +221,9 @@ def reconcile_drift_table(report: ReconcileReport) -> Table | None:
     """The drifted listings (None when there are none)."""
     if not report.drift:
         return None
-    table = Table(title="Drift", expand=False)
+    table = _table("Drift")
     for column in ("Account", "SKU", "Listed", "Should be", "Unseen", "Repair"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for item in report.drift:
         repair = ("set" if item.repaired else "not repaired") + (
             f": {item.note}" if item.note else ""
@@ -206,9 +243,9 @@ def reconcile_oversell_table(report: ReconcileReport) -> Table | None:
     """The oversold SKUs and their orders (None when nothing is oversold)."""
     if not report.oversells:
         return None
-    table = Table(title="Oversold", expand=False)
+    table = _table("Oversold")
     for column in ("SKU", "Location", "On hand", "Reserved", "Short", "Orders beyond stock"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for oversell in report.oversells:
         beyond = [
             f"{o.account}:{o.number or o.external_id}" if o.account else o.reference
@@ -232,6 +269,25 @@ def reconcile_view(report: ReconcileReport) -> Group:
     for extra in (reconcile_drift_table(report), reconcile_oversell_table(report)):
         if extra is not None:
             parts.append(extra)
+    for account in report.accounts:
+        if account.untracked:
+            parts.append(
+                Text(
+                    f"next: {account.untracked} SKUs {account.account} lists have no stock "
+                    "count, so the engine leaves them alone: count them with `omnisdk stock "
+                    "set SKU N`, or take what it lists with `omnisdk catalog import --channel "
+                    f"{account.account} --with-stock`",
+                    style="yellow",
+                )
+            )
+    if report.oversells:
+        parts.append(
+            Text(
+                "next: ship the orders beyond stock from another location or cancel them; "
+                "if the count is wrong, `omnisdk stock set SKU N --location LOCATION`",
+                style="yellow",
+            )
+        )
     return Group(*parts)
 
 
@@ -255,9 +311,9 @@ def _show(value: FieldValue) -> str:
 
 def plan_table(plan: Plan) -> Table:
     """The changes: one row per changed field."""
-    table = Table(title="Catalog plan", show_lines=False, expand=False)
+    table = _table("Catalog plan")
     for column in ("Account", "Change", "SKU", "Field", "Now", "After"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for account in plan.accounts:
         if account.error:
             table.add_row(
@@ -282,9 +338,9 @@ def plan_skipped_table(plan: Plan) -> Table | None:
     rows = [(a.account, s) for a in plan.accounts for s in a.skipped]
     if not rows:
         return None
-    table = Table(title="Not sent", expand=False)
+    table = _table("Not sent")
     for column in ("Account", "SKU", "Why"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for account, item in rows:
         table.add_row(account, Text(item.sku), Text(item.reason))
     return table

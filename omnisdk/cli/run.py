@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 
 from omnisdk.cli.engine_session import JsonOption, emit_result, open_engine
 from omnisdk.cli.output import print_note, print_warning
+from omnisdk.cli.run_events import EventLines
 from omnisdk.cli.state import CliState, get_state
 from omnisdk.hookspecs import hookimpl
 from omnisdk.models import Order
@@ -70,6 +71,7 @@ def _announce(runtime: LocalRuntime, json_output: bool) -> None:
                     "event": "started",
                     "accounts": accounts,
                     "webhook_url": f"{base}/webhooks/{{account}}" if base else None,
+                    "status_page_url": runtime.status_page_url,
                 },
                 ensure_ascii=False,
             )
@@ -77,6 +79,8 @@ def _announce(runtime: LocalRuntime, json_output: bool) -> None:
     where = f"; webhooks at {base}/webhooks/<account>" if base else "; webhooks off"
     if base and base != runtime.webhook_base_url:
         where += f" (listening on {runtime.webhook_base_url})"
+    if runtime.status_page_url is not None:
+        where += f"; status page at {runtime.status_page_url}"
     print_note(f"omnisdk running: {len(accounts)} accounts{where} (Ctrl+C to stop)")
 
 
@@ -88,23 +92,38 @@ async def _run(
     webhooks: bool,
     grace: float,
     json_output: bool,
+    status_page: str | bool = True,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     from omnisdk.runtime.local import LocalRuntime
 
     async with open_engine(state) as engine:
-        runtime = LocalRuntime(engine, webhooks=webhooks, host=host, port=port, grace=grace)
+        runtime = LocalRuntime(
+            engine,
+            webhooks=webhooks,
+            host=host,
+            port=port,
+            grace=grace,
+            status_page=status_page,
+        )
         console = Console(stderr=True)
         progress: BackfillProgress | None = None
         if console.is_terminal and not json_output:
             progress = BackfillProgress(list(engine.channels), console)
             state.plugins.register(progress, name=f"omnisdk.cli.backfill.{id(progress)}")
             progress.progress.start()
+        events: EventLines | None = None
+        if not quiet and not json_output:
+            events = EventLines()
+            state.plugins.register(events, name=f"omnisdk.cli.events.{id(events)}")
 
         async def finish_progress() -> None:
             await runtime.initial_sync_done.wait()
             if progress is not None:
                 progress.progress.stop()
                 state.plugins.unregister(progress)
+            if events is not None:
+                events.orders_live = True
 
         watcher: asyncio.Task[None] | None = None
         try:
@@ -124,6 +143,8 @@ async def _run(
             if progress is not None and state.plugins.pm.is_registered(progress):
                 progress.progress.stop()
                 state.plugins.unregister(progress)
+            if events is not None and state.plugins.pm.is_registered(events):
+                state.plugins.unregister(events)
         return {
             "event": "stopped",
             "accounts": {
@@ -163,6 +184,18 @@ def run(
     no_webhooks: Annotated[
         bool, typer.Option("--no-webhooks", help="Do not start the webhook receiver.")
     ] = False,
+    status_page: Annotated[
+        str | None,
+        typer.Option(
+            "--status-page",
+            metavar="HOST:PORT",
+            help="Serve the read-only status page there (default: [engine] status_page; "
+            "off when unset), e.g. 127.0.0.1:8790.",
+        ),
+    ] = None,
+    no_status_page: Annotated[
+        bool, typer.Option("--no-status-page", help="Do not serve the status page.")
+    ] = False,
     grace: Annotated[
         float,
         typer.Option(
@@ -178,12 +211,21 @@ def run(
             help="Print a JSON line when started and one with per-account counters when stopped.",
         ),
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No line per event (orders in, stock pushed, quotas moved)."
+        ),
+    ] = False,
 ) -> None:
     """Run the sync engine until Ctrl+C or SIGTERM, in this one process.
 
     Polls every channel account's orders on its [channels.poll] interval, receives webhooks
     at POST /webhooks/ACCOUNT, pushes stock the moment it changes, and reconciles listed
-    stock on its interval. Stopping finishes (or safely abandons) in-flight work first.
+    stock on its interval; with --status-page (or [engine] status_page) it also serves the
+    read-only status page. Stopping finishes (or safely abandons) in-flight work first.
+    Prints a line on stderr per event worth seeing (an order in, stock pushed, a quota
+    moved, a push failed, an account needing re-authorisation) unless --quiet.
     """
     state = get_state(ctx)
     result = asyncio.run(
@@ -194,6 +236,8 @@ def run(
             webhooks=not no_webhooks,
             grace=grace,
             json_output=json_output,
+            status_page=False if no_status_page else (status_page or True),
+            quiet=quiet,
         )
     )
     if json_output:

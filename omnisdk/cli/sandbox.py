@@ -1,6 +1,7 @@
 """``omnisdk sandbox TYPE``: serve a channel's platform emulator on a loopback port.
 
-The first line on stdout is one JSON object, written and flushed before serving starts::
+The first line on stdout is one JSON object, written and flushed before serving starts
+(with ``--toml``, a ready ``[[channels]]`` block for omnisdk.toml instead)::
 
     {"type": "shopify", "base_url": "http://127.0.0.1:8765",
      "settings": {...},   # what a [[channels]] entry needs to reach this sandbox
@@ -29,7 +30,7 @@ from omnisdk.demo.scenario import SANDBOX_CATALOG
 from omnisdk.demo.shops import SANDBOX_EXTRA_HINT, load_sandbox_class, seed_sandbox
 from omnisdk.errors import ServiceError
 
-__all__ = ["bind_socket", "is_loopback", "load_sandbox_class", "sandbox"]
+__all__ = ["bind_socket", "channels_block", "is_loopback", "load_sandbox_class", "sandbox"]
 
 
 class _Terminated(Exception):
@@ -52,6 +53,42 @@ def _url_host(host: str) -> str:
     if host == "::":
         return "[::1]"
     return f"[{host}]" if ":" in host else host
+
+
+def _toml_value(value: Any) -> str:
+    """One TOML value: strings as basic strings (JSON's escapes are TOML's), tables inline."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + pairs + " }" if pairs else "{}"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def channels_block(name: str, channel_type: str, settings: dict[str, Any]) -> str:
+    """A ``[[channels]]`` entry of omnisdk.toml for an account with ``settings``."""
+    lines = [
+        "[[channels]]",
+        f"name = {json.dumps(name, ensure_ascii=False)}",
+        f"type = {json.dumps(channel_type)}",
+        "[channels.settings]",
+    ]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in settings.items()]
+    return "\n".join(lines)
+
+
+def _contents(emulator: Any) -> str:
+    """What the sandbox holds, for people: listings, units and orders."""
+    listed = emulator.listings()
+    units = sum(int(item.get("stock") or 0) for item in listed)
+    orders = len(emulator.orders_state())
+    if not listed and not orders:
+        return "it is empty: seed it with POST /_sandbox/seed, or start it without --empty"
+    return f"{len(listed)} SKUs listed ({units} units in stock), {orders} orders"
 
 
 def _serve(app: Any, sock: socket.socket, *, verbose: bool) -> None:
@@ -114,15 +151,28 @@ def sandbox(
     seed_demo: Annotated[
         bool,
         typer.Option(
-            "--seed-demo", help="List a few demo products (Vietnamese, priced in VND) first."
+            "--seed-demo/--empty",
+            help="List a few demo products (Vietnamese, priced in VND) first, or start empty.",
+        ),
+    ] = True,
+    toml: Annotated[
+        bool,
+        typer.Option(
+            "--toml",
+            help="Print a ready [[channels]] block for omnisdk.toml instead of the JSON line.",
         ),
     ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="The account name in the --toml block (default: TYPE)."),
+    ] = None,
 ) -> None:
     """Serve a channel's sandbox (a local emulator of its platform) until Ctrl+C.
 
-    The first line on stdout is JSON: {"type", "base_url", "settings", "client"}; "settings"
-    is what a channels entry of omnisdk.toml needs to talk to this sandbox. Drive it through
-    its control API under /_sandbox/ (seed, buyer orders, faults, state).
+    It lists the demo catalog unless --empty. The first line on stdout is JSON: {"type",
+    "base_url", "settings", "client"}; "settings" is what a channels entry of omnisdk.toml
+    needs to talk to this sandbox (--toml prints that entry, ready to paste). Drive it
+    through its control API under /_sandbox/ (seed, buyer orders, faults, state).
     """
     state = get_state(ctx)
     if not is_loopback(host) and not allow_remote:
@@ -146,8 +196,18 @@ def sandbox(
                 "settings": to_jsonable_python(emulator.channel_settings(base_url)),
                 "client": to_jsonable_python(emulator.client_credentials(base_url)),
             }
-            typer.echo(json.dumps(announcement, ensure_ascii=False))
-            print_note(f"{channel_type} sandbox serving at {base_url} (Ctrl+C to stop)")
+            if toml:
+                settings = announcement["settings"]
+                typer.echo(channels_block(name or channel_type, channel_type, settings))
+            else:
+                typer.echo(json.dumps(announcement, ensure_ascii=False))
+            print_note(f"{channel_type} sandbox serving at {base_url}: {_contents(emulator)}")
+            print_note(
+                "paste the block above into omnisdk.toml (Ctrl+C to stop)"
+                if toml
+                else "settings: what a [[channels]] entry needs (--toml prints the entry); "
+                "Ctrl+C to stop"
+            )
             _serve(emulator.app, sock, verbose=state.verbose)
         finally:
             sock.close()

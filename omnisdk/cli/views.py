@@ -10,11 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from omnisdk.models import Customer, Order
 from omnisdk.store import QuarantineRow
 from omnisdk.sync.stock import StockView
 
-__all__ = ["CustomerView", "QuarantineEntry", "StockReport"]
+__all__ = ["QuarantineEntry", "StockReport"]
 
 
 class StockReport(StockView):
@@ -27,18 +26,6 @@ class StockReport(StockView):
 
     listed_now: dict[str, int | None] = Field(default_factory=dict)
     listed_errors: dict[str, str] = Field(default_factory=dict)
-
-
-class CustomerView(BaseModel):
-    """``omnisdk customers show``: a customer, the records merged into it, and their orders."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    customer: Customer
-    merged_ids: list[str] = Field(default_factory=list)
-    match_keys: list[str] = Field(default_factory=list)
-    orders: list[Order] = Field(default_factory=list)
 
 
 class QuarantineEntry(BaseModel):

@@ -40,6 +40,7 @@ from omnisdk.config.loading import (
     parse_config,
 )
 from omnisdk.config.models import (
+    DEFAULT_LOCATION,
     DEFAULT_STORE_URL,
     CeleryConfig,
     ChannelConfig,
@@ -47,6 +48,7 @@ from omnisdk.config.models import (
     EngineConfig,
     PollIntervals,
     StoreConfig,
+    reserve_location,
 )
 from omnisdk.config.problems import ConfigProblem, InvalidConfig
 from omnisdk.errors import ConfigError
@@ -54,6 +56,7 @@ from omnisdk.errors import ConfigError
 __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_FILE",
+    "DEFAULT_LOCATION",
     "DEFAULT_STORE_URL",
     "CeleryConfig",
     "ChannelConfig",
@@ -71,4 +74,5 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_duration",
+    "reserve_location",
 ]

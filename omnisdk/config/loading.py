@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -114,6 +115,45 @@ def _duplicate_names(config: Config, lines: KeyLines) -> list[ConfigProblem]:
     return problems
 
 
+def _location_problems(config: Config, lines: KeyLines) -> list[ConfigProblem]:
+    """An account's ``location`` must be a location its stock comes from, and once
+    ``[engine] locations`` names the shop's locations, every location an account names must
+    be one of them: otherwise its orders reserve stock at a place nothing is counted at, and
+    reconciliation reports oversells that are not."""
+    named = config.engine.named_locations if config.engine.locations else None
+    problems = []
+    for index, entry in enumerate(config.channels):
+        feeds = entry.allocation.locations
+        if entry.location and feeds is not None and entry.location not in feeds:
+            problems.append(
+                lines.problem(
+                    ["channels", index, "location"],
+                    f"{entry.name!r} reserves its orders at {entry.location!r}, but its stock "
+                    f"comes from {', '.join(feeds)} ([channels.allocation] locations); reserve "
+                    "where its stock comes from",
+                )
+            )
+        if named is None:
+            continue
+        used: list[tuple[list[str | int], str]] = []
+        if entry.location:
+            used.append((["channels", index, "location"], entry.location))
+        for place, code in enumerate(feeds or ()):
+            used.append((["channels", index, "allocation", "locations", place], code))
+        for path, code in used:
+            if code not in named:
+                close = difflib.get_close_matches(code, named, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                problems.append(
+                    lines.problem(
+                        path,
+                        f"location {code!r} is not one of [engine] locations "
+                        f"({', '.join(named)}){hint}",
+                    )
+                )
+    return problems
+
+
 def _anchor_sqlite(url: str, base_dir: Path) -> str:
     match = re.fullmatch(r"(sqlite(?:\+\w+)?):///([^?]*)(\?.*)?", url)
     if not match:
@@ -155,6 +195,7 @@ def parse_config(
         raise InvalidConfig(source, validation_problems(exc, Config, [], lines)) from None
 
     problems.extend(_duplicate_names(config, lines))
+    problems.extend(_location_problems(config, lines))
     registry = plugins_or_default(plugins)
     for index, entry in enumerate(config.channels):
         entry._source, entry._path = source, ("channels", index)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from omnisdk.allocation import AllocationRule
 from omnisdk.config.channels import plugins_or_default, resolve_channel
 from omnisdk.config.durations import Duration
 from omnisdk.config.problems import InvalidConfig, KeyLines
 from omnisdk.errors import ConfigError
+from omnisdk.models import Promotion
 from omnisdk.pricing import PricingRule
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from omnisdk.plugins import Plugins
 
 __all__ = [
+    "DEFAULT_LOCATION",
     "DEFAULT_STORE_URL",
     "CeleryConfig",
     "ChannelConfig",
@@ -30,7 +33,12 @@ __all__ = [
     "EngineConfig",
     "PollIntervals",
     "StoreConfig",
+    "listen_address",
+    "reserve_location",
 ]
+
+DEFAULT_LOCATION = "main"
+"""The stock location when the config names none (``[engine] locations`` left out)."""
 
 DEFAULT_STORE_URL = "sqlite:///omnisdk.db"
 """Where the store is when the config does not say: a SQLite file beside the config."""
@@ -58,9 +66,11 @@ class StoreConfig(BaseModel):
     errors; :attr:`display_url` is the URL with it masked.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     url: str = Field(default=DEFAULT_STORE_URL, repr=False)
+    """The SQLAlchemy URL of the database: ``sqlite:///omnisdk.db`` (a file beside the config)
+    or ``postgresql+psycopg://user:password@host/db``; the password never shows in output."""
 
     @field_validator("url")
     @classmethod
@@ -105,12 +115,16 @@ class PollIntervals(BaseModel):
     listed stock is read back and reconciled.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     orders: Duration = Field(default=timedelta(minutes=1), gt=timedelta(0))
+    """How often new and updated orders are polled (webhooks only make them arrive sooner)."""
     products: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    """How often the account's products are read to notice listings changed on the platform."""
     customers: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    """How often the account's customers are read (channels that expose customers)."""
     stock: Duration = Field(default=timedelta(minutes=15), gt=timedelta(0))
+    """How often listed stock is read back and reconciled with what the engine computed."""
 
 
 class ChannelConfig(BaseModel):
@@ -122,13 +136,20 @@ class ChannelConfig(BaseModel):
     :meth:`validated_settings` checks them with the channel's ``settings_model``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     name: str
+    """Your label for the account (``hanoi-shop``): unique in the file; commands take it as
+    ``--channel NAME``."""
     type: str = Field(min_length=1)
+    """The channel type of the plugin that talks to this account (``omnisdk plugins`` lists
+    the installed ones)."""
     settings: dict[str, Any] = Field(default_factory=dict, repr=False)
+    """The ``[channels.settings]`` table: the channel type's credentials and options (its page
+    lists them); validated by the plugin's settings model, never shown in reprs."""
     location: str | None = None
-    """The location code this account's orders reserve at (default: engine.default_location)."""
+    """The location code this account's orders reserve at (default: the first location of
+    its ``[channels.allocation] locations``, else ``[engine] default_location``)."""
     allocation: AllocationRule = AllocationRule()
     pricing: PricingRule = PricingRule()
     poll: PollIntervals = PollIntervals()
@@ -163,33 +184,76 @@ class ChannelConfig(BaseModel):
         return self._validated
 
 
+def listen_address(address: str) -> tuple[str, int]:
+    """``(host, port)`` of ``HOST:PORT`` (IPv6 as ``[::1]:PORT``); ValueError saying what
+    is wrong otherwise."""
+    example = "expected HOST:PORT, e.g. 127.0.0.1:8790"
+    text = address.strip()
+    if text.startswith("["):
+        host, closing, rest = text[1:].partition("]")
+        if not closing or not rest.startswith(":"):
+            raise ValueError(f"{example} or [::1]:8790")
+        port_text = rest[1:]
+    else:
+        host, colon, port_text = text.rpartition(":")
+        if not colon or ":" in host:
+            raise ValueError(example)
+    if not host:
+        raise ValueError(f"{example} (the host is missing)")
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise ValueError(f"{example} (the port must be 0 to 65535, got {port_text!r})")
+    return host, int(port_text)
+
+
 class EngineConfig(BaseModel):
     """The ``[engine]`` table: how the sync engine runs.
 
-    ``default_location`` is where stock lives when nothing more specific is said;
-    ``locations`` lists the other location codes stock may be counted at.
+    ``locations`` lists the location codes stock is counted at; ``default_location`` is where
+    a count without a location goes and where the orders of an account that names no
+    location of its own reserve. Left out, it is the first of ``locations`` (``"main"``
+    when no location is named at all), so a shop with one stock location never has a second
+    one by accident.
     ``order_overlap`` re-reads that much before the order cursor on every poll (platforms
     index updates late; ingestion is idempotent, so overlap costs nothing but a few reads).
     ``initial_backfill`` is how far back the first poll of a new account goes.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    default_location: str = Field(default="main", min_length=1)
+    default_location: str = Field(default=DEFAULT_LOCATION, min_length=1)
+    """Where a count without a location goes and where the orders of an account that names
+    no location of its own reserve; left out, the first of ``locations`` (``"main"`` when
+    none is named)."""
     locations: tuple[str, ...] = ()
-    """More location codes stock may be counted at (warehouses no account reserves from);
-    ``stock set``/``adjust`` refuse a location neither here nor anywhere else in the config."""
+    """The location codes stock may be counted at; ``stock set``/``adjust`` refuse a location
+    neither here nor anywhere else in the config, and an account's ``location`` must be one
+    of these (or ``default_location``) once any is named."""
     order_overlap: Duration = Field(default=timedelta(minutes=5), ge=timedelta(0))
+    """How far before the order cursor every poll re-reads (platforms index updates late;
+    intake is idempotent, so the overlap costs a few reads and nothing else)."""
     initial_backfill: Duration = Field(default=timedelta(days=30), gt=timedelta(0))
+    """How far back the first order poll of a new account goes."""
     push_interval: Duration = Field(default=timedelta(seconds=5), gt=timedelta(0))
+    """How often the pushers drain the outbox of stock and price writes when no change
+    wakes them sooner."""
     reconcile_interval: Duration = Field(default=timedelta(minutes=15), gt=timedelta(0))
+    """How often ``omnisdk run`` compares every account's listed stock with what it should be
+    and queues repairs."""
     webhook_host: str = "127.0.0.1"
+    """The address the webhook receiver of ``omnisdk run`` listens on (``0.0.0.0`` to accept
+    connections from other machines, e.g. a reverse proxy on another host)."""
     webhook_port: int = Field(default=8787, ge=0, le=65535)
+    """The port the webhook receiver listens on (0: any free port)."""
     webhook_public_url: str | None = None
     """The base URL platforms deliver webhooks to when the receiver sits behind a proxy or
     tunnel (``https://hooks.example.vn``): an account's callback URL is
     ``{webhook_public_url}/webhooks/{account}``, and signatures that cover the URL (Shopee)
     are checked against it. Unset: the receiver's own ``http://webhook_host:webhook_port``."""
+    status_page: str | None = None
+    """Where ``omnisdk run`` serves the read-only status page, ``HOST:PORT``
+    (``127.0.0.1:8790``; ``[::1]:8790`` for IPv6; port 0 picks a free one). Unset: no page.
+    The page has no login: keep it on a loopback address or behind a proxy that checks who
+    asks."""
     push_lease: Duration = Field(default=timedelta(seconds=60), gt=timedelta(0))
     """How long a pusher holds the outbox rows it claimed without renewing the lease; a live
     pusher renews it while it works on them (a write call may take longer), so only a crashed
@@ -203,9 +267,54 @@ class EngineConfig(BaseModel):
     buyers can oversell (see :mod:`omnisdk.quotas`). ``shared``: every account lists the
     whole pool less its rule (a burst on two channels inside one propagation window can sell
     the same unit twice)."""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    """The shop's IANA time zone: the sales report counts days in it (``--by day``)."""
     velocity_window: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))
     """Sales older than this weigh half as much in an account's sales velocity (the half-life
     of the decaying rate that sends scarce units to where they sell)."""
+
+    @field_validator("status_page")
+    @classmethod
+    def _status_page(cls, address: str | None) -> str | None:
+        if address is None:
+            return None
+        host, port = listen_address(address)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @property
+    def status_page_address(self) -> tuple[str, int] | None:
+        """``(host, port)`` of :attr:`status_page` (None when the page is off)."""
+        return listen_address(self.status_page) if self.status_page is not None else None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{name!r} is not a known IANA time zone, e.g. Asia/Ho_Chi_Minh"
+            ) from None
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """:attr:`timezone` as a :class:`~zoneinfo.ZoneInfo`."""
+        return ZoneInfo(self.timezone)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_is_first_location(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "default_location" not in data:
+            named = data.get("locations")
+            if isinstance(named, list | tuple) and named and isinstance(named[0], str):
+                return {**data, "default_location": named[0]}
+        return data
+
+    @property
+    def named_locations(self) -> tuple[str, ...]:
+        """``default_location`` and ``locations``, each once, the default first."""
+        return tuple(dict.fromkeys((self.default_location, *self.locations)))
 
     @field_validator("webhook_public_url")
     @classmethod
@@ -261,14 +370,44 @@ class Config(BaseModel):
     :meth:`channel`; build its Channel with :func:`~omnisdk.config.build_channel`.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     store: StoreConfig = StoreConfig()
     engine: EngineConfig = EngineConfig()
     celery: CeleryConfig = CeleryConfig()
     channels: list[ChannelConfig] = Field(default_factory=list)
+    promotions: list[Promotion] = Field(default_factory=list)
+    """``[[promotions]]``: price cuts of the master catalog; their times without a zone are
+    read in ``[engine] timezone``."""
 
     _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _promotion_times_in_the_shops_zone(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("promotions"):
+            return data
+        engine = data.get("engine") or {}
+        name = engine.timezone if isinstance(engine, EngineConfig) else engine.get("timezone")
+        try:
+            zone = ZoneInfo(name or EngineConfig.model_fields["timezone"].default)
+        except (ZoneInfoNotFoundError, ValueError):
+            return data  # the engine table reports the bad zone
+        promotions = []
+        for raw in data["promotions"]:
+            if isinstance(raw, dict):
+                raw = dict(raw)
+                for key in ("starts_at", "ends_at"):
+                    value = raw.get(key)
+                    if isinstance(value, str):
+                        try:
+                            value = datetime.fromisoformat(value)
+                        except ValueError:
+                            continue  # the promotion's own validation says what is wrong
+                    if isinstance(value, datetime) and value.tzinfo is None:
+                        raw[key] = value.replace(tzinfo=zone)
+            promotions.append(raw)
+        return {**data, "promotions": promotions}
 
     @property
     def source(self) -> Path | None:
@@ -288,3 +427,14 @@ class Config(BaseModel):
             f"no channel named {name!r}; configured: {known}.{hint}",
             source=str(self._source) if self._source else None,
         )
+
+
+def reserve_location(entry: ChannelConfig, engine: EngineConfig) -> str:
+    """Where the orders of the account ``entry`` reserve stock: its ``location``, else the
+    first location its stock comes from (``[channels.allocation] locations``), else
+    ``[engine] default_location``."""
+    if entry.location:
+        return entry.location
+    if entry.allocation.locations:
+        return entry.allocation.locations[0]
+    return engine.default_location

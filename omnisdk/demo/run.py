@@ -22,7 +22,7 @@ from omnisdk.demo.config import write_demo_config
 from omnisdk.demo.outcome import DemoRun, OrderCounter, mismatches, snapshot, summarise
 from omnisdk.demo.report import DemoSnapshot, DemoSummary
 from omnisdk.demo.scenario import DEMO_CATALOG
-from omnisdk.demo.shops import demo_channel_types, serve_sandboxes
+from omnisdk.demo.shops import serve_sandboxes, shop_channel_types
 from omnisdk.errors import PluginError, ServiceError, UsageError
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ async def run_demo(
 
     if buyers < 1:
         raise UsageError("the demo needs at least one buyer")
-    types = demo_channel_types(plugins)
+    types = shop_channel_types(plugins)
     if not types:
         raise PluginError(
             "no installed channel plugin ships a sandbox; install a channel plugin with its "

@@ -36,6 +36,7 @@ __all__ = [
     "seed_sandbox",
     "serve_sandbox_stdio",
     "serve_sandboxes",
+    "shop_channel_types",
 ]
 
 logger = logging.getLogger("omnisdk.demo")
@@ -105,7 +106,10 @@ def demo_channel_types(plugins: Plugins) -> list[tuple[str, str]]:
 
     A channel without a sandbox, or whose sandbox cannot be imported (the sandbox extra is
     missing), is left out with a warning; so is one that takes no stock writes (a shop's POS:
-    its counter sells its own shelf), since the demo's buyers shop listings the engine sets.
+    its counter sells its own shelf), since the demo's buyers shop listings the engine sets,
+    and one whose platform has no checkout that could refuse a sale (a catalog whose orders
+    are taken in chat), since the demo's proof rests on channels refusing what they do not
+    list.
     """
     found: list[tuple[str, str]] = []
     for name, channel_type in sorted(plugins.channel_types().items()):
@@ -117,12 +121,28 @@ def demo_channel_types(plugins: Plugins) -> list[tuple[str, str]]:
             logger.info("channel type %s takes no stock writes; not in the demo", name)
             continue
         try:
-            load_sandbox_class(name, spec)
+            sandbox_class = load_sandbox_class(name, spec)
         except PluginError as exc:
             logger.warning("the %s sandbox cannot be loaded (%s); not in the demo", name, exc)
             continue
+        if not sandbox_class.refuses_unlisted_sales:
+            logger.info("channel type %s has no checkout to refuse a sale; not in the demo", name)
+            continue
         found.append((name, spec))
     return found
+
+
+SCAFFOLD_EXAMPLE = "example"
+"""The channel type ``omnisdk new-plugin example`` generates (the kit's own test fixture)."""
+
+
+def shop_channel_types(plugins: Plugins) -> list[tuple[str, str]]:
+    """:func:`demo_channel_types` as a merchant would see them: the scaffold's Example
+    channel (a template and test fixture, no platform anyone sells on) is left out when a
+    real channel qualifies, and used alone when none does."""
+    found = demo_channel_types(plugins)
+    shops = [(name, spec) for name, spec in found if name != SCAFFOLD_EXAMPLE]
+    return shops or found
 
 
 def serve_sandbox_stdio(channel_type: str, spec: str, seed: int) -> None:

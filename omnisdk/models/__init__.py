@@ -18,6 +18,7 @@ from omnisdk.models.order import (
     StockEffect,
 )
 from omnisdk.models.product import Image, Product, ProductStatus, Sku, Variant, validate_sku
+from omnisdk.models.promotion import Promotion, PromotionKind, PromotionMechanism
 from omnisdk.models.refs import ChannelRef
 from omnisdk.models.stock import PriceUpdate, StockLevel, StockPushMode, StockUpdate
 
@@ -47,6 +48,9 @@ __all__ = [
     "PriceUpdate",
     "Product",
     "ProductStatus",
+    "Promotion",
+    "PromotionKind",
+    "PromotionMechanism",
     "Sku",
     "StockEffect",
     "StockLevel",

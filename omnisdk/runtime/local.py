@@ -20,6 +20,9 @@
 and one **webhook receiver** (:class:`omnisdk.webhooks.WebhookReceiver`, Starlette on
 uvicorn, ``127.0.0.1`` by default) serving ``POST /webhooks/{account}`` for every account.
 Accepted events go to ``Engine.handle_events``; when that fails the account is polled at once.
+When ``[engine] status_page`` (or ``status_page=``) names an address, the read-only
+**status page** (:class:`omnisdk.statuspage.StatusPage`) is served there too, on a listener
+of its own (the webhook receiver may face the internet; the page should not).
 
 Shutdown (:meth:`LocalRuntime.stop`, or SIGINT/SIGTERM under :meth:`LocalRuntime.run`) stops
 accepting webhooks, lets every loop finish the operation in hand for up to ``grace``
@@ -46,23 +49,27 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from omnisdk._listen import bind_socket
 from omnisdk.channel import Capability
+from omnisdk.config.models import listen_address
 from omnisdk.errors import ServiceError, StoreError, UsageError
 from omnisdk.hookspecs import hookimpl
 from omnisdk.models import ChannelEvent
+from omnisdk.runtime.served import ServedApp
+from omnisdk.runtime.served import make_server as _make_server
 
 if TYPE_CHECKING:
+    from omnisdk.statuspage import StatusPage
     from omnisdk.store import RunLock, RunLocked
     from omnisdk.sync.engine import Engine
     from omnisdk.webhooks import WebhookBatch, WebhookReceiver
 
-__all__ = ["AccountActivity", "LocalRuntime", "RuntimeStats", "bind_socket", "make_server"]
+__all__ = ["AccountActivity", "LocalRuntime", "RuntimeStats", "bind_socket"]
 
 logger = logging.getLogger("omnisdk.runtime")
 
@@ -72,6 +79,8 @@ RUN_LOCK_CHECK = 5.0
 """Seconds between checks that the run lock is still held."""
 _ERROR_BACKOFF_MAX = 60.0
 _POLLERS = ("orders:", "customers:", "products:")
+_NOTIFY_RETRY_SECONDS = 60.0
+"""How often the runtime retries customer notifications still pending (see omnisdk.sync.notify)."""
 
 
 @dataclass
@@ -147,6 +156,8 @@ class LocalRuntime:
     how long in-flight work may take at shutdown. ``run_lock=False`` skips the store's run
     lock (for an app that runs its own guard; two runtimes on one store do everything twice);
     ``run_lock_check`` is how often the lock is checked (see the module doc).
+    ``status_page``: ``HOST:PORT`` to serve the status page at, True (the default) for
+    ``[engine] status_page`` (which is off unless set), False for no page.
     """
 
     def __init__(
@@ -161,6 +172,7 @@ class LocalRuntime:
         reconcile: bool = True,
         run_lock: bool = True,
         run_lock_check: float = RUN_LOCK_CHECK,
+        status_page: str | bool | None = True,
     ) -> None:
         self.engine = engine
         self.run_lock_enabled = run_lock
@@ -177,6 +189,9 @@ class LocalRuntime:
         self.reconcile_enabled = reconcile
         self.stats = RuntimeStats()
         self.receiver: WebhookReceiver | None = None
+        self.status_page_address = _status_page_address(engine, status_page)
+        self.status_page: StatusPage | None = None
+        self._status_server: ServedApp | None = None
         self.ready = asyncio.Event()
         """Set once every loop runs and the receiver accepts connections."""
         self.initial_sync_done = asyncio.Event()
@@ -221,6 +236,12 @@ class LocalRuntime:
         return f"{base}/webhooks/{account}"
 
     @property
+    def status_page_url(self) -> str | None:
+        """``http://HOST:PORT/`` of the status page while it is served (None otherwise)."""
+        base = self._status_server.base_url if self._status_server is not None else None
+        return f"{base}/" if base is not None else None
+
+    @property
     def stopping(self) -> bool:
         """True once a stop was asked for."""
         return self._stopping.is_set()
@@ -251,6 +272,8 @@ class LocalRuntime:
                 self._run_lock = await asyncio.to_thread(self.engine.store.acquire_run_lock)
             if self.webhooks:
                 await self._start_receiver()
+            if self.status_page_address is not None:
+                await self._start_status_page(*self.status_page_address)
             self._watcher = _StockWatcher(self, asyncio.get_running_loop())
             self.engine.plugins.register(self._watcher, name=f"omnisdk.runtime:{id(self)}")
             self._start_loops()
@@ -268,6 +291,8 @@ class LocalRuntime:
             len(self._loops),
             f", webhooks at {self.webhook_base_url}/webhooks/<account>" if self.webhooks else "",
         )
+        if self.status_page_url is not None:
+            logger.info("status page at %s", self.status_page_url)
 
     def _start_loops(self) -> None:
         engine = self.engine
@@ -307,12 +332,14 @@ class LocalRuntime:
                 tick = engine.config.engine.push_interval.total_seconds()
                 pusher = self._add_loop(f"push:{account}", tick, self._push_job(account))
                 self._pushers[account] = pusher
+        # Customer notifications whose hook raised or whose process died before calling it.
+        self._add_loop("notify", _NOTIFY_RETRY_SECONDS, self._notify_job())
         if not self._pending_first_polls:
             self.initial_sync_done.set()
         for name, loop in self._loops.items():
             # Pushers drain at once (a restart resumes what was pending); reconciliation
             # waits one interval; polls start at once unless told otherwise.
-            delay_first = name.startswith("stock:") or (
+            delay_first = name.startswith(("stock:", "notify")) or (
                 name.startswith(_POLLERS) and not self.initial_poll
             )
             self._tasks.append(
@@ -327,6 +354,7 @@ class LocalRuntime:
         deadline = time.monotonic() + self.grace
         if self._server is not None:
             self._server.should_exit = True
+        await self._stop_status_page()
         for loop in self._loops.values():
             loop.wake.set()
         if self._tasks:
@@ -455,6 +483,14 @@ class LocalRuntime:
 
         return poll
 
+    def _notify_job(self) -> Callable[[], Awaitable[None]]:
+        async def deliver() -> None:
+            delivered = await self.engine.deliver_notifications()
+            if delivered:
+                logger.info("delivered %d pending customer notifications", delivered)
+
+        return deliver
+
     def _customers_job(self, account: str) -> Callable[[], Awaitable[None]]:
         async def poll_customers() -> None:
             stats = await self.engine.poll_customers(account)
@@ -513,7 +549,7 @@ class LocalRuntime:
         self.receiver = WebhookReceiver(
             self.engine.channels, self.engine.store, public_url=self.webhook_public_url
         )
-        self._server = make_server(self.receiver.app)
+        self._server = _make_server(self.receiver.app)
         self._server_task = asyncio.create_task(
             self._server.serve(sockets=[self._socket]), name="omnisdk:webhooks"
         )
@@ -568,6 +604,23 @@ class LocalRuntime:
         self._server = None
         self._server_task = None
 
+    # -- the status page ------------------------------------------------------------------
+
+    async def _start_status_page(self, host: str, port: int) -> None:
+        from omnisdk.statuspage import StatusPage
+
+        self.status_page = StatusPage(self.engine)
+        self._status_server = ServedApp("status page", self.status_page.app)
+        await self._status_server.start(host, port)
+
+    async def _stop_status_page(self) -> None:
+        """The page is only read: its live streams end at once and it stops first."""
+        if self.status_page is not None:
+            self.status_page.close()
+        if self._status_server is not None:
+            await self._status_server.stop(grace=1.0)
+            self._status_server = None
+
     # -- signals ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -604,36 +657,18 @@ class LocalRuntime:
                 loop.remove_signal_handler(signum)
 
 
+def _status_page_address(engine: Engine, wanted: str | bool | None) -> tuple[str, int] | None:
+    """Where to serve the status page: ``wanted`` (``HOST:PORT``), the config's address
+    (True), or nowhere (False/None)."""
+    if wanted is True:
+        return engine.config.engine.status_page_address
+    if not wanted:
+        return None
+    try:
+        return listen_address(str(wanted))
+    except ValueError as exc:
+        raise UsageError(f"status page address {wanted!r}: {exc}") from None
+
+
 def _remaining(deadline: float) -> float:
     return max(deadline - time.monotonic(), 0.0)
-
-
-def make_server(app: Any) -> Any:
-    """A uvicorn server for ``app`` that leaves SIGINT/SIGTERM to the runtime."""
-    try:
-        import uvicorn
-    except ImportError as exc:
-        raise ServiceError(
-            f"the webhook receiver needs uvicorn and starlette ({exc}); install them with "
-            "pip install 'omnisdk[sandbox]', or run with webhooks off"
-        ) from None
-
-    class QuietServer(uvicorn.Server):
-        """uvicorn without its own signal handling: the runtime owns SIGINT/SIGTERM."""
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Generator[None, None, None]:
-            yield
-
-    config = uvicorn.Config(
-        app,
-        http="h11",
-        loop="asyncio",
-        lifespan="off",
-        log_config=None,  # leave the application's logging alone (uvicorn's would reset it)
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=2,
-        timeout_keep_alive=5,
-    )
-    return QuietServer(config)

@@ -13,10 +13,12 @@ See :class:`Store` for the API. Migrations ship inside the package and run with
 """
 
 from omnisdk.store.core import Transaction
-from omnisdk.store.customers import CustomerSave
+from omnisdk.store.customers import CustomerMerge, CustomerSave
 from omnisdk.store.engine import DEFAULT_URL
 from omnisdk.store.errors import BindingConflict, SchemaOutOfDate, UnknownAccount
 from omnisdk.store.ledger import OversoldLevel
+from omnisdk.store.notifications import NotificationKey, PendingNotification
+from omnisdk.store.recent import ListingPressure, RecentLine, RecentOrder, StockPressure
 from omnisdk.store.records import (
     AccountRow,
     AccountStatus,
@@ -36,6 +38,7 @@ from omnisdk.store.records import (
     StoredVariant,
 )
 from omnisdk.store.run_lock import RunLock, RunLocked, RunLockHolder
+from omnisdk.store.sales import SalesGroup, SalesRow
 from omnisdk.store.status import AccountActivity, StoreActivity
 from omnisdk.store.store import Store, open_store
 from omnisdk.store.token_keys import TOKEN_KEYS_ENV, TokenCipher, TokenKeyError
@@ -50,20 +53,29 @@ __all__ = [
     "AccountStatus",
     "BindingConflict",
     "BindingKind",
+    "CustomerMerge",
     "CustomerSave",
     "LedgerEntry",
+    "ListingPressure",
     "LockedOrder",
     "MovementKind",
+    "NotificationKey",
     "OrderSaved",
     "OutboxItem",
     "OversoldLevel",
+    "PendingNotification",
     "ProductSaved",
     "QuarantineRow",
+    "RecentLine",
+    "RecentOrder",
     "RunLock",
     "RunLockHolder",
     "RunLocked",
+    "SalesGroup",
+    "SalesRow",
     "SchemaOutOfDate",
     "StockMovement",
+    "StockPressure",
     "Store",
     "StoreActivity",
     "StoreTokenStore",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
@@ -24,7 +24,7 @@ from omnisdk.store.documents import to_document
 from omnisdk.store.records import StoredCustomer
 from omnisdk.store.schema import customer_identities, customer_merges, customers
 
-__all__ = ["CustomerSave", "CustomersMixin"]
+__all__ = ["CustomerMerge", "CustomerSave", "CustomersMixin"]
 
 _MAX_MERGE_CHAIN = 100
 
@@ -37,6 +37,18 @@ class CustomerSave:
     customer_id: str
     customer: Customer
     source_account: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMerge:
+    """One merge in force: ``from_id`` was found to be ``into_id``, and why."""
+
+    id: int
+    from_id: str
+    into_id: str
+    reason: str
+    moved_keys: tuple[str, ...]
+    created_at: datetime
 
 
 class CustomersMixin(StoreCore):
@@ -278,6 +290,34 @@ class CustomersMixin(StoreCore):
                     .returning(customer_merges.c.id)
                 ).scalar_one()
             )
+
+    def merges_into(
+        self, customer_ids: Iterable[str], *, session: Connection | None = None
+    ) -> list[CustomerMerge]:
+        """The merges in force (not undone) into any of ``customer_ids``, oldest first."""
+        wanted = sorted(set(customer_ids))
+        if not wanted:
+            return []
+        with self._read(session) as connection:
+            rows = connection.execute(
+                select(customer_merges)
+                .where(
+                    customer_merges.c.into_customer_id.in_(wanted),
+                    customer_merges.c.undone_at.is_(None),
+                )
+                .order_by(customer_merges.c.id)
+            ).all()
+        return [
+            CustomerMerge(
+                id=int(row.id),
+                from_id=row.from_customer_id,
+                into_id=row.into_customer_id,
+                reason=row.reason,
+                moved_keys=tuple(row.moved_keys),
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
 
     def undo_merge(self, merge_id: int, *, session: Connection | None = None) -> None:
         """Undo merge ``merge_id``: the merged-away customer and its keys come back.

@@ -23,6 +23,7 @@ from omnisdk.models import Order, OrderStatus
 from omnisdk.store.core import StoreCore
 from omnisdk.store.documents import content_hash, to_document
 from omnisdk.store.records import LockedOrder, OrderSaved, OrderVersion, StoredOrder
+from omnisdk.store.sales_figures import sales_figures
 from omnisdk.store.schema import accounts, order_lines, orders
 from omnisdk.store.types import as_utc
 
@@ -63,12 +64,18 @@ _ORDER_COLUMNS = (
     "platform_updated_at",
     "document",
     "content_hash",
+    "units",
+    "gross_minor",
+    "discount_minor",
+    "refund_minor",
+    "location",
 )
 
 
 def _order_values(order: Order) -> dict[str, Any]:
     """The columns of ``order`` its row holds (``document`` and ``content_hash`` included)."""
     document = to_document(order)
+    figures = sales_figures(order)
     return {
         "number": order.number,
         "status": order.status.value,
@@ -79,6 +86,11 @@ def _order_values(order: Order) -> dict[str, Any]:
         "platform_updated_at": as_utc(order.updated_at),
         "document": document,
         "content_hash": content_hash(document),
+        "units": figures.units,
+        "gross_minor": figures.gross_minor,
+        "discount_minor": figures.discount_minor,
+        "refund_minor": figures.refund_minor,
+        "location": figures.location,
     }
 
 

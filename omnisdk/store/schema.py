@@ -47,6 +47,7 @@ __all__ = [
     "listings",
     "locations",
     "metadata",
+    "notifications",
     "order_lines",
     "orders",
     "outbox",
@@ -259,6 +260,12 @@ orders = Table(
     Column("payment_status", String(24), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("total_minor", BigInteger, nullable=False),
+    # The sales report's figures (omnisdk.store.sales_figures), kept so it is one GROUP BY.
+    Column("units", Integer, nullable=False, server_default=text("0")),
+    Column("gross_minor", BigInteger, nullable=False, server_default=text("0")),
+    Column("discount_minor", BigInteger, nullable=False, server_default=text("0")),
+    Column("refund_minor", BigInteger, nullable=False, server_default=text("0")),
+    Column("location", String(64), nullable=True),
     Column(
         "customer_id",
         String(64),
@@ -276,6 +283,7 @@ orders = Table(
     CheckConstraint(_one_of("status", OrderStatus), name="status"),
     CheckConstraint(_one_of("payment_status", PaymentStatus), name="payment_status"),
     Index(None, "account_id", "platform_updated_at"),
+    Index(None, "placed_at"),
 )
 """Orders, unique per (account, the platform's order id)."""
 
@@ -397,3 +405,20 @@ listings = Table(
     Index(None, "sku"),
 )
 """One row per SKU an account lists (or sold): the engine's knowledge of that listing."""
+
+notifications = Table(
+    "omnisdk_notifications",
+    metadata,
+    Column("customer_id", String(64), nullable=False),
+    Column("order_key", String(KEY), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("tried_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text, nullable=True),
+    PrimaryKeyConstraint("customer_id", "order_key", "event"),
+    Index(None, "delivered_at"),
+)
+"""Customer notifications (``omnisdk_notify_customer``), one row per (customer, order, event):
+the key that keeps a webhook and a poll of the same order from messaging the buyer twice."""

@@ -14,10 +14,13 @@ from omnisdk.store.customers import CustomersMixin
 from omnisdk.store.engine import DEFAULT_URL
 from omnisdk.store.ledger import LedgerMixin
 from omnisdk.store.listings import ListingsMixin
+from omnisdk.store.notifications import NotificationsMixin
 from omnisdk.store.orders import OrdersMixin
 from omnisdk.store.outbox import OutboxMixin
 from omnisdk.store.quarantine import QuarantineMixin
+from omnisdk.store.recent import RecentMixin
 from omnisdk.store.run_lock import RunLockMixin
+from omnisdk.store.sales import SalesMixin
 from omnisdk.store.status import StatusMixin
 from omnisdk.store.tokens import TokensMixin
 from omnisdk.store.webhooks import WebhooksMixin
@@ -40,7 +43,10 @@ class Store(
     WebhooksMixin,
     ListingsMixin,
     StatusMixin,
+    RecentMixin,
     RunLockMixin,
+    SalesMixin,
+    NotificationsMixin,
     WorkLockMixin,
 ):
     """omnisdk's persistence: SQLite by default, PostgreSQL for many workers.

@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from omnisdk.allocation import AllocationRule
 from omnisdk.channel import Capability, Channel
-from omnisdk.config import ChannelConfig, Config
+from omnisdk.config import ChannelConfig, Config, reserve_location
 from omnisdk.errors import UsageError
 from omnisdk.hookspecs import hookimpl
 from omnisdk.plugins import Plugins
@@ -86,10 +86,12 @@ class SyncContext:
         return self.config.channel(account)
 
     def location_of(self, account: str) -> str:
-        """The location code orders of ``account`` reserve at (engine default if unset)."""
+        """The location code orders of ``account`` reserve at: its ``location``, else the
+        first location its stock comes from (``[channels.allocation] locations``), else
+        ``[engine] default_location``."""
         for entry in self.config.channels:
             if entry.name == account:
-                return entry.location or self.config.engine.default_location
+                return reserve_location(entry, self.config.engine)
         return self.config.engine.default_location
 
     def configured_locations(self) -> set[str]:
@@ -117,6 +119,15 @@ class SyncContext:
             for name, channel in self.channels.items()
             if Capability.WRITE_STOCK in channel.capabilities
         }
+
+    def sells_on_channel(self, account: str) -> bool:
+        """Whether ``account``'s orders are sold through its channel, from the figure it lists
+        (a marketplace, a web shop, a POS): such an order moves the channel's own counter, and
+        an absolute write can undo one. A channel without an order API (a catalog whose chat
+        sales the app records with ``record_order``) shows what was pushed until the next
+        push: its orders move the ledger only. Unknown accounts count as selling."""
+        channel = self.channels.get(account)
+        return channel is None or Capability.READ_ORDERS in channel.capabilities
 
     def rejections(self, account: str, kind: str) -> int:
         """How many ``kind`` records (``"customer"``, ...) of ``account`` its channel could not

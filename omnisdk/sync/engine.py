@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -46,14 +46,33 @@ from omnisdk.http import RateLimiterFactory
 from omnisdk.models import ChannelEvent, Order, OrderStatus
 from omnisdk.plugins import Plugins, default_plugins
 from omnisdk.store import AccountStatus, Store, StoreTokenStore
-from omnisdk.sync import accounts, catalog, customers, intake, pusher, reconcile, stock
+from omnisdk.sync import (
+    accounts,
+    catalog,
+    customer_view,
+    customers,
+    first_count,
+    intake,
+    notify,
+    promotions,
+    pusher,
+    reconcile,
+    removal,
+    sales,
+    stock,
+)
 from omnisdk.sync import status as engine_status
 from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
 from omnisdk.sync.context import NOT_OPEN, RejectedRecords, SyncContext
+from omnisdk.sync.customer_view import CustomerView
 from omnisdk.sync.customers import CustomerHistory
+from omnisdk.sync.first_count import FirstCountStats
 from omnisdk.sync.intake import IngestResult, SyncStats
+from omnisdk.sync.promotions import PromotionPlan
 from omnisdk.sync.pusher import PushStats
 from omnisdk.sync.reconcile import ReconcileReport
+from omnisdk.sync.removal import RemovalReport
+from omnisdk.sync.sales import SalesGroup, SalesReport
 from omnisdk.sync.sellable import sellable
 from omnisdk.sync.status import StatusReport
 from omnisdk.sync.stock import StockView
@@ -419,6 +438,24 @@ class Engine:
         """A customer (after merges) and their orders across every channel, oldest first."""
         return await customers.customer_history(self._ctx, customer_id)
 
+    async def customer_view(self, customer_id: str) -> CustomerView:
+        """One customer, 360°: contacts (masked ones marked), every channel identity, each
+        merge with its reason, every order on every channel and at every store, lifetime
+        value per currency and the channel used last. ``customer_id`` may be a record merged
+        away: the view is of the customer it was merged into."""
+        return await customer_view.customer_view(self._ctx, customer_id)
+
+    async def find_customers(self, contact: str) -> list[CustomerView]:
+        """The customers known by ``contact``: a phone number in any written form
+        (``0912 345 678``, ``84912345678``, ``+84 912 345 678``) or an email address."""
+        return await customer_view.find_customers(self._ctx, contact)
+
+    async def deliver_notifications(self) -> int:
+        """Call ``omnisdk_notify_customer`` again for notifications still pending a minute
+        after their last try (the hook raised, or the process died before calling it);
+        ``sync_once`` does this every cycle. Returns how many were delivered."""
+        return await notify.redeliver(self._ctx)
+
     async def undo_customer_merge(self, merge_id: int) -> None:
         """Undo a customer merge: the merged-away record and its identities come back."""
         await asyncio.to_thread(self.store.undo_merge, merge_id)
@@ -429,6 +466,17 @@ class Engine:
         """Build (or extend) the master catalog from ``account``'s listings, binding by SKU."""
         return await catalog.import_catalog(self._ctx, account)
 
+    async def count_listed_stock(self, account: str) -> FirstCountStats:
+        """Take what ``account`` lists now as the first count of every SKU with no stock
+        recorded yet (at the location its orders reserve at); counted SKUs are kept."""
+        return await first_count.count_listed_stock(self._ctx, account)
+
+    async def remove_account(self, account: str, *, dry_run: bool = False) -> RemovalReport:
+        """Retire ``account``: its listings to 0, its webhooks removed, the account archived
+        (its quotas go back to the others); orders, customers and bindings stay. See
+        :mod:`omnisdk.sync.removal`."""
+        return await removal.remove_account(self._ctx, account, dry_run=dry_run)
+
     async def plan(self, accounts: Sequence[str] | None = None) -> Plan:
         """What a catalog sync would send to ``accounts`` (default: all), without sending."""
         return await catalog.plan(self._ctx, accounts)
@@ -437,6 +485,13 @@ class Engine:
         """Send ``plan`` (a fresh plan of every account when None)."""
         return await catalog.apply(self._ctx, plan)
 
+    async def plan_promotions(self, at: datetime | None = None) -> PromotionPlan:
+        """What every ``[[promotions]]`` entry not ended at ``at`` (default now) would set on
+        each account listing a covered SKU, through the channel's declared mechanism; an
+        account that cannot express a promotion is planned as ``unsupported``. A plan only:
+        applying it is not implemented yet."""
+        return await promotions.plan_promotions(self._ctx, at)
+
     async def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """Compare listed stock with what each account should list; repair drift and oversells."""
         return await reconcile.reconcile(self._ctx, accounts)
@@ -444,6 +499,22 @@ class Engine:
     async def status(self) -> StatusReport:
         """The engine's state: accounts, outbox depth, failed pushes, quarantine, cursors."""
         return await engine_status.status(self._ctx)
+
+    async def sales_report(
+        self,
+        by: SalesGroup | str = SalesGroup.CHANNEL,
+        *,
+        since: datetime | date | None = None,
+        until: datetime | date | None = None,
+    ) -> SalesReport:
+        """Revenue from the one order book, grouped ``by`` channel, account, location, SKU
+        or day, one row per group and currency (amounts in two currencies are never added).
+
+        ``since`` is included and ``until`` excluded; a date (or a naive datetime) is read in
+        the shop's ``[engine] timezone``, where days are counted too. The store aggregates in
+        one query (see :mod:`omnisdk.sync.sales` for what each figure means).
+        """
+        return await sales.sales_report(self._ctx, by, since=since, until=until)
 
     # -- the whole cycle -------------------------------------------------------------------
 
@@ -471,6 +542,7 @@ class Engine:
             elif isinstance(result, BaseException):
                 raise result
         pushed = await self.push()
+        await self.deliver_notifications()
         report: ReconcileReport | None = None
         if reconcile:
             try:
@@ -615,6 +687,18 @@ class SyncEngine:
         """See :meth:`Engine.customer_history`."""
         return self._run(self.engine.customer_history(customer_id))
 
+    def customer_view(self, customer_id: str) -> CustomerView:
+        """See :meth:`Engine.customer_view`."""
+        return self._run(self.engine.customer_view(customer_id))
+
+    def find_customers(self, contact: str) -> list[CustomerView]:
+        """See :meth:`Engine.find_customers`."""
+        return self._run(self.engine.find_customers(contact))
+
+    def deliver_notifications(self) -> int:
+        """See :meth:`Engine.deliver_notifications`."""
+        return self._run(self.engine.deliver_notifications())
+
     def undo_customer_merge(self, merge_id: int) -> None:
         """See :meth:`Engine.undo_customer_merge`."""
         self._run(self.engine.undo_customer_merge(merge_id))
@@ -635,6 +719,10 @@ class SyncEngine:
         """See :meth:`Engine.apply`."""
         return self._run(self.engine.apply(plan))
 
+    def plan_promotions(self, at: datetime | None = None) -> PromotionPlan:
+        """See :meth:`Engine.plan_promotions`."""
+        return self._run(self.engine.plan_promotions(at))
+
     def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """See :meth:`Engine.reconcile`."""
         return self._run(self.engine.reconcile(accounts))
@@ -642,6 +730,16 @@ class SyncEngine:
     def sync_once(self, *, reconcile: bool = True) -> CycleStats:
         """See :meth:`Engine.sync_once`."""
         return self._run(self.engine.sync_once(reconcile=reconcile))
+
+    def sales_report(
+        self,
+        by: SalesGroup | str = SalesGroup.CHANNEL,
+        *,
+        since: datetime | date | None = None,
+        until: datetime | date | None = None,
+    ) -> SalesReport:
+        """See :meth:`Engine.sales_report`."""
+        return self._run(self.engine.sales_report(by, since=since, until=until))
 
     def status(self) -> StatusReport:
         """See :meth:`Engine.status`."""

@@ -550,6 +550,7 @@ def _record(
     store = context.store
     owner = context.owner
     now = context.now()
+    sells = context.sells_on_channel(account)
 
     def work(session: Transaction) -> None:
         fired.calls.clear()
@@ -567,9 +568,11 @@ def _record(
         outbox_work: list[tuple[str, str, int, Callable[[], object]]] = []
         for item, listed in finished:
             # A write with neither an expected figure nor a delta overwrites what sold since
-            # the read it started from.
+            # the read it started from; on a channel that takes no orders (a catalog whose
+            # sales are recorded by the app) nothing sold there, so nothing is held for it.
             absolute = (
-                item.update is not None
+                sells
+                and item.update is not None
                 and item.update.expected is None
                 and item.update.delta is None
             )
@@ -591,6 +594,14 @@ def _record(
             outbox_work.append(
                 (account, item.sku, 0, _completing(store, account, item, owner, session))
             )
+            if item.update is not None:
+                fired.add(
+                    "omnisdk_stock_pushed",
+                    account=account,
+                    sku=item.sku,
+                    quantity=item.quantity,
+                    rebalanced=item.rebalanced,
+                )
             if _frees_units(item):
                 freed.append(item.sku)
             asked.update((other, item.sku) for other in item.over_share)

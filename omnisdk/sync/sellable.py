@@ -160,7 +160,11 @@ def holding(context: SyncContext, account: str, state: ListingState | None) -> i
     """
     if state is None or state.last_pushed is None:
         return None
-    absolute = push_mode(context, account) is StockPushMode.ABSOLUTE
+    # Only an absolute write to a channel that sells can undo a sale (see sells_on_channel).
+    absolute = (
+        push_mode(context, account) is StockPushMode.ABSOLUTE
+        and context.sells_on_channel(account)
+    )
     held = _held(state)
     landed = landed_state(state)
     if landed is not None:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from omnisdk.errors import StoreError
-from omnisdk.store import Store, Transaction
+from omnisdk.models import Order
+from omnisdk.store import NotificationKey, Store, Transaction
 from omnisdk.sync.context import SyncContext
 
 __all__ = ["Fired", "in_transaction"]
@@ -24,17 +25,20 @@ _TX_ATTEMPTS = 5
 
 @dataclass
 class Fired:
-    """Hook calls a transaction caused, to be made once it has committed."""
+    """Hook calls a transaction caused, to be made once it has committed, and the customer
+    notifications it claimed (delivered by :func:`omnisdk.sync.notify.deliver`)."""
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    notifications: dict[NotificationKey, Order] = field(default_factory=dict)
 
     def add(self, hook: str, **kwargs: Any) -> None:
         """Queue a call of ``hook`` with ``kwargs``."""
         self.calls.append((hook, kwargs))
 
     def extend(self, other: Fired) -> None:
-        """Queue every call of ``other`` after these."""
+        """Queue every call (and notification) of ``other`` after these."""
         self.calls.extend(other.calls)
+        self.notifications.update(other.notifications)
 
     def fire(self, context: SyncContext) -> None:
         """Make the queued calls (each one failing alone) and forget them."""

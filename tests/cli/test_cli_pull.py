@@ -48,7 +48,7 @@ def test_rejected_records_are_reported_and_the_stream_goes_on(invoke: Invoke) ->
     assert len(stderr) == 2, result.stderr  # the channel's own log line is not repeated
     assert stderr[0].startswith("warning: rejected product: memshop/hanoi product #bad-1: ")
     assert "SKU is empty" in stderr[0]
-    assert stderr[1] == "1 record rejected"
+    assert stderr[1] == "3 products from hanoi, 1 record rejected"
 
 
 def test_the_rejection_hook_is_removed_afterwards(invoke: Invoke, plugins: object) -> None:
@@ -165,3 +165,18 @@ NOW = datetime(2024, 7, 10, 12, 0, tzinfo=UTC)
 )
 def test_parse_since(text: str, expected: datetime) -> None:
     assert parse_since(text, now=NOW) == expected
+
+
+def test_an_empty_account_says_so_with_a_count(
+    invoke: Invoke, config_file: Callable[[str], Path]
+) -> None:
+    config_file(
+        '[[channels]]\nname = "trống"\ntype = "memshop"\n'
+        '[channels.settings]\nshop = "ok"\naccess_token = "shpat_ok"\n'
+    )
+
+    result = invoke("pull", "--channel", "trống", "products", "--since", "1d")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("0 products from trống (changed since ")

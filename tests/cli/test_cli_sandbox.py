@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import socket
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,7 +102,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
 def test_the_first_stdout_line_announces_settings_and_client(
     invoke: Invoke, recorder: Recorder
 ) -> None:
-    result = invoke("sandbox", "memshop", "--port", "0")
+    result = invoke("sandbox", "memshop", "--port", "0", "--empty")
     assert result.exit_code == 0, result.stderr
     first, *rest = result.stdout.splitlines()
     assert rest == []
@@ -115,8 +117,45 @@ def test_the_first_stdout_line_announces_settings_and_client(
         "client": {"endpoint": base_url + "/api", "token": "shpat_ok"},
     }
     assert port != 0
-    assert f"memshop sandbox serving at {base_url}" in result.stderr
+    assert f"memshop sandbox serving at {base_url}: it is empty" in result.stderr
     assert recorder.seeded == []
+
+
+def test_the_sandbox_lists_the_demo_catalog_unless_empty_and_says_what_it_holds(
+    invoke: Invoke, recorder: Recorder
+) -> None:
+    result = invoke("sandbox", "memshop")
+
+    assert result.exit_code == 0, result.stderr
+    assert len(recorder.seeded) > 0
+    units = sum(product.stock for product in recorder.seeded)
+    assert f"{len(recorder.seeded)} SKUs listed ({units} units in stock), 0 orders" in (
+        result.stderr
+    )
+
+
+def test_toml_prints_a_channels_entry_that_loads(
+    invoke: Invoke, recorder: Recorder, tmp_path: Path
+) -> None:
+    result = invoke("sandbox", "memshop", "--toml", "--name", "hội-an")
+
+    assert result.exit_code == 0, result.stderr
+    [(_, port)] = recorder.calls
+    document = tomllib.loads(result.stdout)
+    assert document == {
+        "channels": [
+            {
+                "name": "hội-an",
+                "type": "memshop",
+                "settings": {
+                    "base_url": f"http://127.0.0.1:{port}",
+                    "shop": "Hội An",
+                    "access_token": "shpat_ok",
+                },
+            }
+        ]
+    }
+    assert "paste the block above into omnisdk.toml" in result.stderr
 
 
 def test_seed_demo_lists_vietnamese_products(invoke: Invoke, recorder: Recorder) -> None:

@@ -147,7 +147,7 @@ class Served:
 def served(tmp_path: Path) -> Iterator[Served]:
     if not HAVE_EXAMPLE:
         pytest.fail("CI must install the example plugin: pip install -e tests/example_plugin")
-    server = Served("example", "--port", "0", cwd=tmp_path)
+    server = Served("example", "--port", "0", "--empty", cwd=tmp_path)
     yield server
     server.kill()
 

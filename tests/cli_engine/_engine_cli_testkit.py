@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from omnisdk_example.sandbox import ExampleSandbox
@@ -51,3 +52,15 @@ class Shop:
 def json_lines(text: str) -> list[dict[str, Any]]:
     """Every non-empty line of ``text`` as JSON."""
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def config_text(shops: list[Shop], store: Path) -> str:
+    """An omnisdk.toml for ``shops`` with its SQLite store at ``store``."""
+    lines = [f"[store]\nurl = {json.dumps(f'sqlite:///{store}')}\n"]
+    for shop in shops:
+        settings = shop.sandbox.channel_settings(shop.server.base_url)
+        lines.append(f'[[channels]]\nname = {json.dumps(shop.account)}\ntype = "example"')
+        lines.append("[channels.settings]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+        lines.append("")
+    return "\n".join(lines)

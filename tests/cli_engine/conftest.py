@@ -8,13 +8,12 @@ real servers on 127.0.0.1 (the CLI has no transport to inject) and the registry 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _engine_cli_testkit import CATALOG, Invoke, Shop
+from _engine_cli_testkit import CATALOG, Invoke, Shop, config_text
 from omnisdk_example.channel import ExampleChannel
 from omnisdk_example.sandbox import ExampleSandbox
 from typer.testing import CliRunner, Result
@@ -56,18 +55,6 @@ def shops() -> Iterator[list[Shop]]:
         for shop in started:
             shop.server.stop()
             shop.sandbox.close()
-
-
-def config_text(shops: list[Shop], store: Path) -> str:
-    """An omnisdk.toml for ``shops`` with its SQLite store at ``store``."""
-    lines = [f"[store]\nurl = {json.dumps(f'sqlite:///{store}')}\n"]
-    for shop in shops:
-        settings = shop.sandbox.channel_settings(shop.server.base_url)
-        lines.append(f'[[channels]]\nname = {json.dumps(shop.account)}\ntype = "example"')
-        lines.append("[channels.settings]")
-        lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
-        lines.append("")
-    return "\n".join(lines)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from _engine_cli_testkit import Invoke
 from typer.testing import CliRunner
 
 from omnisdk import Plugins
@@ -65,16 +64,6 @@ def test_demo_in_process_with_the_example_channel(
     assert (keep / "omnisdk.toml").is_file() and (keep / "omnisdk.db").is_file()
 
 
-def test_demo_prints_a_summary_for_people(invoke: Invoke) -> None:
-    result = invoke("demo", "--no-live", "--duration", "1", "--buyers", "2", config=False)
-
-    assert result.exit_code == 0, result.output
-    assert "Orders per channel" in result.stdout
-    assert "Units per SKU" in result.stdout
-    assert "✓ oversold units: 0" in result.stdout
-    assert "Áo dài lụa tơ tằm xanh ngọc" in result.stdout
-
-
 def test_demo_without_any_sandbox_says_what_to_install(tmp_path: Path) -> None:
     result = CliRunner().invoke(build_app(Plugins(entry_points=False)), ["demo", "--no-live"])
 
@@ -114,5 +103,7 @@ def test_demo_subprocess_with_every_installed_plugin(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr + completed.stdout
     summary = DemoSummary.model_validate_json(completed.stdout)
     check_invariants(summary)
-    assert "example" in {channel.channel_type for channel in summary.channels}
+    types = {channel.channel_type for channel in summary.channels}
+    # The scaffold's Example channel is a test fixture: no merchant sells on it.
+    assert "shopify" in types and "example" not in types
     assert "Traceback" not in completed.stderr

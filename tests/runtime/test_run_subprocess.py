@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from omnisdk_example.channel import ExampleChannel
 from omnisdk_example.sandbox import ExampleSandbox
@@ -111,9 +112,9 @@ async def _prepare(config: Path) -> None:
 class Running:
     """An ``omnisdk run --json`` process and its output, read line by line."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, *options: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "omnisdk", "run", "--json", "--webhook-port", "0"],
+            [sys.executable, "-m", "omnisdk", "run", "--json", "--webhook-port", "0", *options],
             cwd=cwd,
             env=omnisdk_env(),
             stdout=subprocess.PIPE,
@@ -170,11 +171,14 @@ def until(condition: Any, within: float = 15.0) -> bool:
 def test_run_takes_webhooks_pushes_at_once_and_stops_cleanly_on_a_signal(
     workdir: Path, shops: dict[str, tuple[ExampleSandbox, LoopbackServer]], sig: int
 ) -> None:
-    running = Running(workdir)
+    running = Running(workdir, "--status-page", "127.0.0.1:0")
+    viewer: httpx.Client | None = None
     try:
         started = running.next_json()
         assert started["event"] == "started"
         assert sorted(started["accounts"]) == sorted(ACCOUNTS)
+        status_page = started["status_page_url"]
+        assert status_page.startswith("http://127.0.0.1:")
         template = started["webhook_url"]
         assert template.startswith("http://127.0.0.1:")
         for account, (sandbox, _) in shops.items():
@@ -199,9 +203,19 @@ def test_run_takes_webhooks_pushes_at_once_and_stops_cleanly_on_a_signal(
         ), "the sale never propagated"
         # A push may follow the last move (the other account is asked to check its share).
         assert until(lambda: outbox_depth(workdir) == 0), "pushes left queued"
-        stopped_at = time.monotonic()
-        code, out, err = running.stop(sig)
+        # The status page shows the order; a viewer's live stream left open does not hold up
+        # the stop.
+        viewer = httpx.Client(base_url=status_page, timeout=10)
+        overview = viewer.get("/")
+        assert overview.status_code == 200
+        assert "hanoi-shop" in overview.text and "#1001" in overview.text
+        with viewer.stream("GET", "/events") as live:
+            assert next(live.iter_lines()) == "retry: 3000"
+            stopped_at = time.monotonic()
+            code, out, err = running.stop(sig)
     finally:
+        if viewer is not None:
+            viewer.close()
         if running.process.poll() is None:
             running.process.kill()
             running.process.communicate()

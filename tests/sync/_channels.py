@@ -109,6 +109,13 @@ class AbsoluteChannel(ExampleChannel):
         return await super().write_stock_batch(batch)
 
 
+class OrderlessChannel(AbsoluteChannel):
+    """An absolute channel that takes no orders (a catalog): its sales are recorded by the app."""
+
+    name = "example-orderless"
+    capabilities = AbsoluteChannel.capabilities - {Capability.READ_ORDERS}
+
+
 class LaggingChannel(ExampleChannel):
     """An Example channel whose order list lags: orders in :attr:`hidden` are not listed yet."""
 

@@ -35,6 +35,7 @@ from omnisdk.models import (
     OrderLine,
     OrderStatus,
     Phone,
+    Promotion,
 )
 from omnisdk.plugins import Plugins
 from omnisdk.runtime import LocalRuntime
@@ -223,7 +224,8 @@ def engine_config(url: str, accounts: list[Account], **engine_settings: Any) -> 
                 poll=account.poll,
             )
         )
-    # The Hồ Chí Minh store is a location every test engine knows (stock counts go there).
+    # Every test engine counts stock at "main" (the default) and the Hồ Chí Minh store.
+    engine_settings.setdefault("default_location", "main")
     engine_settings.setdefault("locations", (HCM,))
     return Config(
         store=StoreConfig(url=url), engine=EngineConfig(**engine_settings), channels=entries
@@ -242,7 +244,8 @@ async def make_harness(store_url: str) -> AsyncIterator[MakeHarness]:
     """Factory: ``await make_harness(Account("shop-a"), ...)`` -> an open :class:`Harness`.
 
     Each account gets a fresh Example sandbox unless it brings one; channels reach their
-    sandbox in-process (no socket) and are unthrottled. ``clock=Clock()`` drives the engine's
+    sandbox in-process (no socket) and are unthrottled. ``promotions`` go in the config's
+    ``[[promotions]]``. ``clock=Clock()`` drives the engine's
     and the store's time; other keywords are ``[engine]`` settings. ``allocation`` is
     ``"shared"`` unless a test asks for ``"quota"``: the push mechanics tests check figures
     against the whole pool.
@@ -254,6 +257,7 @@ async def make_harness(store_url: str) -> AsyncIterator[MakeHarness]:
         *accounts: Account,
         clock: Clock | None = None,
         plugins: Plugins | None = None,
+        promotions: tuple[Promotion, ...] = (),
         **engine_settings: Any,
     ) -> Harness:
         for index, account in enumerate(accounts):
@@ -266,6 +270,8 @@ async def make_harness(store_url: str) -> AsyncIterator[MakeHarness]:
         registry.register(recorder, name=f"recorder-{len(opened)}")
         engine_settings.setdefault("allocation", "shared")
         config = engine_config(store_url, list(accounts), **engine_settings)
+        if promotions:
+            config = config.model_copy(update={"promotions": list(promotions)})
         store = Store(store_url, clock=clock) if clock is not None else Store(store_url)
         transports = {
             a.name: httpx.ASGITransport(app=a.sandbox.app)

@@ -25,7 +25,7 @@ def engine(tmp_path: Path) -> Iterator[SyncEngine]:
     """An engine with no channels, one master product and a second configured location."""
     config = Config(
         store=StoreConfig(url=f"sqlite:///{tmp_path / 'omnisdk.db'}"),
-        engine=EngineConfig(locations=("kho-đà-nẵng",)),
+        engine=EngineConfig(default_location="main", locations=("kho-đà-nẵng",)),
     )
     with SyncEngine(config) as opened:
         opened.engine.store.upsert_product(

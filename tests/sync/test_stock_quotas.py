@@ -12,9 +12,11 @@ from _channels import (
     DeltaSandbox,
     HookedAbsoluteChannel,
     HookedChannel,
+    OrderlessChannel,
 )
-from _engine_testkit import SKU_RED_M, Account, Clock, Harness, MakeHarness, seed
+from _engine_testkit import SKU_RED_M, Account, Clock, Harness, MakeHarness, make_order, seed
 
+from omnisdk.models import OrderStatus
 from omnisdk.sync.sellable import predicted_listed
 
 
@@ -371,3 +373,37 @@ async def test_an_order_an_absolute_write_undid_does_not_hide_a_later_unseen_sal
     level = harness.store.stock_level(SKU_RED_M, "main")
     assert sum((await listed(harness)).values()) == level.on_hand - level.reserved
     HookedChannel.before_write.clear()
+
+
+async def test_a_channel_without_orders_holds_no_window_and_its_recorded_orders_move_the_ledger(
+    make_harness: MakeHarness,
+) -> None:
+    """An absolute channel that takes no orders (a catalog whose sales are agreed in chat)
+    sells nothing between the read and the write, so nothing is held for that window; an
+    order the app records for it reserves units at once (every other account may list less)
+    and is not expected to have lowered the channel's own figure: the next push does."""
+    harness = await quota_harness(
+        make_harness,
+        Account("catalog", channel_class=OrderlessChannel),
+        Account("shop-a"),
+        stock=6,
+    )
+    assert await listed(harness) == {"catalog": 3, "shop-a": 3}
+    state = harness.store.get_listing("catalog", SKU_RED_M)
+    assert state is not None and (state.window_hold, state.read_at) == (0, None)
+    chat = make_order("chat-1", account="catalog", channel=OrderlessChannel.name,
+                      status=OrderStatus.PENDING, lines={SKU_RED_M: 2})
+    await harness.engine.record_order(chat)
+    state = harness.store.get_listing("catalog", SKU_RED_M)
+    assert state is not None and predicted_listed(state) == 3  # the platform's own figure
+    for _ in range(2):
+        await harness.engine.push()
+    now = await listed(harness)
+    assert sum(now.values()) <= 4 and now["shop-a"] < 3, now
+    cancelled = make_order("chat-1", account="catalog", channel=OrderlessChannel.name,
+                           status=OrderStatus.CANCELLED, lines={SKU_RED_M: 2}, minutes=5)
+    await harness.engine.record_order(cancelled)
+    for _ in range(2):
+        await harness.engine.push()
+    assert await listed(harness) == {"catalog": 3, "shop-a": 3}
+    assert [s.pending_unseen for s in harness.store.list_listings()] == [0, 0]

@@ -16,7 +16,7 @@ from typing import Any
 
 from omnisdk._listen import bind_socket
 from omnisdk.models import ChannelEvent
-from omnisdk.runtime.local import make_server
+from omnisdk.runtime.served import make_server
 from omnisdk.sync.engine import Engine
 from omnisdk.webhooks import WebhookBatch, WebhookReceiver
 

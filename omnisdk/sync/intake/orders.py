@@ -27,7 +27,7 @@ from omnisdk.errors import (
     UsageError,
 )
 from omnisdk.models import Order, OrderStatus
-from omnisdk.store import Transaction
+from omnisdk.store import NotificationKey, Transaction
 from omnisdk.store.records import OrderVersion
 from omnisdk.store.types import as_utc
 from omnisdk.sync.accounts import is_stopped, lose_authorisation
@@ -41,6 +41,7 @@ from omnisdk.sync.intake.polling import (
     quarantine_record,
     read_cursor,
 )
+from omnisdk.sync.notify import deliver
 from omnisdk.sync.sellable import release_window_holds
 from omnisdk.sync.transactions import Fired, in_transaction
 
@@ -124,9 +125,12 @@ async def ingest_orders(
                 for index in pending:
                     results[index] = (await ingest_orders(context, [orders[index]]))[0]
         else:
+            notify: dict[NotificationKey, Order] = {}
             for index, (result, fired) in zip(pending, entries, strict=True):
+                notify.update(fired.notifications)
                 fired.fire(context)
                 results[index] = result
+            await deliver(context, list(notify), notify)
     return [result for result in results if result is not None]
 
 
@@ -165,6 +169,7 @@ async def ingest_order(
 
     result, fired = await context.run(in_transaction, store, work)
     fired.fire(context)
+    await deliver(context, list(fired.notifications), fired.notifications)
     return result
 
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from omnisdk.models import Order, OrderStatus
-from omnisdk.store import LockedOrder, Transaction
+from omnisdk.store import LockedOrder, Store, Transaction
 from omnisdk.store.documents import content_hash, to_document
 from omnisdk.store.types import as_utc
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.customers import Buyer, Resolution, resolve_customers
+from omnisdk.sync.notify import claim
 from omnisdk.sync.sellable import placed_span
 from omnisdk.sync.stock import LevelChange, apply_orders_movements, mark_changes
 from omnisdk.sync.transactions import Fired
@@ -137,7 +138,9 @@ def _run_in(
             strict=True,
         )
     )
-    pushing = context.stock_accounts()
+    # Only an order sold through its channel moved that channel's listed figure (see
+    # SyncContext.sells_on_channel); the others move the ledger alone.
+    pushing = {name for name in context.stock_accounts() if context.sells_on_channel(name)}
     seen: dict[str, dict[str, int]] = {}
     placed: dict[str, dict[str, tuple[datetime, datetime]]] = {}
     for index, move in moves.items():
@@ -202,4 +205,26 @@ def _run_in(
             merges=resolution.merges if resolution is not None else (),
         )
         entries.append((result, fired[index]))
+    _claim_notifications(store, session, entries, orders)
     return entries
+
+
+def _claim_notifications(
+    store: Store,
+    session: Transaction,
+    entries: list[tuple[IngestResult, Fired]],
+    orders: Sequence[Order],
+) -> None:
+    """Claim the customer notification of every order whose status changed (a new order
+    included) and whose buyer is known; queue the ones claimed now on their ``Fired``."""
+    wanted = [
+        index
+        for index, (result, _) in enumerate(entries)
+        if result.changed and result.customer_id and result.previous_status is not result.status
+    ]
+    claimed = claim(
+        store, session, [(str(entries[i][0].customer_id), orders[i]) for i in wanted]
+    )
+    for index, key in zip(wanted, claimed, strict=True):
+        if key is not None:
+            entries[index][1].notifications[key] = orders[index]

@@ -60,6 +60,7 @@ from omnisdk.models import (
     Order,
     PriceUpdate,
     Product,
+    PromotionMechanism,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -166,6 +167,7 @@ class LazadaChannel(Channel):
         }
     )
     limits: ClassVar[ChannelLimits] = ChannelLimits(
+        promotion_mechanism=PromotionMechanism.DATED_SALE_PRICE,
         stock_push_mode=StockPushMode.DELTA,
         max_stock_batch=MAX_SKUS_PER_PAYLOAD,
         max_price_batch=MAX_SKUS_PER_PAYLOAD,

@@ -55,6 +55,7 @@ from omnisdk.models import (
     Phone,
     PriceUpdate,
     Product,
+    PromotionMechanism,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -133,6 +134,7 @@ class PosChannel(Channel):
         }
     )
     limits: ClassVar[ChannelLimits] = ChannelLimits(
+        promotion_mechanism=PromotionMechanism.PRICE_LIST,
         stock_push_mode=StockPushMode.ABSOLUTE,
         max_stock_batch=MAX_LIST_UPDATE,
         max_price_batch=MAX_LIST_UPDATE,

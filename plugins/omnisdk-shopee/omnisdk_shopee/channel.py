@@ -42,6 +42,7 @@ from omnisdk.models import (
     Order,
     PriceUpdate,
     Product,
+    PromotionMechanism,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -149,6 +150,7 @@ class ShopeeChannel(Channel):
         }
     )
     limits: ClassVar[ChannelLimits] = ChannelLimits(
+        promotion_mechanism=PromotionMechanism.DISCOUNT_CAMPAIGN,
         stock_push_mode=StockPushMode.ABSOLUTE,
         max_stock_batch=MAX_MODELS_PER_CALL,
         max_price_batch=MAX_MODELS_PER_CALL,

@@ -53,6 +53,7 @@ from omnisdk.models import (
     Order,
     PriceUpdate,
     Product,
+    PromotionMechanism,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -154,6 +155,7 @@ class ShopifyChannel(Channel):
         }
     )
     limits: ClassVar[ChannelLimits] = ChannelLimits(
+        promotion_mechanism=PromotionMechanism.COMPARE_AT,
         stock_push_mode=StockPushMode.COMPARE_AND_SWAP,
         max_stock_batch=MAX_QUANTITIES_PER_CALL,
         max_price_batch=250,

@@ -1,0 +1,42 @@
+"""``omnisdk channels remove NAME``: listings to 0, webhooks off, archived, history kept."""
+
+from __future__ import annotations
+
+import json
+
+from _engine_cli_testkit import CATALOG, Invoke, Shop, json_lines
+
+from omnisdk.sync.status import StatusReport
+
+
+def test_dry_run_changes_nothing_and_remove_retires_the_account(
+    invoke: Invoke, imported: list[Shop]
+) -> None:
+    hanoi, saigon = imported
+    unknown = invoke("channels", "remove", "hue-shop")
+    assert unknown.exit_code == 1
+    assert "hanoi-shop" in unknown.stderr and "hue-shop" in unknown.stderr
+    hanoi.order("NON-LA-HUE", 1, name="Đặng Thu Thảo", phone="0912777888")
+    assert invoke("sync", "--once", "--no-reconcile").exit_code == 0
+    before = {item.sku: hanoi.listed(item.sku) for item in CATALOG}
+
+    dry = invoke("channels", "remove", "hanoi-shop", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    planned = json.loads(dry.stdout)
+    assert planned["dry_run"] and not planned["archived"]
+    assert {item["sku"]: item["listed"] for item in planned["listings"]} == before
+    assert {item.sku: hanoi.listed(item.sku) for item in CATALOG} == before
+
+    removed = invoke("channels", "remove", "hanoi-shop")
+    assert removed.exit_code == 0, removed.output
+    assert "hanoi-shop retired" in removed.stderr
+    assert all(hanoi.listed(item.sku) == 0 for item in CATALOG)
+    status = StatusReport.model_validate_json(invoke("status", "--json").stdout)
+    assert status.account("hanoi-shop").status == "archived"
+
+    assert invoke("push").exit_code == 0
+    # The quota hanoi-shop held goes to saigon-shop: it now lists the whole free pool.
+    assert saigon.listed("NON-LA-HUE") == 12 - 1
+    assert all(hanoi.listed(item.sku) == 0 for item in CATALOG)  # never pushed again
+    orders = json_lines(invoke("orders", "list", "--json", "--channel", "hanoi-shop").stdout)
+    assert [order["customer"]["full_name"] for order in orders] == ["Đặng Thu Thảo"]

@@ -1,0 +1,108 @@
+"""``omnisdk_notify_customer``: once per (customer, order, event), at least once across crashes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from _engine_testkit import PHONE_AN, SKU_RED_M, Account, Clock, MakeHarness, buyer, make_order
+from test_order_intake import signed_events, two_shops
+
+from omnisdk import hookimpl
+from omnisdk.models import Customer, Order, OrderStatus
+from omnisdk.sync.intake import orders as intake_orders
+
+
+@dataclass
+class Texter:
+    """An app that texts the buyer; ``failing`` times it raises first (a provider outage)."""
+
+    sent: list[tuple[str, str, str, str]] = field(default_factory=list)
+    failing: int = 0
+
+    @hookimpl
+    def omnisdk_notify_customer(
+        self, customer: Customer, customer_id: str, order: Order, event: str, key: str
+    ) -> None:
+        if self.failing:
+            self.failing -= 1
+            raise ConnectionError("SMS gateway down")
+        phone = next(p.e164 for p in customer.phones if p.e164)
+        self.sent.append((phone, order.channel_ref.external_id, event, key))
+
+
+async def test_webhook_and_poll_of_one_order_text_the_buyer_once(make_harness: MakeHarness) -> None:
+    texter = Texter()
+    harness = await two_shops(make_harness)
+    engine = harness.engine
+    engine.plugins.register(texter, name="texter")
+    sandbox: Any = harness.sandboxes["shop-a"]
+    customer = {"name": "Nguyễn Văn An", "phone": "0912 345 678"}
+    order_id = await harness.controls["shop-a"].place_order([(SKU_RED_M, 1)], customer=customer)
+    events = signed_events(harness, "shop-a", "order.created", sandbox.orders[order_id])
+    await engine.handle_events("shop-a", events)  # the webhook
+    await engine.handle_events("shop-a", events)  # redelivered
+    await engine.poll_orders("shop-a")  # the poll finds it too
+    confirmed = make_order(order_id, customer=buyer(), minutes=10**5)
+    await engine.ingest_order(confirmed)
+    await engine.ingest_orders([confirmed])
+    shipped = make_order(order_id, status=OrderStatus.SHIPPED, customer=buyer(), minutes=10**6)
+    await engine.ingest_orders([shipped])
+    await engine.ingest_orders([shipped])
+
+    assert [(p, o, e) for p, o, e, _ in texter.sent] == [
+        (PHONE_AN, order_id, "order_pending"),
+        (PHONE_AN, order_id, "order_confirmed"),
+        (PHONE_AN, order_id, "order_shipped"),
+    ]
+    assert texter.sent[1][3].endswith(f":shop-a/{order_id}:order_confirmed")
+
+
+async def test_a_failing_hook_is_called_again_later_with_the_same_key(
+    make_harness: MakeHarness,
+) -> None:
+    clock = Clock()
+    texter = Texter(failing=1)
+    harness = await make_harness(Account("shop-a"), clock=clock)
+    engine = harness.engine
+    engine.plugins.register(texter, name="texter")
+    await engine.ingest_order(make_order("A1", customer=buyer()))
+    assert texter.sent == []
+    assert await engine.deliver_notifications() == 0  # too early to retry
+    clock.advance(61)
+    assert await engine.deliver_notifications() == 1
+    clock.advance(61)
+    assert await engine.deliver_notifications() == 0  # delivered: never again
+    assert [(o, e) for _, o, e, _ in texter.sent] == [("A1", "order_confirmed")]
+
+
+async def test_a_crash_after_commit_is_delivered_by_a_later_cycle(
+    make_harness: MakeHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    texter = Texter()
+    harness = await make_harness(Account("shop-a"), clock=clock)
+    engine = harness.engine
+    engine.plugins.register(texter, name="texter")
+
+    async def died(*args: object) -> int:  # the process died after the commit
+        return 0
+
+    monkeypatch.setattr(intake_orders, "deliver", died)
+    await engine.ingest_orders([make_order("A1", customer=buyer())])
+    monkeypatch.undo()
+    await engine.ingest_orders([make_order("A1", customer=buyer())])  # poll again: claimed
+    assert texter.sent == []
+    clock.advance(61)
+    await engine.sync_once(reconcile=False)
+    await engine.sync_once(reconcile=False)
+    assert [(o, e) for _, o, e, _ in texter.sent] == [("A1", "order_confirmed")]
+
+
+async def test_orders_without_a_known_buyer_notify_no_one(make_harness: MakeHarness) -> None:
+    texter = Texter()
+    harness = await make_harness(Account("shop-a"))
+    harness.engine.plugins.register(texter, name="texter")
+    await harness.engine.ingest_order(make_order("A1"))
+    assert texter.sent == []
