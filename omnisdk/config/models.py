@@ -346,12 +346,19 @@ class CeleryConfig(BaseModel):
     (reconciliation, catalog reads, the push dispatcher).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     broker_url: str = "redis://127.0.0.1:6379/0"
+    """The Celery broker: ``redis://HOST:6379/0`` or ``amqp://USER:PASSWORD@HOST:5672//``."""
     rate_limit_url: str | None = None
+    """The Redis holding the rate budgets every worker shares (unset: the broker when it is
+    Redis; a RabbitMQ broker needs it set)."""
     visibility_timeout: Duration = Field(default=timedelta(minutes=5), gt=timedelta(0))
+    """How long a Redis broker waits before it gives the task of a worker that died to
+    another worker (RabbitMQ redelivers as soon as the connection drops)."""
     queue: str = Field(default="omnisdk", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    """Prefix of the queue names: ``{queue}.intake``, ``{queue}.push``,
+    ``{queue}.maintenance``."""
 
     @property
     def shared_budgets_url(self) -> str | None:
