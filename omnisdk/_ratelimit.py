@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Clock", "Lane", "RateBudget", "RateLimiter", "Sleep"]
+__all__ = ["Clock", "Lane", "RateBudget", "RateLimiter", "RateLimiterFactory", "Sleep"]
 
 Clock = Callable[[], float]
 """A monotonic clock in seconds (``time.monotonic`` or a fake in tests)."""
@@ -185,3 +185,8 @@ class RateLimiter:
 
     def _spend(self, cost: float) -> None:
         self._tokens -= cost
+
+
+RateLimiterFactory = Callable[[str, str, RateBudget], RateLimiter]
+"""Builds the limiter of one account: ``factory(channel type, account, budget)``. The
+scale-out runtime passes one whose limiters share each account's budget between processes."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 import itertools
 import logging
+import math
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -54,6 +55,7 @@ from omnisdk.http import (
     DEFAULT_REQUEST_ID_HEADERS,
     HttpClient,
     RateBudget,
+    RateLimiterFactory,
 )
 from omnisdk.models import (
     ChannelEvent,
@@ -369,6 +371,9 @@ class Channel:
         self._transport = transport
         self._http: HttpClient | None = None
         self._keeper: TokenKeeper | None = None
+        self.rate_limiters: RateLimiterFactory | None = None
+        """Builds the account's rate limiter instead of :class:`~omnisdk.http.HttpClient`
+        (set before the first request; the engine sets it when given ``rate_limiters``)."""
         self.mapping_stats = MappingStats()
         """What this channel mapped and rejected, per kind, since it was built."""
 
@@ -419,7 +424,11 @@ class Channel:
             "request_id_fields": self.request_id_fields,
             "error_mapper": self.parse_error,
         }
-        return HttpClient(**{**defaults, **options})
+        merged = {**defaults, **options}
+        if self.rate_limiters is not None and merged.get("limiter") is None:
+            budget = merged.pop("rate", None) or RateBudget(requests_per_second=math.inf)
+            merged["limiter"] = self.rate_limiters(self.name, self.account, budget)
+        return HttpClient(**merged)
 
     def parse_error(self, response: httpx.Response) -> ChannelError | None:
         """The error a platform response means, or None to let the HTTP status decide.

@@ -57,7 +57,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from omnisdk._ratelimit import Clock, Lane, RateBudget, RateLimiter, Sleep
+from omnisdk._ratelimit import Clock, Lane, RateBudget, RateLimiter, RateLimiterFactory, Sleep
 from omnisdk._redact import guard_library_loggers, is_sensitive_name, redact
 from omnisdk.errors import (
     AuthError,
@@ -78,6 +78,7 @@ __all__ = [
     "Lane",
     "RateBudget",
     "RateLimiter",
+    "RateLimiterFactory",
     "RequestOptions",
     "in_single_attempt",
     "parse_retry_after",

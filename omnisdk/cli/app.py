@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from typer.main import get_command_name
 
 from omnisdk.cli import (
+    celery_commands,
     channels,
     check,
     demo,
@@ -140,6 +141,10 @@ def build_app(plugins: Plugins | None = None) -> typer.Typer:
     app.command("sandbox")(sandbox.sandbox)
     app.command("run")(run.run)
     app.command("sync")(run.sync)
+    app.command("worker")(celery_commands.worker)
+    app.command("beat")(celery_commands.beat)
+    app.command("webhooks")(celery_commands.webhooks)
+    app.command("metrics")(celery_commands.metrics)
     app.command("status")(engine_commands.status)
     app.command("plan")(engine_commands.plan)
     app.command("apply")(engine_commands.apply)

@@ -42,6 +42,7 @@ from omnisdk.config.loading import (
 from omnisdk.config.models import (
     DEFAULT_LOCATION,
     DEFAULT_STORE_URL,
+    CeleryConfig,
     ChannelConfig,
     Config,
     EngineConfig,
@@ -57,6 +58,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_LOCATION",
     "DEFAULT_STORE_URL",
+    "CeleryConfig",
     "ChannelConfig",
     "Config",
     "ConfigError",

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LOCATION",
     "DEFAULT_STORE_URL",
+    "CeleryConfig",
     "ChannelConfig",
     "Config",
     "EngineConfig",
@@ -332,6 +333,43 @@ class EngineConfig(BaseModel):
         return url.rstrip("/")
 
 
+class CeleryConfig(BaseModel):
+    """The ``[celery]`` table: the scale-out runtime (``omnisdk worker`` / ``omnisdk beat``).
+
+    ``broker_url`` is the Celery broker (``redis://127.0.0.1:6379/0`` or
+    ``amqp://guest:guest@127.0.0.1:5672//``). ``rate_limit_url`` is the Redis that holds the
+    rate budgets every worker shares (unset: the broker when it is Redis; a RabbitMQ broker
+    needs it set). ``visibility_timeout`` is how long a Redis broker waits before it hands a
+    task whose worker died unacknowledged to another one (RabbitMQ redelivers when the
+    connection drops). ``queue`` prefixes the queue names: ``{queue}.intake`` (polls and
+    webhook events), ``{queue}.push`` (outbox drains) and ``{queue}.maintenance``
+    (reconciliation, catalog reads, the push dispatcher).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    """The Celery broker: ``redis://HOST:6379/0`` or ``amqp://USER:PASSWORD@HOST:5672//``."""
+    rate_limit_url: str | None = None
+    """The Redis holding the rate budgets every worker shares (unset: the broker when it is
+    Redis; a RabbitMQ broker needs it set)."""
+    visibility_timeout: Duration = Field(default=timedelta(minutes=5), gt=timedelta(0))
+    """How long a Redis broker waits before it gives the task of a worker that died to
+    another worker (RabbitMQ redelivers as soon as the connection drops)."""
+    queue: str = Field(default="omnisdk", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    """Prefix of the queue names: ``{queue}.intake``, ``{queue}.push``,
+    ``{queue}.maintenance``."""
+
+    @property
+    def shared_budgets_url(self) -> str | None:
+        """Where the shared rate budgets live: ``rate_limit_url``, else a Redis broker."""
+        if self.rate_limit_url:
+            return self.rate_limit_url
+        if self.broker_url.startswith(("redis://", "rediss://", "unix://")):
+            return self.broker_url
+        return None
+
+
 class Config(BaseModel):
     """The whole ``omnisdk.toml``: the store and the channel accounts.
 
@@ -343,6 +381,7 @@ class Config(BaseModel):
 
     store: StoreConfig = StoreConfig()
     engine: EngineConfig = EngineConfig()
+    celery: CeleryConfig = CeleryConfig()
     channels: list[ChannelConfig] = Field(default_factory=list)
     promotions: list[Promotion] = Field(default_factory=list)
     """``[[promotions]]``: price cuts of the master catalog; their times without a zone are

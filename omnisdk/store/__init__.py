@@ -43,6 +43,7 @@ from omnisdk.store.status import AccountActivity, StoreActivity
 from omnisdk.store.store import Store, open_store
 from omnisdk.store.token_keys import TOKEN_KEYS_ENV, TokenCipher, TokenKeyError
 from omnisdk.store.token_store import StoreTokenStore
+from omnisdk.store.work_locks import WorkLock
 
 __all__ = [
     "DEFAULT_URL",
@@ -87,5 +88,6 @@ __all__ = [
     "TokenKeyError",
     "Transaction",
     "UnknownAccount",
+    "WorkLock",
     "open_store",
 ]

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, delete, func, or_, select, update
 
 from omnisdk.store.core import StoreCore
-from omnisdk.store.records import OutboxItem
-from omnisdk.store.schema import outbox
+from omnisdk.store.records import AccountStatus, OutboxItem
+from omnisdk.store.schema import accounts, outbox
 from omnisdk.store.types import as_utc
 
 __all__ = ["OutboxMixin"]
@@ -255,3 +255,25 @@ class OutboxMixin(StoreCore):
             if account is not None:
                 query = query.where(outbox.c.account_id == self._account_id(connection, account))
             return int(connection.execute(query).scalar_one())
+
+    def accounts_with_due_pushes(self, *, session: Connection | None = None) -> list[str]:
+        """The active accounts that have outbox rows a pusher could claim now (due and not
+        leased), by name: whom a dispatcher sends a pusher to (an account that needs
+        re-authorisation is not sent one). One statement, whatever the number of accounts."""
+        now = self.now()
+        query = (
+            select(accounts.c.name)
+            .where(
+                accounts.c.status == AccountStatus.ACTIVE.value,
+                select(outbox.c.sku)
+                .where(
+                    outbox.c.account_id == accounts.c.id,
+                    outbox.c.next_attempt_at <= now,
+                    or_(outbox.c.lease_expires_at.is_(None), outbox.c.lease_expires_at <= now),
+                )
+                .exists()
+            )
+            .order_by(accounts.c.name)
+        )
+        with self._read(session) as connection:
+            return [str(name) for name in connection.execute(query).scalars()]

@@ -24,6 +24,7 @@ from omnisdk.store.sales import SalesMixin
 from omnisdk.store.status import StatusMixin
 from omnisdk.store.tokens import TokensMixin
 from omnisdk.store.webhooks import WebhooksMixin
+from omnisdk.store.work_locks import WorkLockMixin
 
 __all__ = ["Store", "open_store"]
 
@@ -46,6 +47,7 @@ class Store(
     RunLockMixin,
     SalesMixin,
     NotificationsMixin,
+    WorkLockMixin,
 ):
     """omnisdk's persistence: SQLite by default, PostgreSQL for many workers.
 

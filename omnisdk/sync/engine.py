@@ -42,6 +42,7 @@ import httpx
 from omnisdk.channel import Capability, Channel
 from omnisdk.config import Config, build_channel, load_config
 from omnisdk.errors import OmnisdkError, UsageError
+from omnisdk.http import RateLimiterFactory
 from omnisdk.models import ChannelEvent, Order, OrderStatus
 from omnisdk.plugins import Plugins, default_plugins
 from omnisdk.store import AccountStatus, Store, StoreTokenStore
@@ -107,7 +108,9 @@ class Engine:
     (opened and migrated on :meth:`open`, closed on :meth:`aclose`; a store passed in is left
     open). ``transports`` gives an httpx transport per account name (tests connect channels to
     in-process sandboxes with ``httpx.ASGITransport``). ``clock`` returns the current aware UTC
-    time. Use it as an async context manager, or call :meth:`open` and :meth:`aclose`.
+    time. ``rate_limiters`` builds each account's rate limiter (the scale-out runtime shares
+    budgets between processes with it; default: one limiter per channel, in this process).
+    Use it as an async context manager, or call :meth:`open` and :meth:`aclose`.
     """
 
     def __init__(
@@ -118,8 +121,10 @@ class Engine:
         store: Store | None = None,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         clock: Callable[[], datetime] | None = None,
+        rate_limiters: RateLimiterFactory | None = None,
     ) -> None:
         self.config = config
+        self._rate_limiters = rate_limiters
         self.plugins = plugins if plugins is not None else default_plugins()
         self._store = store
         self._owns_store = store is None
@@ -191,6 +196,7 @@ class Engine:
                 channel = build_channel(
                     entry, self.plugins, tokens=tokens, transport=self._transports.get(entry.name)
                 )
+                channel.rate_limiters = self._rate_limiters
                 self.channels[entry.name] = channel
                 await asyncio.to_thread(store.ensure_account, entry.name, entry.type)
         except BaseException:

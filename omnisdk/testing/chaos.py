@@ -49,6 +49,7 @@ from omnisdk.testing.control import SandboxControl, SandboxRefused
 from omnisdk.testing.flash_sale import Sale, flash_catalog, online_shops, title_of
 from omnisdk.testing.sandbox import Sandbox
 from omnisdk.testing.server import LoopbackServer
+from omnisdk.testing.workers import WorkerFleet, process_cpu_seconds
 
 if TYPE_CHECKING:
     from omnisdk.channel import Channel
@@ -56,11 +57,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_FAULTS",
+    "RATE_WINDOW",
     "Cancellation",
     "ChaosOutcome",
     "ChaosPlan",
     "EngineProcess",
     "free_port",
+    "process_cpu_seconds",
     "run_chaos",
     "write_config",
 ]
@@ -114,6 +117,19 @@ class ChaosPlan:
     """Accounts whose sandbox offers a ``client_id`` (:meth:`Sandbox.client_credentials`) and
     that get their token with it instead of the permanent one the sandbox's settings carry,
     so a token expiry hits them too."""
+    workers: int = 0
+    """0: the local runtime (``omnisdk run``) is the engine. More: the scale-out runtime,
+    that many ``omnisdk worker`` processes with beat and the webhook receiver
+    (:class:`~omnisdk.testing.workers.WorkerFleet`); a kill SIGKILLs one worker."""
+    store_url: str | None = None
+    """The store (None: a SQLite file in the run's directory; the workers need PostgreSQL)."""
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    """The Celery broker of a run with workers (its rate budgets are shared in Redis there
+    too, or in ``rate_limit_url``)."""
+    rate_limit_url: str | None = None
+    requests_per_second: float = 200.0
+    """The rate budget of the accounts whose settings set one (the others keep their
+    channel's own budget)."""
 
     @property
     def label(self) -> str:
@@ -182,10 +198,30 @@ class ChaosOutcome:
     problems: list[str] = field(default_factory=list)
     """What was still off when the run gave up converging (empty: converged)."""
     buying_seconds: float = 0.0
+    mid_task_kills: int = 0
+    """Kills that hit a worker while it ran a task (runs with workers only)."""
+    engine_cpu_seconds: float = 0.0
+    """CPU time (user + system) the engine's processes had used when the run ended (of the
+    processes running then, their children included)."""
     engine_errors: list[str] = field(default_factory=list)
     """Tracebacks the engine processes printed (a crash is a finding)."""
     sabotage: list[tuple[float, str]] = field(default_factory=list)
     """When (``time.monotonic()``) the engine was killed or started, or tokens expired."""
+    rate_peaks: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Per account, the most platform requests its sandbox received in any
+    :data:`RATE_WINDOW` seconds, and what the account's rate budget allows in that time
+    (burst + rate x window): the sandboxes count, whichever processes sent them."""
+
+    @property
+    def rate_exceeded(self) -> dict[str, tuple[int, float]]:
+        """The accounts whose sandbox received more than their budget allows (with
+        :data:`RATE_SLACK` of jitter: a request reaches the sandbox a moment after it took
+        its token)."""
+        return {
+            account: (peak, allowed)
+            for account, (peak, allowed) in self.rate_peaks.items()
+            if peak > allowed * (1 + RATE_SLACK) + 1
+        }
 
     @property
     def lost(self) -> int:
@@ -258,6 +294,39 @@ class ChaosOutcome:
 
 
 # -- the engine process ----------------------------------------------------------------------
+
+
+RATE_WINDOW = 2.0
+"""Seconds of the sliding window over which each sandbox's request rate is judged."""
+RATE_SLACK = 0.1
+"""Share of a budget that arrival jitter may add to a window's count."""
+
+
+async def _rate_peaks(
+    config: Path, sandboxes: Mapping[str, Sandbox]
+) -> dict[str, tuple[int, float]]:
+    """Per account: the most requests in any :data:`RATE_WINDOW`, and the budget's allowance."""
+    from omnisdk.config import build_channel, load_config
+    from omnisdk.plugins import Plugins
+
+    plugins = Plugins()
+    loaded = load_config(config, plugins=plugins)
+    peaks: dict[str, tuple[int, float]] = {}
+    for entry in loaded.channels:
+        channel = build_channel(entry, plugins)
+        http = channel.create_http_client()
+        budget = http.limiter.budget
+        await http.aclose()
+        with sandboxes[entry.name].lock:
+            times = sorted(record.at for record in sandboxes[entry.name].requests)
+        peak, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] > RATE_WINDOW:
+                first += 1
+            peak = max(peak, last - first + 1)
+        allowed = budget.burst + budget.requests_per_second * RATE_WINDOW
+        peaks[entry.name] = (peak, allowed)
+    return peaks
 
 
 def free_port() -> int:
@@ -334,6 +403,10 @@ class EngineProcess:
         self.kill()
         raise RuntimeError(f"omnisdk run did not start: {log.read_text(encoding='utf-8')[-2000:]}")
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds the running process has used (0 when it is not running)."""
+        return process_cpu_seconds(self.process.pid) if self.running and self.process else 0.0
+
     def kill(self) -> None:
         """SIGKILL: no cleanup, no grace, as a power cut or the OOM killer."""
         if self.process is not None and self.process.poll() is None:
@@ -375,9 +448,22 @@ def write_config(
     channel_classes: Mapping[str, type[Channel]],
     webhook_port: int,
 ) -> Path:
-    """The run's ``omnisdk.toml``: a SQLite store, quota allocation, every account."""
-    lines = [
-        f'[store]\nurl = "sqlite:///{workdir / "omnisdk.db"}"\n',
+    """The run's ``omnisdk.toml``: the plan's store (a SQLite file by default), quota
+    allocation, every account; with workers, a ``[celery]`` table whose queue names are the
+    run's own (messages of another run are never consumed)."""
+    store = plan.store_url or f"sqlite:///{workdir / 'omnisdk.db'}"
+    lines = [f'[store]\nurl = "{store}"\n']
+    if plan.workers:
+        lines += [
+            "[celery]",
+            f"broker_url = {json.dumps(plan.broker_url)}",
+            f'queue = "chaos-{os.getpid()}-{random.Random().randrange(10**9)}"',
+            'visibility_timeout = "10s"',
+        ]
+        if plan.rate_limit_url:
+            lines.append(f"rate_limit_url = {json.dumps(plan.rate_limit_url)}")
+        lines.append("")
+    lines += [
         "[engine]",
         'allocation = "quota"',
         f'push_interval = "{plan.push_interval}"',
@@ -400,7 +486,7 @@ def write_config(
             if name.endswith("callback_url"):
                 settings[name] = f"http://127.0.0.1:{webhook_port}/webhooks/{account}"
             elif name == "requests_per_second":
-                settings[name] = 200.0
+                settings[name] = plan.requests_per_second
         lines.append(f'[[channels]]\nname = "{account}"\ntype = "{sandbox.channel_type}"')
         lines.append("[channels.settings]")
         lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
@@ -515,7 +601,7 @@ class _Buyers:
 
 async def _saboteur(
     outcome: ChaosOutcome,
-    engine: EngineProcess,
+    engine: EngineProcess | WorkerFleet,
     controls: Mapping[str, SandboxControl],
     plan: ChaosPlan,
     seconds: float,
@@ -616,9 +702,14 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
     servers: dict[str, LoopbackServer] = {}
     controls = {a: SandboxControl.for_sandbox(s) for a, s in sandboxes.items()}
     port = free_port()
-    engine = EngineProcess(
-        workdir, port, plugins=sorted({s.channel_type for s in sandboxes.values()})
-    )
+    engine: EngineProcess | WorkerFleet
+    entry_points = sorted({s.channel_type for s in sandboxes.values()})
+    if plan.workers:
+        engine = WorkerFleet(
+            workdir, port, plugins=entry_points, workers=plan.workers, seed=plan.seed
+        )
+    else:
+        engine = EngineProcess(workdir, port, plugins=entry_points)
     try:
         for account, sandbox in sandboxes.items():
             with sandbox.lock:
@@ -673,11 +764,20 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
                 if elapsed > plan.converge_within:
                     break
                 await asyncio.sleep(0.2)
+        outcome.engine_cpu_seconds = engine.cpu_seconds()
+        if isinstance(engine, WorkerFleet):
+            outcome.mid_task_kills = engine.mid_task_kills
         exit_code = await asyncio.to_thread(engine.stop)
         if exit_code not in (0, 1):
             outcome.engine_errors.append(f"omnisdk run exited {exit_code} on SIGTERM")
+        outcome.rate_peaks = await _rate_peaks(config, sandboxes)
     finally:
-        await asyncio.to_thread(engine.kill)
+        if isinstance(engine, WorkerFleet):
+            await asyncio.to_thread(engine.kill_all)
+            with contextlib.suppress(Exception):  # a broker gone: nothing left to delete
+                await asyncio.to_thread(engine.delete_queues)
+        else:
+            await asyncio.to_thread(engine.kill)
         for control in controls.values():
             await control.aclose()
         for server in servers.values():

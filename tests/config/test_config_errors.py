@@ -78,7 +78,7 @@ def test_unknown_top_level_key_lists_the_known_ones(tmp_path: Path, plugins: Plu
     error = error_for(tmp_path, plugins, '[[chanels]]\nname = "x"\n')
     assert str(error) == (
         f"{tmp_path / 'omnisdk.toml'}:1, key 'chanels': unknown key; "
-        "expected one of: store, engine, channels, promotions. Did you mean 'channels'?"
+        "expected one of: store, engine, celery, channels, promotions. Did you mean 'channels'?"
     )
 
 

@@ -189,3 +189,26 @@ def test_claims_skip_rows_locked_by_another_claim(make_pg_store: Callable[..., S
         claimer.join(timeout=20)
         assert not claimer.is_alive(), "the claim waited for locked rows instead of skipping"
     assert result == [["C", "D"]]
+
+
+def test_accounts_with_due_pushes(pusher: Store, clock: FakeClock) -> None:
+    from datetime import timedelta
+
+    from omnisdk.store import AccountStatus
+
+    assert pusher.accounts_with_due_pushes() == []
+    _mark(pusher, SKU_RED_M, account="shopee-hanoi")
+    _mark(pusher, SKU_RED_L, account="lazada-main")
+    assert pusher.accounts_with_due_pushes() == ["lazada-main", "shopee-hanoi"]
+    # Leased rows are a pusher's already; rows waiting for a retry are not due yet.
+    assert pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60)
+    (claimed,) = pusher.claim_dirty("lazada-main", 10, "worker-2", 60)
+    pusher.fail(
+        "lazada-main", claimed.sku, "503", clock() + timedelta(seconds=120), owner="worker-2"
+    )
+    assert pusher.accounts_with_due_pushes() == []
+    clock.advance(61)
+    assert pusher.accounts_with_due_pushes() == ["shopee-hanoi"]
+    # An account that needs re-authorisation is sent no pusher.
+    pusher.set_account_status("shopee-hanoi", AccountStatus.NEEDS_REAUTH)
+    assert pusher.accounts_with_due_pushes() == []

@@ -1,0 +1,86 @@
+"""``omnisdk webhooks``: the webhook receiver of the scale-out runtime.
+
+The same :class:`~omnisdk.webhooks.WebhookReceiver` as ``omnisdk run`` (verification,
+redelivery checks against the store, size limits), on uvicorn; each accepted delivery is
+enqueued as an ``omnisdk.handle_events`` task instead of being handled here, so any worker may
+handle it. Run as many receivers as the traffic needs behind a load balancer: they share
+nothing but the store and the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from omnisdk._listen import bind_socket
+from omnisdk.models import ChannelEvent
+from omnisdk.runtime.served import make_server
+from omnisdk.sync.engine import Engine
+from omnisdk.webhooks import WebhookBatch, WebhookReceiver
+
+__all__ = ["BrokerReceiver"]
+
+logger = logging.getLogger("omnisdk.runtime.celery")
+
+Enqueue = Callable[[str, list[dict[str, Any]]], None]
+"""Puts one delivery's events (as JSON data) of an account on the broker (a blocking call)."""
+
+
+class BrokerReceiver:
+    """Serves ``POST /webhooks/{account}`` for an open ``engine``; ``enqueue`` sends each
+    accepted delivery to the broker (default: the ``omnisdk.handle_events`` task)."""
+
+    def __init__(
+        self, engine: Engine, *, host: str, port: int, enqueue: Enqueue | None = None
+    ) -> None:
+        self.engine = engine
+        self.host = host
+        self.port = port
+        self._enqueue = enqueue or _send_to_broker
+        public = engine.config.engine.webhook_public_url
+        self.receiver = WebhookReceiver(engine.channels, engine.store, public_url=public)
+        self.enqueued = 0
+        self.failed = 0
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Receive and enqueue until ``stop`` is set; deliveries accepted are enqueued first."""
+        sock = bind_socket(self.host, self.port)
+        server = make_server(self.receiver.app)
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        consumer = asyncio.create_task(self.receiver.consume(self._send, on_error=self._failed))
+        try:
+            host, port = sock.getsockname()[:2]
+            logger.info("webhook receiver on http://%s:%s/webhooks/<account>", host, port)
+            waiter = asyncio.create_task(stop.wait())
+            await asyncio.wait({serving, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+        finally:
+            server.should_exit = True
+            await asyncio.gather(serving, return_exceptions=True)
+            try:
+                await asyncio.wait_for(self.receiver.join(), 5)
+            except TimeoutError:
+                logger.warning(
+                    "%d deliveries not enqueued; polls find them", self.receiver.pending()
+                )
+            consumer.cancel()
+            await asyncio.gather(consumer, return_exceptions=True)
+            sock.close()
+
+    async def _send(self, account: str, events: list[ChannelEvent]) -> None:
+        payload = [event.model_dump(mode="json") for event in events]
+        await asyncio.to_thread(self._enqueue, account, payload)
+        self.enqueued += 1
+
+    def _failed(self, batch: WebhookBatch, exc: Exception) -> None:
+        # The broker refused it: the account's next poll finds what the delivery said.
+        self.failed += 1
+        logger.warning("enqueueing a delivery of %s failed: %s", batch.account, exc)
+
+
+def _send_to_broker(account: str, events: list[dict[str, Any]]) -> None:
+    from omnisdk.runtime.celery.tasks import send
+
+    send("omnisdk.handle_events", account, events)
