@@ -56,11 +56,10 @@ from typing import TYPE_CHECKING, Any
 
 from omnisdk._listen import bind_socket
 from omnisdk.channel import Capability
-from omnisdk.config.models import listen_address
 from omnisdk.errors import ServiceError, StoreError, UsageError
 from omnisdk.hookspecs import hookimpl
 from omnisdk.models import ChannelEvent
-from omnisdk.runtime.served import ServedApp
+from omnisdk.runtime.served import ServedApp, status_page_address
 from omnisdk.runtime.served import make_server as _make_server
 
 if TYPE_CHECKING:
@@ -189,7 +188,7 @@ class LocalRuntime:
         self.reconcile_enabled = reconcile
         self.stats = RuntimeStats()
         self.receiver: WebhookReceiver | None = None
-        self.status_page_address = _status_page_address(engine, status_page)
+        self.status_page_address = status_page_address(engine, status_page)
         self.status_page: StatusPage | None = None
         self._status_server: ServedApp | None = None
         self.ready = asyncio.Event()
@@ -655,19 +654,6 @@ class LocalRuntime:
         finally:
             for signum in installed:
                 loop.remove_signal_handler(signum)
-
-
-def _status_page_address(engine: Engine, wanted: str | bool | None) -> tuple[str, int] | None:
-    """Where to serve the status page: ``wanted`` (``HOST:PORT``), the config's address
-    (True), or nowhere (False/None)."""
-    if wanted is True:
-        return engine.config.engine.status_page_address
-    if not wanted:
-        return None
-    try:
-        return listen_address(str(wanted))
-    except ValueError as exc:
-        raise UsageError(f"status page address {wanted!r}: {exc}") from None
 
 
 def _remaining(deadline: float) -> float:

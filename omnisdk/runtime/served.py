@@ -12,12 +12,16 @@ import contextlib
 import logging
 import socket
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnisdk._listen import bind_socket
-from omnisdk.errors import ServiceError
+from omnisdk.config.models import listen_address
+from omnisdk.errors import ServiceError, UsageError
 
-__all__ = ["ServedApp", "make_server"]
+if TYPE_CHECKING:
+    from omnisdk.sync.engine import Engine
+
+__all__ = ["ServedApp", "make_server", "status_page_address"]
 
 logger = logging.getLogger("omnisdk.runtime")
 
@@ -101,3 +105,19 @@ class ServedApp:
             self._socket = None
         self._server = None
         self._task = None
+
+
+def status_page_address(
+    engine: Engine,
+    wanted: str | bool | None,
+) -> tuple[str, int] | None:
+    """Where to serve the status page: ``wanted`` (``HOST:PORT``), the config's address
+    (True), or nowhere (False/None)."""
+    if wanted is True:
+        return engine.config.engine.status_page_address
+    if not wanted:
+        return None
+    try:
+        return listen_address(str(wanted))
+    except ValueError as exc:
+        raise UsageError(f"status page address {wanted!r}: {exc}") from None
