@@ -16,10 +16,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from omnisdk.errors import UnknownRecord
 from omnisdk.models import ChannelRef, Customer, Email, Money, OrderStatus, Phone
 from omnisdk.store import Store, StoredOrder
 from omnisdk.sync.context import SyncContext
+from omnisdk.sync.customers import read_history
 from omnisdk.sync.sales import SalesGroup, SalesLine
 
 __all__ = [
@@ -127,14 +127,9 @@ def _contacts(customer: Customer) -> list[ContactPoint]:
 
 
 def _read_view(store: Store, customer_id: str) -> CustomerView:
-    found = store.get_customer(customer_id)
-    if found is None:
-        raise UnknownRecord(f"there is no customer {customer_id!r}")
-    family = store.customer_family(found.id)
-    orders: list[StoredOrder] = []
-    for member in family:
-        orders.extend(store.iter_orders(customer_id=member))
-    orders.sort(key=lambda stored: (stored.order.created_at, stored.id))
+    history = read_history(store, customer_id)
+    found, orders = history.customer, list(history.orders)
+    family = [found.id, *history.merged_ids]
     lifetime = [
         SalesLine.of(row) for row in store.iter_sales(SalesGroup.CURRENCY, customer_ids=family)
     ]

@@ -314,17 +314,18 @@ async def ingest_customer(context: SyncContext, account: str, customer: Customer
 
 async def customer_history(context: SyncContext, customer_id: str) -> CustomerHistory:
     """See :meth:`Engine.customer_history`."""
-    store = context.store
+    return await context.run(read_history, context.store, customer_id)
 
-    def read() -> CustomerHistory:
-        found = store.get_customer(customer_id)
-        if found is None:
-            raise UnknownRecord(f"there is no customer {customer_id!r}")
-        family = store.customer_family(found.id)
-        orders: list[StoredOrder] = []
-        for member in family:
-            orders.extend(store.iter_orders(customer_id=member))
-        orders.sort(key=lambda stored: (stored.order.created_at, stored.id))
-        return CustomerHistory(customer=found, merged_ids=tuple(family[1:]), orders=tuple(orders))
 
-    return await context.run(read)
+def read_history(store: Store, customer_id: str) -> CustomerHistory:
+    """The customer ``customer_id`` (any id of a merged family) with every order of the
+    family, oldest first (a blocking read; :class:`UnknownRecord` for an unknown id)."""
+    found = store.get_customer(customer_id)
+    if found is None:
+        raise UnknownRecord(f"there is no customer {customer_id!r}")
+    family = store.customer_family(found.id)
+    orders: list[StoredOrder] = []
+    for member in family:
+        orders.extend(store.iter_orders(customer_id=member))
+    orders.sort(key=lambda stored: (stored.order.created_at, stored.id))
+    return CustomerHistory(customer=found, merged_ids=tuple(family[1:]), orders=tuple(orders))

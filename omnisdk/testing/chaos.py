@@ -49,7 +49,7 @@ from omnisdk.testing.control import SandboxControl, SandboxRefused
 from omnisdk.testing.flash_sale import Sale, flash_catalog, online_shops, title_of
 from omnisdk.testing.sandbox import Sandbox
 from omnisdk.testing.server import LoopbackServer
-from omnisdk.testing.workers import WorkerFleet, process_cpu_seconds
+from omnisdk.testing.workers import WorkerFleet, process_cpu_seconds, traceback_tails
 
 if TYPE_CHECKING:
     from omnisdk.channel import Channel
@@ -427,18 +427,7 @@ class EngineProcess:
 
     def tracebacks(self) -> list[str]:
         """The last line of each traceback any of the processes printed on stderr."""
-        found = []
-        for log in self.logs:
-            text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-            lines = text.splitlines()
-            for index, line in enumerate(lines):
-                if line.startswith("Traceback (most recent call last)"):
-                    tail = next(
-                        (later for later in lines[index + 1 :] if later and later[0] != " "),
-                        "?",
-                    )
-                    found.append(f"{log.name}: {tail}")
-        return found
+        return traceback_tails(self.logs)
 
 
 def write_config(

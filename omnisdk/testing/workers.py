@@ -17,12 +17,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 
-__all__ = ["WorkerFleet", "process_cpu_seconds"]
+__all__ = ["WorkerFleet", "process_cpu_seconds", "traceback_tails"]
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -249,16 +250,19 @@ class WorkerFleet:
 
     def tracebacks(self) -> list[str]:
         """The last line of each traceback any process printed."""
-        found = []
-        for process in self.processes:
-            for log in process.logs:
-                text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-                lines = text.splitlines()
-                for index, line in enumerate(lines):
-                    if line.startswith("Traceback (most recent call last)"):
-                        tail = next(
-                            (later for later in lines[index + 1 :] if later and later[0] != " "),
-                            "?",
-                        )
-                        found.append(f"{log.name}: {tail}")
-        return found
+        return traceback_tails(log for process in self.processes for log in process.logs)
+
+
+def traceback_tails(logs: Iterable[Path]) -> list[str]:
+    """``LOG-NAME: last line`` of each traceback printed in ``logs`` (missing files: none)."""
+    found = []
+    for log in logs:
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        lines = text.splitlines()
+        for index, line in enumerate(lines):
+            if line.startswith("Traceback (most recent call last)"):
+                tail = next(
+                    (later for later in lines[index + 1 :] if later and later[0] != " "), "?"
+                )
+                found.append(f"{log.name}: {tail}")
+    return found
