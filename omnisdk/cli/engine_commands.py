@@ -13,6 +13,7 @@ import typer
 
 from omnisdk.cli.engine_render import print_result
 from omnisdk.cli.engine_session import JsonOption, emit_result, run_with_engine
+from omnisdk.cli.import_progress import ImportProgress
 from omnisdk.cli.output import print_note, print_warning, stderr_console
 from omnisdk.cli.state import get_state
 from omnisdk.config import reserve_location
@@ -192,17 +193,17 @@ def import_catalog(
     state = get_state(ctx)
     state.config().channel(channel)
 
+    console = stderr_console()
+    bar = ImportProgress(channel, console) if console.is_terminal else None
+
     async def work(engine: Engine) -> tuple[ImportStats, FirstCountStats | None]:
-        stats = await engine.import_catalog(channel)
+        stats = await engine.import_catalog(
+            channel, progress=bar.update if bar is not None else None
+        )
         counted = await engine.count_listed_stock(channel) if with_stock else None
         return stats, counted
 
-    console = stderr_console()
-    with (
-        console.status(f"importing the catalog of {channel}")
-        if console.is_terminal
-        else (contextlib.nullcontext())
-    ):
+    with bar if bar is not None else contextlib.nullcontext():
         stats, counted = run_with_engine(state, work)
     if json_output:
         emit_result(stats if counted is None else {"import": stats, "stock": counted})

@@ -462,9 +462,12 @@ class Engine:
 
     # -- catalog (omnisdk.sync.catalog, E2) ----------------------------------------------
 
-    async def import_catalog(self, account: str) -> ImportStats:
-        """Build (or extend) the master catalog from ``account``'s listings, binding by SKU."""
-        return await catalog.import_catalog(self._ctx, account)
+    async def import_catalog(
+        self, account: str, *, progress: Callable[[ImportStats], None] | None = None
+    ) -> ImportStats:
+        """Build (or extend) the master catalog from ``account``'s listings, binding by SKU;
+        ``progress`` is called with the running figures after each listing."""
+        return await catalog.import_catalog(self._ctx, account, progress=progress)
 
     async def count_listed_stock(self, account: str) -> FirstCountStats:
         """Take what ``account`` lists now as the first count of every SKU with no stock
@@ -707,9 +710,11 @@ class SyncEngine:
         """See :meth:`Engine.reauthorised`."""
         self._run(self.engine.reauthorised(account))
 
-    def import_catalog(self, account: str) -> ImportStats:
+    def import_catalog(
+        self, account: str, *, progress: Callable[[ImportStats], None] | None = None
+    ) -> ImportStats:
         """See :meth:`Engine.import_catalog`."""
-        return self._run(self.engine.import_catalog(account))
+        return self._run(self.engine.import_catalog(account, progress=progress))
 
     def plan(self, accounts: Sequence[str] | None = None) -> Plan:
         """See :meth:`Engine.plan`."""

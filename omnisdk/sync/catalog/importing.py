@@ -8,7 +8,7 @@ reported. Titles are never used to match.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -184,8 +184,15 @@ def _price_conflict(
     )
 
 
-async def import_catalog(context: SyncContext, account: str) -> ImportStats:
+async def import_catalog(
+    context: SyncContext,
+    account: str,
+    *,
+    progress: Callable[[ImportStats], None] | None = None,
+) -> ImportStats:
     """Build or extend the master catalog from ``account``'s listings, binding by SKU.
+
+    ``progress`` is called with the running figures after each listing (for a progress bar).
 
     A listing whose SKUs are new becomes a master product (its price taken back through the
     account's price rule); SKUs already in the master are bound to the account without
@@ -205,6 +212,8 @@ async def import_catalog(context: SyncContext, account: str) -> ImportStats:
     try:
         async for listing in channel.stream_products():
             await _import_one(context, account, listing, rule, claimed, stats)
+            if progress is not None:
+                progress(stats)
     except OmnisdkError as exc:
         await note_lost_authorisation(context, account, exc)
         raise
