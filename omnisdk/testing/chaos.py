@@ -35,7 +35,6 @@ import json
 import os
 import random
 import selectors
-import signal
 import socket
 import subprocess
 import sys
@@ -49,7 +48,12 @@ from omnisdk.testing.control import SandboxControl, SandboxRefused
 from omnisdk.testing.flash_sale import Sale, flash_catalog, online_shops, title_of
 from omnisdk.testing.sandbox import Sandbox
 from omnisdk.testing.server import LoopbackServer
-from omnisdk.testing.workers import WorkerFleet, process_cpu_seconds, traceback_tails
+from omnisdk.testing.workers import (
+    ChildProcess,
+    WorkerFleet,
+    process_cpu_seconds,
+    traceback_tails,
+)
 
 if TYPE_CHECKING:
     from omnisdk.channel import Channel
@@ -336,7 +340,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class EngineProcess:
+class EngineProcess(ChildProcess):
     """``omnisdk run --json`` in ``workdir`` (its ``omnisdk.toml``), started and killed at will.
 
     ``plugins`` are the entry points it loads (``OMNISDK_LOAD_PLUGINS``).
@@ -355,10 +359,6 @@ class EngineProcess:
         self.logs: list[Path] = []
         self.starts = 0
 
-    @property
-    def running(self) -> bool:
-        """True while the process is alive."""
-        return self.process is not None and self.process.poll() is None
 
     def start(self, within: float = 60.0) -> dict[str, Any]:
         """Start ``omnisdk run``; returns its ``started`` JSON line once the receiver listens."""
@@ -406,24 +406,6 @@ class EngineProcess:
     def cpu_seconds(self) -> float:
         """CPU seconds the running process has used (0 when it is not running)."""
         return process_cpu_seconds(self.process.pid) if self.running and self.process else 0.0
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, no grace, as a power cut or the OOM killer."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self, within: float = 30.0) -> int:
-        """SIGTERM and wait for a clean exit; returns the exit code."""
-        if self.process is None:
-            return 0
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(within)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        return int(self.process.returncode)
 
     def tracebacks(self) -> list[str]:
         """The last line of each traceback any of the processes printed on stderr."""

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import httpx
 
-__all__ = ["WorkerFleet", "process_cpu_seconds", "traceback_tails"]
+__all__ = ["ChildProcess", "WorkerFleet", "process_cpu_seconds", "traceback_tails"]
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -37,7 +37,36 @@ def process_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-class _Process:
+class ChildProcess:
+    """A child process the kits start, kill and stop at will (``process`` once started)."""
+
+    process: subprocess.Popen[Any] | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while the process is alive."""
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no grace, as a power cut or the OOM killer."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self, within: float = 30.0) -> int:
+        """SIGTERM and wait ``within`` s for a clean exit (else SIGKILL); the exit code."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(within)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        return int(self.process.returncode)
+
+
+class _Process(ChildProcess):
     """One ``omnisdk`` process with its log file."""
 
     def __init__(self, name: str, arguments: list[str]) -> None:
@@ -46,10 +75,6 @@ class _Process:
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.logs: list[Path] = []
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
 
     def start(self, workdir: Path, env: dict[str, str]) -> Path:
         self.starts += 1
@@ -81,22 +106,6 @@ class _Process:
             if "] succeeded in" in line or "] raised" in line or " ready." in line:
                 return False
         return False
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self, within: float) -> int:
-        if self.process is None:
-            return 0
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(within)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        return int(self.process.returncode)
 
 
 class WorkerFleet:
