@@ -92,8 +92,10 @@ T = TypeVar("T")
 Item = TypeVar("Item", StockUpdate, PriceUpdate, Product)
 Mapped = TypeVar("Mapped", Product, Order, Customer)
 
-RecordKind = Literal["product", "order", "customer"]
-"""The kinds of raw record the core maps (the ``kind`` of ``omnisdk_record_rejected``)."""
+RecordKind = Literal["product", "order", "customer", "stock"]
+"""The kinds of raw record the core maps or sets aside (the ``kind`` of
+``omnisdk_record_rejected``); ``"stock"`` is a listed figure :meth:`Channel.stock_levels_from`
+could not read."""
 
 _ORDER_EVENTS = frozenset(
     {EventKind.ORDER_CREATED, EventKind.ORDER_UPDATED, EventKind.ORDER_CANCELLED}
@@ -286,6 +288,7 @@ class MappingStats:
     product: RecordCounts = field(default_factory=RecordCounts)
     order: RecordCounts = field(default_factory=RecordCounts)
     customer: RecordCounts = field(default_factory=RecordCounts)
+    stock: RecordCounts = field(default_factory=RecordCounts)
 
     def of(self, kind: RecordKind) -> RecordCounts:
         """The counts of ``kind``."""
@@ -295,7 +298,10 @@ class MappingStats:
     @property
     def rejected(self) -> int:
         """Records of every kind set aside."""
-        return self.product.rejected + self.order.rejected + self.customer.rejected
+        return (
+            self.product.rejected + self.order.rejected + self.customer.rejected
+            + self.stock.rejected
+        )
 
 
 def batched(items: Iterable[T], size: int) -> Iterable[list[T]]:
@@ -630,8 +636,50 @@ class Channel:
         raise self._unsupported(Capability.READ_LOCATIONS)
 
     def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
-        """Listed stock per SKU (and location, where the platform keeps it per location)."""
+        """Listed stock per SKU (and location, where the platform keeps it per location).
+
+        Build each raw record's levels through :meth:`stock_levels_from`, so one listing the
+        platform reports nonsense for (10**30 units, a fraction, text) is set aside and the
+        read goes on (the conformance suite holds every plugin to it).
+        """
         raise self._unsupported(Capability.READ_STOCK)
+
+    def stock_levels_from(
+        self,
+        raw: Any,
+        build: Callable[[], Iterable[StockLevel] | StockLevel | None],
+        *,
+        sku: str | None,
+    ) -> list[StockLevel]:
+        """The levels ``build()`` makes of one raw stock record (a level, several, or None
+        for a record without one), or none when it cannot.
+
+        A record whose figure cannot be read is rejected like a record that cannot be mapped
+        (logged, counted as ``"stock"`` in :attr:`mapping_stats`, ``omnisdk_record_rejected``
+        with the account, the SKU and why, which the engine quarantines) and ``[]`` is
+        returned, so the read goes on with the other listings. ``sku`` (else the raw
+        record's id) names the record. Figures are read with
+        :func:`~omnisdk.models.listed_count`.
+        """
+        try:
+            built = build()
+            if built is None:
+                return []
+            return [built] if isinstance(built, StockLevel) else list(built)
+        # Building levels is pure: whatever it raises (a figure out of range, a wrong type, a
+        # missing key) is about this one record.
+        except Exception as exc:
+            payload = raw if isinstance(raw, dict) else {"record": repr(raw)[:500]}
+            key = sku or self.external_id_of(payload)
+            plain = isinstance(exc, MappingError | ValueError) and not isinstance(
+                exc, ValidationError
+            )
+            why = str(exc) if plain else _describe(exc)
+            error = MappingError(f"listed stock not read: {why}",
+                                 channel=f"{self.name}/{self.account}", kind="stock",
+                                 external_id=key)
+            self._reject("stock", payload, error)
+            return []
 
     async def get_order(self, external_id: str) -> Order:
         """One order by the platform's id (after a webhook hint): :meth:`fetch_order`, mapped.

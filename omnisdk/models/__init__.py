@@ -2,7 +2,13 @@
 
 from omnisdk.models.address import Address
 from omnisdk.models.base import CanonicalModel, nfc
-from omnisdk.models.bounds import MAX_LEVEL, MAX_MINOR_UNITS, MAX_QUANTITY, check_quantity
+from omnisdk.models.bounds import (
+    MAX_LEVEL,
+    MAX_MINOR_UNITS,
+    MAX_QUANTITY,
+    check_quantity,
+    listed_count,
+)
 from omnisdk.models.contact import Email, Phone, is_masked
 from omnisdk.models.customer import Customer
 from omnisdk.models.events import ChannelEvent, EventKind
@@ -59,6 +65,7 @@ __all__ = [
     "Variant",
     "check_quantity",
     "is_masked",
+    "listed_count",
     "minor_units",
     "nfc",
     "validate_sku",

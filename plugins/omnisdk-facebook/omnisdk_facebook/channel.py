@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -241,8 +242,12 @@ class FacebookChannel(Channel):
                 self.catalog_id, "products", params, lane=Lane.STOCK
             ):
                 for item in page:
-                    level = stock_level(item, channel=self.name, account=self.account)
-                    if level is not None:
+                    sku = item.get("retailer_id") if isinstance(item, dict) else None
+                    for level in self.stock_levels_from(
+                        item,
+                        partial(stock_level, item, channel=self.name, account=self.account),
+                        sku=sku if isinstance(sku, str) else None,
+                    ):
                         yield level
 
     # -- writing -----------------------------------------------------------------------------

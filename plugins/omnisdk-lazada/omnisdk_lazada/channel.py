@@ -29,6 +29,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from xml.sax.saxutils import escape
 
@@ -550,7 +551,11 @@ class LazadaChannel(Channel):
         for sku in wanted:
             ref = refs.get(sku)
             if ref is not None:
-                for level in stock_levels(ref, channel=self.name, account=self.account):
+                for level in self.stock_levels_from(
+                    {"item_id": ref.item_id, "SkuId": ref.sku_id, "SellerSku": ref.sku},
+                    partial(stock_levels, ref, channel=self.name, account=self.account),
+                    sku=sku,
+                ):
                     yield level
 
     async def _locate(self, skus: Iterable[str], lane: Lane) -> dict[str, ListingRef]:
@@ -679,7 +684,7 @@ class LazadaChannel(Channel):
             update = batch[index]
             ref = now.get(update.sku)
             before = update.quantity - int(update.delta or 0)
-            if ref is None:
+            if ref is None or ref.unreadable is not None:
                 results[index] = WriteResult.failure(update.sku, error, retryable=True)
             elif ref.sellable == update.quantity:
                 results[index] = WriteResult.success(

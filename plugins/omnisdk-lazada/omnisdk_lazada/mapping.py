@@ -48,6 +48,7 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    listed_count,
     minor_units,
 )
 
@@ -232,6 +233,9 @@ class ListingRef:
     total: int
     """Lazada's ``quantity``."""
     warehouse: str = ""
+    unreadable: str | None = None
+    """Why Lazada's stock figures of this SKU could not be read (10**30, text, ...): its ids
+    still serve writes, its level is set aside (:func:`stock_levels` raises)."""
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -240,34 +244,47 @@ def _int(value: Any, default: int = 0) -> int:
     return int(to_decimal(value))
 
 
+def _count(value: Any, what: str) -> int:
+    return 0 if value in (None, "") else listed_count(value, what)
+
+
 def _sellable(sku: dict[str, Any]) -> tuple[int, int, str]:
-    """(sellable, total, warehouse) of a raw SKU."""
-    total = _int(sku.get("quantity"))
+    """(sellable, total, warehouse) of a raw SKU; ValueError for a figure that is no whole
+    number within bounds."""
+    total = _count(sku.get("quantity"), "quantity")
     rows = [row for row in sku.get("multiWarehouseInventories") or [] if isinstance(row, dict)]
     if rows:
-        sellable = sum(_int(row.get("sellableQuantity")) for row in rows)
+        sellable = sum(_count(row.get("sellableQuantity"), "sellableQuantity") for row in rows)
         return sellable, total, str(rows[0].get("warehouseCode") or "")
     available = sku.get("Available", sku.get("available"))
-    return (_int(available) if available is not None else total), total, ""
+    return (_count(available, "Available") if available is not None else total), total, ""
 
 
 def listing_refs(raw: dict[str, Any]) -> list[ListingRef]:
-    """Every SKU of a raw product with its ids and stock (SKUs without a SellerSku skipped)."""
+    """Every SKU of a raw product with its ids and stock (SKUs without a SellerSku skipped;
+    a SKU whose stock figures cannot be read keeps its ids, ``unreadable`` says why)."""
     item_id = _int(raw.get("item_id"))
     refs: list[ListingRef] = []
     for sku in raw.get("skus") or []:
         seller_sku = str(sku.get("SellerSku") or "")
         if not seller_sku:
             continue
-        sellable, total, warehouse = _sellable(sku)
-        refs.append(
-            ListingRef(seller_sku, item_id, _int(sku.get("SkuId")), sellable, total, warehouse)
-        )
+        sku_id = _int(sku.get("SkuId"))
+        try:
+            sellable, total, warehouse = _sellable(sku)
+        except (ValueError, TypeError) as exc:
+            refs.append(ListingRef(seller_sku, item_id, sku_id, 0, 0,
+                                   unreadable=f"{type(exc).__name__}: {exc}"))
+            continue
+        refs.append(ListingRef(seller_sku, item_id, sku_id, sellable, total, warehouse))
     return refs
 
 
 def stock_levels(ref: ListingRef, *, channel: str, account: str) -> list[StockLevel]:
-    """The sellable stock of one SKU as a level (``location``: its warehouse, if named)."""
+    """The sellable stock of one SKU as a level (``location``: its warehouse, if named);
+    ValueError when its figures could not be read."""
+    if ref.unreadable is not None:
+        raise ValueError(ref.unreadable)
     return [
         StockLevel(
             sku=ref.sku,

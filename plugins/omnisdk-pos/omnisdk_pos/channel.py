@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -393,8 +394,16 @@ class PosChannel(Channel):
             code = str(raw.get("code"))
             if code in self._units or (wanted is not None and code not in wanted):
                 continue
-            for level in stock_levels(
-                raw, code_of=self.location_code, channel=self.name, account=self.account
+            for level in self.stock_levels_from(
+                raw,
+                partial(
+                    stock_levels,
+                    raw,
+                    code_of=self.location_code,
+                    channel=self.name,
+                    account=self.account,
+                ),
+                sku=code,
             ):
                 yield level
 

@@ -49,6 +49,7 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    listed_count,
 )
 from omnisdk_pos.timefmt import parse_time
 
@@ -331,18 +332,20 @@ def product_from_group(group: list[dict[str, Any]], *, channel: str, account: st
 def stock_levels(
     raw: Mapping[str, Any], *, code_of: Callable[[int], str], channel: str, account: str
 ) -> list[StockLevel]:
-    """One StockLevel per branch of a product's ``inventories`` (``onhand`` read too)."""
+    """One StockLevel per branch of a product's ``inventories`` (``onhand`` read too); a
+    figure that is no whole number within bounds raises ValueError (the product is set
+    aside by the channel)."""
     sku = str(raw.get("code") or raw.get("productCode"))
     levels = []
     for entry in raw.get("inventories") or []:
-        on_hand = entry.get("onHand", entry.get("onhand", 0))
-        reserved = entry.get("reserved", 0)
+        on_hand = entry.get("onHand", entry.get("onhand"))
+        reserved = entry.get("reserved")
         levels.append(
             StockLevel(
                 sku=sku,
                 location=code_of(int(entry["branchId"])),
-                on_hand=int(Decimal(str(on_hand or 0))),
-                reserved=max(int(Decimal(str(reserved or 0))), 0),
+                on_hand=0 if on_hand is None else listed_count(on_hand, "onHand"),
+                reserved=0 if reserved is None else max(listed_count(reserved, "reserved"), 0),
                 channel_ref=_ref(channel, account, raw.get("id") or entry.get("productId")),
             )
         )

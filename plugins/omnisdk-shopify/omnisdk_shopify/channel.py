@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 import httpx
@@ -511,12 +512,12 @@ class ShopifyChannel(Channel):
             ):
                 if skus is not None and node.get("sku") not in skus:
                     continue
-                try:
-                    levels = mapping.stock_levels_from_graphql(node, origin)
-                except MappingError as exc:
-                    logger.warning("%s", exc)
-                    continue
-                for level in levels:
+                sku = node.get("sku")
+                for level in self.stock_levels_from(
+                    node,
+                    partial(mapping.stock_levels_from_graphql, node, origin),
+                    sku=sku if isinstance(sku, str) and sku.strip() else None,
+                ):
                     yield level
 
     # -- bulk operations -------------------------------------------------------------------

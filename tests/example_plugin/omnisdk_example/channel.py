@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar
 
 import httpx
@@ -176,7 +177,12 @@ class ExampleChannel(Channel):
             params = {"skus": ",".join(chunk)} if chunk else {}
             body = await self.client.call("GET", "/stock", lane=Lane.STOCK, params=params)
             for raw in body["stock"]:
-                yield mapping.parse_stock_level(raw, self.ref)
+                # A figure the platform reports out of range sets that one SKU aside.
+                for level in self.stock_levels_from(
+                    raw, partial(mapping.parse_stock_level, raw, self.ref),
+                    sku=raw.get("sku"),
+                ):
+                    yield level
 
     # -- mapping (the base class calls these through the omnisdk_map_* hooks) -------------
 
