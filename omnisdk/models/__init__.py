@@ -23,7 +23,15 @@ from omnisdk.models.order import (
     PaymentStatus,
     StockEffect,
 )
-from omnisdk.models.product import Image, Product, ProductStatus, Sku, Variant, validate_sku
+from omnisdk.models.product import (
+    Image,
+    Product,
+    ProductStatus,
+    Sku,
+    Variant,
+    canonical_sku,
+    validate_sku,
+)
 from omnisdk.models.promotion import Promotion, PromotionKind, PromotionMechanism
 from omnisdk.models.refs import ChannelRef
 from omnisdk.models.stock import PriceUpdate, StockLevel, StockPushMode, StockUpdate
@@ -63,6 +71,7 @@ __all__ = [
     "StockPushMode",
     "StockUpdate",
     "Variant",
+    "canonical_sku",
     "check_quantity",
     "is_masked",
     "listed_count",

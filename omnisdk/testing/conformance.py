@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
@@ -480,6 +481,40 @@ class ChannelConformance:
             assert listed[bad] in (-7, 0), listed
         else:
             assert any(r["kind"] == "stock" and bad in r["reason"] for r in rejected.calls)
+
+    @pytest.mark.asyncio
+    async def test_a_sku_typed_with_invisible_characters_is_its_canonical_sku(
+        self, channel: Channel, control: SandboxControl
+    ) -> None:
+        """A SKU the merchant typed with a zero-width space, decomposed (as on a Mac), is the
+        canonical SKU everywhere (:func:`omnisdk.models.validate_sku`): its listing, its
+        stock read and write, its buyers' orders; never a second SKU that looks the same."""
+        seeds = self.catalog(2, variants_of_first=0)
+        typed = unicodedata.normalize("NFD", "ÁO-DÀI") + "\u200b-ĐỎ-M"
+        canonical = "ÁO-DÀI-ĐỎ-M"
+        seeds[0]["sku"] = typed
+        await control.seed(seeds)
+        caps = self.channel_class.capabilities
+        if Capability.READ_PRODUCTS in caps:
+            skus = _sku_count(await self.collect(channel.stream_products()))
+            assert skus[canonical] == 1 and typed not in skus, skus
+        if Capability.READ_STOCK in caps:
+            levels = await self.collect(channel.stream_stock([canonical, seeds[1]["sku"]]))
+            listed: Counter[str] = Counter()
+            for level in levels:
+                listed[level.sku] += level.on_hand
+            assert listed[canonical] == seeds[0]["stock"] and typed not in listed, listed
+        if Capability.WRITE_STOCK in caps:
+            before = seeds[0]["stock"]
+            update = StockUpdate(sku=canonical, quantity=before + 3, expected=before, delta=3)
+            results = await channel.write_stock([update])
+            assert [r.ok for r in results] == [True], results
+            assert (await control.listed_stock())[typed] == before + 3
+        if Capability.READ_ORDERS in caps:
+            await control.place_order([(typed, 1)])
+            orders = await self.collect(channel.stream_orders())
+            lines = [line.sku for order in orders for line in order.lines]
+            assert lines == [canonical], lines
 
     def stock_updates(self, listed: dict[str, int], skus: list[str]) -> list[StockUpdate]:
         """New quantities for ``skus``, with ``expected`` and ``delta`` filled in."""

@@ -48,6 +48,7 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    canonical_sku,
     listed_count,
     minor_units,
 )
@@ -226,6 +227,7 @@ class ListingRef:
     """Where one SKU lives on Lazada: its item and SKU ids and its stock figures."""
 
     sku: str
+    """The canonical SKU (:func:`~omnisdk.models.canonical_sku` of the ``SellerSku``)."""
     item_id: int
     sku_id: int
     sellable: int
@@ -236,6 +238,9 @@ class ListingRef:
     unreadable: str | None = None
     """Why Lazada's stock figures of this SKU could not be read (10**30, text, ...): its ids
     still serve writes, its level is set aside (:func:`stock_levels` raises)."""
+    seller_sku: str = ""
+    """The ``SellerSku`` as Lazada stores it, when it differs from :attr:`sku` (a zero-width
+    space typed in Seller Center): what calls must name."""
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -267,16 +272,20 @@ def listing_refs(raw: dict[str, Any]) -> list[ListingRef]:
     refs: list[ListingRef] = []
     for sku in raw.get("skus") or []:
         seller_sku = str(sku.get("SellerSku") or "")
-        if not seller_sku:
+        canonical = canonical_sku(seller_sku)
+        if not canonical:
             continue
+        raw_sku = seller_sku if seller_sku != canonical else ""
         sku_id = _int(sku.get("SkuId"))
         try:
             sellable, total, warehouse = _sellable(sku)
         except (ValueError, TypeError) as exc:
-            refs.append(ListingRef(seller_sku, item_id, sku_id, 0, 0,
+            refs.append(ListingRef(canonical, item_id, sku_id, 0, 0, seller_sku=raw_sku,
                                    unreadable=f"{type(exc).__name__}: {exc}"))
             continue
-        refs.append(ListingRef(seller_sku, item_id, sku_id, sellable, total, warehouse))
+        refs.append(
+            ListingRef(canonical, item_id, sku_id, sellable, total, warehouse, seller_sku=raw_sku)
+        )
     return refs
 
 

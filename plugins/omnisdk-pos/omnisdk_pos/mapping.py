@@ -49,6 +49,7 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    canonical_sku,
     listed_count,
 )
 from omnisdk_pos.timefmt import parse_time
@@ -70,6 +71,7 @@ __all__ = [
     "plain_json",
     "product_from_group",
     "sale_id",
+    "sku_of_code",
     "split_location_name",
     "stock_levels",
     "units_index",
@@ -247,6 +249,11 @@ def group_products(raws: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]
     ]
 
 
+def sku_of_code(value: Any) -> str:
+    """A product code as the canonical SKU the engine asks for (as it is when none)."""
+    return canonical_sku(str(value)) or str(value)
+
+
 def units_index(raws: Iterable[Mapping[str, Any]]) -> dict[str, UnitOf]:
     """Unit products by code: which base SKU and how many base units each one is."""
     by_id = {int(raw["id"]): raw for raw in raws}
@@ -258,7 +265,8 @@ def units_index(raws: Iterable[Mapping[str, Any]]) -> dict[str, UnitOf]:
         conversion = _quantity(raw.get("conversionValue", 1), f"{raw.get('code')}.conversionValue")
         if conversion < 1:
             raise ValueError(f"{raw.get('code')}: conversionValue must be at least 1")
-        found[str(raw["code"])] = UnitOf(str(by_id[int(base_id)]["code"]), conversion)
+        base = sku_of_code(by_id[int(base_id)]["code"])
+        found[sku_of_code(raw["code"])] = UnitOf(base, conversion)
     return found
 
 

@@ -45,6 +45,7 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    canonical_sku,
     listed_count,
     minor_units,
 )
@@ -347,18 +348,19 @@ def _promotion(price: Money, current: Money | None) -> dict[str, str]:
 
 
 def listing_refs(raw: dict[str, Any]) -> list[ListingRef]:
-    """Every SKU of a raw product with its ids and listed stock (SKU-less models skipped;
+    """Every SKU of a raw product, canonical (:func:`~omnisdk.models.canonical_sku`), with
+    its ids and listed stock (models without a SKU that can be one skipped;
     a SKU whose stock figures cannot be read keeps its ids, ``unreadable`` says why)."""
     item_id = int(raw["item_id"])
     models, _ = _models(raw)
     refs: list[ListingRef] = []
     if raw.get("has_model") or models:
         for model in models:
-            sku = str(model.get("model_sku") or "")
+            sku = canonical_sku(str(model.get("model_sku") or ""))
             if sku:
                 refs.append(_listing_ref(sku, item_id, int(model["model_id"]), model))
-    elif raw.get("item_sku"):
-        refs.append(_listing_ref(str(raw["item_sku"]), item_id, 0, raw))
+    elif sku := canonical_sku(str(raw.get("item_sku") or "")):
+        refs.append(_listing_ref(sku, item_id, 0, raw))
     return refs
 
 
