@@ -248,6 +248,47 @@ class OutboxMixin(StoreCore):
                 == 1
             )
 
+    def hasten_retries(
+        self, account: str, *, at_most_attempts: int, keep: Iterable[str] = ()
+    ) -> int:
+        """Make ``account``'s rows waiting out a failure's back-off due now, those that
+        failed at most ``at_most_attempts`` times and no pusher holds, but for the SKUs in
+        ``keep`` (just refused: their wait may be the platform's ``Retry-After``); returns
+        how many.
+
+        For when the channel answers again: a SKU that failed while the platform was failing
+        must not wait out a back-off of seconds or minutes after it recovered. Rows a pusher
+        holds are skipped (never waited for), in their own short transaction.
+        """
+        now = self.now()
+        with self.session() as connection:
+            account_id = self._account_id(connection, account)
+            waiting = (
+                connection.execute(
+                    select(outbox.c.sku)
+                    .where(
+                        outbox.c.account_id == account_id,
+                        outbox.c.next_attempt_at > now,
+                        outbox.c.attempts > 0,
+                        outbox.c.attempts <= at_most_attempts,
+                        outbox.c.lease_owner.is_(None),
+                    )
+                    .order_by(outbox.c.sku)
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
+            kept = set(keep)
+            waiting = [sku for sku in waiting if sku not in kept]
+            if not waiting:
+                return 0
+            return connection.execute(
+                update(outbox)
+                .where(outbox.c.account_id == account_id, outbox.c.sku.in_(waiting))
+                .values(next_attempt_at=now)
+            ).rowcount
+
     def outbox_depth(self, account: str | None = None, *, session: Connection | None = None) -> int:
         """How many (account, SKU) pushes are pending: for ``account``, or for all accounts."""
         query = select(func.count()).select_from(outbox)
