@@ -31,11 +31,14 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 import pytest
 import pytest_asyncio
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from omnisdk.channel import Capability, Channel, ChannelSettings, WebhookRequest
 from omnisdk.errors import ChannelError, UnsupportedOperation, WebhookVerificationError
@@ -56,6 +59,7 @@ from omnisdk.models import (
 from omnisdk.plugins import Plugins
 from omnisdk.testing.control import IN_PROCESS_URL, SandboxControl, SandboxRefused
 from omnisdk.testing.faults import FaultKind
+from omnisdk.testing.fuzz import FUZZ_SETTINGS, check_mapping, mutations
 from omnisdk.testing.leaks import SecretLeakGuard
 from omnisdk.testing.receiver import WebhookRecorder
 from omnisdk.testing.registration import ContributeChannels, unthrottled
@@ -515,6 +519,34 @@ class ChannelConformance:
             orders = await self.collect(channel.stream_orders())
             lines = [line.sku for order in orders for line in order.lines]
             assert lines == [canonical], lines
+
+    @pytest.mark.asyncio
+    async def test_broken_records_of_the_platform_map_or_are_quarantined(
+        self, channel: Channel, control: SandboxControl
+    ) -> None:
+        """The sandbox's own product and order records, mutated by hypothesis (fields gone,
+        wrong types, 10**30, negatives, broken text, deep nesting: :mod:`omnisdk.testing.fuzz`),
+        each map or raise a :class:`~omnisdk.errors.MappingError` naming the channel, which the
+        engine quarantines: never another exception, which would stop the stream."""
+        caps = self.channel_class.capabilities
+        seeds = self.catalog(3)
+        await control.seed(seeds)
+        records: list[tuple[Literal["product", "order"], dict[str, Any]]] = []
+        if Capability.READ_PRODUCTS in caps:
+            records += [("product", raw) async for raw in channel.fetch_products()]
+        if Capability.READ_ORDERS in caps:
+            await control.place_order([(seeds[0]["sku"], 1)], {"name": "Nguyễn Thị Hoa"})
+            records += [("order", raw) async for raw in channel.fetch_orders()]
+        if not records:
+            pytest.skip(f"{self.channel_class.name} reads no products nor orders")
+        for kind, raw in records[:2] + records[-1:]:
+
+            @hypothesis_settings(FUZZ_SETTINGS, max_examples=25)
+            @given(broken=mutations(raw), what=st.just(kind))
+            def maps_or_is_quarantined(broken: Any, what: Literal["product", "order"]) -> None:
+                check_mapping(channel, what, broken)
+
+            maps_or_is_quarantined()
 
     def stock_updates(self, listed: dict[str, int], skus: list[str]) -> list[StockUpdate]:
         """New quantities for ``skus``, with ``expected`` and ``delta`` filled in."""
