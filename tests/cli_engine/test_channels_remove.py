@@ -60,3 +60,46 @@ def test_stock_show_names_an_account_dropped_from_the_config(
     assert as_json["unconfigured"] == ["hanoi-shop"]
     # The pool now goes to the one configured account.
     assert as_json["listings"][0]["sellable"] == 12
+
+
+def test_reauthorise_takes_the_new_token_from_the_config(
+    invoke: Invoke, imported: list[Shop], config_path: Path, tmp_path: Path
+) -> None:
+    """The merchant installed the app again and got a new token: the stored token (which
+    wins over the config's, and is now refused) must give way to the one in omnisdk.toml."""
+    hanoi = imported[0]
+
+    def write_config() -> None:  # hanoi-shop (first) stops at its first refusal
+        text = config_text(imported, tmp_path / "omnisdk.db")
+        config_path.write_text(
+            text.replace("[channels.settings]\n", "[channels.settings]\nreauth_after = 1\n", 1)
+        )
+
+    write_config()
+    with hanoi.sandbox.lock:
+        hanoi.sandbox.reset_state()  # a new API token; the old one is refused with 401
+    invoke("sync", "--once", "--no-reconcile")
+    status = StatusReport.model_validate_json(invoke("status", "--json").stdout)
+    assert status.account("hanoi-shop").status == "needs_reauth"
+
+    stale = invoke("channels", "reauthorise", "hanoi-shop")
+    assert stale.exit_code == 1
+    assert len(stale.stderr.strip().splitlines()) == 1, stale.stderr
+    assert "Traceback" not in stale.output
+    status = StatusReport.model_validate_json(invoke("status", "--json").stdout)
+    assert status.account("hanoi-shop").status == "needs_reauth", "a refused check changes nothing"
+
+    write_config()
+    done = invoke("channels", "reauthorise", "hanoi-shop")
+    assert done.exit_code == 0, done.output
+    assert "hanoi-shop authorised again" in done.stderr
+    assert hanoi.sandbox.api_token not in done.output
+    status = StatusReport.model_validate_json(invoke("status", "--json").stdout)
+    assert status.account("hanoi-shop").status == "active"
+
+    hanoi.sandbox.seed_products(CATALOG)
+    hanoi.order("NON-LA-HUE", 2, name="Lê Thị Hồng Nhung", phone="+84 912 345 678")
+    synced = invoke("sync", "--once", "--no-reconcile")
+    assert synced.exit_code == 0, synced.output
+    orders = json_lines(invoke("orders", "list", "--json", "--channel", "hanoi-shop").stdout)
+    assert [order["customer"]["full_name"] for order in orders] == ["Lê Thị Hồng Nhung"]
