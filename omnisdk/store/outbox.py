@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import Connection, Select, delete, func, or_, select, update
 
 from omnisdk.store.core import StoreCore
 from omnisdk.store.records import AccountStatus, OutboxItem
@@ -102,20 +103,16 @@ class OutboxMixin(StoreCore):
         expires = now + timedelta(seconds=lease_seconds)
         with self.session() as connection:
             account_id = self._account_id(connection, account)
-            candidates = (
-                connection.execute(
-                    select(outbox.c.sku)
-                    .where(
-                        outbox.c.account_id == account_id,
-                        outbox.c.next_attempt_at <= now,
-                        or_(outbox.c.lease_expires_at.is_(None), outbox.c.lease_expires_at <= now),
-                    )
-                    .order_by(outbox.c.next_attempt_at, outbox.c.sku)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
+            candidates = _locked_skus(
+                connection,
+                select(outbox.c.sku)
+                .where(
+                    outbox.c.account_id == account_id,
+                    outbox.c.next_attempt_at <= now,
+                    or_(outbox.c.lease_expires_at.is_(None), outbox.c.lease_expires_at <= now),
                 )
-                .scalars()
-                .all()
+                .order_by(outbox.c.next_attempt_at, outbox.c.sku)
+                .limit(limit),
             )
             if not candidates:
                 return []
@@ -263,21 +260,17 @@ class OutboxMixin(StoreCore):
         now = self.now()
         with self.session() as connection:
             account_id = self._account_id(connection, account)
-            waiting = (
-                connection.execute(
-                    select(outbox.c.sku)
-                    .where(
-                        outbox.c.account_id == account_id,
-                        outbox.c.next_attempt_at > now,
-                        outbox.c.attempts > 0,
-                        outbox.c.attempts <= at_most_attempts,
-                        outbox.c.lease_owner.is_(None),
-                    )
-                    .order_by(outbox.c.sku)
-                    .with_for_update(skip_locked=True)
+            waiting = _locked_skus(
+                connection,
+                select(outbox.c.sku)
+                .where(
+                    outbox.c.account_id == account_id,
+                    outbox.c.next_attempt_at > now,
+                    outbox.c.attempts > 0,
+                    outbox.c.attempts <= at_most_attempts,
+                    outbox.c.lease_owner.is_(None),
                 )
-                .scalars()
-                .all()
+                .order_by(outbox.c.sku),
             )
             kept = set(keep)
             waiting = [sku for sku in waiting if sku not in kept]
@@ -318,3 +311,10 @@ class OutboxMixin(StoreCore):
         )
         with self._read(session) as connection:
             return [str(name) for name in connection.execute(query).scalars()]
+
+
+def _locked_skus(connection: Connection, query: Select[Any]) -> list[str]:
+    """The SKUs ``query`` selects, their rows locked for this transaction; rows another
+    transaction holds are skipped, never waited for (PostgreSQL; SQLite has one writer)."""
+    rows = connection.execute(query.with_for_update(skip_locked=True)).scalars().all()
+    return [str(sku) for sku in rows]
