@@ -436,3 +436,41 @@ async def test_a_channel_without_orders_holds_no_window_and_its_recorded_orders_
         await harness.engine.push()
     assert await listed(harness) == {"catalog": 3, "shop-a": 3}
     assert [s.pending_unseen for s in harness.store.list_listings()] == [0, 0]
+
+
+async def test_the_runtime_polls_an_absolute_account_after_it_gave_units_up(
+    make_harness: MakeHarness,
+) -> None:
+    """shop-a sells out and its buyers keep coming; shop-x (absolute writes, orders polled
+    once a minute) sells nothing, so its units are moved to shop-a. Its lowering write frees
+    them only once a poll started after the write has ingested its orders: the runtime polls
+    shop-x at once instead of at its next interval, a minute away."""
+    import asyncio
+    import time
+
+    from _engine_testkit import running
+
+    from omnisdk.config import PollIntervals
+
+    slow, fast = (
+        PollIntervals(orders=timedelta(seconds=s), customers=timedelta(hours=1)) for s in (60, 0.1)
+    )
+    harness = await quota_harness(
+        make_harness,
+        Account("shop-x", channel_class=AbsoluteChannel, poll=slow),
+        Account("shop-a", poll=fast),
+        stock=6,
+        push_interval=timedelta(seconds=0.2),
+    )
+    assert await listed(harness) == {"shop-x": 3, "shop-a": 3}
+    async with running(harness, reconcile=False):
+        await asyncio.sleep(0.3)  # the first polls are done
+        await harness.controls["shop-a"].place_order([(SKU_RED_M, 3)])  # sold out
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            figures = await listed(harness)
+            if figures["shop-a"] > 0:
+                break
+            await asyncio.sleep(0.1)
+    assert figures["shop-a"] > 0, (figures, harness.store.list_listings())
+    assert sum(figures.values()) <= 3, figures
