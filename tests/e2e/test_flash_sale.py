@@ -223,7 +223,7 @@ KNOWN_WEAK = {
         "rarer since absolute writes are decided again instead of resent, not yet 0: 2 of 89 "
         "sales oversold one unit, both on PostgreSQL, each time a unit given to the Shopee "
         "account soon after a Shopify account sold out unseen (4 accepted of 3, 6 of 5); "
-        "cause not found (0 oversold in 12 SQLite and 4 PostgreSQL runs on 2026-12-07, but "
+        "cause not found (0 oversold in 13 SQLite and 4 PostgreSQL runs on 2026-12-07, but "
         "convergence within 10 s fails under a load of ~20: pushes in their back-off)"
     ),
     "split-demand": (
