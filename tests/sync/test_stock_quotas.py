@@ -220,11 +220,24 @@ async def test_a_read_that_drops_unseen_units_queues_the_other_accounts(
     while the others still hold theirs: 0. shop-c, the last, has the headroom but not the
     share: 0. Unless a read that drops units queues the other accounts as a lowering push
     does, nobody is pushed again and the unit stays listed by none."""
+    from omnisdk_example.sandbox import ExampleSandbox
+
+    from omnisdk.testing.clock import SandboxClock
+
     clock = Clock()
     names = ("shop-a", "shop-b", "shop-c")
+    # The platforms' clocks stand at the engine's start: the orders are placed within the
+    # clocks' margin of the first writes however long the set-up takes on a loaded machine.
+    sandboxes = [
+        ExampleSandbox(seed=100 + index, clock=SandboxClock(start=clock.now, frozen=True))
+        for index in range(len(names))
+    ]
     harness = await quota_harness(
         make_harness,
-        *(Account(name, channel_class=AbsoluteChannel) for name in names),
+        *(
+            Account(name, channel_class=AbsoluteChannel, sandbox=sandbox)
+            for name, sandbox in zip(names, sandboxes, strict=True)
+        ),
         stock=4,
         clock=clock,
     )
@@ -242,6 +255,8 @@ async def test_a_read_that_drops_unseen_units_queues_the_other_accounts(
     await harness.engine.push()
     assert sum((await listed(harness)).values()) == 1, harness.store.list_listings()
     assert [s.pending_unseen for s in harness.store.list_listings()] == [0, 0, 0]
+    for sandbox in sandboxes:
+        sandbox.close()
 
 
 async def test_an_order_ingested_while_an_absolute_write_is_on_its_way_stays_held(
