@@ -58,7 +58,7 @@ from omnisdk._listen import bind_socket
 from omnisdk.channel import Capability
 from omnisdk.errors import ServiceError, StoreError, UsageError
 from omnisdk.hookspecs import hookimpl
-from omnisdk.models import ChannelEvent
+from omnisdk.models import ChannelEvent, StockPushMode
 from omnisdk.runtime.served import ServedApp, status_page_address
 from omnisdk.runtime.served import make_server as _make_server
 
@@ -526,12 +526,28 @@ class LocalRuntime:
                 # Quota allocation: this account gave units up (or wants some the others
                 # hold) and queued the others' listings; their pushers go now, not at a tick.
                 self.wake_pushers()
+                if any(part.released and part.pushed for part in stats.accounts):
+                    self._poll_after_absolute_write(account)
             elif any(part.claimed for part in stats.accounts):
                 # Work was found: go again at once, until a pass finds nothing due (a push
                 # may re-mark SKUs, e.g. after a lost compare-and-swap).
                 self._pushers[account].wake.set()
 
         return push
+
+    def _poll_after_absolute_write(self, account: str) -> None:
+        """Poll ``account``'s orders now when its channel takes absolute writes and sells:
+        the units such a write gave up count as freed for the other accounts only once a poll
+        started after the write has ingested its orders (see ``Store.release_window_holds``),
+        so waiting for the next interval would keep them from the channels whose buyers are
+        being refused meanwhile."""
+        channel = self.engine.channels.get(account)
+        if (
+            channel is not None
+            and channel.limits.stock_push_mode is StockPushMode.ABSOLUTE
+            and Capability.READ_ORDERS in channel.capabilities
+        ):
+            self.poll_now(account)
 
     # -- webhooks --------------------------------------------------------------------------
 

@@ -81,10 +81,10 @@ from omnisdk.sync.reports import by_account
 from omnisdk.sync.sellable import (
     counted,
     decide_target,
-    holds_expired_before,
     landed_write,
     needs_read,
     other_listings,
+    record_listed,
 )
 from omnisdk.sync.stock import mark_dirty
 from omnisdk.sync.transactions import Fired, in_transaction
@@ -400,8 +400,13 @@ def _decide_and_intend(
     in_transaction(store, work)
 
 
-async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_Item]) -> None:
-    """Read the channel's figures of ``items`` (summed over its locations); record them."""
+async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_Item]) -> int:
+    """Read the channel's figures of ``items`` (summed over its locations); record them.
+
+    Returns how many of them the read lowered what the account holds (units held as sold
+    unseen were dropped, see :func:`~omnisdk.sync.sellable.record_listed`): the other
+    accounts listing those SKUs are queued, and :func:`push` goes another round.
+    """
     wanted = [item.sku for item in items]
     figures: dict[str, int] = {}
     read_at = context.now()
@@ -410,15 +415,14 @@ async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_
     for item in items:
         item.listed = figures.get(item.sku)
         item.read_at = read_at
-
-    def record() -> None:
-        expired_before = holds_expired_before(context)
-        for sku, quantity in sorted(figures.items()):
-            context.store.record_listed(
-                channel.account, sku, quantity, holds_expired_before=expired_before
-            )
-
-    await context.run(record)
+    if not figures:
+        return 0
+    dropped = await context.run(
+        in_transaction,
+        context.store,
+        partial(record_listed, context, account=channel.account, figures=figures, queue_own=False),
+    )
+    return len(dropped)
 
 
 async def _narrow_windows(context: SyncContext, channel: Channel, items: Sequence[_Item]) -> None:
@@ -842,7 +846,7 @@ async def _attempt(
     outcome = _Outcome()
     if to_read and can_read:
         try:
-            await _read_listed(context, channel, to_read)
+            stats.released += await _read_listed(context, channel, to_read)
         except ReauthorisationRequired:
             raise
         except Exception as exc:  # no figure to start from: try these again later
