@@ -29,10 +29,13 @@ from omnisdk.store.sales_figures import line_refunds
 from omnisdk.store.schema import sales_day_zones, sales_days
 from omnisdk.store.types import as_utc
 
-__all__ = ["FIGURES", "SalesDaysMixin", "SkuDay", "fixed_offset_minutes", "sku_day_figures"]
+__all__ = ["FIGURES", "MIGRATED_ZONE", "SalesDaysMixin", "SkuDay", "fixed_offset_minutes", "sku_day_figures"]
 
 SkuDay = tuple[str, str, str, str]
 """A summary row's key: (zone, SKU, currency, day ``YYYY-MM-DD``)."""
+
+MIGRATED_ZONE = "Asia/Ho_Chi_Minh"
+"""The zone migration 0006 builds the summary for (the default ``[engine] timezone``)."""
 
 FIGURES = ("orders", "units", "gross_minor", "discount_minor", "refund_minor")
 """The summed columns, in the order :func:`sku_day_figures` lists them."""
