@@ -29,7 +29,16 @@ from omnisdk.store.sales_figures import line_refunds
 from omnisdk.store.schema import sales_day_zones, sales_days
 from omnisdk.store.types import as_utc
 
-__all__ = ["FIGURES", "MIGRATED_ZONE", "SalesDaysMixin", "SkuDay", "fixed_offset_minutes", "sku_day_figures"]
+__all__ = [
+    "FIGURES",
+    "MIGRATED_ZONE",
+    "SalesDaysMixin",
+    "SkuDay",
+    "add_figures",
+    "build_sales_days",
+    "fixed_offset_minutes",
+    "sku_day_figures",
+]
 
 SkuDay = tuple[str, str, str, str]
 """A summary row's key: (zone, SKU, currency, day ``YYYY-MM-DD``)."""
