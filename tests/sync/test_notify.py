@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 from _engine_testkit import PHONE_AN, SKU_RED_M, Account, Clock, MakeHarness, buyer, make_order
-from test_order_intake import signed_events, two_shops
-
 from sqlalchemy import func, select
+from test_order_intake import signed_events, two_shops
 
 from omnisdk import hookimpl
 from omnisdk.models import Customer, Order, OrderStatus
