@@ -19,6 +19,7 @@ from omnisdk.models import (
     PaymentStatus,
 )
 from omnisdk.store import SalesRow, Store
+from omnisdk.store.documents import content_hash, to_document
 from omnisdk.store.sales_figures import line_refunds, sales_figures
 from omnisdk.store.schema import sales_days
 
@@ -289,3 +290,11 @@ def test_the_summary_answers_whole_days_and_the_lines_answer_the_rest(store: Sto
     assert an_hour_later == []  # S2 was placed at 00:30: not a whole day, read from the lines
     assert list(store.iter_sales("sku", zone=HANOI, since=midnight - timedelta(minutes=29))) \
         == whole_day
+
+
+def test_an_order_stored_before_refunds_were_read_is_not_taken_for_a_new_version() -> None:
+    document = to_document(_order("S1"))
+    before = {key: value for key, value in document.items() if key != "refund_total"}
+    assert content_hash(before) == content_hash(document)
+    refunded = to_document(_partly_refunded(_order("S1"), "1000"))
+    assert content_hash(refunded) != content_hash(document)

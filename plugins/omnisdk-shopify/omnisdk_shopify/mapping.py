@@ -450,12 +450,13 @@ def _shop_money(bag: Any, origin: Origin, where: str) -> Money | None:
 
 def _goods_refund(refunded: Money | None, shipping: Money | None, total: Money) -> Money | None:
     """What was given back for the goods: refunded money less refunded shipping, within
-    0..total (None when the payload says nothing of refunds)."""
+    0..total; None when nothing was (or the payload says nothing of refunds), as before
+    refunds were read, so an order stored then is not taken for a new version."""
     if refunded is None:
         return None
     goods = refunded - shipping if shipping is not None else refunded
     zero = Money.zero(total.currency)
-    return min(max(goods, zero), total)
+    return min(max(goods, zero), total) if goods > zero else None
 
 
 def _graphql_refund(node: Mapping[str, Any], origin: Origin, total: Money) -> Money | None:

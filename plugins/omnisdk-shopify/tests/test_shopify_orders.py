@@ -483,7 +483,7 @@ async def test_partial_refunds_are_read_by_graphql_and_from_webhooks(
     placed.shipping_price = Decimal(30000)  # 398,000 of goods + 30,000 shipping
     if placed.financial_status != "paid":
         sandbox.advance_order(order_id)
-    assert (await channel.get_order(order_id)).refund_total == Money.of(0, "VND")
+    assert (await channel.get_order(order_id)).refund_total is None  # nothing given back
     sandbox.refund(order_id, "150000")
     sandbox.refund(order_id, "80000", shipping="30000")  # 50,000 of goods and the shipping
     order = await channel.get_order(order_id)
