@@ -302,6 +302,8 @@ order_lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("unit_price_minor", BigInteger, nullable=False),
     Column("total_minor", BigInteger, nullable=False),
+    # The line's share of the order's refund (omnisdk.store.sales_figures.line_refunds).
+    Column("refund_minor", BigInteger, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("order_id", "line_no"),
 )
 """Order lines, for queries by SKU (the order's document holds them too)."""
@@ -424,3 +426,28 @@ notifications = Table(
 )
 """Customer notifications (``omnisdk_notify_customer``), one row per (customer, order, event):
 the key that keeps a webhook and a poll of the same order from messaging the buyer twice."""
+
+sales_days = Table(
+    "omnisdk_sales_days",
+    metadata,
+    Column("zone", String(64), nullable=False),
+    Column("sku", String(SKU), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("orders", BigInteger, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("gross_minor", BigInteger, nullable=False),
+    Column("discount_minor", BigInteger, nullable=False),
+    Column("refund_minor", BigInteger, nullable=False),
+    PrimaryKeyConstraint("zone", "sku", "currency", "day"),
+)
+"""The sales report by SKU, summed per (day in ``zone``, SKU, currency) by the intake in the
+orders' transaction (:mod:`omnisdk.store.sales_days`); cancelled orders add nothing."""
+
+sales_day_zones = Table(
+    "omnisdk_sales_day_zones",
+    metadata,
+    Column("zone", String(64), primary_key=True),
+    Column("built_at", UTCDateTime, nullable=False),
+)
+"""The time zones :data:`sales_days` is kept for (built from every stored order)."""

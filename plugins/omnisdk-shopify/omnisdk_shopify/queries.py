@@ -215,6 +215,8 @@ _ORDER_FIELDS = f"""
   totalTaxSet {{ {_MONEY} }}
   totalDiscountsSet {{ {_MONEY} }}
   totalShippingPriceSet {{ {_MONEY} }}
+  totalRefundedSet {{ {_MONEY} }}
+  totalRefundedShippingSet {{ {_MONEY} }}
   customer {{ id firstName lastName email phone createdAt updatedAt }}
   shippingAddress {{ {_ADDRESS} }}
   fulfillments(first: {FULFILLMENTS_PER_ORDER}) {{
