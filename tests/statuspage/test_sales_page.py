@@ -128,7 +128,10 @@ async def test_a_window_not_offered_is_a_page_saying_so(client: httpx.AsyncClien
         assert "days must be one of 1, 7, 30, 90, 365" in response.text
 
 
-async def test_the_live_stream_sends_the_sales_section(shop: Harness) -> None:
+async def test_the_live_stream_sends_the_sales_section(
+    shop: Harness, client: httpx.AsyncClient
+) -> None:
+    """(``client`` records the sales this page shows.)"""
     page = StatusPage(shop.engine)
     page.close()  # a closed page's stream ends after its first round
     transport = httpx.ASGITransport(app=page.app)
