@@ -18,7 +18,13 @@ from omnisdk.models.order import (
     StockEffect,
 )
 from omnisdk.models.product import Image, Product, ProductStatus, Sku, Variant, validate_sku
-from omnisdk.models.promotion import Promotion, PromotionKind, PromotionMechanism
+from omnisdk.models.promotion import (
+    Promotion,
+    PromotionItem,
+    PromotionKind,
+    PromotionMechanism,
+    PromotionWrite,
+)
 from omnisdk.models.refs import ChannelRef
 from omnisdk.models.stock import PriceUpdate, StockLevel, StockPushMode, StockUpdate
 
@@ -49,8 +55,10 @@ __all__ = [
     "Product",
     "ProductStatus",
     "Promotion",
+    "PromotionItem",
     "PromotionKind",
     "PromotionMechanism",
+    "PromotionWrite",
     "Sku",
     "StockEffect",
     "StockLevel",
