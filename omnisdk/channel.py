@@ -140,6 +140,10 @@ class ChannelLimits(BaseModel):
     promotion_mechanism: PromotionMechanism | None = None
     """How the platform expresses a time-limited price cut; None: it cannot, and a promotion
     plan says so for the channel instead of silently leaving its price as it is."""
+    promotion_lead_time: timedelta | None = None
+    """How long before its start a promotion must reach the platform (None: any time); a
+    promotion written later starts there that much after it was written, and the plan
+    says so."""
 
 
 class ChannelSettings(BaseModel):

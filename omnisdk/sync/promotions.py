@@ -28,7 +28,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -234,6 +234,11 @@ def _covered(context: SyncContext, promotions: list[Promotion]) -> dict[str, dic
     return covered
 
 
+def _minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
 def _overlap(a: Promotion, b: Promotion) -> bool:
     return a.starts_at < b.ends_at and b.starts_at < a.ends_at
 
@@ -270,6 +275,12 @@ def _plan(context: SyncContext, moment: datetime) -> PromotionPlan:
                         action, promoted, reason = PromotionAction.UNSUPPORTED, base, unsupported
                     else:
                         action = PromotionAction.SET
+                        lead = channel.limits.promotion_lead_time
+                        if lead is not None and promotion.starts_at < moment + lead:
+                            reason = (
+                                f"starts here {_minutes(lead)} after it is written at the "
+                                f"earliest (the platform needs that notice)"
+                            )
                 row = shown.get((promotion.id, entry.name, sku))
                 state = row.state if row is not None else None
                 if (
@@ -371,10 +382,9 @@ async def plan_promotions(context: SyncContext, at: datetime | None = None) -> P
 
 
 def held_prices(context: SyncContext, account: str) -> dict[str, str]:
-    """SKU -> promotion id of ``account``'s listings whose listed price a promotion sets
-    now (a compare-at mechanism lowers the price itself): a catalog sync leaves them be."""
-    if _mechanism(context, account) is not PromotionMechanism.COMPARE_AT:
-        return {}
+    """SKU -> promotion id of ``account``'s listings that show a promotion now: a catalog
+    sync leaves their price alone (a channel may read the promoted price back as the price,
+    as a compare-at mechanism or a sale price does), and the promotion's end restores it."""
     return {
         row.sku: row.promotion_id
         for row in context.store.promotion_listings()

@@ -163,6 +163,7 @@ class ShopeeChannel(Channel):
     )
     limits: ClassVar[ChannelLimits] = ChannelLimits(
         promotion_mechanism=PromotionMechanism.DISCOUNT_CAMPAIGN,
+        promotion_lead_time=DISCOUNT_LEAD_TIME,
         stock_push_mode=StockPushMode.ABSOLUTE,
         max_stock_batch=MAX_MODELS_PER_CALL,
         max_price_batch=MAX_MODELS_PER_CALL,
