@@ -77,7 +77,7 @@ async def _engine(make_harness: MakeHarness, *, with_example: bool = True) -> Ha
     harness = await make_harness(
         *accounts, clock=clock, promotions=(_tet(clock.now),), timezone="Asia/Ho_Chi_Minh"
     )
-    for name, channel in harness.engine.channels.items():
+    for channel in harness.engine.channels.values():
         if hasattr(channel, "clock"):
             channel.clock = clock  # signed timestamps and sale dates on the test's time
     await seed(harness, SKU, stock=5, price=str(BASE.amount))
