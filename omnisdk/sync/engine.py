@@ -532,6 +532,15 @@ class Engine:
         """End a promotion now (before its end time) and restore every account's base price."""
         return await promotions.end_promotion(self._ctx, promotion_id)
 
+    def now(self) -> datetime:
+        """The engine's current time (aware UTC; the injected clock in tests)."""
+        return self._clock()
+
+    async def next_promotion_change(self) -> datetime | None:
+        """The next start or end of a promotion not ended yet (None: none to come): when
+        :meth:`run_promotions` has something new to do (the local runtime wakes then)."""
+        return await promotions.next_change(self._ctx)
+
     async def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """Compare listed stock with what each account should list; repair drift and oversells."""
         return await reconcile.reconcile(self._ctx, accounts)
@@ -784,6 +793,10 @@ class SyncEngine:
     def end_promotion(self, promotion_id: str) -> PromotionRun:
         """See :meth:`Engine.end_promotion`."""
         return self._run(self.engine.end_promotion(promotion_id))
+
+    def next_promotion_change(self) -> datetime | None:
+        """See :meth:`Engine.next_promotion_change`."""
+        return self._run(self.engine.next_promotion_change())
 
     def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """See :meth:`Engine.reconcile`."""

@@ -52,6 +52,7 @@ __all__ = [
     "add_promotion",
     "end_promotion",
     "held_prices",
+    "next_change",
     "plan_promotions",
     "run_promotions",
 ]
@@ -390,6 +391,23 @@ def held_prices(context: SyncContext, account: str) -> dict[str, str]:
         for row in context.store.promotion_listings()
         if row.account == account and row.state is PromotionListingState.APPLIED
     }
+
+
+async def next_change(context: SyncContext) -> datetime | None:
+    """See :meth:`Engine.next_promotion_change`."""
+    moment = context.now()
+
+    def read() -> datetime | None:
+        _sync_config(context)
+        times = [
+            when
+            for stored in context.store.promotions(include_ended=False)
+            for when in (stored.promotion.starts_at, stored.promotion.ends_at)
+            if when > moment
+        ]
+        return min(times, default=None)
+
+    return await context.run(read)
 
 
 # -- running --------------------------------------------------------------------------------

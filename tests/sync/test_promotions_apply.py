@@ -7,13 +7,14 @@ whole đồng, 552.499 ₫, the same on every channel. Times are the shop's (Asi
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from _engine_testkit import Account, Clock, Harness, MakeHarness, seed
+from _engine_testkit import Account, Clock, Harness, MakeHarness, running, seed
 
 from omnisdk.errors import PlatformUnavailable, UsageError
 from omnisdk.models import Money, Promotion, PromotionKind, PromotionWrite
@@ -43,9 +44,11 @@ def _load(path: str) -> Any:
         return None
 
 
-def _installed() -> list[Account]:
+def _installed(only: tuple[str, ...] = ()) -> list[Account]:
     accounts = []
     for name, channel_path in PLATFORMS.items():
+        if only and name not in only:
+            continue
         channel_class = _load(channel_path)
         sandbox_class = _load(channel_class.sandbox) if channel_class is not None else None
         if sandbox_class is not None:
@@ -67,8 +70,10 @@ def _tet(now: datetime) -> Promotion:
     )
 
 
-async def _engine(make_harness: MakeHarness, *, with_example: bool = True) -> Harness:
-    accounts = _installed()
+async def _engine(
+    make_harness: MakeHarness, *, with_example: bool = True, only: tuple[str, ...] = ()
+) -> Harness:
+    accounts = _installed(only)
     if not accounts:
         pytest.skip("no platform plugin installed")
     if with_example:
@@ -229,3 +234,46 @@ async def test_promotions_added_through_the_api_are_kept_in_the_store(
     assert ended.ended_at == now
     with pytest.raises(UsageError, match="no promotion 'khong-co'"):
         await harness.engine.end_promotion("khong-co")
+
+
+async def _until(check: Any, seconds: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "the promotions job did not run"
+        await asyncio.sleep(0.05)
+
+
+async def test_the_runtime_job_starts_and_ends_a_promotion_on_time(
+    make_harness: MakeHarness,
+) -> None:
+    """The embedded runtime's job writes a compare-at promotion (the engine must switch it
+    on and off itself) at its start and restores the base price at its end."""
+    harness = await _engine(make_harness, with_example=False, only=("shopify-hcm",))
+    assert harness.clock is not None
+    channel = harness.engine.channels["shopify-hcm"]
+
+    async def shows(price: Money) -> bool:
+        return (await channel.read_selling_prices([SKU]))[SKU] == price
+
+    async with running(harness) as runtime:
+        await asyncio.sleep(0.2)  # the job's first run: not started yet
+        assert await shows(BASE)
+        upcoming = await harness.engine.next_promotion_change()
+        assert upcoming is not None
+        assert upcoming.astimezone(HCM).utcoffset() == timedelta(hours=7)
+        _advance(harness, (upcoming - harness.clock.now).total_seconds())
+        runtime.run_promotions_now()
+        await _until(lambda: shows(PROMOTED))
+        _advance(harness, 24 * 3600)
+        runtime.run_promotions_now()
+        await _until(lambda: shows(BASE))
+        [stored] = await harness.engine.promotions()
+        await _until(
+            lambda: _ended(harness),
+        )
+        assert stored.promotion.id == "tet-2027"
+
+
+async def _ended(harness: Harness) -> bool:
+    [stored] = await harness.engine.promotions()
+    return stored.ended_at is not None
