@@ -54,6 +54,18 @@ def _orders(world: World) -> None:
     world.saigon.order("AO-THUN-DO-M", 2, name="Trần Văn Bảo", phone="+84 903 222 333")
 
 
+PROMOTION = """
+[[promotions]]
+id = "tet-2027"
+name = "Khuyến mãi Tết Đinh Mùi"
+kind = "percentage"
+value = "15"
+skus = ["NON-LA-HUE"]
+starts_at = 2026-01-01T00:00:00
+ends_at = 2099-02-20T00:00:00
+"""
+"""A running promotion the Example shops cannot show (they declare no mechanism)."""
+
 CASES: list[NarrowCase] = [
     NarrowCase(
         ("status",),
@@ -161,6 +173,17 @@ CASES: list[NarrowCase] = [
         ("SKU", "Location", "Listed", "NON-LA-HUE", "TRANH-SON-MAI", "would drop"),
     ),
     NarrowCase(
+        ("promotions", "list"),
+        ("Promotion", "Name", "Starts", "Ends", "State", "tet-2027", "Khuyến mãi Tết", "running"),
+    ),
+    NarrowCase(
+        ("promotions", "plan"),
+        ("Promotion tet-2027", "Account", "Action", "hanoi-shop", "NON-LA-HUE", "cannot",
+         "Example has no way", "the channel cannot show"),
+    ),
+    NarrowCase(("promotions", "apply"), ("0 promoted, 0 restored, 0 refused",)),
+    NarrowCase(("promotions", "end", "tet-2027"), ("0 promoted, 0 restored",)),
+    NarrowCase(
         ("catalog", "import", "--channel", "saigon-shop"),
         ("Imported from saigon-shop", "Products seen", "Variants matched"),
     ),
@@ -197,7 +220,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 Shop(account=account, sandbox=sandbox, server=LoopbackServer(sandbox.app).start())
             )
         config_path = tmp_path / "omnisdk.toml"
-        config_path.write_text(config_text(shops, tmp_path / "omnisdk.db"), encoding="utf-8")
+        config_path.write_text(
+            config_text(shops, tmp_path / "omnisdk.db") + PROMOTION, encoding="utf-8"
+        )
 
         async def prepare() -> None:
             async with Engine(load_config(config_path, plugins=plugins), plugins=plugins) as e:
