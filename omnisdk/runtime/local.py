@@ -20,9 +20,10 @@
 one **promotions job** (``Engine.run_promotions``) that writes each promotion through every
 channel's mechanism when it is due and ends it at its end time, base prices back: it wakes
 at the next start or end (in the shop's time, as the promotion says), and at least every
-minute for promotions another process added; and one **webhook receiver** (:class:`omnisdk.webhooks.WebhookReceiver`, Starlette on
-uvicorn, ``127.0.0.1`` by default) serving ``POST /webhooks/{account}`` for every account.
-Accepted events go to ``Engine.handle_events``; when that fails the account is polled at once.
+minute for promotions another process added; and one **webhook receiver**
+(:class:`omnisdk.webhooks.WebhookReceiver`, Starlette on uvicorn, ``127.0.0.1`` by default)
+serving ``POST /webhooks/{account}`` for every account. Accepted events go to
+``Engine.handle_events``; when that fails the account is polled at once.
 When ``[engine] status_page`` (or ``status_page=``) names an address, the read-only
 **status page** (:class:`omnisdk.statuspage.StatusPage`) is served there too, on a listener
 of its own (the webhook receiver may face the internet; the page should not).
