@@ -1,11 +1,12 @@
 """Promotions in the store: the promotions themselves and what each account shows of them.
 
 A promotion is kept as its JSON document (:class:`~omnisdk.models.Promotion`), from the
-config (``origin="config"``, re-synchronised at every engine start) or added through the API
-(``origin="api"``). ``ended_at`` is set once it was ended and every account's base price is
-back. Each (promotion, account, SKU) has one row saying what the channel shows: ``applied``,
-``ended`` or ``failed``; the engine decides from these rows what still has to be written, so
-an apply or an end run twice, or again after a crash, writes nothing twice.
+config (``origin="config"``, copied again at every plan and list) or added through the API
+(``origin="api"``). ``ended_at`` is set when it ended: early (through the API, or taken out
+of the config), or once its end passed and every account's base price was back. Each
+(promotion, account, SKU) has one row saying what the channel shows: ``applied``, ``ended``
+or ``failed``; the engine decides from these rows what still has to be written, so an apply
+or an end run twice, or again after a crash half-way, writes nothing twice.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class PromotionListingState(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StoredPromotion:
-    """A promotion as stored: where it came from and when it was ended (None: not yet)."""
+    """A promotion as stored: where it came from (``config`` or ``api``) and when it ended
+(None: not yet)."""
 
     promotion: Promotion
     origin: str

@@ -521,10 +521,9 @@ class Engine:
         await promotions.add_promotion(self._ctx, promotion)
 
     async def promotions(self, *, include_ended: bool = True) -> list[StoredPromotion]:
-        """Every promotion (``[[promotions]]`` and added ones), by start time."""
-        plan = await self.plan_promotions()  # copies the config's entries into the store
-        del plan
-        return await asyncio.to_thread(self.store.promotions, include_ended=include_ended)
+        """Every promotion (``[[promotions]]`` and added ones), by start time; one taken out
+        of the config is ended (and restored at the next :meth:`run_promotions`)."""
+        return await promotions.list_promotions(self._ctx, include_ended=include_ended)
 
     async def promotion_listings(self, promotion_id: str | None = None) -> list[PromotionListing]:
         """What each account shows of each promotion (or of one): applied, ended or failed."""

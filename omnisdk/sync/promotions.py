@@ -52,6 +52,7 @@ __all__ = [
     "add_promotion",
     "end_promotion",
     "held_prices",
+    "list_promotions",
     "next_change",
     "plan_promotions",
     "run_promotions",
@@ -170,8 +171,14 @@ class PromotionRun(BaseModel):
 
 
 def _sync_config(context: SyncContext) -> None:
-    """Copy the config's promotions into the store (a changed entry replaces its copy)."""
+    """Copy the config's promotions into the store (a changed entry replaces its copy); a
+    promotion taken out of the config ends now (its prices are restored like any end)."""
     stored = {s.promotion.id: s for s in context.store.promotions()}
+    configured = {promotion.id for promotion in context.config.promotions}
+    for entry in stored.values():
+        dropped = entry.origin == "config" and entry.promotion.id not in configured
+        if dropped and entry.ended_at is None:
+            context.store.mark_promotion_ended(entry.promotion.id, context.now())
     for promotion in context.config.promotions:
         known = stored.get(promotion.id)
         if known is not None and known.origin == "api":
@@ -181,6 +188,18 @@ def _sync_config(context: SyncContext) -> None:
             )
         if known is None or known.promotion != promotion:
             context.store.save_promotion(promotion, origin="config")
+
+
+async def list_promotions(
+    context: SyncContext, *, include_ended: bool = True
+) -> list[StoredPromotion]:
+    """See :meth:`Engine.promotions`."""
+
+    def read() -> list[StoredPromotion]:
+        _sync_config(context)
+        return context.store.promotions(include_ended=include_ended)
+
+    return await context.run(read)
 
 
 async def add_promotion(context: SyncContext, promotion: Promotion) -> None:

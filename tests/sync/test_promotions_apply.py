@@ -277,3 +277,15 @@ async def test_the_runtime_job_starts_and_ends_a_promotion_on_time(
 async def _ended(harness: Harness) -> bool:
     [stored] = await harness.engine.promotions()
     return stored.ended_at is not None
+
+
+async def test_a_promotion_taken_out_of_the_config_ends(make_harness: MakeHarness) -> None:
+    clock = Clock()
+    first = await make_harness(Account("shop-a"), clock=clock, promotions=(_tet(clock.now),))
+    [stored] = await first.engine.promotions()
+    assert (stored.origin, stored.ended_at) == ("config", None)
+    clock.advance(60)
+    second = await make_harness(Account("shop-a"), clock=clock)  # same store, entry removed
+    [gone] = await second.engine.promotions()
+    assert gone.ended_at == clock.now
+    assert (await second.engine.plan_promotions()).steps == []
