@@ -56,6 +56,13 @@ class PromotionMechanism(enum.StrEnum):
         it can be applied ahead of its start; otherwise the engine writes it when it starts."""
         return self in (PromotionMechanism.DATED_SALE_PRICE, PromotionMechanism.DISCOUNT_CAMPAIGN)
 
+    @property
+    def one_at_a_time(self) -> bool:
+        """True when an item holds one promoted price at a time (a sale price, a price in a
+        book): a promotion is written there only once the one before it has ended. A
+        discount campaign is an object of its own, so several can be scheduled ahead."""
+        return self is not PromotionMechanism.DISCOUNT_CAMPAIGN
+
 
 class Promotion(CanonicalModel):
     """One promotion of the master catalog (``[[promotions]]`` in the config).

@@ -330,6 +330,7 @@ def _plan(context: SyncContext, moment: datetime) -> PromotionPlan:
                     )
                 )
     steps = _mark_conflicts(steps, {p.id: p for p in running})
+    steps = _hold_ahead(steps, {p.id: p for p in running}, moment, shown)
     planned = {(s.promotion, s.account, s.sku) for s in steps if s.action is PromotionAction.SET}
     by_id = {s.promotion.id: s.promotion for s in everything}
     ending = [
@@ -357,6 +358,47 @@ def _plan(context: SyncContext, moment: datetime) -> PromotionPlan:
 def _mechanism(context: SyncContext, account: str) -> PromotionMechanism | None:
     channel = context.channels.get(account)
     return channel.limits.promotion_mechanism if channel is not None else None
+
+
+def _hold_ahead(
+    steps: list[PromotionStep],
+    promotions: dict[str, Promotion],
+    moment: datetime,
+    shown: dict[tuple[str, str, str], PromotionListing],
+) -> list[PromotionStep]:
+    """A step written ahead of its start on a listing that holds one promoted price at a
+    time waits while another promotion shows there (or is about to): written ahead, it
+    would replace that one's price before its end. It is written at the hand-over instead."""
+    showing: dict[tuple[str, str], str] = {}
+    for step in steps:
+        key = (step.account, step.sku)
+        row = shown.get((step.promotion, step.account, step.sku))
+        applied = row is not None and row.state is PromotionListingState.APPLIED
+        if step.action is PromotionAction.SET and (
+            promotions[step.promotion].is_running(moment) or applied
+        ):
+            showing.setdefault(key, step.promotion)
+    held = []
+    for step in steps:
+        other = showing.get((step.account, step.sku))
+        mechanism = step.mechanism
+        ahead = step.due and not promotions[step.promotion].is_running(moment)
+        if (
+            ahead
+            and other is not None
+            and other != step.promotion
+            and mechanism is not None
+            and mechanism.one_at_a_time
+        ):
+            step = step.model_copy(
+                update={
+                    "due": False,
+                    "reason": f"written once promotion {other} has ended (the channel "
+                    "holds one promoted price per item)",
+                }
+            )
+        held.append(step)
+    return held
 
 
 def _mark_conflicts(
@@ -473,11 +515,13 @@ async def run_promotions(context: SyncContext, at: datetime | None = None) -> Pr
     }
     run = PromotionRun(at=moment)
     groups: dict[tuple[str, str, str], list[PromotionStep]] = defaultdict(list)
-    for step in plan.to_write():
-        groups[("applied", step.account, step.promotion)].append(step)
+    # Ends first: a promotion that follows another on the same listing is written after the
+    # earlier one's base price is back, not overwritten by it.
     for step in plan.ending:
         if step.account in context.channels:
             groups[("ended", step.account, step.promotion)].append(step)
+    for step in plan.to_write():
+        groups[("applied", step.account, step.promotion)].append(step)
     for (operation, account, promotion_id), steps in groups.items():
         items = [
             PromotionItem(

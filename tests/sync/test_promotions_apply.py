@@ -289,3 +289,47 @@ async def test_a_promotion_taken_out_of_the_config_ends(make_harness: MakeHarnes
     [gone] = await second.engine.promotions()
     assert gone.ended_at == clock.now
     assert (await second.engine.plan_promotions()).steps == []
+
+
+async def test_a_promotion_that_follows_another_replaces_it_at_its_end(
+    make_harness: MakeHarness,
+) -> None:
+    """One sale price per item (Facebook, Lazada) or one price (Shopify): the next
+    promotion waits for the one showing, and at the hand-over the earlier one is ended first."""
+    accounts = _installed(only=("shopify-hcm", "facebook", "lazada-vn"))
+    if not accounts:
+        pytest.skip("no plugin with a one-at-a-time mechanism installed")
+    clock = Clock()
+    hand_over = (clock.now + timedelta(hours=1)).replace(second=0, microsecond=0)
+    first = _tet(clock.now).model_copy(
+        update={"starts_at": clock.now - timedelta(hours=1), "ends_at": hand_over}
+    )
+    second = Promotion(
+        id="sau-tet", name="Xả hàng sau Tết", kind=PromotionKind.FIXED,
+        amount=Money.of(100000, "VND"), skus=(SKU,),
+        starts_at=hand_over, ends_at=hand_over + timedelta(days=3),
+    )
+    harness = await make_harness(*accounts, clock=clock, promotions=(first, second))
+    for channel in harness.engine.channels.values():
+        if hasattr(channel, "clock"):
+            channel.clock = clock
+    await seed(harness, SKU, stock=5, price=str(BASE.amount))
+    for name in harness.engine.channels:
+        await harness.engine.import_catalog(name)
+    names = list(harness.engine.channels)
+
+    run = await harness.engine.run_promotions()
+    assert {(o.promotion, o.ok) for o in run.outcomes} == {("tet-2027", True)}
+    assert await _shown(harness) == dict.fromkeys(names, PROMOTED)
+    plan = await harness.engine.plan_promotions()
+    waiting = [s for s in plan.steps if s.promotion == "sau-tet"]
+    assert waiting and not any(s.due for s in waiting)
+    dated = [s for s in waiting if s.mechanism is not None and s.mechanism.platform_dated]
+    assert all("once promotion tet-2027 has ended" in (s.reason or "") for s in dated)
+
+    _advance(harness, (hand_over - clock.now).total_seconds())
+    handed = await harness.engine.run_promotions()
+    assert [o.operation for o in handed.outcomes] == ["ended"] * len(names) + ["applied"] * len(
+        names
+    )
+    assert await _shown(harness) == dict.fromkeys(names, Money.of(549999, "VND"))
