@@ -173,17 +173,6 @@ CASES: list[NarrowCase] = [
         ("SKU", "Location", "Listed", "NON-LA-HUE", "TRANH-SON-MAI", "would drop"),
     ),
     NarrowCase(
-        ("promotions", "list"),
-        ("Promotion", "Name", "Starts", "Ends", "State", "tet-2027", "Khuyến mãi Tết", "running"),
-    ),
-    NarrowCase(
-        ("promotions", "plan"),
-        ("Promotion tet-2027", "Account", "Action", "hanoi-shop", "NON-LA-HUE", "cannot",
-         "Example has no way", "the channel cannot show"),
-    ),
-    NarrowCase(("promotions", "apply"), ("0 promoted, 0 restored, 0 refused",)),
-    NarrowCase(("promotions", "end", "tet-2027"), ("0 promoted, 0 restored",)),
-    NarrowCase(
         ("catalog", "import", "--channel", "saigon-shop"),
         ("Imported from saigon-shop", "Products seen", "Variants matched"),
     ),
@@ -200,6 +189,17 @@ CASES: list[NarrowCase] = [
             "no unit sold twice",
         ),
     ),
+    NarrowCase(
+        ("promotions", "list"),
+        ("Promotion", "Name", "Starts", "Ends", "State", "tet-2027", "Khuyến mãi Tết", "running"),
+    ),
+    NarrowCase(
+        ("promotions", "plan"),
+        ("Promotion tet-2027", "Account", "Action", "hanoi-shop", "NON-LA-HUE", "cannot",
+         "Example has no way", "the channel cannot show"),
+    ),
+    NarrowCase(("promotions", "apply"), ("0 promoted, 0 restored, 0 refused",)),
+    NarrowCase(("promotions", "end", "tet-2027"), ("0 promoted, 0 restored",)),
 ]
 
 
