@@ -262,6 +262,28 @@ def test_the_command_reads_well_at_80_columns(world: World, case: NarrowCase) ->
     assert_reads_at(result.output, case.words, what=f"omnisdk {case.name}")
 
 
+def test_promotions_print_their_results_as_json(world: World) -> None:
+    """Ended (again: ending twice changes nothing), the promotion is listed as ended and
+    nothing is left to write or restore; the JSON is the result models' own."""
+    import json
+
+    def run(*args: str) -> object:
+        result = CliRunner().invoke(
+            build_app(world.plugins), ["-c", str(world.config_path), "promotions", *args]
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    ended = run("end", "tet-2027", "--json")
+    assert isinstance(ended, dict) and ended["outcomes"] == []
+    [entry] = run("list", "--json")  # type: ignore[misc]
+    assert entry["promotion"]["id"] == "tet-2027" and entry["origin"] == "config"
+    assert entry["promotion"]["name"] == "Khuyến mãi Tết Đinh Mùi"
+    assert entry["ended_at"] is not None
+    planned = run("plan", "--json")
+    assert isinstance(planned, dict) and (planned["steps"], planned["ending"]) == ([], [])
+
+
 def test_the_check_catches_a_word_split_by_wrapping() -> None:
     with pytest.raises(AssertionError, match="not whole on one line"):
         assert_reads_at("│ accou │\n│ nt    │\n", ["account"])
