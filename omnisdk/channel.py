@@ -63,11 +63,13 @@ from omnisdk.models import (
     Customer,
     EventKind,
     Location,
+    Money,
     Order,
     OrderStatus,
     PriceUpdate,
     Product,
     PromotionMechanism,
+    PromotionWrite,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -143,6 +145,10 @@ class ChannelLimits(BaseModel):
     promotion_mechanism: PromotionMechanism | None = None
     """How the platform expresses a time-limited price cut; None: it cannot, and a promotion
     plan says so for the channel instead of silently leaving its price as it is."""
+    promotion_lead_time: timedelta | None = None
+    """How long before its start a promotion must reach the platform (None: any time); a
+    promotion written later starts there that much after it was written, and the plan
+    says so."""
 
 
 class ChannelSettings(BaseModel):
@@ -809,6 +815,52 @@ class Channel:
     async def update_order(self, update: OrderUpdate) -> WriteResult:
         """Move an order along on the platform (ship with tracking, cancel, ...)."""
         raise self._unsupported(Capability.WRITE_ORDERS)
+
+    # -- promotions ------------------------------------------------------------------------
+    #
+    # A channel that declares ``limits.promotion_mechanism`` implements the three methods
+    # below through that mechanism. The engine calls them; it keeps each item's
+    # ``external_id`` and hands it back to :meth:`end_promotion`.
+
+    def promotion_support(self) -> str | None:
+        """None when this account can show promotions; otherwise why not, in a sentence the
+        promotion plan prints (the default: the platform declares no mechanism).
+
+        A plugin overrides it when support depends on the account's settings (a price book
+        the merchant has to create first, for instance).
+        """
+        if self.limits.promotion_mechanism is None:
+            return f"{self.title or self.name} has no way to express a promotion"
+        return None
+
+    async def write_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Show ``promotion``'s promoted prices through the platform's own mechanism.
+
+        One result per item, in order; a failed item fails alone. ``external_id`` of a
+        success is the platform's handle the engine returns in :meth:`end_promotion` (a
+        discount id, ...). A mechanism that carries dates
+        (:attr:`PromotionMechanism.platform_dated`) writes them, so the platform switches the
+        price on and off itself; the others show the promoted price now (the engine calls
+        this only once the promotion has started). Writing the same promotion twice must
+        leave the platform as writing it once did.
+        """
+        raise UnsupportedOperation(self.promotion_support() or "write_promotion is not built")
+
+    async def end_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Stop showing ``promotion`` and show each item's ``base`` price again.
+
+        One result per item, in order. Ending an item that has already ended (on the
+        platform's own schedule, or by an earlier call that crashed before the engine
+        recorded it) succeeds and changes nothing.
+        """
+        raise UnsupportedOperation(self.promotion_support() or "end_promotion is not built")
+
+    async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
+        """The price a buyer pays now for each of ``skus`` (promotions included), read back
+        from the platform; SKUs the platform does not list are left out."""
+        raise UnsupportedOperation(
+            self.promotion_support() or "read_selling_prices is not built"
+        )
 
     async def _write_in_batches(
         self, items: Iterable[Item], size: int,

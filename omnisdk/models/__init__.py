@@ -32,7 +32,13 @@ from omnisdk.models.product import (
     canonical_sku,
     validate_sku,
 )
-from omnisdk.models.promotion import Promotion, PromotionKind, PromotionMechanism
+from omnisdk.models.promotion import (
+    Promotion,
+    PromotionItem,
+    PromotionKind,
+    PromotionMechanism,
+    PromotionWrite,
+)
 from omnisdk.models.refs import ChannelRef
 from omnisdk.models.stock import PriceUpdate, StockLevel, StockPushMode, StockUpdate
 
@@ -63,8 +69,10 @@ __all__ = [
     "Product",
     "ProductStatus",
     "Promotion",
+    "PromotionItem",
     "PromotionKind",
     "PromotionMechanism",
+    "PromotionWrite",
     "Sku",
     "StockEffect",
     "StockLevel",

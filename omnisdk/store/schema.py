@@ -53,6 +53,8 @@ __all__ = [
     "orders",
     "outbox",
     "products",
+    "promotion_listings",
+    "promotions",
     "quarantine",
     "stock_ledger",
     "stock_levels",
@@ -451,3 +453,38 @@ sales_day_zones = Table(
     Column("built_at", UTCDateTime, nullable=False),
 )
 """The time zones :data:`sales_days` is kept for (built from every stored order)."""
+
+promotions = Table(
+    "omnisdk_promotions",
+    metadata,
+    Column("id", String(64), nullable=False),
+    Column("document", JSONDocument, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    PrimaryKeyConstraint("id"),
+    CheckConstraint("origin IN ('config', 'api')", name="origin"),
+)
+"""Promotions of the master catalog (``[[promotions]]`` or added through the API): the
+promotion as a JSON document, and ``ended_at`` once it was ended and its prices restored."""
+
+promotion_listings = Table(
+    "omnisdk_promotion_listings",
+    metadata,
+    Column("promotion_id", String(64), nullable=False),
+    Column("account", String(KEY), nullable=False),
+    Column("sku", String(KEY), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("base_minor", BigInteger, nullable=False),
+    Column("promoted_minor", BigInteger, nullable=False),
+    Column("external_id", String(KEY), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("promotion_id", "account", "sku"),
+    CheckConstraint("state IN ('applied', 'ended', 'failed')", name="state"),
+)
+"""What each account shows of each promotion: ``applied`` (the promoted price is on the
+channel), ``ended`` (the base price is back) or ``failed`` (the last write failed: ``error``)."""

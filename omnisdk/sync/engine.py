@@ -44,9 +44,9 @@ from omnisdk.channel import Capability, Channel, ChannelInfo
 from omnisdk.config import ChannelConfig, Config, build_channel, load_config
 from omnisdk.errors import OmnisdkError, UsageError
 from omnisdk.http import RateLimiterFactory
-from omnisdk.models import ChannelEvent, Order, OrderStatus
+from omnisdk.models import ChannelEvent, Order, OrderStatus, Promotion
 from omnisdk.plugins import Plugins, default_plugins
-from omnisdk.store import Store, StoreTokenStore
+from omnisdk.store import PromotionListing, Store, StoredPromotion, StoreTokenStore
 from omnisdk.sync import (
     accounts,
     catalog,
@@ -69,7 +69,7 @@ from omnisdk.sync.customer_view import CustomerView
 from omnisdk.sync.customers import CustomerHistory
 from omnisdk.sync.first_count import FirstCountStats
 from omnisdk.sync.intake import IngestResult, SyncStats
-from omnisdk.sync.promotions import PromotionPlan
+from omnisdk.sync.promotions import PromotionPlan, PromotionRun
 from omnisdk.sync.pusher import PushStats
 from omnisdk.sync.reconcile import ReconcileReport
 from omnisdk.sync.removal import RemovalReport
@@ -509,12 +509,51 @@ class Engine:
         """Send ``plan`` (a fresh plan of every account when None)."""
         return await catalog.apply(self._ctx, plan)
 
+    # -- promotions (omnisdk.sync.promotions) ----------------------------------------------
+
+    async def add_promotion(self, promotion: Promotion) -> None:
+        """Add (or change) a promotion of the master catalog, kept in the store.
+
+        Nothing is written to the channels until :meth:`run_promotions` (which ``omnisdk
+        run`` calls every minute). A promotion from ``[[promotions]]`` is changed in the
+        config instead; an ended one cannot be brought back under the same id.
+        """
+        await promotions.add_promotion(self._ctx, promotion)
+
+    async def promotions(self, *, include_ended: bool = True) -> list[StoredPromotion]:
+        """Every promotion (``[[promotions]]`` and added ones), by start time; one taken out
+        of the config is ended (and restored at the next :meth:`run_promotions`)."""
+        return await promotions.list_promotions(self._ctx, include_ended=include_ended)
+
+    async def promotion_listings(self, promotion_id: str | None = None) -> list[PromotionListing]:
+        """What each account shows of each promotion (or of one): applied, ended or failed."""
+        return await asyncio.to_thread(self.store.promotion_listings, promotion_id)
+
     async def plan_promotions(self, at: datetime | None = None) -> PromotionPlan:
-        """What every ``[[promotions]]`` entry not ended at ``at`` (default now) would set on
-        each account listing a covered SKU, through the channel's declared mechanism; an
-        account that cannot express a promotion is planned as ``unsupported``. A plan only:
-        applying it is not implemented yet."""
+        """What every promotion not ended at ``at`` (default now) sets on each account listing
+        a covered SKU, through the channel's declared mechanism, and which items of ended
+        promotions are still to be restored. An account that cannot express a promotion is
+        planned as ``unsupported`` (with the reason); nothing is written."""
         return await promotions.plan_promotions(self._ctx, at)
+
+    async def run_promotions(self, at: datetime | None = None) -> PromotionRun:
+        """Carry the promotion plan out at ``at`` (default now): write what is due through
+        each channel's mechanism and restore the base price of what has ended. Idempotent:
+        a second run, or a run after a crash half-way, writes only what is not done yet."""
+        return await promotions.run_promotions(self._ctx, at)
+
+    async def end_promotion(self, promotion_id: str) -> PromotionRun:
+        """End a promotion now (before its end time) and restore every account's base price."""
+        return await promotions.end_promotion(self._ctx, promotion_id)
+
+    def now(self) -> datetime:
+        """The engine's current time (aware UTC; the injected clock in tests)."""
+        return self._clock()
+
+    async def next_promotion_change(self) -> datetime | None:
+        """The next start or end of a promotion not ended yet (None: none to come): when
+        :meth:`run_promotions` has something new to do (the local runtime wakes then)."""
+        return await promotions.next_change(self._ctx)
 
     async def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """Compare listed stock with what each account should list; repair drift and oversells."""
@@ -745,9 +784,33 @@ class SyncEngine:
         """See :meth:`Engine.apply`."""
         return self._run(self.engine.apply(plan))
 
+    def add_promotion(self, promotion: Promotion) -> None:
+        """See :meth:`Engine.add_promotion`."""
+        self._run(self.engine.add_promotion(promotion))
+
+    def promotions(self, *, include_ended: bool = True) -> list[StoredPromotion]:
+        """See :meth:`Engine.promotions`."""
+        return self._run(self.engine.promotions(include_ended=include_ended))
+
+    def promotion_listings(self, promotion_id: str | None = None) -> list[PromotionListing]:
+        """See :meth:`Engine.promotion_listings`."""
+        return self._run(self.engine.promotion_listings(promotion_id))
+
     def plan_promotions(self, at: datetime | None = None) -> PromotionPlan:
         """See :meth:`Engine.plan_promotions`."""
         return self._run(self.engine.plan_promotions(at))
+
+    def run_promotions(self, at: datetime | None = None) -> PromotionRun:
+        """See :meth:`Engine.run_promotions`."""
+        return self._run(self.engine.run_promotions(at))
+
+    def end_promotion(self, promotion_id: str) -> PromotionRun:
+        """See :meth:`Engine.end_promotion`."""
+        return self._run(self.engine.end_promotion(promotion_id))
+
+    def next_promotion_change(self) -> datetime | None:
+        """See :meth:`Engine.next_promotion_change`."""
+        return self._run(self.engine.next_promotion_change())
 
     def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """See :meth:`Engine.reconcile`."""

@@ -29,7 +29,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
@@ -53,6 +53,9 @@ from omnisdk.models import (
     Order,
     PriceUpdate,
     Product,
+    PromotionItem,
+    PromotionMechanism,
+    PromotionWrite,
     StockPushMode,
     StockUpdate,
 )
@@ -332,6 +335,12 @@ class ChannelConformance:
             )
         if Capability.WEBHOOKS in cls.capabilities:
             assert cls.limits.webhook_topics, "a webhook channel declares its webhook_topics"
+        if cls.limits.promotion_mechanism is not None:
+            for method in ("write_promotion", "end_promotion", "read_selling_prices"):
+                assert getattr(cls, method) is not getattr(Channel, method), (
+                    f"{cls.__name__} declares promotion_mechanism "
+                    f"{cls.limits.promotion_mechanism.value} but does not implement {method}()"
+                )
 
     def test_every_setting_is_documented(self) -> None:
         """Every field of the settings model has a description (an attribute docstring under
@@ -711,6 +720,102 @@ class ChannelConformance:
         for seed, price in zip(seeds, new, strict=True):
             entry = listings[seed["sku"]]
             assert Money.of(entry["price"], entry["currency"]) == price
+
+    # -- promotions ------------------------------------------------------------------------
+
+    def require_promotions(self) -> PromotionMechanism:
+        """Skip the test unless the channel declares a promotion mechanism."""
+        mechanism = self.channel_class.limits.promotion_mechanism
+        if mechanism is None:
+            pytest.skip(f"{self.channel_class.name} declares no promotion_mechanism")
+        return mechanism
+
+    def promotion_settings(self) -> dict[str, Any]:
+        """Settings the promotion tests' channel needs beyond the sandbox's (a price book
+        the merchant would have created, for instance); override per plugin."""
+        return {}
+
+    async def seed_promotion(
+        self, control: SandboxControl, seeds: list[dict[str, Any]]
+    ) -> None:
+        """Seed ``seeds`` for the promotion tests (override when the platform needs more,
+        such as a price book to put the items on)."""
+        await control.seed(seeds)
+
+    @pytest.mark.asyncio
+    async def test_a_promotion_shows_then_ends_and_both_are_idempotent(
+        self,
+        make_channel: Callable[..., Channel],
+        control: SandboxControl,
+        sandbox: Sandbox,
+    ) -> None:
+        """A promotion written through the channel's mechanism is the price a buyer pays
+        (read back), from its start when the platform keeps the dates; writing it twice
+        changes nothing; ending it (twice too) shows the base price again; an unlisted SKU
+        fails alone. Prices are whole đồng: 15 % off 649.999 ₫ is 552.499 ₫ (half up)."""
+        mechanism = self.require_promotions()
+        channel = make_channel(**self.promotion_settings())
+        if hasattr(channel, "clock"):
+            # A channel that keeps a clock (signed timestamps, dates compared when reading)
+            # runs on the sandbox's, which the test moves forward.
+            setattr(channel, "clock", sandbox.clock.now)  # noqa: B010
+        seeds = self.catalog(2, variants_of_first=0)
+        seeds[0]["price"] = "649999" if self.currency == "VND" else seeds[0]["price"]
+        await self.seed_promotion(control, seeds)
+        now = datetime.fromisoformat(await control.now())
+        starts = now + timedelta(hours=2) if mechanism.platform_dated else now - timedelta(
+            minutes=1
+        )
+        cut = Decimal("0.85")
+        items = [
+            PromotionItem(
+                sku=seed["sku"],
+                base=Money.of(seed["price"], seed["currency"]),
+                promoted=Money.of(
+                    Decimal(seed["price"]) * cut, seed["currency"], rounding="ROUND_HALF_UP"
+                ),
+            )
+            for seed in seeds
+        ]
+        ghost = PromotionItem(sku="KHONG-CO-SKU-NAY", base=items[0].base, promoted=items[0].base)
+        promotion = PromotionWrite(
+            id="conformance-sale",
+            name="Khuyến mãi cuối năm",
+            starts_at=starts,
+            ends_at=starts + timedelta(days=1),
+            items=(items[0], ghost, items[1]),
+        )
+        skus = [item.sku for item in items]
+        base = {item.sku: item.base for item in items}
+        promoted = {item.sku: item.promoted for item in items}
+
+        results = await channel.write_promotion(promotion)
+        assert [r.ok for r in results] == [True, False, True], results
+        if self.currency == "VND":
+            assert promoted[skus[0]] == Money.of(552499, "VND")
+        if mechanism.platform_dated:
+            assert await channel.read_selling_prices(skus) == base, "shown before its start"
+            await control.advance_clock(2 * 3600 + 60)
+        assert await channel.read_selling_prices(skus) == promoted
+
+        again = await channel.write_promotion(promotion)
+        assert [r.ok for r in again] == [True, False, True], again
+        assert await channel.read_selling_prices(skus) == promoted
+
+        applied = PromotionWrite(
+            **{
+                **promotion.model_dump(),
+                "items": tuple(
+                    item.model_copy(update={"external_id": result.external_id})
+                    for item, result in zip(promotion.items, results, strict=True)
+                    if result.ok
+                ),
+            }
+        )
+        for _ in range(2):
+            ended = await channel.end_promotion(applied)
+            assert all(r.ok for r in ended), ended
+            assert await channel.read_selling_prices(skus) == base
 
     # -- orders ----------------------------------------------------------------------------
 

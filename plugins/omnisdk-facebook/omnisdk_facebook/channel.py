@@ -19,8 +19,8 @@ not hold is refused per item (``allow_upsert=false``) rather than creating a hal
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,9 +38,12 @@ from omnisdk.channel import (
 from omnisdk.errors import ChannelError, WebhookVerificationError
 from omnisdk.http import HttpClient, Lane, RateBudget
 from omnisdk.models import (
+    Money,
     PriceUpdate,
     Product,
+    PromotionItem,
     PromotionMechanism,
+    PromotionWrite,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -52,12 +55,14 @@ from omnisdk_facebook.client import GraphClient
 from omnisdk_facebook.errors import error_mapper
 from omnisdk_facebook.mapping import (
     ITEM_FIELDS,
+    PROMOTION_FIELDS,
     STOCK_FIELDS,
     availability_for,
     group_items,
     item_data,
     price_text,
     product_from_items,
+    selling_price,
     stock_level,
 )
 from omnisdk_facebook.settings import GRAPH_URL, FacebookSettings
@@ -135,6 +140,9 @@ class FacebookChannel(Channel):
         """What Meta's usage headers reported on the latest answer (None: none yet)."""
         self.link_template: str | None = self.settings.link_template
         """The product page link of new items, ``{sku}`` replaced by the URL-quoted SKU."""
+        self.clock: Callable[[], datetime] = _utcnow
+        """The time a sale price's effective dates are compared with when prices are read
+        (tests point it at a sandbox's clock)."""
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -303,6 +311,82 @@ class FacebookChannel(Channel):
         return [r if r is not None else WriteResult.failure(batch[i].sku, "not written")
                 for i, r in enumerate(results)]
 
+    # -- promotions: sale_price with sale_price_effective_date ----------------------------
+
+    async def write_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Per SKU: ``price`` = base, ``sale_price`` = promoted and
+        ``sale_price_effective_date`` = ``START/END`` (ISO 8601 with offsets), in items
+        batches; Meta shows the sale price between those times by itself."""
+        window = (
+            f"{promotion.starts_at.isoformat(timespec='minutes')}/"
+            f"{promotion.ends_at.isoformat(timespec='minutes')}"
+        )
+        return await self._promotion_batch(
+            promotion,
+            lambda item: {
+                "price": price_text(item.base),
+                "sale_price": price_text(item.promoted),
+                "sale_price_effective_date": window,
+            },
+        )
+
+    async def end_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Per SKU: ``price`` = base, ``sale_price`` and its dates cleared (empty)."""
+        return await self._promotion_batch(
+            promotion,
+            lambda item: {
+                "price": price_text(item.base),
+                "sale_price": "",
+                "sale_price_effective_date": "",
+            },
+        )
+
+    async def _promotion_batch(
+        self,
+        promotion: PromotionWrite,
+        fields: Callable[[PromotionItem], dict[str, Any]],
+    ) -> list[WriteResult]:
+        results: list[WriteResult | None] = [None] * len(promotion.items)
+        requests: list[BatchRequest] = []
+        sent: list[int] = []
+        for index, item in enumerate(promotion.items):
+            if item.base.currency != self.currency:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    f"price is in {item.base.currency}, the catalog sells in {self.currency}",
+                    code="currency_mismatch",
+                )
+                continue
+            requests.append(BatchRequest("UPDATE", {"id": item.sku, **fields(item)}))
+            sent.append(index)
+        for chunk_start in range(0, len(requests), MAX_BATCH_REQUESTS):
+            chunk = requests[chunk_start:chunk_start + MAX_BATCH_REQUESTS]
+            outcomes = await self._send(chunk, allow_upsert=False, lane=Lane.DEFAULT)
+            for index, outcome in zip(
+                sent[chunk_start:chunk_start + MAX_BATCH_REQUESTS], outcomes, strict=True
+            ):
+                results[index] = _result(outcome)
+        return [r if r is not None else WriteResult.failure(promotion.items[i].sku, "not written")
+                for i, r in enumerate(results)]
+
+    async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
+        """``sale_price`` while :attr:`clock` is within its start and end dates (or when it
+        has none), else ``price``, read from ``/products``."""
+        prices: dict[str, Money] = {}
+        now = self.clock()
+        for chunk in batched(dict.fromkeys(skus), SKUS_PER_FILTER):
+            params: dict[str, Any] = {
+                "fields": PROMOTION_FIELDS,
+                "limit": PAGE_SIZE,
+                "filter": {"retailer_id": {"is_any": chunk}},
+            }
+            async for page in self.graph.pages(self.catalog_id, "products", params):
+                for item in page:
+                    sku = item.get("retailer_id")
+                    if sku in chunk:
+                        prices[sku] = selling_price(item, now)
+        return prices
+
     async def write_products_batch(self, batch: Sequence[Product]) -> list[WriteResult]:
         """Create or update each product's variants as items (``allow_upsert``); a product is
         written when every one of its variants is."""
@@ -381,3 +465,7 @@ def _result(outcome: ItemOutcome) -> WriteResult:
         sku, outcome.error or "refused", code=outcome.code,
         retryable=outcome.retryable,
     )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -35,12 +36,14 @@ from omnisdk.models import (
 
 __all__ = [
     "ITEM_FIELDS",
+    "PROMOTION_FIELDS",
     "STOCK_FIELDS",
     "availability_for",
     "item_data",
     "parse_price",
     "price_text",
     "product_from_items",
+    "selling_price",
     "stock_level",
     "variant_attribute",
 ]
@@ -53,6 +56,10 @@ ITEM_FIELDS = (
 """The Graph fields the channel reads of every item (Graph returns few by default)."""
 STOCK_FIELDS = "id,retailer_id,inventory,quantity_to_sell_on_facebook"
 """The fields a stock read needs."""
+PROMOTION_FIELDS = (
+    "id,retailer_id,price,currency,sale_price,sale_price_start_date,sale_price_end_date"
+)
+"""What a read of the price a buyer pays asks ``/products`` for."""
 
 _SYMBOLS = {"₫": "VND", "$": "USD", "€": "EUR", "฿": "THB", "₱": "PHP", "RM": "MYR", "Rp": "IDR"}
 _NUMBER = re.compile(r"\d[\d.,\s\u00a0\u202f]*")
@@ -104,6 +111,23 @@ def parse_price(value: Any, currency: str | None) -> Money:
     except InvalidOperation:
         raise ValueError(f"price {text!r} is not a number") from None
     return Money.of(amount, code)
+
+
+def selling_price(item: Mapping[str, Any], now: datetime) -> Money:
+    """What a buyer pays for ``item`` at ``now``: its ``sale_price`` while ``now`` is within
+    ``sale_price_start_date`` (included) and ``sale_price_end_date`` (excluded), or always
+    when it has no dates; otherwise its ``price``."""
+    currency = item.get("currency")
+    price = parse_price(item.get("price"), currency)
+    sale = item.get("sale_price")
+    if sale in (None, ""):
+        return price
+    starts, ends = item.get("sale_price_start_date"), item.get("sale_price_end_date")
+    if starts and datetime.fromisoformat(str(starts)) > now:
+        return price
+    if ends and datetime.fromisoformat(str(ends)) <= now:
+        return price
+    return parse_price(sale, currency)
 
 
 def availability_for(quantity: int) -> str:

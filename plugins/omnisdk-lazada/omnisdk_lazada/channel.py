@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -60,10 +61,13 @@ from omnisdk.errors import (
 from omnisdk.http import HttpClient, Lane, RateBudget
 from omnisdk.models import (
     ChannelEvent,
+    Money,
     Order,
     PriceUpdate,
     Product,
+    PromotionItem,
     PromotionMechanism,
+    PromotionWrite,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -80,6 +84,7 @@ from omnisdk_lazada.mapping import (
     parse_time,
     price_text,
     product_from_lazada,
+    selling_price,
     stock_levels,
 )
 from omnisdk_lazada.settings import SITE_URLS, LazadaSettings
@@ -809,6 +814,114 @@ class LazadaChannel(Channel):
             r if r is not None else WriteResult.failure(batch[i].sku, "not written", retryable=True)
             for i, r in enumerate(results)
         ]
+
+    # -- promotions: a special price with its dates ----------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's local time, in which Lazada reads and shows special-price dates."""
+        return ZoneInfo(SITE_TIMEZONES.get(self.settings.site, "Asia/Ho_Chi_Minh"))
+
+    def _sale_time(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    async def write_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """``Price`` = base, ``SalePrice`` = promoted, ``SaleStartDate``/``SaleEndDate`` in
+        the site's local time (to the minute), through ``/product/price_quantity/update``:
+        Lazada switches the special price on and off at those times."""
+        window = {
+            "SaleStartDate": self._sale_time(promotion.starts_at),
+            "SaleEndDate": self._sale_time(promotion.ends_at),
+        }
+        return await self._special_prices(
+            promotion,
+            lambda item: {
+                "Price": price_text(item.base),
+                "SalePrice": price_text(item.promoted),
+                **window,
+            },
+        )
+
+    async def end_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Move the special price's end to now (Lazada has no call that removes a special
+        price): the buyer pays ``Price`` (= base, written too) from this minute. Ending an
+        ended one again moves an end already past: the shown price stays the base."""
+        now = self.clock().replace(second=0, microsecond=0)
+        start = min(promotion.starts_at, now - timedelta(minutes=1))
+        return await self._special_prices(
+            promotion,
+            lambda item: {
+                "Price": price_text(item.base),
+                "SalePrice": price_text(item.promoted),
+                "SaleStartDate": self._sale_time(start),
+                "SaleEndDate": self._sale_time(now),
+            },
+        )
+
+    async def _special_prices(
+        self,
+        promotion: PromotionWrite,
+        fields: Callable[[PromotionItem], dict[str, Any]],
+    ) -> list[WriteResult]:
+        items = promotion.items
+        refs = await self._locate((item.sku for item in items), Lane.DEFAULT)
+        keys = [PriceUpdate(sku=item.sku, price=item.promoted) for item in items]
+        results: list[WriteResult | None] = [None] * len(items)
+        sending: list[int] = []
+        entries: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            if item.base.currency != self.currency:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    f"price is in {item.base.currency}, the seller sells in {self.currency}",
+                    code="currency_mismatch",
+                )
+            elif item.sku not in refs:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    NotFound(
+                        f"SKU {item.sku!r} is not listed on this seller", code="sku_not_listed"
+                    ),
+                )
+            elif item.promoted >= item.base:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    "Lazada takes a special price only below the price (nothing is taken off)",
+                    code="4117",
+                )
+            else:
+                sending.append(index)
+                entries.append({**self._ids(refs[item.sku]), **fields(item)})
+        if sending:
+            outcome = await self._send_payload(
+                "/product/price_quantity/update", sending, keys, entries, Lane.DEFAULT,
+                retry=True,
+            )
+            for index, result in outcome.items():
+                results[index] = result
+        return [
+            r if r is not None else WriteResult.failure(items[i].sku, "not written", retryable=True)
+            for i, r in enumerate(results)
+        ]
+
+    async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
+        """Each SKU's ``special_price`` while :attr:`clock` is within ``special_from_time``
+        and ``special_to_time`` (local times of the site), else its ``price``."""
+        prices: dict[str, Money] = {}
+        now = self.clock()
+        for chunk in batched(list(dict.fromkeys(skus)), MAX_SKUS_PER_LOOKUP):
+            extra = {"sku_seller_list": json.dumps(list(chunk), ensure_ascii=False)}
+            async for records in self._product_pages(
+                updated_since=None, lane=Lane.DEFAULT, extra=extra
+            ):
+                for raw in records:
+                    for sku in raw.get("skus") or []:
+                        seller_sku = str(sku.get("SellerSku") or "")
+                        if seller_sku in chunk:
+                            prices[seller_sku] = selling_price(
+                                sku, self.currency, self.zone, now
+                            )
+        return prices
 
     # -- orders ------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -69,6 +70,7 @@ __all__ = [
     "plain_json",
     "price_text",
     "product_from_lazada",
+    "selling_price",
     "stock_levels",
     "to_decimal",
     "to_money",
@@ -126,6 +128,24 @@ def to_money(value: Any, currency: str) -> Money:
     if abs(rounded - amount) > FLOAT_NOISE:
         raise ValueError(f"{amount} {code} has more decimal places than {code} allows")
     return Money.of(rounded, code)
+
+
+def selling_price(sku: Mapping[str, Any], currency: str, zone: tzinfo, now: datetime) -> Money:
+    """What a buyer pays for one SKU of ``/products/get`` at ``now``: its ``special_price``
+    within ``special_from_time`` (included) and ``special_to_time`` (excluded; both local
+    ``YYYY-MM-DD HH:mm``, either may be empty), else its ``price``."""
+    price = to_money(sku.get("price"), currency)
+    special = sku.get("special_price")
+    if special in (None, "", 0):
+        return price
+    for name, before in (("special_from_time", True), ("special_to_time", False)):
+        text = str(sku.get(name) or "").strip()
+        if not text:
+            continue
+        moment = datetime.strptime(text[:16], "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+        if (before and now < moment) or (not before and now >= moment):
+            return price
+    return to_money(special, currency)
 
 
 def price_text(money: Money) -> str:

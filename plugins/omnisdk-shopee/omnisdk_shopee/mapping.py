@@ -56,6 +56,7 @@ __all__ = [
     "MODEL_STATUS",
     "ORDER_STATUS",
     "ListingRef",
+    "current_prices",
     "listing_refs",
     "order_from_shopee",
     "order_status",
@@ -362,6 +363,23 @@ def listing_refs(raw: dict[str, Any]) -> list[ListingRef]:
     elif sku := canonical_sku(str(raw.get("item_sku") or "")):
         refs.append(_listing_ref(sku, item_id, 0, raw))
     return refs
+
+
+def current_prices(raw: dict[str, Any]) -> dict[str, Any]:
+    """SKU -> ``price_info.current_price`` of every SKU of a raw product (what a buyer pays
+    now, a running discount included), as the JSON number Shopee sent."""
+    prices: dict[str, Any] = {}
+    models, _ = _models(raw)
+    if raw.get("has_model") or models:
+        for model in models:
+            info = (model.get("price_info") or [{}])[0]
+            if model.get("model_sku") and info.get("current_price") is not None:
+                prices[str(model["model_sku"])] = info["current_price"]
+    elif raw.get("item_sku"):
+        info = (raw.get("price_info") or [{}])[0]
+        if info.get("current_price") is not None:
+            prices[str(raw["item_sku"])] = info["current_price"]
+    return prices
 
 
 def stock_levels(ref: ListingRef, *, channel: str, account: str) -> list[StockLevel]:

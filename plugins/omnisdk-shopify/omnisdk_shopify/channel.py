@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any, ClassVar
 
@@ -51,10 +52,12 @@ from omnisdk.models import (
     Customer,
     EventKind,
     Location,
+    Money,
     Order,
     PriceUpdate,
     Product,
     PromotionMechanism,
+    PromotionWrite,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -711,6 +714,57 @@ class ShopifyChannel(Channel):
         A price in another currency than the shop's fails alone (Shopify prices are in the
         shop currency).
         """
+        return await self._set_prices(batch, clear_compare_at=False)
+
+    # -- promotions: compare-at price + price ---------------------------------------------
+    #
+    # Shopify has no dated sale price on a variant: a promotion is the price lowered to the
+    # promoted one with the base shown as the compare-at price ("was 650.000 ₫"), written
+    # when it starts and undone when it ends by the engine's scheduled job.
+
+    async def write_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """``price`` = promoted, ``compareAtPrice`` = base, per variant (see the class notes)."""
+        updates = [
+            PriceUpdate(sku=item.sku, price=item.promoted, compare_at_price=item.base)
+            for item in promotion.items
+        ]
+        return await self._write_in_batches(
+            updates, self.limits.max_price_batch, self.write_prices_batch, lambda u: u.sku
+        )
+
+    async def end_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """``price`` = base and the compare-at price cleared; writing it twice is harmless."""
+        updates = [PriceUpdate(sku=item.sku, price=item.base) for item in promotion.items]
+
+        async def write(batch: Sequence[PriceUpdate]) -> list[WriteResult]:
+            return await self._set_prices(batch, clear_compare_at=True)
+
+        return await self._write_in_batches(
+            updates, self.limits.max_price_batch, write, lambda u: u.sku
+        )
+
+    async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
+        """Each SKU's variant ``price`` (what the buyer pays; the compare-at is only shown)."""
+        currency = await self._shop_currency()
+        prices: dict[str, Money] = {}
+        for chunk in batched(list(dict.fromkeys(skus)), queries.VARIANT_LOOKUP_PAGE):
+            data = await self.client.graphql(
+                queries.VARIANT_PRICES,
+                {
+                    "first": queries.VARIANT_LOOKUP_PAGE,
+                    "query": " OR ".join(f"sku:{search_value(sku)}" for sku in chunk),
+                },
+            )
+            for node in data["productVariants"]["nodes"]:
+                if node.get("sku") in chunk and node.get("price") is not None:
+                    prices[node["sku"]] = Money.of(Decimal(str(node["price"])), currency)
+        return prices
+
+    async def _set_prices(
+        self, batch: Sequence[PriceUpdate], *, clear_compare_at: bool
+    ) -> list[WriteResult]:
+        """:meth:`write_prices_batch`; ``clear_compare_at`` sends a null compare-at price
+        for updates without one (otherwise it is left as it is)."""
         currency = await self._shop_currency()
         results: list[WriteResult | None] = [None] * len(batch)
         found = await self._skus.lookup(self.client, (u.sku for u in batch), Lane.DEFAULT)
@@ -737,6 +791,8 @@ class ShopifyChannel(Channel):
             entry: dict[str, Any] = {"id": ref.variant_id, "price": str(update.price.amount)}
             if update.compare_at_price is not None:
                 entry["compareAtPrice"] = str(update.compare_at_price.amount)
+            elif clear_compare_at:
+                entry["compareAtPrice"] = None
             by_product.setdefault(ref.product_id, []).append((index, entry))
         for product_id, entries in by_product.items():
             data = await self.client.graphql(

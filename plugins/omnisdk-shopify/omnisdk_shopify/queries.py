@@ -51,6 +51,7 @@ __all__ = [
     "VARIANTS_BY_SKU",
     "VARIANTS_PER_PRODUCT",
     "VARIANT_LOOKUP_PAGE",
+    "VARIANT_PRICES",
     "WEBHOOK_CREATE",
     "WEBHOOK_DELETE",
     "WEBHOOK_LIST",
@@ -142,6 +143,14 @@ VARIANTS_BY_SKU = """
 query VariantsBySku($first: Int!, $query: String!) {
   productVariants(first: $first, query: $query) {
     nodes { id sku product { id } inventoryItem { id tracked } }
+  }
+}
+"""
+
+VARIANT_PRICES = """
+query VariantPrices($first: Int!, $query: String!) {
+  productVariants(first: $first, query: $query) {
+    nodes { sku price compareAtPrice }
   }
 }
 """
