@@ -359,6 +359,10 @@ class CeleryConfig(BaseModel):
     queue: str = Field(default="omnisdk", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     """Prefix of the queue names: ``{queue}.intake``, ``{queue}.push``,
     ``{queue}.maintenance``."""
+    open_channels: int = Field(default=100, ge=1)
+    """How many accounts' channels (HTTP connections, tokens) a worker process keeps open at
+    most: a worker opens an account's channel when a task for it first arrives and, after a
+    task, closes the least recently used ones past this number."""
 
     @property
     def shared_budgets_url(self) -> str | None:

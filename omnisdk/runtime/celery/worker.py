@@ -6,6 +6,11 @@ one event loop (an :class:`asyncio.Runner`) for the life of the process, so HTTP
 tokens and the store's connection pool are reused from task to task. It is built after the
 fork, on first use: nothing opened in the parent is shared with a child.
 
+A worker may serve hundreds of accounts, so the engine opens an account's channel only when a
+task for that account first needs it (``lazy_channels``), and after each task closes the least
+recently used channels past ``[celery] open_channels``: memory and start-up no longer grow
+with the number of accounts configured, only with the accounts served at once.
+
 The engine's channels get :class:`~omnisdk.runtime.celery.budgets.SharedRateLimiter` limiters
 (one budget per account across every worker) when Redis is configured for them.
 
@@ -111,6 +116,7 @@ class WorkerEngine:
             self.config,
             plugins=plugins,
             rate_limiters=self.budgets.limiter if self.budgets is not None else None,
+            lazy_channels=True,
         )
         self._runner = asyncio.Runner()
         try:
@@ -130,7 +136,11 @@ class WorkerEngine:
         self._changes.seen = False
 
         async def main() -> T:
-            return await work(engine)
+            try:
+                return await work(engine)
+            finally:
+                # Between tasks no channel is in use: the idle ones past the bound go.
+                await engine.release_channels(self.config.celery.open_channels)
 
         return self._runner.run(main())
 
