@@ -32,6 +32,7 @@ from omnisdk.hookspecs import hookimpl
 from omnisdk.plugins import Plugins
 from omnisdk.runtime.celery.budgets import SharedBudgets
 from omnisdk.runtime.celery.metrics import record_budget_wait
+from omnisdk.runtime.celery.pending import PendingPushes
 from omnisdk.store import Store
 from omnisdk.sync.engine import Engine
 
@@ -61,7 +62,8 @@ class WorkerEngine:
 
     ``plugins`` default to the installed ones; ``budgets`` to shared budgets in the Redis that
     ``[celery]`` names (none: each process keeps its own budgets, which four workers then
-    spend four times over; the worker warns).
+    spend four times over; the worker warns). The same Redis holds :attr:`pending`, the marks
+    that keep one queued push per account.
     """
 
     def __init__(
@@ -79,6 +81,12 @@ class WorkerEngine:
             if url is not None
             else None
         )
+        self.pending = (
+            PendingPushes(url, prefix=f"{config.celery.queue}:push-queued")
+            if url is not None
+            else None
+        )
+        """Marks of queued pushes (None without Redis: every dispatch sends)."""
         self._runner: asyncio.Runner | None = None
         self._engine: Engine | None = None
         self._changes = _StockChanges()
@@ -145,7 +153,9 @@ class WorkerEngine:
         return self._runner.run(main())
 
     def close(self) -> None:
-        """Close the engine, the Redis client and the event loop (idempotent)."""
+        """Close the engine, the Redis clients and the event loop (idempotent)."""
+        if self.pending is not None:
+            self.pending.close()
         engine, self._engine = self._engine, None
         runner, self._runner = self._runner, None
         if runner is None:
