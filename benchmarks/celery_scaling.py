@@ -233,11 +233,11 @@ def many_accounts(args: argparse.Namespace, databases: Databases) -> list[dict[s
 def _queued(prefix: str) -> int:
     import redis
 
+    from omnisdk.runtime.celery.schedule import QUEUES
+
     client = redis.Redis.from_url(REDIS)
     try:
-        return sum(
-            int(client.llen(f"{prefix}.{kind}")) for kind in ("intake", "push", "maintenance")
-        )
+        return sum(int(client.llen(f"{prefix}.{kind}")) for kind in QUEUES)
     finally:
         client.close()
 
@@ -245,9 +245,11 @@ def _queued(prefix: str) -> int:
 def _purge(prefix: str) -> None:
     import redis
 
+    from omnisdk.runtime.celery.schedule import QUEUES
+
     client = redis.Redis.from_url(REDIS)
     try:
-        client.delete(*(f"{prefix}.{kind}" for kind in ("intake", "push", "maintenance")))
+        client.delete(*(f"{prefix}.{kind}" for kind in QUEUES))
     finally:
         client.close()
 

@@ -83,7 +83,7 @@ def worker(
             "--queues",
             "-Q",
             metavar="KINDS",
-            help="Queue kinds to consume, comma-separated: intake, push, maintenance (all).",
+            help="Queue kinds to consume, comma-separated: poll, intake, push, maintenance (all).",
         ),
     ] = None,
     loglevel: Annotated[str, typer.Option("--loglevel", metavar="LEVEL")] = "INFO",
