@@ -87,6 +87,16 @@ class ChannelPool(Mapping[str, Channel]):
         """The open channel of ``account``, or None (nothing is built)."""
         return self._open.get(account)
 
+    def replace(self, account: str, channel: Channel) -> Channel | None:
+        """Serve ``channel`` for ``account`` from now on (new credentials); returns the channel
+        it replaces, if one was open, for the caller to close. KeyError for an account the
+        config does not name."""
+        if account not in self._entries:
+            raise KeyError(account)
+        old = self._open.pop(account, None)
+        self._open[account] = channel
+        return old
+
     @property
     def open_accounts(self) -> list[str]:
         """The accounts whose channel is open, least recently used first."""
