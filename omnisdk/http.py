@@ -83,6 +83,7 @@ __all__ = [
     "RateLimiterFactory",
     "RequestOptions",
     "in_single_attempt",
+    "json_error_mapper",
     "parse_retry_after",
     "redact",
     "single_attempt",
@@ -147,6 +148,40 @@ try:
     _USER_AGENT = f"omnisdk/{version('omnisdk')}"
 except PackageNotFoundError:  # a source tree that is not installed
     _USER_AGENT = "omnisdk"
+
+
+def json_error_mapper(
+    platform: str,
+    read: Callable[[httpx.Response, Any], ChannelError | None],
+    *,
+    parse: Callable[[bytes], Any] = jsonlib.loads,
+) -> ErrorMapper:
+    """An :data:`ErrorMapper` for a platform that answers JSON: ``read(response, body)``
+    says what the parsed body means.
+
+    Before ``read`` is asked, the part every such platform shares: an empty body is not
+    the platform's to explain (None: the status decides); a body that is not JSON is a
+    proxy's or a load balancer's page when the status is 400 or more (None again), and a
+    :class:`~omnisdk.errors.PlatformUnavailable` naming ``platform`` when the status says
+    success, since a successful answer that cannot be read is no success. ``parse`` reads
+    the body (e.g. with ``parse_float=Decimal``, so money never passes through a float).
+    """
+
+    def mapper(response: httpx.Response) -> ChannelError | None:
+        content = response.content.strip()
+        if not content:
+            return None
+        try:
+            body = parse(content)
+        except ValueError:
+            if response.status_code >= 400:
+                return None
+            return PlatformUnavailable(
+                f"{platform} answered with a body that is not JSON", status=response.status_code
+            )
+        return read(response, body)
+
+    return mapper
 
 
 class RequestOptions(TypedDict, total=False):

@@ -450,7 +450,7 @@ class Engine:
 
     async def sellable(self, account: str, sku: str) -> int:
         """What ``account`` may list of ``sku`` now (the allocation hook's answer)."""
-        return await asyncio.to_thread(sellable, self._ctx, account, sku)
+        return await asyncio.to_thread(sellable, self._ctx, account, stock.manual_sku(sku))
 
     async def mark_dirty(self, skus: Sequence[str], accounts: Sequence[str] | None = None) -> int:
         """Queue a stock push of ``skus`` to ``accounts`` (default: every account listing them).

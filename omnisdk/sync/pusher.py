@@ -125,6 +125,9 @@ PASS_BACKOFF = 0.05
 """Seconds before the first try again within a pass; doubling per try, with jitter."""
 PASS_MAX_WAIT = 1.0
 """A failure whose platform asks for a longer wait (``Retry-After``) goes to the outbox at once."""
+HASTENED_RETRIES = 6
+"""Failures of a SKU after which a write landing on its account no longer makes it due at once
+(:meth:`~omnisdk.store.Store.hasten_retries`): past them it waits out its back-off."""
 LOWERING_MAX_BACKOFF = 5.0
 """The longest outbox wait before a write that lowers a listing is tried again: until it lands
 the channel sells from a figure higher than it should show."""
@@ -678,6 +681,11 @@ def _record(
             run()
 
     in_transaction(store, work)
+    if any(item.update is not None for item, _ in outcome.done):
+        # The channel takes writes again: what failed while it did not goes now, not after
+        # its back-off (a SKU failing on its own runs out of quick tries and backs off).
+        just_failed = [item.sku for item, _, _ in outcome.retry]
+        store.hasten_retries(account, at_most_attempts=HASTENED_RETRIES, keep=just_failed)
 
 
 def _completing(

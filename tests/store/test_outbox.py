@@ -119,6 +119,33 @@ def test_failures_back_off_and_keep_the_error(pusher: Store, clock: FakeClock) -
     )
 
 
+def test_a_recovered_channel_hastens_the_retries_that_failed_a_few_times(
+    pusher: Store, clock: FakeClock
+) -> None:
+    """Once a write lands again, the SKUs backing off from the outage are due at once; not
+    one that failed past the bound, one just refused (its wait may be Retry-After), nor
+    another account's."""
+    skus = ["NÓN-LÁ-HUẾ", "ÁO-DÀI-LỤA", SKU_RED_M, SKU_RED_L]
+    _mark(pusher, *skus)
+    _mark(pusher, SKU_RED_M, account="lazada-main")
+    later = clock.now.replace(minute=5)
+    for attempts, sku in zip((1, 6, 7, 1), skus, strict=True):
+        for _ in range(attempts):
+            assert pusher.fail("shopee-hanoi", sku, "503 Dịch vụ tạm ngưng", later)
+    pusher.fail("lazada-main", SKU_RED_M, "503", later)
+    assert pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60) == []
+
+    assert pusher.hasten_retries("shopee-hanoi", at_most_attempts=6, keep=[SKU_RED_L]) == 2
+    due = pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60)
+    assert sorted(item.sku for item in due) == ["NÓN-LÁ-HUẾ", "ÁO-DÀI-LỤA"]
+    assert [item.attempts for item in sorted(due, key=lambda i: i.sku)] == [1, 6]
+    assert pusher.claim_dirty("lazada-main", 10, "worker-1", 60) == []
+    # Leased rows are left to their pusher; the one kept comes due at the next hastening.
+    assert pusher.hasten_retries("shopee-hanoi", at_most_attempts=6) == 1
+    [again] = pusher.claim_dirty("shopee-hanoi", 10, "worker-2", 60)
+    assert again.sku == SKU_RED_L
+
+
 def test_claims_respect_the_limit_and_oldest_first(pusher: Store, clock: FakeClock) -> None:
     for number in range(5):
         _mark(pusher, f"SKU-{number}")

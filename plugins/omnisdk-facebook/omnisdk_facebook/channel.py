@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -43,6 +44,7 @@ from omnisdk.models import (
     StockLevel,
     StockPushMode,
     StockUpdate,
+    canonical_sku,
 )
 from omnisdk_facebook import webhooks
 from omnisdk_facebook.batch import MAX_BATCH_REQUESTS, BatchRequest, ItemOutcome, run_batch
@@ -215,6 +217,7 @@ class FacebookChannel(Channel):
         params = {"fields": ITEM_FIELDS, "limit": PAGE_SIZE}
         async for page in self.graph.pages(self.catalog_id, "products", params, lane=Lane.BACKFILL):
             for item in page:
+                self.platform_skus.learn(item.get("retailer_id"))
                 if item.get("retailer_product_group_id"):
                     grouped.append(item)
                 else:
@@ -227,23 +230,24 @@ class FacebookChannel(Channel):
         """A product record (:func:`~omnisdk_facebook.mapping.product_from_items`)."""
         return product_from_items(raw, channel=self.name, account=self.account)
 
-    async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
-        """Listed stock (``quantity_to_sell_on_facebook``) of ``skus``, or of every item."""
-        if skus is None:
-            chunks: list[list[str] | None] = [None]
-        else:
-            chunks = list(batched(dict.fromkeys(skus), SKUS_PER_FILTER))
-        for chunk in chunks:
-            params: dict[str, Any] = {"fields": STOCK_FIELDS, "limit": PAGE_SIZE}
-            if chunk is not None:
-                params["filter"] = {"retailer_id": {"is_any": chunk}}
-            async for page in self.graph.pages(
-                self.catalog_id, "products", params, lane=Lane.STOCK
-            ):
-                for item in page:
-                    level = stock_level(item, channel=self.name, account=self.account)
-                    if level is not None:
-                        yield level
+    def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
+        """Listed stock (``quantity_to_sell_on_facebook``) of ``skus``, or of every item
+        (Meta filters by the retailer id as stored: see ``Channel.stock_of_skus``)."""
+        return self.stock_of_skus(skus, self._stock_levels, per_call=SKUS_PER_FILTER)
+
+    async def _stock_levels(self, names: list[str] | None) -> AsyncIterator[StockLevel]:
+        params: dict[str, Any] = {"fields": STOCK_FIELDS, "limit": PAGE_SIZE}
+        if names is not None:
+            params["filter"] = {"retailer_id": {"is_any": names}}
+        async for page in self.graph.pages(self.catalog_id, "products", params, lane=Lane.STOCK):
+            for item in page:
+                sku = self.platform_skus.learn(item.get("retailer_id"))
+                for level in self.stock_levels_from(
+                    item,
+                    partial(stock_level, item, channel=self.name, account=self.account),
+                    sku=sku,
+                ):
+                    yield level
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -261,7 +265,7 @@ class FacebookChannel(Channel):
             BatchRequest(
                 "UPDATE",
                 {
-                    "id": update.sku,
+                    "id": self.platform_skus.platform(update.sku),
                     "quantity_to_sell_on_facebook": update.quantity,
                     "availability": availability_for(update.quantity),
                 },
@@ -284,7 +288,10 @@ class FacebookChannel(Channel):
                     code="currency_mismatch",
                 )
                 continue
-            data: dict[str, Any] = {"id": update.sku, "price": price_text(update.price)}
+            data: dict[str, Any] = {
+                "id": self.platform_skus.platform(update.sku),
+                "price": price_text(update.price),
+            }
             compare = update.compare_at_price
             if compare is not None and compare.currency == self.currency and compare > update.price:
                 data.update(price=price_text(compare), sale_price=price_text(update.price))
@@ -367,9 +374,10 @@ class FacebookChannel(Channel):
 
 
 def _result(outcome: ItemOutcome) -> WriteResult:
+    sku = canonical_sku(outcome.retailer_id) or outcome.retailer_id
     if outcome.ok:
-        return WriteResult.success(outcome.retailer_id)
+        return WriteResult.success(sku)
     return WriteResult.failure(
-        outcome.retailer_id, outcome.error or "refused", code=outcome.code,
+        sku, outcome.error or "refused", code=outcome.code,
         retryable=outcome.retryable,
     )

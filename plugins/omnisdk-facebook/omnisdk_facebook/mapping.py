@@ -29,6 +29,7 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    listed_count,
     minor_units,
 )
 
@@ -125,21 +126,20 @@ def variant_attribute(options: Mapping[str, str]) -> str | None:
 def _quantity(item: Mapping[str, Any]) -> int | None:
     for key in ("quantity_to_sell_on_facebook", "inventory"):
         value = item.get(key)
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+        if value is not None:
+            return listed_count(value, key)
     return None
 
 
 def stock_level(item: Mapping[str, Any], *, channel: str, account: str) -> StockLevel | None:
     """The listed stock of an item (``quantity_to_sell_on_facebook``, else ``inventory``);
-    None when the item carries neither."""
-    quantity = _quantity(item)
+    None when the item carries neither. A figure that is no whole number within
+    :data:`~omnisdk.models.MAX_LEVEL` raises ValueError (the channel sets that item aside)."""
     sku = item.get("retailer_id")
-    if quantity is None or not isinstance(sku, str) or not sku:
+    if not isinstance(sku, str) or not sku:
+        return None
+    quantity = _quantity(item)
+    if quantity is None:
         return None
     ref = ChannelRef(channel=channel, account=account, external_id=str(item.get("id") or sku))
     return StockLevel(sku=sku, on_hand=quantity, channel_ref=ref)

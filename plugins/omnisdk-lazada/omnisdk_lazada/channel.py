@@ -27,8 +27,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from xml.sax.saxutils import escape
 
@@ -112,6 +115,8 @@ MAX_ORDERS_PER_ITEMS_CALL = 50
 MAX_SKUS_PER_PAYLOAD = 50
 """``/product/price_quantity/update`` and the sellable-stock APIs: at most 50 SKUs."""
 MAX_SKUS_PER_LOOKUP = 100
+FULL_READ_EVERY = 60.0
+"""Seconds between full listing reads made to find SKUs a lookup did not (see ``_lookup``)."""
 """``/products/get``'s ``sku_seller_list``: at most 100 seller SKUs."""
 DELTA_SEND_ATTEMPTS = 3
 """Tries of a stock delta whose answer was lost or refused as too frequent."""
@@ -208,6 +213,7 @@ class LazadaChannel(Channel):
         self.signer = Signer(self.settings.app_key, self.settings.app_secret.get_secret_value())
         self._client: LazadaClient | None = None
         self._listings: dict[str, ListingRef] = {}
+        self._refreshed_at = -math.inf
         self._lost: str | None = None
         self._seller_id: str | None = self.settings.seller_id
         self.product_offset_ceiling = PRODUCT_OFFSET_CEILING
@@ -524,19 +530,28 @@ class LazadaChannel(Channel):
                 for ref in listing_refs(raw):
                     fresh[ref.sku] = ref
         self._listings = fresh
+        self._refreshed_at = time.monotonic()
         return dict(fresh)
 
     async def _lookup(self, skus: Sequence[str], lane: Lane) -> dict[str, ListingRef]:
         """The listings of ``skus``, read by ``sku_seller_list`` (100 a call)."""
         found: dict[str, ListingRef] = {}
         for chunk in batched(list(dict.fromkeys(skus)), MAX_SKUS_PER_LOOKUP):
-            extra = {"sku_seller_list": json.dumps(list(chunk), ensure_ascii=False)}
+            named = [self._ids(self._listings[s])["SellerSku"] if s in self._listings else s
+                     for s in chunk]
+            extra = {"sku_seller_list": json.dumps(named, ensure_ascii=False)}
             async for records in self._product_pages(updated_since=None, lane=lane, extra=extra):
                 for raw in records:
                     for ref in listing_refs(raw):
                         if ref.sku in chunk:
                             found[ref.sku] = ref
         self._listings.update(found)
+        missing = [sku for sku in dict.fromkeys(skus) if sku not in found]
+        if missing and time.monotonic() - self._refreshed_at > FULL_READ_EVERY:
+            # Lazada matches sku_seller_list as stored: a SellerSku typed with an invisible
+            # character is found only by reading every listing (at most once a minute).
+            every = await self.refresh_listings()
+            found.update({sku: every[sku] for sku in missing if sku in every})
         return found
 
     async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
@@ -550,7 +565,11 @@ class LazadaChannel(Channel):
         for sku in wanted:
             ref = refs.get(sku)
             if ref is not None:
-                for level in stock_levels(ref, channel=self.name, account=self.account):
+                for level in self.stock_levels_from(
+                    {"item_id": ref.item_id, "SkuId": ref.sku_id, "SellerSku": ref.sku},
+                    partial(stock_levels, ref, channel=self.name, account=self.account),
+                    sku=sku,
+                ):
                     yield level
 
     async def _locate(self, skus: Iterable[str], lane: Lane) -> dict[str, ListingRef]:
@@ -561,7 +580,7 @@ class LazadaChannel(Channel):
         return {sku: self._listings[sku] for sku in needed if sku in self._listings}
 
     def _ids(self, ref: ListingRef) -> dict[str, Any]:
-        return {"ItemId": ref.item_id, "SkuId": ref.sku_id, "SellerSku": ref.sku}
+        return {"ItemId": ref.item_id, "SkuId": ref.sku_id, "SellerSku": ref.seller_sku or ref.sku}
 
     def _stock_entry(self, ref: ListingRef, quantity: int) -> dict[str, Any]:
         warehouse = self.settings.warehouse_code
@@ -679,7 +698,7 @@ class LazadaChannel(Channel):
             update = batch[index]
             ref = now.get(update.sku)
             before = update.quantity - int(update.delta or 0)
-            if ref is None:
+            if ref is None or ref.unreadable is not None:
                 results[index] = WriteResult.failure(update.sku, error, retryable=True)
             elif ref.sellable == update.quantity:
                 results[index] = WriteResult.success(
@@ -700,7 +719,8 @@ class LazadaChannel(Channel):
         ref = self._listings.get(sku)
         if ref is not None:
             self._listings[sku] = ListingRef(
-                ref.sku, ref.item_id, ref.sku_id, quantity, ref.total, ref.warehouse
+                ref.sku, ref.item_id, ref.sku_id, quantity, ref.total, ref.warehouse,
+                seller_sku=ref.seller_sku,
             )
 
     async def _send_payload(

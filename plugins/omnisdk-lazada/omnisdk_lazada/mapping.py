@@ -48,6 +48,8 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    canonical_sku,
+    listed_count,
     minor_units,
 )
 
@@ -225,6 +227,7 @@ class ListingRef:
     """Where one SKU lives on Lazada: its item and SKU ids and its stock figures."""
 
     sku: str
+    """The canonical SKU (:func:`~omnisdk.models.canonical_sku` of the ``SellerSku``)."""
     item_id: int
     sku_id: int
     sellable: int
@@ -232,6 +235,12 @@ class ListingRef:
     total: int
     """Lazada's ``quantity``."""
     warehouse: str = ""
+    unreadable: str | None = None
+    """Why Lazada's stock figures of this SKU could not be read (10**30, text, ...): its ids
+    still serve writes, its level is set aside (:func:`stock_levels` raises)."""
+    seller_sku: str = ""
+    """The ``SellerSku`` as Lazada stores it, when it differs from :attr:`sku` (a zero-width
+    space typed in Seller Center): what calls must name."""
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -240,34 +249,51 @@ def _int(value: Any, default: int = 0) -> int:
     return int(to_decimal(value))
 
 
+def _count(value: Any, what: str) -> int:
+    return 0 if value in (None, "") else listed_count(value, what)
+
+
 def _sellable(sku: dict[str, Any]) -> tuple[int, int, str]:
-    """(sellable, total, warehouse) of a raw SKU."""
-    total = _int(sku.get("quantity"))
+    """(sellable, total, warehouse) of a raw SKU; ValueError for a figure that is no whole
+    number within bounds."""
+    total = _count(sku.get("quantity"), "quantity")
     rows = [row for row in sku.get("multiWarehouseInventories") or [] if isinstance(row, dict)]
     if rows:
-        sellable = sum(_int(row.get("sellableQuantity")) for row in rows)
+        sellable = sum(_count(row.get("sellableQuantity"), "sellableQuantity") for row in rows)
         return sellable, total, str(rows[0].get("warehouseCode") or "")
     available = sku.get("Available", sku.get("available"))
-    return (_int(available) if available is not None else total), total, ""
+    return (_count(available, "Available") if available is not None else total), total, ""
 
 
 def listing_refs(raw: dict[str, Any]) -> list[ListingRef]:
-    """Every SKU of a raw product with its ids and stock (SKUs without a SellerSku skipped)."""
+    """Every SKU of a raw product with its ids and stock (SKUs without a SellerSku skipped;
+    a SKU whose stock figures cannot be read keeps its ids, ``unreadable`` says why)."""
     item_id = _int(raw.get("item_id"))
     refs: list[ListingRef] = []
     for sku in raw.get("skus") or []:
         seller_sku = str(sku.get("SellerSku") or "")
-        if not seller_sku:
+        canonical = canonical_sku(seller_sku)
+        if not canonical:
             continue
-        sellable, total, warehouse = _sellable(sku)
+        raw_sku = seller_sku if seller_sku != canonical else ""
+        sku_id = _int(sku.get("SkuId"))
+        try:
+            sellable, total, warehouse = _sellable(sku)
+        except (ValueError, TypeError) as exc:
+            refs.append(ListingRef(canonical, item_id, sku_id, 0, 0, seller_sku=raw_sku,
+                                   unreadable=f"{type(exc).__name__}: {exc}"))
+            continue
         refs.append(
-            ListingRef(seller_sku, item_id, _int(sku.get("SkuId")), sellable, total, warehouse)
+            ListingRef(canonical, item_id, sku_id, sellable, total, warehouse, seller_sku=raw_sku)
         )
     return refs
 
 
 def stock_levels(ref: ListingRef, *, channel: str, account: str) -> list[StockLevel]:
-    """The sellable stock of one SKU as a level (``location``: its warehouse, if named)."""
+    """The sellable stock of one SKU as a level (``location``: its warehouse, if named);
+    ValueError when its figures could not be read."""
+    if ref.unreadable is not None:
+        raise ValueError(ref.unreadable)
     return [
         StockLevel(
             sku=ref.sku,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -74,6 +75,7 @@ from omnisdk_pos.mapping import (
     product_from_group,
     sale_id,
     sale_kind,
+    sku_of_code,
     stock_levels,
     units_index,
 )
@@ -361,7 +363,9 @@ class PosChannel(Channel):
         products = [
             raw async for raw in self._rows("/products", {"includeInventory": True}, lane=lane)
         ]
-        self._product_ids = {str(raw["code"]): int(raw["id"]) for raw in products}
+        self._product_ids = {
+            sku_of_code(raw["code"]): int(raw["id"]) for raw in products
+        }
         self._units = units_index(products)
         return products
 
@@ -390,11 +394,19 @@ class PosChannel(Channel):
             await self._all_products(Lane.STOCK)
         wanted = set(skus) if skus is not None else None
         async for raw in self._rows("/productOnHands", lane=Lane.STOCK):
-            code = str(raw.get("code"))
+            code = sku_of_code(raw.get("code"))
             if code in self._units or (wanted is not None and code not in wanted):
                 continue
-            for level in stock_levels(
-                raw, code_of=self.location_code, channel=self.name, account=self.account
+            for level in self.stock_levels_from(
+                raw,
+                partial(
+                    stock_levels,
+                    raw,
+                    code_of=self.location_code,
+                    channel=self.name,
+                    account=self.account,
+                ),
+                sku=code,
             ):
                 yield level
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -499,7 +500,11 @@ class ShopeeChannel(Channel):
         for sku in wanted if wanted is not None else sorted(refs):
             ref = refs.get(sku)
             if ref is not None:
-                for level in stock_levels(ref, channel=self.name, account=self.account):
+                for level in self.stock_levels_from(
+                    {"item_id": ref.item_id, "model_id": ref.model_id, "sku": ref.sku},
+                    partial(stock_levels, ref, channel=self.name, account=self.account),
+                    sku=sku,
+                ):
                     yield level
 
     async def _locate(self, skus: Iterable[str]) -> dict[str, ListingRef]:

@@ -19,8 +19,9 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 import httpx
@@ -180,7 +181,7 @@ class ShopifyChannel(Channel):
         self._client: ShopifyClient | None = None
         self._currency: str | None = None
         self._default_location: str | None = None
-        self._skus = SkuIndex()
+        self._skus = SkuIndex(self.platform_skus)
         self._deliveries = RecentDeliveries()
         self._token_ready = False
         self._sleep = asyncio.sleep
@@ -489,35 +490,29 @@ class ShopifyChannel(Channel):
             found = self.locations.location_id(code)
         return found
 
-    async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
-        """Available stock per SKU and location (``location`` is the location's code)."""
+    def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
+        """Available stock per SKU and location (``location`` is the location's code);
+        Shopify searches SKUs as stored (see ``Channel.stock_of_skus``)."""
+        return self.stock_of_skus(skus, self._stock_levels, per_call=queries.STOCK_PAGE)
+
+    async def _stock_levels(self, names: list[str] | None) -> AsyncIterator[StockLevel]:
         origin = self._origin(money=False)
-        searches: Iterable[str | None]
-        if skus is None:
-            searches = [None]
-        else:
-            wanted = sorted(set(skus))
-            searches = [
-                " OR ".join(f"sku:{search_value(s)}" for s in chunk)
-                for chunk in batched(wanted, queries.STOCK_PAGE)
-            ]
-        for search in searches:
-            async for node in self._pages(
-                queries.STOCK_BY_SKU,
-                "productVariants",
-                first=queries.STOCK_PAGE,
-                lane=Lane.STOCK,
-                search=search,
+        search = None if names is None else " OR ".join(f"sku:{search_value(s)}" for s in names)
+        async for node in self._pages(
+            queries.STOCK_BY_SKU,
+            "productVariants",
+            first=queries.STOCK_PAGE,
+            lane=Lane.STOCK,
+            search=search,
+        ):
+            if names is not None and node.get("sku") not in names:
+                continue  # Shopify's search matches more than the SKUs named
+            for level in self.stock_levels_from(
+                node,
+                partial(mapping.stock_levels_from_graphql, node, origin),
+                sku=self.platform_skus.learn(node.get("sku")),
             ):
-                if skus is not None and node.get("sku") not in skus:
-                    continue
-                try:
-                    levels = mapping.stock_levels_from_graphql(node, origin)
-                except MappingError as exc:
-                    logger.warning("%s", exc)
-                    continue
-                for level in levels:
-                    yield level
+                yield level
 
     # -- bulk operations -------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    listed_count,
 )
 from omnisdk_shopify.locations import LocationCodes, legacy_id
 
@@ -399,7 +400,10 @@ def stock_levels_from_graphql(variant: Mapping[str, Any], origin: Origin) -> lis
     item = variant.get("inventoryItem") or {}
     levels = []
     for level in (item.get("inventoryLevels") or {}).get("nodes") or []:
-        quantities = {q["name"]: int(q["quantity"]) for q in level.get("quantities") or []}
+        quantities = {
+            q["name"]: listed_count(q["quantity"], f"{q['name']} quantity")
+            for q in level.get("quantities") or []
+        }
         place = level["location"]
         levels.append(
             StockLevel(
