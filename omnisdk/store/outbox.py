@@ -146,6 +146,13 @@ class OutboxMixin(StoreCore):
         A pusher still working on its claim calls this so the rows are not taken over while
         it is alive: a lease that runs out means its holder died. Rows completed, failed or
         leased to another pusher meanwhile are left alone. Returns how many were renewed.
+
+        It never waits for a row lock: one statement renews the rows it can lock now, in SKU
+        order, and skips rows another transaction holds (PostgreSQL ``FOR UPDATE SKIP
+        LOCKED``). A renewal waiting for an intake transaction that marks the same rows in
+        another order deadlocked with it under load; a skipped row is renewed on the next
+        round, a third of a lease later, and its holder is most often the pusher's own
+        transaction completing it.
         """
         wanted = sorted(set(skus))
         if not wanted:
@@ -153,12 +160,22 @@ class OutboxMixin(StoreCore):
         now = self.now()
         with self.session() as connection:
             account_id = self._account_id(connection, account)
+            lockable = (
+                select(outbox.c.sku)
+                .where(
+                    outbox.c.account_id == account_id,
+                    outbox.c.sku.in_(wanted),
+                    outbox.c.lease_owner == owner,
+                )
+                .order_by(outbox.c.sku)
+                .with_for_update(skip_locked=True)
+            )
             return int(
                 connection.execute(
                     update(outbox)
                     .where(
                         outbox.c.account_id == account_id,
-                        outbox.c.sku.in_(wanted),
+                        outbox.c.sku.in_(lockable.scalar_subquery()),
                         outbox.c.lease_owner == owner,
                     )
                     .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)

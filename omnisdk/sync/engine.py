@@ -64,6 +64,7 @@ from omnisdk.sync import (
 )
 from omnisdk.sync import status as engine_status
 from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
+from omnisdk.sync.channels import ChannelPool
 from omnisdk.sync.context import NOT_OPEN, RejectedRecords, SyncContext
 from omnisdk.sync.customer_view import CustomerView
 from omnisdk.sync.customers import CustomerHistory
@@ -123,16 +124,21 @@ class Engine:
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         clock: Callable[[], datetime] | None = None,
         rate_limiters: RateLimiterFactory | None = None,
+        lazy_channels: bool = False,
     ) -> None:
         self.config = config
+        self._lazy_channels = lazy_channels
         self._rate_limiters = rate_limiters
         self.plugins = plugins if plugins is not None else default_plugins()
         self._store = store
         self._owns_store = store is None
         self._transports = dict(transports or {})
         self._clock: Callable[[], datetime] = clock or _utcnow
-        self.channels: dict[str, Channel] = {}
-        """One channel per configured account, by account name (built on :meth:`open`)."""
+        self.channels = ChannelPool(config, self.plugins, self._pool_channel)
+        """One channel per configured account, by account name: every one built on
+        :meth:`open`, or with ``lazy_channels`` each on its first lookup (empty while the
+        engine is closed)."""
+        self._tokens: StoreTokenStore | None = None
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._context: SyncContext | None = None
         self._hooks: RejectedRecords | None = None
@@ -192,15 +198,34 @@ class Engine:
         hooks = self._hooks = RejectedRecords(self._ctx)
         self.plugins.register(hooks, name=f"omnisdk.engine:{id(self)}")
         try:
-            tokens = StoreTokenStore(store)
-            for entry in self.config.channels:
-                self.channels[entry.name] = self._build_channel(entry, tokens)
-                await asyncio.to_thread(store.ensure_account, entry.name, entry.type)
+            self._tokens = StoreTokenStore(store)
+            self.channels.start()
+            await asyncio.to_thread(self._ensure_accounts, store)
+            if not self._lazy_channels:
+                self.channels.open_all()
         except BaseException:
             await self._close_channels()
             self.plugins.unregister(hooks)
             raise
         self._opened = True
+
+    def _ensure_accounts(self, store: Store) -> None:
+        with store.session() as session:
+            store.ensure_accounts(
+                session, [(entry.name, entry.type) for entry in self.config.channels]
+            )
+
+    def _pool_channel(self, entry: ChannelConfig) -> Channel:
+        """The pool's builder: ``entry``'s channel on the store's tokens."""
+        if self._tokens is None:
+            raise UsageError(NOT_OPEN)
+        return self._build_channel(entry, self._tokens)
+
+    async def release_channels(self, keep: int) -> int:
+        """Close the least recently used channels until at most ``keep`` stay open (a
+        closed one is built again when next needed); returns how many were closed. Call it
+        between passes: a channel in use must not be closed."""
+        return await self.channels.trim(keep)
 
     def _open_store(self, url: str) -> Store:
         store = Store(url, clock=self._clock)
@@ -226,13 +251,9 @@ class Engine:
             await asyncio.to_thread(store.close)
 
     async def _close_channels(self) -> None:
-        channels = list(self.channels.values())
-        self.channels.clear()  # the same dict: the context and webhook receivers hold it
-        for channel in channels:
-            try:
-                await channel.aclose()
-            except Exception:  # closing must go on for the others
-                logger.exception("closing %r failed", channel)
+        # The same pool object: the context and webhook receivers hold it.
+        await self.channels.aclose()
+        self._tokens = None
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -278,8 +299,9 @@ class Engine:
             account,
             lambda tokens: self._build_channel(entry, tokens),
         )
-        old = self.channels.get(account)
-        self.channels[account] = self._build_channel(entry, StoreTokenStore(self.store))
+        old = self.channels.replace(
+            account, self._build_channel(entry, StoreTokenStore(self.store))
+        )
         if old is not None:
             await old.aclose()
         return info
@@ -591,8 +613,8 @@ class Engine:
         polls: list[SyncStats] = []
         names = [
             name
-            for name, channel in self.channels.items()
-            if Capability.READ_ORDERS in channel.capabilities
+            for name in self.channels
+            if Capability.READ_ORDERS in self.channels.capabilities(name)
         ]
         results = await asyncio.gather(
             *(self.poll_orders(name) for name in names), return_exceptions=True

@@ -118,8 +118,8 @@ that give times in whole seconds need at least one."""
 
 def push_mode(context: SyncContext, account: str) -> StockPushMode:
     """How ``account``'s channel writes stock (compare-and-swap when it is not open)."""
-    channel = context.channels.get(account)
-    return channel.limits.stock_push_mode if channel is not None else StockPushMode.COMPARE_AND_SWAP
+    cls = context.channels.channel_class(account)  # a class attribute: no channel is built
+    return cls.limits.stock_push_mode if cls is not None else StockPushMode.COMPARE_AND_SWAP
 
 
 def placed_span(placed_at: datetime) -> tuple[datetime, datetime]:
@@ -240,8 +240,7 @@ def _request(
     unseen: int,
     holdings: dict[str, int | None],
 ) -> AllocationRequest:
-    channel = context.channels.get(account)
-    channel_type = channel.name if channel is not None else context.account_config(account).type
+    channel_type = context.channel_type(account)
     return AllocationRequest(
         sku=sku,
         channel=channel_type,
