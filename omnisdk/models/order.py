@@ -12,7 +12,7 @@ from omnisdk.models.address import Address
 from omnisdk.models.base import CanonicalModel
 from omnisdk.models.bounds import MAX_QUANTITY
 from omnisdk.models.customer import Customer
-from omnisdk.models.money import Money, minor_units
+from omnisdk.models.money import Money, _in_range, minor_units
 from omnisdk.models.product import Sku
 from omnisdk.models.refs import ChannelRef
 
@@ -124,9 +124,15 @@ class OrderLine(CanonicalModel):
 
     @model_validator(mode="after")
     def _total_in_range(self) -> Self:
-        # The total is computed when dumped: an overflow must be refused now, not then.
+        # The total is computed when dumped: an overflow must be refused now, not then. The
+        # same checks as computing it, without building the Money (lines are many).
+        price, discount = self.unit_price, self.discount
         try:
-            self.total  # noqa: B018
+            gross = price.amount * self.quantity
+            _in_range(gross, price.currency)
+            if discount:
+                price._same_currency(discount, "subtract")
+                _in_range(gross - discount.amount, price.currency)
         except ValueError as exc:
             raise ValueError(f"the line total (unit_price x {self.quantity}): {exc}") from None
         return self
