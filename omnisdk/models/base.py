@@ -16,6 +16,9 @@ def nfc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
+_CONTAINERS = (list, tuple, dict)
+
+
 def _nfc_deep(value: Any) -> Any:
     if isinstance(value, str):
         return value if value.isascii() else unicodedata.normalize("NFC", value)
@@ -62,7 +65,7 @@ class CanonicalModel(BaseModel):
             elif isinstance(value, str):
                 if not value.isascii():
                     value = unicodedata.normalize("NFC", value)
-            elif isinstance(value, list | tuple | dict):
+            elif isinstance(value, _CONTAINERS):
                 value = _nfc_deep(value)
             clean[key] = value
         return clean

@@ -185,18 +185,29 @@ class Order(CanonicalModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         currency = self.currency
-        amounts: list[tuple[str, Money | None]] = [
+        # Each place is spelled out only for an amount in another currency (lines are many).
+        totals = (
             ("subtotal", self.subtotal), ("discount_total", self.discount_total),
             ("shipping_total", self.shipping_total), ("tax_total", self.tax_total),
             ("total", self.total),
-        ]
-        for index, line in enumerate(self.lines):
-            amounts += [(f"lines[{index}].unit_price", line.unit_price),
-                        (f"lines[{index}].discount", line.discount)]
-        amounts += [(f"discounts[{i}].amount", d.amount) for i, d in enumerate(self.discounts)]
-        for where, money in amounts:
+        )
+        for where, money in totals:
             if money is not None and money.currency != currency:
                 raise ValueError(f"{where} is in {money.currency} but the order is in {currency}")
+        for index, line in enumerate(self.lines):
+            for part in ("unit_price", "discount"):
+                money = getattr(line, part)
+                if money is not None and money.currency != currency:
+                    raise ValueError(
+                        f"lines[{index}].{part} is in {money.currency} but the order is in "
+                        f"{currency}"
+                    )
+        for index, discount in enumerate(self.discounts):
+            if discount.amount.currency != currency:
+                raise ValueError(
+                    f"discounts[{index}].amount is in {discount.amount.currency} but the order "
+                    f"is in {currency}"
+                )
         for sku, units in self.quantities().items():
             if units > MAX_QUANTITY:
                 raise ValueError(

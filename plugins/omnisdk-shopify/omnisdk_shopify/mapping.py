@@ -550,7 +550,8 @@ def order_from_graphql(
     """
     external = str(node["id"])
     currency = str(node.get("currencyCode") or origin.currency)
-    origin = dataclasses.replace(origin, currency=currency)
+    if currency != origin.currency:
+        origin = dataclasses.replace(origin, currency=currency)
     raw_lines = (
         lines if lines is not None else list((node.get("lineItems") or {}).get("nodes") or [])
     )
