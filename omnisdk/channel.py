@@ -479,6 +479,14 @@ class Channel:
             )
         return self._keeper
 
+    def forget_credentials(self) -> None:
+        """Drop the token this channel holds in memory and the refusals it counted, so the
+        next call starts again from the token store (the engine calls it when an account it
+        saw stopped for want of authorisation is ``active`` again)."""
+        self._keeper = None
+        if self._http is not None:
+            self._http.auth_failures = 0
+
     async def _refresh_and_redact(self, token: Token) -> Token:
         fresh = await self.refresh_token(token)
         if self._http is not None:

@@ -1,4 +1,5 @@
-"""``omnisdk channels remove NAME``: retire a channel account, keeping its history."""
+"""``omnisdk channels``: retire an account (``remove``), or authorise one again
+(``reauthorise``) with the credentials now in omnisdk.toml."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from omnisdk.cli.tables import cli_table
 if TYPE_CHECKING:
     from omnisdk.sync.removal import RemovalReport
 
-__all__ = ["channels_app", "remove"]
+__all__ = ["channels_app", "reauthorise", "remove"]
 
 channels_app = typer.Typer(
-    name="channels", help="The channel accounts: retire one.", no_args_is_help=True
+    name="channels",
+    help="The channel accounts: authorise one again, retire one.",
+    no_args_is_help=True,
 )
 
 
@@ -92,3 +95,27 @@ def remove(
             )
     if not report.dry_run and not report.complete:
         raise typer.Exit(1)
+
+
+@channels_app.command("reauthorise")
+def reauthorise(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", show_default=False, help="The account.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Authorise an account again with the credentials omnisdk.toml gives it now.
+
+    After `status` says an account needs re-authorisation: put the new token (or token
+    pair) in its [[channels]] entry, then run this. The credentials are checked against the
+    platform; when they work they replace the stored token (which otherwise wins over the
+    config) and the engine, a running `omnisdk run` too, talks to the account again. When
+    they do not, the command says why, exits with 1 and changes nothing.
+    """
+    state = get_state(ctx)
+    state.config().channel(name)
+    info = run_with_engine(state, lambda engine: engine.reauthorise(name))
+    if json_output:
+        emit_result(info)
+        return
+    shop = f" ({info.name})" if info.name else ""
+    print_note(f"{name} authorised again{shop}: the engine talks to it again")

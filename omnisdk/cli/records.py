@@ -171,6 +171,12 @@ def stock_show(
     console.print(channels)
     for line in errors:
         console.print(line)
+    if report.unconfigured:
+        names = ", ".join(report.unconfigured)
+        print_note(
+            f"also listed by {names}, no longer in the config (not allocated); "
+            f"`omnisdk channels remove ACCOUNT` forgets an account"
+        )
     if not report.locations:
         print_note(
             f"next: no stock is counted for {sku}, so every channel lists 0: "

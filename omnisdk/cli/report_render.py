@@ -165,8 +165,8 @@ def status_hints(report: StatusReport) -> list[str]:
         name = account.account
         if account.status == "needs_reauth":
             hints.append(
-                f"{name} lost its authorisation and is not called: give it a new token in "
-                "omnisdk.toml (`omnisdk check` tests it)"
+                f"{name} lost its authorisation and is not called: put a new token in "
+                f"omnisdk.toml, then `omnisdk channels reauthorise {name}`"
             )
         if account.failed_pushes:
             hints.append(

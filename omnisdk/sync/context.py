@@ -51,6 +51,9 @@ class SyncContext:
     clock: Callable[[], datetime]
     owner: str
     rejected: Counter[tuple[str, str]] = field(default_factory=Counter)
+    stopped_seen: set[str] = field(default_factory=set)
+    """Accounts this engine found stopped: when one is ``active`` again (authorised by
+    another process), its channel forgets the credentials it held."""
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run the synchronous (store) call ``fn(*args, **kwargs)`` in a worker thread."""

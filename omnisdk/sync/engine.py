@@ -39,13 +39,14 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from omnisdk.channel import Capability, Channel
-from omnisdk.config import Config, build_channel, load_config
+from omnisdk.auth import TokenStore
+from omnisdk.channel import Capability, Channel, ChannelInfo
+from omnisdk.config import ChannelConfig, Config, build_channel, load_config
 from omnisdk.errors import OmnisdkError, UsageError
 from omnisdk.http import RateLimiterFactory
 from omnisdk.models import ChannelEvent, Order, OrderStatus
 from omnisdk.plugins import Plugins, default_plugins
-from omnisdk.store import AccountStatus, Store, StoreTokenStore
+from omnisdk.store import Store, StoreTokenStore
 from omnisdk.sync import (
     accounts,
     catalog,
@@ -193,11 +194,7 @@ class Engine:
         try:
             tokens = StoreTokenStore(store)
             for entry in self.config.channels:
-                channel = build_channel(
-                    entry, self.plugins, tokens=tokens, transport=self._transports.get(entry.name)
-                )
-                channel.rate_limiters = self._rate_limiters
-                self.channels[entry.name] = channel
+                self.channels[entry.name] = self._build_channel(entry, tokens)
                 await asyncio.to_thread(store.ensure_account, entry.name, entry.type)
         except BaseException:
             await self._close_channels()
@@ -261,14 +258,38 @@ class Engine:
         """True when the engine must not talk to ``account`` (re-authorisation, archived)."""
         return await accounts.is_stopped(self._ctx, account)
 
-    async def reauthorised(self, account: str) -> None:
-        """A person authorised ``account`` again: set it ``active`` so the engine resumes it."""
-        await asyncio.to_thread(self.store.set_account_status, account, AccountStatus.ACTIVE)
-        channel = self.channels.get(account)
-        if channel is not None:
-            channel._keeper = None  # forget the refusal the token keeper remembered
-            if channel._http is not None:
-                channel._http.auth_failures = 0  # and the refusals the HTTP layer counted
+    async def reauthorise(self, account: str) -> ChannelInfo:
+        """Take the credentials the config now gives ``account`` as its authorisation.
+
+        A channel built from the ``[[channels]]`` entry, blind to the token the store holds
+        (which wins over the config's otherwise, and is the one that was refused), checks them
+        against the platform. When they work, the token that check used or obtained replaces
+        the stored one, the account is ``active`` again and the engine talks to it from now
+        on; the platform's answer is returned. When they do not, the error is raised and the
+        account stays as it was (a token the platform issued during the check is kept all the
+        same: with single-use refresh tokens it is the only live one). An archived account is
+        refused: it was retired on purpose.
+        """
+        if not self._opened:
+            raise UsageError(NOT_OPEN)
+        entry = self.config.channel(account)
+        info = await accounts.reauthorise(
+            self._ctx,
+            account,
+            lambda tokens: self._build_channel(entry, tokens),
+        )
+        old = self.channels.get(account)
+        self.channels[account] = self._build_channel(entry, StoreTokenStore(self.store))
+        if old is not None:
+            await old.aclose()
+        return info
+
+    def _build_channel(self, entry: ChannelConfig, tokens: TokenStore) -> Channel:
+        channel = build_channel(
+            entry, self.plugins, tokens=tokens, transport=self._transports.get(entry.name)
+        )
+        channel.rate_limiters = self._rate_limiters
+        return channel
 
     # -- orders (omnisdk.sync.intake) ------------------------------------------------------
 
@@ -706,9 +727,9 @@ class SyncEngine:
         """See :meth:`Engine.undo_customer_merge`."""
         self._run(self.engine.undo_customer_merge(merge_id))
 
-    def reauthorised(self, account: str) -> None:
-        """See :meth:`Engine.reauthorised`."""
-        self._run(self.engine.reauthorised(account))
+    def reauthorise(self, account: str) -> ChannelInfo:
+        """See :meth:`Engine.reauthorise`."""
+        return self._run(self.engine.reauthorise(account))
 
     def import_catalog(
         self, account: str, *, progress: Callable[[ImportStats], None] | None = None

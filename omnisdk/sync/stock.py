@@ -528,6 +528,9 @@ class StockView(BaseModel):
     allocation: str = "quota"
     locations: list[LocationStock] = Field(default_factory=list)
     listings: list[ListingView] = Field(default_factory=list)
+    unconfigured: list[str] = Field(default_factory=list)
+    """Accounts the store still knows as listing the SKU but the config no longer names
+    (``omnisdk channels remove`` forgets them); they take no part in the allocation."""
 
     @property
     def on_hand(self) -> int:
@@ -557,7 +560,9 @@ async def stock_view(context: SyncContext, sku: str) -> StockView:
         levels = store.stock_levels(sku)
         pending = {item.account for item in store.pending_pushes(sku=sku)}
         views = []
-        for account in store.listing_accounts(sku):
+        configured = {entry.name for entry in context.config.channels}
+        listing = store.listing_accounts(sku)
+        for account in (name for name in listing if name in configured):
             state = store.get_listing(account, sku)
             unseen = pending_unseen(context, state, now)
             allocation = allocate(context, account, sku, unseen)
@@ -588,6 +593,7 @@ async def stock_view(context: SyncContext, sku: str) -> StockView:
                 for lv in levels
             ],
             listings=views,
+            unconfigured=[name for name in listing if name not in configured],
         )
 
     return await context.run(read)

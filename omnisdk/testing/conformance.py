@@ -272,6 +272,20 @@ class ChannelConformance:
         if Capability.WEBHOOKS in cls.capabilities:
             assert cls.limits.webhook_topics, "a webhook channel declares its webhook_topics"
 
+    def test_every_setting_is_documented(self) -> None:
+        """Every field of the settings model has a description (an attribute docstring under
+        the field, or ``Field(description=...)``): the manual's channel page prints it, and a blank
+        cell leaves the operator guessing."""
+        blank = [
+            name
+            for name, field in self.channel_class.settings_model.model_fields.items()
+            if not (field.description or "").strip()
+        ]
+        assert not blank, (
+            f"{self.channel_class.settings_model.__name__} fields without a description: "
+            f"{', '.join(blank)} (write a docstring under each field)"
+        )
+
     @pytest.mark.asyncio
     async def test_check_reaches_the_account(self, channel: Channel) -> None:
         """``check()`` answers with the account's name using the sandbox's credentials."""

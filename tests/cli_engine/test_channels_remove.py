@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from _engine_cli_testkit import CATALOG, Invoke, Shop, json_lines
+from _engine_cli_testkit import CATALOG, Invoke, Shop, config_text, json_lines
 
 from omnisdk.sync.status import StatusReport
 
@@ -40,3 +41,65 @@ def test_dry_run_changes_nothing_and_remove_retires_the_account(
     assert all(hanoi.listed(item.sku) == 0 for item in CATALOG)  # never pushed again
     orders = json_lines(invoke("orders", "list", "--json", "--channel", "hanoi-shop").stdout)
     assert [order["customer"]["full_name"] for order in orders] == ["Đặng Thu Thảo"]
+
+
+def test_stock_show_names_an_account_dropped_from_the_config(
+    invoke: Invoke, imported: list[Shop], config_path: Path, tmp_path: Path
+) -> None:
+    """An account deleted from omnisdk.toml without ``channels remove`` still has listings in
+    the store: ``stock show`` says so instead of failing on the missing ``[[channels]]``."""
+    _hanoi, saigon = imported
+    assert invoke("stock", "set", "NON-LA-HUE", "12").exit_code == 0
+    config_path.write_text(config_text([saigon], tmp_path / "omnisdk.db"))
+
+    shown = invoke("stock", "show", "NON-LA-HUE", "--offline")
+    assert shown.exit_code == 0, shown.output
+    assert "hanoi-shop" in shown.stderr and "no longer in the config" in shown.stderr
+    as_json = json.loads(invoke("stock", "show", "NON-LA-HUE", "--offline", "--json").stdout)
+    assert [row["account"] for row in as_json["listings"]] == ["saigon-shop"]
+    assert as_json["unconfigured"] == ["hanoi-shop"]
+    # The pool now goes to the one configured account.
+    assert as_json["listings"][0]["sellable"] == 12
+
+
+def test_reauthorise_takes_the_new_token_from_the_config(
+    invoke: Invoke, imported: list[Shop], config_path: Path, tmp_path: Path
+) -> None:
+    """The merchant installed the app again and got a new token: the stored token (which
+    wins over the config's, and is now refused) must give way to the one in omnisdk.toml."""
+    hanoi = imported[0]
+
+    def write_config() -> None:  # hanoi-shop (first) stops at its first refusal
+        text = config_text(imported, tmp_path / "omnisdk.db")
+        config_path.write_text(
+            text.replace("[channels.settings]\n", "[channels.settings]\nreauth_after = 1\n", 1)
+        )
+
+    write_config()
+    with hanoi.sandbox.lock:
+        hanoi.sandbox.reset_state()  # a new API token; the old one is refused with 401
+    invoke("sync", "--once", "--no-reconcile")
+    status = StatusReport.model_validate_json(invoke("status", "--json").stdout)
+    assert status.account("hanoi-shop").status == "needs_reauth"
+
+    stale = invoke("channels", "reauthorise", "hanoi-shop")
+    assert stale.exit_code == 1
+    assert len(stale.stderr.strip().splitlines()) == 1, stale.stderr
+    assert "Traceback" not in stale.output
+    status = StatusReport.model_validate_json(invoke("status", "--json").stdout)
+    assert status.account("hanoi-shop").status == "needs_reauth", "a refused check changes nothing"
+
+    write_config()
+    done = invoke("channels", "reauthorise", "hanoi-shop")
+    assert done.exit_code == 0, done.output
+    assert "hanoi-shop authorised again" in done.stderr
+    assert hanoi.sandbox.api_token not in done.output
+    status = StatusReport.model_validate_json(invoke("status", "--json").stdout)
+    assert status.account("hanoi-shop").status == "active"
+
+    hanoi.sandbox.seed_products(CATALOG)
+    hanoi.order("NON-LA-HUE", 2, name="Lê Thị Hồng Nhung", phone="+84 912 345 678")
+    synced = invoke("sync", "--once", "--no-reconcile")
+    assert synced.exit_code == 0, synced.output
+    orders = json_lines(invoke("orders", "list", "--json", "--channel", "hanoi-shop").stdout)
+    assert [order["customer"]["full_name"] for order in orders] == ["Lê Thị Hồng Nhung"]

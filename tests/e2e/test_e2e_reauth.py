@@ -14,6 +14,7 @@ import importlib
 import pytest
 from _engine_testkit import SKU_RED_M, Account, Harness, MakeHarness, seed
 
+from omnisdk.auth import Token
 from omnisdk.errors import AuthError
 from omnisdk.store import AccountStatus
 
@@ -99,7 +100,36 @@ async def test_the_threshold_is_a_setting_and_reauthorising_resumes(
     assert (await engine.poll_orders(GONE)).stopped  # the first refusal is enough
     assert status(harness, GONE) is AccountStatus.NEEDS_REAUTH
 
+    with pytest.raises(AuthError):  # still uninstalled: the check fails, nothing changes
+        await engine.reauthorise(GONE)
+    assert status(harness, GONE) is AccountStatus.NEEDS_REAUTH
+
     harness.sandboxes[GONE].reset()  # the merchant installs the app again
-    await engine.reauthorised(GONE)
+    info = await engine.reauthorise(GONE)
+    assert info.name
     assert status(harness, GONE) is AccountStatus.ACTIVE
     assert not (await engine.poll_orders(GONE)).stopped
+
+
+async def test_a_running_engine_takes_the_token_another_process_authorised(
+    make_harness: MakeHarness,
+) -> None:
+    """``omnisdk channels reauthorise`` runs in its own process: the running engine, which
+    holds the refused token in memory, must take the new one from the store once it sees the
+    account ``active`` again, not be refused (and stopped) once more."""
+    harness = await make_harness(platform_account("shopify", reauth_after=1), Account(OTHER))
+    engine = harness.engine
+    sandbox = harness.sandboxes[GONE]
+    assert not (await engine.poll_orders(GONE)).stopped  # the token is in memory now
+    await harness.controls[GONE].revoke_access()
+    assert (await engine.poll_orders(GONE)).stopped
+
+    with sandbox.lock:  # installed again, with a new permanent token
+        sandbox.installed = True
+        sandbox.access_token = "shpat_cai_dat_lai_0001"
+    harness.store.write_token(  # what the other process's reauthorise stores
+        "shopify", GONE, Token.lasting("shpat_cai_dat_lai_0001", seconds=None)
+    )
+    assert status(harness, GONE) is AccountStatus.ACTIVE
+    assert not (await engine.poll_orders(GONE)).stopped
+    assert status(harness, GONE) is AccountStatus.ACTIVE

@@ -15,7 +15,7 @@ HAT = "NÓN-LÁ-HUẾ"
 
 @pytest.mark.parametrize(
     ("name", "price", "stock", "units"),
-    [("shopify-hcm", "1e30", 5, 1), ("shopee-vn", "2400000", 10**30, 10**20)],
+    [("shopify-1", "1e30", 5, 1), ("shopee-1", "2400000", 10**30, 10**20)],
 )
 async def test_one_order_out_of_range_never_stops_the_account(
     make_harness: MakeHarness, name: str, price: str, stock: int, units: int

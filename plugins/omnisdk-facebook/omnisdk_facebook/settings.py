@@ -21,30 +21,32 @@ _VERSION = re.compile(r"^v\d+\.\d+$")
 
 
 class FacebookSettings(ChannelSettings):
-    """Credentials and options of one Meta product catalog.
+    """Credentials and options of one Meta product catalog (each field says what it does).
 
-    ``app_id``/``app_secret`` identify the Meta app; every call carries ``appsecret_proof``
-    (HMAC-SHA256 of the token keyed by the secret), so a leaked token is useless without the
-    secret. ``access_token`` is a system-user token with ``catalog_management`` (long-lived,
-    it does not expire on a schedule). ``catalog_id`` is the catalog the channel lists in,
-    ``currency`` the currency its prices are in (VND: whole dong). ``api_version`` pins the
-    Graph version (upgrade before its end of life). ``link_template`` is the product page of
-    a new item (``"https://shop.vn/p/{sku}"``; Meta requires a ``link``). ``verify_token`` is
-    what the webhook subscription handshake must echo (``hub.verify_token``).
-    ``batch_timeout`` bounds how long the channel waits for Meta to finish one items batch;
-    ``requests_per_second`` overrides the default request budget.
+    Every call carries ``appsecret_proof``, so a leaked token is useless without the secret.
     """
 
     app_id: str = Field(min_length=1, pattern=r"^\d+$")
+    """The Meta app's id."""
     app_secret: SecretStr
+    """The app's secret: every call carries ``appsecret_proof`` (HMAC-SHA256 of the
+    token keyed by it)."""
     access_token: SecretStr
+    """A system-user token with ``catalog_management`` (long-lived)."""
     catalog_id: str = Field(min_length=1, pattern=r"^\d+$")
+    """The catalog the channel lists in."""
     api_version: str = DEFAULT_API_VERSION
+    """The Graph version every call names (``v26.0``); upgrade before its end of life."""
     currency: str = "VND"
+    """The currency prices are in (VND: whole dong)."""
     link_template: str | None = Field(default=None, pattern=r"^https?://.*\{sku\}")
+    """The product page of a new item (``https://shop.vn/p/{sku}``; Meta requires a link)."""
     verify_token: SecretStr | None = None
+    """What the webhook subscription handshake must echo (``hub.verify_token``)."""
     batch_timeout: float = Field(default=300.0, gt=0, le=3600)
+    """Seconds to wait for Meta to finish one items batch."""
     requests_per_second: float | None = Field(default=None, gt=0)
+    """Overrides the default request budget."""
 
     @field_validator("api_version")
     @classmethod

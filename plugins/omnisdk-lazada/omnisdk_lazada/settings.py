@@ -37,34 +37,40 @@ SITE_CURRENCIES: dict[str, str] = {
 
 
 class LazadaSettings(ChannelSettings):
-    """Credentials and options of one Lazada seller on one site.
-
-    ``app_key``/``app_secret`` identify the app (Lazada Open Platform console). ``site`` picks
-    the REST host (``base_url`` overrides it, e.g. for a sandbox) and the default currency;
-    ``auth_url`` is the token host. ``access_token``/``refresh_token`` seed the token store
-    the first time (afterwards the store's pair wins); ``token_expires_at`` and
-    ``refresh_expires_at`` say when they die (unknown: the access token is refreshed at first
-    use and its real lifetime learnt). ``seller_id`` (from the token answer) tells pushes of
-    this seller from others'. ``history_days`` is how far back a backfill without a start goes;
-    ``clock_skew_seconds`` extends a listing's end past our clock; ``requests_per_second``
-    overrides the default rate budget; ``warehouse_code`` is the warehouse stock writes name
-    for multi-warehouse sellers (None: a single-warehouse seller).
-    """
+    """Credentials and options of one Lazada seller on one site (each field says what it
+    does; ``base_url`` overrides the site's host, e.g. for a sandbox)."""
 
     app_key: str = Field(min_length=1, pattern=r"^\d+$")
+    """The app's key (Lazada Open Platform console)."""
     app_secret: SecretStr
+    """The app's secret: signs every call."""
     site: str = "VN"
+    """The Lazada site (VN, SG, MY, TH, PH, ID): picks the REST host and the default
+    currency."""
     auth_url: str = AUTH_URL
+    """The token host (``/auth/token/create`` and ``/auth/token/refresh``)."""
     access_token: SecretStr | None = None
+    """Seeds the token store the first time; afterwards the store's pair wins."""
     refresh_token: SecretStr | None = None
+    """Seeds the token store with the access token."""
     token_expires_at: datetime | None = None
+    """When ``access_token`` dies, with its UTC offset (unset: refreshed at first use
+    and its lifetime learnt)."""
     refresh_expires_at: datetime | None = None
+    """When ``refresh_token`` dies, with its UTC offset."""
     seller_id: str | None = None
+    """The seller (from the token answer): tells this seller's pushes from others'."""
     currency: str | None = None
+    """The currency prices are in (unset: the site's)."""
     warehouse_code: str | None = None
+    """The warehouse stock writes name, for multi-warehouse sellers (unset: single
+    warehouse)."""
     history_days: int = Field(default=90, ge=1, le=3650)
+    """How far back a backfill without a start goes."""
     clock_skew_seconds: int = Field(default=300, ge=0, le=3600)
+    """How far a listing's end reaches past our clock."""
     requests_per_second: float | None = Field(default=None, gt=0)
+    """Overrides the default request budget."""
 
     @field_validator("site")
     @classmethod

@@ -34,38 +34,41 @@ DEFAULT_MARKETPLACE_MARKERS = ("SPE", "LZD", "LAZ", "TTS", "TIKI", "TKI", "SDO")
 
 
 class PosSettings(ChannelSettings):
-    """Credentials and options of one POS retailer.
+    """Credentials and options of one POS retailer (each field says what it does).
 
-    KiotViet: ``client_id`` and ``client_secret`` from "Thiết lập cửa hàng → Thiết lập kết
-    nối API", ``retailer`` the shop's name (the ``xxx`` of ``xxx.kiotviet.vn``).
-    ``webhook_secret`` is the Base64 ``Secret`` registered with the webhooks (None: deliveries
-    are not signed and are refused; guard such a URL some other way).
-
-    ``branch_codes`` maps KiotViet branch ids to the merchant's location codes (default: the
-    branch's ``branchCode`` lower-cased, ``CN01`` -> ``cn01``). ``default_branch`` is the
-    branch a stock write without a location goes to (default: the first branch).
-
-    ``marketplace_channels`` and ``marketplace_markers`` recognise sales KiotViet synced from
-    a marketplace (by sale-channel name, or by code infix): they are skipped, because omnisdk
-    reads those marketplaces directly. ``skip_marketplace_sales=False`` keeps them (for a
-    marketplace omnisdk does not connect). ``history_days`` is how far back a first order
-    read goes (the engine re-reads a few minutes before its cursor itself). ``gets_per_hour``
-    is the GET budget the channel keeps under (KiotViet allows 5,000).
+    Sales KiotViet synced from a marketplace are recognised by ``marketplace_channels`` and
+    ``marketplace_markers`` and skipped, because omnisdk reads those marketplaces directly;
+    ``skip_marketplace_sales=False`` keeps them (for a marketplace omnisdk does not connect).
     """
 
     backend: Literal["kiotviet"] = "kiotviet"
+    """The POS system (KiotViet is the first)."""
     client_id: str = Field(min_length=1)
+    """KiotViet: from "Thiết lập cửa hàng → Thiết lập kết nối API"."""
     client_secret: SecretStr
+    """KiotViet: the secret shown beside the client id."""
     retailer: str = Field(min_length=1)
+    """The shop's name: the ``xxx`` of ``xxx.kiotviet.vn``."""
     token_url: str = LIVE_TOKEN_URL
+    """The identity server that issues client-credentials tokens."""
     webhook_secret: SecretStr | None = None
+    """The Base64 ``Secret`` registered with the webhooks (unset: deliveries are
+    unsigned and refused)."""
     branch_codes: dict[int, str] = Field(default_factory=dict)
+    """KiotViet branch id -> the merchant's location code (default: the branch's
+    ``branchCode`` lower-cased)."""
     default_branch: int | None = Field(default=None, gt=0)
+    """The branch a stock write without a location goes to (unset: the first branch)."""
     skip_marketplace_sales: bool = True
+    """Skip sales KiotViet synced from a marketplace omnisdk reads directly."""
     marketplace_channels: tuple[str, ...] = DEFAULT_MARKETPLACE_CHANNELS
+    """Sale-channel names (lower-case prefixes) that mark a marketplace-synced sale."""
     marketplace_markers: tuple[str, ...] = DEFAULT_MARKETPLACE_MARKERS
+    """Code infixes that mark a marketplace-synced document (``HDSPE_000123``)."""
     history_days: int = Field(default=30, ge=1, le=3650)
+    """How far back a first order read goes."""
     gets_per_hour: int = Field(default=4_900, ge=1, le=5_000)
+    """The GET budget the channel keeps under (KiotViet allows 5,000)."""
 
     @field_validator("retailer")
     @classmethod

@@ -20,43 +20,42 @@ TEST_BASE_URL = "https://partner.test-stable.shopeemobile.com"
 
 
 class ShopeeSettings(ChannelSettings):
-    """Credentials and options of one Shopee shop.
-
-    ``partner_id`` and ``partner_key`` identify the app (from the Shopee Open Platform
-    console). ``shop_id`` is the authorised shop; it may be left out until the authorisation
-    code is exchanged (:meth:`ShopeeChannel.exchange_code` learns it). ``access_token`` and
-    ``refresh_token`` seed the token store the first time (afterwards the store's rotated pair
-    wins, since Shopee's refresh tokens are single use); ``token_expires_at`` says when that
-    access token dies (unknown: it is refreshed at first use).
-
-    ``currency`` is the shop's currency (prices arrive as bare numbers in it; VND has no
-    decimals). ``location_id`` is the warehouse stock writes go to in multi-warehouse shops.
-    ``push_callback_url`` is the URL registered for push exactly as registered (it is part of
-    the push signature); unset, the receiver's configured callback URL of the account is used
-    (``[engine] webhook_public_url``), never the URL a request claims. ``history_days`` is
-    how far back an order backfill without a start goes. ``clock_skew_seconds`` extends an
-    order listing's end past our clock, so orders stamped by a Shopee clock running ahead of
-    ours are not missed (0: end at our clock).
-    ``requests_per_second`` overrides the default rate budget. ``item_statuses`` are the item
-    statuses a product listing asks for.
-    """
+    """Credentials and options of one Shopee shop (each field says what it does)."""
 
     partner_id: int = Field(gt=0)
+    """The app's partner id (Shopee Open Platform console)."""
     partner_key: SecretStr
+    """The app's partner key: signs every call."""
     shop_id: int | None = Field(default=None, gt=0)
+    """The authorised shop (may be left out until the authorisation code is exchanged)."""
     access_token: SecretStr | None = None
+    """Seeds the token store the first time; afterwards the store's rotated pair wins."""
     refresh_token: SecretStr | None = None
+    """Seeds the token store with the access token (Shopee's refresh tokens are single use)."""
     token_expires_at: datetime | None = None
+    """When ``access_token`` dies, with its UTC offset (unset: refreshed at first use)."""
     refresh_expires_at: datetime | None = None
+    """When ``refresh_token`` dies, with its UTC offset."""
     currency: str = "VND"
+    """The shop's currency: prices arrive as bare numbers in it (VND has no decimals)."""
     region: str = "VN"
+    """The shop's region code (``VN``, ``SG``...)."""
     location_id: str | None = None
+    """The warehouse stock writes go to in multi-warehouse shops."""
     push_callback_url: str | None = None
+    """The push URL exactly as registered (part of the push signature); unset: the
+    account's URL under ``[engine] webhook_public_url``, never the URL a request claims."""
     redirect_url: str | None = None
+    """Where Shopee sends the seller back with the authorisation code."""
     history_days: int = Field(default=90, ge=1, le=3650)
+    """How far back an order backfill without a start goes."""
     clock_skew_seconds: int = Field(default=300, ge=0, le=3600)
+    """How far an order listing's end reaches past our clock, so orders stamped by a
+    Shopee clock running ahead are not missed."""
     requests_per_second: float | None = Field(default=None, gt=0)
+    """Overrides the default request budget."""
     item_statuses: tuple[str, ...] = ("NORMAL", "UNLIST")
+    """The item statuses a product listing asks for."""
 
     @field_validator("currency")
     @classmethod

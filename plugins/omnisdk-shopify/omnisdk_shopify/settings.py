@@ -30,42 +30,46 @@ _VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 
 
 class ShopifySettings(ChannelSettings):
-    """How to reach one Shopify shop.
-
-    ``shop`` is the shop's handle (``"demo-shop"``) or its ``*.myshopify.com`` domain.
-    ``location_id`` is the location stock writes go to when an update names none (default:
-    the shop's primary location). ``bulk_threshold`` is how many objects make a full backfill
-    run as a bulk operation (JSONL export) instead of paged queries; 0 always uses bulk,
-    None never does.
-
-    ``location_codes`` maps Shopify locations to the merchant's location codes: keys are a
-    location's numeric id (or global id) or its name, values the codes omnisdk uses for it
-    (``Location.code``, ``StockLevel.location``, ``Order.pickup_location``). A location not
-    in the map is known by its numeric id (see :mod:`omnisdk_shopify.locations`).
-
-    Order writes: cancelling restocks the units (``restock_on_cancel``) and refunds a paid
-    order to its original payment methods (``refund_on_cancel``); ``notify_customer`` makes
-    Shopify email the buyer about a shipment or cancellation. Shopify cancels in a background
-    job, polled every ``job_poll_interval`` seconds for at most ``job_timeout``.
-    """
+    """How to reach one Shopify shop: its handle and either a permanent token or a
+    Dev Dashboard app's client credentials (each field says what it does)."""
 
     shop: str = Field(min_length=1, examples=["demo-shop"])
+    """The shop's handle (``demo-shop``) or its ``*.myshopify.com`` domain."""
     access_token: SecretStr | None = None
+    """A custom app's permanent Admin API access token (or give ``client_id`` and
+    ``client_secret``)."""
     client_id: str | None = None
+    """A Dev Dashboard app's client id: the channel obtains ~24 h tokens with the
+    client-credentials grant and refreshes them."""
     client_secret: SecretStr | None = None
+    """The app's secret: for the client-credentials grant and to verify webhook signatures."""
     api_version: str = DEFAULT_API_VERSION
+    """The Admin API version every call names (``YYYY-01/04/07/10``)."""
     location_id: str | None = None
+    """The location stock writes go to when an update names none (unset: the shop's
+    primary location)."""
     bulk_threshold: int | None = Field(default=5000, ge=0)
+    """How many objects make a full backfill run as a bulk operation (JSONL export)
+    instead of paged queries; 0: always bulk, unset: never."""
     bulk_poll_interval: float = Field(default=1.0, gt=0)
+    """Seconds between polls of a running bulk operation."""
     bulk_timeout: float = Field(default=3600.0, gt=0)
+    """Seconds a bulk operation may run before the read gives up."""
     location_codes: dict[str, str] = Field(
         default_factory=dict, examples=[{"655441491": "hcm-kho", "Cửa hàng Hà Nội": "hn-01"}]
     )
+    """Shopify location (numeric id, global id or name) -> the merchant's location code;
+    a location not here is known by its numeric id."""
     restock_on_cancel: bool = True
+    """Cancelling an order restocks its units."""
     refund_on_cancel: bool = True
+    """Cancelling a paid order refunds it to its original payment methods."""
     notify_customer: bool = False
+    """Shopify emails the buyer about a shipment or cancellation."""
     job_poll_interval: float = Field(default=0.5, gt=0)
+    """Seconds between polls of Shopify's background cancel job."""
     job_timeout: float = Field(default=30.0, gt=0)
+    """Seconds to wait for a background cancel job."""
 
     @field_validator("shop")
     @classmethod

@@ -13,4 +13,6 @@ class ExampleSettings(ChannelSettings):
     """An ``example`` channel entry: the API token and the webhook signing secret."""
 
     api_token: SecretStr
+    """The platform's API token."""
     webhook_secret: SecretStr | None = None
+    """The secret webhook deliveries are signed with (unset: webhooks are refused)."""
