@@ -50,7 +50,7 @@ typecheck: setup
 	$(BIN)/mypy omnisdk $(foreach p,$(PLUGINS),$(dir $(p))omnisdk_*) tests/example_plugin/omnisdk_example
 
 pytest: setup tools
-	$(TOOL_ENV) $(BIN)/pytest -q -n auto
+	$(TOOL_ENV) $(BIN)/pytest -q -n auto --dist loadfile
 
 test: lint typecheck pytest ## everything CI checks: ruff, mypy --strict, the test suite
 

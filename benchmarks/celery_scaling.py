@@ -15,10 +15,13 @@ times on a shared machine are noisy: the CPU column and ``os.cpu_count()`` are p
 with ``--kills`` SIGKILLs of a worker mid-task.
 
 **1,000 accounts.** ``--accounts N`` builds a config of N accounts and measures what the
-scale-out runtime costs beside the work itself: the beat schedule's size and build time, the
-resident memory of one worker process with every account's channel built, the dispatcher's
-query (accounts with due pushes) on PostgreSQL, and a real ``omnisdk beat`` process's CPU and
-messages per second over ``--beat-seconds`` on the default intervals.
+scale-out runtime costs beside the work itself: the beat schedule's size and build time; one
+worker process's start (engine open) time and resident memory after it, then the mean time of
+a first task for each account in turn (its channel and HTTP client built, the least recently
+used closed past ``[celery] open_channels``, ``--open-channels``) and the resident memory once
+every account was served; the dispatcher's query (accounts with due pushes) on PostgreSQL; and
+a real ``omnisdk beat`` process's CPU and messages per second over ``--beat-seconds`` on the
+default intervals.
 
     python benchmarks/celery_scaling.py                     # embedded, 1, 2, 4 workers
     python benchmarks/celery_scaling.py --proof
@@ -163,7 +166,8 @@ def many_accounts(args: argparse.Namespace, databases: Databases) -> list[dict[s
         config = workdir / "omnisdk.toml"
         lines = [
             f'[store]\nurl = "{store}"\n',
-            f'[celery]\nbroker_url = "{REDIS}"\nqueue = "bench-{uuid.uuid4().hex[:8]}"\n',
+            f'[celery]\nbroker_url = "{REDIS}"\nqueue = "bench-{uuid.uuid4().hex[:8]}"\n'
+            f"open_channels = {args.open_channels}\n",
         ]
         for index in range(args.accounts):
             lines.append(
@@ -213,8 +217,12 @@ def many_accounts(args: argparse.Namespace, databases: Databases) -> list[dict[s
             "accounts": args.accounts,
             "beat_entries": measured["entries"],
             "schedule_build_ms": measured["schedule_ms"],
-            "worker_rss_mb": measured["rss_mb"],
             "worker_open_s": measured["open_s"],
+            "rss_after_open_mb": measured["open_rss_mb"],
+            "first_task_ms": measured["first_task_ms"],
+            "channels_open": measured["open_channels"],
+            "rss_all_served_mb": measured["served_rss_mb"],
+            "peak_rss_mb": measured["peak_rss_mb"],
             "dispatch_query_ms": measured["dispatch_ms"],
             "beat_cpu_per_s": round(cpu / elapsed, 4),
             "beat_msgs_per_s": round(sent / elapsed, 1),
@@ -225,11 +233,11 @@ def many_accounts(args: argparse.Namespace, databases: Databases) -> list[dict[s
 def _queued(prefix: str) -> int:
     import redis
 
+    from omnisdk.runtime.celery.schedule import QUEUES
+
     client = redis.Redis.from_url(REDIS)
     try:
-        return sum(
-            int(client.llen(f"{prefix}.{kind}")) for kind in ("intake", "push", "maintenance")
-        )
+        return sum(int(client.llen(f"{prefix}.{kind}")) for kind in QUEUES)
     finally:
         client.close()
 
@@ -237,9 +245,11 @@ def _queued(prefix: str) -> int:
 def _purge(prefix: str) -> None:
     import redis
 
+    from omnisdk.runtime.celery.schedule import QUEUES
+
     client = redis.Redis.from_url(REDIS)
     try:
-        client.delete(*(f"{prefix}.{kind}" for kind in ("intake", "push", "maintenance")))
+        client.delete(*(f"{prefix}.{kind}" for kind in QUEUES))
     finally:
         client.close()
 
@@ -251,6 +261,16 @@ from omnisdk.plugins import Plugins
 from omnisdk.runtime.celery.schedule import schedule_entries
 from omnisdk.runtime.celery.worker import WorkerEngine
 
+def rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+async def first_task(engine, account):
+    engine.channel(account).http  # what a task's first request builds: channel + client
+
 plugins = Plugins()
 config = load_config(plugins=plugins)
 started = time.perf_counter()
@@ -260,9 +280,15 @@ started = time.perf_counter()
 worker = WorkerEngine(config, plugins=plugins)
 store = worker.store
 open_s = time.perf_counter() - started
-for channel in worker.engine.channels.values():
-    channel.http  # every account's HTTP client built, as after a first request each
+open_rss = rss_mb()
 names = [entry.name for entry in config.channels]
+# A task for every account, one after the other, as a worker serving them all would get.
+started = time.perf_counter()
+for name in names:
+    worker.run(lambda engine, name=name: first_task(engine, name))
+serve_ms = (time.perf_counter() - started) * 1000 / len(names)
+served_rss = rss_mb()
+open_now = len(worker.engine.channels.open_accounts)
 with store.session() as session:
     store.mark_dirty_many(session, [(name, "AO-DAI-01") for name in names[::10]])
 store.accounts_with_due_pushes()
@@ -270,11 +296,14 @@ started = time.perf_counter()
 for _ in range(20):
     due = store.accounts_with_due_pushes()
 dispatch_ms = (time.perf_counter() - started) * 1000 / 20
-rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 worker.close()
 print(json.dumps({"entries": len(entries), "schedule_ms": round(schedule_ms, 1),
-                  "open_s": round(open_s, 2), "dispatch_ms": round(dispatch_ms, 2),
-                  "due": len(due), "rss_mb": round(rss_mb, 1), "queue": config.celery.queue}))
+                  "open_s": round(open_s, 2), "open_rss_mb": round(open_rss, 1),
+                  "first_task_ms": round(serve_ms, 2), "served_rss_mb": round(served_rss, 1),
+                  "open_channels": open_now, "peak_rss_mb": round(peak_mb, 1),
+                  "dispatch_ms": round(dispatch_ms, 2), "due": len(due),
+                  "queue": config.celery.queue}))
 """
 
 
@@ -315,6 +344,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--rps", type=float, default=20.0, help="budget of shops that set one")
     parser.add_argument("--accounts", type=int, default=0)
+    parser.add_argument("--open-channels", type=int, default=100, help="[celery] open_channels")
     parser.add_argument("--beat-seconds", type=float, default=30.0)
     parser.add_argument("--beat-warmup", type=float, default=15.0)
     parser.add_argument("--markdown", action="store_true")

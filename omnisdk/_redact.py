@@ -31,12 +31,22 @@ __all__ = [
     "SecretHolder",
     "guard_library_loggers",
     "is_sensitive_name",
+    "loggable",
     "redact",
     "redact_headers",
 ]
 
 MASK = "***"
 """What a secret is replaced with."""
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def loggable(text: str) -> str:
+    """``text`` with lone surrogates (broken UTF-8 decoded leniently) as U+FFFD, so it can be
+    logged, written to a UTF-8 file or database, or pickled: platform data quoted in a
+    message or kept in a quarantine may hold them."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 MIN_SECRET_LENGTH = 4
 """Known secret values shorter than this are ignored: masking them would mangle the text."""

@@ -21,6 +21,7 @@ import enum
 import itertools
 import logging
 import math
+import time
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -62,14 +63,17 @@ from omnisdk.models import (
     Customer,
     EventKind,
     Location,
+    Money,
     Order,
     OrderStatus,
     PriceUpdate,
     Product,
     PromotionMechanism,
+    PromotionWrite,
     StockLevel,
     StockPushMode,
     StockUpdate,
+    canonical_sku,
 )
 
 __all__ = [
@@ -80,6 +84,7 @@ __all__ = [
     "ChannelSettings",
     "MappingStats",
     "OrderUpdate",
+    "PlatformSkus",
     "RecordCounts",
     "RecordKind",
     "WebhookRequest",
@@ -92,8 +97,10 @@ T = TypeVar("T")
 Item = TypeVar("Item", StockUpdate, PriceUpdate, Product)
 Mapped = TypeVar("Mapped", Product, Order, Customer)
 
-RecordKind = Literal["product", "order", "customer"]
-"""The kinds of raw record the core maps (the ``kind`` of ``omnisdk_record_rejected``)."""
+RecordKind = Literal["product", "order", "customer", "stock"]
+"""The kinds of raw record the core maps or sets aside (the ``kind`` of
+``omnisdk_record_rejected``); ``"stock"`` is a listed figure :meth:`Channel.stock_levels_from`
+could not read."""
 
 _ORDER_EVENTS = frozenset(
     {EventKind.ORDER_CREATED, EventKind.ORDER_UPDATED, EventKind.ORDER_CANCELLED}
@@ -138,6 +145,10 @@ class ChannelLimits(BaseModel):
     promotion_mechanism: PromotionMechanism | None = None
     """How the platform expresses a time-limited price cut; None: it cannot, and a promotion
     plan says so for the channel instead of silently leaving its price as it is."""
+    promotion_lead_time: timedelta | None = None
+    """How long before its start a promotion must reach the platform (None: any time); a
+    promotion written later starts there that much after it was written, and the plan
+    says so."""
 
 
 class ChannelSettings(BaseModel):
@@ -286,6 +297,7 @@ class MappingStats:
     product: RecordCounts = field(default_factory=RecordCounts)
     order: RecordCounts = field(default_factory=RecordCounts)
     customer: RecordCounts = field(default_factory=RecordCounts)
+    stock: RecordCounts = field(default_factory=RecordCounts)
 
     def of(self, kind: RecordKind) -> RecordCounts:
         """The counts of ``kind``."""
@@ -295,7 +307,52 @@ class MappingStats:
     @property
     def rejected(self) -> int:
         """Records of every kind set aside."""
-        return self.product.rejected + self.order.rejected + self.customer.rejected
+        return (
+            self.product.rejected + self.order.rejected + self.customer.rejected
+            + self.stock.rejected
+        )
+
+
+class PlatformSkus:
+    """The platform's own spelling of the SKUs whose canonical form differs, learnt from what
+    a channel reads.
+
+    A merchant may type a SKU in a platform's admin with a zero-width space or decomposed
+    accents; the engine knows it by its canonical form (:func:`~omnisdk.models.canonical_sku`)
+    and asks for that. A platform that filters by SKU on its side, or that addresses a
+    listing by its SKU, must be sent its own spelling: :meth:`learn` each SKU read,
+    :meth:`platform` when naming one. A SKU asked for and not found may be spelt otherwise
+    on the platform: :meth:`full_read_due` says when reading every listing to learn it is
+    worth it (at most every ``full_read_every`` seconds).
+    """
+
+    def __init__(self, *, full_read_every: float = 60.0) -> None:
+        self._spelling: dict[str, str] = {}
+        self._full_read_every = full_read_every
+        self._full_read_at = -math.inf
+
+    def learn(self, raw: object) -> str | None:
+        """The canonical SKU of a platform's ``raw`` one (None: none), remembering the
+        platform's spelling when it differs."""
+        sku = canonical_sku(raw)
+        if sku is not None and isinstance(raw, str) and raw != sku:
+            self._spelling[sku] = raw
+        return sku
+
+    def platform(self, sku: str) -> str:
+        """How the platform spells the canonical ``sku`` (as it is, unless learnt)."""
+        return self._spelling.get(sku, sku)
+
+    def full_read_due(self, missing: Iterable[str]) -> bool:
+        """True when SKUs were ``missing`` from a filtered read and no full read was made
+        lately; the caller then reads every listing (the time is taken as of now)."""
+        if not any(True for _ in missing):
+            return False
+        now = time.monotonic()
+        if now - self._full_read_at < self._full_read_every:
+            return False
+        self._full_read_at = now
+        return True
 
 
 def batched(items: Iterable[T], size: int) -> Iterable[list[T]]:
@@ -375,6 +432,8 @@ class Channel:
         """Builds the account's rate limiter instead of :class:`~omnisdk.http.HttpClient`
         (set before the first request; the engine sets it when given ``rate_limiters``)."""
         self.mapping_stats = MappingStats()
+        self.platform_skus = PlatformSkus()
+        """The platform's spelling of SKUs whose canonical form differs (see the class)."""
         """What this channel mapped and rejected, per kind, since it was built."""
 
     def __repr__(self) -> str:
@@ -638,8 +697,81 @@ class Channel:
         raise self._unsupported(Capability.READ_LOCATIONS)
 
     def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
-        """Listed stock per SKU (and location, where the platform keeps it per location)."""
+        """Listed stock per SKU (and location, where the platform keeps it per location).
+
+        Build each raw record's levels through :meth:`stock_levels_from`, so one listing the
+        platform reports nonsense for (10**30 units, a fraction, text) is set aside and the
+        read goes on (the conformance suite holds every plugin to it).
+        """
         raise self._unsupported(Capability.READ_STOCK)
+
+    async def stock_of_skus(
+        self,
+        skus: Sequence[str] | None,
+        read: Callable[[list[str] | None], AsyncIterator[StockLevel]],
+        *,
+        per_call: int,
+    ) -> AsyncIterator[StockLevel]:
+        """``stream_stock`` for a platform that filters stock reads by SKU on its side.
+
+        ``read(names)`` yields the levels of the listings the platform has under ``names``
+        (its own spellings, at most ``per_call``), or of every listing for None; it should
+        :meth:`PlatformSkus.learn` each SKU it reads. A SKU asked for and not found may be
+        spelt otherwise there (an invisible character typed in its admin): every listing
+        is then read to find it, at most once a minute (:meth:`PlatformSkus.full_read_due`).
+        """
+        if skus is None:
+            async for level in read(None):
+                yield level
+            return
+        wanted = list(dict.fromkeys(skus))
+        found: set[str] = set()
+        for chunk in batched(wanted, per_call):
+            async for level in read([self.platform_skus.platform(sku) for sku in chunk]):
+                found.add(level.sku)
+                yield level
+        missing = {sku for sku in wanted if sku not in found}
+        if self.platform_skus.full_read_due(missing):
+            async for level in read(None):
+                if level.sku in missing:
+                    yield level
+
+    def stock_levels_from(
+        self,
+        raw: Any,
+        build: Callable[[], Iterable[StockLevel] | StockLevel | None],
+        *,
+        sku: str | None,
+    ) -> list[StockLevel]:
+        """The levels ``build()`` makes of one raw stock record (a level, several, or None
+        for a record without one), or none when it cannot.
+
+        A record whose figure cannot be read is rejected like a record that cannot be mapped
+        (logged, counted as ``"stock"`` in :attr:`mapping_stats`, ``omnisdk_record_rejected``
+        with the account, the SKU and why, which the engine quarantines) and ``[]`` is
+        returned, so the read goes on with the other listings. ``sku`` (else the raw
+        record's id) names the record. Figures are read with
+        :func:`~omnisdk.models.listed_count`.
+        """
+        try:
+            built = build()
+            if built is None:
+                return []
+            return [built] if isinstance(built, StockLevel) else list(built)
+        # Building levels is pure: whatever it raises (a figure out of range, a wrong type, a
+        # missing key) is about this one record.
+        except Exception as exc:
+            payload = raw if isinstance(raw, dict) else {"record": repr(raw)[:500]}
+            key = sku or self.external_id_of(payload)
+            plain = isinstance(exc, MappingError | ValueError) and not isinstance(
+                exc, ValidationError
+            )
+            why = str(exc) if plain else _describe(exc)
+            error = MappingError(f"listed stock not read: {why}",
+                                 channel=f"{self.name}/{self.account}", kind="stock",
+                                 external_id=key)
+            self._reject("stock", payload, error)
+            return []
 
     async def get_order(self, external_id: str) -> Order:
         """One order by the platform's id (after a webhook hint): :meth:`fetch_order`, mapped.
@@ -683,6 +815,52 @@ class Channel:
     async def update_order(self, update: OrderUpdate) -> WriteResult:
         """Move an order along on the platform (ship with tracking, cancel, ...)."""
         raise self._unsupported(Capability.WRITE_ORDERS)
+
+    # -- promotions ------------------------------------------------------------------------
+    #
+    # A channel that declares ``limits.promotion_mechanism`` implements the three methods
+    # below through that mechanism. The engine calls them; it keeps each item's
+    # ``external_id`` and hands it back to :meth:`end_promotion`.
+
+    def promotion_support(self) -> str | None:
+        """None when this account can show promotions; otherwise why not, in a sentence the
+        promotion plan prints (the default: the platform declares no mechanism).
+
+        A plugin overrides it when support depends on the account's settings (a price book
+        the merchant has to create first, for instance).
+        """
+        if self.limits.promotion_mechanism is None:
+            return f"{self.title or self.name} has no way to express a promotion"
+        return None
+
+    async def write_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Show ``promotion``'s promoted prices through the platform's own mechanism.
+
+        One result per item, in order; a failed item fails alone. ``external_id`` of a
+        success is the platform's handle the engine returns in :meth:`end_promotion` (a
+        discount id, ...). A mechanism that carries dates
+        (:attr:`PromotionMechanism.platform_dated`) writes them, so the platform switches the
+        price on and off itself; the others show the promoted price now (the engine calls
+        this only once the promotion has started). Writing the same promotion twice must
+        leave the platform as writing it once did.
+        """
+        raise UnsupportedOperation(self.promotion_support() or "write_promotion is not built")
+
+    async def end_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Stop showing ``promotion`` and show each item's ``base`` price again.
+
+        One result per item, in order. Ending an item that has already ended (on the
+        platform's own schedule, or by an earlier call that crashed before the engine
+        recorded it) succeeds and changes nothing.
+        """
+        raise UnsupportedOperation(self.promotion_support() or "end_promotion is not built")
+
+    async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
+        """The price a buyer pays now for each of ``skus`` (promotions included), read back
+        from the platform; SKUs the platform does not list are left out."""
+        raise UnsupportedOperation(
+            self.promotion_support() or "read_selling_prices is not built"
+        )
 
     async def _write_in_batches(
         self, items: Iterable[Item], size: int,

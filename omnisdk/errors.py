@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from omnisdk._redact import loggable
+
 __all__ = [
     "AuthError",
     "BadRequest",
@@ -62,6 +64,11 @@ __all__ = [
 
 class OmnisdkError(Exception):
     """Root of every error omnisdk raises."""
+
+    def __str__(self) -> str:
+        # Messages quote platform data, which may hold lone surrogates (broken UTF-8 decoded
+        # leniently); as U+FFFD they can still be logged, written to a UTF-8 file or pickled.
+        return loggable(super().__str__())
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Errors carry keyword-only attributes; keep them when pickled (Celery, multiprocessing).

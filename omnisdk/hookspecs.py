@@ -180,6 +180,11 @@ def omnisdk_notify_customer(
     called again by a later ``sync_once`` (after a minute, at most 5 calls in all) with the
     same ``key``, so pass ``key`` on as the provider's idempotency key. Masked contact points
     (``84****5678``) are never usable addresses: check ``phone.masked``.
+
+    Nothing is claimed while no plugin implements this hook: an app registered later (or a
+    plugin installed later) hears of the status changes that happen from then on, never of
+    the orders before it, so it cannot flood buyers with old news. Claims already pending
+    when the last implementation is unregistered wait, attempts unspent, for the next one.
     """
 
 

@@ -23,6 +23,7 @@ from omnisdk.cli import (
     engine_commands,
     info,
     new_plugin,
+    promotions,
     pull,
     records,
     run,
@@ -156,6 +157,7 @@ def build_app(plugins: Plugins | None = None) -> typer.Typer:
     app.add_typer(records.customers_app)
     app.add_typer(records.quarantine_app)
     app.add_typer(sales.report_app)
+    app.add_typer(promotions.promotions_app)
     app.add_typer(channels.channels_app)
     app.add_typer(tokens.tokens_app)
     app.command("demo")(demo.demo)

@@ -83,7 +83,7 @@ def worker(
             "--queues",
             "-Q",
             metavar="KINDS",
-            help="Queue kinds to consume, comma-separated: intake, push, maintenance (all).",
+            help="Queue kinds to consume, comma-separated: poll, intake, push, maintenance (all).",
         ),
     ] = None,
     loglevel: Annotated[str, typer.Option("--loglevel", metavar="LEVEL")] = "INFO",
@@ -166,7 +166,7 @@ def webhooks(
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, stop.set)
-        async with Engine(config, plugins=state.plugins) as engine:
+        async with Engine(config, plugins=state.plugins, lazy_channels=True) as engine:
             receiver = BrokerReceiver(
                 engine,
                 host=host or config.engine.webhook_host,

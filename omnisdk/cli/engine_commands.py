@@ -14,14 +14,15 @@ import typer
 from omnisdk.cli.engine_render import print_result
 from omnisdk.cli.engine_session import JsonOption, emit_result, run_with_engine
 from omnisdk.cli.import_progress import ImportProgress
-from omnisdk.cli.output import print_note, print_warning, stderr_console
+from omnisdk.cli.output import print_note, print_warning, stderr_console, stdout_console
 from omnisdk.cli.state import get_state
 from omnisdk.config import reserve_location
 
 if TYPE_CHECKING:
-    from omnisdk.sync.catalog import ApplyStats, ImportStats
+    from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
     from omnisdk.sync.engine import Engine
     from omnisdk.sync.first_count import FirstCountStats
+    from omnisdk.sync.promotions import PromotionPlan, PromotionRun
     from omnisdk.sync.pusher import PushStats
 
 __all__ = ["apply", "catalog_app", "import_catalog", "plan", "push", "reconcile", "status"]
@@ -70,13 +71,32 @@ def plan(
     `omnisdk apply` sends it.
     """
     accounts = _known(channel, ctx)
-    result = run_with_engine(get_state(ctx), lambda engine: engine.plan(accounts))
+
+    async def work(engine: Engine) -> tuple[Plan, PromotionPlan]:
+        return await engine.plan(accounts), await engine.plan_promotions()
+
+    result, promotions = run_with_engine(get_state(ctx), work)
     if json_output:
         emit_result(result)
-    elif result.is_empty:
+        return
+    if result.is_empty:
         print_note("nothing to send: every account is up to date")
     else:
         print_result(result)
+    if promotions.steps or promotions.ending:
+        _print_promotion_plan(ctx, promotions)
+
+
+def _print_promotion_plan(ctx: typer.Context, plan: PromotionPlan) -> None:
+    from omnisdk.cli.promotions import plan_tables
+
+    console = stdout_console()
+    for table in plan_tables(plan, get_state(ctx).config().engine.zone):
+        console.print(table)
+    print_note(
+        f"promotions: {len(plan.to_write())} to write now, {len(plan.ending)} to restore, "
+        f"{len(plan.unsupported())} the channel cannot show (omnisdk promotions plan)"
+    )
 
 
 def apply(
@@ -89,10 +109,13 @@ def apply(
     """
     accounts = _known(channel, ctx)
 
-    async def work(engine: Engine) -> ApplyStats:
-        return await engine.apply(await engine.plan(accounts))
+    async def work(engine: Engine) -> tuple[ApplyStats, PromotionRun | None]:
+        stats = await engine.apply(await engine.plan(accounts))
+        # The promotions due (or ended) go with the catalog: their prices are the catalog's.
+        promoted = None if json_output else await engine.run_promotions()
+        return stats, promoted
 
-    stats = run_with_engine(get_state(ctx), work)
+    stats, promoted = run_with_engine(get_state(ctx), work)
     if json_output:
         emit_result(stats)
     else:
@@ -101,7 +124,13 @@ def apply(
             f"{stats.sent} sent ({stats.succeeded} ok, {stats.failed} refused), "
             f"{stats.unchanged} already in place"
         )
-    if stats.failed or any(account.error for account in stats.accounts):
+        if promoted is not None and promoted.outcomes:
+            from omnisdk.cli.promotions import run_sentence, run_table
+
+            stdout_console().print(run_table(promoted))
+            print_note(f"promotions: {run_sentence(promoted)}")
+    refused = promoted is not None and promoted.failed
+    if stats.failed or refused or any(account.error for account in stats.accounts):
         raise typer.Exit(1)
 
 

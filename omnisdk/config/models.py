@@ -341,9 +341,10 @@ class CeleryConfig(BaseModel):
     rate budgets every worker shares (unset: the broker when it is Redis; a RabbitMQ broker
     needs it set). ``visibility_timeout`` is how long a Redis broker waits before it hands a
     task whose worker died unacknowledged to another one (RabbitMQ redelivers when the
-    connection drops). ``queue`` prefixes the queue names: ``{queue}.intake`` (polls and
-    webhook events), ``{queue}.push`` (outbox drains) and ``{queue}.maintenance``
-    (reconciliation, catalog reads, the push dispatcher).
+    connection drops). ``queue`` prefixes the queue names: ``{queue}.poll`` (order polls),
+    ``{queue}.intake`` (webhook events), ``{queue}.push`` (outbox drains) and
+    ``{queue}.maintenance`` (reconciliation, customer and catalog reads, the push
+    dispatcher).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
@@ -357,8 +358,12 @@ class CeleryConfig(BaseModel):
     """How long a Redis broker waits before it gives the task of a worker that died to
     another worker (RabbitMQ redelivers as soon as the connection drops)."""
     queue: str = Field(default="omnisdk", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    """Prefix of the queue names: ``{queue}.intake``, ``{queue}.push``,
+    """Prefix of the queue names: ``{queue}.poll``, ``{queue}.intake``, ``{queue}.push``,
     ``{queue}.maintenance``."""
+    open_channels: int = Field(default=100, ge=1)
+    """How many accounts' channels (HTTP connections, tokens) a worker process keeps open at
+    most: a worker opens an account's channel when a task for it first arrives and, after a
+    task, closes the least recently used ones past this number."""
 
     @property
     def shared_budgets_url(self) -> str | None:

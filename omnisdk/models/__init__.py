@@ -2,7 +2,13 @@
 
 from omnisdk.models.address import Address
 from omnisdk.models.base import CanonicalModel, nfc
-from omnisdk.models.bounds import MAX_LEVEL, MAX_MINOR_UNITS, MAX_QUANTITY, check_quantity
+from omnisdk.models.bounds import (
+    MAX_LEVEL,
+    MAX_MINOR_UNITS,
+    MAX_QUANTITY,
+    check_quantity,
+    listed_count,
+)
 from omnisdk.models.contact import Email, Phone, is_masked
 from omnisdk.models.customer import Customer
 from omnisdk.models.events import ChannelEvent, EventKind
@@ -17,8 +23,22 @@ from omnisdk.models.order import (
     PaymentStatus,
     StockEffect,
 )
-from omnisdk.models.product import Image, Product, ProductStatus, Sku, Variant, validate_sku
-from omnisdk.models.promotion import Promotion, PromotionKind, PromotionMechanism
+from omnisdk.models.product import (
+    Image,
+    Product,
+    ProductStatus,
+    Sku,
+    Variant,
+    canonical_sku,
+    validate_sku,
+)
+from omnisdk.models.promotion import (
+    Promotion,
+    PromotionItem,
+    PromotionKind,
+    PromotionMechanism,
+    PromotionWrite,
+)
 from omnisdk.models.refs import ChannelRef
 from omnisdk.models.stock import PriceUpdate, StockLevel, StockPushMode, StockUpdate
 
@@ -49,16 +69,20 @@ __all__ = [
     "Product",
     "ProductStatus",
     "Promotion",
+    "PromotionItem",
     "PromotionKind",
     "PromotionMechanism",
+    "PromotionWrite",
     "Sku",
     "StockEffect",
     "StockLevel",
     "StockPushMode",
     "StockUpdate",
     "Variant",
+    "canonical_sku",
     "check_quantity",
     "is_masked",
+    "listed_count",
     "minor_units",
     "nfc",
     "validate_sku",

@@ -16,9 +16,10 @@ call of the SDK raises :class:`~omnisdk.errors.InvalidValue`.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-__all__ = ["MAX_LEVEL", "MAX_MINOR_UNITS", "MAX_QUANTITY", "check_quantity"]
+__all__ = ["MAX_LEVEL", "MAX_MINOR_UNITS", "MAX_QUANTITY", "check_quantity", "listed_count"]
 
 MAX_QUANTITY = 1_000_000_000
 """The largest quantity one record may carry, in units (10**9): a stock count or adjustment,
@@ -46,3 +47,33 @@ def check_quantity(value: int, what: str = "quantity", *, minimum: int = -MAX_QU
             f"{MAX_QUANTITY:,} (MAX_QUANTITY)"
         )
     return value
+
+
+def listed_count(value: Any, what: str = "listed stock") -> int:
+    """A stock figure a platform reported, as a whole number within :data:`MAX_LEVEL`.
+
+    An ``int``, a whole ``float``/``Decimal`` (``5.0``) or the text of a whole number
+    (``"5"``, ``"5.0"``) is read; a fraction, other text, a boolean, ``None`` or a figure
+    beyond :data:`MAX_LEVEL` either way raises ValueError naming ``what`` and the value. A
+    negative figure within bounds is read: a platform that let buyers oversell says so, and
+    the pusher needs that figure to know what was sold unseen.
+    """
+    number: Decimal
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{what} must be a whole number, got {value!r}")
+    if isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float | Decimal | str):
+        try:
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        except (InvalidOperation, ValueError):
+            raise ValueError(f"{what} must be a whole number, got {str(value)[:40]!r}") from None
+    else:
+        raise ValueError(f"{what} must be a whole number, got {type(value).__name__}")
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ValueError(f"{what} must be a whole number, got {str(value)[:40]!r}")
+    if abs(number) > MAX_LEVEL:
+        raise ValueError(
+            f"{what} {number:.3e} is out of range: at most {MAX_LEVEL:,} (MAX_LEVEL) either way"
+        )
+    return int(number)

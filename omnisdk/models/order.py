@@ -150,6 +150,9 @@ class Order(CanonicalModel):
 
     ``channel_status`` keeps the platform's own status text beside the canonical ``status``.
     Totals are Money in ``currency``; every amount in the order must use that currency.
+    ``refund_total`` is what was given back to the buyer for the goods so far (every partial
+    refund added up; refunded shipping left out where the platform tells it apart), None
+    when the channel says nothing of refunds. It never exceeds ``total``.
     """
 
     channel_ref: ChannelRef
@@ -164,6 +167,7 @@ class Order(CanonicalModel):
     shipping_total: Money | None = None
     tax_total: Money | None = None
     total: Money
+    refund_total: Money | None = None
     discounts: list[Discount] = Field(default_factory=list)
     customer: Customer | None = None
     shipping_address: Address | None = None
@@ -189,7 +193,7 @@ class Order(CanonicalModel):
         totals = (
             ("subtotal", self.subtotal), ("discount_total", self.discount_total),
             ("shipping_total", self.shipping_total), ("tax_total", self.tax_total),
-            ("total", self.total),
+            ("total", self.total), ("refund_total", self.refund_total),
         )
         for where, money in totals:
             if money is not None and money.currency != currency:
@@ -214,6 +218,13 @@ class Order(CanonicalModel):
                     f"the order's lines hold {units} units of {sku!r}: at most "
                     f"{MAX_QUANTITY:,} (MAX_QUANTITY) per SKU"
                 )
+        if self.refund_total is not None and not (
+            Money.zero(currency) <= self.refund_total <= self.total
+        ):
+            raise ValueError(
+                f"refund_total {self.refund_total} is not between 0 and the order's total "
+                f"{self.total}"
+            )
         if self.fulfilment is FulfilmentMode.PICKUP and not self.pickup_location:
             raise ValueError("a pick-up order needs pickup_location (the store's location code)")
         return self

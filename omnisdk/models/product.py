@@ -21,6 +21,7 @@ __all__ = [
     "ProductStatus",
     "Sku",
     "Variant",
+    "canonical_sku",
     "validate_sku",
 ]
 
@@ -80,6 +81,23 @@ def _checked_sku(sku: str, value: str) -> str:
             f"{MAX_SKU_LENGTH} are allowed"
         )
     return sku
+
+
+def canonical_sku(value: object) -> str | None:
+    """``value`` as the canonical SKU the engine knows it by (:func:`validate_sku`), or None
+    when it is no text or cannot be a SKU.
+
+    For plugins that index a platform's listings by SKU: key the index by this, so the SKU
+    the engine asks for (always canonical) finds a listing whose SKU the merchant typed with
+    a zero-width space or decomposed accents. Keep the platform's own spelling where a call
+    must name the SKU as the platform stores it.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        return validate_sku(value)
+    except ValueError:
+        return None
 
 
 Sku = Annotated[str, AfterValidator(validate_sku)]

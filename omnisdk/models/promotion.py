@@ -19,7 +19,13 @@ from pydantic import Field, field_validator, model_validator
 from omnisdk.models.base import CanonicalModel
 from omnisdk.models.money import Money
 
-__all__ = ["Promotion", "PromotionKind", "PromotionMechanism"]
+__all__ = [
+    "Promotion",
+    "PromotionItem",
+    "PromotionKind",
+    "PromotionMechanism",
+    "PromotionWrite",
+]
 
 
 class PromotionKind(enum.StrEnum):
@@ -43,6 +49,19 @@ class PromotionMechanism(enum.StrEnum):
     COMPARE_AT = "compare_at"
     """The price is lowered and the base shown as the compare-at price; the platform has no
     dates, so the engine's scheduled job starts and ends it."""
+
+    @property
+    def platform_dated(self) -> bool:
+        """True when the platform itself switches the promotion on and off at its dates, so
+        it can be applied ahead of its start; otherwise the engine writes it when it starts."""
+        return self in (PromotionMechanism.DATED_SALE_PRICE, PromotionMechanism.DISCOUNT_CAMPAIGN)
+
+    @property
+    def one_at_a_time(self) -> bool:
+        """True when an item holds one promoted price at a time (a sale price, a price in a
+        book): a promotion is written there only once the one before it has ended. A
+        discount campaign is an object of its own, so several can be scheduled ahead."""
+        return self is not PromotionMechanism.DISCOUNT_CAMPAIGN
 
 
 class Promotion(CanonicalModel):
@@ -134,3 +153,38 @@ class Promotion(CanonicalModel):
                 f"{base.currency}"
             )
         return max(base - self.amount, Money.zero(base.currency))
+
+
+class PromotionItem(CanonicalModel):
+    """One SKU of a promotion as one channel account shows it.
+
+    ``base`` is the account's own price (its pricing rule over the master price), ``promoted``
+    the price while the promotion runs. ``external_id`` is what the channel answered when it
+    applied the item (a discount id, a price book id...): the engine keeps it and hands it back
+    when it ends the item.
+    """
+
+    sku: str = Field(min_length=1)
+    base: Money
+    promoted: Money
+    external_id: str | None = None
+
+    @model_validator(mode="after")
+    def _same_currency(self) -> Self:
+        if self.base.currency != self.promoted.currency:
+            raise ValueError(f"{self.sku}: base and promoted price differ in currency")
+        return self
+
+
+class PromotionWrite(CanonicalModel):
+    """What a channel is asked to show (or stop showing) for one promotion.
+
+    ``starts_at``/``ends_at`` are aware times (UTC or the shop's zone: a channel converts them
+    to its platform's own time format). ``items`` are the SKUs this account lists.
+    """
+
+    id: str
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    items: tuple[PromotionItem, ...]

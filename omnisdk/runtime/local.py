@@ -17,9 +17,13 @@
   on a periodic tick (``[engine] push_interval``) that catches changes made by other
   processes (``omnisdk stock set`` against the same database) and retries that came due;
 
-and one **webhook receiver** (:class:`omnisdk.webhooks.WebhookReceiver`, Starlette on
-uvicorn, ``127.0.0.1`` by default) serving ``POST /webhooks/{account}`` for every account.
-Accepted events go to ``Engine.handle_events``; when that fails the account is polled at once.
+one **promotions job** (``Engine.run_promotions``) that writes each promotion through every
+channel's mechanism when it is due and ends it at its end time, base prices back: it wakes
+at the next start or end (in the shop's time, as the promotion says), and at least every
+minute for promotions another process added; and one **webhook receiver**
+(:class:`omnisdk.webhooks.WebhookReceiver`, Starlette on uvicorn, ``127.0.0.1`` by default)
+serving ``POST /webhooks/{account}`` for every account. Accepted events go to
+``Engine.handle_events``; when that fails the account is polled at once.
 When ``[engine] status_page`` (or ``status_page=``) names an address, the read-only
 **status page** (:class:`omnisdk.statuspage.StatusPage`) is served there too, on a listener
 of its own (the webhook receiver may face the internet; the page should not).
@@ -58,7 +62,7 @@ from omnisdk._listen import bind_socket
 from omnisdk.channel import Capability
 from omnisdk.errors import ServiceError, StoreError, UsageError
 from omnisdk.hookspecs import hookimpl
-from omnisdk.models import ChannelEvent
+from omnisdk.models import ChannelEvent, StockPushMode
 from omnisdk.runtime.served import ServedApp, status_page_address
 from omnisdk.runtime.served import make_server as _make_server
 
@@ -79,6 +83,9 @@ RUN_LOCK_CHECK = 5.0
 _ERROR_BACKOFF_MAX = 60.0
 _POLLERS = ("orders:", "customers:", "products:")
 _NOTIFY_RETRY_SECONDS = 60.0
+_PROMOTIONS_SECONDS = 60.0
+"""The longest the promotions job sleeps (it wakes earlier for a start or end that is due,
+and picks up promotions another process added within this)."""
 """How often the runtime retries customer notifications still pending (see omnisdk.sync.notify)."""
 
 
@@ -333,6 +340,8 @@ class LocalRuntime:
                 self._pushers[account] = pusher
         # Customer notifications whose hook raised or whose process died before calling it.
         self._add_loop("notify", _NOTIFY_RETRY_SECONDS, self._notify_job())
+        # Promotions: written when due, ended (base prices back) at their end time.
+        self._add_loop("promotions", _PROMOTIONS_SECONDS, self._promotions_job())
         if not self._pending_first_polls:
             self.initial_sync_done.set()
         for name, loop in self._loops.items():
@@ -490,6 +499,36 @@ class LocalRuntime:
 
         return deliver
 
+    def _promotions_job(self) -> Callable[[], Awaitable[None]]:
+        async def promotions() -> None:
+            run = await self.engine.run_promotions()
+            for outcome in run.outcomes:
+                if not outcome.ok:
+                    logger.warning(
+                        "promotion %s on %s (%s): %s",
+                        outcome.promotion, outcome.account, outcome.sku, outcome.error,
+                    )
+            if run.applied or run.ended:
+                logger.info(
+                    "promotions: %d prices promoted, %d restored", run.applied, run.ended
+                )
+            for promotion in run.finished:
+                logger.info("promotion %s ended on every channel", promotion)
+            upcoming = await self.engine.next_promotion_change()
+            loop = self._loops["promotions"]
+            loop.interval = _PROMOTIONS_SECONDS
+            if upcoming is not None:
+                seconds = (upcoming - self.engine.now()).total_seconds()
+                loop.interval = max(0.05, min(_PROMOTIONS_SECONDS, seconds + 0.05))
+
+        return promotions
+
+    def run_promotions_now(self) -> None:
+        """Run the promotions job now instead of at its next wake-up."""
+        loop = self._loops.get("promotions")
+        if loop is not None:
+            loop.wake.set()
+
     def _customers_job(self, account: str) -> Callable[[], Awaitable[None]]:
         async def poll_customers() -> None:
             stats = await self.engine.poll_customers(account)
@@ -526,12 +565,28 @@ class LocalRuntime:
                 # Quota allocation: this account gave units up (or wants some the others
                 # hold) and queued the others' listings; their pushers go now, not at a tick.
                 self.wake_pushers()
+                if any(part.released and part.pushed for part in stats.accounts):
+                    self._poll_after_absolute_write(account)
             elif any(part.claimed for part in stats.accounts):
                 # Work was found: go again at once, until a pass finds nothing due (a push
                 # may re-mark SKUs, e.g. after a lost compare-and-swap).
                 self._pushers[account].wake.set()
 
         return push
+
+    def _poll_after_absolute_write(self, account: str) -> None:
+        """Poll ``account``'s orders now when its channel takes absolute writes and sells:
+        the units such a write gave up count as freed for the other accounts only once a poll
+        started after the write has ingested its orders (see ``Store.release_window_holds``),
+        so waiting for the next interval would keep them from the channels whose buyers are
+        being refused meanwhile."""
+        channel = self.engine.channels.get(account)
+        if (
+            channel is not None
+            and channel.limits.stock_push_mode is StockPushMode.ABSOLUTE
+            and Capability.READ_ORDERS in channel.capabilities
+        ):
+            self.poll_now(account)
 
     # -- webhooks --------------------------------------------------------------------------
 

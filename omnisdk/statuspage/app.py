@@ -9,11 +9,15 @@ engine) in a read-only ASGI app::
 Routes (relative to where it is mounted): ``GET /`` the overview (channels and their health,
 lag, outbox, quarantine, what the quotas held back, the newest orders), ``GET /sku/{SKU}`` one
 SKU's stock and quotas across channels (``GET /sku?sku=…`` is the lookup form's target),
-``GET /events`` and ``GET /events/sku/{SKU}`` the live updates (server-sent events: a
-section whose HTML changed is sent again), ``/static/…`` the stylesheet and the script.
+``GET /sales?days=N`` revenue per channel, account and store as inline SVG charts, one set
+per currency, over the last N days (1, 7, 30, 90 or 365; 30 by default), ``GET /events``,
+``GET /events/sku/{SKU}`` and ``GET /events/sales?days=N`` the live updates (server-sent
+events: a section whose HTML changed is sent again), ``/static/…`` the stylesheet and the
+script.
 
 Every page is whole without JavaScript. Reads go through a cache shared by every viewer
-(``ttl``, 1 s by default), so a wall of open browsers costs the store one read per second.
+(``ttl``, 1 s by default), so a wall of open browsers costs the store one read per second;
+the sales page's aggregations are read at most every ``sales_ttl`` (30 s by default).
 Nothing on the page comes from the token store or the config's secrets, and every value is
 escaped by the templates. :meth:`StatusPage.close` ends the live streams (at shutdown).
 """
@@ -44,8 +48,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnisdk.errors import InvalidValue, OmnisdkError
 from omnisdk.statuspage.cache import TimedCache
-from omnisdk.statuspage.render import OVERVIEW_SECTIONS, SKU_SECTIONS, PageRenderer, Rendered
-from omnisdk.statuspage.source import StatusSource, read_overview, read_sku
+from omnisdk.statuspage.render import (
+    OVERVIEW_SECTIONS,
+    SALES_SECTIONS,
+    SKU_SECTIONS,
+    PageRenderer,
+    Rendered,
+)
+from omnisdk.statuspage.source import (
+    SALES_WINDOWS,
+    StatusSource,
+    read_overview,
+    read_sales,
+    read_sku,
+)
 
 __all__ = ["StatusPage"]
 
@@ -107,9 +123,10 @@ class _SecurityHeaders:
 class StatusPage:
     """The read-only status page of ``source`` (see the module doc).
 
-    ``ttl``: how long one read of the store serves every viewer; ``interval``: how often a
-    live stream looks for changes; ``heartbeat``: the longest a quiet stream stays silent
-    (a comment line keeps proxies from closing it).
+    ``ttl``: how long one read of the store serves every viewer (``sales_ttl`` for the
+    sales page's aggregations); ``interval``: how often a live stream looks for changes;
+    ``heartbeat``: the longest a quiet stream stays silent (a comment line keeps proxies from
+    closing it).
     """
 
     def __init__(
@@ -117,6 +134,7 @@ class StatusPage:
         source: StatusSource,
         *,
         ttl: float = 1.0,
+        sales_ttl: float = 30.0,
         interval: float = 1.0,
         heartbeat: float = 15.0,
     ) -> None:
@@ -125,6 +143,7 @@ class StatusPage:
         self.heartbeat = heartbeat
         self.renderer = PageRenderer()
         self.cache: TimedCache[tuple[str, ...], _Loaded] = TimedCache(ttl)
+        self.sales_cache: TimedCache[tuple[str, ...], _Loaded] = TimedCache(sales_ttl)
         # The page's own reads and rendering get a thread of their own: they never hold one
         # of the pool threads the engine's store calls run in.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnisdk-status")
@@ -136,6 +155,8 @@ class StatusPage:
                     Route("/", self._overview_page, methods=["GET"]),
                     Route("/sku", self._lookup, methods=["GET"]),
                     Route("/sku/{sku:path}", self._sku_page, methods=["GET"]),
+                    Route("/sales", self._sales_page, methods=["GET"]),
+                    Route("/events/sales", self._sales_events, methods=["GET"]),
                     Route("/events", self._overview_events, methods=["GET"]),
                     Route("/events/sku/{sku:path}", self._sku_events, methods=["GET"]),
                     Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
@@ -182,7 +203,32 @@ class StatusPage:
 
         return await self.cache.get(("sku", base, sku), load)
 
+    async def _sales(self, base: str, days: int) -> _Loaded:
+        async def load() -> _Loaded:
+            data = await read_sales(self.source, days)
+            context = {"sales": data, "base": base}
+            rendered = await self._blocking(
+                lambda: self.renderer.sections(SALES_SECTIONS, context)
+            )
+            return _Loaded(rendered, "Sales", datetime.now(UTC), self.source.store.dialect)
+
+        return await self.sales_cache.get(("sales", base, str(days)), load)
+
     # -- pages ------------------------------------------------------------------------------
+
+    async def _sales_page(self, request: Request) -> Response:
+        base = _base(request)
+        days = _days(request)
+        if days is None:
+            frame = {"base": base, "sku_query": "", "live_url": None}
+            choices = ", ".join(str(d) for d in SALES_WINDOWS)
+            return self._problem(frame, 400, "Not a window",
+                                 f"days must be one of {choices}, not "
+                                 f"{request.query_params.get('days')!r}")
+        return await self._page(
+            request, "sales.html", SALES_SECTIONS, lambda: self._sales(base, days),
+            f"/events/sales?days={days}", windows=SALES_WINDOWS, window=days,
+        )
 
     async def _overview_page(self, request: Request) -> Response:
         base = _base(request)
@@ -216,6 +262,7 @@ class StatusPage:
         live: str,
         *,
         sku_query: str = "",
+        **extra: Any,
     ) -> Response:
         base = _base(request)
         frame: dict[str, Any] = {"base": base, "sku_query": sku_query, "live_url": None}
@@ -230,6 +277,7 @@ class StatusPage:
             template,
             {
                 **frame,
+                **extra,
                 "title": loaded.title,
                 "generated_at": loaded.generated_at,
                 "dialect": loaded.dialect,
@@ -263,6 +311,10 @@ class StatusPage:
     async def _sku_events(self, request: Request) -> Response:
         base, sku = _base(request), _nfc(request.path_params["sku"])
         return self._events(lambda: self._sku(base, sku))
+
+    async def _sales_events(self, request: Request) -> Response:
+        base, days = _base(request), _days(request) or 30
+        return self._events(lambda: self._sales(base, days))
 
     def _events(self, load: Callable[[], Awaitable[_Loaded]]) -> Response:
         return StreamingResponse(
@@ -316,6 +368,12 @@ class StatusPage:
 def _event(name: str, data: dict[str, str]) -> str:
     """One server-sent event (JSON data has no newline, so it is one ``data:`` line)."""
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _days(request: Request) -> int | None:
+    """The sales window asked for (30 days when not given), None when it is not offered."""
+    text = request.query_params.get("days", "30").strip()
+    return int(text) if text.isdigit() and int(text) in SALES_WINDOWS else None
 
 
 def _base(request: Request) -> str:

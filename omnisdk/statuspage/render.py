@@ -21,14 +21,17 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from omnisdk.charts import sales_chart
 from omnisdk.models import Money
+from omnisdk.sync.sales import SalesReport
 from omnisdk.sync.status import CursorState
 
-__all__ = ["OVERVIEW_SECTIONS", "SKU_SECTIONS", "PageRenderer", "Rendered"]
+__all__ = ["OVERVIEW_SECTIONS", "SALES_SECTIONS", "SKU_SECTIONS", "PageRenderer", "Rendered"]
 
 OVERVIEW_SECTIONS = ("summary", "channels", "pushes", "quarantine", "quotas", "orders")
 """The overview's sections, top to bottom."""
 SKU_SECTIONS = ("stock",)
+SALES_SECTIONS = ("sales",)
 """A SKU page's sections."""
 
 
@@ -73,6 +76,11 @@ def _figure(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+def _chart(report: SalesReport, currency: str) -> Markup:
+    # charts.py escapes every text it draws: its SVG is markup, not text to escape again.
+    return Markup(sales_chart(report, currency))  # noqa: S704
+
+
 class PageRenderer:
     """Renders the status page's sections and pages (thread-safe: it keeps no state)."""
 
@@ -85,7 +93,7 @@ class PageRenderer:
             lstrip_blocks=True,
         )
         self.env.filters.update(when=_when, cursor=_cursor, money=_money, figure=_figure)
-        self.env.globals.update(sku_path=lambda sku: quote(sku, safe=""))
+        self.env.globals.update(sku_path=lambda sku: quote(sku, safe=""), sales_chart=_chart)
 
     def sections(self, names: tuple[str, ...], context: Mapping[str, Any]) -> Rendered:
         """Each of ``names`` (``sections/NAME.html``) rendered with ``context``."""

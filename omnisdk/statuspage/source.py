@@ -12,13 +12,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, TypeVar
 
-from omnisdk.store import OversoldLevel, RecentOrder, StockPressure, Store
+from omnisdk.store import OversoldLevel, RecentOrder, SalesGroup, StockPressure, Store
+from omnisdk.sync.sales import SalesReport
 from omnisdk.sync.status import StatusReport
 from omnisdk.sync.stock import StockView
 
-__all__ = ["Blocking", "Overview", "SkuStock", "StatusSource", "read_overview", "read_sku"]
+__all__ = [
+    "SALES_GROUPS",
+    "SALES_WINDOWS",
+    "Blocking",
+    "Overview",
+    "Sales",
+    "SkuStock",
+    "StatusSource",
+    "read_overview",
+    "read_sales",
+    "read_sku",
+]
 
 T = TypeVar("T")
 
@@ -54,6 +67,36 @@ class StatusSource(Protocol):
     async def stock_view(self, sku: str) -> StockView:
         """The view of ``omnisdk stock show SKU --offline``."""
         ...
+
+    async def sales_report(
+        self,
+        by: SalesGroup | str = SalesGroup.CHANNEL,
+        *,
+        since: datetime | date | None = None,
+        until: datetime | date | None = None,
+    ) -> SalesReport:
+        """The report of ``omnisdk report sales``."""
+        ...
+
+
+SALES_WINDOWS = (1, 7, 30, 90, 365)
+"""The windows the sales page offers, in days back from now."""
+SALES_GROUPS = (SalesGroup.CHANNEL, SalesGroup.ACCOUNT, SalesGroup.LOCATION)
+"""What the sales page charts revenue by: channel, account and store."""
+
+
+@dataclass(frozen=True)
+class Sales:
+    """The sales page's data: one report per grouping over the last ``days`` days."""
+
+    days: int
+    since: datetime
+    reports: list[SalesReport]
+
+    @property
+    def currencies(self) -> list[str]:
+        """Every currency sold in, in order: each has charts of its own."""
+        return sorted({line.currency for report in self.reports for line in report.rows})
 
 
 @dataclass(frozen=True)
@@ -99,6 +142,16 @@ async def read_overview(source: StatusSource, run: Blocking = _to_thread) -> Ove
 
     orders, pressure, oversold = await run(extra)
     return Overview(report=report, orders=orders, pressure=pressure, oversold=oversold)
+
+
+async def read_sales(source: StatusSource, days: int) -> Sales:
+    """Revenue by channel, account and store over the last ``days`` days (``ValueError``
+    for a window the page does not offer)."""
+    if days not in SALES_WINDOWS:
+        raise ValueError(f"{days} days is not a window of the sales page: one of {SALES_WINDOWS}")
+    since = datetime.now(UTC) - timedelta(days=days)
+    reports = [await source.sales_report(group, since=since) for group in SALES_GROUPS]
+    return Sales(days=days, since=since, reports=reports)
 
 
 async def read_sku(source: StatusSource, sku: str, run: Blocking = _to_thread) -> SkuStock:

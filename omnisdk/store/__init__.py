@@ -18,6 +18,7 @@ from omnisdk.store.engine import DEFAULT_URL
 from omnisdk.store.errors import BindingConflict, SchemaOutOfDate, UnknownAccount
 from omnisdk.store.ledger import OversoldLevel
 from omnisdk.store.notifications import NotificationKey, PendingNotification
+from omnisdk.store.promotions import PromotionListing, PromotionListingState, StoredPromotion
 from omnisdk.store.recent import ListingPressure, RecentLine, RecentOrder, StockPressure
 from omnisdk.store.records import (
     AccountRow,
@@ -65,6 +66,8 @@ __all__ = [
     "OversoldLevel",
     "PendingNotification",
     "ProductSaved",
+    "PromotionListing",
+    "PromotionListingState",
     "QuarantineRow",
     "RecentLine",
     "RecentOrder",
@@ -83,6 +86,7 @@ __all__ = [
     "StoredLocation",
     "StoredOrder",
     "StoredProduct",
+    "StoredPromotion",
     "StoredVariant",
     "TokenCipher",
     "TokenKeyError",

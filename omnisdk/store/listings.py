@@ -570,16 +570,17 @@ class ListingsMixin(StoreCore):
         *,
         holds_expired_before: datetime | None = None,
         session: Connection | None = None,
-    ) -> None:
+    ) -> bool:
         """The channel showed ``quantity`` of ``sku`` just now (read back, or a lost CAS).
 
         When the last push was made before ``holds_expired_before`` (its units held back as
         sold unseen are past their hold), or its units held so are settled (the account's
         orders are known up to that push, see :meth:`release_window_holds`), the units no
         ingested order explains are dropped: the figure just read is the truth about them.
+        Returns True when units were dropped so: the account holds less than before, and the
+        other accounts listing the SKU may be given them (the caller queues their pushes).
         """
         now = self.now()
-        values: dict[str, Any] = dict(last_listed=quantity, listed_at=now, updated_at=now)
         seen, pending = listings.c.seen_since_push, listings.c.pending_unseen
         settled: Any = listings.c.unseen_settled.is_(True)
         if holds_expired_before is not None:
@@ -590,12 +591,26 @@ class ListingsMixin(StoreCore):
                     listings.c.pushed_at < holds_expired_before,
                 ),
             )
-        values["pending_unseen"] = case(
-            (and_(settled, pending > seen), case((seen > 0, seen), else_=0)), else_=pending
-        )
         with self._tx(session) as connection:
             account_id = self._account_id(connection, account)
-            self._update_listing(connection, account_id, sku, values)
+            self._ensure_listing_row(connection, account_id, sku)
+            dropped = connection.execute(
+                update(listings)
+                .where(
+                    listings.c.account_id == account_id,
+                    listings.c.sku == sku,
+                    settled,
+                    pending > seen,
+                )
+                .values(pending_unseen=case((seen > 0, seen), else_=0))
+                .returning(listings.c.sku)
+            ).first()
+            connection.execute(
+                update(listings)
+                .where(listings.c.account_id == account_id, listings.c.sku == sku)
+                .values(last_listed=quantity, listed_at=now, updated_at=now)
+            )
+            return dropped is not None
 
     def record_push_failure(
         self,

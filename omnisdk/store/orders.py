@@ -20,10 +20,10 @@ from sqlalchemy import (
 )
 
 from omnisdk.models import Order, OrderStatus
-from omnisdk.store.core import StoreCore
 from omnisdk.store.documents import content_hash, to_document
 from omnisdk.store.records import LockedOrder, OrderSaved, OrderVersion, StoredOrder
-from omnisdk.store.sales_figures import sales_figures
+from omnisdk.store.sales_days import SalesDaysMixin, SkuDay, add_figures, sku_day_figures
+from omnisdk.store.sales_figures import line_refunds, sales_figures
 from omnisdk.store.schema import accounts, order_lines, orders
 from omnisdk.store.types import as_utc
 
@@ -104,7 +104,7 @@ _UPDATE_ORDER = (
 )
 
 
-class OrdersMixin(StoreCore):
+class OrdersMixin(SalesDaysMixin):
     """Idempotent order ingestion and reads."""
 
     def upsert_order(
@@ -160,6 +160,7 @@ class OrdersMixin(StoreCore):
                 content_hash=str(row.content_hash),
                 customer_id=row.customer_id,
                 buyer=row.document.get("customer"),
+                document=row.document,
             )
             for row in rows
         }
@@ -226,6 +227,7 @@ class OrdersMixin(StoreCore):
                 )
         updates: list[dict[str, Any]] = []
         replaced: list[int] = []
+        refs_replaced: list[tuple[str, str]] = []
         for index, (order, customer_id) in enumerate(items):
             if saved[index] is not None:
                 continue
@@ -250,6 +252,7 @@ class OrdersMixin(StoreCore):
             )
             if not same_content:
                 replaced.append(stored.order_id)
+                refs_replaced.append((ref.account, ref.external_id))
             saved[index] = OrderSaved(
                 order_id=stored.order_id,
                 created=False,
@@ -264,15 +267,35 @@ class OrdersMixin(StoreCore):
             session.execute(delete(order_lines).where(order_lines.c.order_id.in_(replaced)))
         done = [item for item in saved if item is not None]
         rewritten = set(replaced)
-        self._write_lines(
-            session,
-            [
-                (item.order_id, order)
-                for item, (order, _) in zip(done, items, strict=True)
-                if item.created or item.order_id in rewritten
-            ],
-        )
+        written = [
+            (item.order_id, order)
+            for item, (order, _) in zip(done, items, strict=True)
+            if item.created or item.order_id in rewritten
+        ]
+        self._write_lines(session, written)
+        if written:
+            self._keep_summary(session, written, [current[r] for r in refs_replaced])
         return done
+
+    def _keep_summary(
+        self,
+        session: Connection,
+        written: list[tuple[int, Order]],
+        previous: list[LockedOrder],
+    ) -> None:
+        """Move the sales summary from the previous versions to the written ones (one
+        upsert for the page; nothing when no zone is kept)."""
+        zones = self.sales_day_zones(session)
+        if not zones:
+            return
+        deltas: dict[SkuDay, list[int]] = {}
+        for stored in previous:
+            if stored.document is not None:
+                old = Order.model_validate(stored.document)
+                add_figures(deltas, sku_day_figures(old, zones), -1)
+        for _, order in written:
+            add_figures(deltas, sku_day_figures(order, zones))
+        self._add_sales_days(session, deltas)
 
     @staticmethod
     def _write_lines(connection: Connection, written: list[tuple[int, Order]]) -> None:
@@ -284,9 +307,12 @@ class OrdersMixin(StoreCore):
                 "quantity": line.quantity,
                 "unit_price_minor": line.unit_price.to_minor(),
                 "total_minor": line.total.to_minor(),
+                "refund_minor": refund,
             }
             for order_id, order in written
-            for number, line in enumerate(order.lines, start=1)
+            for number, (line, refund) in enumerate(
+                zip(order.lines, line_refunds(order), strict=True), start=1
+            )
         ]
         if rows:
             connection.execute(insert(order_lines), rows)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import Connection, Select, delete, func, or_, select, update
 
 from omnisdk.store.core import StoreCore
 from omnisdk.store.records import AccountStatus, OutboxItem
@@ -102,20 +103,16 @@ class OutboxMixin(StoreCore):
         expires = now + timedelta(seconds=lease_seconds)
         with self.session() as connection:
             account_id = self._account_id(connection, account)
-            candidates = (
-                connection.execute(
-                    select(outbox.c.sku)
-                    .where(
-                        outbox.c.account_id == account_id,
-                        outbox.c.next_attempt_at <= now,
-                        or_(outbox.c.lease_expires_at.is_(None), outbox.c.lease_expires_at <= now),
-                    )
-                    .order_by(outbox.c.next_attempt_at, outbox.c.sku)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
+            candidates = _locked_skus(
+                connection,
+                select(outbox.c.sku)
+                .where(
+                    outbox.c.account_id == account_id,
+                    outbox.c.next_attempt_at <= now,
+                    or_(outbox.c.lease_expires_at.is_(None), outbox.c.lease_expires_at <= now),
                 )
-                .scalars()
-                .all()
+                .order_by(outbox.c.next_attempt_at, outbox.c.sku)
+                .limit(limit),
             )
             if not candidates:
                 return []
@@ -149,6 +146,13 @@ class OutboxMixin(StoreCore):
         A pusher still working on its claim calls this so the rows are not taken over while
         it is alive: a lease that runs out means its holder died. Rows completed, failed or
         leased to another pusher meanwhile are left alone. Returns how many were renewed.
+
+        It never waits for a row lock: one statement renews the rows it can lock now, in SKU
+        order, and skips rows another transaction holds (PostgreSQL ``FOR UPDATE SKIP
+        LOCKED``). A renewal waiting for an intake transaction that marks the same rows in
+        another order deadlocked with it under load; a skipped row is renewed on the next
+        round, a third of a lease later, and its holder is most often the pusher's own
+        transaction completing it.
         """
         wanted = sorted(set(skus))
         if not wanted:
@@ -156,12 +160,22 @@ class OutboxMixin(StoreCore):
         now = self.now()
         with self.session() as connection:
             account_id = self._account_id(connection, account)
+            lockable = (
+                select(outbox.c.sku)
+                .where(
+                    outbox.c.account_id == account_id,
+                    outbox.c.sku.in_(wanted),
+                    outbox.c.lease_owner == owner,
+                )
+                .order_by(outbox.c.sku)
+                .with_for_update(skip_locked=True)
+            )
             return int(
                 connection.execute(
                     update(outbox)
                     .where(
                         outbox.c.account_id == account_id,
-                        outbox.c.sku.in_(wanted),
+                        outbox.c.sku.in_(lockable.scalar_subquery()),
                         outbox.c.lease_owner == owner,
                     )
                     .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
@@ -248,6 +262,43 @@ class OutboxMixin(StoreCore):
                 == 1
             )
 
+    def hasten_retries(
+        self, account: str, *, at_most_attempts: int, keep: Iterable[str] = ()
+    ) -> int:
+        """Make ``account``'s rows waiting out a failure's back-off due now, those that
+        failed at most ``at_most_attempts`` times and no pusher holds, but for the SKUs in
+        ``keep`` (just refused: their wait may be the platform's ``Retry-After``); returns
+        how many.
+
+        For when the channel answers again: a SKU that failed while the platform was failing
+        must not wait out a back-off of seconds or minutes after it recovered. Rows a pusher
+        holds are skipped (never waited for), in their own short transaction.
+        """
+        now = self.now()
+        with self.session() as connection:
+            account_id = self._account_id(connection, account)
+            waiting = _locked_skus(
+                connection,
+                select(outbox.c.sku)
+                .where(
+                    outbox.c.account_id == account_id,
+                    outbox.c.next_attempt_at > now,
+                    outbox.c.attempts > 0,
+                    outbox.c.attempts <= at_most_attempts,
+                    outbox.c.lease_owner.is_(None),
+                )
+                .order_by(outbox.c.sku),
+            )
+            kept = set(keep)
+            waiting = [sku for sku in waiting if sku not in kept]
+            if not waiting:
+                return 0
+            return connection.execute(
+                update(outbox)
+                .where(outbox.c.account_id == account_id, outbox.c.sku.in_(waiting))
+                .values(next_attempt_at=now)
+            ).rowcount
+
     def outbox_depth(self, account: str | None = None, *, session: Connection | None = None) -> int:
         """How many (account, SKU) pushes are pending: for ``account``, or for all accounts."""
         query = select(func.count()).select_from(outbox)
@@ -277,3 +328,10 @@ class OutboxMixin(StoreCore):
         )
         with self._read(session) as connection:
             return [str(name) for name in connection.execute(query).scalars()]
+
+
+def _locked_skus(connection: Connection, query: Select[Any]) -> list[str]:
+    """The SKUs ``query`` selects, their rows locked for this transaction; rows another
+    transaction holds are skipped, never waited for (PostgreSQL; SQLite has one writer)."""
+    rows = connection.execute(query.with_for_update(skip_locked=True)).scalars().all()
+    return [str(sku) for sku in rows]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from sqlalchemy import Connection, Row, select, text, update
 
+from omnisdk._redact import loggable
 from omnisdk.store.core import StoreCore
 from omnisdk.store.records import QuarantineRow
 from omnisdk.store.schema import accounts, quarantine
@@ -17,20 +17,11 @@ __all__ = ["QuarantineMixin"]
 _MAX_REASON = 4000
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _text_safe(text: str) -> str:
-    """``text`` with lone surrogates (broken UTF-8 decoded leniently) as U+FFFD: the database
-    driver cannot encode them, and a quarantine must not fail on the very thing it keeps."""
-    return _SURROGATE.sub("\ufffd", text)
-
-
 def _json_safe(payload: Any) -> Any:
     """``payload`` as plain JSON: a quarantine must never fail on an odd payload."""
     if isinstance(payload, bytes | bytearray):
         payload = {"body": bytes(payload).decode("utf-8", errors="replace")}
-    return json.loads(_text_safe(json.dumps(payload, default=str, ensure_ascii=False)))
+    return json.loads(loggable(json.dumps(payload, default=str, ensure_ascii=False)))
 
 
 def _quarantine_row(row: Row[Any]) -> QuarantineRow:
@@ -70,9 +61,9 @@ class QuarantineMixin(StoreCore):
         if not kind:
             raise ValueError("quarantine kind is empty")
         now = self.now()
-        reason = _text_safe(reason[:_MAX_REASON])
+        reason = loggable(reason[:_MAX_REASON])
         if external_id is not None:
-            external_id = _text_safe(external_id)
+            external_id = loggable(external_id)
         document = _json_safe(payload)
         with self._tx(session) as connection:
             account_id = self._account_id(connection, account)

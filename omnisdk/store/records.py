@@ -212,6 +212,7 @@ class LockedOrder:
 
     ``buyer`` is the customer part of the stored document (None when it had none): the
     engine compares it with an incoming version's buyer to skip matching an unchanged one.
+    ``document`` is the whole stored version (what a rewrite takes out of the sales summary).
     """
 
     order_id: int
@@ -220,6 +221,7 @@ class LockedOrder:
     content_hash: str
     customer_id: str | None
     buyer: dict[str, Any] | None
+    document: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ at), SKU or day, and by currency: amounts in two currencies are never added. Can
 orders are left out (they never were a sale). The figures each order adds are kept on its
 row (:mod:`omnisdk.store.sales_figures`), so the report reads no document and runs no
 Python per order. By SKU the figures come from the order lines: discounts are those of the
-lines only (an order-wide voucher belongs to no SKU) and a refunded order refunds its lines.
+lines only (an order-wide voucher belongs to no SKU) and each line carries its share of the
+order's refund. Over whole days of a zone the summary is kept for, the by-SKU report reads
+the per-(day, SKU) summary (:mod:`omnisdk.store.sales_days`) instead of every order line.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, String, case, cast, func, literal, literal_column, select
+from sqlalchemy import Connection, String, cast, func, literal, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from omnisdk.models import OrderStatus, PaymentStatus
-from omnisdk.store.core import StoreCore
-from omnisdk.store.schema import accounts, order_lines, orders
+from omnisdk.models import OrderStatus
+from omnisdk.store.sales_days import FIGURES, SalesDaysMixin
+from omnisdk.store.schema import accounts, order_lines, orders, sales_days
 from omnisdk.store.types import as_utc
 
 __all__ = ["SalesGroup", "SalesMixin", "SalesRow"]
@@ -65,7 +67,7 @@ def _offset_minutes(zone: tzinfo, at: datetime) -> int:
     return 0 if offset is None else int(offset.total_seconds() // 60)
 
 
-class SalesMixin(StoreCore):
+class SalesMixin(SalesDaysMixin):
     """Sales figures aggregated in the database."""
 
     def _day(self, zone: tzinfo, at: datetime) -> ColumnElement[Any]:
@@ -106,6 +108,12 @@ class SalesMixin(StoreCore):
         ``customer_ids`` keeps the orders linked to those customer records only.
         """
         group = SalesGroup(by)
+        if group is SalesGroup.SKU and customer_ids is None:
+            summary = self._summary_zone(zone or UTC, since, until, session)
+            if summary is not None:
+                yield from self._sku_summary(summary, since, until, zone or UTC, session,
+                                             batch_size)
+                return
         live = orders.c.status != OrderStatus.CANCELLED.value
         key: ColumnElement[Any]
         if group is SalesGroup.SKU:
@@ -149,6 +157,63 @@ class SalesMixin(StoreCore):
                 refund_minor=int(row.refunds or 0),
             )
 
+    def _summary_zone(
+        self,
+        zone: tzinfo,
+        since: datetime | None,
+        until: datetime | None,
+        session: Connection | None,
+    ) -> str | None:
+        """The zone whose summary answers a by-SKU report over [since, until), or None: the
+        zone must be kept and both ends midnights in it."""
+        name = "UTC" if zone is UTC else getattr(zone, "key", None)
+        if name is None:
+            return None
+        for end in (since, until):
+            if end is not None and as_utc(end).astimezone(zone).timetz().replace(
+                tzinfo=None
+            ) != time(0):
+                return None
+        return name if name in self.sales_day_zones(session) else None
+
+    def _sku_summary(
+        self,
+        name: str,
+        since: datetime | None,
+        until: datetime | None,
+        zone: tzinfo,
+        session: Connection | None,
+        batch_size: int,
+    ) -> Generator[SalesRow, None, None]:
+        """The by-SKU report summed from the per-(day, SKU) summary of zone ``name``."""
+        key = sales_days.c.sku.collate("C") if self.is_postgresql else sales_days.c.sku
+        query = (
+            select(
+                key.label("key"),
+                sales_days.c.currency,
+                *(func.sum(sales_days.c[column]).label(column) for column in FIGURES),
+            )
+            .where(sales_days.c.zone == name)
+            .group_by(literal_column("key"), sales_days.c.currency)
+            .order_by(literal_column("key"), sales_days.c.currency)
+        )
+        if since is not None:
+            query = query.where(sales_days.c.day >= as_utc(since).astimezone(zone).strftime("%F"))
+        if until is not None:
+            query = query.where(sales_days.c.day < as_utc(until).astimezone(zone).strftime("%F"))
+        for row in self._stream(query, session=session, batch_size=batch_size):
+            if not row.orders:
+                continue  # every order of the SKU was cancelled or rewritten away
+            yield SalesRow(
+                key=str(row.key),
+                currency=str(row.currency),
+                orders=int(row.orders),
+                units=int(row.units or 0),
+                gross_minor=int(row.gross_minor or 0),
+                discount_minor=int(row.discount_minor or 0),
+                refund_minor=int(row.refund_minor or 0),
+            )
+
     @staticmethod
     def _by_order() -> Any:
         return select(
@@ -163,14 +228,11 @@ class SalesMixin(StoreCore):
     @staticmethod
     def _by_sku() -> Any:
         gross = order_lines.c.unit_price_minor * order_lines.c.quantity
-        refunded = (orders.c.status == OrderStatus.RETURNED.value) | (
-            orders.c.payment_status == PaymentStatus.REFUNDED.value
-        )
         return select(
             orders.c.currency,
             func.count(func.distinct(orders.c.id)).label("orders"),
             func.sum(order_lines.c.quantity).label("units"),
             func.sum(gross).label("gross"),
             func.sum(gross - order_lines.c.total_minor).label("discounts"),
-            func.sum(case((refunded, order_lines.c.total_minor), else_=0)).label("refunds"),
+            func.sum(order_lines.c.refund_minor).label("refunds"),
         ).join_from(order_lines, orders, order_lines.c.order_id == orders.c.id)

@@ -9,12 +9,16 @@ units (VND has none, so a đồng is one unit):
   line discounts, order vouchers and seller promotions all count once, however the platform
   splits them;
 - ``refunds``: what the buyer paid for the goods when the order came back or was refunded
-  in full (status ``returned`` or payment ``refunded``); partial refunds count as none,
-  because the canonical order does not carry their amount yet;
+  in full (status ``returned`` or payment ``refunded``); otherwise the order's
+  ``refund_total`` (partial refunds added up), never more than the goods;
 - ``location``: the store the sale was made or collected at (a counter sale or a pick-up
   order; the order's ``pickup_location``), None for orders shipped from online channels.
 
 Net (gross - discounts - refunds) is derived in the report, never stored.
+
+By SKU, each line carries its share of the refund (:func:`line_refunds`): a line's whole
+total when the order was refunded in full, else the order's refund split over the lines in
+proportion to their totals (largest remainder, so the shares add up to the order's refund).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 
 from omnisdk.models import Money, Order, OrderStatus, PaymentStatus
 
-__all__ = ["SalesFigures", "sales_figures"]
+__all__ = ["SalesFigures", "line_refunds", "sales_figures"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +45,49 @@ def _is_refunded(order: Order) -> bool:
     return order.status is OrderStatus.RETURNED or order.payment_status is PaymentStatus.REFUNDED
 
 
+def _goods(order: Order) -> Money:
+    zero = Money.zero(order.currency)
+    return order.total - (order.shipping_total or zero) - (order.tax_total or zero)
+
+
+def _refund_minor(order: Order) -> int:
+    goods = _goods(order).to_minor()
+    if _is_refunded(order):
+        return goods
+    if order.refund_total is None:
+        return 0
+    return max(0, min(order.refund_total.to_minor(), goods))
+
+
 def sales_figures(order: Order) -> SalesFigures:
     """The figures ``order`` adds to the sales report."""
-    currency = order.currency
-    zero = Money.zero(currency)
+    zero = Money.zero(order.currency)
     gross = sum((line.unit_price * line.quantity for line in order.lines), zero)
-    goods = order.total - (order.shipping_total or zero) - (order.tax_total or zero)
     return SalesFigures(
         units=sum(line.quantity for line in order.lines),
         gross_minor=gross.to_minor(),
-        discount_minor=(gross - goods).to_minor(),
-        refund_minor=goods.to_minor() if _is_refunded(order) else 0,
+        discount_minor=(gross - _goods(order)).to_minor(),
+        refund_minor=_refund_minor(order),
         location=order.pickup_location,
     )
+
+
+def line_refunds(order: Order) -> list[int]:
+    """Each line's share of the order's refund, in minor units (see the module docstring)."""
+    totals = [max(line.total.to_minor(), 0) for line in order.lines]
+    if _is_refunded(order):
+        return totals
+    refund = _refund_minor(order)
+    whole = sum(totals)
+    if refund == 0 or whole == 0:
+        return [0] * len(totals)
+    refund = min(refund, whole)
+    shares = [refund * total // whole for total in totals]
+    # Largest remainder: the units lost to rounding go to the lines that lost the most.
+    left = refund - sum(shares)
+    by_remainder = sorted(
+        range(len(totals)), key=lambda i: (-(refund * totals[i] % whole), i)
+    )
+    for index in by_remainder[:left]:
+        shares[index] += 1
+    return shares

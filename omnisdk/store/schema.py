@@ -53,6 +53,8 @@ __all__ = [
     "orders",
     "outbox",
     "products",
+    "promotion_listings",
+    "promotions",
     "quarantine",
     "stock_ledger",
     "stock_levels",
@@ -302,6 +304,8 @@ order_lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("unit_price_minor", BigInteger, nullable=False),
     Column("total_minor", BigInteger, nullable=False),
+    # The line's share of the order's refund (omnisdk.store.sales_figures.line_refunds).
+    Column("refund_minor", BigInteger, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("order_id", "line_no"),
 )
 """Order lines, for queries by SKU (the order's document holds them too)."""
@@ -424,3 +428,63 @@ notifications = Table(
 )
 """Customer notifications (``omnisdk_notify_customer``), one row per (customer, order, event):
 the key that keeps a webhook and a poll of the same order from messaging the buyer twice."""
+
+sales_days = Table(
+    "omnisdk_sales_days",
+    metadata,
+    Column("zone", String(64), nullable=False),
+    Column("sku", String(SKU), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("orders", BigInteger, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("gross_minor", BigInteger, nullable=False),
+    Column("discount_minor", BigInteger, nullable=False),
+    Column("refund_minor", BigInteger, nullable=False),
+    PrimaryKeyConstraint("zone", "sku", "currency", "day"),
+)
+"""The sales report by SKU, summed per (day in ``zone``, SKU, currency) by the intake in the
+orders' transaction (:mod:`omnisdk.store.sales_days`); cancelled orders add nothing."""
+
+sales_day_zones = Table(
+    "omnisdk_sales_day_zones",
+    metadata,
+    Column("zone", String(64), primary_key=True),
+    Column("built_at", UTCDateTime, nullable=False),
+)
+"""The time zones :data:`sales_days` is kept for (built from every stored order)."""
+
+promotions = Table(
+    "omnisdk_promotions",
+    metadata,
+    Column("id", String(64), nullable=False),
+    Column("document", JSONDocument, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    PrimaryKeyConstraint("id"),
+    CheckConstraint("origin IN ('config', 'api')", name="origin"),
+)
+"""Promotions of the master catalog (``[[promotions]]`` or added through the API): the
+promotion as a JSON document, and ``ended_at`` once it was ended and its prices restored."""
+
+promotion_listings = Table(
+    "omnisdk_promotion_listings",
+    metadata,
+    Column("promotion_id", String(64), nullable=False),
+    Column("account", String(KEY), nullable=False),
+    Column("sku", String(KEY), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("base_minor", BigInteger, nullable=False),
+    Column("promoted_minor", BigInteger, nullable=False),
+    Column("external_id", String(KEY), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("promotion_id", "account", "sku"),
+    CheckConstraint("state IN ('applied', 'ended', 'failed')", name="state"),
+)
+"""What each account shows of each promotion: ``applied`` (the promoted price is on the
+channel), ``ended`` (the base price is back) or ``failed`` (the last write failed: ``error``)."""

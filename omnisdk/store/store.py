@@ -17,6 +17,7 @@ from omnisdk.store.listings import ListingsMixin
 from omnisdk.store.notifications import NotificationsMixin
 from omnisdk.store.orders import OrdersMixin
 from omnisdk.store.outbox import OutboxMixin
+from omnisdk.store.promotions import PromotionsMixin
 from omnisdk.store.quarantine import QuarantineMixin
 from omnisdk.store.recent import RecentMixin
 from omnisdk.store.run_lock import RunLockMixin
@@ -39,6 +40,7 @@ class Store(
     CustomersMixin,
     CursorsMixin,
     OutboxMixin,
+    PromotionsMixin,
     QuarantineMixin,
     WebhooksMixin,
     ListingsMixin,

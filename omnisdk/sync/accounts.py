@@ -52,7 +52,7 @@ async def account_status(context: SyncContext, account: str) -> AccountStatus:
         # Authorised again, maybe by `omnisdk channels reauthorise` in another process: the
         # token it stored replaces the refused one this channel holds in memory.
         context.stopped_seen.discard(account)
-        channel = context.channels.get(account)
+        channel = context.channels.peek(account)  # one not open holds no old token
         if channel is not None:
             channel.forget_credentials()
     return status

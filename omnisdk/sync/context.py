@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
@@ -23,6 +23,7 @@ from omnisdk.errors import UsageError
 from omnisdk.hookspecs import hookimpl
 from omnisdk.plugins import Plugins
 from omnisdk.store import Store
+from omnisdk.sync.channels import ChannelPool
 
 __all__ = ["NOT_OPEN", "RejectedRecords", "SyncContext"]
 
@@ -39,7 +40,8 @@ NOT_OPEN = "the engine is not open: call `await engine.open()` first"
 class SyncContext:
     """The store, channels, clock and hooks one engine's parts share.
 
-    ``channels`` is the engine's own (live) mapping of account name to open channel;
+    ``channels`` is the engine's own (live) pool of channels by account name (a lookup may
+    build the account's channel; ask :meth:`capabilities` for what a type can do);
     ``owner`` the engine's name as a lease owner in the outbox; ``rejected`` counts, per
     (account, kind), the records the channels could not map (see :class:`RejectedRecords`).
     """
@@ -47,7 +49,7 @@ class SyncContext:
     config: Config
     store: Store
     plugins: Plugins
-    channels: Mapping[str, Channel]
+    channels: ChannelPool
     clock: Callable[[], datetime]
     owner: str
     rejected: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -81,8 +83,12 @@ class SyncContext:
 
     def channel_type(self, account: str) -> str:
         """The channel type of ``account`` (``"shopee"``, ...), open or not."""
-        channel = self.channels.get(account)
+        channel = self.channels.peek(account)
         return channel.name if channel is not None else self.account_config(account).type
+
+    def capabilities(self, account: str) -> frozenset[Capability]:
+        """What ``account``'s channel type can do (no channel is built for the question)."""
+        return self.channels.capabilities(account)
 
     def account_config(self, account: str) -> ChannelConfig:
         """The ``[[channels]]`` entry of ``account`` (ConfigError listing the others if none)."""
@@ -115,13 +121,13 @@ class SyncContext:
                 return entry.allocation
         return AllocationRule()
 
-    def stock_accounts(self) -> dict[str, Channel]:
-        """The open accounts whose channel takes stock writes, by name."""
-        return {
-            name: channel
-            for name, channel in self.channels.items()
-            if Capability.WRITE_STOCK in channel.capabilities
-        }
+    def stock_accounts(self) -> frozenset[str]:
+        """The configured accounts whose channel takes stock writes (none is built)."""
+        return frozenset(
+            name
+            for name in self.channels
+            if Capability.WRITE_STOCK in self.channels.capabilities(name)
+        )
 
     def sells_on_channel(self, account: str) -> bool:
         """Whether ``account``'s orders are sold through its channel, from the figure it lists
@@ -129,8 +135,9 @@ class SyncContext:
         an absolute write can undo one. A channel without an order API (a catalog whose chat
         sales the app records with ``record_order``) shows what was pushed until the next
         push: its orders move the ledger only. Unknown accounts count as selling."""
-        channel = self.channels.get(account)
-        return channel is None or Capability.READ_ORDERS in channel.capabilities
+        if account not in self.channels:
+            return True
+        return Capability.READ_ORDERS in self.channels.capabilities(account)
 
     def rejections(self, account: str, kind: str) -> int:
         """How many ``kind`` records (``"customer"``, ...) of ``account`` its channel could not
@@ -156,7 +163,7 @@ class RejectedRecords:
     ) -> None:
         """Quarantine a payload one of this engine's channels could not map."""
         context = self._context
-        if context.channels.get(channel.account) is not channel:
+        if context.channels.peek(channel.account) is not channel:
             return  # another engine's channel sharing the registry: not ours to keep
         context.store.quarantine(channel.account, kind, external_id, reason, raw)
         context.rejected[(channel.account, kind)] += 1

@@ -44,9 +44,9 @@ from omnisdk.channel import Capability, Channel, ChannelInfo
 from omnisdk.config import ChannelConfig, Config, build_channel, load_config
 from omnisdk.errors import OmnisdkError, UsageError
 from omnisdk.http import RateLimiterFactory
-from omnisdk.models import ChannelEvent, Order, OrderStatus
+from omnisdk.models import ChannelEvent, Order, OrderStatus, Promotion
 from omnisdk.plugins import Plugins, default_plugins
-from omnisdk.store import Store, StoreTokenStore
+from omnisdk.store import PromotionListing, Store, StoredPromotion, StoreTokenStore
 from omnisdk.sync import (
     accounts,
     catalog,
@@ -64,12 +64,13 @@ from omnisdk.sync import (
 )
 from omnisdk.sync import status as engine_status
 from omnisdk.sync.catalog import ApplyStats, ImportStats, Plan
+from omnisdk.sync.channels import ChannelPool
 from omnisdk.sync.context import NOT_OPEN, RejectedRecords, SyncContext
 from omnisdk.sync.customer_view import CustomerView
 from omnisdk.sync.customers import CustomerHistory
 from omnisdk.sync.first_count import FirstCountStats
 from omnisdk.sync.intake import IngestResult, SyncStats
-from omnisdk.sync.promotions import PromotionPlan
+from omnisdk.sync.promotions import PromotionPlan, PromotionRun
 from omnisdk.sync.pusher import PushStats
 from omnisdk.sync.reconcile import ReconcileReport
 from omnisdk.sync.removal import RemovalReport
@@ -123,16 +124,21 @@ class Engine:
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         clock: Callable[[], datetime] | None = None,
         rate_limiters: RateLimiterFactory | None = None,
+        lazy_channels: bool = False,
     ) -> None:
         self.config = config
+        self._lazy_channels = lazy_channels
         self._rate_limiters = rate_limiters
         self.plugins = plugins if plugins is not None else default_plugins()
         self._store = store
         self._owns_store = store is None
         self._transports = dict(transports or {})
         self._clock: Callable[[], datetime] = clock or _utcnow
-        self.channels: dict[str, Channel] = {}
-        """One channel per configured account, by account name (built on :meth:`open`)."""
+        self.channels = ChannelPool(config, self.plugins, self._pool_channel)
+        """One channel per configured account, by account name: every one built on
+        :meth:`open`, or with ``lazy_channels`` each on its first lookup (empty while the
+        engine is closed)."""
+        self._tokens: StoreTokenStore | None = None
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._context: SyncContext | None = None
         self._hooks: RejectedRecords | None = None
@@ -192,15 +198,34 @@ class Engine:
         hooks = self._hooks = RejectedRecords(self._ctx)
         self.plugins.register(hooks, name=f"omnisdk.engine:{id(self)}")
         try:
-            tokens = StoreTokenStore(store)
-            for entry in self.config.channels:
-                self.channels[entry.name] = self._build_channel(entry, tokens)
-                await asyncio.to_thread(store.ensure_account, entry.name, entry.type)
+            self._tokens = StoreTokenStore(store)
+            self.channels.start()
+            await asyncio.to_thread(self._ensure_accounts, store)
+            if not self._lazy_channels:
+                self.channels.open_all()
         except BaseException:
             await self._close_channels()
             self.plugins.unregister(hooks)
             raise
         self._opened = True
+
+    def _ensure_accounts(self, store: Store) -> None:
+        with store.session() as session:
+            store.ensure_accounts(
+                session, [(entry.name, entry.type) for entry in self.config.channels]
+            )
+
+    def _pool_channel(self, entry: ChannelConfig) -> Channel:
+        """The pool's builder: ``entry``'s channel on the store's tokens."""
+        if self._tokens is None:
+            raise UsageError(NOT_OPEN)
+        return self._build_channel(entry, self._tokens)
+
+    async def release_channels(self, keep: int) -> int:
+        """Close the least recently used channels until at most ``keep`` stay open (a
+        closed one is built again when next needed); returns how many were closed. Call it
+        between passes: a channel in use must not be closed."""
+        return await self.channels.trim(keep)
 
     def _open_store(self, url: str) -> Store:
         store = Store(url, clock=self._clock)
@@ -226,13 +251,9 @@ class Engine:
             await asyncio.to_thread(store.close)
 
     async def _close_channels(self) -> None:
-        channels = list(self.channels.values())
-        self.channels.clear()  # the same dict: the context and webhook receivers hold it
-        for channel in channels:
-            try:
-                await channel.aclose()
-            except Exception:  # closing must go on for the others
-                logger.exception("closing %r failed", channel)
+        # The same pool object: the context and webhook receivers hold it.
+        await self.channels.aclose()
+        self._tokens = None
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -278,8 +299,9 @@ class Engine:
             account,
             lambda tokens: self._build_channel(entry, tokens),
         )
-        old = self.channels.get(account)
-        self.channels[account] = self._build_channel(entry, StoreTokenStore(self.store))
+        old = self.channels.replace(
+            account, self._build_channel(entry, StoreTokenStore(self.store))
+        )
         if old is not None:
             await old.aclose()
         return info
@@ -428,7 +450,7 @@ class Engine:
 
     async def sellable(self, account: str, sku: str) -> int:
         """What ``account`` may list of ``sku`` now (the allocation hook's answer)."""
-        return await asyncio.to_thread(sellable, self._ctx, account, sku)
+        return await asyncio.to_thread(sellable, self._ctx, account, stock.manual_sku(sku))
 
     async def mark_dirty(self, skus: Sequence[str], accounts: Sequence[str] | None = None) -> int:
         """Queue a stock push of ``skus`` to ``accounts`` (default: every account listing them).
@@ -509,12 +531,51 @@ class Engine:
         """Send ``plan`` (a fresh plan of every account when None)."""
         return await catalog.apply(self._ctx, plan)
 
+    # -- promotions (omnisdk.sync.promotions) ----------------------------------------------
+
+    async def add_promotion(self, promotion: Promotion) -> None:
+        """Add (or change) a promotion of the master catalog, kept in the store.
+
+        Nothing is written to the channels until :meth:`run_promotions` (which ``omnisdk
+        run`` calls every minute). A promotion from ``[[promotions]]`` is changed in the
+        config instead; an ended one cannot be brought back under the same id.
+        """
+        await promotions.add_promotion(self._ctx, promotion)
+
+    async def promotions(self, *, include_ended: bool = True) -> list[StoredPromotion]:
+        """Every promotion (``[[promotions]]`` and added ones), by start time; one taken out
+        of the config is ended (and restored at the next :meth:`run_promotions`)."""
+        return await promotions.list_promotions(self._ctx, include_ended=include_ended)
+
+    async def promotion_listings(self, promotion_id: str | None = None) -> list[PromotionListing]:
+        """What each account shows of each promotion (or of one): applied, ended or failed."""
+        return await asyncio.to_thread(self.store.promotion_listings, promotion_id)
+
     async def plan_promotions(self, at: datetime | None = None) -> PromotionPlan:
-        """What every ``[[promotions]]`` entry not ended at ``at`` (default now) would set on
-        each account listing a covered SKU, through the channel's declared mechanism; an
-        account that cannot express a promotion is planned as ``unsupported``. A plan only:
-        applying it is not implemented yet."""
+        """What every promotion not ended at ``at`` (default now) sets on each account listing
+        a covered SKU, through the channel's declared mechanism, and which items of ended
+        promotions are still to be restored. An account that cannot express a promotion is
+        planned as ``unsupported`` (with the reason); nothing is written."""
         return await promotions.plan_promotions(self._ctx, at)
+
+    async def run_promotions(self, at: datetime | None = None) -> PromotionRun:
+        """Carry the promotion plan out at ``at`` (default now): write what is due through
+        each channel's mechanism and restore the base price of what has ended. Idempotent:
+        a second run, or a run after a crash half-way, writes only what is not done yet."""
+        return await promotions.run_promotions(self._ctx, at)
+
+    async def end_promotion(self, promotion_id: str) -> PromotionRun:
+        """End a promotion now (before its end time) and restore every account's base price."""
+        return await promotions.end_promotion(self._ctx, promotion_id)
+
+    def now(self) -> datetime:
+        """The engine's current time (aware UTC; the injected clock in tests)."""
+        return self._clock()
+
+    async def next_promotion_change(self) -> datetime | None:
+        """The next start or end of a promotion not ended yet (None: none to come): when
+        :meth:`run_promotions` has something new to do (the local runtime wakes then)."""
+        return await promotions.next_change(self._ctx)
 
     async def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """Compare listed stock with what each account should list; repair drift and oversells."""
@@ -552,8 +613,8 @@ class Engine:
         polls: list[SyncStats] = []
         names = [
             name
-            for name, channel in self.channels.items()
-            if Capability.READ_ORDERS in channel.capabilities
+            for name in self.channels
+            if Capability.READ_ORDERS in self.channels.capabilities(name)
         ]
         results = await asyncio.gather(
             *(self.poll_orders(name) for name in names), return_exceptions=True
@@ -745,9 +806,33 @@ class SyncEngine:
         """See :meth:`Engine.apply`."""
         return self._run(self.engine.apply(plan))
 
+    def add_promotion(self, promotion: Promotion) -> None:
+        """See :meth:`Engine.add_promotion`."""
+        self._run(self.engine.add_promotion(promotion))
+
+    def promotions(self, *, include_ended: bool = True) -> list[StoredPromotion]:
+        """See :meth:`Engine.promotions`."""
+        return self._run(self.engine.promotions(include_ended=include_ended))
+
+    def promotion_listings(self, promotion_id: str | None = None) -> list[PromotionListing]:
+        """See :meth:`Engine.promotion_listings`."""
+        return self._run(self.engine.promotion_listings(promotion_id))
+
     def plan_promotions(self, at: datetime | None = None) -> PromotionPlan:
         """See :meth:`Engine.plan_promotions`."""
         return self._run(self.engine.plan_promotions(at))
+
+    def run_promotions(self, at: datetime | None = None) -> PromotionRun:
+        """See :meth:`Engine.run_promotions`."""
+        return self._run(self.engine.run_promotions(at))
+
+    def end_promotion(self, promotion_id: str) -> PromotionRun:
+        """See :meth:`Engine.end_promotion`."""
+        return self._run(self.engine.end_promotion(promotion_id))
+
+    def next_promotion_change(self) -> datetime | None:
+        """See :meth:`Engine.next_promotion_change`."""
+        return self._run(self.engine.next_promotion_change())
 
     def reconcile(self, accounts: Sequence[str] | None = None) -> ReconcileReport:
         """See :meth:`Engine.reconcile`."""

@@ -13,6 +13,13 @@ pending: :func:`redeliver` (run by every ``sync_once`` cycle) calls it again onc
 :data:`RETRY_AFTER` has passed, at most :data:`MAX_ATTEMPTS` times in all. Duplicate
 deliveries of an order never call it twice; a crash can. The hook receives ``key`` (stable
 across retries): pass it as the idempotency key of the SMS or chat provider to close that gap.
+
+No listener, no claim: while no plugin implements ``omnisdk_notify_customer``
+(:func:`listening`), intake claims nothing and :func:`redeliver` scans nothing. A claim is the
+record of a message owed to a buyer; with no one to send it there is none, and an app
+registered later is told only of the status changes it was there to see, never flooded with
+every order's history. Claims left pending when the last listener went away wait, untouched
+(their attempts are not spent), until one is registered again.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ __all__ = [
     "RETRY_AFTER",
     "claim",
     "deliver",
+    "listening",
     "notification_event",
     "order_key",
     "redeliver",
@@ -41,6 +49,11 @@ RETRY_AFTER = timedelta(minutes=1)
 """How long a claim stays pending before :func:`redeliver` tries it again."""
 MAX_ATTEMPTS = 5
 """Calls of the hook per key at most (the first one included)."""
+
+
+def listening(context: SyncContext) -> bool:
+    """True when a registered plugin implements ``omnisdk_notify_customer`` now."""
+    return bool(context.plugins.hook.omnisdk_notify_customer.get_hookimpls())
 
 
 def notification_event(status: OrderStatus) -> str:
@@ -79,8 +92,8 @@ async def deliver(
     """Call ``omnisdk_notify_customer`` for each claimed key (after the claim committed);
     mark the ones that returned delivered. ``orders`` are the orders already in hand (the
     others are read). Returns how many were delivered."""
-    if not keys:
-        return 0
+    if not keys or not listening(context):
+        return 0  # no listener (it went away since the claim): the claims stay pending
     store = context.store
     known = dict(orders or {})
 
@@ -132,6 +145,8 @@ async def redeliver(context: SyncContext) -> int:
     """Call the hook again for claims still pending :data:`RETRY_AFTER` after their last try
     (a hook that raised, a process that died before calling it); returns how many were
     delivered now."""
+    if not listening(context):
+        return 0
     store = context.store
 
     def take() -> list[NotificationKey]:

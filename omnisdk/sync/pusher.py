@@ -81,10 +81,10 @@ from omnisdk.sync.reports import by_account
 from omnisdk.sync.sellable import (
     counted,
     decide_target,
-    holds_expired_before,
     landed_write,
     needs_read,
     other_listings,
+    record_listed,
 )
 from omnisdk.sync.stock import mark_dirty
 from omnisdk.sync.transactions import Fired, in_transaction
@@ -125,6 +125,9 @@ PASS_BACKOFF = 0.05
 """Seconds before the first try again within a pass; doubling per try, with jitter."""
 PASS_MAX_WAIT = 1.0
 """A failure whose platform asks for a longer wait (``Retry-After``) goes to the outbox at once."""
+HASTENED_RETRIES = 6
+"""Failures of a SKU after which a write landing on its account no longer makes it due at once
+(:meth:`~omnisdk.store.Store.hasten_retries`): past them it waits out its back-off."""
 LOWERING_MAX_BACKOFF = 5.0
 """The longest outbox wait before a write that lowers a listing is tried again: until it lands
 the channel sells from a figure higher than it should show."""
@@ -397,8 +400,13 @@ def _decide_and_intend(
     in_transaction(store, work)
 
 
-async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_Item]) -> None:
-    """Read the channel's figures of ``items`` (summed over its locations); record them."""
+async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_Item]) -> int:
+    """Read the channel's figures of ``items`` (summed over its locations); record them.
+
+    Returns how many of them the read lowered what the account holds (units held as sold
+    unseen were dropped, see :func:`~omnisdk.sync.sellable.record_listed`): the other
+    accounts listing those SKUs are queued, and :func:`push` goes another round.
+    """
     wanted = [item.sku for item in items]
     figures: dict[str, int] = {}
     read_at = context.now()
@@ -407,15 +415,14 @@ async def _read_listed(context: SyncContext, channel: Channel, items: Sequence[_
     for item in items:
         item.listed = figures.get(item.sku)
         item.read_at = read_at
-
-    def record() -> None:
-        expired_before = holds_expired_before(context)
-        for sku, quantity in sorted(figures.items()):
-            context.store.record_listed(
-                channel.account, sku, quantity, holds_expired_before=expired_before
-            )
-
-    await context.run(record)
+    if not figures:
+        return 0
+    dropped = await context.run(
+        in_transaction,
+        context.store,
+        partial(record_listed, context, account=channel.account, figures=figures, queue_own=False),
+    )
+    return len(dropped)
 
 
 async def _narrow_windows(context: SyncContext, channel: Channel, items: Sequence[_Item]) -> None:
@@ -678,6 +685,11 @@ def _record(
             run()
 
     in_transaction(store, work)
+    if any(item.update is not None for item, _ in outcome.done):
+        # The channel takes writes again: what failed while it did not goes now, not after
+        # its back-off (a SKU failing on its own runs out of quick tries and backs off).
+        just_failed = [item.sku for item, _, _ in outcome.retry]
+        store.hasten_retries(account, at_most_attempts=HASTENED_RETRIES, keep=just_failed)
 
 
 def _completing(
@@ -834,7 +846,7 @@ async def _attempt(
     outcome = _Outcome()
     if to_read and can_read:
         try:
-            await _read_listed(context, channel, to_read)
+            stats.released += await _read_listed(context, channel, to_read)
         except ReauthorisationRequired:
             raise
         except Exception as exc:  # no figure to start from: try these again later

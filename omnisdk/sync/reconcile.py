@@ -24,6 +24,7 @@ import asyncio
 import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,8 +41,9 @@ from omnisdk.sync.catalog import read_stock
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.pusher import PushOutcome, SkuPush, push_listings
 from omnisdk.sync.reports import by_account
-from omnisdk.sync.sellable import Target, holds_expired_before, listing_target
+from omnisdk.sync.sellable import Target, listing_target, record_listed
 from omnisdk.sync.stock import MAX_KEY
+from omnisdk.sync.transactions import in_transaction
 
 __all__ = [
     "AccountReconcile",
@@ -210,12 +212,7 @@ def _targets(
     many small reads."""
     store = context.store
     pending = {item.sku for item in store.pending_pushes(account=account, limit=100_000)}
-    expired_before = holds_expired_before(context)
-    with store.session() as session:
-        for sku, quantity in sorted(listed.items()):
-            store.record_listed(
-                account, sku, quantity, holds_expired_before=expired_before, session=session
-            )
+    in_transaction(store, partial(record_listed, context, account=account, figures=listed))
     targets = {
         sku: listing_target(context, account, sku, quantity)
         for sku, quantity in sorted(listed.items())

@@ -23,7 +23,8 @@ class SalesLine(BaseModel):
     """One row of the sales report: a group (``key``) in one currency.
 
     ``gross`` is list price times units, ``discounts`` every discount on the goods,
-    ``refunds`` the goods of orders refunded in full, ``net`` = gross - discounts - refunds.
+    ``refunds`` what was given back for the goods (orders refunded in full or in part),
+    ``net`` = gross - discounts - refunds.
     Shipping and tax are left out. ``key`` is ``""`` for orders no store sold (shipped).
     """
 

@@ -14,7 +14,7 @@ them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,6 +48,7 @@ __all__ = [
     "placed_span",
     "predicted_listed",
     "push_mode",
+    "record_listed",
     "release_window_holds",
     "sellable",
     "uncertain_units",
@@ -117,8 +118,8 @@ that give times in whole seconds need at least one."""
 
 def push_mode(context: SyncContext, account: str) -> StockPushMode:
     """How ``account``'s channel writes stock (compare-and-swap when it is not open)."""
-    channel = context.channels.get(account)
-    return channel.limits.stock_push_mode if channel is not None else StockPushMode.COMPARE_AND_SWAP
+    cls = context.channels.channel_class(account)  # a class attribute: no channel is built
+    return cls.limits.stock_push_mode if cls is not None else StockPushMode.COMPARE_AND_SWAP
 
 
 def placed_span(placed_at: datetime) -> tuple[datetime, datetime]:
@@ -239,8 +240,7 @@ def _request(
     unseen: int,
     holdings: dict[str, int | None],
 ) -> AllocationRequest:
-    channel = context.channels.get(account)
-    channel_type = channel.name if channel is not None else context.account_config(account).type
+    channel_type = context.channel_type(account)
     return AllocationRequest(
         sku=sku,
         channel=channel_type,
@@ -495,3 +495,44 @@ def release_window_holds(context: SyncContext, account: str, before: datetime) -
         return released
 
     return in_transaction(store, work)
+
+
+def record_listed(
+    context: SyncContext,
+    session: Transaction,
+    account: str,
+    figures: Mapping[str, int],
+    *,
+    queue_own: bool = True,
+) -> list[str]:
+    """Record the figures ``account``'s channel showed just now (SKU -> units), in
+    ``session``; returns the SKUs of which the read dropped units held as sold unseen.
+
+    A read that drops such units (their hold ended, or they are settled: see
+    ``Store.record_listed``) lowers what the account holds without any push: under quota
+    allocation the other accounts listing the SKU are queued, as after a push that lowers a
+    figure (their quota may grow), and so is the account's own listing when ``queue_own``
+    (its figure may grow; the pusher, deciding it right after its read, passes False).
+    Without this, a unit the accounts held as unseen while each was decided stayed listed by
+    none: every decision came before some other account's read dropped its units.
+    """
+    store = context.store
+    expired_before = holds_expired_before(context)
+    dropped = [
+        sku
+        for sku, quantity in sorted(figures.items())
+        if store.record_listed(
+            account, sku, quantity, holds_expired_before=expired_before, session=session
+        )
+    ]
+    if dropped and context.config.engine.allocation == "quota":
+        marks = {
+            (name, sku)
+            for sku in dropped
+            for name in (
+                *((account,) if queue_own else ()),
+                *other_listings(context, session, account, sku),
+            )
+        }
+        store.mark_dirty_many(session, marks)
+    return dropped

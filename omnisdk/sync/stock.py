@@ -55,6 +55,7 @@ __all__ = [
     "apply_order_movements",
     "apply_orders_movements",
     "bounded_key",
+    "manual_sku",
     "mark_changes",
     "mark_dirty",
     "mark_levels_changed",
@@ -320,7 +321,7 @@ def _known_target(context: SyncContext, session: Transaction, sku: str, location
         )
 
 
-def _manual_sku(sku: str) -> str:
+def manual_sku(sku: str) -> str:
     """``sku`` in its canonical form, or InvalidValue saying why it cannot be one."""
     try:
         return validate_sku(sku)
@@ -343,7 +344,7 @@ async def set_stock(
         check_quantity(quantity, "a stock count", minimum=0)
     except ValueError as exc:
         raise InvalidValue(f"{sku}: {exc}") from None
-    sku = _manual_sku(sku)
+    sku = manual_sku(sku)
     where = location or context.config.engine.default_location
     entry_key = bounded_key(key or f"count:{sku}:{where}:{uuid.uuid4().hex}")
     fired = Fired()
@@ -386,7 +387,7 @@ async def adjust_stock(
         check_quantity(delta, "a stock adjustment")
     except ValueError as exc:
         raise InvalidValue(f"{sku}: {exc}") from None
-    sku = _manual_sku(sku)
+    sku = manual_sku(sku)
     where = location or context.config.engine.default_location
     entry_key = bounded_key(key or f"adjust:{sku}:{where}:{uuid.uuid4().hex}")
     fired = Fired()
@@ -436,6 +437,7 @@ async def mark_dirty(
 ) -> int:
     """Queue pushes of ``skus`` to ``accounts`` (default: the accounts listing each SKU)."""
     store = context.store
+    skus = [manual_sku(sku) for sku in skus]
 
     def work(session: Transaction) -> int:
         marks: set[tuple[str, str]] = set()
@@ -457,7 +459,7 @@ async def add_listing(
     Returns True when the listing was new.
     """
     store = context.store
-    sku = _manual_sku(sku)
+    sku = manual_sku(sku)
 
     def work(session: Transaction) -> bool:
         created = store.ensure_listing(account, sku, external_id=external_id, session=session)
@@ -552,7 +554,7 @@ class StockView(BaseModel):
 
 async def stock_view(context: SyncContext, sku: str) -> StockView:
     """See :meth:`Engine.stock_view`."""
-    sku = _manual_sku(sku)
+    sku = manual_sku(sku)
 
     def read() -> StockView:
         store = context.store

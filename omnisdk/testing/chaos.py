@@ -201,6 +201,9 @@ class ChaosOutcome:
     converged_after: float | None = None
     problems: list[str] = field(default_factory=list)
     """What was still off when the run gave up converging (empty: converged)."""
+    convergence: list[tuple[float, str]] = field(default_factory=list)
+    """After faults stopped: seconds, and what was still off then (each change once), to
+    see what a slow convergence waited on."""
     buying_seconds: float = 0.0
     mid_task_kills: int = 0
     """Kills that hit a worker while it ran a task (runs with workers only)."""
@@ -294,6 +297,9 @@ class ChaosOutcome:
                 events = self.timeline(sku)
                 first = next(i for i, text in enumerate(events) if text.endswith("OVERSOLD"))
                 lines += [f"  {event}" for event in events[max(0, first - 12) : first + 3]]
+        if self.converged_after is None or self.converged_after > 5:
+            lines.append("after faults stopped:")
+            lines += [f"  +{at:6.2f}s {what or 'converged'}" for at, what in self.convergence]
         return "\n".join(lines) or "nothing to report"
 
 
@@ -729,6 +735,9 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
             while True:
                 outcome.problems = await _check(outcome, observer, sandboxes)
                 elapsed = time.monotonic() - faults_off
+                shown = "; ".join(outcome.problems[:3])
+                if not outcome.convergence or outcome.convergence[-1][1] != shown:
+                    outcome.convergence.append((round(elapsed, 2), shown))
                 if not outcome.problems:
                     outcome.converged_after = elapsed
                     break

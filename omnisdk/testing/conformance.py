@@ -25,18 +25,24 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 import pytest
 import pytest_asyncio
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from omnisdk.channel import Capability, Channel, ChannelSettings, WebhookRequest
 from omnisdk.errors import ChannelError, UnsupportedOperation, WebhookVerificationError
+from omnisdk.hookspecs import hookimpl
 from omnisdk.http import single_attempt
 from omnisdk.models import (
     ChannelEvent,
@@ -47,12 +53,16 @@ from omnisdk.models import (
     Order,
     PriceUpdate,
     Product,
+    PromotionItem,
+    PromotionMechanism,
+    PromotionWrite,
     StockPushMode,
     StockUpdate,
 )
 from omnisdk.plugins import Plugins
 from omnisdk.testing.control import IN_PROCESS_URL, SandboxControl, SandboxRefused
 from omnisdk.testing.faults import FaultKind
+from omnisdk.testing.fuzz import FUZZ_SETTINGS, check_mapping, mutations
 from omnisdk.testing.leaks import SecretLeakGuard
 from omnisdk.testing.receiver import WebhookRecorder
 from omnisdk.testing.registration import ContributeChannels, unthrottled
@@ -109,6 +119,48 @@ def vietnamese_catalog(
 
 def _sku_count(products: list[Product]) -> Counter[str]:
     return Counter(sku for product in products for sku in product.skus)
+
+
+class FigureRewrite(httpx.AsyncBaseTransport):
+    """A transport that makes the platform answer ``figure`` wherever it would say
+    :attr:`SENTINEL` (a number no seed or id uses): a listed count of 10**30, text, ... in
+    the platform's own response shape, without the suite knowing that shape."""
+
+    SENTINEL: ClassVar[int] = 86_420_137
+    _PATTERN: ClassVar[re.Pattern[bytes]] = re.compile(rb"(?<![\d.])86420137(?![\d.])")
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, figure: bytes) -> None:
+        self._inner = inner
+        self._figure = figure
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """The inner transport's answer, the sentinel replaced by the figure."""
+        response = await self._inner.handle_async_request(request)
+        body = self._PATTERN.sub(lambda _: self._figure, await response.aread())
+        headers = [
+            (key, value) for key, value in response.headers.raw
+            if key.lower() not in (b"content-length", b"content-encoding")
+        ]
+        return httpx.Response(response.status_code, headers=headers, content=body)
+
+    async def aclose(self) -> None:
+        """Close the inner transport."""
+        await self._inner.aclose()
+
+
+class RejectionRecorder:
+    """An ``omnisdk_record_rejected`` implementation that keeps every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    @hookimpl
+    def omnisdk_record_rejected(
+        self, channel: Channel, kind: str, external_id: str | None, raw: dict[str, Any],
+        reason: str,
+    ) -> None:
+        """Keep the rejection."""
+        self.calls.append({"kind": kind, "external_id": external_id, "reason": reason})
 
 
 class ChannelConformance:
@@ -170,7 +222,9 @@ class ChannelConformance:
         """A factory of connected channels: ``make_channel(base_url=None, **settings)``.
 
         Without ``base_url`` the channel calls the sandbox in-process; with one (a
-        :class:`LoopbackServer`'s) it goes over the network. Channels are closed afterwards.
+        :class:`LoopbackServer`'s) it goes over the network. ``wrap_transport`` wraps the
+        in-process transport (e.g. :class:`FigureRewrite`, a platform answering nonsense).
+        Channels are closed afterwards.
         """
         plugins = Plugins(entry_points=False)
         plugins.register(
@@ -178,9 +232,19 @@ class ChannelConformance:
         )
         made: list[Channel] = []
 
-        def make(base_url: str | None = None, **settings: Any) -> Channel:
+        def make(
+            base_url: str | None = None,
+            *,
+            wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
+            | None = None,
+            **settings: Any,
+        ) -> Channel:
             url = base_url or IN_PROCESS_URL
-            transport = None if base_url else httpx.ASGITransport(app=sandbox.app)
+            transport: httpx.AsyncBaseTransport | None = (
+                None if base_url else httpx.ASGITransport(app=sandbox.app)
+            )
+            if transport is not None and wrap_transport is not None:
+                transport = wrap_transport(transport)
             merged = {**sandbox.channel_settings(url), **self.extra_settings, **settings}
             channel = self.channel_class(
                 merged, account=self.account, plugins=plugins, transport=transport
@@ -271,6 +335,12 @@ class ChannelConformance:
             )
         if Capability.WEBHOOKS in cls.capabilities:
             assert cls.limits.webhook_topics, "a webhook channel declares its webhook_topics"
+        if cls.limits.promotion_mechanism is not None:
+            for method in ("write_promotion", "end_promotion", "read_selling_prices"):
+                assert getattr(cls, method) is not getattr(Channel, method), (
+                    f"{cls.__name__} declares promotion_mechanism "
+                    f"{cls.limits.promotion_mechanism.value} but does not implement {method}()"
+                )
 
     def test_every_setting_is_documented(self) -> None:
         """Every field of the settings model has a description (an attribute docstring under
@@ -366,6 +436,140 @@ class ChannelConformance:
         for level in levels:
             listed[level.sku] += level.on_hand
         assert dict(listed) == {s["sku"]: s["stock"] for s in seeds[:3]}
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize(
+        "figure",
+        [b"1000000000000000000000000000000", b"2.5", b'"nhi\\u1ec1u l\\u1eafm"', b"true"],
+        ids=["10**30", "fraction", "text", "boolean"],
+    )
+    async def test_a_stock_figure_out_of_range_skips_that_record_only(
+        self, make_channel: Callable[..., Channel], control: SandboxControl, figure: bytes
+    ) -> None:
+        """A listed figure the platform reports as 10**30, a fraction, text or a boolean
+        sets that one SKU's level aside (rejected as ``"stock"``, naming the account and the
+        SKU, so the engine quarantines it) and the read goes on with the others: one bad
+        listing never stops an account's reconciliation or pushes."""
+        self.require(Capability.READ_STOCK)
+        seeds = self.catalog(3, variants_of_first=0)
+        for seed, figure_seeded in zip(seeds, (4, FigureRewrite.SENTINEL, 6), strict=True):
+            seed["stock"] = figure_seeded
+        await control.seed(seeds)
+        good = {seeds[0]["sku"]: 4, seeds[2]["sku"]: 6}
+        bad = seeds[1]["sku"]
+        channel = make_channel(wrap_transport=lambda inner: FigureRewrite(inner, figure))
+        rejected = RejectionRecorder()
+        plugins = channel.plugins
+        assert isinstance(plugins, Plugins)
+        plugins.register(rejected, name="conformance:rejections")
+        try:
+            for asked in ([s["sku"] for s in seeds], None):
+                levels = await self.collect(channel.stream_stock(asked))
+                listed: Counter[str] = Counter()
+                for level in levels:
+                    listed[level.sku] += level.on_hand
+                assert bad not in listed, f"{bad} read as {listed[bad]} from {figure!r}"
+                assert {sku: listed[sku] for sku in good} == good, listed
+        finally:
+            plugins.unregister(rejected)
+        set_aside = [r for r in rejected.calls if r["kind"] == "stock"]
+        assert set_aside, f"the unreadable level of {bad} was dropped without a rejection"
+        assert all(
+            bad in r["reason"] and channel.account in r["reason"] for r in set_aside
+        ), set_aside
+        assert channel.mapping_stats.of("stock").rejected >= 1
+
+    @pytest.mark.asyncio
+    async def test_a_negative_stock_figure_never_fails_the_read(
+        self, make_channel: Callable[..., Channel], control: SandboxControl
+    ) -> None:
+        """A negative listed figure (a platform that let buyers oversell) is read as the
+        figure, as zero, or set aside with a rejection; never does it fail the others."""
+        self.require(Capability.READ_STOCK)
+        seeds = self.catalog(3, variants_of_first=0)
+        for seed, figure_seeded in zip(seeds, (4, FigureRewrite.SENTINEL, 6), strict=True):
+            seed["stock"] = figure_seeded
+        await control.seed(seeds)
+        bad = seeds[1]["sku"]
+        channel = make_channel(wrap_transport=lambda inner: FigureRewrite(inner, b"-7"))
+        rejected = RejectionRecorder()
+        plugins = channel.plugins
+        assert isinstance(plugins, Plugins)
+        plugins.register(rejected, name="conformance:rejections")
+        try:
+            levels = await self.collect(channel.stream_stock([s["sku"] for s in seeds]))
+        finally:
+            plugins.unregister(rejected)
+        listed: Counter[str] = Counter()
+        for level in levels:
+            listed[level.sku] += level.on_hand
+        assert (listed[seeds[0]["sku"]], listed[seeds[2]["sku"]]) == (4, 6), listed
+        if bad in listed:
+            assert listed[bad] in (-7, 0), listed
+        else:
+            assert any(r["kind"] == "stock" and bad in r["reason"] for r in rejected.calls)
+
+    @pytest.mark.asyncio
+    async def test_a_sku_typed_with_invisible_characters_is_its_canonical_sku(
+        self, channel: Channel, control: SandboxControl
+    ) -> None:
+        """A SKU the merchant typed with a zero-width space, decomposed (as on a Mac), is the
+        canonical SKU everywhere (:func:`omnisdk.models.validate_sku`): its listing, its
+        stock read and write, its buyers' orders; never a second SKU that looks the same."""
+        seeds = self.catalog(2, variants_of_first=0)
+        typed = unicodedata.normalize("NFD", "ÁO-DÀI") + "\u200b-ĐỎ-M"
+        canonical = "ÁO-DÀI-ĐỎ-M"
+        seeds[0]["sku"] = typed
+        await control.seed(seeds)
+        caps = self.channel_class.capabilities
+        if Capability.READ_PRODUCTS in caps:
+            skus = _sku_count(await self.collect(channel.stream_products()))
+            assert skus[canonical] == 1 and typed not in skus, skus
+        if Capability.READ_STOCK in caps:
+            levels = await self.collect(channel.stream_stock([canonical, seeds[1]["sku"]]))
+            listed: Counter[str] = Counter()
+            for level in levels:
+                listed[level.sku] += level.on_hand
+            assert listed[canonical] == seeds[0]["stock"] and typed not in listed, listed
+        if Capability.WRITE_STOCK in caps:
+            before = seeds[0]["stock"]
+            update = StockUpdate(sku=canonical, quantity=before + 3, expected=before, delta=3)
+            results = await channel.write_stock([update])
+            assert [r.ok for r in results] == [True], results
+            assert (await control.listed_stock())[typed] == before + 3
+        if Capability.READ_ORDERS in caps:
+            await control.place_order([(typed, 1)])
+            orders = await self.collect(channel.stream_orders())
+            lines = [line.sku for order in orders for line in order.lines]
+            assert lines == [canonical], lines
+
+    @pytest.mark.asyncio
+    async def test_broken_records_of_the_platform_map_or_are_quarantined(
+        self, channel: Channel, control: SandboxControl
+    ) -> None:
+        """The sandbox's own product and order records, mutated by hypothesis (fields gone,
+        wrong types, 10**30, negatives, broken text, deep nesting: :mod:`omnisdk.testing.fuzz`),
+        each map or raise a :class:`~omnisdk.errors.MappingError` naming the channel, which the
+        engine quarantines: never another exception, which would stop the stream."""
+        caps = self.channel_class.capabilities
+        seeds = self.catalog(3)
+        await control.seed(seeds)
+        records: list[tuple[Literal["product", "order"], dict[str, Any]]] = []
+        if Capability.READ_PRODUCTS in caps:
+            records += [("product", raw) async for raw in channel.fetch_products()]
+        if Capability.READ_ORDERS in caps:
+            await control.place_order([(seeds[0]["sku"], 1)], {"name": "Nguyễn Thị Hoa"})
+            records += [("order", raw) async for raw in channel.fetch_orders()]
+        if not records:
+            pytest.skip(f"{self.channel_class.name} reads no products nor orders")
+        for kind, raw in records[:2] + records[-1:]:
+
+            @hypothesis_settings(FUZZ_SETTINGS, max_examples=25)
+            @given(broken=mutations(raw), what=st.just(kind))
+            def maps_or_is_quarantined(broken: Any, what: Literal["product", "order"]) -> None:
+                check_mapping(channel, what, broken)
+
+            maps_or_is_quarantined()
 
     def stock_updates(self, listed: dict[str, int], skus: list[str]) -> list[StockUpdate]:
         """New quantities for ``skus``, with ``expected`` and ``delta`` filled in."""
@@ -516,6 +720,102 @@ class ChannelConformance:
         for seed, price in zip(seeds, new, strict=True):
             entry = listings[seed["sku"]]
             assert Money.of(entry["price"], entry["currency"]) == price
+
+    # -- promotions ------------------------------------------------------------------------
+
+    def require_promotions(self) -> PromotionMechanism:
+        """Skip the test unless the channel declares a promotion mechanism."""
+        mechanism = self.channel_class.limits.promotion_mechanism
+        if mechanism is None:
+            pytest.skip(f"{self.channel_class.name} declares no promotion_mechanism")
+        return mechanism
+
+    def promotion_settings(self) -> dict[str, Any]:
+        """Settings the promotion tests' channel needs beyond the sandbox's (a price book
+        the merchant would have created, for instance); override per plugin."""
+        return {}
+
+    async def seed_promotion(
+        self, control: SandboxControl, seeds: list[dict[str, Any]]
+    ) -> None:
+        """Seed ``seeds`` for the promotion tests (override when the platform needs more,
+        such as a price book to put the items on)."""
+        await control.seed(seeds)
+
+    @pytest.mark.asyncio
+    async def test_a_promotion_shows_then_ends_and_both_are_idempotent(
+        self,
+        make_channel: Callable[..., Channel],
+        control: SandboxControl,
+        sandbox: Sandbox,
+    ) -> None:
+        """A promotion written through the channel's mechanism is the price a buyer pays
+        (read back), from its start when the platform keeps the dates; writing it twice
+        changes nothing; ending it (twice too) shows the base price again; an unlisted SKU
+        fails alone. Prices are whole đồng: 15 % off 649.999 ₫ is 552.499 ₫ (half up)."""
+        mechanism = self.require_promotions()
+        channel = make_channel(**self.promotion_settings())
+        if hasattr(channel, "clock"):
+            # A channel that keeps a clock (signed timestamps, dates compared when reading)
+            # runs on the sandbox's, which the test moves forward.
+            setattr(channel, "clock", sandbox.clock.now)  # noqa: B010
+        seeds = self.catalog(2, variants_of_first=0)
+        seeds[0]["price"] = "649999" if self.currency == "VND" else seeds[0]["price"]
+        await self.seed_promotion(control, seeds)
+        now = datetime.fromisoformat(await control.now())
+        starts = now + timedelta(hours=2) if mechanism.platform_dated else now - timedelta(
+            minutes=1
+        )
+        cut = Decimal("0.85")
+        items = [
+            PromotionItem(
+                sku=seed["sku"],
+                base=Money.of(seed["price"], seed["currency"]),
+                promoted=Money.of(
+                    Decimal(seed["price"]) * cut, seed["currency"], rounding="ROUND_HALF_UP"
+                ),
+            )
+            for seed in seeds
+        ]
+        ghost = PromotionItem(sku="KHONG-CO-SKU-NAY", base=items[0].base, promoted=items[0].base)
+        promotion = PromotionWrite(
+            id="conformance-sale",
+            name="Khuyến mãi cuối năm",
+            starts_at=starts,
+            ends_at=starts + timedelta(days=1),
+            items=(items[0], ghost, items[1]),
+        )
+        skus = [item.sku for item in items]
+        base = {item.sku: item.base for item in items}
+        promoted = {item.sku: item.promoted for item in items}
+
+        results = await channel.write_promotion(promotion)
+        assert [r.ok for r in results] == [True, False, True], results
+        if self.currency == "VND":
+            assert promoted[skus[0]] == Money.of(552499, "VND")
+        if mechanism.platform_dated:
+            assert await channel.read_selling_prices(skus) == base, "shown before its start"
+            await control.advance_clock(2 * 3600 + 60)
+        assert await channel.read_selling_prices(skus) == promoted
+
+        again = await channel.write_promotion(promotion)
+        assert [r.ok for r in again] == [True, False, True], again
+        assert await channel.read_selling_prices(skus) == promoted
+
+        applied = PromotionWrite(
+            **{
+                **promotion.model_dump(),
+                "items": tuple(
+                    item.model_copy(update={"external_id": result.external_id})
+                    for item, result in zip(promotion.items, results, strict=True)
+                    if result.ok
+                ),
+            }
+        )
+        for _ in range(2):
+            ended = await channel.end_promotion(applied)
+            assert all(r.ok for r in ended), ended
+            assert await channel.read_selling_prices(skus) == base
 
     # -- orders ----------------------------------------------------------------------------
 

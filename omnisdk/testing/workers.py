@@ -253,8 +253,21 @@ class WorkerFleet:
                 channel.queue_delete(f"{settings.queue}.{kind}")
 
     def stop(self, within: float = 30.0) -> int:
-        """SIGTERM every process (workers finish their task); the worst exit code."""
-        codes = [process.stop(within) for process in self.processes]
+        """SIGTERM every process at once (workers finish their task), wait up to ``within``
+        s for them all; the worst exit code."""
+        for process in self.processes:
+            if process.running and process.process is not None:
+                process.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + within
+        codes = []
+        for process in self.processes:
+            if process.process is None:
+                continue
+            try:
+                process.process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+            codes.append(int(process.process.returncode))
         return max((code for code in codes if code not in (0, -signal.SIGTERM)), default=0)
 
     def tracebacks(self) -> list[str]:

@@ -96,3 +96,26 @@ def test_the_manual_shows_the_tree_the_code_has() -> None:
     in_code = "\n".join(line[4:] for line in in_code.splitlines())
     manual = (ROOT / "docs" / "reference" / "errors.md").read_text(encoding="utf-8")
     assert f"```\n{in_code}\n```" in manual, "docs/reference/errors.md differs from errors.py"
+
+
+def test_an_error_quoting_broken_text_can_be_logged_written_and_pickled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A message built from platform data may quote a lone surrogate (broken UTF-8 decoded
+    leniently): str() of any omnisdk error shows it as U+FFFD, so a UTF-8 log file, the
+    database and pytest-xdist's report pipe (which cannot encode it) never fail on it."""
+    import logging
+    import pickle
+
+    from omnisdk.errors import MappingError
+
+    error = MappingError(
+        "SKU '\ud800ÁO-DÀI' is not a SKU", channel="shopee/hanoi", kind="order", external_id="9"
+    )
+    text = str(error)
+    assert "\ufffdÁO-DÀI" in text
+    text.encode("utf-8")  # would raise UnicodeEncodeError with the surrogate
+    assert str(pickle.loads(pickle.dumps(error))) == text
+    with caplog.at_level(logging.WARNING):
+        logging.getLogger("omnisdk.test").warning("%s", error)
+    caplog.records[-1].getMessage().encode("utf-8")

@@ -5,11 +5,14 @@ a PostgreSQL store and a RabbitMQ broker (rate budgets shared in Redis), against
 every installed online channel. Buyers place and cancel orders on every channel at once
 while a worker is SIGKILLed mid-task again and again (and started again). Judged:
 
-- required: no crash, every accepted order stored once with its units held once (0 once
-  cancelled), every cancellation seen; no sandbox received more requests than its account's
-  budget allows, whichever workers sent them;
-- known weak (the test ends in ``xfail`` when they fail, as in tests/e2e/test_chaos.py): no
-  unit oversold, and every listing what the ledger says with the outbox empty in the window.
+- no crash, every accepted order stored once with its units held once (0 once cancelled),
+  every cancellation seen; no sandbox received more requests than its account's budget
+  allows, whichever workers sent them;
+- no unit oversold, and every listing what the ledger says with the outbox empty within the
+  window. This ended in a non-strict ``xfail`` until the push queue was limited to one
+  message per account and order polls got their own queue; since, it passed in each of 5
+  runs at load average 19-28 on 2 CPUs, converging in 57-117 s of its 180 s
+  (docs/benchmarks.md).
 
 The full-size run (5,000 orders over 200 SKUs) is ``benchmarks/celery_scaling.py``.
 """
@@ -32,14 +35,6 @@ from omnisdk.testing.flash_sale import online_shops
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 KILLS = 2
-
-OVERSELL = (
-    "the engine's known weakness (tests/e2e/test_chaos.py, OVERSELL): a unit or two are "
-    "sometimes oversold on Shopify when Shopee (absolute writes) and Shopify "
-    "(compare-and-swap) sell together, with the local runtime as with workers; convergence "
-    "can take longer than the window on a loaded machine"
-)
-
 
 @dataclass
 class FleetRun:
@@ -108,8 +103,9 @@ def test_workers_lose_nothing_under_repeated_kills(fleet: FleetRun) -> None:
     assert outcome.rate_peaks, "the sandboxes counted no request"
     assert outcome.rate_exceeded == {}, outcome.rate_peaks
     _status_reads_the_shared_store(fleet)
-    if outcome.oversold or outcome.problems:
-        pytest.xfail(f"{OVERSELL}: {outcome.explain()}")
+    assert outcome.oversold == 0, outcome.explain()
+    assert outcome.problems == [], outcome.explain()
+    assert outcome.converged_after is not None
 
 
 def _status_reads_the_shared_store(fleet: FleetRun) -> None:

@@ -60,7 +60,7 @@ def test_every_account_gets_its_polls_and_reconciliation(tmp_path: Path) -> None
     assert orders["task"] == "omnisdk.poll_orders"
     assert orders["schedule"] == 30.0
     assert orders["args"] == ("cua-hang-ha-noi",)
-    assert orders["options"]["queue"] == "shop-vn.intake"
+    assert orders["options"]["queue"] == "shop-vn.poll"
     assert orders["options"]["expires"] == 90.0  # three intervals: no pile-up behind a slow fleet
     assert schedule["poll-orders:cua-hang-sai-gon"]["schedule"] == 45.0
     # The stock read-back follows [channels.poll] stock when set, else reconcile_interval.

@@ -54,6 +54,18 @@ def _orders(world: World) -> None:
     world.saigon.order("AO-THUN-DO-M", 2, name="Trần Văn Bảo", phone="+84 903 222 333")
 
 
+PROMOTION = """
+[[promotions]]
+id = "tet-2027"
+name = "Khuyến mãi Tết Đinh Mùi"
+kind = "percentage"
+value = "15"
+skus = ["NON-LA-HUE"]
+starts_at = 2026-01-01T00:00:00
+ends_at = 2099-02-20T00:00:00
+"""
+"""A running promotion the Example shops cannot show (they declare no mechanism)."""
+
 CASES: list[NarrowCase] = [
     NarrowCase(
         ("status",),
@@ -177,6 +189,17 @@ CASES: list[NarrowCase] = [
             "no unit sold twice",
         ),
     ),
+    NarrowCase(
+        ("promotions", "list"),
+        ("Promotion", "Name", "Starts", "Ends", "State", "tet-2027", "Khuyến mãi Tết", "running"),
+    ),
+    NarrowCase(
+        ("promotions", "plan"),
+        ("Promotion tet-2027", "Account", "Action", "hanoi-shop", "NON-LA-HUE", "cannot",
+         "Example has no way", "the channel cannot show"),
+    ),
+    NarrowCase(("promotions", "apply"), ("0 promoted, 0 restored, 0 refused",)),
+    NarrowCase(("promotions", "end", "tet-2027"), ("0 promoted, 0 restored",)),
 ]
 
 
@@ -197,7 +220,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 Shop(account=account, sandbox=sandbox, server=LoopbackServer(sandbox.app).start())
             )
         config_path = tmp_path / "omnisdk.toml"
-        config_path.write_text(config_text(shops, tmp_path / "omnisdk.db"), encoding="utf-8")
+        config_path.write_text(
+            config_text(shops, tmp_path / "omnisdk.db") + PROMOTION, encoding="utf-8"
+        )
 
         async def prepare() -> None:
             async with Engine(load_config(config_path, plugins=plugins), plugins=plugins) as e:
@@ -235,6 +260,28 @@ def test_the_command_reads_well_at_80_columns(world: World, case: NarrowCase) ->
 
     assert result.exit_code in case.exit_codes, result.output
     assert_reads_at(result.output, case.words, what=f"omnisdk {case.name}")
+
+
+def test_promotions_print_their_results_as_json(world: World) -> None:
+    """Ended (again: ending twice changes nothing), the promotion is listed as ended and
+    nothing is left to write or restore; the JSON is the result models' own."""
+    import json
+
+    def run(*args: str) -> object:
+        result = CliRunner().invoke(
+            build_app(world.plugins), ["-c", str(world.config_path), "promotions", *args]
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    ended = run("end", "tet-2027", "--json")
+    assert isinstance(ended, dict) and ended["outcomes"] == []
+    [entry] = run("list", "--json")  # type: ignore[misc]
+    assert entry["promotion"]["id"] == "tet-2027" and entry["origin"] == "config"
+    assert entry["promotion"]["name"] == "Khuyến mãi Tết Đinh Mùi"
+    assert entry["ended_at"] is not None
+    planned = run("plan", "--json")
+    assert isinstance(planned, dict) and (planned["steps"], planned["ending"]) == ([], [])
 
 
 def test_the_check_catches_a_word_split_by_wrapping() -> None:

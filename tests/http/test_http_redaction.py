@@ -160,6 +160,9 @@ async def test_no_secret_reaches_logs_errors_or_reprs(caplog: pytest.LogCaptureF
         return Reply(500, body=json.dumps(body).encode())
 
     caplog.set_level(logging.DEBUG)
+    # An in-process CLI run earlier in this worker may have left httpx at WARNING
+    # (omnisdk.cli.logs quietens it): this test needs its INFO request lines.
+    caplog.set_level(logging.DEBUG, logger="httpx")
     async with LoopbackServer(respond) as server:
         clock = AutoClock()
         http = HttpClient(

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from omnisdk import ChannelRef, Money, Order, OrderLine, OrderStatus, StockLevel, Variant
-from omnisdk.models import MAX_LEVEL, MAX_MINOR_UNITS, MAX_QUANTITY
+from omnisdk.models import MAX_LEVEL, MAX_MINOR_UNITS, MAX_QUANTITY, listed_count
 
 NOW = datetime(2026, 11, 11, 0, 0, tzinfo=UTC)
 
@@ -81,3 +81,25 @@ def test_a_listed_figure_of_1e30_is_refused() -> None:
     assert caught.value.errors()[0]["loc"] == ("on_hand",)
     with pytest.raises(ValidationError):
         StockLevel(sku="NÓN-LÁ", on_hand=5, reserved=MAX_LEVEL + 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [(5, 5), (0, 0), (-3, -3), (7.0, 7), ("12", 12), (" 12 ", 12), ("4.0", 4),
+     (Decimal("9"), 9), (MAX_LEVEL, MAX_LEVEL), (-MAX_LEVEL, -MAX_LEVEL)],
+)
+def test_a_listed_count_reads_whole_numbers_within_bounds(value: object, read: int) -> None:
+    assert listed_count(value) == read
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [(10**30, r"1\.000e\+30 is out of range"), (MAX_LEVEL + 1, "out of range"),
+     ("-1e30", "out of range"), (2.5, "whole number, got '2.5'"), ("còn hàng", "whole number"),
+     (True, "whole number, got True"), (None, "whole number"), (float("nan"), "whole number"),
+     ("Infinity", "whole number"), ([3], "got list")],
+)
+def test_a_listed_count_refuses_anything_else_naming_the_field(value: object, says: str) -> None:
+    with pytest.raises(ValueError, match=says) as raised:
+        listed_count(value, "sellable")
+    assert str(raised.value).startswith("sellable")

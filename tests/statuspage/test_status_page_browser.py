@@ -182,3 +182,21 @@ async def test_with_javascript_off_the_page_is_whole(browser: Any, served: Local
         await expect(page.locator("#s-orders time").first).to_contain_text("UTC")
     finally:
         await context.close()
+
+
+async def test_the_sales_link_opens_charts_drawn_as_svg_with_the_shops_figures(
+    page: Any, served: LocalRuntime
+) -> None:
+    from playwright.async_api import expect
+
+    await page.goto(_url(served))
+    await page.get_by_role("link", name="Sales", exact=True).click()
+    await expect(page.get_by_role("heading", name="Sales", exact=True)).to_be_visible()
+    chart = page.locator('figure[data-by="channel"][data-currency="VND"] svg')
+    await expect(chart).to_be_visible()
+    await expect(chart.locator("text").last).to_have_text("2,900,000 VND")
+    box = await chart.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 30  # drawn, not empty
+    await page.get_by_role("link", name="90 days").click()
+    await expect(page.locator("strong[aria-current=page]")).to_have_text("90 days")
+    await expect(page.locator("#live")).to_have_text("live")

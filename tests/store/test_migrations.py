@@ -32,12 +32,14 @@ def test_migration_files_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     versions = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("0*.py"))
-    assert versions[:5] == [
+    assert versions[:7] == [
         "0001_initial.py",
         "0002_listings.py",
         "0003_quotas.py",
         "0004_sales.py",
         "0005_unseen_settled.py",
+        "0006_sales_days.py",
+        "0007_promotions.py",
     ]
     assert head_revision() == versions[-1].split("_", 1)[0]
 
@@ -140,3 +142,49 @@ def test_the_store_shares_a_database_with_the_app(empty_url: str) -> None:
             assert "products" in inspect(connection).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_0006_fills_line_refunds_and_builds_the_summary_from_stored_orders(
+    empty_url: str,
+) -> None:
+    """Orders stored at 0005 (a returned one among them) are in the summary once 0006 runs,
+    with the figures intake would have kept."""
+    from datetime import UTC, datetime
+
+    from omnisdk.models import ChannelRef, Money, Order, OrderLine, OrderStatus
+    from omnisdk.store.migrate import downgrade, upgrade
+    from omnisdk.store.schema import sales_days
+
+    def order(external_id: str, status: OrderStatus) -> Order:
+        unit = Money.of(129000, "VND")
+        placed = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)  # 00:30 on 1 December in Hà Nội
+        return Order(
+            channel_ref=ChannelRef(channel="shopee", account="shopee-hn", external_id=external_id),
+            status=status, currency="VND",
+            lines=[OrderLine(sku="ÁO-THUN-ĐỎ-M", quantity=2, unit_price=unit)],
+            subtotal=unit * 2, total=unit * 2, created_at=placed, updated_at=placed,
+        )
+
+    def summary() -> set[tuple[object, ...]]:
+        with store.engine.connect() as connection:
+            return {tuple(row) for row in connection.execute(select_all)}
+
+    store = open_store(empty_url)
+    try:
+        select_all = sales_days.select()
+        store.upsert_order(order("S1", OrderStatus.COMPLETED))
+        store.upsert_order(order("S2", OrderStatus.RETURNED))
+        store.upsert_order(order("S3", OrderStatus.CANCELLED))
+        kept = summary()
+        assert kept == {("Asia/Ho_Chi_Minh", "ÁO-THUN-ĐỎ-M", "VND", "2026-12-01",
+                         2, 4, 516000, 0, 258000)}
+        downgrade(store.engine, "0005")
+        with store.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("omnisdk_order_lines")}
+        assert "refund_minor" not in columns
+        upgrade(store.engine)
+        assert summary() == kept
+        [by_sku] = store.iter_sales("sku")  # from the lines: their refunds were filled
+        assert by_sku.refund_minor == 258000
+    finally:
+        store.close()

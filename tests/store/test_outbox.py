@@ -119,6 +119,33 @@ def test_failures_back_off_and_keep_the_error(pusher: Store, clock: FakeClock) -
     )
 
 
+def test_a_recovered_channel_hastens_the_retries_that_failed_a_few_times(
+    pusher: Store, clock: FakeClock
+) -> None:
+    """Once a write lands again, the SKUs backing off from the outage are due at once; not
+    one that failed past the bound, one just refused (its wait may be Retry-After), nor
+    another account's."""
+    skus = ["NÓN-LÁ-HUẾ", "ÁO-DÀI-LỤA", SKU_RED_M, SKU_RED_L]
+    _mark(pusher, *skus)
+    _mark(pusher, SKU_RED_M, account="lazada-main")
+    later = clock.now.replace(minute=5)
+    for attempts, sku in zip((1, 6, 7, 1), skus, strict=True):
+        for _ in range(attempts):
+            assert pusher.fail("shopee-hanoi", sku, "503 Dịch vụ tạm ngưng", later)
+    pusher.fail("lazada-main", SKU_RED_M, "503", later)
+    assert pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60) == []
+
+    assert pusher.hasten_retries("shopee-hanoi", at_most_attempts=6, keep=[SKU_RED_L]) == 2
+    due = pusher.claim_dirty("shopee-hanoi", 10, "worker-1", 60)
+    assert sorted(item.sku for item in due) == ["NÓN-LÁ-HUẾ", "ÁO-DÀI-LỤA"]
+    assert [item.attempts for item in sorted(due, key=lambda i: i.sku)] == [1, 6]
+    assert pusher.claim_dirty("lazada-main", 10, "worker-1", 60) == []
+    # Leased rows are left to their pusher; the one kept comes due at the next hastening.
+    assert pusher.hasten_retries("shopee-hanoi", at_most_attempts=6) == 1
+    [again] = pusher.claim_dirty("shopee-hanoi", 10, "worker-2", 60)
+    assert again.sku == SKU_RED_L
+
+
 def test_claims_respect_the_limit_and_oldest_first(pusher: Store, clock: FakeClock) -> None:
     for number in range(5):
         _mark(pusher, f"SKU-{number}")
@@ -212,3 +239,95 @@ def test_accounts_with_due_pushes(pusher: Store, clock: FakeClock) -> None:
     # An account that needs re-authorisation is sent no pusher.
     pusher.set_account_status("shopee-hanoi", AccountStatus.NEEDS_REAUTH)
     assert pusher.accounts_with_due_pushes() == []
+
+
+@pytest.mark.postgres
+def test_a_lease_renewal_never_deadlocks_with_intake(make_pg_store: Callable[..., Store]) -> None:
+    """PostgreSQL: an intake transaction marks a pusher's rows dirty out of SKU order while
+    the pusher renews their leases. The renewal used to wait for the row intake held while
+    holding the row intake wanted next: ``deadlock detected``. It now skips a locked row
+    (renewed on its next round) and never waits, so intake goes through."""
+    store, pusher = make_pg_store(), make_pg_store()
+    store.ensure_account("shopee-hanoi", "shopee")
+    first, second = "AO-DAI-LUA-01", "AO-DAI-LUA-02"
+    _mark(store, first, second)
+    assert len(pusher.claim_dirty("shopee-hanoi", 10, "pusher-1", 30)) == 2
+    renewed: list[int] = []
+    errors: list[BaseException] = []
+
+    def renew() -> None:
+        try:
+            renewed.append(pusher.renew_leases("shopee-hanoi", [first, second], "pusher-1", 60))
+        except BaseException as exc:
+            errors.append(exc)
+
+    with store.session() as intake:
+        assert store.mark_dirty(intake, "shopee-hanoi", second) == 2  # row 2 locked first
+        renewal = threading.Thread(target=renew)
+        renewal.start()
+        renewal.join(timeout=3)  # the old statement waits here, holding row 1
+        assert store.mark_dirty(intake, "shopee-hanoi", first) == 2  # then row 1
+    renewal.join(timeout=20)
+    assert not renewal.is_alive()
+    assert errors == []
+    assert renewed == [1]  # row 1 renewed; row 2 was held by intake, skipped
+    # The next round, with nothing held, renews both.
+    assert pusher.renew_leases("shopee-hanoi", [first, second], "pusher-1", 60) == 2
+
+
+@pytest.mark.postgres
+def test_concurrent_pushers_and_intake_renew_and_mark_without_deadlock(
+    make_pg_store: Callable[..., Store],
+) -> None:
+    """PostgreSQL, threads: two pushers renew their leases of 40 rows in a loop while intake
+    transactions mark random subsets of the same rows dirty in random order. No deadlock,
+    every renewal and every mark goes through. (One intake thread: two intake transactions
+    out of order could deadlock each other, which the engine retries; renewals are never
+    retried.)"""
+    import random
+
+    store = make_pg_store()
+    store.ensure_account("shopee-hanoi", "shopee")
+    skus = [f"NON-LA-{index:02d}" for index in range(40)]
+    _mark(store, *skus)
+    owners = ["pusher-a", "pusher-b"]
+    halves = [skus[::2], skus[1::2]]
+    stores = [make_pg_store() for _ in range(4)]
+    for owner, half, claimer in zip(owners, halves, stores, strict=False):
+        with claimer.session() as s:
+            s.execute(
+                outbox.update()
+                .where(outbox.c.sku.in_(half))
+                .values(lease_owner=owner, lease_expires_at=claimer.now())
+            )
+    errors: list[BaseException] = []
+    marks = [0]
+
+    def renewing(owner: str, half: list[str], own: Store) -> None:
+        try:
+            for _ in range(40):
+                own.renew_leases("shopee-hanoi", list(reversed(half)), owner, 60)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def marking(seed: int, own: Store) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(25):
+                with own.session() as s:
+                    for sku in rng.sample(skus, 6):  # out of order, one statement each
+                        own.mark_dirty(s, "shopee-hanoi", sku)
+                marks[0] += 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=renewing, args=(owners[i], halves[i], stores[i]))
+        for i in range(2)
+    ] + [threading.Thread(target=marking, args=(7, stores[2]))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert marks[0] == 25

@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from omnisdk.models import (
     ChannelRef,
@@ -18,7 +19,9 @@ from omnisdk.models import (
     PaymentStatus,
 )
 from omnisdk.store import SalesRow, Store
-from omnisdk.store.sales_figures import sales_figures
+from omnisdk.store.documents import content_hash, to_document
+from omnisdk.store.sales_figures import line_refunds, sales_figures
+from omnisdk.store.schema import sales_days
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 # 23:30 on 1 July in Hanoi is 16:30 UTC: still 1 July in both. 00:30 on 2 July in Hanoi is
@@ -201,3 +204,97 @@ def test_an_updated_order_moves_its_figures(store: Store) -> None:
 def test_an_unknown_grouping_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="'week' is not a valid SalesGroup"):
         list(store.iter_sales("week"))
+
+
+def _partly_refunded(order: Order, amount: str, *, hours: int = 3) -> Order:
+    return order.model_copy(
+        update={
+            "payment_status": PaymentStatus.PARTIALLY_REFUNDED,
+            "refund_total": Money.of(amount, order.currency),
+            "updated_at": order.updated_at + timedelta(hours=hours),
+        }
+    )
+
+
+def test_a_partial_refund_counts_its_amount_split_over_the_lines() -> None:
+    order = _order("P1", lines=((SKU_AO, 2, "129000", None), (SKU_QUAN, 1, "450000", None)))
+    refunded = _partly_refunded(order, "100001")
+    assert sales_figures(refunded).refund_minor == 100001
+    # 258,000 and 450,000 of 708,000: the shares add up to the refund, to the đồng.
+    assert line_refunds(refunded) == [36441, 63560]
+    assert sum(line_refunds(refunded)) == 100001
+    assert line_refunds(order) == [0, 0]
+    # Never more than what was paid for the goods (the rest was shipping).
+    assert sales_figures(_partly_refunded(order, "720000")).refund_minor == 708000
+
+
+def test_a_refund_above_the_total_is_refused_saying_where() -> None:
+    with pytest.raises(ValueError, match="refund_total 999,999 VND is not between 0"):
+        Order.model_validate(
+            {**_order("P1").model_dump(), "refund_total": {"amount": "999999", "currency": "VND"}}
+        )
+
+
+@pytest.mark.parametrize("zone", [None, HANOI], ids=["lines", "summary"])
+def test_a_partial_refund_in_dong_lowers_net_by_channel_and_by_sku(
+    store: Store, zone: ZoneInfo | None
+) -> None:
+    order = _order("P1", lines=((SKU_AO, 2, "129000", None), (SKU_QUAN, 1, "450000", None)))
+    store.upsert_order(order)
+    store.upsert_order(_partly_refunded(order, "150000"))  # the jeans came back, half paid
+    [row] = store.iter_sales("channel", zone=zone)
+    assert (row.gross_minor, row.refund_minor, row.net_minor) == (708000, 150000, 558000)
+    by_sku = sorted(_table(list(store.iter_sales("sku", zone=zone))))
+    assert by_sku == [
+        ("QUẦN-JEAN-30", "VND", 1, 1, 450000, 0, 95339, 354661),
+        ("ÁO-THUN-ĐỎ-M", "VND", 1, 2, 258000, 0, 54661, 203339),
+    ]
+
+
+def _summary(store: Store) -> set[tuple[object, ...]]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(sales_days)).all()
+    # A row every order left (moved to another day, cancelled) sums to nothing: no figure.
+    return {tuple(row) for row in rows if any(row[4:])}
+
+
+def test_the_summary_kept_by_intake_equals_one_built_from_the_orders(store: Store) -> None:
+    assert store.sales_day_zones() == ["Asia/Ho_Chi_Minh"]  # built by the migration
+    _seed(store)
+    s1 = _order("S1", lines=((SKU_AO, 2, "129000", "8000"),), voucher="10000")
+    store.upsert_order(_partly_refunded(s1, "50000"))
+    late = JUST_AFTER_MIDNIGHT + timedelta(days=1)
+    moved = _order("L1", account="lazada-main", channel="lazada", placed=late,
+                   lines=((SKU_QUAN, 1, "450000", None), (SKU_AO, 1, "129000", None)))
+    store.upsert_order(moved.model_copy(update={"updated_at": late + timedelta(hours=5)}))
+    cancelled = _order("K1", account="pos-q1", channel="pos", shipping="0", pickup="hcm-q1",
+                       status=OrderStatus.CANCELLED,
+                       lines=((SKU_AO, 1, "129000", None), (SKU_QUAN, 1, "450000", "50000")))
+    store.upsert_order(cancelled.model_copy(update={"updated_at": late}))
+    kept = _summary(store)
+    assert kept  # the test would prove nothing over an empty summary
+    assert store.keep_sales_days("Asia/Ho_Chi_Minh") > 0
+    assert _summary(store) == kept
+    # Bangkok keeps Hanoi's days but no summary: its report sums the order lines.
+    from_lines = list(store.iter_sales("sku", zone=ZoneInfo("Asia/Bangkok")))
+    assert list(store.iter_sales("sku", zone=HANOI)) == from_lines
+    assert any(row.refund_minor for row in from_lines)
+
+
+def test_the_summary_answers_whole_days_and_the_lines_answer_the_rest(store: Store) -> None:
+    _seed(store)
+    midnight = datetime(2024, 7, 2, tzinfo=HANOI)
+    whole_day = list(store.iter_sales("sku", zone=HANOI, since=midnight))
+    assert [(r.key, r.orders, r.refund_minor) for r in whole_day] == [(SKU_AO, 1, 258000)]
+    an_hour_later = list(store.iter_sales("sku", zone=HANOI, since=midnight + timedelta(hours=1)))
+    assert an_hour_later == []  # S2 was placed at 00:30: not a whole day, read from the lines
+    assert list(store.iter_sales("sku", zone=HANOI, since=midnight - timedelta(minutes=29))) \
+        == whole_day
+
+
+def test_an_order_stored_before_refunds_were_read_is_not_taken_for_a_new_version() -> None:
+    document = to_document(_order("S1"))
+    before = {key: value for key, value in document.items() if key != "refund_total"}
+    assert content_hash(before) == content_hash(document)
+    refunded = to_document(_partly_refunded(_order("S1"), "1000"))
+    assert content_hash(refunded) != content_hash(document)

@@ -109,6 +109,8 @@ def test_a_sku_typed_with_invisible_characters_counts_the_visible_one(
     assert engine.stock_view(AO_DAI).sku == AO_DAI
     with pytest.raises(InvalidValue, match=r"control character \(U\+0000\)"):
         engine.set_stock("ÁO\x00", 1)
+    with pytest.raises(InvalidValue, match=r"control character \(U\+0009\)"):
+        engine.mark_dirty(["ÁO\tDÀI"])  # every SDK entry taking a SKU holds it to the rule
 
 
 def test_a_trusted_stock_take_may_create_what_it_counts(engine: SyncEngine) -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from _engine_testkit import PHONE_AN, SKU_RED_M, Account, Clock, MakeHarness, buyer, make_order
+from sqlalchemy import func, select
 from test_order_intake import signed_events, two_shops
 
 from omnisdk import hookimpl
 from omnisdk.models import Customer, Order, OrderStatus
+from omnisdk.store import Store
+from omnisdk.store.schema import notifications
 from omnisdk.sync.intake import orders as intake_orders
 
 
@@ -106,3 +110,53 @@ async def test_orders_without_a_known_buyer_notify_no_one(make_harness: MakeHarn
     harness.engine.plugins.register(texter, name="texter")
     await harness.engine.ingest_order(make_order("A1"))
     assert texter.sent == []
+
+
+async def test_no_listener_no_claim_and_a_later_listener_hears_only_what_follows(
+    make_harness: MakeHarness,
+) -> None:
+    clock = Clock()
+    harness = await make_harness(Account("shop-a"), clock=clock)
+    engine = harness.engine
+    await engine.ingest_order(make_order("A1", customer=buyer()))
+    assert _claims(harness.store) == 0
+    texter = Texter()
+    engine.plugins.register(texter, name="texter")
+    assert await engine.deliver_notifications() == 0  # no old order is owed a message
+    await engine.ingest_order(make_order("A2", customer=buyer(), minutes=1))
+    shipped = make_order("A1", status=OrderStatus.SHIPPED, customer=buyer(), minutes=2)
+    await engine.ingest_order(shipped)
+    clock.advance(3600)
+    await engine.sync_once(reconcile=False)
+    assert [(o, e) for _, o, e, _ in texter.sent] == [
+        ("A2", "order_confirmed"),
+        ("A1", "order_shipped"),
+    ]
+    assert _claims(harness.store) == 2
+
+
+def _claims(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(notifications)).scalar_one())
+
+
+async def test_claims_pending_when_the_listener_leaves_wait_for_the_next_one(
+    make_harness: MakeHarness,
+) -> None:
+    clock = Clock()
+    texter = Texter(failing=1)
+    harness = await make_harness(Account("shop-a"), clock=clock)
+    engine = harness.engine
+    engine.plugins.register(texter, name="texter")
+    await engine.ingest_order(make_order("A1", customer=buyer()))  # the hook raised
+    engine.plugins.unregister(texter)
+    for _ in range(6):  # more cycles than MAX_ATTEMPTS: none is spent without a listener
+        clock.advance(61)
+        assert await engine.deliver_notifications() == 0
+    later = clock.now + timedelta(seconds=1)
+    [pending] = harness.store.pending_notifications(tried_before=later, max_attempts=99)
+    assert pending.attempts == 1
+    engine.plugins.register(texter, name="texter")
+    clock.advance(61)
+    assert await engine.deliver_notifications() == 1
+    assert [(o, e) for _, o, e, _ in texter.sent] == [("A1", "order_confirmed")]

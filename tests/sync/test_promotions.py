@@ -105,3 +105,57 @@ def test_config_times_without_a_zone_are_the_shops() -> None:
     [promotion] = config.promotions
     assert promotion.starts_at == datetime(2026, 12, 11, 17, 0, tzinfo=UTC)
     assert promotion.ends_at - promotion.starts_at == timedelta(days=1)
+
+
+async def test_overlapping_promotions_and_missing_settings_are_named_in_the_plan(
+    make_harness: MakeHarness,
+) -> None:
+    shopify_sandbox = pytest.importorskip("omnisdk_shopify.sandbox.app")
+    shopify_channel = pytest.importorskip("omnisdk_shopify.channel")
+    pos_channel = pytest.importorskip("omnisdk_pos.channel")
+    pos_sandbox = pytest.importorskip("omnisdk_pos.sandbox.app")
+    shopee_channel = pytest.importorskip("omnisdk_shopee.channel")
+    shopee_sandbox = pytest.importorskip("omnisdk_shopee.sandbox.app")
+    flash = _tet(
+        id="flash-sale", name="Giờ vàng", value="30", opt_out=(),
+        starts_at=NOW + timedelta(minutes=10), ends_at=NOW + timedelta(hours=2),
+    )
+    later = _tet(id="thang-3", name="Tháng 3", opt_out=(),
+                 starts_at=NOW + timedelta(days=30), ends_at=NOW + timedelta(days=31))
+    harness = await make_harness(
+        Account("shopify-hcm", channel_class=shopify_channel.ShopifyChannel,
+                sandbox=shopify_sandbox.ShopifySandbox()),
+        Account("pos-q1", channel_class=pos_channel.PosChannel,
+                sandbox=pos_sandbox.KiotVietSandbox(), settings={"promotion_price_book": None}),
+        Account("shopee-vn", channel_class=shopee_channel.ShopeeChannel,
+                sandbox=shopee_sandbox.ShopeeSandbox()),
+        promotions=(_tet(opt_out=()), flash, later),
+    )
+    await seed(harness, SKU, stock=3, price="650000")
+    for account in ("shopify-hcm", "pos-q1", "shopee-vn"):
+        await harness.engine.import_catalog(account)
+
+    plan = await harness.engine.plan_promotions()
+
+    steps = {(step.promotion, step.account): step for step in plan.steps}
+    clash = steps[("tet-2027", "shopify-hcm")]
+    assert clash.action is PromotionAction.CONFLICT
+    assert clash.reason == "promotion flash-sale covers it at an overlapping time"
+    assert clash.promoted == clash.base and not clash.due
+    assert steps[("thang-3", "shopify-hcm")].action is PromotionAction.SET  # no overlap
+    assert not steps[("thang-3", "shopify-hcm")].due  # compare-at: written at its start
+    pos = steps[("thang-3", "pos-q1")]
+    assert pos.action is PromotionAction.UNSUPPORTED
+    assert "set promotion_price_book" in (pos.reason or "")
+    shopee = steps[("flash-sale", "shopee-vn")]
+    assert shopee.action is PromotionAction.CONFLICT  # tet-2027 covers it on Shopee too
+    soon = steps[("thang-3", "shopee-vn")]
+    assert soon.action is PromotionAction.SET and soon.due and soon.reason is None
+    assert plan.to_write() == [soon]  # the only step a run would write now
+    late = await harness.engine.plan_promotions(NOW + timedelta(days=30) - timedelta(minutes=30))
+    [note] = [s for s in late.steps if (s.promotion, s.account) == ("thang-3", "shopee-vn")]
+    assert note.action is PromotionAction.SET
+    assert note.reason == (
+        "starts here 1 h 00 min after it is written at the earliest (the platform needs that "
+        "notice)"
+    )

@@ -395,6 +395,29 @@ async def test_a_transient_failure_is_retried_later(make_harness: MakeHarness) -
     assert writes(harness, "shop-a") == [1, 1]  # the refused call never reached the handler
 
 
+async def test_a_write_landing_again_ends_the_back_off_of_the_outage(
+    make_harness: MakeHarness,
+) -> None:
+    """The platform failing, a SKU waits in the outbox; once a write lands on the account
+    again, that SKU goes at once (not after its back-off, seconds or minutes later)."""
+    clock = Clock()
+    harness = await make_harness(Account("shop-a", settings={"max_attempts": 1}), clock=clock)
+    await seed(harness, SKU_RED_M, SKU_HAT)
+    await harness.engine.set_stock(SKU_HAT, 2)
+    await harness.engine.push()
+    await harness.engine.set_stock(SKU_RED_M, 5)
+    await harness.controls["shop-a"].set_faults(fail_first=PASS_ATTEMPTS, error_statuses=[503])
+    assert (await harness.engine.push()).retrying == 1
+    [waiting] = harness.store.pending_pushes()
+    assert waiting.sku == SKU_RED_M and waiting.next_attempt_at > clock.now
+    await harness.engine.adjust_stock(SKU_HAT, 1)  # the platform answers again
+    for _ in range(2):
+        await harness.engine.push()
+    assert await harness.listed("shop-a", SKU_RED_M) == 5  # the clock never moved
+    assert await harness.listed("shop-a", SKU_HAT) == 3
+    assert harness.store.pending_pushes() == []
+
+
 async def test_a_permanent_failure_is_recorded_and_retried_by_command(
     make_harness: MakeHarness,
 ) -> None:

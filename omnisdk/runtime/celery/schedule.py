@@ -29,11 +29,11 @@ EXPIRY_INTERVALS = 3
 MIN_EXPIRY = 10.0
 """Seconds a periodic message lives at least."""
 
-QUEUES = ("intake", "push", "maintenance")
+QUEUES = ("poll", "intake", "push", "maintenance")
 """The queue kinds; a queue's name is ``{[celery] queue}.{kind}``."""
 
 TASK_QUEUES: dict[str, str] = {
-    "omnisdk.poll_orders": "intake",
+    "omnisdk.poll_orders": "poll",
     "omnisdk.handle_events": "intake",
     "omnisdk.push": "push",
     "omnisdk.poll_customers": "maintenance",
@@ -41,7 +41,11 @@ TASK_QUEUES: dict[str, str] = {
     "omnisdk.reconcile": "maintenance",
     "omnisdk.rebalance": "maintenance",
 }
-"""Which queue kind each task goes to: order intake never waits behind a reconciliation."""
+"""Which queue kind each task goes to. A worker takes from each of its queues in turn, so the
+order polls (``poll``, a few messages per account and interval, dropped when stale) never
+wait behind a burst of webhook deliveries (``intake``, one message per delivery) or behind
+pushes (``push``, at most one queued per account), and order intake never waits behind a
+reconciliation (``maintenance``)."""
 
 
 @dataclass(frozen=True)

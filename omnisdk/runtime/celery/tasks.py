@@ -24,9 +24,11 @@ After a task that changed stock (or a push), pushers are sent to the accounts wh
 due rows, found by one query (:meth:`~omnisdk.store.Store.accounts_with_due_pushes`): the
 scale-out form of the local runtime waking its pushers. That includes the accounts a quota
 move queued (a push that gave units up queues the accounts that need them) and the account
-just pushed when its outbox still has work, so a drain goes on until nothing is due. A task
-whose lock was taken dispatches nothing: the holder dispatches after it lets go, and sees any
-change committed while it held the lock.
+just pushed when its outbox still has work, so a drain goes on until nothing is due. An
+account whose push is still queued is sent none (:mod:`omnisdk.runtime.celery.pending`): the
+push queue holds at most one message per account, so polls and webhook events never wait
+behind copies of the same push. A task whose lock was taken dispatches nothing: the holder
+dispatches after it lets go, and sees any change committed while it held the lock.
 """
 
 from __future__ import annotations
@@ -116,11 +118,14 @@ def send(task: str, *args: Any) -> None:
 
 
 def dispatch_pushes(worker: WorkerEngine) -> list[str]:
-    """Send a pusher to every account with due outbox rows; returns those accounts."""
-    due = worker.store.accounts_with_due_pushes()
-    for account in due:
-        send("omnisdk.push", account)
-    return due
+    """Send a pusher to every account with due outbox rows that has none queued yet (see
+    :mod:`omnisdk.runtime.celery.pending`); returns the accounts sent one."""
+    sent = []
+    for account in worker.store.accounts_with_due_pushes():
+        if worker.pending is None or worker.pending.mark(account):
+            send("omnisdk.push", account)
+            sent.append(account)
+    return sent
 
 
 def _job(
@@ -194,6 +199,9 @@ def handle_events(account: str, events: list[dict[str, Any]]) -> str:
 @_task("omnisdk.push")
 def push(account: str) -> str:
     """Drain ``account``'s outbox (one worker at a time), then send the pushers it calls for."""
+    pending = worker_engine().pending
+    if pending is not None:
+        pending.started(account)  # changes from now on need a push of their own
     outcome, stats = _job("push", "push", account, lambda e: e.push(account), always_dispatch=True)
     if isinstance(stats, PushStats):
         for part in stats.accounts:

@@ -6,6 +6,11 @@ one event loop (an :class:`asyncio.Runner`) for the life of the process, so HTTP
 tokens and the store's connection pool are reused from task to task. It is built after the
 fork, on first use: nothing opened in the parent is shared with a child.
 
+A worker may serve hundreds of accounts, so the engine opens an account's channel only when a
+task for that account first needs it (``lazy_channels``), and after each task closes the least
+recently used channels past ``[celery] open_channels``: memory and start-up no longer grow
+with the number of accounts configured, only with the accounts served at once.
+
 The engine's channels get :class:`~omnisdk.runtime.celery.budgets.SharedRateLimiter` limiters
 (one budget per account across every worker) when Redis is configured for them.
 
@@ -27,6 +32,7 @@ from omnisdk.hookspecs import hookimpl
 from omnisdk.plugins import Plugins
 from omnisdk.runtime.celery.budgets import SharedBudgets
 from omnisdk.runtime.celery.metrics import record_budget_wait
+from omnisdk.runtime.celery.pending import PendingPushes
 from omnisdk.store import Store
 from omnisdk.sync.engine import Engine
 
@@ -56,7 +62,8 @@ class WorkerEngine:
 
     ``plugins`` default to the installed ones; ``budgets`` to shared budgets in the Redis that
     ``[celery]`` names (none: each process keeps its own budgets, which four workers then
-    spend four times over; the worker warns).
+    spend four times over; the worker warns). The same Redis holds :attr:`pending`, the marks
+    that keep one queued push per account.
     """
 
     def __init__(
@@ -74,6 +81,12 @@ class WorkerEngine:
             if url is not None
             else None
         )
+        self.pending = (
+            PendingPushes(url, prefix=f"{config.celery.queue}:push-queued")
+            if url is not None
+            else None
+        )
+        """Marks of queued pushes (None without Redis: every dispatch sends)."""
         self._runner: asyncio.Runner | None = None
         self._engine: Engine | None = None
         self._changes = _StockChanges()
@@ -111,6 +124,7 @@ class WorkerEngine:
             self.config,
             plugins=plugins,
             rate_limiters=self.budgets.limiter if self.budgets is not None else None,
+            lazy_channels=True,
         )
         self._runner = asyncio.Runner()
         try:
@@ -130,12 +144,18 @@ class WorkerEngine:
         self._changes.seen = False
 
         async def main() -> T:
-            return await work(engine)
+            try:
+                return await work(engine)
+            finally:
+                # Between tasks no channel is in use: the idle ones past the bound go.
+                await engine.release_channels(self.config.celery.open_channels)
 
         return self._runner.run(main())
 
     def close(self) -> None:
-        """Close the engine, the Redis client and the event loop (idempotent)."""
+        """Close the engine, the Redis clients and the event loop (idempotent)."""
+        if self.pending is not None:
+            self.pending.close()
         engine, self._engine = self._engine, None
         runner, self._runner = self._runner, None
         if runner is None:

@@ -45,6 +45,7 @@ class _Differ:
     view: AccountView
     targets: Mapping[str, int]
     owners: Mapping[str, str]
+    held: Mapping[str, str] = field(default_factory=dict)
     plan: AccountPlan = field(init=False)
     new_skus: list[str] = field(default_factory=list)
     listed_skus: list[str] = field(default_factory=list)
@@ -176,6 +177,12 @@ class _Differ:
             return
         if not fields:
             return
+        if master.sku in self.held:
+            self.skip(
+                master.sku,
+                f"the price is held by promotion {self.held[master.sku]} until it ends",
+            )
+            return
         if not self.can(Capability.WRITE_PRICES):
             self.skip(
                 master.sku,
@@ -240,13 +247,16 @@ def diff_account(
     master: Mapping[str, Product],
     view: AccountView,
     targets: Mapping[str, int],
+    held: Mapping[str, str] | None = None,
 ) -> AccountPlan:
     """What would change on ``account``: the pure heart of :func:`~omnisdk.sync.catalog.plan`.
 
     ``master`` maps master product ids to products; ``view`` is what the account lists now;
     ``targets`` is the stock each SKU should show there (a SKU absent from it has no stock
-    recorded and is left alone). Only fields in ``rule.owns`` are compared; changes the
-    channel cannot take (no capability) are listed as skipped with the reason.
+    recorded and is left alone); ``held`` maps SKUs whose listed price a running promotion
+    sets (to the promotion's id): their price is left alone. Only fields in ``rule.owns``
+    are compared; changes the channel cannot take (no capability) are listed as skipped
+    with the reason.
     """
     owners = {variant.sku: pid for pid, product in master.items() for variant in product.variants}
-    return _Differ(account, channel, rule, view, targets, owners).run(master)
+    return _Differ(account, channel, rule, view, targets, owners, dict(held or {})).run(master)

@@ -17,6 +17,7 @@ from omnisdk.sync.catalog.diff import diff_account
 from omnisdk.sync.catalog.models import AccountPlan, Plan
 from omnisdk.sync.catalog.view import AccountView, read_listings, read_stock
 from omnisdk.sync.context import SyncContext
+from omnisdk.sync.promotions import held_prices
 from omnisdk.sync.sellable import listing_target
 
 __all__ = ["plan", "stock_targets"]
@@ -87,4 +88,5 @@ async def _plan_account(
         await note_lost_authorisation(context, account, exc)
         return AccountPlan(account=account, channel=channel.name, error=error_text(exc))
     view = AccountView(listings, stock)
-    return diff_account(account, channel, rule, master, view, targets)
+    held = await context.run(held_prices, context, account)
+    return diff_account(account, channel, rule, master, view, targets, held)

@@ -22,7 +22,7 @@ from omnisdk.store.documents import content_hash, to_document
 from omnisdk.store.types import as_utc
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.customers import Buyer, Resolution, resolve_customers
-from omnisdk.sync.notify import claim
+from omnisdk.sync.notify import claim, listening
 from omnisdk.sync.sellable import placed_span
 from omnisdk.sync.stock import LevelChange, apply_orders_movements, mark_changes
 from omnisdk.sync.transactions import Fired
@@ -205,7 +205,8 @@ def _run_in(
             merges=resolution.merges if resolution is not None else (),
         )
         entries.append((result, fired[index]))
-    _claim_notifications(store, session, entries, orders)
+    if listening(context):
+        _claim_notifications(store, session, entries, orders)
     return entries
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from omnisdk._redact import loggable
 from omnisdk.errors import MappingError, OmnisdkError
 from omnisdk.models import Customer, Order, Product
 from omnisdk.store.types import as_utc
@@ -134,7 +135,7 @@ async def quarantine_record(
 ) -> None:
     """Log and keep one mapped record the engine could not store, with why: its raw payload,
     or its canonical form when it carries none (never raises)."""
-    logger.warning("%s: %s %s quarantined: %s", account, kind, external_id, error)
+    logger.warning("%s: %s %s quarantined: %s", account, kind, loggable(external_id or ""), error)
     try:
         payload = record.raw if record.raw is not None else record.model_dump(mode="json")
     except RECORD_ERRORS as exc:  # built past the models' checks: its computed totals fail

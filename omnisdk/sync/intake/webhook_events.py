@@ -13,7 +13,8 @@ from omnisdk.sync.accounts import is_stopped, lose_authorisation
 from omnisdk.sync.context import SyncContext
 from omnisdk.sync.intake.orders import ingest_order
 from omnisdk.sync.intake.polling import RECORD_ERRORS, quarantine
-from omnisdk.sync.sellable import holds_expired_before
+from omnisdk.sync.sellable import record_listed
+from omnisdk.sync.transactions import in_transaction
 
 __all__ = ["handle_events"]
 
@@ -49,14 +50,14 @@ async def _handle_event(context: SyncContext, account: str, event: ChannelEvent)
         await ingest_order(context, order)
         return
     if event.kind is EventKind.STOCK_CHANGED:
+        figures: dict[str, int] = {}
         for level in event.stock:
+            figures[level.sku] = figures.get(level.sku, 0) + level.on_hand
+        if figures:
             await context.run(
-                functools.partial(
-                    store.record_listed, holds_expired_before=holds_expired_before(context)
-                ),
-                account,
-                level.sku,
-                level.on_hand,
+                in_transaction,
+                store,
+                functools.partial(record_listed, context, account=account, figures=figures),
             )
 
 

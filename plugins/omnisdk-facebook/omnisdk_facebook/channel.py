@@ -19,8 +19,9 @@ not hold is refused per item (``allow_upsert=false``) rather than creating a hal
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -37,12 +38,16 @@ from omnisdk.channel import (
 from omnisdk.errors import ChannelError, WebhookVerificationError
 from omnisdk.http import HttpClient, Lane, RateBudget
 from omnisdk.models import (
+    Money,
     PriceUpdate,
     Product,
+    PromotionItem,
     PromotionMechanism,
+    PromotionWrite,
     StockLevel,
     StockPushMode,
     StockUpdate,
+    canonical_sku,
 )
 from omnisdk_facebook import webhooks
 from omnisdk_facebook.batch import MAX_BATCH_REQUESTS, BatchRequest, ItemOutcome, run_batch
@@ -50,12 +55,14 @@ from omnisdk_facebook.client import GraphClient
 from omnisdk_facebook.errors import error_mapper
 from omnisdk_facebook.mapping import (
     ITEM_FIELDS,
+    PROMOTION_FIELDS,
     STOCK_FIELDS,
     availability_for,
     group_items,
     item_data,
     price_text,
     product_from_items,
+    selling_price,
     stock_level,
 )
 from omnisdk_facebook.settings import GRAPH_URL, FacebookSettings
@@ -133,6 +140,9 @@ class FacebookChannel(Channel):
         """What Meta's usage headers reported on the latest answer (None: none yet)."""
         self.link_template: str | None = self.settings.link_template
         """The product page link of new items, ``{sku}`` replaced by the URL-quoted SKU."""
+        self.clock: Callable[[], datetime] = _utcnow
+        """The time a sale price's effective dates are compared with when prices are read
+        (tests point it at a sandbox's clock)."""
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -215,6 +225,7 @@ class FacebookChannel(Channel):
         params = {"fields": ITEM_FIELDS, "limit": PAGE_SIZE}
         async for page in self.graph.pages(self.catalog_id, "products", params, lane=Lane.BACKFILL):
             for item in page:
+                self.platform_skus.learn(item.get("retailer_id"))
                 if item.get("retailer_product_group_id"):
                     grouped.append(item)
                 else:
@@ -227,23 +238,24 @@ class FacebookChannel(Channel):
         """A product record (:func:`~omnisdk_facebook.mapping.product_from_items`)."""
         return product_from_items(raw, channel=self.name, account=self.account)
 
-    async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
-        """Listed stock (``quantity_to_sell_on_facebook``) of ``skus``, or of every item."""
-        if skus is None:
-            chunks: list[list[str] | None] = [None]
-        else:
-            chunks = list(batched(dict.fromkeys(skus), SKUS_PER_FILTER))
-        for chunk in chunks:
-            params: dict[str, Any] = {"fields": STOCK_FIELDS, "limit": PAGE_SIZE}
-            if chunk is not None:
-                params["filter"] = {"retailer_id": {"is_any": chunk}}
-            async for page in self.graph.pages(
-                self.catalog_id, "products", params, lane=Lane.STOCK
-            ):
-                for item in page:
-                    level = stock_level(item, channel=self.name, account=self.account)
-                    if level is not None:
-                        yield level
+    def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
+        """Listed stock (``quantity_to_sell_on_facebook``) of ``skus``, or of every item
+        (Meta filters by the retailer id as stored: see ``Channel.stock_of_skus``)."""
+        return self.stock_of_skus(skus, self._stock_levels, per_call=SKUS_PER_FILTER)
+
+    async def _stock_levels(self, names: list[str] | None) -> AsyncIterator[StockLevel]:
+        params: dict[str, Any] = {"fields": STOCK_FIELDS, "limit": PAGE_SIZE}
+        if names is not None:
+            params["filter"] = {"retailer_id": {"is_any": names}}
+        async for page in self.graph.pages(self.catalog_id, "products", params, lane=Lane.STOCK):
+            for item in page:
+                sku = self.platform_skus.learn(item.get("retailer_id"))
+                for level in self.stock_levels_from(
+                    item,
+                    partial(stock_level, item, channel=self.name, account=self.account),
+                    sku=sku,
+                ):
+                    yield level
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -261,7 +273,7 @@ class FacebookChannel(Channel):
             BatchRequest(
                 "UPDATE",
                 {
-                    "id": update.sku,
+                    "id": self.platform_skus.platform(update.sku),
                     "quantity_to_sell_on_facebook": update.quantity,
                     "availability": availability_for(update.quantity),
                 },
@@ -284,7 +296,10 @@ class FacebookChannel(Channel):
                     code="currency_mismatch",
                 )
                 continue
-            data: dict[str, Any] = {"id": update.sku, "price": price_text(update.price)}
+            data: dict[str, Any] = {
+                "id": self.platform_skus.platform(update.sku),
+                "price": price_text(update.price),
+            }
             compare = update.compare_at_price
             if compare is not None and compare.currency == self.currency and compare > update.price:
                 data.update(price=price_text(compare), sale_price=price_text(update.price))
@@ -295,6 +310,82 @@ class FacebookChannel(Channel):
             results[index] = _result(outcome)
         return [r if r is not None else WriteResult.failure(batch[i].sku, "not written")
                 for i, r in enumerate(results)]
+
+    # -- promotions: sale_price with sale_price_effective_date ----------------------------
+
+    async def write_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Per SKU: ``price`` = base, ``sale_price`` = promoted and
+        ``sale_price_effective_date`` = ``START/END`` (ISO 8601 with offsets), in items
+        batches; Meta shows the sale price between those times by itself."""
+        window = (
+            f"{promotion.starts_at.isoformat(timespec='minutes')}/"
+            f"{promotion.ends_at.isoformat(timespec='minutes')}"
+        )
+        return await self._promotion_batch(
+            promotion,
+            lambda item: {
+                "price": price_text(item.base),
+                "sale_price": price_text(item.promoted),
+                "sale_price_effective_date": window,
+            },
+        )
+
+    async def end_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Per SKU: ``price`` = base, ``sale_price`` and its dates cleared (empty)."""
+        return await self._promotion_batch(
+            promotion,
+            lambda item: {
+                "price": price_text(item.base),
+                "sale_price": "",
+                "sale_price_effective_date": "",
+            },
+        )
+
+    async def _promotion_batch(
+        self,
+        promotion: PromotionWrite,
+        fields: Callable[[PromotionItem], dict[str, Any]],
+    ) -> list[WriteResult]:
+        results: list[WriteResult | None] = [None] * len(promotion.items)
+        requests: list[BatchRequest] = []
+        sent: list[int] = []
+        for index, item in enumerate(promotion.items):
+            if item.base.currency != self.currency:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    f"price is in {item.base.currency}, the catalog sells in {self.currency}",
+                    code="currency_mismatch",
+                )
+                continue
+            requests.append(BatchRequest("UPDATE", {"id": item.sku, **fields(item)}))
+            sent.append(index)
+        for chunk_start in range(0, len(requests), MAX_BATCH_REQUESTS):
+            chunk = requests[chunk_start:chunk_start + MAX_BATCH_REQUESTS]
+            outcomes = await self._send(chunk, allow_upsert=False, lane=Lane.DEFAULT)
+            for index, outcome in zip(
+                sent[chunk_start:chunk_start + MAX_BATCH_REQUESTS], outcomes, strict=True
+            ):
+                results[index] = _result(outcome)
+        return [r if r is not None else WriteResult.failure(promotion.items[i].sku, "not written")
+                for i, r in enumerate(results)]
+
+    async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
+        """``sale_price`` while :attr:`clock` is within its start and end dates (or when it
+        has none), else ``price``, read from ``/products``."""
+        prices: dict[str, Money] = {}
+        now = self.clock()
+        for chunk in batched(dict.fromkeys(skus), SKUS_PER_FILTER):
+            params: dict[str, Any] = {
+                "fields": PROMOTION_FIELDS,
+                "limit": PAGE_SIZE,
+                "filter": {"retailer_id": {"is_any": chunk}},
+            }
+            async for page in self.graph.pages(self.catalog_id, "products", params):
+                for item in page:
+                    sku = item.get("retailer_id")
+                    if sku in chunk:
+                        prices[sku] = selling_price(item, now)
+        return prices
 
     async def write_products_batch(self, batch: Sequence[Product]) -> list[WriteResult]:
         """Create or update each product's variants as items (``allow_upsert``); a product is
@@ -367,9 +458,14 @@ class FacebookChannel(Channel):
 
 
 def _result(outcome: ItemOutcome) -> WriteResult:
+    sku = canonical_sku(outcome.retailer_id) or outcome.retailer_id
     if outcome.ok:
-        return WriteResult.success(outcome.retailer_id)
+        return WriteResult.success(sku)
     return WriteResult.failure(
-        outcome.retailer_id, outcome.error or "refused", code=outcome.code,
+        sku, outcome.error or "refused", code=outcome.code,
         retryable=outcome.retryable,
     )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -32,6 +32,7 @@ from omnisdk.models import (
     Order,
     OrderLine,
     OrderStatus,
+    PaymentStatus,
     Phone,
 )
 
@@ -66,8 +67,13 @@ def chat_order(
     shipping: Money | None = None,
     note: str | None = None,
     updated_at: datetime | None = None,
+    refunded: Money | None = None,
 ) -> Order:
     """The canonical order of a chat sale on ``account`` (a configured facebook account).
+
+    ``refunded`` is what the shop has given back for the goods (a scarf returned, a part
+    refunded by bank transfer): record the order again with it and a later ``updated_at``;
+    the order is then ``partially_refunded`` (``refunded`` when all of it was given back).
 
     ``conversation`` identifies the sale within its ``surface`` (a Messenger ``mid``, a
     comment id, a Zalo message id): the external id is ``"<surface>:<conversation>"``, so
@@ -83,8 +89,8 @@ def chat_order(
     if placed_at.tzinfo is None:
         raise ValueError("placed_at needs a time zone (a naive time is ambiguous)")
     currency = lines[0].unit_price.currency
-    if any(line.unit_price.currency != currency for line in lines) or (
-        shipping is not None and shipping.currency != currency
+    if any(line.unit_price.currency != currency for line in lines) or any(
+        money is not None and money.currency != currency for money in (shipping, refunded)
     ):
         raise ValueError("every price of a chat order must be in one currency")
     order_lines = [
@@ -102,6 +108,11 @@ def chat_order(
             phones=[Phone.parse(phone)] if phone else [],
         )
     external_id = f"{surface}:{conversation}"
+    payment: dict[str, PaymentStatus] = {}
+    if refunded is not None:
+        whole = refunded >= total
+        payment = {"payment_status": PaymentStatus.REFUNDED if whole
+                   else PaymentStatus.PARTIALLY_REFUNDED}
     return Order(
         channel_ref=ChannelRef(channel=CHANNEL, account=account, external_id=external_id),
         number=external_id,
@@ -112,6 +123,8 @@ def chat_order(
         subtotal=subtotal,
         shipping_total=shipping,
         total=total,
+        refund_total=refunded,
+        **payment,
         customer=customer,
         note=note,
         created_at=placed_at,

@@ -25,6 +25,7 @@ from omnisdk.errors import (
     PlatformUnavailable,
     RateLimited,
 )
+from omnisdk.http import ErrorMapper, json_error_mapper
 from omnisdk_facebook.usage import read_usage
 
 __all__ = [
@@ -172,20 +173,12 @@ def error_for(
     return error
 
 
-def error_mapper(response: httpx.Response) -> ChannelError | None:
-    """:data:`omnisdk.http.ErrorMapper` for the Graph API: the typed error a response carries."""
-    content = response.content.strip()
-    if not content:
-        return None  # nothing to read: the HTTP layer maps the status
-    try:
-        body = parse_body(content)
-    except ValueError:
-        if response.status_code >= 400:
-            return None
-        return PlatformUnavailable(
-            "Meta answered with a body that is not JSON", status=response.status_code
-        )
+def _read_error(response: httpx.Response, body: Any) -> ChannelError | None:
     return error_for(body, status=response.status_code, headers=response.headers)
+
+
+error_mapper: ErrorMapper = json_error_mapper("Meta", _read_error, parse=parse_body)
+""":data:`omnisdk.http.ErrorMapper` for the Graph API: the typed error a response carries."""
 
 
 def _int(value: Any) -> int | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -29,17 +30,20 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    listed_count,
     minor_units,
 )
 
 __all__ = [
     "ITEM_FIELDS",
+    "PROMOTION_FIELDS",
     "STOCK_FIELDS",
     "availability_for",
     "item_data",
     "parse_price",
     "price_text",
     "product_from_items",
+    "selling_price",
     "stock_level",
     "variant_attribute",
 ]
@@ -52,6 +56,10 @@ ITEM_FIELDS = (
 """The Graph fields the channel reads of every item (Graph returns few by default)."""
 STOCK_FIELDS = "id,retailer_id,inventory,quantity_to_sell_on_facebook"
 """The fields a stock read needs."""
+PROMOTION_FIELDS = (
+    "id,retailer_id,price,currency,sale_price,sale_price_start_date,sale_price_end_date"
+)
+"""What a read of the price a buyer pays asks ``/products`` for."""
 
 _SYMBOLS = {"₫": "VND", "$": "USD", "€": "EUR", "฿": "THB", "₱": "PHP", "RM": "MYR", "Rp": "IDR"}
 _NUMBER = re.compile(r"\d[\d.,\s\u00a0\u202f]*")
@@ -105,6 +113,23 @@ def parse_price(value: Any, currency: str | None) -> Money:
     return Money.of(amount, code)
 
 
+def selling_price(item: Mapping[str, Any], now: datetime) -> Money:
+    """What a buyer pays for ``item`` at ``now``: its ``sale_price`` while ``now`` is within
+    ``sale_price_start_date`` (included) and ``sale_price_end_date`` (excluded), or always
+    when it has no dates; otherwise its ``price``."""
+    currency = item.get("currency")
+    price = parse_price(item.get("price"), currency)
+    sale = item.get("sale_price")
+    if sale in (None, ""):
+        return price
+    starts, ends = item.get("sale_price_start_date"), item.get("sale_price_end_date")
+    if starts and datetime.fromisoformat(str(starts)) > now:
+        return price
+    if ends and datetime.fromisoformat(str(ends)) <= now:
+        return price
+    return parse_price(sale, currency)
+
+
 def availability_for(quantity: int) -> str:
     """The feed ``availability`` a stock figure means."""
     return "in stock" if quantity > 0 else "out of stock"
@@ -125,21 +150,20 @@ def variant_attribute(options: Mapping[str, str]) -> str | None:
 def _quantity(item: Mapping[str, Any]) -> int | None:
     for key in ("quantity_to_sell_on_facebook", "inventory"):
         value = item.get(key)
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+        if value is not None:
+            return listed_count(value, key)
     return None
 
 
 def stock_level(item: Mapping[str, Any], *, channel: str, account: str) -> StockLevel | None:
     """The listed stock of an item (``quantity_to_sell_on_facebook``, else ``inventory``);
-    None when the item carries neither."""
-    quantity = _quantity(item)
+    None when the item carries neither. A figure that is no whole number within
+    :data:`~omnisdk.models.MAX_LEVEL` raises ValueError (the channel sets that item aside)."""
     sku = item.get("retailer_id")
-    if quantity is None or not isinstance(sku, str) or not sku:
+    if not isinstance(sku, str) or not sku:
+        return None
+    quantity = _quantity(item)
+    if quantity is None:
         return None
     ref = ChannelRef(channel=channel, account=account, external_id=str(item.get("id") or sku))
     return StockLevel(sku=sku, on_hand=quantity, channel_ref=ref)

@@ -130,3 +130,27 @@ def test_a_chat_order_refuses_what_it_cannot_record() -> None:
                        placed_at=datetime.now(UTC), shipping=Money.of(30000, "VND"))
     assert order.total == Money.of(930000, "VND")
     assert order.channel_ref.external_id == "messenger:c1"
+
+
+async def test_a_part_refunded_in_chat_lowers_the_net_of_the_facebook_account(
+    engine: tuple[Engine, FacebookSandbox, ExampleSandbox],
+) -> None:
+    opened, _, _ = engine
+    await opened.set_stock(SKU, 10)
+    sale = _order("m_chat-0016", 2, OrderStatus.DELIVERED)
+    await opened.record_order(sale)
+    given_back = chat_order(
+        account=FACEBOOK, conversation="m_chat-0016", surface="messenger",
+        lines=[ChatLine(SKU, 2, PRICE)], buyer="Nguyễn Thị Hoa", phone="0912 345 678",
+        placed_at=sale.created_at, status=OrderStatus.DELIVERED,
+        updated_at=datetime(2026, 12, 6, 8, 0, tzinfo=UTC), refunded=Money.of(150000, "VND"),
+    )
+    assert given_back.payment_status.value == "partially_refunded"
+    await opened.record_order(given_back)
+    [row] = (await opened.sales_report("account")).rows
+    assert (row.key, row.gross, row.refunds, row.net) == (
+        FACEBOOK, Money.of(900000, "VND"), Money.of(150000, "VND"), Money.of(750000, "VND")
+    )
+    with pytest.raises(ValueError, match="every price of a chat order must be in one currency"):
+        chat_order(account=FACEBOOK, conversation="m_chat-0017", lines=[ChatLine(SKU, 1, PRICE)],
+                   placed_at=sale.created_at, refunded=Money.of("1.00", "USD"))

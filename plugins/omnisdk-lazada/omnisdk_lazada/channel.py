@@ -27,10 +27,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -57,10 +61,13 @@ from omnisdk.errors import (
 from omnisdk.http import HttpClient, Lane, RateBudget
 from omnisdk.models import (
     ChannelEvent,
+    Money,
     Order,
     PriceUpdate,
     Product,
+    PromotionItem,
     PromotionMechanism,
+    PromotionWrite,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -77,6 +84,7 @@ from omnisdk_lazada.mapping import (
     parse_time,
     price_text,
     product_from_lazada,
+    selling_price,
     stock_levels,
 )
 from omnisdk_lazada.settings import SITE_URLS, LazadaSettings
@@ -112,6 +120,8 @@ MAX_ORDERS_PER_ITEMS_CALL = 50
 MAX_SKUS_PER_PAYLOAD = 50
 """``/product/price_quantity/update`` and the sellable-stock APIs: at most 50 SKUs."""
 MAX_SKUS_PER_LOOKUP = 100
+FULL_READ_EVERY = 60.0
+"""Seconds between full listing reads made to find SKUs a lookup did not (see ``_lookup``)."""
 """``/products/get``'s ``sku_seller_list``: at most 100 seller SKUs."""
 DELTA_SEND_ATTEMPTS = 3
 """Tries of a stock delta whose answer was lost or refused as too frequent."""
@@ -208,6 +218,7 @@ class LazadaChannel(Channel):
         self.signer = Signer(self.settings.app_key, self.settings.app_secret.get_secret_value())
         self._client: LazadaClient | None = None
         self._listings: dict[str, ListingRef] = {}
+        self._refreshed_at = -math.inf
         self._lost: str | None = None
         self._seller_id: str | None = self.settings.seller_id
         self.product_offset_ceiling = PRODUCT_OFFSET_CEILING
@@ -524,19 +535,28 @@ class LazadaChannel(Channel):
                 for ref in listing_refs(raw):
                     fresh[ref.sku] = ref
         self._listings = fresh
+        self._refreshed_at = time.monotonic()
         return dict(fresh)
 
     async def _lookup(self, skus: Sequence[str], lane: Lane) -> dict[str, ListingRef]:
         """The listings of ``skus``, read by ``sku_seller_list`` (100 a call)."""
         found: dict[str, ListingRef] = {}
         for chunk in batched(list(dict.fromkeys(skus)), MAX_SKUS_PER_LOOKUP):
-            extra = {"sku_seller_list": json.dumps(list(chunk), ensure_ascii=False)}
+            named = [self._ids(self._listings[s])["SellerSku"] if s in self._listings else s
+                     for s in chunk]
+            extra = {"sku_seller_list": json.dumps(named, ensure_ascii=False)}
             async for records in self._product_pages(updated_since=None, lane=lane, extra=extra):
                 for raw in records:
                     for ref in listing_refs(raw):
                         if ref.sku in chunk:
                             found[ref.sku] = ref
         self._listings.update(found)
+        missing = [sku for sku in dict.fromkeys(skus) if sku not in found]
+        if missing and time.monotonic() - self._refreshed_at > FULL_READ_EVERY:
+            # Lazada matches sku_seller_list as stored: a SellerSku typed with an invisible
+            # character is found only by reading every listing (at most once a minute).
+            every = await self.refresh_listings()
+            found.update({sku: every[sku] for sku in missing if sku in every})
         return found
 
     async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
@@ -550,7 +570,11 @@ class LazadaChannel(Channel):
         for sku in wanted:
             ref = refs.get(sku)
             if ref is not None:
-                for level in stock_levels(ref, channel=self.name, account=self.account):
+                for level in self.stock_levels_from(
+                    {"item_id": ref.item_id, "SkuId": ref.sku_id, "SellerSku": ref.sku},
+                    partial(stock_levels, ref, channel=self.name, account=self.account),
+                    sku=sku,
+                ):
                     yield level
 
     async def _locate(self, skus: Iterable[str], lane: Lane) -> dict[str, ListingRef]:
@@ -561,7 +585,7 @@ class LazadaChannel(Channel):
         return {sku: self._listings[sku] for sku in needed if sku in self._listings}
 
     def _ids(self, ref: ListingRef) -> dict[str, Any]:
-        return {"ItemId": ref.item_id, "SkuId": ref.sku_id, "SellerSku": ref.sku}
+        return {"ItemId": ref.item_id, "SkuId": ref.sku_id, "SellerSku": ref.seller_sku or ref.sku}
 
     def _stock_entry(self, ref: ListingRef, quantity: int) -> dict[str, Any]:
         warehouse = self.settings.warehouse_code
@@ -679,7 +703,7 @@ class LazadaChannel(Channel):
             update = batch[index]
             ref = now.get(update.sku)
             before = update.quantity - int(update.delta or 0)
-            if ref is None:
+            if ref is None or ref.unreadable is not None:
                 results[index] = WriteResult.failure(update.sku, error, retryable=True)
             elif ref.sellable == update.quantity:
                 results[index] = WriteResult.success(
@@ -700,7 +724,8 @@ class LazadaChannel(Channel):
         ref = self._listings.get(sku)
         if ref is not None:
             self._listings[sku] = ListingRef(
-                ref.sku, ref.item_id, ref.sku_id, quantity, ref.total, ref.warehouse
+                ref.sku, ref.item_id, ref.sku_id, quantity, ref.total, ref.warehouse,
+                seller_sku=ref.seller_sku,
             )
 
     async def _send_payload(
@@ -789,6 +814,114 @@ class LazadaChannel(Channel):
             r if r is not None else WriteResult.failure(batch[i].sku, "not written", retryable=True)
             for i, r in enumerate(results)
         ]
+
+    # -- promotions: a special price with its dates ----------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's local time, in which Lazada reads and shows special-price dates."""
+        return ZoneInfo(SITE_TIMEZONES.get(self.settings.site, "Asia/Ho_Chi_Minh"))
+
+    def _sale_time(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    async def write_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """``Price`` = base, ``SalePrice`` = promoted, ``SaleStartDate``/``SaleEndDate`` in
+        the site's local time (to the minute), through ``/product/price_quantity/update``:
+        Lazada switches the special price on and off at those times."""
+        window = {
+            "SaleStartDate": self._sale_time(promotion.starts_at),
+            "SaleEndDate": self._sale_time(promotion.ends_at),
+        }
+        return await self._special_prices(
+            promotion,
+            lambda item: {
+                "Price": price_text(item.base),
+                "SalePrice": price_text(item.promoted),
+                **window,
+            },
+        )
+
+    async def end_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Move the special price's end to now (Lazada has no call that removes a special
+        price): the buyer pays ``Price`` (= base, written too) from this minute. Ending an
+        ended one again moves an end already past: the shown price stays the base."""
+        now = self.clock().replace(second=0, microsecond=0)
+        start = min(promotion.starts_at, now - timedelta(minutes=1))
+        return await self._special_prices(
+            promotion,
+            lambda item: {
+                "Price": price_text(item.base),
+                "SalePrice": price_text(item.promoted),
+                "SaleStartDate": self._sale_time(start),
+                "SaleEndDate": self._sale_time(now),
+            },
+        )
+
+    async def _special_prices(
+        self,
+        promotion: PromotionWrite,
+        fields: Callable[[PromotionItem], dict[str, Any]],
+    ) -> list[WriteResult]:
+        items = promotion.items
+        refs = await self._locate((item.sku for item in items), Lane.DEFAULT)
+        keys = [PriceUpdate(sku=item.sku, price=item.promoted) for item in items]
+        results: list[WriteResult | None] = [None] * len(items)
+        sending: list[int] = []
+        entries: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            if item.base.currency != self.currency:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    f"price is in {item.base.currency}, the seller sells in {self.currency}",
+                    code="currency_mismatch",
+                )
+            elif item.sku not in refs:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    NotFound(
+                        f"SKU {item.sku!r} is not listed on this seller", code="sku_not_listed"
+                    ),
+                )
+            elif item.promoted >= item.base:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    "Lazada takes a special price only below the price (nothing is taken off)",
+                    code="4117",
+                )
+            else:
+                sending.append(index)
+                entries.append({**self._ids(refs[item.sku]), **fields(item)})
+        if sending:
+            outcome = await self._send_payload(
+                "/product/price_quantity/update", sending, keys, entries, Lane.DEFAULT,
+                retry=True,
+            )
+            for index, result in outcome.items():
+                results[index] = result
+        return [
+            r if r is not None else WriteResult.failure(items[i].sku, "not written", retryable=True)
+            for i, r in enumerate(results)
+        ]
+
+    async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
+        """Each SKU's ``special_price`` while :attr:`clock` is within ``special_from_time``
+        and ``special_to_time`` (local times of the site), else its ``price``."""
+        prices: dict[str, Money] = {}
+        now = self.clock()
+        for chunk in batched(list(dict.fromkeys(skus)), MAX_SKUS_PER_LOOKUP):
+            extra = {"sku_seller_list": json.dumps(list(chunk), ensure_ascii=False)}
+            async for records in self._product_pages(
+                updated_since=None, lane=Lane.DEFAULT, extra=extra
+            ):
+                for raw in records:
+                    for sku in raw.get("skus") or []:
+                        seller_sku = str(sku.get("SellerSku") or "")
+                        if seller_sku in chunk:
+                            prices[seller_sku] = selling_price(
+                                sku, self.currency, self.zone, now
+                            )
+        return prices
 
     # -- orders ------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from omnisdk.errors import (
     RateLimited,
     ReauthorisationRequired,
 )
+from omnisdk.http import ErrorMapper, json_error_mapper
 
 __all__ = [
     "ACCESS_TOKEN_ERRORS",
@@ -146,18 +147,10 @@ def error_for(
     return LazadaBadRequest(message, code=code, detail=_detail(body), **context)
 
 
-def error_mapper(response: httpx.Response) -> ChannelError | None:
-    """:data:`omnisdk.http.ErrorMapper` for Lazada: the typed error a response carries."""
-    content = response.content.strip()
-    if not content:
-        return None  # nothing to read: the HTTP layer maps the status
-    try:
-        body = parse_body(content)
-    except ValueError:
-        if response.status_code >= 400:
-            return None
-        return PlatformUnavailable(
-            "Lazada answered with a body that is not JSON", status=response.status_code
-        )
+def _read_error(response: httpx.Response, body: Any) -> ChannelError | None:
     refreshing = response.request.url.path.endswith("/auth/token/refresh")
     return error_for(body, status=response.status_code, refreshing=refreshing)
+
+
+error_mapper: ErrorMapper = json_error_mapper("Lazada", _read_error, parse=parse_body)
+""":data:`omnisdk.http.ErrorMapper` for Lazada: the typed error a response carries."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -48,6 +49,8 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    canonical_sku,
+    listed_count,
     minor_units,
 )
 
@@ -67,6 +70,7 @@ __all__ = [
     "plain_json",
     "price_text",
     "product_from_lazada",
+    "selling_price",
     "stock_levels",
     "to_decimal",
     "to_money",
@@ -124,6 +128,24 @@ def to_money(value: Any, currency: str) -> Money:
     if abs(rounded - amount) > FLOAT_NOISE:
         raise ValueError(f"{amount} {code} has more decimal places than {code} allows")
     return Money.of(rounded, code)
+
+
+def selling_price(sku: Mapping[str, Any], currency: str, zone: tzinfo, now: datetime) -> Money:
+    """What a buyer pays for one SKU of ``/products/get`` at ``now``: its ``special_price``
+    within ``special_from_time`` (included) and ``special_to_time`` (excluded; both local
+    ``YYYY-MM-DD HH:mm``, either may be empty), else its ``price``."""
+    price = to_money(sku.get("price"), currency)
+    special = sku.get("special_price")
+    if special in (None, "", 0):
+        return price
+    for name, before in (("special_from_time", True), ("special_to_time", False)):
+        text = str(sku.get(name) or "").strip()
+        if not text:
+            continue
+        moment = datetime.strptime(text[:16], "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+        if (before and now < moment) or (not before and now >= moment):
+            return price
+    return to_money(special, currency)
 
 
 def price_text(money: Money) -> str:
@@ -225,6 +247,7 @@ class ListingRef:
     """Where one SKU lives on Lazada: its item and SKU ids and its stock figures."""
 
     sku: str
+    """The canonical SKU (:func:`~omnisdk.models.canonical_sku` of the ``SellerSku``)."""
     item_id: int
     sku_id: int
     sellable: int
@@ -232,6 +255,12 @@ class ListingRef:
     total: int
     """Lazada's ``quantity``."""
     warehouse: str = ""
+    unreadable: str | None = None
+    """Why Lazada's stock figures of this SKU could not be read (10**30, text, ...): its ids
+    still serve writes, its level is set aside (:func:`stock_levels` raises)."""
+    seller_sku: str = ""
+    """The ``SellerSku`` as Lazada stores it, when it differs from :attr:`sku` (a zero-width
+    space typed in Seller Center): what calls must name."""
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -240,34 +269,51 @@ def _int(value: Any, default: int = 0) -> int:
     return int(to_decimal(value))
 
 
+def _count(value: Any, what: str) -> int:
+    return 0 if value in (None, "") else listed_count(value, what)
+
+
 def _sellable(sku: dict[str, Any]) -> tuple[int, int, str]:
-    """(sellable, total, warehouse) of a raw SKU."""
-    total = _int(sku.get("quantity"))
+    """(sellable, total, warehouse) of a raw SKU; ValueError for a figure that is no whole
+    number within bounds."""
+    total = _count(sku.get("quantity"), "quantity")
     rows = [row for row in sku.get("multiWarehouseInventories") or [] if isinstance(row, dict)]
     if rows:
-        sellable = sum(_int(row.get("sellableQuantity")) for row in rows)
+        sellable = sum(_count(row.get("sellableQuantity"), "sellableQuantity") for row in rows)
         return sellable, total, str(rows[0].get("warehouseCode") or "")
     available = sku.get("Available", sku.get("available"))
-    return (_int(available) if available is not None else total), total, ""
+    return (_count(available, "Available") if available is not None else total), total, ""
 
 
 def listing_refs(raw: dict[str, Any]) -> list[ListingRef]:
-    """Every SKU of a raw product with its ids and stock (SKUs without a SellerSku skipped)."""
+    """Every SKU of a raw product with its ids and stock (SKUs without a SellerSku skipped;
+    a SKU whose stock figures cannot be read keeps its ids, ``unreadable`` says why)."""
     item_id = _int(raw.get("item_id"))
     refs: list[ListingRef] = []
     for sku in raw.get("skus") or []:
         seller_sku = str(sku.get("SellerSku") or "")
-        if not seller_sku:
+        canonical = canonical_sku(seller_sku)
+        if not canonical:
             continue
-        sellable, total, warehouse = _sellable(sku)
+        raw_sku = seller_sku if seller_sku != canonical else ""
+        sku_id = _int(sku.get("SkuId"))
+        try:
+            sellable, total, warehouse = _sellable(sku)
+        except (ValueError, TypeError) as exc:
+            refs.append(ListingRef(canonical, item_id, sku_id, 0, 0, seller_sku=raw_sku,
+                                   unreadable=f"{type(exc).__name__}: {exc}"))
+            continue
         refs.append(
-            ListingRef(seller_sku, item_id, _int(sku.get("SkuId")), sellable, total, warehouse)
+            ListingRef(canonical, item_id, sku_id, sellable, total, warehouse, seller_sku=raw_sku)
         )
     return refs
 
 
 def stock_levels(ref: ListingRef, *, channel: str, account: str) -> list[StockLevel]:
-    """The sellable stock of one SKU as a level (``location``: its warehouse, if named)."""
+    """The sellable stock of one SKU as a level (``location``: its warehouse, if named);
+    ValueError when its figures could not be read."""
+    if ref.unreadable is not None:
+        raise ValueError(ref.unreadable)
     return [
         StockLevel(
             sku=ref.sku,

@@ -24,6 +24,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -43,6 +45,7 @@ from omnisdk.errors import (
     ChannelError,
     NotFound,
     ReauthorisationRequired,
+    UnsupportedOperation,
     WebhookVerificationError,
 )
 from omnisdk.http import HttpClient, Lane, RateBudget
@@ -51,11 +54,14 @@ from omnisdk.models import (
     Customer,
     EventKind,
     Location,
+    Money,
     Order,
     Phone,
     PriceUpdate,
     Product,
+    PromotionItem,
     PromotionMechanism,
+    PromotionWrite,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -74,6 +80,7 @@ from omnisdk_pos.mapping import (
     product_from_group,
     sale_id,
     sale_kind,
+    sku_of_code,
     stock_levels,
     units_index,
 )
@@ -97,6 +104,9 @@ logger = logging.getLogger("omnisdk.pos")
 
 MAX_LIST_UPDATE = 100
 """Products per ``/listupdatedproducts`` call (KiotViet publishes no figure; 100 is safe)."""
+
+MAX_PRICE_BOOK_LINES = 100
+"""Lines per ``/pricebooks/detail`` call (not published either; the same cautious 100)."""
 
 OMNISDK_MARK = "omnisdk:"
 """How the description of an order omnisdk itself created in the POS begins: such orders
@@ -361,7 +371,9 @@ class PosChannel(Channel):
         products = [
             raw async for raw in self._rows("/products", {"includeInventory": True}, lane=lane)
         ]
-        self._product_ids = {str(raw["code"]): int(raw["id"]) for raw in products}
+        self._product_ids = {
+            sku_of_code(raw["code"]): int(raw["id"]) for raw in products
+        }
         self._units = units_index(products)
         return products
 
@@ -390,11 +402,19 @@ class PosChannel(Channel):
             await self._all_products(Lane.STOCK)
         wanted = set(skus) if skus is not None else None
         async for raw in self._rows("/productOnHands", lane=Lane.STOCK):
-            code = str(raw.get("code"))
+            code = sku_of_code(raw.get("code"))
             if code in self._units or (wanted is not None and code not in wanted):
                 continue
-            for level in stock_levels(
-                raw, code_of=self.location_code, channel=self.name, account=self.account
+            for level in self.stock_levels_from(
+                raw,
+                partial(
+                    stock_levels,
+                    raw,
+                    code_of=self.location_code,
+                    channel=self.name,
+                    account=self.account,
+                ),
+                sku=code,
             ):
                 yield level
 
@@ -455,6 +475,102 @@ class PosChannel(Channel):
                 )
         results.update(await self._list_update(entries, "price update"))
         return [results[index] for index in range(len(batch))]
+
+    # -- promotions: a price book -----------------------------------------------------------
+    #
+    # KiotViet's public API writes the prices of a price book (``POST /pricebooks/detail``)
+    # but cannot create, date, switch or empty one: the merchant creates the book and names
+    # it in ``promotion_price_book``. The engine writes the promoted prices when a promotion
+    # starts and writes the base prices back ("neutralises" the lines) when it ends.
+
+    def promotion_support(self) -> str | None:
+        """None when ``promotion_price_book`` is set; otherwise what the merchant must do."""
+        if self.settings.promotion_price_book is None:
+            return (
+                "KiotViet takes promotions as a price book the merchant creates (the API "
+                "cannot create one): create it and set promotion_price_book"
+            )
+        return None
+
+    async def write_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Each SKU's promoted price into the promotion price book."""
+        return await self._price_book_lines(promotion, lambda item: item.promoted)
+
+    async def end_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """Each SKU's base price back into the price book (a line cannot be removed), so
+        the book sells at the base price: writing it twice is harmless."""
+        return await self._price_book_lines(promotion, lambda item: item.base)
+
+    async def _price_book_lines(
+        self, promotion: PromotionWrite, price: Callable[[PromotionItem], Money]
+    ) -> list[WriteResult]:
+        book = self.settings.promotion_price_book
+        if book is None:
+            raise UnsupportedOperation(self.promotion_support() or "no price book")
+        items = promotion.items
+        ids = await self._ids_for([item.sku for item in items])
+        results: dict[int, WriteResult] = {}
+        lines: list[tuple[int, str, dict[str, Any]]] = []
+        for index, item in enumerate(items):
+            money = price(item)
+            if money.currency != "VND":
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    f"price is in {money.currency}, KiotViet sells in VND",
+                    code="currency_mismatch",
+                )
+            elif item.sku not in ids:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    NotFound(f"SKU {item.sku!r} is not in the POS", code="unknown_sku"),
+                )
+            else:
+                lines.append(
+                    (index, item.sku, {"productId": ids[item.sku], "price": int(money.amount)})
+                )
+        for chunk in batched(lines, MAX_PRICE_BOOK_LINES):
+            try:
+                await self.client.call(
+                    "POST",
+                    "/pricebooks/detail",
+                    body={"pricebookId": book, "pricebookDetails": [line for *_, line in chunk]},
+                )
+            except ChannelError as exc:
+                if isinstance(exc, AuthError):
+                    raise
+                for index, sku, _ in chunk:
+                    results[index] = WriteResult.failure(sku, exc)
+                continue
+            for index, sku, _ in chunk:
+                results[index] = WriteResult.success(sku, external_id=str(book))
+        return [results[index] for index in range(len(items))]
+
+    async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
+        """The promotion price book's price of each SKU while the book is switched on and
+        :attr:`clock` is within its dates, else ``basePrice`` (``GET /products`` with
+        ``includePricebook``). Whether a cashier must pick the book at the counter is not
+        confirmed; online orders through the API carry the price they are sent with."""
+        wanted = set(skus)
+        book = self.settings.promotion_price_book
+        now = self.clock()
+        prices: dict[str, Money] = {}
+        async for raw in self._rows("/products", {"includePricebook": True}):
+            code = str(raw.get("code"))
+            if code not in wanted:
+                continue
+            price = Money.of(Decimal(str(raw.get("basePrice") or 0)), "VND")
+            for line in raw.get("priceBooks") or []:
+                if (
+                    book is not None
+                    and line.get("priceBookId") == book
+                    and line.get("isActive", True)
+                    and parse_time(str(line["startDate"])) <= now < parse_time(
+                        str(line["endDate"])
+                    )
+                ):
+                    price = Money.of(Decimal(str(line["price"])), "VND")
+            prices[code] = price
+        return prices
 
     async def write_branch_stock(self, updates: Sequence[StockUpdate]) -> list[WriteResult]:
         """Set the stock count (``onHand``) of SKUs at branches: a stock take, not a quota.

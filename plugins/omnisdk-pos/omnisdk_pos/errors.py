@@ -28,6 +28,7 @@ from omnisdk.errors import (
     RateLimited,
     ReauthorisationRequired,
 )
+from omnisdk.http import json_error_mapper, parse_retry_after
 
 __all__ = ["IDENTITY_ERRORS", "KiotVietAuthError", "error_mapper", "parse_body"]
 
@@ -44,28 +45,18 @@ def parse_body(content: bytes) -> Any:
     return json.loads(content, parse_float=Decimal)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    header = response.headers.get("retry-after")
-    if header is None:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        return None
-
-
 def error_mapper(response: httpx.Response) -> ChannelError | None:
     """The error a KiotViet answer means, or None for a success (or a body that is not
     KiotViet's, which the HTTP layer then judges by its status)."""
-    status = response.status_code
-    if status < 400:
+    if response.status_code < 400:
         return None
-    try:
-        body = parse_body(response.content) if response.content.strip() else {}
-    except ValueError:
-        return None
+    return _failure_mapper(response)
+
+
+def _read_failure(response: httpx.Response, body: Any) -> ChannelError | None:
     if not isinstance(body, dict):
         return None
+    status = response.status_code
     if isinstance(body.get("error"), str):  # the identity server
         code = body["error"]
         text = str(body.get("error_description") or code)
@@ -83,9 +74,13 @@ def error_mapper(response: httpx.Response) -> ChannelError | None:
     if status in (401, 403):
         return KiotVietAuthError(f"{code}: {message}", status=status)
     if status == 429:
-        return RateLimited(f"{code}: {message}", retry_after=_retry_after(response), status=status)
+        wait = parse_retry_after(response.headers.get("retry-after"))
+        return RateLimited(f"{code}: {message}", retry_after=wait, status=status)
     if status in (404, 410):
         return NotFound(message, code=code, status=status)
     if status == 408 or status >= 500:
         return PlatformUnavailable(f"{code}: {message}", status=status)
     return BadRequest(message, code=code, status=status)
+
+
+_failure_mapper = json_error_mapper("KiotViet", _read_failure, parse=parse_body)

@@ -49,6 +49,8 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    canonical_sku,
+    listed_count,
 )
 from omnisdk_pos.timefmt import parse_time
 
@@ -69,6 +71,7 @@ __all__ = [
     "plain_json",
     "product_from_group",
     "sale_id",
+    "sku_of_code",
     "split_location_name",
     "stock_levels",
     "units_index",
@@ -246,6 +249,11 @@ def group_products(raws: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]
     ]
 
 
+def sku_of_code(value: Any) -> str:
+    """A product code as the canonical SKU the engine asks for (as it is when none)."""
+    return canonical_sku(str(value)) or str(value)
+
+
 def units_index(raws: Iterable[Mapping[str, Any]]) -> dict[str, UnitOf]:
     """Unit products by code: which base SKU and how many base units each one is."""
     by_id = {int(raw["id"]): raw for raw in raws}
@@ -257,7 +265,8 @@ def units_index(raws: Iterable[Mapping[str, Any]]) -> dict[str, UnitOf]:
         conversion = _quantity(raw.get("conversionValue", 1), f"{raw.get('code')}.conversionValue")
         if conversion < 1:
             raise ValueError(f"{raw.get('code')}: conversionValue must be at least 1")
-        found[str(raw["code"])] = UnitOf(str(by_id[int(base_id)]["code"]), conversion)
+        base = sku_of_code(by_id[int(base_id)]["code"])
+        found[sku_of_code(raw["code"])] = UnitOf(base, conversion)
     return found
 
 
@@ -331,18 +340,20 @@ def product_from_group(group: list[dict[str, Any]], *, channel: str, account: st
 def stock_levels(
     raw: Mapping[str, Any], *, code_of: Callable[[int], str], channel: str, account: str
 ) -> list[StockLevel]:
-    """One StockLevel per branch of a product's ``inventories`` (``onhand`` read too)."""
+    """One StockLevel per branch of a product's ``inventories`` (``onhand`` read too); a
+    figure that is no whole number within bounds raises ValueError (the product is set
+    aside by the channel)."""
     sku = str(raw.get("code") or raw.get("productCode"))
     levels = []
     for entry in raw.get("inventories") or []:
-        on_hand = entry.get("onHand", entry.get("onhand", 0))
-        reserved = entry.get("reserved", 0)
+        on_hand = entry.get("onHand", entry.get("onhand"))
+        reserved = entry.get("reserved")
         levels.append(
             StockLevel(
                 sku=sku,
                 location=code_of(int(entry["branchId"])),
-                on_hand=int(Decimal(str(on_hand or 0))),
-                reserved=max(int(Decimal(str(reserved or 0))), 0),
+                on_hand=0 if on_hand is None else listed_count(on_hand, "onHand"),
+                reserved=0 if reserved is None else max(listed_count(reserved, "reserved"), 0),
                 channel_ref=_ref(channel, account, raw.get("id") or entry.get("productId")),
             )
         )

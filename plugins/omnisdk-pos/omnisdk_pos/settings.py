@@ -69,6 +69,11 @@ class PosSettings(ChannelSettings):
     """How far back a first order read goes."""
     gets_per_hour: int = Field(default=4_900, ge=1, le=5_000)
     """The GET budget the channel keeps under (KiotViet allows 5,000)."""
+    promotion_price_book: int | None = Field(default=None, gt=0)
+    """The id of the KiotViet price book (bảng giá) promotions are written to. The public
+    API cannot create a price book, so the merchant creates one in KiotViet (switched on,
+    for every branch, dated to cover the promotions) and names it here; without it the POS
+    cannot take part in promotions and the promotion plan says so."""
 
     @field_validator("retailer")
     @classmethod

@@ -229,3 +229,68 @@ async def test_a_unit_added_after_the_first_read_is_still_booked_on_its_base(
         (pack, {"LAVIE-CHAI": 12})
     ]
     assert first != pack
+
+
+# -- promotions: the merchant's price book ---------------------------------------------------
+
+
+def _promotion(*skus: str) -> Any:
+    from omnisdk.models import PromotionItem, PromotionWrite
+
+    prices = {"AO-DAI-DO": (650000, 552500), "LAVIE-THUNG": (96000, 81600)}
+    return PromotionWrite(
+        id="tet-2027",
+        name="Khuyến mãi Tết",
+        starts_at=START - timedelta(minutes=1),
+        ends_at=START + timedelta(days=1),
+        items=tuple(
+            PromotionItem(
+                sku=sku,
+                base=Money.of(prices.get(sku, (5000, 4000))[0], "VND"),
+                promoted=Money.of(prices.get(sku, (5000, 4000))[1], "VND"),
+            )
+            for sku in skus
+        ),
+    )
+
+
+async def test_a_promotion_is_the_price_books_price_while_the_book_runs(
+    sandbox: KiotVietSandbox, channel: PosChannel
+) -> None:
+    from omnisdk_pos.sandbox.state.shop import DEFAULT_PRICE_BOOK
+
+    promotion = _promotion("AO-DAI-DO", "LAVIE-THUNG", "KHONG-CO")
+    results = await channel.write_promotion(promotion)
+    assert [r.ok for r in results] == [True, True, False]
+    assert results[0].external_id == str(DEFAULT_PRICE_BOOK)
+    skus = ["AO-DAI-DO", "LAVIE-THUNG"]
+    promoted = {"AO-DAI-DO": Money.of(552500, "VND"), "LAVIE-THUNG": Money.of(81600, "VND")}
+    assert await channel.read_selling_prices(skus) == promoted
+    book = sandbox.shop.price_books[DEFAULT_PRICE_BOOK]
+    book.active = False  # the merchant switched the book off in KiotViet
+    assert await channel.read_selling_prices(skus) == {
+        "AO-DAI-DO": Money.of(650000, "VND"), "LAVIE-THUNG": Money.of(96000, "VND")
+    }
+    book.active = True
+    for _ in range(2):
+        ended = await channel.end_promotion(_promotion(*skus))
+        assert all(r.ok for r in ended)
+        assert await channel.read_selling_prices(skus) == {
+            "AO-DAI-DO": Money.of(650000, "VND"), "LAVIE-THUNG": Money.of(96000, "VND")
+        }
+
+
+async def test_without_a_price_book_the_pos_says_what_to_do(sandbox: KiotVietSandbox) -> None:
+    from omnisdk.errors import UnsupportedOperation
+
+    channel = make(sandbox, promotion_price_book=None)
+    try:
+        assert "set promotion_price_book" in (channel.promotion_support() or "")
+        with pytest.raises(UnsupportedOperation, match="price book"):
+            await channel.write_promotion(_promotion("AO-DAI-DO"))
+        wrong = make(sandbox, promotion_price_book=12345)
+        [refused] = await wrong.write_promotion(_promotion("AO-DAI-DO"))
+        assert not refused.ok and "bảng giá" in (refused.error or "")
+        await wrong.aclose()
+    finally:
+        await channel.aclose()

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -39,10 +40,13 @@ from omnisdk.errors import (
 from omnisdk.http import HttpClient, Lane, RateBudget
 from omnisdk.models import (
     ChannelEvent,
+    Money,
     Order,
     PriceUpdate,
     Product,
+    PromotionItem,
     PromotionMechanism,
+    PromotionWrite,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -52,11 +56,14 @@ from omnisdk_shopee.client import Clock, ShopeeClient, SignatureKind, Signer
 from omnisdk_shopee.errors import error_mapper
 from omnisdk_shopee.mapping import (
     ListingRef,
+    current_prices,
     listing_refs,
     order_from_shopee,
     product_from_shopee,
     stock_levels,
+    to_decimal,
     to_json_number,
+    to_money,
 )
 from omnisdk_shopee.settings import LIVE_BASE_URL, ShopeeSettings
 from omnisdk_shopee.webhooks import (
@@ -83,6 +90,12 @@ ORDER_DETAIL_FIELDS = (
 MAX_MODELS_PER_CALL = 50
 """``update_stock`` / ``update_price``: one item, at most 50 models per call."""
 MAX_ITEMS_PER_INFO_CALL = 50
+DISCOUNT_ITEMS_PER_CALL = 100
+"""Items per ``add_discount_item`` call (Shopee allows more; 100 keeps errors apart)."""
+DISCOUNT_NAME_MAX = 150
+"""The longest discount name the sandbox takes [?]."""
+DISCOUNT_LEAD_TIME = timedelta(hours=1)
+"""How far ahead of now a discount must start, and how long it must last at least [?]."""
 """``get_item_base_info``: at most 50 item ids per call."""
 MAX_ORDERS_PER_DETAIL_CALL = 50
 """``get_order_detail``: at most 50 order numbers per call."""
@@ -151,6 +164,7 @@ class ShopeeChannel(Channel):
     )
     limits: ClassVar[ChannelLimits] = ChannelLimits(
         promotion_mechanism=PromotionMechanism.DISCOUNT_CAMPAIGN,
+        promotion_lead_time=DISCOUNT_LEAD_TIME,
         stock_push_mode=StockPushMode.ABSOLUTE,
         max_stock_batch=MAX_MODELS_PER_CALL,
         max_price_batch=MAX_MODELS_PER_CALL,
@@ -499,7 +513,11 @@ class ShopeeChannel(Channel):
         for sku in wanted if wanted is not None else sorted(refs):
             ref = refs.get(sku)
             if ref is not None:
-                for level in stock_levels(ref, channel=self.name, account=self.account):
+                for level in self.stock_levels_from(
+                    {"item_id": ref.item_id, "model_id": ref.model_id, "sku": ref.sku},
+                    partial(stock_levels, ref, channel=self.name, account=self.account),
+                    sku=sku,
+                ):
                     yield level
 
     async def _locate(self, skus: Iterable[str]) -> dict[str, ListingRef]:
@@ -552,6 +570,237 @@ class ShopeeChannel(Channel):
             )
         )
         return [bad[index] if index in bad else next(written) for index in range(len(batch))]
+
+    # -- promotions: a shop discount (add_discount / add_discount_item / end_discount) -----
+
+    def _discount_name(self, promotion: PromotionWrite) -> str:
+        """The discount's name: the promotion's, with its id (how a rerun finds it again)."""
+        tag = f" [{promotion.id}]"
+        return promotion.name[: DISCOUNT_NAME_MAX - len(tag)] + tag
+
+    async def _find_discount(self, name: str) -> int | None:
+        """The upcoming or ongoing discount called ``name``, if any."""
+        for status in ("upcoming", "ongoing"):
+            page = 1
+            while True:
+                answer = await self._call(
+                    "GET",
+                    "/api/v2/discount/get_discount_list",
+                    params={"discount_status": status, "page_no": page, "page_size": 100},
+                )
+                response = answer.get("response") or {}
+                for entry in response.get("discount_list") or []:
+                    if entry.get("discount_name") == name:
+                        return int(entry["discount_id"])
+                if not response.get("more"):
+                    break
+                page += 1
+        return None
+
+    async def _discount(self, discount_id: int) -> dict[str, Any] | None:
+        """A discount with its items, or None when Shopee no longer knows it."""
+        try:
+            answer = await self._call(
+                "GET", "/api/v2/discount/get_discount", params={"discount_id": discount_id}
+            )
+        except ChannelError as exc:
+            if getattr(exc, "code", None) == "discount.error_not_found":
+                return None
+            raise
+        return dict(answer.get("response") or {})
+
+    async def write_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """One shop discount per promotion, its items at their promotion prices.
+
+        Shopee starts a discount no sooner than an hour after it is created: a promotion
+        that starts sooner starts on Shopee at that first possible minute (the plan says
+        so). The discount is found again by its name, so a rerun (or a rerun after a crash)
+        adds only what is missing and changes a price that moved.
+        """
+        items = promotion.items
+        earliest = self.clock() + DISCOUNT_LEAD_TIME + timedelta(minutes=1)
+        start = max(promotion.starts_at, earliest)
+        if promotion.ends_at - start < DISCOUNT_LEAD_TIME:
+            reason = (
+                "too late for Shopee: a discount starts at least an hour after it is made "
+                "and lasts at least an hour"
+            )
+            return [WriteResult.failure(i.sku, reason, code="discount_too_late") for i in items]
+        refs = await self._locate(item.sku for item in items)
+        results: list[WriteResult | None] = [None] * len(items)
+        wanted: dict[tuple[int, int], int] = {}
+        for index, item in enumerate(items):
+            ref = refs.get(item.sku)
+            if item.promoted.currency != self.settings.currency:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    f"price is in {item.promoted.currency}, the shop sells in "
+                    f"{self.settings.currency}",
+                    code="currency_mismatch",
+                )
+            elif ref is None:
+                results[index] = WriteResult.failure(
+                    item.sku,
+                    NotFound(f"SKU {item.sku!r} is not listed on this shop", code="sku_not_listed"),
+                )
+            else:
+                wanted[(ref.item_id, ref.model_id)] = index
+        if not wanted:
+            return [r or WriteResult.failure(items[i].sku, "not written") for i, r in
+                    enumerate(results)]
+        name = self._discount_name(promotion)
+        discount_id = await self._find_discount(name)
+        if discount_id is None:
+            answer = await self._call(
+                "POST",
+                "/api/v2/discount/add_discount",
+                body={
+                    "discount_name": name,
+                    "start_time": int(start.timestamp()),
+                    "end_time": int(promotion.ends_at.timestamp()),
+                },
+            )
+            discount_id = int((answer.get("response") or {})["discount_id"])
+        current = await self._discount(discount_id) or {}
+        listed: dict[tuple[int, int], Any] = {
+            (int(entry["item_id"]), int(model["model_id"])): to_decimal(
+                model["model_promotion_price"]
+            )
+            for entry in current.get("item_list") or []
+            for model in entry.get("model_list") or []
+        }
+        adding: dict[int, list[tuple[int, int]]] = {}
+        updating: dict[int, list[tuple[int, int]]] = {}
+        for key, index in wanted.items():
+            price = items[index].promoted.amount
+            if key not in listed:
+                adding.setdefault(key[0], []).append((key[1], index))
+            elif listed[key] != price:
+                updating.setdefault(key[0], []).append((key[1], index))
+            else:
+                results[index] = WriteResult.success(items[index].sku, external_id=str(discount_id))
+        for path, groups in (
+            ("/api/v2/discount/add_discount_item", adding),
+            ("/api/v2/discount/update_discount_item", updating),
+        ):
+            if groups:
+                await self._discount_items(path, discount_id, groups, items, results)
+        return [r or WriteResult.failure(items[i].sku, "not written", retryable=True)
+                for i, r in enumerate(results)]
+
+    async def _discount_items(
+        self,
+        path: str,
+        discount_id: int,
+        groups: dict[int, list[tuple[int, int]]],
+        items: Sequence[PromotionItem],
+        results: list[WriteResult | None],
+    ) -> None:
+        def entry(item_id: int, models: list[tuple[int, int]]) -> dict[str, Any]:
+            if models == [(0, models[0][1])]:
+                price = items[models[0][1]].promoted.amount
+                return {"item_id": item_id, "item_promotion_price": to_json_number(price)}
+            return {
+                "item_id": item_id,
+                "model_list": [
+                    {
+                        "model_id": model_id,
+                        "model_promotion_price": to_json_number(items[index].promoted.amount),
+                    }
+                    for model_id, index in models
+                ],
+            }
+
+        chosen = sorted(groups.items())
+        for chunk in batched(chosen, DISCOUNT_ITEMS_PER_CALL):
+            try:
+                answer = await self._call(
+                    "POST",
+                    path,
+                    body={
+                        "discount_id": discount_id,
+                        "item_list": [entry(item_id, models) for item_id, models in chunk],
+                    },
+                )
+            except ChannelError as exc:
+                if isinstance(exc, AuthError):
+                    raise
+                for _, models in chunk:
+                    for _, index in models:
+                        results[index] = WriteResult.failure(items[index].sku, exc)
+                continue
+            errors = {
+                (int(e.get("item_id") or 0), int(e.get("model_id") or 0)): e
+                for e in (answer.get("response") or {}).get("error_list") or []
+            }
+            for item_id, models in chunk:
+                for model_id, index in models:
+                    error = errors.get((item_id, model_id))
+                    results[index] = (
+                        WriteResult.failure(
+                            items[index].sku,
+                            str(error.get("fail_message") or "refused"),
+                            code=str(error.get("fail_error") or "refused"),
+                        )
+                        if error
+                        else WriteResult.success(items[index].sku, external_id=str(discount_id))
+                    )
+
+    async def end_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """End the promotion's discount: ``end_discount`` when it runs, ``delete_discount``
+        when it has not started, nothing when it has ended (or is gone). When only some of
+        its items end (an account opted out later), those are taken out of it instead."""
+        items = promotion.items
+        ids = {int(i.external_id) for i in items if i.external_id and i.external_id.isdigit()}
+        if not ids:
+            found = await self._find_discount(self._discount_name(promotion))
+            ids = {found} if found is not None else set()
+        refs = await self._locate(item.sku for item in items)
+        ours = {(r.item_id, r.model_id) for r in refs.values()}
+        try:
+            for discount_id in sorted(ids):
+                await self._end_discount(discount_id, ours)
+        except ChannelError as exc:
+            if isinstance(exc, AuthError):
+                raise
+            return [WriteResult.failure(item.sku, exc) for item in items]
+        return [WriteResult.success(item.sku) for item in items]
+
+    async def _end_discount(self, discount_id: int, ours: set[tuple[int, int]]) -> None:
+        current = await self._discount(discount_id)
+        if current is None or current.get("status") == "expired":
+            return
+        inside = {
+            (int(entry["item_id"]), int(model["model_id"]))
+            for entry in current.get("item_list") or []
+            for model in entry.get("model_list") or []
+        }
+        if inside - ours:
+            for item_id, model_id in sorted(inside & ours):
+                await self._call(
+                    "POST",
+                    "/api/v2/discount/delete_discount_item",
+                    body={"discount_id": discount_id, "item_id": item_id, "model_id": model_id},
+                )
+            return
+        path = (
+            "/api/v2/discount/end_discount"
+            if current.get("status") == "ongoing"
+            else "/api/v2/discount/delete_discount"
+        )
+        await self._call("POST", path, body={"discount_id": discount_id})
+
+    async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
+        """Each SKU's ``price_info.current_price`` (a running discount's price included)."""
+        refs = await self._locate(skus)
+        wanted = set(skus)
+        prices: dict[str, Money] = {}
+        item_ids = sorted({ref.item_id for ref in refs.values()})
+        async for raw in self._raw_items(item_ids, Lane.DEFAULT):
+            for sku, amount in current_prices(raw).items():
+                if sku in wanted:
+                    prices[sku] = to_money(amount, self.settings.currency)
+        return prices
 
     async def _write_models(
         self,

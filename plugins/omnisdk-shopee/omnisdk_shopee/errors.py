@@ -25,6 +25,7 @@ from omnisdk.errors import (
     RateLimited,
     ReauthorisationRequired,
 )
+from omnisdk.http import ErrorMapper, json_error_mapper, parse_retry_after
 
 __all__ = [
     "ACCESS_TOKEN_ERRORS",
@@ -181,27 +182,14 @@ def error_for(
     return BadRequest(message, code=code, **context)
 
 
-def error_mapper(response: httpx.Response) -> ChannelError | None:
-    """:data:`omnisdk.http.ErrorMapper` for Shopee: the typed error a response carries."""
-    content = response.content.strip()
-    if not content:
-        return None  # nothing to read: the HTTP layer maps the status
-    try:
-        body = parse_body(content)
-    except ValueError:
-        if response.status_code >= 400:
-            return None  # not Shopee's JSON: the HTTP layer maps the status
-        return PlatformUnavailable(
-            "Shopee answered with a body that is not JSON", status=response.status_code
-        )
-    retry_after: float | None = None
-    header = response.headers.get("retry-after")
-    if header is not None:
-        try:
-            retry_after = max(0.0, float(header))
-        except ValueError:
-            retry_after = None
-    refreshing = response.request.url.path.endswith("/auth/access_token/get")
+def _read_error(response: httpx.Response, body: Any) -> ChannelError | None:
     return error_for(
-        body, status=response.status_code, retry_after=retry_after, refreshing=refreshing
+        body,
+        status=response.status_code,
+        retry_after=parse_retry_after(response.headers.get("retry-after")),
+        refreshing=response.request.url.path.endswith("/auth/access_token/get"),
     )
+
+
+error_mapper: ErrorMapper = json_error_mapper("Shopee", _read_error, parse=parse_body)
+""":data:`omnisdk.http.ErrorMapper` for Shopee: the typed error a response carries."""

@@ -45,6 +45,8 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    canonical_sku,
+    listed_count,
     minor_units,
 )
 
@@ -54,6 +56,7 @@ __all__ = [
     "MODEL_STATUS",
     "ORDER_STATUS",
     "ListingRef",
+    "current_prices",
     "listing_refs",
     "order_from_shopee",
     "order_status",
@@ -217,6 +220,9 @@ class ListingRef:
     stock: dict[str, int]
     """Seller stock per ``location_id`` (``""`` for a single-warehouse shop)."""
     reserved: int = 0
+    unreadable: str | None = None
+    """Why Shopee's stock figures of this SKU could not be read (10**30, text, ...): its
+    ids still serve writes, its levels are set aside (:func:`stock_levels` raises)."""
 
     @property
     def listed(self) -> int:
@@ -241,9 +247,22 @@ def _seller_stock(entry: dict[str, Any]) -> tuple[dict[str, int], int]:
     per_location: dict[str, int] = {}
     for row in info.get("seller_stock") or []:
         location = str(row.get("location_id") or "")
-        per_location[location] = per_location.get(location, 0) + int(row.get("stock") or 0)
+        stock = row.get("stock")
+        count = 0 if stock is None else listed_count(stock, "seller_stock.stock")
+        per_location[location] = per_location.get(location, 0) + count
     summary = info.get("summary_info") or {}
-    return per_location, int(summary.get("total_reserved_stock") or 0)
+    reserved = summary.get("total_reserved_stock")
+    return per_location, (
+        0 if reserved is None else max(listed_count(reserved, "total_reserved_stock"), 0)
+    )
+
+
+def _listing_ref(sku: str, item_id: int, model_id: int, entry: dict[str, Any]) -> ListingRef:
+    try:
+        stock, reserved = _seller_stock(entry)
+    except (ValueError, TypeError, AttributeError) as exc:
+        return ListingRef(sku, item_id, model_id, {}, 0, unreadable=f"{type(exc).__name__}: {exc}")
+    return ListingRef(sku, item_id, model_id, stock, reserved)
 
 
 def _models(raw: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -330,24 +349,44 @@ def _promotion(price: Money, current: Money | None) -> dict[str, str]:
 
 
 def listing_refs(raw: dict[str, Any]) -> list[ListingRef]:
-    """Every SKU of a raw product with its ids and listed stock (SKU-less models skipped)."""
+    """Every SKU of a raw product, canonical (:func:`~omnisdk.models.canonical_sku`), with
+    its ids and listed stock (models without a SKU that can be one skipped;
+    a SKU whose stock figures cannot be read keeps its ids, ``unreadable`` says why)."""
     item_id = int(raw["item_id"])
     models, _ = _models(raw)
     refs: list[ListingRef] = []
     if raw.get("has_model") or models:
         for model in models:
-            sku = str(model.get("model_sku") or "")
+            sku = canonical_sku(str(model.get("model_sku") or ""))
             if sku:
-                stock, reserved = _seller_stock(model)
-                refs.append(ListingRef(sku, item_id, int(model["model_id"]), stock, reserved))
-    elif raw.get("item_sku"):
-        stock, reserved = _seller_stock(raw)
-        refs.append(ListingRef(str(raw["item_sku"]), item_id, 0, stock, reserved))
+                refs.append(_listing_ref(sku, item_id, int(model["model_id"]), model))
+    elif sku := canonical_sku(str(raw.get("item_sku") or "")):
+        refs.append(_listing_ref(sku, item_id, 0, raw))
     return refs
 
 
+def current_prices(raw: dict[str, Any]) -> dict[str, Any]:
+    """SKU -> ``price_info.current_price`` of every SKU of a raw product (what a buyer pays
+    now, a running discount included), as the JSON number Shopee sent."""
+    prices: dict[str, Any] = {}
+    models, _ = _models(raw)
+    if raw.get("has_model") or models:
+        for model in models:
+            info = (model.get("price_info") or [{}])[0]
+            if model.get("model_sku") and info.get("current_price") is not None:
+                prices[str(model["model_sku"])] = info["current_price"]
+    elif raw.get("item_sku"):
+        info = (raw.get("price_info") or [{}])[0]
+        if info.get("current_price") is not None:
+            prices[str(raw["item_sku"])] = info["current_price"]
+    return prices
+
+
 def stock_levels(ref: ListingRef, *, channel: str, account: str) -> list[StockLevel]:
-    """The listed stock of one SKU, one level per Shopee location (``None``: the only one)."""
+    """The listed stock of one SKU, one level per Shopee location (``None``: the only one);
+    ValueError when its figures could not be read."""
+    if ref.unreadable is not None:
+        raise ValueError(ref.unreadable)
     ref_id = _ref(channel, account, f"{ref.item_id}:{ref.model_id}")
     stock = ref.stock or {"": 0}
     return [

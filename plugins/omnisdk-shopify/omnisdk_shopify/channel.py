@@ -19,8 +19,10 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import partial
 from typing import Any, ClassVar
 
 import httpx
@@ -50,10 +52,12 @@ from omnisdk.models import (
     Customer,
     EventKind,
     Location,
+    Money,
     Order,
     PriceUpdate,
     Product,
     PromotionMechanism,
+    PromotionWrite,
     StockLevel,
     StockPushMode,
     StockUpdate,
@@ -180,7 +184,7 @@ class ShopifyChannel(Channel):
         self._client: ShopifyClient | None = None
         self._currency: str | None = None
         self._default_location: str | None = None
-        self._skus = SkuIndex()
+        self._skus = SkuIndex(self.platform_skus)
         self._deliveries = RecentDeliveries()
         self._token_ready = False
         self._sleep = asyncio.sleep
@@ -489,35 +493,29 @@ class ShopifyChannel(Channel):
             found = self.locations.location_id(code)
         return found
 
-    async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
-        """Available stock per SKU and location (``location`` is the location's code)."""
+    def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
+        """Available stock per SKU and location (``location`` is the location's code);
+        Shopify searches SKUs as stored (see ``Channel.stock_of_skus``)."""
+        return self.stock_of_skus(skus, self._stock_levels, per_call=queries.STOCK_PAGE)
+
+    async def _stock_levels(self, names: list[str] | None) -> AsyncIterator[StockLevel]:
         origin = self._origin(money=False)
-        searches: Iterable[str | None]
-        if skus is None:
-            searches = [None]
-        else:
-            wanted = sorted(set(skus))
-            searches = [
-                " OR ".join(f"sku:{search_value(s)}" for s in chunk)
-                for chunk in batched(wanted, queries.STOCK_PAGE)
-            ]
-        for search in searches:
-            async for node in self._pages(
-                queries.STOCK_BY_SKU,
-                "productVariants",
-                first=queries.STOCK_PAGE,
-                lane=Lane.STOCK,
-                search=search,
+        search = None if names is None else " OR ".join(f"sku:{search_value(s)}" for s in names)
+        async for node in self._pages(
+            queries.STOCK_BY_SKU,
+            "productVariants",
+            first=queries.STOCK_PAGE,
+            lane=Lane.STOCK,
+            search=search,
+        ):
+            if names is not None and node.get("sku") not in names:
+                continue  # Shopify's search matches more than the SKUs named
+            for level in self.stock_levels_from(
+                node,
+                partial(mapping.stock_levels_from_graphql, node, origin),
+                sku=self.platform_skus.learn(node.get("sku")),
             ):
-                if skus is not None and node.get("sku") not in skus:
-                    continue
-                try:
-                    levels = mapping.stock_levels_from_graphql(node, origin)
-                except MappingError as exc:
-                    logger.warning("%s", exc)
-                    continue
-                for level in levels:
-                    yield level
+                yield level
 
     # -- bulk operations -------------------------------------------------------------------
 
@@ -716,6 +714,57 @@ class ShopifyChannel(Channel):
         A price in another currency than the shop's fails alone (Shopify prices are in the
         shop currency).
         """
+        return await self._set_prices(batch, clear_compare_at=False)
+
+    # -- promotions: compare-at price + price ---------------------------------------------
+    #
+    # Shopify has no dated sale price on a variant: a promotion is the price lowered to the
+    # promoted one with the base shown as the compare-at price ("was 650.000 ₫"), written
+    # when it starts and undone when it ends by the engine's scheduled job.
+
+    async def write_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """``price`` = promoted, ``compareAtPrice`` = base, per variant (see the class notes)."""
+        updates = [
+            PriceUpdate(sku=item.sku, price=item.promoted, compare_at_price=item.base)
+            for item in promotion.items
+        ]
+        return await self._write_in_batches(
+            updates, self.limits.max_price_batch, self.write_prices_batch, lambda u: u.sku
+        )
+
+    async def end_promotion(self, promotion: PromotionWrite) -> list[WriteResult]:
+        """``price`` = base and the compare-at price cleared; writing it twice is harmless."""
+        updates = [PriceUpdate(sku=item.sku, price=item.base) for item in promotion.items]
+
+        async def write(batch: Sequence[PriceUpdate]) -> list[WriteResult]:
+            return await self._set_prices(batch, clear_compare_at=True)
+
+        return await self._write_in_batches(
+            updates, self.limits.max_price_batch, write, lambda u: u.sku
+        )
+
+    async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
+        """Each SKU's variant ``price`` (what the buyer pays; the compare-at is only shown)."""
+        currency = await self._shop_currency()
+        prices: dict[str, Money] = {}
+        for chunk in batched(list(dict.fromkeys(skus)), queries.VARIANT_LOOKUP_PAGE):
+            data = await self.client.graphql(
+                queries.VARIANT_PRICES,
+                {
+                    "first": queries.VARIANT_LOOKUP_PAGE,
+                    "query": " OR ".join(f"sku:{search_value(sku)}" for sku in chunk),
+                },
+            )
+            for node in data["productVariants"]["nodes"]:
+                if node.get("sku") in chunk and node.get("price") is not None:
+                    prices[node["sku"]] = Money.of(Decimal(str(node["price"])), currency)
+        return prices
+
+    async def _set_prices(
+        self, batch: Sequence[PriceUpdate], *, clear_compare_at: bool
+    ) -> list[WriteResult]:
+        """:meth:`write_prices_batch`; ``clear_compare_at`` sends a null compare-at price
+        for updates without one (otherwise it is left as it is)."""
         currency = await self._shop_currency()
         results: list[WriteResult | None] = [None] * len(batch)
         found = await self._skus.lookup(self.client, (u.sku for u in batch), Lane.DEFAULT)
@@ -742,6 +791,8 @@ class ShopifyChannel(Channel):
             entry: dict[str, Any] = {"id": ref.variant_id, "price": str(update.price.amount)}
             if update.compare_at_price is not None:
                 entry["compareAtPrice"] = str(update.compare_at_price.amount)
+            elif clear_compare_at:
+                entry["compareAtPrice"] = None
             by_product.setdefault(ref.product_id, []).append((index, entry))
         for product_id, entries in by_product.items():
             data = await self.client.graphql(

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from omnisdk.errors import AuthError, BadRequest, ChannelError, PlatformUnavailable, RateLimited
+from omnisdk.http import json_error_mapper
 from omnisdk_shopify.queries import MAX_QUERY_COST
 
 __all__ = ["graphql_error", "shopify_error_mapper", "throttled_wait"]
@@ -28,10 +29,10 @@ def shopify_error_mapper(response: httpx.Response) -> ChannelError | None:
     throttled or failed inside, so the body decides."""
     if not response.request.url.path.endswith("/graphql.json") or response.status_code != 200:
         return None
-    try:
-        body = response.json()
-    except ValueError:
-        return PlatformUnavailable("GraphQL answer is not JSON")
+    return _graphql_mapper(response)
+
+
+def _read_graphql(response: httpx.Response, body: Any) -> ChannelError | None:
     wait = throttled_wait(body)
     if wait is not None:
         return RateLimited(f"GraphQL cost bucket empty: waiting {wait:.2f} s", retry_after=wait)
@@ -39,6 +40,9 @@ def shopify_error_mapper(response: httpx.Response) -> ChannelError | None:
     if codes & _SERVER_CODES:
         return PlatformUnavailable(f"GraphQL internal error: {_messages(body)}")
     return None
+
+
+_graphql_mapper = json_error_mapper("Shopify GraphQL", _read_graphql)
 
 
 def graphql_error(body: dict[str, Any], *, status: int, channel: str, account: str) -> ChannelError:

@@ -48,6 +48,7 @@ from omnisdk.models import (
     ProductStatus,
     StockLevel,
     Variant,
+    listed_count,
 )
 from omnisdk_shopify.locations import LocationCodes, legacy_id
 
@@ -405,7 +406,10 @@ def stock_levels_from_graphql(variant: Mapping[str, Any], origin: Origin) -> lis
     item = variant.get("inventoryItem") or {}
     levels = []
     for level in (item.get("inventoryLevels") or {}).get("nodes") or []:
-        quantities = {q["name"]: int(q["quantity"]) for q in level.get("quantities") or []}
+        quantities = {
+            q["name"]: listed_count(q["quantity"], f"{q['name']} quantity")
+            for q in level.get("quantities") or []
+        }
         place = level["location"]
         levels.append(
             StockLevel(
@@ -452,6 +456,46 @@ def _shop_money(bag: Any, origin: Origin, where: str) -> Money | None:
         return None
     money = bag.get("shopMoney") or {}
     return origin.money(money.get("amount"), money.get("currencyCode"), where=where)
+
+
+def _goods_refund(refunded: Money | None, shipping: Money | None, total: Money) -> Money | None:
+    """What was given back for the goods: refunded money less refunded shipping, within
+    0..total; None when nothing was (or the payload says nothing of refunds), as before
+    refunds were read, so an order stored then is not taken for a new version."""
+    if refunded is None:
+        return None
+    goods = refunded - shipping if shipping is not None else refunded
+    zero = Money.zero(total.currency)
+    return min(max(goods, zero), total) if goods > zero else None
+
+
+def _graphql_refund(node: Mapping[str, Any], origin: Origin, total: Money) -> Money | None:
+    """``totalRefundedSet`` less ``totalRefundedShippingSet`` (every refund added up)."""
+    return _goods_refund(
+        _shop_money(node.get("totalRefundedSet"), origin, "totalRefundedSet"),
+        _shop_money(node.get("totalRefundedShippingSet"), origin, "totalRefundedShippingSet"),
+        total,
+    )
+
+
+def _rest_refund(payload: Mapping[str, Any], origin: Origin, total: Money) -> Money | None:
+    """The REST ``refunds``: their successful ``refund`` transactions, less the shipping
+    refunded (``shipping_refund`` order adjustments, negative amounts)."""
+    if "refunds" not in payload:
+        return None
+    zero = Money.zero(origin.currency)
+    money, shipping = zero, zero
+    for index, refund in enumerate(payload.get("refunds") or []):
+        for transaction in refund.get("transactions") or []:
+            if transaction.get("kind") == "refund" and transaction.get("status") == "success":
+                money += origin.money(transaction.get("amount"), transaction.get("currency"),
+                                      where=f"refunds[{index}].transactions amount")
+        for adjustment in refund.get("order_adjustments") or []:
+            if adjustment.get("kind") == "shipping_refund":
+                amount = origin.money(adjustment.get("amount"),
+                                      where=f"refunds[{index}].order_adjustments amount")
+                shipping += amount if amount >= zero else zero - amount
+    return _goods_refund(money, shipping, total)
 
 
 def _line(raw: Mapping[str, Any], origin: Origin, *, rest: bool) -> OrderLine:
@@ -582,6 +626,7 @@ def order_from_graphql(
         ),
         tax_total=_shop_money(node.get("totalTaxSet"), origin, "totalTaxSet"),
         total=total,
+        refund_total=_graphql_refund(node, origin, total),
         customer=customer_from_graphql(customer, origin) if customer else None,
         shipping_address=address_from_shopify(node.get("shippingAddress")),
         **_fulfilment(pickup_from_graphql(node, origin)),
@@ -606,6 +651,7 @@ def order_from_rest(payload: Mapping[str, Any], origin: Origin) -> Order:
         Discount(code=d.get("code"), amount=origin.money(d.get("amount"), where="discount_codes"))
         for d in payload.get("discount_codes") or []
     ]
+    total = origin.money(payload.get("total_price"), where="total_price")
     return Order(
         channel_ref=origin.ref(external),
         number=payload.get("name"),
@@ -630,7 +676,8 @@ def order_from_rest(payload: Mapping[str, Any], origin: Origin) -> Order:
             else None
         ),
         tax_total=origin.money(payload.get("total_tax") or "0", where="total_tax"),
-        total=origin.money(payload.get("total_price"), where="total_price"),
+        total=total,
+        refund_total=_rest_refund(payload, origin, total),
         customer=customer_from_rest(customer, origin) if customer else None,
         shipping_address=address_from_shopify(payload.get("shipping_address")),
         **_fulfilment(pickup_from_rest(payload, origin)),

@@ -51,6 +51,7 @@ __all__ = [
     "VARIANTS_BY_SKU",
     "VARIANTS_PER_PRODUCT",
     "VARIANT_LOOKUP_PAGE",
+    "VARIANT_PRICES",
     "WEBHOOK_CREATE",
     "WEBHOOK_DELETE",
     "WEBHOOK_LIST",
@@ -146,6 +147,14 @@ query VariantsBySku($first: Int!, $query: String!) {
 }
 """
 
+VARIANT_PRICES = """
+query VariantPrices($first: Int!, $query: String!) {
+  productVariants(first: $first, query: $query) {
+    nodes { sku price compareAtPrice }
+  }
+}
+"""
+
 STOCK_BY_SKU = f"""
 query StockBySku($first: Int!, $after: String, $query: String) {{
   productVariants(first: $first, after: $after, query: $query, sortKey: SKU) {{
@@ -215,6 +224,8 @@ _ORDER_FIELDS = f"""
   totalTaxSet {{ {_MONEY} }}
   totalDiscountsSet {{ {_MONEY} }}
   totalShippingPriceSet {{ {_MONEY} }}
+  totalRefundedSet {{ {_MONEY} }}
+  totalRefundedShippingSet {{ {_MONEY} }}
   customer {{ id firstName lastName email phone createdAt updatedAt }}
   shippingAddress {{ {_ADDRESS} }}
   fulfillments(first: {FULFILLMENTS_PER_ORDER}) {{

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from omnisdk.channel import batched
+from omnisdk.channel import PlatformSkus, batched
 from omnisdk.http import Lane
+from omnisdk.models import canonical_sku
 from omnisdk_shopify import queries
 from omnisdk_shopify.client import ShopifyClient
 
@@ -40,13 +41,15 @@ class VariantRef:
 class SkuIndex:
     """SKU -> variants, and inventory item -> SKU, learnt from reads and lookups."""
 
-    def __init__(self) -> None:
+    def __init__(self, spellings: PlatformSkus | None = None) -> None:
         self._by_sku: dict[str, list[VariantRef]] = {}
         self._by_item: dict[str, str] = {}
+        self._spellings = spellings if spellings is not None else PlatformSkus()
 
     def remember(self, node: Mapping[str, Any], product_id: str) -> None:
-        """Take in a variant node (``id``, ``sku``, ``inventoryItem { id tracked }``)."""
-        sku = (node.get("sku") or "").strip()
+        """Take in a variant node (``id``, ``sku``, ``inventoryItem { id tracked }``), under
+        its canonical SKU."""
+        sku = self._spellings.learn(node.get("sku")) or ""
         item = node.get("inventoryItem") or {}
         if not sku or not item.get("id"):
             return
@@ -77,14 +80,16 @@ class SkuIndex:
         wanted = list(dict.fromkeys(skus))
         missing = [sku for sku in wanted if sku not in self._by_sku]
         for chunk in batched(missing, queries.VARIANT_LOOKUP_PAGE):
-            search = " OR ".join(f"sku:{search_value(sku)}" for sku in chunk)
+            search = " OR ".join(
+                f"sku:{search_value(self._spellings.platform(sku))}" for sku in chunk
+            )
             data = await client.graphql(
                 queries.VARIANTS_BY_SKU,
                 {"first": queries.VARIANT_LOOKUP_PAGE, "query": search},
                 lane=lane,
             )
             for node in data["productVariants"]["nodes"]:
-                if node.get("sku") in chunk:
+                if canonical_sku(node.get("sku")) in chunk:
                     self.remember(node, str(node["product"]["id"]))
         return {sku: self.refs(sku) for sku in wanted}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -11,9 +12,10 @@ from shopify_helpers import make_channel
 
 from omnisdk.channel import Capability, OrderUpdate, WebhookRequest
 from omnisdk.errors import ConfigError
-from omnisdk.models import EventKind, OrderStatus, PaymentStatus
+from omnisdk.models import EventKind, Money, OrderStatus, PaymentStatus
 from omnisdk.plugins import Plugins
 from omnisdk.testing.control import SandboxControl
+from omnisdk.testing.sandbox import SandboxError
 from omnisdk_shopify.channel import ShopifyChannel
 from omnisdk_shopify.sandbox.app import ShopifySandbox
 
@@ -468,3 +470,29 @@ async def test_sandbox_order_cancel_answers_like_shopify(
     assert polled["job"]["done"] is True
     assert sandbox.shop.orders[int(order_id.rsplit("/", 1)[-1])].cancel_reason == "customer"
     assert (await control.listed_stock())["NL-3"] == 10
+
+
+async def test_partial_refunds_are_read_by_graphql_and_from_webhooks(
+    sandbox: ShopifySandbox, control: SandboxControl, channel: ShopifyChannel
+) -> None:
+    """Two refunds, one with shipping: the goods refunded add up, shipping left out."""
+    await control.seed(SEEDS)
+    hooks = await _hooks(sandbox, control)
+    order_id = await control.place_order([("AT-M", 2)])
+    placed = sandbox.shop.orders[int(order_id.rsplit("/", 1)[-1])]
+    placed.shipping_price = Decimal(30000)  # 398,000 of goods + 30,000 shipping
+    if placed.financial_status != "paid":
+        sandbox.advance_order(order_id)
+    assert (await channel.get_order(order_id)).refund_total is None  # nothing given back
+    sandbox.refund(order_id, "150000")
+    sandbox.refund(order_id, "80000", shipping="30000")  # 50,000 of goods and the shipping
+    order = await channel.get_order(order_id)
+    assert order.payment_status is PaymentStatus.PARTIALLY_REFUNDED
+    assert order.refund_total == Money.of(200000, "VND")
+    await sandbox.drain_webhooks()
+    assert len(hooks.of("refunds/create")) == 2
+    [*_, updated] = channel.receive_webhook(hooks.of("orders/updated")[-1])
+    assert updated.order is not None
+    assert updated.order.refund_total == Money.of(200000, "VND")
+    with pytest.raises(SandboxError, match="is left to refund"):
+        sandbox.refund(order_id, "300000")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar
 
 import httpx
@@ -162,21 +163,21 @@ class ExampleChannel(Channel):
         for raw in body["locations"]:
             yield mapping.parse_location(raw, self.ref)
 
-    async def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
+    def stream_stock(self, skus: Sequence[str] | None = None) -> AsyncIterator[StockLevel]:
         """Listed stock per SKU, 50 SKUs per call (every listing when ``skus`` is None)."""
-        chunks = (
-            [
-                list(skus[i : i + STOCK_SKUS_PER_CALL])
-                for i in range(0, len(skus), STOCK_SKUS_PER_CALL)
-            ]
-            if skus is not None
-            else [[]]
-        )
-        for chunk in chunks:
-            params = {"skus": ",".join(chunk)} if chunk else {}
-            body = await self.client.call("GET", "/stock", lane=Lane.STOCK, params=params)
-            for raw in body["stock"]:
-                yield mapping.parse_stock_level(raw, self.ref)
+        return self.stock_of_skus(skus, self._stock, per_call=STOCK_SKUS_PER_CALL)
+
+    async def _stock(self, names: list[str] | None) -> AsyncIterator[StockLevel]:
+        params = {"skus": ",".join(names)} if names is not None else {}
+        body = await self.client.call("GET", "/stock", lane=Lane.STOCK, params=params)
+        for raw in body["stock"]:
+            # A figure the platform reports out of range sets that one SKU aside.
+            for level in self.stock_levels_from(
+                raw,
+                partial(mapping.parse_stock_level, raw, self.ref),
+                sku=self.platform_skus.learn(raw.get("sku")),
+            ):
+                yield level
 
     # -- mapping (the base class calls these through the omnisdk_map_* hooks) -------------
 
@@ -198,7 +199,7 @@ class ExampleChannel(Channel):
         """``POST /stock/batch``; an update's ``expected`` makes it a compare-and-swap."""
         items = [
             {
-                "sku": u.sku,
+                "sku": self.platform_skus.platform(u.sku),
                 "quantity": u.quantity,
                 **({"expected": u.expected} if u.expected is not None else {}),
             }
@@ -212,7 +213,11 @@ class ExampleChannel(Channel):
     async def write_prices_batch(self, batch: Sequence[PriceUpdate]) -> list[WriteResult]:
         """``POST /prices/batch``: prices travel as decimal strings."""
         items = [
-            {"sku": u.sku, "price": str(u.price.amount), "currency": u.price.currency}
+            {
+                "sku": self.platform_skus.platform(u.sku),
+                "price": str(u.price.amount),
+                "currency": u.price.currency,
+            }
             for u in batch
         ]
         body = await self.client.call(

@@ -22,6 +22,7 @@ from omnisdk.errors import (
     PlatformUnavailable,
     RateLimited,
 )
+from omnisdk.models import canonical_sku
 
 __all__ = ["error_for_response", "write_results"]
 
@@ -57,7 +58,7 @@ def write_results(
     """The platform's per-item answers as WriteResults, in the batch's order."""
     results = []
     for update, answer in zip(batch, answers, strict=True):
-        if answer.get("sku") != update.sku:
+        if canonical_sku(answer.get("sku")) != update.sku:
             raise ValueError(f"result for {answer.get('sku')!r} where {update.sku!r} was sent")
         if answer["ok"]:
             results.append(WriteResult.success(update.sku))

@@ -26,7 +26,7 @@ from omnisdk import (
     StockLevel,
     Variant,
 )
-from omnisdk.models import Address, Email, Phone
+from omnisdk.models import Address, Email, Phone, listed_count
 
 __all__ = [
     "STATUSES",
@@ -155,10 +155,11 @@ def parse_location(raw: dict[str, Any], ref: Ref) -> Location:
 
 
 def parse_stock_level(raw: dict[str, Any], ref: Ref) -> StockLevel:
-    """One SKU's listed stock as a canonical StockLevel."""
+    """One SKU's listed stock as a canonical StockLevel; ValueError for a figure that is no
+    whole number within :data:`~omnisdk.models.MAX_LEVEL`."""
     return StockLevel(
         sku=raw["sku"],
         location=raw["location_id"],
-        on_hand=raw["available"],
+        on_hand=listed_count(raw["available"], "available"),
         channel_ref=ref(raw["sku"]),
     )

@@ -18,6 +18,7 @@ import random
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import httpx
 from starlette.responses import Response
@@ -29,6 +30,7 @@ from omnisdk.testing.responses import json_response
 from omnisdk.testing.sandbox import BuyerOrder, Sandbox, SandboxError, SeedOrder, SeedProduct
 from omnisdk.testing.throttle import LeakyBucket
 from omnisdk_lazada.client import Signer
+from omnisdk_lazada.mapping import SITE_TIMEZONES
 from omnisdk_lazada.sandbox.api.auth import AuthApi
 from omnisdk_lazada.sandbox.api.gateway import (
     PREFIX,
@@ -89,6 +91,8 @@ class LazadaSandbox(Sandbox):
         self.signer = Signer(app_key, self.app_secret)
         self.seller_id = seller_id
         self.site = site.upper()
+        self.zone = ZoneInfo(SITE_TIMEZONES.get(self.site, "Asia/Ho_Chi_Minh"))
+        """The seller's local time, in which special-price dates are written and shown."""
         self.currency = (currency or SITE_CURRENCIES.get(self.site, "VND")).upper()
         self.shop_name = shop_name
         self.short_code = f"{self.site}{seller_id[-5:]}"

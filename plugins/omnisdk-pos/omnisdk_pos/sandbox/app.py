@@ -39,10 +39,12 @@ from omnisdk_pos.sandbox.api.auth import TOKEN_PATH, TokenApi
 from omnisdk_pos.sandbox.api.catalog import CatalogApi
 from omnisdk_pos.sandbox.api.documents import CustomersApi, DocumentsApi
 from omnisdk_pos.sandbox.api.gateway import KiotVietError, kv_json
+from omnisdk_pos.sandbox.api.pricebooks import PriceBooksApi
 from omnisdk_pos.sandbox.api.webhooks import Subscription, WebhooksApi
 from omnisdk_pos.sandbox.delivery import DISABLING_STATUSES, KiotVietDispatcher
 from omnisdk_pos.sandbox.state.access import DEFAULT_TOKEN_TTL, GET_BUDGET, GetBudget, Tokens
 from omnisdk_pos.sandbox.state.shop import (
+    DEFAULT_PRICE_BOOK,
     INVOICE_COMPLETED,
     INVOICE_DELIVERING,
     ORDER_DRAFT,
@@ -77,6 +79,8 @@ _PATH_WORDS = frozenset(
         "salechannel",
         "listupdatedproducts",
         "categories",
+        "pricebooks",
+        "detail",
         "listaddproducts",
         "listaddcutomers",
         "listupdatecustomers",
@@ -242,6 +246,7 @@ class KiotVietSandbox(Sandbox):
         return [
             *TokenApi(self).routes(),
             *CatalogApi(self).routes(),
+            *PriceBooksApi(self).routes(),
             *DocumentsApi(self).routes(),
             *CustomersApi(self).routes(),
             *WebhooksApi(self).routes(),
@@ -259,6 +264,7 @@ class KiotVietSandbox(Sandbox):
             "client_secret": self.client_secret,
             "retailer": self.retailer,
             "webhook_secret": self.webhook_secret,
+            "promotion_price_book": DEFAULT_PRICE_BOOK,
         }
 
     def client_credentials(self, base_url: str) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from omnisdk.testing.sandbox import (
 from omnisdk.testing.throttle import LeakyBucket
 from omnisdk_shopee.client import Signer
 from omnisdk_shopee.sandbox.api.auth import AuthApi
+from omnisdk_shopee.sandbox.api.discounts import DiscountsApi
 from omnisdk_shopee.sandbox.api.gateway import (
     Caller,
     GatewayPolicy,
@@ -123,6 +124,7 @@ class ShopeeSandbox(Sandbox):
         }
         self.lost_pushes: list[dict[str, Any]] = []
         self._lost_ids = 0
+        self._discount_ids = 0
         self._calls = (
             LeakyBucket(capacity=self.rate_limit, leak_rate=self.rate_limit, clock=self.clock.time)
             if self.rate_limit
@@ -133,6 +135,11 @@ class ShopeeSandbox(Sandbox):
     def now(self) -> int:
         """The sandbox clock in unix seconds."""
         return int(self.clock.time())
+
+    def new_discount_id(self) -> int:
+        """A fresh shop discount id."""
+        self._discount_ids += 1
+        return 700_000_000 + self._discount_ids * 13
 
     def request_id(self) -> str:
         """A fresh request id, as Shopee sends with every answer."""
@@ -205,6 +212,7 @@ class ShopeeSandbox(Sandbox):
         return [
             *AuthApi(self).routes(),
             *ProductsApi(self).routes(),
+            *DiscountsApi(self).routes(),
             *OrdersApi(self).routes(),
             *PushApi(self).routes(),
         ]

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -54,6 +55,7 @@ from omnisdk_shopify.sandbox.state.order_flow import (
     order_status,
     place_order,
     record_order,
+    refund_order,
 )
 from omnisdk_shopify.sandbox.state.records import (
     Location,
@@ -340,6 +342,18 @@ class ShopifySandbox(Sandbox):
         self.emit_webhook("orders/cancelled", payload)
         self.emit_webhook("orders/updated", payload)
         self._stock_webhooks(before)
+
+    def refund(self, order_id: str, amount: str, *, shipping: str = "0") -> None:
+        """The merchant gives ``amount`` back (``shipping`` of it for shipping), in part or
+        in full; sends ``refunds/create`` and ``orders/updated`` as Shopify does."""
+        order = self._order(order_id)
+        try:
+            refund_order(self.shop, order, Decimal(amount), shipping=Decimal(shipping))
+        except ShopStateError as exc:
+            raise SandboxError(str(exc), code=exc.code) from None
+        payload = order_json(self.shop, order)
+        self.emit_webhook("refunds/create", payload["refunds"][-1])
+        self.emit_webhook("orders/updated", payload)
 
     def advance_order(self, order_id: str) -> str:
         """pending -> paid -> fulfilled -> closed; sends the matching webhooks."""

@@ -24,7 +24,7 @@ MAX_PAGE = 1000
 DEFAULT_PAGE = 25
 """Items per page when the call gives no ``limit``."""
 _STOCK_KEYS = frozenset({"id", "quantity_to_sell_on_facebook", "inventory", "availability"})
-_PRICE_KEYS = frozenset({"id", "price", "sale_price"})
+_PRICE_KEYS = frozenset({"id", "price", "sale_price", "sale_price_effective_date"})
 _FILTER_FIELDS = frozenset({"retailer_id", "retailer_product_group_id", "availability", "name"})
 
 
@@ -218,6 +218,6 @@ def _operation(requests: list[Any]) -> str:
                 keys.update(entry["data"])
     if methods == {"UPDATE"} and keys <= _STOCK_KEYS and keys & _STOCK_KEYS - {"id"}:
         return "stock.write"
-    if methods == {"UPDATE"} and keys <= _PRICE_KEYS and "price" in keys:
+    if methods == {"UPDATE"} and keys <= _PRICE_KEYS and keys & _PRICE_KEYS - {"id"}:
         return "price.write"
     return "products.write"

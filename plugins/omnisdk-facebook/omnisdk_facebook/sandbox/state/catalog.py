@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -71,6 +71,8 @@ class CatalogItem:
     group: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     sale_price: Decimal | None = None
+    sale_starts: datetime | None = None
+    sale_ends: datetime | None = None
     image_url: str | None = None
     url: str | None = None
     brand: str | None = None
@@ -90,6 +92,8 @@ class CatalogItem:
                 if self.sale_price is not None
                 else None
             ),
+            "sale_price_start_date": _graph_time(self.sale_starts),
+            "sale_price_end_date": _graph_time(self.sale_ends),
             "currency": self.currency,
             "availability": self.availability,
             "condition": self.condition,
@@ -144,6 +148,12 @@ class Catalog:
                     parse_feed_price(data[name])
                 except ValueError as exc:
                     return f"{name}: {exc}"
+        window = data.get("sale_price_effective_date")
+        if window not in (None, ""):
+            try:
+                effective_dates(window)
+            except ValueError as exc:
+                return f"sale_price_effective_date: {exc}"
         if "availability" in data and data["availability"] not in AVAILABILITIES:
             return f"availability {data['availability']!r} is not one Meta takes"
         if "condition" in data and data["condition"] not in _CONDITIONS:
@@ -196,6 +206,11 @@ def _update(item: CatalogItem, data: dict[str, Any]) -> None:
     if "sale_price" in data:
         sale = data["sale_price"]
         item.sale_price = parse_feed_price(sale)[0] if sale not in ("", None) else None
+    if "sale_price_effective_date" in data:
+        window = data["sale_price_effective_date"]
+        item.sale_starts, item.sale_ends = (
+            effective_dates(window) if window not in ("", None) else (None, None)
+        )
     for name in ("quantity_to_sell_on_facebook", "inventory"):
         if name in data:
             item.quantity = int(data[name])
@@ -225,3 +240,25 @@ def price_of(value: str) -> Decimal:
         return Decimal(value)
     except InvalidOperation:
         raise ValueError(f"{value!r} is not a number") from None
+
+
+def effective_dates(window: Any) -> tuple[datetime, datetime]:
+    """``sale_price_effective_date``: two ISO 8601 times with their offsets, ``start/end``
+    (e.g. ``2026-12-12T00:00+07:00/2026-12-13T00:00+07:00``); start before end."""
+    if not isinstance(window, str) or window.count("/") != 1:
+        raise ValueError("write it as two ISO 8601 times with offsets, START/END")
+    start_text, end_text = window.split("/")
+    try:
+        start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
+    except ValueError:
+        raise ValueError(f"{window!r} is not two ISO 8601 times START/END") from None
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("both times need their UTC offset, e.g. +07:00")
+    if end <= start:
+        raise ValueError("the end is not after the start")
+    return start, end
+
+
+def _graph_time(moment: datetime | None) -> str | None:
+    """A time as Graph writes it, e.g. ``2026-12-12T00:00:00+0000``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000") if moment else None

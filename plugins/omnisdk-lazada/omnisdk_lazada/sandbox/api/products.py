@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -280,10 +281,15 @@ class ProductsApi(LazadaApi):
             quantity = _count(entry.get("Quantity"), "Quantity")
         if quantity is not None and quantity < sku.withhold + sku.occupy:
             raise _SkuFailed("negative sellable on channel inventory")
+        window = _sale_window(entry, self.sandbox.zone)
+        if window is not None and special is None and sku.special_price is None:
+            raise _SkuFailed("4118: SaleStartDate and SaleEndDate need a SalePrice")
         if price is not None:
             sku.price = price
         if special is not None:
             sku.special_price = special
+        if window is not None:
+            sku.special_from, sku.special_to = window
         if quantity is not None:
             sku.total = quantity
 
@@ -314,6 +320,46 @@ def _count(raw: Any, name: str, *, signed: bool = False) -> int:
     if value < 0 and not signed:
         raise _SkuFailed(f"{name} must be >= 0")
     return value
+
+
+_SALE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+
+def _sale_time(raw: Any, name: str, zone: ZoneInfo, *, end: bool) -> datetime:
+    """A ``SaleStartDate``/``SaleEndDate`` in the seller's local time: ``YYYY-MM-DD HH:mm``
+    (or a bare date: the start of that day, or for an end the day's last minute, as the
+    Seller Center shows it)."""
+    text = str(raw).strip()
+    for layout in _SALE_FORMATS:
+        try:
+            moment = datetime.strptime(text, layout)
+        except ValueError:
+            continue
+        if layout == "%Y-%m-%d" and end:
+            moment = moment.replace(hour=23, minute=59)
+        return moment.replace(tzinfo=zone)
+    raise _SkuFailed(f"4120: {name} {text!r} is not YYYY-MM-DD HH:mm")
+
+
+def _sale_window(entry: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """The special price's dates of an entry (both or neither), checked."""
+    start, end = entry.get("SaleStartDate"), entry.get("SaleEndDate")
+    if start in (None, "") and end in (None, ""):
+        return None
+    if start in (None, "") or end in (None, ""):
+        raise _SkuFailed("4119: SaleStartDate and SaleEndDate go together")
+    window = (
+        _sale_time(start, "SaleStartDate", zone, end=False),
+        _sale_time(end, "SaleEndDate", zone, end=True),
+    )
+    if window[1] <= window[0]:
+        raise _SkuFailed("4121: SaleEndDate must be after SaleStartDate")
+    return window
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    """A special-price time as ``/products/get`` shows it (local, ``YYYY-MM-DD HH:mm``)."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _price(raw: Any, currency: str, name: str) -> Decimal | None:
@@ -401,8 +447,8 @@ def product_entry(item: Item, sandbox: LazadaSandbox) -> dict[str, Any]:
                 "Available": sku.sellable,
                 "price": sku.price,
                 "special_price": sku.special_price if sku.special_price is not None else sku.price,
-                "special_from_time": "",
-                "special_to_time": "",
+                "special_from_time": _local(sku.special_from, sandbox.zone),
+                "special_to_time": _local(sku.special_to, sandbox.zone),
                 "saleProp": dict(sku.sale_prop),
                 "multiWarehouseInventories": [
                     {

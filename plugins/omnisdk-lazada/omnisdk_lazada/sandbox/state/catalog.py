@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,9 +36,23 @@ class Sku:
     total: int
     sale_prop: dict[str, str] = field(default_factory=dict)
     special_price: Decimal | None = None
+    special_from: datetime | None = None
+    """When the special price starts (aware; None: no start date)."""
+    special_to: datetime | None = None
+    """When it ends (aware, excluded; None: no end date)."""
     withhold: int = 0
     occupy: int = 0
     status: str = "active"
+
+    def selling_price(self, now: datetime) -> Decimal:
+        """What a buyer pays at ``now``: the special price within its dates, else the price."""
+        if self.special_price is None:
+            return self.price
+        if self.special_from is not None and now < self.special_from:
+            return self.price
+        if self.special_to is not None and now >= self.special_to:
+            return self.price
+        return self.special_price
 
     @property
     def sellable(self) -> int:

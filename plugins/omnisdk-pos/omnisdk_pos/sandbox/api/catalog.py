@@ -150,6 +150,8 @@ class CatalogApi(KiotVietApi):
     def _product_json(self, product: Product, query: Query) -> dict[str, Any]:
         shop = self.sandbox.shop
         body = product.as_json(shop, inventory=query.flag("includeInventory"))
+        if query.flag("includePricebook"):
+            body["priceBooks"] = shop.price_books_json(product)
         branches = query.ints("branchIds")
         if branches and "inventories" in body:
             body["inventories"] = [i for i in body["inventories"] if i["branchId"] in branches]

@@ -17,15 +17,17 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from omnisdk.testing.sandbox import OutOfStock, SandboxError, UnknownObject
-from omnisdk_pos.timefmt import format_local
+from omnisdk_pos.timefmt import VN_TZ, format_local
 
 __all__ = [
     "DEFAULT_BRANCHES",
+    "DEFAULT_PRICE_BOOK",
     "DEFAULT_SALE_CHANNELS",
     "Branch",
     "Customer",
     "Document",
     "Line",
+    "PriceBook",
     "Product",
     "Shop",
     "ShopRefusal",
@@ -330,6 +332,41 @@ class Document:
         return body
 
 
+@dataclass
+class PriceBook:
+    """A price book (bảng giá): dated prices of some products, made by the merchant in
+    KiotViet (the public API reads them and writes their prices, but cannot create one)."""
+
+    id: int
+    name: str
+    start: datetime
+    end: datetime
+    active: bool = True
+    prices: dict[int, Decimal] = field(default_factory=dict)
+
+    def applies(self, now: datetime) -> bool:
+        """True while the book is switched on and ``now`` is within its dates."""
+        return self.active and self.start <= now < self.end
+
+    def as_json(self) -> dict[str, Any]:
+        """The book as ``GET /pricebooks`` lists it."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "isActive": self.active,
+            "isGlobal": True,
+            "startDate": format_local(self.start),
+            "endDate": format_local(self.end),
+            "forAllCusGroup": True,
+            "forAllUser": True,
+        }
+
+
+DEFAULT_PRICE_BOOK = 900001
+"""The id of the price book a fresh sandbox holds, as a merchant would create one for
+promotions ("Khuyến mãi", switched on, dated 2020 to 2099)."""
+
+
 class Shop:
     """The shop's data and the rules that change it."""
 
@@ -358,6 +395,14 @@ class Shop:
         }
         self._counters: dict[str, int] = {}
         self._next_id = 1_000_001
+        self.price_books: dict[int, PriceBook] = {
+            DEFAULT_PRICE_BOOK: PriceBook(
+                DEFAULT_PRICE_BOOK,
+                "Khuyến mãi",
+                datetime(2020, 1, 1, tzinfo=VN_TZ),
+                datetime(2099, 12, 31, 23, 59, tzinfo=VN_TZ),
+            )
+        }
 
     # -- ids and codes -------------------------------------------------------------------
 
@@ -398,6 +443,22 @@ class Shop:
         if found is None:
             raise UnknownObject("product", str(product_id))
         return found
+
+    def price_books_json(self, product: Product) -> list[dict[str, Any]]:
+        """The ``priceBooks`` block of a product (``includePricebook=true``)."""
+        return [
+            {
+                "priceBookId": book.id,
+                "priceBookName": book.name,
+                "productId": product.id,
+                "price": book.prices[product.id],
+                "isActive": book.active,
+                "startDate": format_local(book.start),
+                "endDate": format_local(book.end),
+            }
+            for book in sorted(self.price_books.values(), key=lambda b: b.id)
+            if product.id in book.prices
+        ]
 
     def units_of(self, product: Product) -> list[Product]:
         """The other selling units of ``product``'s base unit (without ``product`` itself)."""

@@ -122,7 +122,7 @@ class ProductsApi(ShopeeApi):
         warning = f"item_id {missing} not found" if missing else ""
         return shopee_response(
             self.sandbox.request_id(),
-            {"item_list": [base_info(item) for item in found]},
+            {"item_list": [base_info(item, self.sandbox.now()) for item in found]},
             warning=warning,
         )
 
@@ -130,7 +130,9 @@ class ProductsApi(ShopeeApi):
     def get_model_list(self, request: Request, body: dict[str, Any]) -> Response:
         """``GET /api/v2/product/get_model_list``."""
         item = _item(self.sandbox, int_param(request, "item_id", required=True))
-        return shopee_response(self.sandbox.request_id(), model_list(item), warning="")
+        return shopee_response(
+            self.sandbox.request_id(), model_list(item, self.sandbox.now()), warning=""
+        )
 
     @route("POST", "/api/v2/product/update_stock")
     def update_stock(self, request: Request, body: dict[str, Any]) -> Response:
@@ -271,17 +273,27 @@ def _listing_problem(item: Item, model_id: int) -> str | None:
 # -- Shopee's response shapes ------------------------------------------------------------
 
 
-def price_info(currency: str, price: Decimal) -> list[dict[str, Any]]:
-    """Shopee's ``price_info`` list for one price (no running promotion)."""
+def price_info(
+    currency: str, price: Decimal, current: Decimal | None = None
+) -> list[dict[str, Any]]:
+    """Shopee's ``price_info`` list for one price; ``current`` is a running discount's."""
+    now = price if current is None else current
     return [
         {
             "currency": currency,
             "original_price": json_number(price),
-            "current_price": json_number(price),
+            "current_price": json_number(now),
             "inflated_price_of_original_price": json_number(price),
-            "inflated_price_of_current_price": json_number(price),
+            "inflated_price_of_current_price": json_number(now),
         }
     ]
+
+
+def _promotion_of(item: Item, model_id: int, now: int | None) -> dict[str, Any]:
+    offer = item.offer(model_id, now) if now is not None else None
+    if offer is None:
+        return {"promotion_id": 0, "has_promotion": False}
+    return {"promotion_id": offer.discount.discount_id, "has_promotion": True}
 
 
 def stock_info(stock: dict[str, int], reserved: int) -> dict[str, Any]:
@@ -300,8 +312,8 @@ def stock_info(stock: dict[str, int], reserved: int) -> dict[str, Any]:
     }
 
 
-def base_info(item: Item) -> dict[str, Any]:
-    """The item as ``get_item_base_info`` describes it."""
+def base_info(item: Item, now: int | None = None) -> dict[str, Any]:
+    """The item as ``get_item_base_info`` describes it (at ``now``: its running discount)."""
     info: dict[str, Any] = {
         "item_id": item.item_id,
         "category_id": 100_017,
@@ -325,13 +337,15 @@ def base_info(item: Item) -> dict[str, Any]:
         "brand": {"brand_id": 0, "original_brand_name": "NoBrand"},
     }
     if not item.has_model:
-        info["price_info"] = price_info(item.currency, item.price)
+        info["price_info"] = price_info(
+            item.currency, item.price, item.current_price(0, now) if now is not None else None
+        )
         info["stock_info_v2"] = stock_info(item.stock, 0)
     return info
 
 
-def model_list(item: Item) -> dict[str, Any]:
-    """The ``get_model_list`` response of an item."""
+def model_list(item: Item, now: int | None = None) -> dict[str, Any]:
+    """The ``get_model_list`` response of an item (at ``now``: running discounts shown)."""
     return {
         "tier_variation": [
             {"name": name, "option_list": [{"option": option} for option in options]}
@@ -343,10 +357,13 @@ def model_list(item: Item) -> dict[str, Any]:
                 "model_sku": model.sku,
                 "model_status": model.status,
                 "tier_index": list(model.tier_index),
-                "price_info": price_info(item.currency, model.price),
+                "price_info": price_info(
+                    item.currency,
+                    model.price,
+                    item.current_price(model.model_id, now) if now is not None else None,
+                ),
                 "stock_info_v2": stock_info(model.stock, model.reserved),
-                "promotion_id": 0,
-                "has_promotion": False,
+                **_promotion_of(item, model.model_id, now),
                 "weight": item.weight,
             }
             for model in item.models

@@ -15,7 +15,7 @@ from typing import Any
 
 from omnisdk.testing.sandbox import SeedProduct, UnknownObject
 
-__all__ = ["Catalog", "Item", "Model", "SkuNotListed"]
+__all__ = ["Catalog", "Discount", "Item", "Model", "Offer", "SkuNotListed"]
 
 
 class SkuNotListed(UnknownObject):
@@ -55,6 +55,7 @@ class Item:
     models: list[Model] = field(default_factory=list)
     description: str = ""
     weight: str = "0.3"
+    offers: list[Offer] = field(default_factory=list)
 
     @property
     def has_model(self) -> bool:
@@ -65,6 +66,56 @@ class Item:
         """The model with ``model_id`` (None for an unknown one, or for 0)."""
         return next((m for m in self.models if m.model_id == model_id), None)
 
+    def offer(self, model_id: int, now: int) -> Offer | None:
+        """The discount price of ``model_id`` (0: the item) running at ``now``, if any."""
+        return next(
+            (o for o in self.offers if o.model_id == model_id and o.running(now)), None
+        )
+
+    def current_price(self, model_id: int, now: int) -> Decimal:
+        """What a buyer pays for ``model_id`` at ``now`` (a running discount included)."""
+        model = self.model(model_id)
+        offer = self.offer(model_id, now)
+        if offer is not None:
+            return offer.price
+        return model.price if model is not None else self.price
+
+
+@dataclass
+class Offer:
+    """One item or model in a shop discount (``add_discount_item``), with its promotion price;
+    ``discount`` is shared with the discount, so ending it ends every offer at once."""
+
+    model_id: int
+    price: Decimal
+    discount: Discount
+
+    def running(self, now: int) -> bool:
+        """True while the discount runs at ``now``."""
+        return self.discount.status(now) == "ongoing"
+
+
+@dataclass
+class Discount:
+    """A shop discount (``add_discount``): a name, a start and an end (unix seconds), its
+    items; ``ended_at`` once ended early (``end_discount``), ``deleted`` once deleted."""
+
+    discount_id: int
+    name: str
+    start: int
+    end: int
+    ended_at: int | None = None
+    deleted: bool = False
+    items: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+    """(item id, model id) -> promotion price."""
+
+    def status(self, now: int) -> str:
+        """``upcoming``, ``ongoing`` or ``expired`` at ``now``."""
+        end = self.end if self.ended_at is None else min(self.end, self.ended_at)
+        if self.deleted or now >= end:
+            return "expired"
+        return "ongoing" if now >= self.start else "upcoming"
+
 
 class Catalog:
     """Every item of the sandbox shop, with SKU lookups."""
@@ -73,6 +124,7 @@ class Catalog:
         self, *, first_item_id: int = 800_000_001, first_model_id: int = 2_000_000_001
     ) -> None:
         self.items: dict[int, Item] = {}
+        self.discounts: dict[int, Discount] = {}
         self._by_sku: dict[str, tuple[int, int | None]] = {}
         """SKU -> (item id, model id or None): keeps checkout and seeding linear."""
         self._item_ids = itertools.count(first_item_id, 7)

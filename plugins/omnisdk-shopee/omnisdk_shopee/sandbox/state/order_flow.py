@@ -203,10 +203,13 @@ def _take_line(
 ) -> OrderLine:
     _take(Catalog.stock_of(item, model), quantity)
     item.updated = max(item.updated, stamp)
-    return _line(item, model, sku=sku, quantity=quantity)
+    return _line(item, model, sku=sku, quantity=quantity, now=stamp)
 
 
-def _line(item: Item, model: Model | None, *, sku: str, quantity: int) -> OrderLine:
+def _line(
+    item: Item, model: Model | None, *, sku: str, quantity: int, now: int | None = None
+) -> OrderLine:
+    """One order line; bought at ``now``, a running discount's price is paid."""
     option_names = [item.tiers[i][1][j] for i, j in enumerate(model.tier_index)] if model else []
     return OrderLine(
         item_id=item.item_id,
@@ -215,7 +218,11 @@ def _line(item: Item, model: Model | None, *, sku: str, quantity: int) -> OrderL
         item_name=item.name,
         model_name=",".join(option_names),
         quantity=quantity,
-        price=model.price if model else item.price,
+        price=(
+            item.current_price(model.model_id if model else 0, now)
+            if now is not None
+            else (model.price if model else item.price)
+        ),
         has_model=model is not None,
     )
 

@@ -20,6 +20,7 @@ from omnisdk_shopify.sandbox.state.records import (
     Location,
     Order,
     Product,
+    Refund,
     Variant,
     WebhookSubscription,
     gid,
@@ -323,6 +324,34 @@ def shipping_lines_json(state: ShopState, order: Order) -> list[dict[str, Any]]:
     ]
 
 
+def _refund_json(order: Order, refund: Refund) -> dict[str, Any]:
+    """A refund as REST shows it on its order: the money in one successful ``refund``
+    transaction; refunded shipping as a negative ``shipping_refund`` order adjustment."""
+    adjustments = (
+        [{"id": refund.id + 1, "order_id": order.id, "refund_id": refund.id,
+          "kind": "shipping_refund", "reason": "Shipping refund",
+          "amount": money_text(-refund.shipping), "tax_amount": "0.00"}]
+        if refund.shipping
+        else []
+    )
+    return {
+        "id": refund.id,
+        "order_id": order.id,
+        "created_at": refund.created_at.isoformat(),
+        "processed_at": refund.created_at.isoformat(),
+        "note": None,
+        "restock": False,
+        "admin_graphql_api_id": gid("Refund", refund.id),
+        "refund_line_items": [],
+        "order_adjustments": adjustments,
+        "transactions": [
+            {"id": refund.id + 2, "order_id": order.id, "kind": "refund", "status": "success",
+             "gateway": "manual", "amount": money_text(refund.amount),
+             "currency": order.currency, "created_at": refund.created_at.isoformat()}
+        ],
+    }
+
+
 def order_json(state: ShopState, order: Order) -> dict[str, Any]:
     """An order as REST (and the ``orders/*`` webhooks) shows it."""
     customer = state.customers.get(order.customer_id or -1)
@@ -374,7 +403,7 @@ def order_json(state: ShopState, order: Order) -> dict[str, Any]:
         "shipping_lines": shipping_lines_json(state, order),
         "discount_codes": [],
         "fulfillments": [fulfillment_json(state, order, f) for f in order.fulfillments],
-        "refunds": [],
+        "refunds": [_refund_json(order, refund) for refund in order.refunds],
         "admin_graphql_api_id": gid("Order", order.id),
     }
 

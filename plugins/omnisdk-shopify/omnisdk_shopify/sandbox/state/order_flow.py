@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from omnisdk.models import Phone
@@ -26,6 +27,7 @@ from omnisdk_shopify.sandbox.state.records import (
     LineItem,
     Location,
     Order,
+    Refund,
     ShopStateError,
     StockShort,
     TrackingInfo,
@@ -45,6 +47,7 @@ __all__ = [
     "fulfil_everything",
     "order_status",
     "place_order",
+    "refund_order",
 ]
 
 CANCEL_REASONS = frozenset({"customer", "declined", "fraud", "inventory", "other", "staff"})
@@ -458,6 +461,29 @@ def cancel_order(
         order.financial_status = "refunded"
     order.updated_at = now
     return order
+
+
+def refund_order(
+    state: ShopState, order: Order, amount: Decimal, *, shipping: Decimal = Decimal(0)
+) -> Refund:
+    """Give ``amount`` back to the buyer (``shipping`` of it for shipping), as the admin's
+    refund does: the order becomes ``partially_refunded``, or ``refunded`` once all it took
+    has been given back. Refused beyond what is left to refund, and for an unpaid order."""
+    if order.financial_status not in _PAID:
+        raise ShopStateError(f"order {order.name} is {order.financial_status}: nothing to refund",
+                             code="INVALID")
+    given = sum((refund.amount for refund in order.refunds), Decimal(0))
+    if not Decimal(0) < amount <= order.total - given or not Decimal(0) <= shipping <= amount:
+        raise ShopStateError(
+            f"cannot refund {amount} (shipping {shipping}) on {order.name}: "
+            f"{order.total - given} is left to refund",
+            code="INVALID",
+        )
+    refund = Refund(id=state.next_id(), created_at=state.now(), amount=amount, shipping=shipping)
+    order.refunds.append(refund)
+    order.financial_status = "refunded" if given + amount == order.total else "partially_refunded"
+    order.updated_at = refund.created_at
+    return refund
 
 
 def close_order(state: ShopState, order: Order) -> Order:

@@ -30,6 +30,7 @@ __all__ = [
     "Location",
     "Order",
     "Product",
+    "Refund",
     "Shop",
     "ShopStateError",
     "StockShort",
@@ -246,6 +247,18 @@ class Customer:
 
 
 @dataclass
+class Refund:
+    """Money given back on an order: ``amount`` in all (one successful ``refund``
+    transaction), ``shipping`` of it for shipping (an order adjustment of kind
+    ``shipping_refund`` in REST, ``totalRefundedShippingSet`` in GraphQL)."""
+
+    id: int
+    created_at: datetime
+    amount: Decimal
+    shipping: Decimal = Decimal(0)
+
+
+@dataclass
 class Order:
     """An order with Shopify's three status axes: financial, fulfilment, open/closed/cancelled."""
 
@@ -277,6 +290,7 @@ class Order:
     shipping_line_id: int | None = None
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
 
     @property
     def name(self) -> str:

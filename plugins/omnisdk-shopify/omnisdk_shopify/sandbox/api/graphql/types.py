@@ -428,7 +428,15 @@ def _received(order: Order) -> Decimal:
 
 
 def _refunded(order: Order) -> Decimal:
+    if order.refunds:
+        return sum((refund.amount for refund in order.refunds), Decimal(0))
     return order.total if order.financial_status == "refunded" else Decimal(0)
+
+
+def _refunded_shipping(order: Order) -> Decimal:
+    if order.refunds:
+        return sum((refund.shipping for refund in order.refunds), Decimal(0))
+    return order.shipping_price if order.financial_status == "refunded" else Decimal(0)
 
 
 def _current_total(order: Order) -> Decimal:
@@ -515,6 +523,7 @@ _ORDER: dict[str, Resolver] = {
     "totalShippingPriceSet": lambda o, info: context_of(info).bag(o.shipping_price),
     "totalReceivedSet": lambda o, info: context_of(info).bag(_received(o)),
     "totalRefundedSet": lambda o, info: context_of(info).bag(_refunded(o)),
+    "totalRefundedShippingSet": lambda o, info: context_of(info).bag(_refunded_shipping(o)),
     "netPaymentSet": lambda o, info: context_of(info).bag(_received(o) - _refunded(o)),
     "totalOutstandingSet": lambda o, info: context_of(info).bag(
         Decimal(0) if o.cancelled_at else o.total - _received(o)
