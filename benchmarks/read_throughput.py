@@ -37,7 +37,20 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
-TAP_VENV = ROOT / "plugins" / "omnisdk-shopify" / ".venv-tools" / "tap-shopify"
+TAP_VENV = next(
+    (
+        venv
+        for venv in (
+            Path(os.environ.get("OMNISDK_TAP_SHOPIFY_VENV", "/nonexistent")),
+            ROOT / "plugins" / "omnisdk-shopify" / ".venv-tools" / "tap-shopify",
+            ROOT / ".venv-tools" / "tap-shopify",  # where ``make tools`` puts it
+        )
+        if (venv / "bin" / "tap-shopify").exists()
+    ),
+    ROOT / ".venv-tools" / "tap-shopify",
+)
+"""tap-shopify's own virtualenv: ``$OMNISDK_TAP_SHOPIFY_VENV`` as the tests read it, else the
+plugin's or the checkout's ``.venv-tools`` (``make tools``)."""
 LAUNCHER = ROOT / "plugins" / "omnisdk-shopify" / "tests" / "tools" / "tap_shopify_launcher.py"
 BUYERS = 5_000
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=9)
@@ -199,7 +212,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     if args.tap and not (TAP_VENV / "bin" / "tap-shopify").exists():
-        raise SystemExit(f"no tap-shopify virtualenv at {TAP_VENV} (the tap tests create it)")
+        raise SystemExit(f"no tap-shopify virtualenv at {TAP_VENV} (make tools creates it)")
     with subprocess.Popen(
         [sys.executable, __file__, "--serve"],
         stdin=subprocess.PIPE,

@@ -5,19 +5,23 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 __all__ = ["CanonicalModel", "nfc"]
 
 
 def nfc(text: str) -> str:
     """Return ``text`` in Unicode NFC, so "Áo" typed on a Mac matches "Áo" typed on Windows."""
-    return unicodedata.normalize("NFC", text)
+    # ASCII text is NFC already; most ids, SKUs and amounts are ASCII.
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+_CONTAINERS = (list, tuple, dict)
 
 
 def _nfc_deep(value: Any) -> Any:
     if isinstance(value, str):
-        return nfc(value)
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
     if isinstance(value, list):
         return [_nfc_deep(item) for item in value]
     if isinstance(value, tuple):
@@ -42,17 +46,26 @@ class CanonicalModel(BaseModel):
         use_enum_values=False,
     )
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _normalise_text(cls, value: Any, info: Any) -> Any:
-        if info.field_name == "raw":
-            return value  # the platform's own payload is kept exactly as it came
-        return _nfc_deep(value)
-
     @model_validator(mode="before")
     @classmethod
-    def _drop_computed(cls, data: Any) -> Any:
+    def _normalise_text(cls, data: Any) -> Any:
+        # One pass over the input per object, not one validator call per field: the read
+        # path validates hundreds of thousands of objects. An object given as an instance
+        # of its model was normalised when it was built and is not walked again.
+        if not isinstance(data, dict):
+            return data
         # Computed fields are written to JSON; reading that JSON back must not refuse them.
-        if isinstance(data, dict) and cls.model_computed_fields:
-            return {k: v for k, v in data.items() if k not in cls.model_computed_fields}
-        return data
+        computed = cls.__pydantic_computed_fields__
+        clean: dict[Any, Any] = {}
+        for key, value in data.items():
+            if key in computed:
+                continue
+            if key == "raw":
+                pass  # the platform's own payload is kept exactly as it came
+            elif isinstance(value, str):
+                if not value.isascii():
+                    value = unicodedata.normalize("NFC", value)
+            elif isinstance(value, _CONTAINERS):
+                value = _nfc_deep(value)
+            clean[key] = value
+        return clean

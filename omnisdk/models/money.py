@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Self
+from typing import Any, Self, cast
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    field_validator,
+    model_validator,
+)
 
 from omnisdk.models.bounds import MAX_MINOR_UNITS
 
@@ -104,8 +111,14 @@ class Money(BaseModel):
             return code
         return value
 
-    @model_validator(mode="after")
-    def _fits_currency(self) -> Self:
+    @model_validator(mode="wrap")
+    @classmethod
+    def _fits_currency(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        if isinstance(data, Money):
+            # Money is frozen and was checked when it was made: a model holding it (an
+            # order's total, a line's price) takes it as it is instead of checking it again.
+            return cast(Self, data)
+        self = handler(data)
         digits = minor_units(self.currency)
         _in_range(self.amount, self.currency)
         exact = self.amount.quantize(Decimal(1).scaleb(-digits))
@@ -141,7 +154,20 @@ class Money(BaseModel):
     @classmethod
     def zero(cls, currency: str) -> Money:
         """Zero in ``currency``."""
+        if cls is Money:
+            return _zero(currency)
         return cls.of(0, currency)
+
+    @classmethod
+    def _exact(cls, amount: Decimal, currency: str) -> Money:
+        """Money from the result of exact arithmetic on valid Money of ``currency``.
+
+        Adding, subtracting or negating amounts that have the currency's decimal places, or
+        multiplying one by an int, gives an amount with the same places: only the range can
+        be broken, so only the range is checked (arithmetic is on every order line's total).
+        """
+        _in_range(amount, currency)
+        return cls.model_construct(amount=amount, currency=currency)
 
     @property
     def minor_units(self) -> int:
@@ -166,18 +192,20 @@ class Money(BaseModel):
 
     def __add__(self, other: object) -> Money:
         other = self._same_currency(other, "add")
-        return Money(amount=self.amount + other.amount, currency=self.currency)
+        return Money._exact(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: object) -> Money:
         other = self._same_currency(other, "subtract")
-        return Money(amount=self.amount - other.amount, currency=self.currency)
+        return Money._exact(self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(amount=-self.amount, currency=self.currency)
+        return Money._exact(-self.amount, self.currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
             raise TypeError(f"Money can be multiplied by an int or Decimal, not {factor!r}")
+        if isinstance(factor, int):
+            return Money._exact(self.amount * factor, self.currency)
         return Money.of(self.amount * factor, self.currency, rounding=ROUND_HALF_UP)
 
     __rmul__ = __mul__
@@ -202,3 +230,9 @@ class Money(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.amount:,} {self.currency}"
+
+
+@functools.lru_cache(maxsize=64)
+def _zero(currency: str) -> Money:
+    # Money is frozen, so one zero per currency is safely shared.
+    return Money.of(0, currency)

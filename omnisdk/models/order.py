@@ -12,7 +12,7 @@ from omnisdk.models.address import Address
 from omnisdk.models.base import CanonicalModel
 from omnisdk.models.bounds import MAX_QUANTITY
 from omnisdk.models.customer import Customer
-from omnisdk.models.money import Money, minor_units
+from omnisdk.models.money import Money, _in_range, minor_units
 from omnisdk.models.product import Sku
 from omnisdk.models.refs import ChannelRef
 
@@ -124,9 +124,15 @@ class OrderLine(CanonicalModel):
 
     @model_validator(mode="after")
     def _total_in_range(self) -> Self:
-        # The total is computed when dumped: an overflow must be refused now, not then.
+        # The total is computed when dumped: an overflow must be refused now, not then. The
+        # same checks as computing it, without building the Money (lines are many).
+        price, discount = self.unit_price, self.discount
         try:
-            self.total  # noqa: B018
+            gross = price.amount * self.quantity
+            _in_range(gross, price.currency)
+            if discount:
+                price._same_currency(discount, "subtract")
+                _in_range(gross - discount.amount, price.currency)
         except ValueError as exc:
             raise ValueError(f"the line total (unit_price x {self.quantity}): {exc}") from None
         return self
@@ -183,18 +189,29 @@ class Order(CanonicalModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         currency = self.currency
-        amounts: list[tuple[str, Money | None]] = [
+        # Each place is spelled out only for an amount in another currency (lines are many).
+        totals = (
             ("subtotal", self.subtotal), ("discount_total", self.discount_total),
             ("shipping_total", self.shipping_total), ("tax_total", self.tax_total),
             ("total", self.total), ("refund_total", self.refund_total),
-        ]
-        for index, line in enumerate(self.lines):
-            amounts += [(f"lines[{index}].unit_price", line.unit_price),
-                        (f"lines[{index}].discount", line.discount)]
-        amounts += [(f"discounts[{i}].amount", d.amount) for i, d in enumerate(self.discounts)]
-        for where, money in amounts:
+        )
+        for where, money in totals:
             if money is not None and money.currency != currency:
                 raise ValueError(f"{where} is in {money.currency} but the order is in {currency}")
+        for index, line in enumerate(self.lines):
+            for part in ("unit_price", "discount"):
+                money = getattr(line, part)
+                if money is not None and money.currency != currency:
+                    raise ValueError(
+                        f"lines[{index}].{part} is in {money.currency} but the order is in "
+                        f"{currency}"
+                    )
+        for index, discount in enumerate(self.discounts):
+            if discount.amount.currency != currency:
+                raise ValueError(
+                    f"discounts[{index}].amount is in {discount.amount.currency} but the order "
+                    f"is in {currency}"
+                )
         for sku, units in self.quantities().items():
             if units > MAX_QUANTITY:
                 raise ValueError(

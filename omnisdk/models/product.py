@@ -52,6 +52,9 @@ def validate_sku(value: str) -> str:
     empty or longer than :data:`MAX_SKU_LENGTH`. So ``"ÁO\u200b-01"`` typed in a platform's
     admin is the same SKU as ``"ÁO-01"``, never a second one that looks identical.
     """
+    if value.isascii() and value.isprintable():
+        # Printable ASCII has no format, refused or special-space characters and is NFC.
+        return _checked_sku(value.strip(), value)
     kept: list[str] = []
     for index, char in enumerate(value):
         category = unicodedata.category(char)
@@ -63,7 +66,11 @@ def validate_sku(value: str) -> str:
                 f"{index}; SKUs must be visible text"
             )
         kept.append(" " if category == "Zs" else char)
-    sku = unicodedata.normalize("NFC", "".join(kept)).strip()
+    return _checked_sku(unicodedata.normalize("NFC", "".join(kept)).strip(), value)
+
+
+def _checked_sku(sku: str, value: str) -> str:
+    """``sku`` (``value`` cleaned) unless it is empty or too long."""
     if not sku:
         if value.strip():
             raise ValueError(f"SKU {value!r} is made only of invisible characters")

@@ -310,7 +310,7 @@ class ShopifyChannel(Channel):
         """A GraphQL order node, or a REST order from a webhook."""
         currency = raw.get("currency") if self._is_rest(raw) else raw.get("currencyCode")
         origin = self._origin(money=currency is None)
-        if currency:
+        if currency and currency != origin.currency:
             origin = dataclasses.replace(origin, currency=str(currency))
         if self._is_rest(raw):
             return mapping.order_from_rest(raw, origin)

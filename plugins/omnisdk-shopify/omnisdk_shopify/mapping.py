@@ -221,6 +221,12 @@ def _phone(text: str) -> Phone:
     return Phone.parse(text)
 
 
+@functools.lru_cache(maxsize=PHONE_CACHE_SIZE)
+def _email(text: str) -> Email:
+    # The same buyers' addresses repeat like their phones; Email is frozen too.
+    return Email.parse(text)
+
+
 def address_from_shopify(raw: Mapping[str, Any] | None) -> Address | None:
     """A Shopify mailing address (GraphQL or REST keys) as a canonical Address."""
     if not raw:
@@ -257,7 +263,7 @@ def _customer(
         last_name=last or None,
         full_name=" ".join(p for p in (last, first) if p) or None,
         phones=[_phone(str(phone))] if phone else [],
-        emails=[Email.parse(str(email))] if email else [],
+        emails=[_email(str(email))] if email else [],
         addresses=mapped,
         created_at=_instant(created, "createdAt") if created else None,
         updated_at=_instant(updated, "updatedAt") if updated else None,
@@ -588,7 +594,8 @@ def order_from_graphql(
     """
     external = str(node["id"])
     currency = str(node.get("currencyCode") or origin.currency)
-    origin = dataclasses.replace(origin, currency=currency)
+    if currency != origin.currency:
+        origin = dataclasses.replace(origin, currency=currency)
     raw_lines = (
         lines if lines is not None else list((node.get("lineItems") or {}).get("nodes") or [])
     )

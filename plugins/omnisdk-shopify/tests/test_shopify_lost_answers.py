@@ -4,7 +4,8 @@ Every test injects the kit's ``timeout_after_acting`` fault on one mutation: the
 carries it out, then the client times out not knowing. A mutation that is unsafe to repeat
 (``bulkOperationRunQuery``, ``fulfillmentCreate``, ``orderCancel``, ``orderClose``) is sent
 once and its effect read back; one that is safe (``inventorySetQuantities`` under its
-``@idempotent`` key, absolute prices, a webhook subscription that answers "taken") is
+``@idempotent`` key, absolute prices, a webhook subscription that answers "taken", a
+deletion that answers "does not exist") is
 repeated by the HTTP layer and still lands exactly once.
 """
 
@@ -216,3 +217,17 @@ async def test_a_webhook_subscription_whose_answer_is_lost_is_kept_once(
     assert _lost(sandbox) == ["webhooks.subscribe"]
     subscriptions = Counter(s.topic for s in sandbox.shop.webhook_subscriptions.values())
     assert sorted(subscriptions) == sorted(topics) and set(subscriptions.values()) == {1}
+
+
+async def test_a_webhook_deletion_whose_answer_is_lost_still_removes_every_subscription(
+    sandbox: ShopifySandbox, channel: ShopifyChannel
+) -> None:
+    """webhookSubscriptionDelete repeated answers "does not exist": the subscription is gone
+    either way, so unregistering ends with none left and no error."""
+    url = "https://omnisdk.example.vn/hooks/shopify"
+    topics = await channel.register_webhooks(url)
+    assert len(sandbox.shop.webhook_subscriptions) == len(topics) >= 2
+    _lose_the_answer_of(sandbox, "webhooks.unsubscribe")
+    await channel.unregister_webhooks(url)
+    assert _lost(sandbox) == ["webhooks.unsubscribe"]
+    assert sandbox.shop.webhook_subscriptions == {}

@@ -61,7 +61,9 @@ def _webhook_create(
 
 
 def _webhook_delete(_: Any, info: Info, id: str) -> dict[str, Any]:
-    state = context_of(info).state
+    context = context_of(info)
+    context.notes.append(("webhooks.unsubscribe", 1))
+    state = context.state
     number = parse_gid(id, "WebhookSubscription") if gid_kind(id) else -1
     if state.webhook_subscriptions.pop(number, None) is None:
         return {
