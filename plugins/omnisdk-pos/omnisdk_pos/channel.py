@@ -450,31 +450,35 @@ class PosChannel(Channel):
 
     async def write_prices_batch(self, batch: Sequence[PriceUpdate]) -> list[WriteResult]:
         """Set ``basePrice`` (VND, whole đồng) of each SKU in one list update."""
-        ids = await self._ids_for([u.sku for u in batch])
-        results: dict[int, WriteResult] = {}
-        entries = []
-        for index, update in enumerate(batch):
-            if update.price.currency != "VND":
-                results[index] = WriteResult.failure(
-                    update.sku,
-                    f"price is in {update.price.currency}, KiotViet sells in VND",
-                    code="currency_mismatch",
-                )
-            elif update.sku not in ids:
-                results[index] = WriteResult.failure(
-                    update.sku,
-                    NotFound(f"SKU {update.sku!r} is not in the POS", code="unknown_sku"),
-                )
-            else:
-                entries.append(
-                    (
-                        index,
-                        update.sku,
-                        {"id": ids[update.sku], "basePrice": int(update.price.amount)},
-                    )
-                )
+        results, known = await self._whole_dong_prices([(u.sku, u.price) for u in batch])
+        entries = [
+            (index, sku, {"id": product_id, "basePrice": dong})
+            for index, sku, product_id, dong in known
+        ]
         results.update(await self._list_update(entries, "price update"))
         return [results[index] for index in range(len(batch))]
+
+    async def _whole_dong_prices(
+        self, prices: Sequence[tuple[str, Money]]
+    ) -> tuple[dict[int, WriteResult], list[tuple[int, str, int, int]]]:
+        """Of ``prices`` (SKU, price), the failures by index (not in VND, SKU not in the POS)
+        and the rest as (index, SKU, product id, whole đồng)."""
+        ids = await self._ids_for([sku for sku, _ in prices])
+        failures: dict[int, WriteResult] = {}
+        known: list[tuple[int, str, int, int]] = []
+        for index, (sku, money) in enumerate(prices):
+            if money.currency != "VND":
+                failures[index] = WriteResult.failure(
+                    sku, f"price is in {money.currency}, KiotViet sells in VND",
+                    code="currency_mismatch",
+                )
+            elif sku not in ids:
+                failures[index] = WriteResult.failure(
+                    sku, NotFound(f"SKU {sku!r} is not in the POS", code="unknown_sku")
+                )
+            else:
+                known.append((index, sku, ids[sku], int(money.amount)))
+        return failures, known
 
     # -- promotions: a price book -----------------------------------------------------------
     #
@@ -508,26 +512,11 @@ class PosChannel(Channel):
         if book is None:
             raise UnsupportedOperation(self.promotion_support() or "no price book")
         items = promotion.items
-        ids = await self._ids_for([item.sku for item in items])
-        results: dict[int, WriteResult] = {}
-        lines: list[tuple[int, str, dict[str, Any]]] = []
-        for index, item in enumerate(items):
-            money = price(item)
-            if money.currency != "VND":
-                results[index] = WriteResult.failure(
-                    item.sku,
-                    f"price is in {money.currency}, KiotViet sells in VND",
-                    code="currency_mismatch",
-                )
-            elif item.sku not in ids:
-                results[index] = WriteResult.failure(
-                    item.sku,
-                    NotFound(f"SKU {item.sku!r} is not in the POS", code="unknown_sku"),
-                )
-            else:
-                lines.append(
-                    (index, item.sku, {"productId": ids[item.sku], "price": int(money.amount)})
-                )
+        results, known = await self._whole_dong_prices([(item.sku, price(item)) for item in items])
+        lines = [
+            (index, sku, {"productId": product_id, "price": dong})
+            for index, sku, product_id, dong in known
+        ]
         for chunk in batched(lines, MAX_PRICE_BOOK_LINES):
             try:
                 await self.client.call(
