@@ -781,6 +781,23 @@ class LazadaChannel(Channel):
                 )
         return results
 
+    def _price_refusal(
+        self, sku: str, price: Money, refs: Mapping[str, object]
+    ) -> WriteResult | None:
+        """Why a price of ``sku`` cannot be written (not in the seller's currency, or the SKU
+        not listed), or None."""
+        if price.currency != self.currency:
+            return WriteResult.failure(
+                sku,
+                f"price is in {price.currency}, the seller sells in {self.currency}",
+                code="currency_mismatch",
+            )
+        if sku not in refs:
+            return WriteResult.failure(
+                sku, NotFound(f"SKU {sku!r} is not listed on this seller", code="sku_not_listed")
+            )
+        return None
+
     async def write_prices_batch(self, batch: Sequence[PriceUpdate]) -> list[WriteResult]:
         """List prices through ``/product/price_quantity/update`` (``<Price>``)."""
         refs = await self._locate((u.sku for u in batch), Lane.DEFAULT)
@@ -788,19 +805,9 @@ class LazadaChannel(Channel):
         sending: list[int] = []
         entries: list[dict[str, Any]] = []
         for index, update in enumerate(batch):
-            if update.price.currency != self.currency:
-                results[index] = WriteResult.failure(
-                    update.sku,
-                    f"price is in {update.price.currency}, the seller sells in {self.currency}",
-                    code="currency_mismatch",
-                )
-            elif update.sku not in refs:
-                results[index] = WriteResult.failure(
-                    update.sku,
-                    NotFound(
-                        f"SKU {update.sku!r} is not listed on this seller", code="sku_not_listed"
-                    ),
-                )
+            refused = self._price_refusal(update.sku, update.price, refs)
+            if refused is not None:
+                results[index] = refused
             else:
                 sending.append(index)
                 entries.append({**self._ids(refs[update.sku]), "Price": price_text(update.price)})
@@ -870,19 +877,9 @@ class LazadaChannel(Channel):
         sending: list[int] = []
         entries: list[dict[str, Any]] = []
         for index, item in enumerate(items):
-            if item.base.currency != self.currency:
-                results[index] = WriteResult.failure(
-                    item.sku,
-                    f"price is in {item.base.currency}, the seller sells in {self.currency}",
-                    code="currency_mismatch",
-                )
-            elif item.sku not in refs:
-                results[index] = WriteResult.failure(
-                    item.sku,
-                    NotFound(
-                        f"SKU {item.sku!r} is not listed on this seller", code="sku_not_listed"
-                    ),
-                )
+            refused = self._price_refusal(item.sku, item.base, refs)
+            if refused is not None:
+                results[index] = refused
             elif item.promoted >= item.base:
                 results[index] = WriteResult.failure(
                     item.sku,
