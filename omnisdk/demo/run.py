@@ -175,12 +175,18 @@ async def _run(
         phase("buyers done; polling every channel once more and letting the pushers settle")
         for channel in run.channels:
             await channel.control.drain_webhooks(10.0)
-        for channel in run.channels:
-            await engine.poll_orders(channel.account)
-        await _wait_converged(run, within=10.0)
+        # Twice: a unit an absolute write may have undone stays held until the account's
+        # orders are known past that write, and the settling pushes wrote after the first poll.
+        for _ in range(2):
+            for channel in run.channels:
+                await engine.poll_orders(channel.account)
+            await _wait_converged(run, within=10.0)
         run.phase = "reconciling"
         phase("reconciling: every channel's listed stock read back and compared")
         run.reconcile = await engine.reconcile()
+        await _wait_converged(run, within=10.0)
+        for channel in run.channels:  # what a repair wrote is settled by the orders after it
+            await engine.poll_orders(channel.account)
         if not await _wait_converged(run, within=10.0):
             logger.warning("listed stock did not converge within 10 s of reconciling")
         run.phase = "done"
