@@ -73,6 +73,22 @@ def test_every_account_gets_its_polls_and_reconciliation(tmp_path: Path) -> None
         2.0,
         (),
     )
+    # Promotions start and end within a minute of their time, one worker at a time.
+    promotions = schedule["promotions"]
+    assert (promotions["task"], promotions["schedule"], promotions["args"]) == (
+        "omnisdk.run_promotions",
+        60.0,
+        (),
+    )
+    assert promotions["options"]["queue"] == "shop-vn.maintenance"
+
+
+def test_every_scheduled_task_is_a_registered_task() -> None:
+    """An entry naming a task no worker knows would be dropped by every worker."""
+    from omnisdk.runtime.celery import tasks
+    from omnisdk.runtime.celery.schedule import TASK_QUEUES
+
+    assert set(TASK_QUEUES) <= set(tasks.app.tasks)
 
 
 def test_entries_follow_what_the_channel_type_can_do(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ opened): an order poll every ``[channels.poll] orders``, a customer poll every `
 a listing poll every ``products``, a stock read-back (reconciliation) every ``stock`` when set,
 else every ``[engine] reconcile_interval``. One ``omnisdk.rebalance`` entry every ``[engine]
 push_interval`` sends a pusher to each account with due outbox rows (quota moves the pushers
-queued, retries that came due, changes other processes made).
+queued, retries that came due, changes other processes made). One ``omnisdk.run_promotions``
+entry every :data:`PROMOTIONS_INTERVAL` starts and ends promotions (so within a minute of
+their time; the embedded runtime wakes at the exact moment).
 
 Each entry's message expires after :data:`EXPIRY_INTERVALS` intervals (at least
 :data:`MIN_EXPIRY` seconds): polls still queued behind busy workers are dropped instead of
@@ -22,12 +24,21 @@ from omnisdk.channel import Capability
 from omnisdk.config import Config
 from omnisdk.plugins import Plugins
 
-__all__ = ["QUEUES", "TASK_QUEUES", "ScheduleEntry", "beat_schedule", "schedule_entries"]
+__all__ = [
+    "PROMOTIONS_INTERVAL",
+    "QUEUES",
+    "TASK_QUEUES",
+    "ScheduleEntry",
+    "beat_schedule",
+    "schedule_entries",
+]
 
 EXPIRY_INTERVALS = 3
 """A periodic message expires after this many of its intervals."""
 MIN_EXPIRY = 10.0
 """Seconds a periodic message lives at least."""
+PROMOTIONS_INTERVAL = timedelta(minutes=1)
+"""How often the beat asks a worker to start and end the promotions that are due."""
 
 QUEUES = ("poll", "intake", "push", "maintenance")
 """The queue kinds; a queue's name is ``{[celery] queue}.{kind}``."""
@@ -40,6 +51,7 @@ TASK_QUEUES: dict[str, str] = {
     "omnisdk.poll_products": "maintenance",
     "omnisdk.reconcile": "maintenance",
     "omnisdk.rebalance": "maintenance",
+    "omnisdk.run_promotions": "maintenance",
 }
 """Which queue kind each task goes to. A worker takes from each of its queues in turn, so the
 order polls (``poll``, a few messages per account and interval, dropped when stale) never
@@ -101,6 +113,7 @@ def schedule_entries(config: Config, plugins: Plugins) -> list[ScheduleEntry]:
                 ScheduleEntry(f"reconcile:{account}", "omnisdk.reconcile", every, account)
             )
     entries.append(ScheduleEntry("rebalance", "omnisdk.rebalance", config.engine.push_interval))
+    entries.append(ScheduleEntry("promotions", "omnisdk.run_promotions", PROMOTIONS_INTERVAL))
     return entries
 
 

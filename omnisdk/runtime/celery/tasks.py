@@ -227,3 +227,21 @@ def rebalance() -> list[str]:
     worker = worker_engine()
     TASKS.labels("rebalance", "").inc()
     return dispatch_pushes(worker)
+
+
+@_task("omnisdk.run_promotions")
+def run_promotions() -> str:
+    """Carry the promotion plan out now (one worker at a time): promoted prices that are due
+    are written through each channel's mechanism, ended ones restored to the base price.
+    Idempotent, so a redelivered or overlapping run writes nothing twice."""
+    outcome, result = _job("run_promotions", "promotions", "*", lambda e: e.run_promotions())
+    if result is not None:
+        for failed in (o for o in result.outcomes if not o.ok):
+            logger.warning(
+                "promotion %s on %s (%s): %s",
+                failed.promotion,
+                failed.account,
+                failed.sku,
+                failed.error,
+            )
+    return outcome
