@@ -28,6 +28,7 @@ from omnisdk.testing.api import route
 from omnisdk_shopee.sandbox.api.gateway import (
     ShopeeApi,
     ShopeeApiError,
+    int_id,
     int_param,
     json_number,
     param_error,
@@ -105,7 +106,7 @@ class DiscountsApi(ShopeeApi):
         for entry in entries:
             if not isinstance(entry, dict):
                 raise param_error("every item_list entry must be an object.")
-            item_id = _int(entry.get("item_id"))
+            item_id = int_id(entry.get("item_id"))
             item = self.sandbox.catalog.items.get(item_id)
             if item is None:
                 errors.append(_error(item_id, 0, "error_item_not_found", "Item not found."))
@@ -223,8 +224,8 @@ class DiscountsApi(ShopeeApi):
         """Take one item (or one of its models, ``model_id``) out of a discount."""
         self.sandbox.note_operation(request, "promotion.write")
         discount = self._discount(body.get("discount_id"))
-        item_id = _int(body.get("item_id"))
-        model_id = _int(body.get("model_id") or 0)
+        item_id = int_id(body.get("item_id"))
+        model_id = int_id(body.get("model_id") or 0)
         if discount.status(self.sandbox.now()) == "expired":
             raise ShopeeApiError("discount.error_status", "The discount has ended.")
         taken = [key for key in discount.items if key[0] == item_id and key[1] == model_id]
@@ -278,7 +279,7 @@ class DiscountsApi(ShopeeApi):
         )
 
     def _discount(self, raw: Any) -> Discount:
-        discount = self.sandbox.catalog.discounts.get(_int(raw))
+        discount = self.sandbox.catalog.discounts.get(int_id(raw))
         if discount is None or discount.deleted:
             raise ShopeeApiError("discount.error_not_found", "Discount not found.")
         return discount
@@ -301,7 +302,7 @@ def _prices(entry: dict[str, Any], item: Item) -> list[tuple[int, Any]]:
     models = entry.get("model_list")
     if isinstance(models, list) and models:
         return [
-            (_int(m.get("model_id")), m.get("model_promotion_price"))
+            (int_id(m.get("model_id")), m.get("model_promotion_price"))
             for m in models
             if isinstance(m, dict)
         ]
@@ -310,15 +311,6 @@ def _prices(entry: dict[str, Any], item: Item) -> list[tuple[int, Any]]:
 
 def _error(item_id: int, model_id: int, code: str, message: str) -> dict[str, Any]:
     return {"item_id": item_id, "model_id": model_id, "fail_error": code, "fail_message": message}
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise param_error("ids must be integers.")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise param_error(f"{value!r} is not an integer id.") from None
 
 
 def _time(body: dict[str, Any], name: str) -> int:

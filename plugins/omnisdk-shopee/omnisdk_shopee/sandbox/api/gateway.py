@@ -35,6 +35,7 @@ __all__ = [
     "ShopeeApi",
     "ShopeeApiError",
     "array_param",
+    "int_id",
     "int_param",
     "json_number",
     "param_error",
@@ -189,6 +190,17 @@ def int_param(
         return int(raw)
     except ValueError:
         raise param_error(f"{name} must be an integer.") from None
+
+
+def int_id(value: Any) -> int:
+    """An id given in a JSON body (``item_id``, ``model_id``): an integer, or ``error_param``
+    (a boolean is not an id, though Python counts it as one)."""
+    if isinstance(value, bool):
+        raise param_error("ids must be integers.")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise param_error(f"{value!r} is not an integer id.") from None
 
 
 async def read_body(request: Request) -> dict[str, Any]:

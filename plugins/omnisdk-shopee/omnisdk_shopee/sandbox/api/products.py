@@ -20,6 +20,7 @@ from omnisdk_shopee.sandbox.api.gateway import (
     ShopeeApi,
     ShopeeApiError,
     array_param,
+    int_id,
     int_param,
     json_number,
     param_error,
@@ -142,7 +143,7 @@ class ProductsApi(ShopeeApi):
         for entry in entries:
             if "normal_stock" in entry and "seller_stock" not in entry:
                 raise param_error("normal_stock is offline, please use seller_stock.")
-            model_id = _int(entry.get("model_id"))
+            model_id = int_id(entry.get("model_id"))
             rows = entry.get("seller_stock")
             reason = _listing_problem(item, model_id) or _stock_problem(
                 rows, self.sandbox.locations
@@ -167,7 +168,7 @@ class ProductsApi(ShopeeApi):
         success, failure = [], []
         quantum = Decimal(1).scaleb(-minor_units(item.currency))
         for entry in entries:
-            model_id = _int(entry.get("model_id"))
+            model_id = int_id(entry.get("model_id"))
             reason = _listing_problem(item, model_id)
             price = _decimal(entry.get("original_price"))
             if reason is None and (price is None or price <= 0):
@@ -210,15 +211,6 @@ class ProductsApi(ShopeeApi):
         )
 
 
-def _int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise param_error("ids must be integers.")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise param_error(f"{value!r} is not an integer id.") from None
-
-
 def _decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -230,7 +222,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _item(sandbox: ShopeeSandbox, raw_id: Any) -> Item:
-    item_id = _int(raw_id) if raw_id is not None else None
+    item_id = int_id(raw_id) if raw_id is not None else None
     if item_id is None:
         raise param_error("item_id is required.")
     item = sandbox.catalog.items.get(item_id)
