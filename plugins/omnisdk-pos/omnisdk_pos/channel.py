@@ -94,7 +94,7 @@ from omnisdk_pos.webhooks import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from omnisdk.hook_registry import HookHost
 
@@ -428,15 +428,30 @@ class PosChannel(Channel):
     ) -> dict[int, WriteResult]:
         """``PUT /listupdatedproducts`` of ``(index, sku, entry)``; a failed call fails its
         entries (an auth failure is raised)."""
+        results = await self._in_chunks(
+            entries,
+            MAX_LIST_UPDATE,
+            lambda chunk: self.client.call(
+                "PUT", "/listupdatedproducts", body={"listProducts": chunk}, lane=Lane.STOCK
+            ),
+            lambda entry: str(entry["id"]),
+        )
+        logger.debug("%s/%s: %s of %d products", self.name, self.account, operation, len(entries))
+        return results
+
+    @staticmethod
+    async def _in_chunks(
+        entries: list[tuple[int, str, dict[str, Any]]],
+        size: int,
+        call: Callable[[list[dict[str, Any]]], Awaitable[Any]],
+        external_id: Callable[[dict[str, Any]], str],
+    ) -> dict[int, WriteResult]:
+        """``call`` each chunk of ``size`` of the ``(index, sku, entry)`` entries' bodies; a
+        failed call fails its entries (an auth failure is raised), results by index."""
         results: dict[int, WriteResult] = {}
-        for chunk in batched(entries, MAX_LIST_UPDATE):
+        for chunk in batched(entries, size):
             try:
-                await self.client.call(
-                    "PUT",
-                    "/listupdatedproducts",
-                    body={"listProducts": [entry for _, _, entry in chunk]},
-                    lane=Lane.STOCK,
-                )
+                await call([entry for _, _, entry in chunk])
             except ChannelError as exc:
                 if isinstance(exc, AuthError):
                     raise
@@ -444,8 +459,7 @@ class PosChannel(Channel):
                     results[index] = WriteResult.failure(sku, exc)
                 continue
             for index, sku, entry in chunk:
-                results[index] = WriteResult.success(sku, external_id=str(entry["id"]))
-        logger.debug("%s/%s: %s of %d products", self.name, self.account, operation, len(entries))
+                results[index] = WriteResult.success(sku, external_id=external_id(entry))
         return results
 
     async def write_prices_batch(self, batch: Sequence[PriceUpdate]) -> list[WriteResult]:
@@ -517,21 +531,18 @@ class PosChannel(Channel):
             (index, sku, {"productId": product_id, "price": dong})
             for index, sku, product_id, dong in known
         ]
-        for chunk in batched(lines, MAX_PRICE_BOOK_LINES):
-            try:
-                await self.client.call(
+        results.update(
+            await self._in_chunks(
+                lines,
+                MAX_PRICE_BOOK_LINES,
+                lambda chunk: self.client.call(
                     "POST",
                     "/pricebooks/detail",
-                    body={"pricebookId": book, "pricebookDetails": [line for *_, line in chunk]},
-                )
-            except ChannelError as exc:
-                if isinstance(exc, AuthError):
-                    raise
-                for index, sku, _ in chunk:
-                    results[index] = WriteResult.failure(sku, exc)
-                continue
-            for index, sku, _ in chunk:
-                results[index] = WriteResult.success(sku, external_id=str(book))
+                    body={"pricebookId": book, "pricebookDetails": chunk},
+                ),
+                lambda _: str(book),
+            )
+        )
         return [results[index] for index in range(len(items))]
 
     async def read_selling_prices(self, skus: Sequence[str]) -> dict[str, Money]:
