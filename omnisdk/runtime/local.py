@@ -501,19 +501,7 @@ class LocalRuntime:
 
     def _promotions_job(self) -> Callable[[], Awaitable[None]]:
         async def promotions() -> None:
-            run = await self.engine.run_promotions()
-            for outcome in run.outcomes:
-                if not outcome.ok:
-                    logger.warning(
-                        "promotion %s on %s (%s): %s",
-                        outcome.promotion, outcome.account, outcome.sku, outcome.error,
-                    )
-            if run.applied or run.ended:
-                logger.info(
-                    "promotions: %d prices promoted, %d restored", run.applied, run.ended
-                )
-            for promotion in run.finished:
-                logger.info("promotion %s ended on every channel", promotion)
+            (await self.engine.run_promotions()).log()
             upcoming = await self.engine.next_promotion_change()
             loop = self._loops["promotions"]
             loop.interval = _PROMOTIONS_SECONDS

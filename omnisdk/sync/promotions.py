@@ -166,6 +166,20 @@ class PromotionRun(BaseModel):
         """Items a channel refused (tried again at the next run)."""
         return sum(1 for o in self.outcomes if not o.ok)
 
+    def log(self) -> None:
+        """Log what the run did: a warning per item a channel refused, a line for the
+        prices written and for each promotion that finished (the runtimes' promotions job)."""
+        for outcome in self.outcomes:
+            if not outcome.ok:
+                logger.warning(
+                    "promotion %s on %s (%s): %s",
+                    outcome.promotion, outcome.account, outcome.sku, outcome.error,
+                )
+        if self.applied or self.ended:
+            logger.info("promotions: %d prices promoted, %d restored", self.applied, self.ended)
+        for promotion in self.finished:
+            logger.info("promotion %s ended on every channel", promotion)
+
 
 # -- the list of promotions ------------------------------------------------------------------
 

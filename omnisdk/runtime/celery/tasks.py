@@ -236,12 +236,5 @@ def run_promotions() -> str:
     Idempotent, so a redelivered or overlapping run writes nothing twice."""
     outcome, result = _job("run_promotions", "promotions", "*", lambda e: e.run_promotions())
     if result is not None:
-        for failed in (o for o in result.outcomes if not o.ok):
-            logger.warning(
-                "promotion %s on %s (%s): %s",
-                failed.promotion,
-                failed.account,
-                failed.sku,
-                failed.error,
-            )
+        result.log()
     return outcome
