@@ -19,15 +19,27 @@ Within that bound each account gets its *share* of the units left to sell, in pr
 its weight times its recent sales (plus a little, so an account that has not sold yet still
 gets some): scarce units go where they sell. This module is pure arithmetic; the engine
 (:mod:`omnisdk.sync.sellable`) feeds it from the store.
+
+*Turns.* The engine never hears of the buyers a channel refused, so when a SKU has fewer
+units than the accounts that may list it, sales velocity alone would leave the last units on
+whichever accounts the ties gave them to, forever if their buyers do not want them. So the
+units the *idle* accounts get (those that sold none of it lately: velocity 0, nothing sold
+unseen) go round them in turns (:class:`Rotation`): an account keeps its unit for
+``rotate_after`` after it began to hold it; then it gives it up to an idle account that holds
+none, the one that has waited longest first, and an account that just gave one up waits
+``rotate_after`` before it is given one again. An account that sells is no longer idle: its
+velocity keeps the units with it. Turns change only shares, never headroom, so the unit is
+still taken from the one account (confirmed) before it is given to the other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-__all__ = ["SMOOTHING", "Claimant", "Quota", "plan_shares", "quota_for"]
+__all__ = ["SMOOTHING", "Claimant", "Quota", "Rotation", "plan_shares", "plan_turns", "quota_for"]
 
 SMOOTHING = Decimal("0.25")
 """Units of velocity every account is credited with, so one that never sold gets a share."""
@@ -41,7 +53,9 @@ class Claimant:
     when unknown, which holds everything). ``unseen``: sold on the channel, not ingested yet.
     ``cap``: the most it may list (its allocation rule, or the allocation hook's answer).
     ``weight`` and ``velocity`` (units sold lately) set its share; ``zero_below``: a share
-    smaller than this is 0 (the units go to the others).
+    smaller than this is 0 (the units go to the others). ``listing`` is True when its last
+    confirmed figure is above 0, ``turn_at`` when it began holding units (``listing``) or
+    last stopped (None: it never held any): see :class:`Rotation`.
     """
 
     account: str
@@ -51,10 +65,38 @@ class Claimant:
     weight: Decimal = Decimal(1)
     velocity: int = 0
     zero_below: int = 0
+    listing: bool = False
+    turn_at: datetime | None = None
 
     def score(self) -> Decimal:
         """The account's claim to a share: weight x (velocity + smoothing)."""
         return self.weight * (max(self.velocity, 0) + SMOOTHING)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """The turns of scarce units among idle accounts, seen at ``now``.
+
+    ``every`` is ``[engine] rotate_after``: how long an idle account keeps a scarce unit it
+    does not sell, and how long one that gave a unit up waits before it is given one again.
+    """
+
+    now: datetime
+    every: timedelta
+
+
+@dataclass(frozen=True)
+class Turns:
+    """What :func:`plan_turns` decided: every account's share, and when that changes next.
+
+    ``rotate_at`` is the next instant the turns change (an idle holder's turn ends, or one
+    that gave a unit up may have one again); None when none is running. ``active`` is True
+    when some of the units are in turns.
+    """
+
+    shares: Mapping[str, int]
+    rotate_at: datetime | None = None
+    active: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +116,9 @@ class Quota:
     over_share: tuple[str, ...] = ()
     """The other accounts that hold more than their share (or an unknown amount): those that
     give units up when they are pushed."""
+    rotate_at: datetime | None = field(default=None, compare=False)
+    """When the SKU's turns change next (None: its units are not in turns), see
+    :class:`Rotation`: the account must be decided again then."""
 
     @property
     def starved(self) -> bool:
@@ -140,12 +185,71 @@ def plan_shares(free: int, claimants: Sequence[Claimant]) -> dict[str, int]:
     return {c.account: shares.get(c.account, 0) for c in claimants}
 
 
-def quota_for(account: str, free: int, claimants: Sequence[Claimant]) -> Quota:
+def _idle(claimant: Claimant) -> bool:
+    """True when ``claimant`` may take part in turns: it sold none of the SKU lately, and
+    may list one unit (a weight-0 account only takes what nobody else wants)."""
+    return (
+        claimant.velocity <= 0
+        and claimant.unseen <= 0
+        and claimant.weight > 0
+        and claimant.cap >= 1
+        and claimant.zero_below <= 1
+    )
+
+
+def _turn_rank(claimant: Claimant, rotation: Rotation) -> tuple[int, float, Decimal, str]:
+    """Sort key of an idle account's claim to a unit in turns (smallest first).
+
+    0: it holds units and its turn has not ended; 1: it holds none and may be given one (it
+    never held any, or gave its last up ``every`` ago), longest waiting first; 2: its turn
+    ended (it gives up first the unit it has held longest); 3: it gave a unit up less than
+    ``every`` ago. Ties: the larger weight, then the account name.
+    """
+    at = claimant.turn_at
+    stamp = at.timestamp() if at is not None else float("-inf")
+    ended = at is None or rotation.now - at >= rotation.every
+    score = -claimant.score()
+    if claimant.listing:
+        if not ended:
+            return (0, 0.0, score, claimant.account)
+        return (2, -stamp, score, claimant.account)
+    if ended:
+        return (1, stamp, score, claimant.account)
+    return (3, stamp, score, claimant.account)
+
+
+def plan_turns(
+    free: int, claimants: Sequence[Claimant], rotation: Rotation | None = None
+) -> Turns:
+    """:func:`plan_shares`, then turns: when the idle accounts (see :class:`Rotation`) were
+    given fewer units than they are, those units go one each to the idle accounts whose turn
+    it is. Without ``rotation`` (or with ``every`` 0) there are no turns."""
+    shares = dict(plan_shares(free, claimants))
+    if rotation is None or rotation.every <= timedelta(0):
+        return Turns(shares)
+    idle = [c for c in claimants if _idle(c)]
+    units = sum(shares[c.account] for c in idle)
+    if units <= 0 or units >= len(idle):
+        return Turns(shares)
+    ranked = sorted(idle, key=lambda c: _turn_rank(c, rotation))
+    for position, claimant in enumerate(ranked):
+        shares[claimant.account] = 1 if position < units else 0
+    ends = [
+        c.turn_at + rotation.every
+        for c in idle
+        if c.turn_at is not None and rotation.now - c.turn_at < rotation.every
+    ]
+    return Turns(shares, min(ends) if ends else None, active=True)
+
+
+def quota_for(
+    account: str, free: int, claimants: Sequence[Claimant], rotation: Rotation | None = None
+) -> Quota:
     """What ``account`` (one of ``claimants``) may list now.
 
     Its headroom is ``free`` less what every other account holds (all of it when one holds
     an unknown amount) less its own unseen sales; the figure is the smallest of cap, share
-    and headroom, never below 0.
+    (with turns, see :func:`plan_turns`) and headroom, never below 0.
     """
     me = next((c for c in claimants if c.account == account), None)
     if me is None:
@@ -156,14 +260,26 @@ def quota_for(account: str, free: int, claimants: Sequence[Claimant]) -> Quota:
     else:
         held = sum(max(c.holds or 0, 0) for c in others)
         headroom = max(free - held - max(me.unseen, 0), 0)
-    shares = plan_shares(free, claimants)
+    turns = plan_turns(free, claimants, rotation)
+    shares = turns.shares
     share = shares[account]
     figure = max(min(me.cap, share, headroom), 0)
+    rotate_at = turns.rotate_at
+    if turns.active and rotation is not None and (figure > 0) != me.listing:
+        # Confirmed, this figure starts a turn of its own (it begins or stops holding).
+        ends = rotation.now + rotation.every
+        rotate_at = ends if rotate_at is None else min(rotate_at, ends)
     over = tuple(
         c.account
         for c in others
         if c.holds is None or c.holds - max(c.unseen, 0) > shares[c.account]
     )
     return Quota(
-        account=account, figure=figure, share=share, headroom=headroom, cap=me.cap, over_share=over
+        account=account,
+        figure=figure,
+        share=share,
+        headroom=headroom,
+        cap=me.cap,
+        over_share=over,
+        rotate_at=rotate_at,
     )

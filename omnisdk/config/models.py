@@ -272,6 +272,16 @@ class EngineConfig(BaseModel):
     velocity_window: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))
     """Sales older than this weigh half as much in an account's sales velocity (the half-life
     of the decaying rate that sends scarce units to where they sell)."""
+    rotate_after: Duration = Field(default=timedelta(minutes=10), ge=timedelta(0))
+    """Under ``quota`` allocation, how long an account keeps the scarce units of a SKU it does
+    not sell. When a SKU has fewer free units than the accounts that may list it, the units
+    of the accounts that sold none of it lately go round them in turns: after this long the
+    one that has held its unit longest gives it up to one that holds none (take before give:
+    the unit is listed there once the first account is known to sell it no more), and an
+    account that gave a unit up waits this long before it is given one again. The engine
+    never hears of the buyers a channel refused, so without turns such units could stay
+    forever where nobody buys them. Each turn costs two stock writes per SKU; 0 turns them
+    off."""
 
     @field_validator("status_page")
     @classmethod

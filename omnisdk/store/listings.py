@@ -20,10 +20,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, and_, bindparam, case, func, or_, select, true, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    and_,
+    bindparam,
+    case,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from omnisdk.store.core import StoreCore
+from omnisdk.store.types import as_utc
 from omnisdk.store.records import AccountStatus, BindingKind, OrderVersion
 from omnisdk.store.schema import (
     accounts,
@@ -67,6 +80,10 @@ class ListingState:
     undid those sales on the channel). ``rebalances`` counts pushes that lowered this listing
     to give units to another account, ``starved`` pushes that listed less than its share
     because the units still sat on another account.
+
+    ``turn_at`` is when the listing last began or stopped holding units (its confirmed figure
+    went from 0 to more, or back; None: it never held any), ``rotate_at`` when the SKU's
+    turns change next as its last decision saw them (see ``[engine] rotate_after``).
     """
 
     account: str
@@ -95,6 +112,8 @@ class ListingState:
     overwritten: int = 0
     rebalances: int = 0
     starved: int = 0
+    turn_at: datetime | None = None
+    rotate_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +219,8 @@ def _listing_state(row: Row[Any]) -> ListingState:
         overwritten=row.overwritten,
         rebalances=row.rebalances,
         starved=row.starved,
+        turn_at=row.turn_at,
+        rotate_at=row.rotate_at,
     )
 
 
@@ -420,6 +441,7 @@ class ListingsMixin(StoreCore):
         rebalanced: bool = False,
         starved: bool = False,
         overwritten_accounted: int = 0,
+        rotate_at: datetime | None = None,
         session: Connection | None = None,
     ) -> None:
         """A push of ``quantity`` succeeded: it is the new baseline of the listing.
@@ -434,13 +456,21 @@ class ListingsMixin(StoreCore):
         (when nothing was sent) are the ``overwritten`` units the figure already accounts
         for, having been decided from a read made after their orders were ingested: the read
         shows whether the earlier write undid those sales, so they are no longer held on top
-        (units of window orders ingested since still are).
+        (units of window orders ingested since still are). ``rotate_at``: when the SKU's
+        quota turns change next (None: they do not), see :meth:`queue_due_rotations`; a
+        figure that starts or ends holding units starts a new turn (``turn_at``).
         Clears a recorded failure.
         """
         now = self.now()
         with self._tx(session) as connection:
             account_id = self._account_id(connection, account)
+            held_before = and_(
+                listings.c.last_pushed.is_not(None), listings.c.last_pushed > 0
+            )
+            turned = not_(held_before) if quantity > 0 else held_before
             values: dict[str, Any] = {
+                "turn_at": case((turned, now), else_=listings.c.turn_at),
+                "rotate_at": as_utc(rotate_at) if rotate_at is not None else None,
                 "last_pushed": quantity,
                 "pushed_at": now,
                 "pending_unseen": pending_unseen,

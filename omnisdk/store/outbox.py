@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, delete, func, or_, select, update
 
 from omnisdk.store.core import StoreCore
 from omnisdk.store.records import AccountStatus, OutboxItem
-from omnisdk.store.schema import accounts, outbox
+from omnisdk.store.schema import accounts, listings, outbox
 from omnisdk.store.types import as_utc
 
 __all__ = ["OutboxMixin"]
@@ -307,22 +307,66 @@ class OutboxMixin(StoreCore):
                 query = query.where(outbox.c.account_id == self._account_id(connection, account))
             return int(connection.execute(query).scalar_one())
 
+    def queue_due_rotations(self, account: str) -> list[str]:
+        """Queue ``account``'s listings whose quota turns are due (``rotate_at`` passed) and
+        clear that time; returns their SKUs, sorted.
+
+        Under quota allocation the units of a SKU scarcer than its accounts go round the
+        accounts that do not sell it (``[engine] rotate_after``); nothing else happens when
+        nothing sells, so the decision that saw when the turns change next left the time on
+        the listing, and the pusher calls this before it claims. One indexed read when
+        nothing is due (no write transaction).
+        """
+        now = self.now()
+        due = and_(listings.c.rotate_at.is_not(None), listings.c.rotate_at <= now)
+        with self._read(None) as connection:
+            account_id = self._account_id(connection, account)
+            found = connection.execute(
+                select(listings.c.sku).where(listings.c.account_id == account_id, due).limit(1)
+            ).first()
+        if found is None:
+            return []
+        with self.session() as connection:
+            skus = sorted(
+                str(sku)
+                for sku in connection.execute(
+                    update(listings)
+                    .where(listings.c.account_id == account_id, due)
+                    .values(rotate_at=None)
+                    .returning(listings.c.sku)
+                ).scalars()
+            )
+            self.mark_dirty_many(connection, [(account, sku) for sku in skus])
+        return skus
+
     def accounts_with_due_pushes(self, *, session: Connection | None = None) -> list[str]:
         """The active accounts that have outbox rows a pusher could claim now (due and not
-        leased), by name: whom a dispatcher sends a pusher to (an account that needs
-        re-authorisation is not sent one). One statement, whatever the number of accounts."""
+        leased), or listings whose quota turns are due (:meth:`queue_due_rotations`), by
+        name: whom a dispatcher sends a pusher to (an account that needs re-authorisation is
+        not sent one). One statement, whatever the number of accounts."""
         now = self.now()
         query = (
             select(accounts.c.name)
             .where(
                 accounts.c.status == AccountStatus.ACTIVE.value,
-                select(outbox.c.sku)
-                .where(
-                    outbox.c.account_id == accounts.c.id,
-                    outbox.c.next_attempt_at <= now,
-                    or_(outbox.c.lease_expires_at.is_(None), outbox.c.lease_expires_at <= now),
-                )
-                .exists()
+                or_(
+                    select(outbox.c.sku)
+                    .where(
+                        outbox.c.account_id == accounts.c.id,
+                        outbox.c.next_attempt_at <= now,
+                        or_(
+                            outbox.c.lease_expires_at.is_(None), outbox.c.lease_expires_at <= now
+                        ),
+                    )
+                    .exists(),
+                    select(listings.c.sku)
+                    .where(
+                        listings.c.account_id == accounts.c.id,
+                        listings.c.rotate_at.is_not(None),
+                        listings.c.rotate_at <= now,
+                    )
+                    .exists(),
+                ),
             )
             .order_by(accounts.c.name)
         )

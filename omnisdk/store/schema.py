@@ -407,8 +407,11 @@ listings = Table(
     Column("read_at", UTCDateTime, nullable=True),
     Column("written_at", UTCDateTime, nullable=True),
     Column("unseen_settled", Boolean, nullable=False, server_default=false()),
+    Column("turn_at", UTCDateTime, nullable=True),
+    Column("rotate_at", UTCDateTime, nullable=True),
     PrimaryKeyConstraint("account_id", "sku"),
     Index(None, "sku"),
+    Index(None, "rotate_at"),
 )
 """One row per SKU an account lists (or sold): the engine's knowledge of that listing."""
 

@@ -261,6 +261,8 @@ class _Item:
     """Confirming the figure lowers what the account holds (or first makes it known)."""
     over_share: tuple[str, ...] = ()
     """Accounts holding more than their share, asked to give up units when this one starves."""
+    rotate_at: datetime | None = None
+    """When the SKU's quota turns change next: the listing is queued again then."""
     retry_after: float | None = None
     """The wait the platform asked for when the last write failed (None: it asked none)."""
     refused_for_now: bool = False
@@ -327,6 +329,7 @@ def _decide(
         item.problem = None
         item.rebalanced = item.starved = item.frees = False
         item.over_share = ()
+        item.rotate_at = None
         try:
             target = decide_target(
                 context,
@@ -351,6 +354,7 @@ def _decide(
             item.frees = held is None or held > item.quantity + item.unseen
             item.starved = allocation.starved
             item.over_share = allocation.over_share if allocation.starved else ()
+            item.rotate_at = allocation.rotate_at
             item.rebalanced = (
                 current is not None
                 and item.quantity < current
@@ -635,6 +639,7 @@ def _record(
                 rebalanced=item.rebalanced and item.update is not None,
                 starved=item.starved,
                 overwritten_accounted=_overwritten_read(item),
+                rotate_at=item.rotate_at,
                 session=session,
             )
             outbox_work.append(
@@ -992,6 +997,8 @@ async def push_account(
     channel = context.channel(account)
     if Capability.WRITE_STOCK not in channel.capabilities:
         return stats
+    if context.config.engine.allocation == "quota" and context.config.engine.rotate_after:
+        await context.run(context.store.queue_due_rotations, account)
     lease = context.config.engine.push_lease.total_seconds()
     size = channel.limits.max_stock_batch
     # One pass takes what is queued now (and a batch more): while a channel keeps selling, a

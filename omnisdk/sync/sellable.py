@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from omnisdk.allocation import AllocationRequest
 from omnisdk.errors import PluginError
 from omnisdk.models import StockLevel, StockPushMode
-from omnisdk.quotas import Claimant, quota_for
+from omnisdk.quotas import Claimant, Rotation, quota_for
 from omnisdk.store import Transaction
 from omnisdk.store.listings import ListingState
 from omnisdk.sync.context import SyncContext
@@ -203,6 +203,19 @@ def _velocity(context: SyncContext, state: ListingState | None, now: datetime) -
     return max(state.sold_recent, 0)
 
 
+def _listing(state: ListingState | None) -> bool:
+    """True when the account's last confirmed figure of the SKU is above 0."""
+    return state is not None and (state.last_pushed or 0) > 0
+
+
+def _turn_at(state: ListingState | None) -> datetime | None:
+    """When the account began (or stopped) holding the SKU's units; a listing that holds
+    units but has no time (written by an older version) began long ago."""
+    if state is None:
+        return None
+    return state.turn_at
+
+
 @dataclass(frozen=True)
 class Allocation:
     """What one account may list of a SKU now, and why.
@@ -213,7 +226,8 @@ class Allocation:
     ``alone`` and what the channel shows moves units to another account); all None when
     shared. ``starved`` is True when units its share wants still sit on other accounts;
     ``over_share`` names the accounts holding more than their share; ``holds`` is what the
-    account holds now (see :func:`holding`).
+    account holds now (see :func:`holding`); ``rotate_at`` when the SKU's quota turns change
+    next (None: its units are not in turns; see :class:`~omnisdk.quotas.Rotation`).
     """
 
     quantity: int
@@ -223,6 +237,7 @@ class Allocation:
     starved: bool = False
     over_share: tuple[str, ...] = ()
     holds: int | None = None
+    rotate_at: datetime | None = None
 
 
 def _answer(context: SyncContext, request: AllocationRequest) -> int:
@@ -304,10 +319,13 @@ def allocate(
                 weight=rule.weight,
                 velocity=_velocity(context, states.get(name), now),
                 zero_below=rule.zero_below,
+                listing=_listing(states.get(name)),
+                turn_at=_turn_at(states.get(name)),
             )
         )
     free = _free(context, names, levels)
-    quota = quota_for(account, free, claimants)
+    rotation = Rotation(now=now, every=context.config.engine.rotate_after)
+    quota = quota_for(account, free, claimants, rotation)
     return Allocation(
         quantity=quota.figure,
         share=quota.share,
@@ -316,6 +334,7 @@ def allocate(
         starved=quota.starved,
         over_share=quota.over_share,
         holds=holdings[account],
+        rotate_at=quota.rotate_at,
     )
 
 
