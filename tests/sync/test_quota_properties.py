@@ -2,7 +2,8 @@
 
 Hypothesis draws interleavings of buyer sales on each channel (some placed *during* a stock
 write, between the pusher's read and its write), restocks, cancellations on the channel,
-order polls and pushes of single accounts. After every step, and after every stock write a
+order polls, pushes of single accounts and quota turns (the clock moved past ``[engine]
+rotate_after``, so scarce units the idle accounts hold move on). After every step, and after every stock write a
 sandbox applies, the physical promise is checked against the truth the test keeps itself
 (not the engine's view)::
 
@@ -46,6 +47,9 @@ from omnisdk.testing.sandbox import BuyerLine, BuyerOrder, SeedProduct
 
 ACCOUNTS = ("shop-a", "shop-b", "shop-c")
 TRACE = False
+TURN = timedelta(seconds=120)
+"""``[engine] rotate_after`` of the scenarios: a "turn" step moves the clock past it. Longer
+than the catch-up rounds at the end, so no turn is left half done when they stop."""
 
 
 class _Watched:
@@ -109,7 +113,9 @@ MODES: dict[str, tuple[type[Channel], type[_Watched]]] = {
 Step = tuple[str, int, int]
 steps = st.lists(
     st.tuples(
-        st.sampled_from(["sale", "sale", "sale_in_write", "restock", "cancel", "poll", "push"]),
+        st.sampled_from(
+            ["sale", "sale", "sale_in_write", "restock", "cancel", "poll", "push", "turn"]
+        ),
         st.integers(0, len(ACCOUNTS) - 1),
         st.integers(1, 3),
     ),
@@ -185,7 +191,7 @@ async def run_scenario(
         open_store(url).close()  # migrated
         store = Store(url, clock=clock)
         engine = Engine(
-            engine_config(url, accounts, allocation="quota"),
+            engine_config(url, accounts, allocation="quota", rotate_after=TURN),
             plugins=plugins_with(channel_class),
             store=store,
             clock=clock,
@@ -227,6 +233,9 @@ async def run_scenario(
                         truth.cancelled.add(chosen)
                 elif action == "poll":
                     await engine.poll_orders(name)
+                elif action == "turn":
+                    clock.offset += TURN + timedelta(seconds=1)
+                    await engine.push()
                 else:
                     await engine.push(name)
                 check(f"after {action} on {name}")
@@ -307,6 +316,11 @@ async def run_scenario(
     start=3,
     script=[("sale", 0, 2), ("sale_in_write", 0, 1), ("restock", 0, 1), ("poll", 0, 2)],
     seed=0,
+)
+@example(  # one unit goes round; shop-b sells it in its turn, and a turn ends in a write
+    start=1,
+    script=[("turn", 0, 1), ("sale_in_write", 1, 1), ("turn", 0, 1), ("sale", 1, 1), ("poll", 1, 1)],
+    seed=1,
 )
 @given(start=st.integers(0, 8), script=steps, seed=st.integers(0, 10_000))
 def test_no_interleaving_sells_a_unit_twice(
