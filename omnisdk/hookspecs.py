@@ -125,6 +125,11 @@ def omnisdk_allocate_stock(request: AllocationRequest) -> int | None:
     free stock less what every other account holds (``request.holdings`` says what each
     account listing the SKU holds now), so the answer cannot make channels oversell. Under
     ``"shared"`` the answer is listed as it is.
+
+    The hook does not take part in *turns*: when a SKU has fewer free units than accounts,
+    the units of the accounts that sold none of it lately go round them every
+    ``[engine] rotate_after`` (see :mod:`omnisdk.quotas`). Turns only move shares under the
+    caps this hook answers: an account answered 0 is never given a unit by a turn.
     """
 
 
