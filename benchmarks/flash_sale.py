@@ -13,7 +13,8 @@ runs the same sale, with the same buyers' random choices, on a fresh store and f
 
 Demand: ``uniform`` (every buyer wants every SKU, the colleague's 11.11 test) and ``split``
 (each SKU is wanted on one channel only, so what the other channels list sells only once it
-is moved there).
+is moved there; a SKU of fewer units than channels reaches the one its buyers are on by a
+quota turn, ``--rotate-after`` seconds, so give ``--quiet`` more than that).
 
 The sandboxes run in this process (so their listings can be read at the moment a buyer is
 refused); the buyers run on a thread and an event loop of their own, the engine on the main
@@ -125,7 +126,11 @@ def migrate(url: str) -> None:
 
 @asynccontextmanager
 async def open_engine(
-    url: str, shops: list[tuple[str, type[Channel], Sandbox]], allocation: str, poll: float
+    url: str,
+    shops: list[tuple[str, type[Channel], Sandbox]],
+    allocation: str,
+    poll: float,
+    rotate_after: float,
 ) -> AsyncIterator[Engine]:
     """An engine over ``shops`` (reached in-process, unthrottled) in ``allocation``."""
     config = Config(
@@ -134,6 +139,7 @@ async def open_engine(
             allocation=allocation,
             push_interval=timedelta(seconds=0.25),
             order_overlap=timedelta(seconds=2),
+            rotate_after=timedelta(seconds=rotate_after),
         ),
         channels=[
             ChannelConfig(
@@ -192,7 +198,9 @@ async def one_sale(
     catalog = flash_catalog(options.skus, units=units)
     shops = online_shops(options.seed)
     try:
-        async with open_engine(url, shops, allocation, options.poll) as engine:
+        async with open_engine(
+            url, shops, allocation, options.poll, options.rotate_after
+        ) as engine:
             await list_catalog(engine, shops, catalog)
             sandboxes = {name: sandbox for name, _, sandbox in shops}
             if options.faults:
@@ -298,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll", type=float, default=0.1, help="seconds between order polls")
     parser.add_argument("--faults", type=float, default=0.0, help="share of platform calls failing")
     parser.add_argument("--quiet", type=float, default=2.0, help="end after this long unsold")
+    parser.add_argument(
+        "--rotate-after",
+        type=float,
+        default=5.0,
+        help="[engine] rotate_after in seconds: quota turns of scarce units (0: none)",
+    )
     parser.add_argument(
         "--pause", type=float, default=0.0, help="seconds each buyer waits between orders"
     )

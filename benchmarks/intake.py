@@ -23,9 +23,11 @@ record: status        N/4 status changes (shipped -> delivered, paid -> shipped)
 ====================  =========================================================================
 
 For each phase: events, events/s (wall clock; one process, one core), events per CPU second
-of this process (its threads included; on PostgreSQL the server's CPU is not in it: read it as
-the client's cost, which a machine shared with other jobs disturbs far less than the wall
-clock), SQL statements per event and write statements (INSERT/UPDATE/DELETE) per event,
+of this process (its threads included: the client's cost, which a machine shared with other
+jobs disturbs far less than the wall clock), on PostgreSQL also events per CPU second of
+client *and* server (the backends serving the benchmark's database, read from
+``pg_stat_activity`` and ``/proc/<pid>/stat`` when the server runs on this machine), SQL
+statements per event and write statements (INSERT/UPDATE/DELETE) per event,
 counted with a SQLAlchemy ``before_cursor_execute`` listener (an executemany counts as one).
 A final line checks the outcome (orders, ledger entries, levels, outbox, customers, hooks
 fired), so two versions of the code can be compared for results as well as speed.
@@ -45,6 +47,7 @@ import asyncio
 import cProfile
 import json
 import logging
+import os
 import random
 import secrets
 import sys
@@ -242,14 +245,22 @@ class PhaseResult:
     cpu_seconds: float
     statements: int
     writes: int
+    server_cpu_seconds: float | None = None
+    """CPU seconds of the PostgreSQL backends serving the run (None: not known)."""
 
     def row(self) -> dict[str, Any]:
         """The figures as the table and JSON show them."""
+        both = (
+            self.cpu_seconds + self.server_cpu_seconds
+            if self.server_cpu_seconds is not None
+            else None
+        )
         return {
             "phase": self.name,
             "events": self.events,
             "events_per_s": round(self.events / self.seconds) if self.seconds else 0,
             "events_per_cpu_s": round(self.events / self.cpu_seconds) if self.cpu_seconds else 0,
+            "events_per_total_cpu_s": round(self.events / both) if both else None,
             "statements_per_event": round(self.statements / self.events, 2),
             "writes_per_event": round(self.writes / self.events, 2),
         }
@@ -268,6 +279,44 @@ def postgres_database(admin_url: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+class ServerCpu:
+    """CPU seconds the PostgreSQL backends serving one database have used, when the server
+    runs on this machine (``/proc/<pid>/stat`` of the pids ``pg_stat_activity`` names)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=1)
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _pids(self) -> list[int]:
+        with self.engine.connect() as connection:
+            query = text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [int(pid) for pid in connection.execute(query).scalars()]
+
+    def sample(self) -> dict[int, float] | None:
+        """CPU seconds per backend now (None: a backend's /proc entry cannot be read)."""
+        figures = {}
+        for pid in self._pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            figures[pid] = (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+        return figures
+
+    @staticmethod
+    def used(before: dict[int, float] | None, after: dict[int, float] | None) -> float | None:
+        """CPU seconds used between two samples (a backend new since counts from 0)."""
+        if before is None or after is None:
+            return None
+        return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def engine_for(url: str, hooks: HookCounter) -> Engine:
@@ -332,6 +381,7 @@ async def run(url: str, orders: int, skus: int, profile: Path | None) -> dict[st
         hooks.calls.clear()
         counter = StatementCounter()
         event.listen(engine.store.engine, "before_cursor_execute", counter)
+        server = ServerCpu(url) if url.startswith("postgresql") else None
 
         first = [work.new_order() for _ in range(orders)]
         changed = [work.next_status(o) for o in work.random.sample(first, orders // 4)]
@@ -363,6 +413,7 @@ async def run(url: str, orders: int, skus: int, profile: Path | None) -> dict[st
             if profiler is not None:
                 # cProfile sees one thread: run the store calls inline while profiling.
                 engine._ctx.run = _inline  # type: ignore[method-assign]
+            server_before = server.sample() if server is not None else None
             started = time.perf_counter()
             cpu_started = time.process_time()
             if profiler is not None:
@@ -372,13 +423,26 @@ async def run(url: str, orders: int, skus: int, profile: Path | None) -> dict[st
                 profiler.disable()
             seconds = time.perf_counter() - started
             cpu_seconds = time.process_time() - cpu_started
+            server_seconds = (
+                ServerCpu.used(server_before, server.sample()) if server is not None else None
+            )
             if profiler is not None and profile is not None:
                 profiler.dump_stats(str(profile))
                 del engine._ctx.run
             results.append(
-                PhaseResult(name, events, seconds, cpu_seconds, counter.statements, counter.writes)
+                PhaseResult(
+                    name,
+                    events,
+                    seconds,
+                    cpu_seconds,
+                    counter.statements,
+                    counter.writes,
+                    server_seconds,
+                )
             )
         event.remove(engine.store.engine, "before_cursor_execute", counter)
+        if server is not None:
+            server.close()
         return {
             "phases": [r.row() for r in results],
             "outcome": await asyncio.to_thread(outcome, engine.store, hooks),
@@ -393,13 +457,14 @@ def print_table(title: str, figures: dict[str, Any]) -> None:
         ("events", "events"),
         ("events/s", "events_per_s"),
         ("events/cpu s", "events_per_cpu_s"),
+        ("events/cpu s (client+server)", "events_per_total_cpu_s"),
         ("statements/event", "statements_per_event"),
         ("writes/event", "writes_per_event"),
     ]
     for label, _ in columns:
         table.add_column(label, justify="left" if label == "phase" else "right")
     for row in figures["phases"]:
-        table.add_row(*(str(row[key]) for _, key in columns))
+        table.add_row(*(str(row[key]) if row[key] is not None else "-" for _, key in columns))
     console = Console()
     console.print(table)
     console.print("outcome: " + ", ".join(f"{k}={v}" for k, v in figures["outcome"].items()))

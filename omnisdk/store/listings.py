@@ -36,7 +36,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from omnisdk.store.core import StoreCore
-from omnisdk.store.types import as_utc
 from omnisdk.store.records import AccountStatus, BindingKind, OrderVersion
 from omnisdk.store.schema import (
     accounts,
@@ -46,6 +45,7 @@ from omnisdk.store.schema import (
     outbox,
     stock_ledger,
 )
+from omnisdk.store.types import as_utc
 
 __all__ = [
     "Holding",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from omnisdk.quotas import Claimant, Rotation, plan_shares, plan_turns, quota_for
 
@@ -88,7 +89,7 @@ def test_every_idle_account_gets_a_turn_one_move_per_turn() -> None:
         minute += 0.5
     assert [name for _, name in holders[:4]] == ["shop-a", "shop-b", "shop-c", "shop-d"]
     assert [name for _, name in holders[4:8]] == ["shop-a", "shop-b", "shop-c", "shop-d"]
-    gaps = [later - earlier for (earlier, _), (later, _) in zip(holders, holders[1:], strict=False)]
+    gaps = [later - earlier for (earlier, _), (later, _) in pairwise(holders)]
     assert all(gap >= 10 for gap in gaps), holders
 
 

@@ -2,10 +2,10 @@
 
 Hypothesis draws interleavings of buyer sales on each channel (some placed *during* a stock
 write, between the pusher's read and its write), restocks, cancellations on the channel,
-order polls, pushes of single accounts and quota turns (the clock moved past ``[engine]
-rotate_after``, so scarce units the idle accounts hold move on). After every step, and after every stock write a
-sandbox applies, the physical promise is checked against the truth the test keeps itself
-(not the engine's view)::
+order polls, pushes of single accounts and quota turns (the clock moved past
+``[engine] rotate_after``, so scarce units the idle accounts hold move on). After every
+step, and after every stock write a sandbox applies, the physical promise is checked against
+the truth the test keeps itself (not the engine's view)::
 
     sum of what the channels list  <=  units counted in  -  units of live accepted orders
 
@@ -319,7 +319,13 @@ async def run_scenario(
 )
 @example(  # one unit goes round; shop-b sells it in its turn, and a turn ends in a write
     start=1,
-    script=[("turn", 0, 1), ("sale_in_write", 1, 1), ("turn", 0, 1), ("sale", 1, 1), ("poll", 1, 1)],
+    script=[
+        ("turn", 0, 1),
+        ("sale_in_write", 1, 1),
+        ("turn", 0, 1),
+        ("sale", 1, 1),
+        ("poll", 1, 1),
+    ],
     seed=1,
 )
 @given(start=st.integers(0, 8), script=steps, seed=st.integers(0, 10_000))

@@ -128,7 +128,12 @@ async def test_without_turns_the_unit_stays_where_nobody_buys_it(
     """Control: ``rotate_after = 0`` turns them off, and the unit never moves."""
     clock = Clock()
     harness, _ = await turns_harness(
-        make_harness, clock, Account("shop-a"), Account("shop-b"), stock=1, rotate_after=timedelta(0)
+        make_harness,
+        clock,
+        Account("shop-a"),
+        Account("shop-b"),
+        stock=1,
+        rotate_after=timedelta(0),
     )
     for _ in range(3):
         clock.advance(TURN.total_seconds() + 1)
