@@ -165,3 +165,24 @@ async def test_an_absolute_account_gives_its_unit_up_once_its_orders_are_known_p
     await harness.engine.push()
     assert await listed(harness) == {"shop-a": 0, "shop-b": 1}
     assert not broken, broken
+
+
+async def test_a_due_turn_makes_the_account_due_for_a_dispatcher(
+    make_harness: MakeHarness,
+) -> None:
+    """The Celery dispatcher sends pushers where ``accounts_with_due_pushes`` says: a listing
+    whose turn time has passed counts, though nothing is in the outbox; the pusher's
+    ``queue_due_rotations`` then queues it once."""
+    clock = Clock()
+    harness, _ = await turns_harness(
+        make_harness, clock, Account("shop-a"), Account("shop-b"), stock=1
+    )
+    store = harness.store
+    assert store.outbox_depth() == 0
+    assert store.accounts_with_due_pushes() == []
+    clock.advance(TURN.total_seconds() + 1)
+    # shop-a's turn ends (its own decision to list the unit left the time on its listing).
+    assert store.accounts_with_due_pushes() == ["shop-a"]
+    assert store.queue_due_rotations("shop-a") == [SKU_RED_M]
+    assert store.queue_due_rotations("shop-a") == []  # queued once
+    assert [p.account for p in store.pending_pushes()] == ["shop-a"]
