@@ -73,6 +73,13 @@ for its orders to be polled past the write, and a SKU of fewer units than channe
 the channel its buyers are on only when a turn of ``rotate_after`` ends (the engine never
 hears of the buyers a channel refused), so buyers there are given longer."""
 
+LIMIT = 15.0
+"""The longest sale, in seconds (the buyers stop then whatever is left)."""
+
+SPLIT_LIMIT = 30.0
+"""The same for split demand: the moves a turn starts come after ``rotate_after``, and each
+waits its ``SPLIT_QUIET``."""
+
 LISTED_WITHIN = 5.0
 """Seconds the engine has to list the catalog before the sale opens."""
 
@@ -196,7 +203,12 @@ async def sell(
     async with running(harness):
         wants = split_demand(list(harness.sandboxes), list(catalog)) if split else None
         outcome = await run_flash_sale(
-            harness.sandboxes, catalog, buyers=8, wants=wants, quiet=SPLIT_QUIET if split else QUIET
+            harness.sandboxes,
+            catalog,
+            buyers=8,
+            wants=wants,
+            quiet=SPLIT_QUIET if split else QUIET,
+            limit=SPLIT_LIMIT if split else LIMIT,
         )
         settled, problems = await converge(
             harness.engine, harness.sandboxes, outcome, within=CONVERGE_WITHIN
