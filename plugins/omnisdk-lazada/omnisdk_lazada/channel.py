@@ -173,6 +173,7 @@ class LazadaChannel(Channel):
             Capability.WRITE_STOCK,
             Capability.WRITE_PRICES,
             Capability.READ_ORDERS,
+            Capability.READ_REFUNDS,
             Capability.WEBHOOKS,
         }
     )
