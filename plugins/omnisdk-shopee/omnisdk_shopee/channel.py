@@ -65,6 +65,7 @@ from omnisdk_shopee.mapping import (
     to_json_number,
     to_money,
 )
+from omnisdk_shopee.returns import RETURN_WINDOW_SECONDS, ReturnBook, read_returns
 from omnisdk_shopee.settings import LIVE_BASE_URL, ShopeeSettings
 from omnisdk_shopee.webhooks import (
     PUSH_TOPICS,
@@ -159,6 +160,7 @@ class ShopeeChannel(Channel):
             Capability.WRITE_STOCK,
             Capability.WRITE_PRICES,
             Capability.READ_ORDERS,
+            Capability.READ_REFUNDS,
             Capability.WEBHOOKS,
         }
     )
@@ -206,6 +208,7 @@ class ShopeeChannel(Channel):
         self._listings: dict[str, ListingRef] = {}
         self._lost: str | None = None
         self._token_shop_id: int | None = None
+        self._returns = ReturnBook()
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -909,6 +912,32 @@ class ShopeeChannel(Channel):
             details.extend((answer.get("response") or {}).get("order_list") or [])
         return details
 
+    async def _refresh_returns(self, lane: Lane) -> set[str]:
+        """Read the returns updated since the last read (the first: ``history_days`` back)
+        into the book; the orders whose returns changed."""
+        now = int(self.clock().timestamp())
+        skew = self.settings.clock_skew_seconds
+        end = now + skew
+        book = self._returns
+        start = (
+            book.read_until - 2 * skew
+            if book.read_until is not None
+            else now - self.settings.history_days * 86400
+        )
+
+        async def call(params: dict[str, Any]) -> dict[str, Any]:
+            return await self._call(
+                "GET", "/api/v2/returns/get_return_list", lane=lane, params=params
+            )
+
+        changed = await read_returns(book, call, time_windows(start, end, RETURN_WINDOW_SECONDS))
+        book.read_until = end
+        return changed
+
+    def _with_returns(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """``raw`` with its order's returns under ``"returns"`` (see :mod:`.returns`)."""
+        return {**raw, "returns": self._returns.of(str(raw.get("order_sn")))}
+
     async def fetch_orders(
         self, *, updated_since: datetime | None = None
     ) -> AsyncIterator[dict[str, Any]]:
@@ -918,6 +947,9 @@ class ShopeeChannel(Channel):
         consecutive windows (``[from, from + 15 d]``, then from the next second on: no gap,
         no overlap). With no ``updated_since`` the walk starts ``history_days`` ago; it ends
         ``clock_skew_seconds`` past our clock, so a Shopee clock running ahead loses nothing.
+        The returns updated since the last read come first (:mod:`omnisdk_shopee.returns`):
+        each order carries its returns, and an order whose returns changed is yielded even
+        when the order itself did not change.
         """
         now = int(self.clock().timestamp())
         end = now + self.settings.clock_skew_seconds
@@ -926,6 +958,7 @@ class ShopeeChannel(Channel):
         else:
             start = min(int(updated_since.timestamp()), end)
         lane = Lane.ORDERS if end - start <= ORDER_WINDOW_SECONDS else Lane.BACKFILL
+        refunded = await self._refresh_returns(lane)
         seen: set[str] = set()
         for window_from, window_to in time_windows(start, end, ORDER_WINDOW_SECONDS):
             cursor = ""
@@ -955,7 +988,7 @@ class ShopeeChannel(Channel):
                     if order_sn in seen:
                         continue
                     seen.add(order_sn)
-                    yield raw
+                    yield self._with_returns(raw)
                 next_cursor = str(page.get("next_cursor") or "")
                 if not page.get("more"):
                     break
@@ -967,13 +1000,20 @@ class ShopeeChannel(Channel):
                         account=self.account,
                     )
                 cursor = next_cursor
+        # Orders a return changed: the order itself may not have changed since.
+        for raw in await self._order_details(sorted(refunded - seen), lane):
+            order_sn = str(raw.get("order_sn"))
+            if order_sn not in seen:
+                seen.add(order_sn)
+                yield self._with_returns(raw)
 
     async def fetch_order(self, external_id: str) -> dict[str, Any]:
         """One ``get_order_detail`` entry by its ``order_sn`` (after a push hint)."""
         details = await self._order_details([external_id], Lane.ORDERS)
         for raw in details:
             if str(raw.get("order_sn")) == external_id:
-                return raw
+                await self._refresh_returns(Lane.ORDERS)
+                return self._with_returns(raw)
         raise NotFound(
             f"order {external_id} not found",
             code="order_not_found",
