@@ -38,6 +38,7 @@ from omnisdk.errors import (
     WebhookVerificationError,
 )
 from omnisdk.http import HttpClient, Lane, RateBudget
+from omnisdk.returns import ReturnBook
 from omnisdk.models import (
     ChannelEvent,
     Money,
@@ -65,7 +66,7 @@ from omnisdk_shopee.mapping import (
     to_json_number,
     to_money,
 )
-from omnisdk_shopee.returns import RETURN_WINDOW_SECONDS, ReturnBook, read_returns
+from omnisdk_shopee.returns import RETURN_WINDOW_SECONDS, read_returns
 from omnisdk_shopee.settings import LIVE_BASE_URL, ShopeeSettings
 from omnisdk_shopee.webhooks import (
     PUSH_TOPICS,
