@@ -273,7 +273,7 @@ async def test_a_promotion_that_follows_another_replaces_it_at_its_end(
 ) -> None:
     """One sale price per item (Facebook, Lazada) or one price (Shopify): the next
     promotion waits for the one showing, and at the hand-over the earlier one is ended first."""
-    accounts = _installed(only=("shopify-hcm", "facebook", "lazada-vn"))
+    accounts = installed_platforms(only=("shopify-hcm", "facebook", "lazada-vn"))
     if not accounts:
         pytest.skip("no plugin with a one-at-a-time mechanism installed")
     clock = Clock()

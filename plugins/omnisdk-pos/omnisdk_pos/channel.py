@@ -49,7 +49,6 @@ from omnisdk.errors import (
     WebhookVerificationError,
 )
 from omnisdk.http import HttpClient, Lane, RateBudget
-from omnisdk.returns import ReturnBook
 from omnisdk.models import (
     ChannelEvent,
     Customer,
@@ -67,6 +66,7 @@ from omnisdk.models import (
     StockPushMode,
     StockUpdate,
 )
+from omnisdk.returns import ReturnBook
 from omnisdk_pos import auth as kv_auth
 from omnisdk_pos.client import PAGE_SIZE, KiotVietClient
 from omnisdk_pos.errors import error_mapper

@@ -38,7 +38,6 @@ from omnisdk.errors import (
     WebhookVerificationError,
 )
 from omnisdk.http import HttpClient, Lane, RateBudget
-from omnisdk.returns import ReturnBook
 from omnisdk.models import (
     ChannelEvent,
     Money,
@@ -52,6 +51,7 @@ from omnisdk.models import (
     StockPushMode,
     StockUpdate,
 )
+from omnisdk.returns import ReturnBook
 from omnisdk_shopee import auth as shopee_auth
 from omnisdk_shopee.client import Clock, ShopeeClient, SignatureKind, Signer
 from omnisdk_shopee.errors import error_mapper
