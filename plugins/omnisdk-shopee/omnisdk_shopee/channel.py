@@ -92,13 +92,16 @@ ORDER_DETAIL_FIELDS = (
 MAX_MODELS_PER_CALL = 50
 """``update_stock`` / ``update_price``: one item, at most 50 models per call."""
 MAX_ITEMS_PER_INFO_CALL = 50
+"""``get_item_base_info``: at most 50 item ids per call."""
 DISCOUNT_ITEMS_PER_CALL = 100
 """Items per ``add_discount_item`` call (Shopee allows more; 100 keeps errors apart)."""
 DISCOUNT_NAME_MAX = 150
 """The longest discount name the sandbox takes [?]."""
 DISCOUNT_LEAD_TIME = timedelta(hours=1)
-"""How far ahead of now a discount must start, and how long it must last at least [?]."""
-"""``get_item_base_info``: at most 50 item ids per call."""
+"""How far ahead of now a discount must start, and how long it must last at least (the
+``add_discount`` field docs)."""
+DISCOUNT_MAX_LENGTH = timedelta(days=180)
+"""The longest a discount may last (``discount.discount_period_too_long`` beyond)."""
 MAX_ORDERS_PER_DETAIL_CALL = 50
 """``get_order_detail``: at most 50 order numbers per call."""
 PAGE_SIZE = 100
@@ -630,6 +633,9 @@ class ShopeeChannel(Channel):
                 "and lasts at least an hour"
             )
             return [WriteResult.failure(i.sku, reason, code="discount_too_late") for i in items]
+        if promotion.ends_at - start > DISCOUNT_MAX_LENGTH:
+            reason = "too long for Shopee: a discount lasts at most 180 days"
+            return [WriteResult.failure(i.sku, reason, code="discount_too_long") for i in items]
         refs = await self._locate(item.sku for item in items)
         results: list[WriteResult | None] = [None] * len(items)
         wanted: dict[tuple[int, int], int] = {}
