@@ -885,7 +885,7 @@ class LazadaChannel(Channel):
                 results[index] = WriteResult.failure(
                     item.sku,
                     "Lazada takes a special price only below the price (nothing is taken off)",
-                    code="4117",
+                    code="4119",
                 )
             else:
                 sending.append(index)
