@@ -545,7 +545,7 @@ class PosChannel(Channel):
                 lambda chunk: self.client.call(
                     "POST",
                     "/pricebooks/detail",
-                    body={"pricebookId": book, "pricebookDetails": chunk},
+                    body={"priceBookId": book, "details": chunk},
                 ),
                 lambda _: str(book),
             )
