@@ -1,19 +1,27 @@
 """Partial refunds on every installed channel, end to end: the buyer returns one unit on each
 platform's sandbox (the platform's own mechanism: a Shopify refund, a Shopee return, Lazada
 returned items, a KiotViet return document), the engine reads it by poll, by webhook hint and
-out of order, and the sales report's refunds and net show it per channel, to the đồng.
+out of order, and the sales report's refunds and net show it per channel, to the đồng, in
+the Python API and in ``omnisdk report sales``.
 
 Runs on SQLite and on PostgreSQL (the harness's store backends).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from _engine_testkit import Clock, Harness, MakeHarness, installed_platforms, seed
 
+from typer.testing import CliRunner
+
+from omnisdk import Plugins
 from omnisdk.channel import Capability
+from omnisdk.cli import build_app
 from omnisdk.models import ChannelEvent, EventKind, Money
 from omnisdk.testing import SandboxControl, SandboxRefused
 
@@ -53,9 +61,23 @@ async def _harness(make_harness: MakeHarness) -> Harness:
     return harness
 
 
+def _cli_refunds(url: str, tmp_path: Path) -> dict[str, str]:
+    """``omnisdk report sales --by account --json``: refunds per account, as printed."""
+    config = tmp_path / "omnisdk.toml"
+    config.write_text(f"[store]\nurl = {json.dumps(url)}\n", encoding="utf-8")
+    app = build_app(Plugins(entry_points=False))
+    result = CliRunner().invoke(
+        app, ["-c", str(config), "report", "sales", "--by", "account", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    return {row["key"]: row["refunds"]["amount"] for row in rows}
+
+
 async def test_a_partial_refund_on_every_channel_shows_in_the_sales_report(
-    make_harness: MakeHarness,
+    make_harness: MakeHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("OMNISDK_CONFIG", raising=False)
     harness = await _harness(make_harness)
     engine = harness.engine
     placed: dict[str, str] = {}
@@ -109,6 +131,11 @@ async def test_a_partial_refund_on_every_channel_shows_in_the_sales_report(
     assert sum((row.refunds for row in by_sku), Money.zero("VND")) == unit * len(placed)
     [total] = (await engine.sales_report("account")).totals
     assert total.refunds == unit * len(placed)
+    # And `omnisdk report sales` says the same, per account.
+    # (in a thread: the CLI runs its own event loop)
+    assert await asyncio.to_thread(_cli_refunds, engine.config.store.url, tmp_path) == {
+        account: str(unit.amount) for account in harness.controls
+    }
 
     # The rest comes back too: refunded in full on every channel.
     for account, control in harness.controls.items():
