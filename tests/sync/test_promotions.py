@@ -185,7 +185,9 @@ async def test_a_promotion_by_tag_covers_the_tagged_products_variants_only(
         Product(title="Nón lá", tags=["tet", "thủ công"],
                 variants=[Variant(sku=sku, title=sku, price=price) for sku in tagged])
     )
-    store.upsert_product(Product(title="Áo dài", variants=[Variant(sku=SKU, title=SKU, price=price)]))
+    store.upsert_product(
+        Product(title="Áo dài", variants=[Variant(sku=SKU, title=SKU, price=price)])
+    )
     await seed(harness, *tagged, SKU, stock=3, price="650000")
     await harness.engine.import_catalog("shopify-hcm")
     [stored] = [p for p in store.iter_products() if "NÓN-LÁ-S" in p.product.skus]

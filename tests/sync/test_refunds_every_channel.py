@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from _engine_testkit import Clock, Harness, MakeHarness, installed_platforms, seed
-
 from typer.testing import CliRunner
 
 from omnisdk import Plugins
