@@ -241,7 +241,7 @@ SCENARIOS = {
 
 KNOWN_WEAK = {
     "20%-faults": (
-        "1 unit oversold in 2 of 38 sales on 2026-12-08 (6 accepted of 5: lazada-1 sold its "
+        "1 unit oversold in 2 of 31 sales on 2026-12-08 (6 accepted of 5: lazada-1 sold its "
         "last unit at +0.32 s, example-1 was given a unit and sold it at +2.8 s). Likely cause "
         "(code path read, fix not made): a lowering delta Lazada answered with a 5xx is read "
         "back by the channel (_verify_deltas), and a buyer who took the unit meanwhile leaves "
