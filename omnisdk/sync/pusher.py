@@ -582,6 +582,12 @@ def _sort(item: _Item, result: WriteResult, outcome: _Outcome) -> None:
         )
     elif result.actual is not None:
         item.listed = result.actual
+        # A figure read back after the platform refused the write for now (429, 5xx): the
+        # write most likely did not land, whatever the figure (sales can make it the one
+        # wanted), so it is decided again without taking the figure for that write.
+        item.refused_for_now = result.status is not None and (
+            result.status == 429 or result.status >= 500
+        )
         if _landed_earlier(item, result.actual):
             outcome.done.append((item, result.actual))
         else:

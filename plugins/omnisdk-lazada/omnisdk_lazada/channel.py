@@ -692,7 +692,8 @@ class LazadaChannel(Channel):
         error: ChannelError,
     ) -> list[int]:
         """After a lost answer: which deltas landed, which did not (to send again), and which
-        SKUs moved otherwise (reported with ``actual``)."""
+        SKUs moved otherwise (reported with ``actual``). A lowering delta whose figure shows
+        is not taken for landed: sales may have made it (reported with ``actual``)."""
         try:
             now = await self._lookup([batch[i].sku for i in pending], Lane.STOCK)
         except ChannelError:
@@ -706,6 +707,18 @@ class LazadaChannel(Channel):
             before = update.quantity - int(update.delta or 0)
             if ref is None or ref.unreadable is not None:
                 results[index] = WriteResult.failure(update.sku, error, retryable=True)
+            elif ref.sellable == update.quantity and int(update.delta or 0) < 0:
+                # A lowering delta: buyers taking as many units as it removes leave the same
+                # figure whether it landed or not. Taken for landed, their sale (not ingested
+                # yet) would look like units freed, and go to another channel: the figure is
+                # reported instead, with the platform's answer (a refusal for now is most
+                # likely not landed: the engine then holds the difference as sold unseen).
+                results[index] = WriteResult.failure(
+                    update.sku,
+                    error,
+                    code="delta_unconfirmed",
+                    actual=ref.sellable,
+                )
             elif ref.sellable == update.quantity:
                 results[index] = WriteResult.success(
                     update.sku, external_id=f"{ref.item_id}:{ref.sku_id}"

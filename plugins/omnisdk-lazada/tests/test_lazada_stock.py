@@ -147,6 +147,39 @@ async def test_a_lost_answer_during_a_sale_reports_the_actual_figure() -> None:
     await seller.aclose()
 
 
+async def test_a_refused_lowering_delta_whose_figure_buyers_made_is_not_taken_for_landed() -> None:
+    """The 20 %-faults flash sale's oversell: a delta of -3 is refused with a 503 (it did not
+    land) while buyers take 3 units, so the read-back shows the figure the delta wanted.
+    Reported as landed, the buyers' units (their orders not ingested yet) looked freed and
+    were given to another channel; now the figure comes back as ``actual`` with the 503, and
+    the pusher holds the difference as sold unseen."""
+    sandbox = frozen_sandbox()
+    seed(sandbox)
+    transport = httpx.ASGITransport(app=sandbox.app)
+
+    class SaleThenRefuse(httpx.AsyncBaseTransport):
+        sold = False
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith(ADJUST) and not self.sold:
+                self.sold = True
+                order(sandbox, {"NON-LA-HUE": 3})  # bought while the write travelled
+            return await transport.handle_async_request(request)
+
+    seller = _seller(sandbox, SaleThenRefuse())
+    _ = [lv async for lv in seller.stream_stock(["NON-LA-HUE"])]
+    with sandbox.lock:
+        sandbox.faults = sandbox.faults.model_copy(
+            update={"fail_first": 1, "error_statuses": [503], "paths": ["/rest" + ADJUST]}
+        )
+    [result] = await seller.write_stock_batch([StockUpdate(sku="NON-LA-HUE", quantity=4, delta=-3)])
+    assert not result.ok, result
+    assert (result.actual, result.code, result.status) == (4, "delta_unconfirmed", 503)
+    assert sandbox.listing("NON-LA-HUE")["stock"] == 4  # the buyers' doing, not the delta's
+    assert len(requests_to(sandbox, ADJUST)) == 1
+    await seller.aclose()
+
+
 async def test_prices_are_xml_escaped_and_batched_by_fifty() -> None:
     sandbox = frozen_sandbox()
     skus: list[dict[str, Any]] = [
