@@ -928,10 +928,13 @@ class Channel:
             events = self.parse_webhook(request)
             return [self._with_record(event) for event in events]
         # ArithmeticError, RecursionError and OSError: huge figures, absurdly deep nesting and
-        # out-of-range timestamps in a signed body are a bad body (400), not a server error.
+        # out-of-range timestamps in a signed body are a bad body (400), not a server error;
+        # AttributeError and LookupError: a body of another shape (``null``, a list where an
+        # object belongs, an empty list), found by the conformance fuzz case.
         except (
             ValueError,
-            KeyError,
+            LookupError,
+            AttributeError,
             TypeError,
             ArithmeticError,
             RecursionError,

@@ -17,7 +17,8 @@ def test_refusals_one_after_another_add_up_and_a_reset_ends_them(store: Store) -
     store.ensure_account("shopify-hanoi", "shopify")
     assert store.auth_refusals("shopify-hanoi") == 0
     assert store.add_auth_refusal("shopify-hanoi", started=T0, now=T0 + SECOND) == 1
-    assert store.add_auth_refusal("shopify-hanoi", started=T0 + 2 * SECOND, now=T0 + 3 * SECOND) == 2
+    later = T0 + 2 * SECOND
+    assert store.add_auth_refusal("shopify-hanoi", started=later, now=later + SECOND) == 2
     assert store.auth_refusals("shopify-hanoi") == 2
     assert store.reset_auth_refusals("shopify-hanoi") is True
     assert store.reset_auth_refusals("shopify-hanoi") is False, "nothing to reset: no write"
@@ -32,7 +33,8 @@ def test_a_request_sent_before_the_last_counted_refusal_is_no_new_evidence(store
     assert store.add_auth_refusal("shopee-saigon", started=T0 + SECOND, now=T0 + 3 * SECOND) is None
     assert store.auth_refusals("shopee-saigon") == 1
     # Sent after it: a second refusal in a row.
-    assert store.add_auth_refusal("shopee-saigon", started=T0 + 3 * SECOND, now=T0 + 4 * SECOND) == 2
+    after = T0 + 3 * SECOND
+    assert store.add_auth_refusal("shopee-saigon", started=after, now=after + SECOND) == 2
 
 
 def test_authorised_again_the_count_starts_over(store: Store) -> None:
