@@ -377,7 +377,7 @@ class HttpClient:
         request_id_fields: Iterable[str] = DEFAULT_REQUEST_ID_FIELDS,
         reauth_after: int | None = None,
         refusals: RefusalCount | None = None,
-        refusals_checked_every: float = 5.0,
+        refusals_checked_every: float = 60.0,
     ) -> None:
         if rate is not None and limiter is not None:
             raise ValueError("pass either rate or limiter to HttpClient, not both")
