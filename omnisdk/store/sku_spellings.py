@@ -161,7 +161,7 @@ def rename_sku(store: Store, stored: str, canonical: str | None = None) -> dict[
         if _rows(connection, target):
             raise SkuMergeRefused(
                 f"{target!r} is stored already: renaming {stored!r} would merge two master "
-                f"SKUs; move the stock of one with `omnisdk stock adjust` and remove it first"
+                f"SKUs, which is the merchant's call (no command merges them yet)"
             )
         for row in connection.execute(
             select(variants.c.sku, variants.c.document, variants.c.product_id).where(
