@@ -1,7 +1,7 @@
 """Quota turns: scarce units an account does not sell move on to one that holds none.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07
 
 ``turn_at`` is when a listing last began or stopped holding units (its confirmed figure went
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
