@@ -1,14 +1,15 @@
 """JSON Lines for the read paths: bytes split into lines, each line decoded.
 
-Bulk exports (a platform's whole catalogue or order book as one JSONL file) are read as a
+Bulk exports (a platform's whole catalog or order book as one JSONL file) are read as a
 stream of byte chunks. :class:`LineSplitter` cuts them on ``b"\\n"`` itself (no text
 decoding of the whole stream, no per-line iterator step) and :func:`loads` decodes a line.
 
-:func:`loads` uses orjson when it is installed (``pip install 'omnisdk[fast]'``: about three
-times faster than :func:`json.loads` on an order's lines) and the standard library otherwise.
-A line orjson refuses but :mod:`json` reads (an escaped lone surrogate, an integer past 64
-bits, ``NaN``) is read by :mod:`json`, so what a line decodes to never depends on whether
-orjson is installed; a line neither reads raises :class:`json.JSONDecodeError`.
+:func:`loads` uses orjson when it is installed (``pip install 'omnisdk[fast]'``: about
+three times faster than :func:`json.loads` on an order's lines) and the standard library
+otherwise. A line orjson refuses but :mod:`json` reads (an escaped lone surrogate, ``NaN``),
+and one with an integer past 64 bits (which orjson would read as a float), is read by
+:mod:`json`, so what a line decodes to never depends on whether orjson is installed; a line
+neither reads raises :class:`json.JSONDecodeError`.
 """
 
 from __future__ import annotations
@@ -27,9 +28,22 @@ FAST = orjson is not None
 """Whether lines are decoded by orjson (installed) rather than :mod:`json`."""
 
 
+_DIGITS_ONLY = bytes(0x39 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER = b"9" * 19
+"""19 digits in a row: the shortest integer orjson reads as a float (beyond 64 bits:
+-9223372036854775809 and 18446744073709551616 on), where :mod:`json` keeps an exact int."""
+
+
 def loads(line: bytes | str) -> Any:
-    """One JSON document, decoded (orjson's fast path when installed; see the module)."""
+    """One JSON document, decoded (orjson's fast path when installed; see the module).
+
+    A line with a run of 19 digits or more (in a number or a string) goes to :mod:`json`:
+    orjson reads an integer past 64 bits as an inexact float.
+    """
     if orjson is not None:
+        raw = line.encode() if isinstance(line, str) else line
+        if _LONG_NUMBER in raw.translate(_DIGITS_ONLY):
+            return json.loads(line)
         try:
             return orjson.loads(line)
         except orjson.JSONDecodeError:
