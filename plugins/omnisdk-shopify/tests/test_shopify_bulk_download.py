@@ -18,16 +18,17 @@ BODY = b"".join(json.dumps(line, ensure_ascii=False).encode() + b"\n" for line i
 
 
 class _Body(httpx.AsyncByteStream):
-    """The file in 13-byte chunks (lines cut anywhere); the first transfer breaks midway."""
+    """The file in ``size``-byte chunks (lines cut anywhere), broken at ``breaks_at``."""
 
-    def __init__(self, breaks_at: int | None) -> None:
+    def __init__(self, size: int, breaks_at: int | None) -> None:
+        self.size = size
         self.breaks_at = breaks_at
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        for start in range(0, len(BODY), 13):
+        for start in range(0, len(BODY), self.size):
             if self.breaks_at is not None and start >= self.breaks_at:
                 raise httpx.ReadError("connection reset mid-file")
-            yield BODY[start : start + 13]
+            yield BODY[start : start + self.size]
 
 
 async def _no_sleep(_: float) -> None:
@@ -43,8 +44,9 @@ async def test_a_broken_transfer_resumes_after_the_last_line() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         opened.append(1)
-        breaks_at = len(BODY) // 2 + 5 if len(opened) == 1 else None  # mid-line, mid-chunk
-        return httpx.Response(200, stream=_Body(breaks_at))
+        if len(opened) == 1:  # broken mid-line; the second transfer is cut differently
+            return httpx.Response(200, stream=_Body(13, len(BODY) // 2 + 5))
+        return httpx.Response(200, stream=_Body(len(BODY), None))  # in one chunk
 
     transport = httpx.MockTransport(handler)
     http = HttpClient(
@@ -62,4 +64,4 @@ async def test_a_broken_transfer_resumes_after_the_last_line() -> None:
         await http.aclose()
     assert [line for batch in batches for line in batch] == LINES  # each line once, in order
     assert len(opened) == 2
-    assert len(batches) > 2  # a chunk's lines at a time, not the whole file
+    assert len(batches) > 2  # a chunk's lines at a time
