@@ -122,6 +122,10 @@ class Capability(enum.StrEnum):
     READ_LOCATIONS = "read_locations"
     WEBHOOKS = "webhooks"
     """The platform pushes events; the channel can verify and parse them."""
+    READ_REFUNDS = "read_refunds"
+    """Orders read from the platform carry what was paid back (``Order.refund_total``, every
+    partial refund or return added up), so the sales report's refunds and net are the
+    platform's."""
 
 
 class ChannelLimits(BaseModel):

@@ -60,6 +60,7 @@ from omnisdk.models import (
     StockUpdate,
 )
 from omnisdk.plugins import Plugins
+from omnisdk.store.sales_figures import sales_figures
 from omnisdk.testing.control import IN_PROCESS_URL, SandboxControl, SandboxRefused
 from omnisdk.testing.faults import FaultKind
 from omnisdk.testing.fuzz import FUZZ_SETTINGS, check_mapping, mutations
@@ -314,6 +315,7 @@ class ChannelConformance:
             Capability.WRITE_PRODUCTS: ("write_products_batch",),
             Capability.WRITE_ORDERS: ("update_order",),
             Capability.WEBHOOKS: ("verify_webhook", "parse_webhook"),
+            Capability.READ_REFUNDS: ("fetch_orders", "parse_order", "fetch_order"),
         }
         for capability, methods in needs.items():
             if capability in cls.capabilities:
@@ -850,6 +852,75 @@ class ChannelConformance:
             assert Order.model_validate_json(order.model_dump_json()) == order
         fetched = await channel.get_order(orders[0].channel_ref.external_id)
         assert fetched.channel_ref == orders[0].channel_ref
+
+    refund_attempts: ClassVar[int] = 8
+    """How many times the refund test moves an order on (``advance``) waiting for the
+    platform to take a return (most take one only once the parcel was delivered)."""
+
+    async def refund_until_taken(
+        self, control: SandboxControl, order_id: str, lines: list[tuple[str, int]]
+    ) -> Decimal:
+        """Refund ``lines`` of the order, moving it on while the platform says 409 (not yet
+        refundable); the amount paid back."""
+        for _ in range(self.refund_attempts):
+            try:
+                return await control.refund_order(order_id, lines)
+            except SandboxRefused as refused:
+                if refused.status != 409:
+                    raise
+            await control.advance_clock(60)
+            await control.advance_order(order_id)
+        return await control.refund_order(order_id, lines)
+
+    @pytest.mark.asyncio
+    async def test_a_partial_then_full_refund_reads_back_to_the_dong(
+        self, channel: Channel, control: SandboxControl
+    ) -> None:
+        """A return of one unit, paid back the platform's way, is the order's
+        ``refund_total`` to the đồng, by ``get_order`` and by the order stream alike, read
+        twice the same; the order still names every unit it sold. Returning the rest makes
+        the refund the whole of the goods, and the sales figures count it in full.
+        """
+        self.require(Capability.READ_REFUNDS)
+        seeds = self.catalog(2, variants_of_first=0)
+        for seed in seeds:
+            seed["stock"] = 20
+        await control.seed(seeds)
+        first, second = seeds[0]["sku"], seeds[1]["sku"]
+        cursor = datetime.fromisoformat(await control.now())
+        order_id = await control.place_order([(first, 2), (second, 1)])
+        before = await channel.get_order(order_id)
+        units = sum(line.quantity for line in before.lines)
+        assert not before.refund_total, f"an order nobody refunded has {before.refund_total}"
+        unit = {line.sku: line.total.amount / line.quantity for line in before.lines}
+        paid = await self.refund_until_taken(control, order_id, [(first, 1)])
+        assert paid == unit[first], f"the sandbox paid back {paid}, one unit costs {unit[first]}"
+        await control.advance_clock(1)
+        once = await channel.get_order(order_id)
+        twice = await channel.get_order(order_id)
+        assert once.refund_total == Money.of(paid, self.currency), once.refund_total
+        assert twice == once, "reading the same refunded order twice gave two answers"
+        assert sum(line.quantity for line in once.lines) == units, "the order lost a line"
+        assert once.updated_at >= before.updated_at
+        streamed = [
+            order
+            for order in await self.collect(channel.stream_orders(updated_since=cursor))
+            if order.channel_ref.external_id == order_id
+        ]
+        assert [order.refund_total for order in streamed] == [once.refund_total]
+        assert sales_figures(once).refund_minor == Money.of(paid, self.currency).to_minor()
+        await control.advance_clock(60)
+        rest = await self.refund_until_taken(control, order_id, [(first, 1), (second, 1)])
+        await control.advance_clock(1)
+        whole = await channel.get_order(order_id)
+        goods = sum((line.total for line in whole.lines), Money.zero(self.currency))
+        assert whole.refund_total == Money.of(paid + rest, self.currency) == goods, (
+            whole.refund_total,
+            goods,
+        )
+        assert whole.updated_at > once.updated_at, "the full refund is not a newer version"
+        figures = sales_figures(whole)
+        assert figures.refund_minor == goods.to_minor()
 
     @pytest.mark.asyncio
     async def test_buyer_cannot_order_beyond_listed_stock(self, control: SandboxControl) -> None:
