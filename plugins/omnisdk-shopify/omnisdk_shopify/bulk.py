@@ -174,8 +174,8 @@ async def bulk_nodes(
                 if current is not None:
                     yield current
                 current = line
-                for field in fields:
-                    current[field] = {"nodes": []}
+                for name in fields:
+                    current[name] = {"nodes": []}
                 continue
             kind = str(line.get("id", "")).split("/")[3:4]
             field = children.get(kind[0] if kind else "")
