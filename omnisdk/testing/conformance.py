@@ -23,6 +23,7 @@ sandbox does not enforce it, and honouring it would only make the suite slow); s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -65,7 +66,7 @@ from omnisdk.testing.control import IN_PROCESS_URL, SandboxControl, SandboxRefus
 from omnisdk.testing.faults import FaultKind
 from omnisdk.testing.fuzz import FUZZ_SETTINGS, check_mapping, mutations
 from omnisdk.testing.leaks import SecretLeakGuard
-from omnisdk.testing.receiver import WebhookRecorder
+from omnisdk.testing.receiver import ReceivedWebhook, WebhookRecorder
 from omnisdk.testing.registration import ContributeChannels, unthrottled
 from omnisdk.testing.sandbox import Sandbox
 from omnisdk.testing.server import LoopbackServer
@@ -984,24 +985,37 @@ class ChannelConformance:
 
     # -- webhooks --------------------------------------------------------------------------
 
+    async def deliveries_of_an_order(
+        self, channel: Channel, control: SandboxControl, sign_for: str | None = None
+    ) -> tuple[str, str, list[ReceivedWebhook]]:
+        """Register a loopback recorder's URL (or tell the sandbox it), place an order;
+        return the order's id, that URL and the deliveries it received (at least one).
+        With ``sign_for``, the sandbox is told to deliver there afterwards, so what
+        :meth:`Sandbox.sign_webhook` signs next is signed for it (platforms that sign the
+        URL)."""
+        recorder = WebhookRecorder()
+        with LoopbackServer(recorder.app) as receiver:
+            hooks = receiver.url(f"/hooks/{channel.name}")
+            try:
+                await channel.register_webhooks(hooks)
+            except UnsupportedOperation:
+                await control.set_webhook_url(hooks)
+            seed = self.catalog(1, variants_of_first=0)[0]
+            await control.seed([seed])
+            order_id = await control.place_order([(seed["sku"], 1)])
+            await control.drain_webhooks(10)
+            deliveries = recorder.wait_for(1, timeout=10)
+            if sign_for is not None:
+                await control.set_webhook_url(sign_for)
+        return order_id, hooks, deliveries
+
     @pytest.mark.asyncio
     async def test_webhooks_verify_and_forgeries_are_rejected(
         self, channel: Channel, control: SandboxControl, sandbox: Sandbox
     ) -> None:
         """A real signed delivery verifies and parses; a forged or re-serialised one does not."""
         self.require(Capability.WEBHOOKS)
-        recorder = WebhookRecorder()
-        with LoopbackServer(recorder.app) as receiver:
-            url = receiver.url(f"/hooks/{channel.name}")
-            try:
-                await channel.register_webhooks(url)
-            except UnsupportedOperation:
-                await control.set_webhook_url(url)
-            seed = self.catalog(1, variants_of_first=0)[0]
-            await control.seed([seed])
-            order_id = await control.place_order([(seed["sku"], 1)])
-            await control.drain_webhooks(10)
-            deliveries = recorder.wait_for(1, timeout=10)
+        order_id, url, deliveries = await self.deliveries_of_an_order(channel, control)
 
         events: list[ChannelEvent] = []
         for delivery in deliveries:
@@ -1037,6 +1051,73 @@ class ChannelConformance:
             channel.receive_webhook(
                 WebhookRequest(body=reserialised, headers=original.headers, callback_url=url)
             )
+
+    @pytest.mark.asyncio
+    async def test_signed_broken_webhooks_are_refused_or_ignored_never_500(
+        self, channel: Channel, control: SandboxControl, sandbox: Sandbox
+    ) -> None:
+        """A delivery the platform really sent, broken by hypothesis (fields gone, wrong
+        types, 10**30, negatives, unknown currencies, broken UTF-8, 100,000-deep nesting,
+        truncated: :func:`~omnisdk.testing.fuzz.malformed_bodies`) and signed as the platform
+        signs: the channel parses it into events or refuses it with a
+        :class:`~omnisdk.errors.WebhookVerificationError` (a
+        :class:`~omnisdk.errors.WebhookBodyError` for a signed body it cannot read), never
+        another exception; the engine's receiver answers 200 or a 4xx, never a 5xx. Events
+        it accepts go through intake, which quarantines each bad record on its own
+        (``tests/sync/test_intake_fuzz.py``)."""
+        self.require(Capability.WEBHOOKS)
+        from omnisdk.store import Store
+        from omnisdk.testing.fuzz import malformed_bodies, post_to_receiver
+        from omnisdk.webhooks import WebhookReceiver
+
+        account = channel.account
+        public = "http://omnisdk.test"
+        callback = f"{public}/webhooks/{account}"
+        _, _, deliveries = await self.deliveries_of_an_order(channel, control, sign_for=callback)
+        original = deliveries[0]
+        topic = next(
+            (e.topic for e in channel.receive_webhook(original.as_request(original.url))), ""
+        ) or "unknown"
+        try:
+            valid = json.loads(original.body)
+        except ValueError:
+            valid = None  # a form-encoded platform: the broken shapes still apply
+        store = Store("sqlite://")
+        store.migrate()
+        receiver = WebhookReceiver({account: channel}, store, public_url=public)
+
+        def signed(body: bytes) -> dict[str, str]:
+            headers = dict(original.headers)
+            for name, value in sandbox.sign_webhook(topic, body).items():
+                headers[name.lower()] = value
+            headers.pop("content-length", None)
+            return headers
+
+        @hypothesis_settings(FUZZ_SETTINGS, max_examples=40)
+        @given(body=malformed_bodies(valid))
+        def refused_or_ignored(body: bytes) -> None:
+            headers = signed(body)
+            request = WebhookRequest(body=body, headers=headers, callback_url=callback)
+            try:
+                channel.receive_webhook(request)
+            except WebhookVerificationError:
+                pass
+            except Exception as exc:
+                raise AssertionError(
+                    f"{type(exc).__name__} escaped receive_webhook: {exc!s:.300} — body "
+                    f"{body[:200]!r}"
+                ) from exc
+            answer = post_to_receiver(receiver, account, body, headers)
+            assert answer.status_code in (200, 400, 401, 413), (
+                answer.status_code,
+                answer.text[:300],
+                body[:200],
+            )
+
+        try:
+            await asyncio.to_thread(refused_or_ignored)  # the receiver runs its own loop
+        finally:
+            store.close()
 
     # -- resilience ------------------------------------------------------------------------
 
