@@ -380,17 +380,27 @@ def _decide_and_intend(
 ) -> None:
     """Decide the items' figures and record the intents of the writes, in one transaction.
 
-    Under quota allocation the SKUs are locked first: an account's figure is decided from
-    what the others hold, and a recorded intent counts in what this one holds, so two
-    decisions for one SKU never give away the same units.
+    Under quota allocation the SKUs whose figure changes are locked, in SKU order, and
+    decided again under the lock: an account's figure is decided from what the others hold,
+    and a recorded intent counts in what this one holds, so two decisions for one SKU never
+    give away the same units. A SKU whose figure stays as it is (most of a batch, while a
+    fleet of pushers drains it) is not locked: it writes nothing and records no intent, so
+    what the account holds of it does not change, and no other decision can give its units
+    away (a change that moves its figure later marks its row again). Locking the whole batch
+    made the pushers of every account wait on one another for SKUs none of them wrote.
     """
     store = context.store
 
     def work(session: Transaction) -> None:
-        if context.config.engine.allocation == "quota":
-            store.lock_listings(session, sorted({item.sku for item in items}))
         _load_states(context, account, items, session)
         _decide(context, account, mode, items, session)
+        if context.config.engine.allocation == "quota":
+            changing = [item for item in items if item.update is not None]
+            if changing:
+                store.lock_listings(session, sorted({item.sku for item in changing}))
+                # Decided again now that no other decision of these SKUs is under way.
+                _load_states(context, account, changing, session)
+                _decide(context, account, mode, changing, session)
         intents = sorted(
             (i.sku, i.quantity, i.unseen, i.seen_accounted) for i in items if i.update is not None
         )
@@ -1047,19 +1057,26 @@ async def _leased(
 
 
 async def push_listings(
-    context: SyncContext, account: str, skus: Sequence[str]
+    context: SyncContext,
+    account: str,
+    skus: Sequence[str],
+    *,
+    mark: Sequence[str] | None = None,
 ) -> dict[str, SkuPush]:
     """Set the listings of ``skus`` on ``account`` right now, through the outbox.
 
     This is how reconciliation and ``apply`` repair a listing: they record the figures they
     read (``Store.record_listed``), which the pusher then starts from, queue the SKUs and
-    drain the account's outbox (other due rows of the account go too). Returns how each of
-    ``skus`` ended; a SKU missing from the answer was not pushed in this pass (its retry
+    drain the account's outbox (other due rows of the account go too). ``mark`` names the
+    SKUs to queue when not all of ``skus`` (the others are queued already). Returns how each
+    of ``skus`` ended; a SKU missing from the answer was not pushed in this pass (its retry
     time has not come, another pusher holds it, or the account stopped): it stays queued.
     """
     if not skus:
         return {}
-    await mark_dirty(context, skus, [account])
+    marking = list(skus if mark is None else mark)
+    if marking:
+        await mark_dirty(context, marking, [account])
     results: dict[str, SkuPush] = {}
     await push_account(context, account, results=results)
     return {sku: results[sku] for sku in skus if sku in results}
