@@ -87,6 +87,7 @@ def _row(label: str, outcome: ChaosOutcome) -> dict[str, Any]:
     return {
         "runtime": label,
         "orders": len(outcome.sales),
+        "offered": outcome.attempts,
         "seconds": round(seconds, 1),
         "converge_s": None if converged is None else round(converged, 1),
         "orders_per_s": round(len(outcome.sales) / seconds, 1) if converged is not None else None,

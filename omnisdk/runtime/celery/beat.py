@@ -6,10 +6,11 @@ account waiting in the ``poll`` queue read the same orders a dozen times, and ev
 account's polls wait behind them. :class:`OneQueuedScheduler` is Celery's
 :class:`~celery.beat.PersistentScheduler` that, for each per-account entry, sets a mark
 (:class:`~omnisdk.runtime.celery.pending.QueuedMarks`) when it sends the message and sends
-nothing while the mark is set: the task clears it when it starts (:func:`started`). The mark
-lives as long as the message may (its ``expires``), so a message the worker dropped as
-expired stops blocking when it would have. Without Redis (``[celery] rate_limit_url`` or a
-Redis broker), every message is sent, as Celery does.
+nothing while the mark is set: the task clears it when it starts. The push dispatcher
+(``omnisdk.rebalance``, every ``[engine] push_interval``) is held to one queued message in
+all. A mark lives as long as its message may (its ``expires``), so a message the worker
+dropped as expired stops blocking when it would have. Without Redis (``[celery]
+rate_limit_url`` or a Redis broker), every message is sent, as Celery does.
 """
 
 from __future__ import annotations
@@ -20,12 +21,21 @@ from celery.beat import PersistentScheduler, ScheduleEntry
 
 from omnisdk.runtime.celery.pending import QueuedMarks
 
-__all__ = ["ONE_QUEUED_TASKS", "OneQueuedScheduler", "queued_marks"]
+__all__ = ["ALL_ACCOUNTS", "ONE_QUEUED_TASKS", "OneQueuedScheduler", "queued_marks"]
 
 ONE_QUEUED_TASKS = frozenset(
-    {"omnisdk.poll_orders", "omnisdk.poll_customers", "omnisdk.poll_products", "omnisdk.reconcile"}
+    {
+        "omnisdk.poll_orders",
+        "omnisdk.poll_customers",
+        "omnisdk.poll_products",
+        "omnisdk.reconcile",
+        "omnisdk.rebalance",
+    }
 )
-"""The per-account periodic tasks of which at most one message per account waits."""
+"""The periodic tasks of which at most one message per account waits (one in all for
+``omnisdk.rebalance``, whose mark is under :data:`ALL_ACCOUNTS`)."""
+ALL_ACCOUNTS = "*"
+"""The mark's account of an entry for no account in particular."""
 
 
 def queued_marks(url: str, queue: str, task: str) -> QueuedMarks:
@@ -57,9 +67,9 @@ class OneQueuedScheduler(PersistentScheduler):  # type: ignore[misc]  # Celery i
     ) -> Any:
         """Send ``entry``'s message unless one of its account still waits."""
         marks = self.marks(entry.task)
-        if marks is not None and entry.args:
-            expires = entry.options.get("expires")
-            if not marks.mark(str(entry.args[0]), seconds=expires):
+        if marks is not None:
+            account = str(entry.args[0]) if entry.args else ALL_ACCOUNTS
+            if not marks.mark(account, seconds=entry.options.get("expires")):
                 if advance:
                     self.reserve(entry)
                 return None

@@ -43,6 +43,7 @@ from celery import signals
 from omnisdk.config import Config
 from omnisdk.models import ChannelEvent
 from omnisdk.runtime.celery.app import app
+from omnisdk.runtime.celery.beat import ALL_ACCOUNTS
 from omnisdk.runtime.celery.intake import BATCH_DELIVERIES, MAX_BATCHES
 from omnisdk.runtime.celery.metrics import (
     PUSH_FAILURES,
@@ -298,6 +299,9 @@ def rebalance() -> list[str]:
     every account with webhook deliveries buffered and none queued."""
     worker = worker_engine()
     TASKS.labels("rebalance", "").inc()
+    queued = worker.queued("omnisdk.rebalance")
+    if queued is not None:
+        queued.started(ALL_ACCOUNTS)  # the beat may send the next one from now on
     dispatch_drains(worker)
     return dispatch_pushes(worker)
 
