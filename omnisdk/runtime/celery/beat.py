@@ -8,18 +8,21 @@ account's polls wait behind them. :class:`OneQueuedScheduler` is Celery's
 (:class:`~omnisdk.runtime.celery.pending.QueuedMarks`) when it sends the message and sends
 nothing while the mark is set: the task clears it when it starts. The push dispatcher
 (``omnisdk.rebalance``, every ``[engine] push_interval``) is held to one queued message in
-all. A mark lives as long as its message may (its ``expires``), so a message the worker
-dropped as expired stops blocking when it would have. Without Redis (``[celery]
-rate_limit_url`` or a Redis broker), every message is sent, as Celery does.
+all. The one message sent does not expire (so it runs, however busy the workers are: a
+poll dropped unrun left its account unpolled); its mark lives three of its intervals, at least
+a minute, in case the message is lost (a purged queue), after which the next one is sent.
+Without Redis (``[celery] rate_limit_url`` or a Redis broker), every message is sent, as
+Celery does, and expires after three intervals.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from celery.beat import PersistentScheduler, ScheduleEntry
 
-from omnisdk.runtime.celery.pending import QueuedMarks
+from omnisdk.runtime.celery.pending import MARK_SECONDS, QueuedMarks
 
 __all__ = ["ALL_ACCOUNTS", "ONE_QUEUED_TASKS", "OneQueuedScheduler", "queued_marks"]
 
@@ -67,13 +70,20 @@ class OneQueuedScheduler(PersistentScheduler):  # type: ignore[misc]  # Celery i
     ) -> Any:
         """Send ``entry``'s message unless one of its account still waits."""
         marks = self.marks(entry.task)
-        if marks is not None:
-            account = str(entry.args[0]) if entry.args else ALL_ACCOUNTS
-            if not marks.mark(account, seconds=entry.options.get("expires")):
-                if advance:
-                    self.reserve(entry)
-                return None
-        return super().apply_async(entry, producer=producer, advance=advance, **kwargs)
+        if marks is None:
+            return super().apply_async(entry, producer=producer, advance=advance, **kwargs)
+        account = str(entry.args[0]) if entry.args else ALL_ACCOUNTS
+        expires = float(entry.options.get("expires") or 0)
+        if advance:
+            entry = self.reserve(entry)
+        if not marks.mark(account, seconds=max(expires, MARK_SECONDS)):
+            return None
+        # The one queued message does not expire: dropped unrun behind busy workers, it
+        # would leave the account unpolled until its mark ran out (a webhook drain that
+        # asked for a poll found the mark and sent none).
+        sending = copy.copy(entry)
+        sending.options = {key: v for key, v in entry.options.items() if key != "expires"}
+        return super().apply_async(sending, producer=producer, advance=False, **kwargs)
 
     def close(self) -> None:
         """Close the Redis clients, then the schedule."""
