@@ -111,7 +111,7 @@ def _reserved(worker: WorkerEngine) -> int:
 def test_many_deliveries_send_one_drain_per_account(
     config: Config, sent: list[tuple[str, tuple[Any, ...]]]
 ) -> None:
-    sender = IntakeSender(config)
+    sender = IntakeSender(config, tasks.send)
     try:
         for number in range(30):
             sender(ACCOUNTS[number % 2], _delivery(ACCOUNTS[number % 2], number))
@@ -128,7 +128,7 @@ def test_many_deliveries_send_one_drain_per_account(
 def test_a_drain_takes_every_delivery_once_even_taken_again_after_a_kill(
     config: Config, worker: WorkerEngine, sent: list[tuple[str, tuple[Any, ...]]]
 ) -> None:
-    sender = IntakeSender(config)
+    sender = IntakeSender(config, tasks.send)
     account = ACCOUNTS[0]
     try:
         for number in range(40):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from omnisdk.config import Config
@@ -127,24 +128,28 @@ def intake_marks(config: Config) -> QueuedMarks | None:
     return QueuedMarks(url, prefix=f"{config.celery.queue}:intake-queued", what="intake drain")
 
 
+Send = Callable[..., None]
+"""Enqueues a task by name with its arguments (:func:`omnisdk.runtime.celery.tasks.send`)."""
+
+
 class IntakeSender:
     """The receiver's ``enqueue`` for ``config``: append to the account's buffer and send a
-    drain unless one is queued; without Redis, one ``omnisdk.handle_events`` per delivery."""
+    drain unless one is queued; without Redis, one ``omnisdk.handle_events`` per delivery.
+    ``send`` enqueues a task (the receiver passes the tasks module's)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, send: Send) -> None:
         self.buffer = intake_buffer(config)
         self.marks = intake_marks(config)
+        self.send = send
 
     def __call__(self, account: str, events: list[dict[str, Any]]) -> None:
         """Enqueue one delivery of ``account`` (a blocking call; raises when refused)."""
-        from omnisdk.runtime.celery.tasks import send
-
         if self.buffer is None or self.marks is None:
-            send("omnisdk.handle_events", account, events)
+            self.send("omnisdk.handle_events", account, events)
             return
         self.buffer.append(account, events)
         if self.marks.mark(account):
-            send("omnisdk.drain_intake", account)
+            self.send("omnisdk.drain_intake", account)
 
     def close(self) -> None:
         """Close the Redis clients."""

@@ -60,7 +60,7 @@ class BrokerReceiver:
         self.port = port
         self._sender: IntakeSender | None = None
         if enqueue is None:
-            self._sender = enqueue = IntakeSender(engine.config)
+            self._sender = enqueue = IntakeSender(engine.config, _send_task)
         self._enqueue = enqueue
         public = engine.config.engine.webhook_public_url
         self.receiver = WebhookReceiver(engine.channels, engine.store, public_url=public)
@@ -129,3 +129,9 @@ class BrokerReceiver:
         # The broker refused it: the account's next poll finds what the delivery said.
         self.failed += 1
         logger.warning("enqueueing a delivery of %s failed: %s", batch.account, exc)
+
+
+def _send_task(task: str, *args: Any) -> None:
+    from omnisdk.runtime.celery.tasks import send
+
+    send(task, *args)
