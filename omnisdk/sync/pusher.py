@@ -394,7 +394,8 @@ def _decide_and_intend(
     def work(session: Transaction) -> None:
         _load_states(context, account, items, session)
         _decide(context, account, mode, items, session)
-        if context.config.engine.allocation == "quota":
+        # SQLite's writers are serial already (the transaction holds the write lock).
+        if context.config.engine.allocation == "quota" and store.is_postgresql:
             changing = [item for item in items if item.update is not None]
             if changing:
                 store.lock_listings(session, sorted({item.sku for item in changing}))
