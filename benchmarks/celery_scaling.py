@@ -9,7 +9,10 @@ engine has converged (every order stored with its units held, every listing righ
 empty), orders/s over that time, the CPU seconds the engine's processes used, and whether
 anything was lost, doubled or oversold. Workers are ``omnisdk worker --pool solo`` processes
 with beat and the webhook receiver, broker ``--broker``, rate budgets shared in Redis. Wall
-times on a shared machine are noisy: the CPU column and ``os.cpu_count()`` are printed too.
+times on a shared machine are noisy: the CPU column and ``os.cpu_count()`` are printed too,
+with CPU ms per order, the orders offered, and for the workers the tasks they received per
+order (their logs), the messages queued when the buyers stopped and the deepest queue seen
+(sampled every second); stderr has them by task and by queue.
 
 **Proof.** ``--proof`` runs the issue's proof instead: 5,000 orders over 200 SKUs, 4 workers,
 with ``--kills`` SIGKILLs of a worker mid-task.
