@@ -11,10 +11,9 @@ path does, in a few statements:
   (:func:`~omnisdk.sync.intake.pages.ingest_page_in`) in the transaction that remembers their
   delivery ids (one statement), so a redelivery, or the same batch taken again after a
   worker died mid-way, changes nothing;
-- deliveries that only name an order (a hint) are fetched one by one when there are at most
-  ``max_fetches`` of them and ingested as one page; with more, the batch asks for a poll of
-  the account instead (:attr:`EventBatch.poll_needed`: one read of what changed since the
-  cursor costs fewer calls than a fetch per order);
+- deliveries that only name an order (a hint) are fetched one by one (each distinct order
+  once) when there are at most ``max_fetches`` of them and ingested as one page; with more,
+  the batch asks for a poll of the account instead (:attr:`EventBatch.poll_needed`);
 - every other event (a deauthorisation, listed stock) goes the one-by-one way.
 
 A page that cannot be ingested whole is taken event by event, as the one-by-one path does,
@@ -42,8 +41,10 @@ __all__ = ["MAX_FETCHES", "EventBatch", "handle_event_batch"]
 
 logger = logging.getLogger("omnisdk.sync.intake")
 
-MAX_FETCHES = 5
-"""Order hints of a batch fetched one by one at most; past this the account is polled."""
+MAX_FETCHES = 200
+"""Order hints of a batch fetched one by one at most; past this the account is polled.
+As many as a drain's batch takes: a hint is fetched as the one-by-one path fetches it, so an
+order a poll misses (a platform that pages by offset while orders change) still comes in."""
 
 _ORDER_EVENTS = frozenset(
     {EventKind.ORDER_CREATED, EventKind.ORDER_UPDATED, EventKind.ORDER_CANCELLED}
