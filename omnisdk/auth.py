@@ -137,6 +137,14 @@ class TokenKeeper:
     ``refresh`` exchanges the current token for a new one (the channel plugin provides it).
     When it raises :class:`~omnisdk.errors.ReauthorisationRequired` the keeper remembers it and
     every later call raises the same error until a new token is saved.
+
+    When the refresh after a refusal fails for another reason (a dropped connection, a 5xx:
+    refreshes are sent once), the refused access token is remembered too: :meth:`current`
+    tries the refresh again before handing it out, and raises that refresh's error rather
+    than let a request go out with a token the platform already refused. Each such request
+    would be refused again, and ``reauth_after`` refusals in a row would stop an account
+    whose grant is fine (found by the chaos suite: a token expiry, then a dropped refresh,
+    stopped Shopee as ``needs_reauth`` and its orders were never polled again).
     """
 
     def __init__(self, *, channel: str, account: str, store: TokenStore,
@@ -151,6 +159,8 @@ class TokenKeeper:
         self._fraction = refresh_fraction
         self._token: Token | None = None
         self._lost: tuple[str, ReauthorisationRequired] | None = None
+        self._refused: str | None = None
+        """The access token the platform refused whose refresh failed (None: none)."""
         self.refreshes = 0
         """How many refreshes this keeper performed (for tests and metrics)."""
 
@@ -166,6 +176,8 @@ class TokenKeeper:
             raise AuthError("no token: authorise the account first",
                             channel=self.channel, account=self.account)
         self._token = token
+        if self._refresh and self._refused == token.access_token.get_secret_value():
+            return await self._refresh_locked(token, force=True)  # its error, not a refusal
         if token.needs_refresh(self._clock(), fraction=self._fraction) and self._refresh:
             token = await self._refresh_locked(token, force=False)
         return token
@@ -188,6 +200,7 @@ class TokenKeeper:
             due = latest.needs_refresh(self._clock(), fraction=self._fraction)
             if changed or not (force or due):
                 self._token = latest
+                self._refused = None
                 return latest
             now = self._clock()
             try:
@@ -199,8 +212,13 @@ class TokenKeeper:
                 # Remember it: a spent or revoked refresh token must not be tried again.
                 self._lost = (latest.access_token.get_secret_value(), lost)
                 raise
+            except BaseException:
+                if force:  # refused, and not replaced: never hand it out again as it is
+                    self._refused = latest.access_token.get_secret_value()
+                raise
             await self._store.save_token(self.channel, self.account, fresh)
             self._token = fresh
+            self._refused = None
             self.refreshes += 1
             return fresh
 

@@ -75,6 +75,7 @@ from omnisdk.models import (
     StockUpdate,
     canonical_sku,
 )
+from omnisdk.refusals import RefusalCountFactory
 
 __all__ = [
     "Capability",
@@ -122,6 +123,10 @@ class Capability(enum.StrEnum):
     READ_LOCATIONS = "read_locations"
     WEBHOOKS = "webhooks"
     """The platform pushes events; the channel can verify and parse them."""
+    READ_REFUNDS = "read_refunds"
+    """Orders read from the platform carry what was paid back (``Order.refund_total``, every
+    partial refund or return added up), so the sales report's refunds and net are the
+    platform's."""
 
 
 class ChannelLimits(BaseModel):
@@ -431,6 +436,10 @@ class Channel:
         self.rate_limiters: RateLimiterFactory | None = None
         """Builds the account's rate limiter instead of :class:`~omnisdk.http.HttpClient`
         (set before the first request; the engine sets it when given ``rate_limiters``)."""
+        self.refusal_counts: RefusalCountFactory | None = None
+        """Builds where the account's authorisation refusals in a row are counted
+        (:class:`~omnisdk.refusals.RefusalCount`; None: in the HTTP client only). The engine
+        sets one on the store, so ``reauth_after`` counts over every process."""
         self.mapping_stats = MappingStats()
         self.platform_skus = PlatformSkus()
         """The platform's spelling of SKUs whose canonical form differs (see the class)."""
@@ -487,6 +496,8 @@ class Channel:
         if self.rate_limiters is not None and merged.get("limiter") is None:
             budget = merged.pop("rate", None) or RateBudget(requests_per_second=math.inf)
             merged["limiter"] = self.rate_limiters(self.name, self.account, budget)
+        if self.refusal_counts is not None and merged.get("refusals") is None:
+            merged["refusals"] = self.refusal_counts(self.name, self.account)
         return HttpClient(**merged)
 
     def parse_error(self, response: httpx.Response) -> ChannelError | None:
@@ -921,10 +932,13 @@ class Channel:
             events = self.parse_webhook(request)
             return [self._with_record(event) for event in events]
         # ArithmeticError, RecursionError and OSError: huge figures, absurdly deep nesting and
-        # out-of-range timestamps in a signed body are a bad body (400), not a server error.
+        # out-of-range timestamps in a signed body are a bad body (400), not a server error;
+        # AttributeError and LookupError: a body of another shape (``null``, a list where an
+        # object belongs, an empty list), found by the conformance fuzz case.
         except (
             ValueError,
-            KeyError,
+            LookupError,
+            AttributeError,
             TypeError,
             ArithmeticError,
             RecursionError,

@@ -70,6 +70,7 @@ from omnisdk.errors import (
     RateLimited,
     ReauthorisationRequired,
 )
+from omnisdk.refusals import RefusalCount
 
 __all__ = [
     "DEFAULT_REQUEST_ID_FIELDS",
@@ -341,7 +342,12 @@ class HttpClient:
     or an uninstalled app otherwise fails every call while the account looks ``active``). Any
     successful request resets the count; other failures (5xx, 429) leave it as it is; requests
     that were in flight together when one of them was refused count once. None never
-    converts. :attr:`auth_failures` is the current count.
+    converts. :attr:`auth_failures` is the current count. ``refusals`` keeps that count
+    beyond this client (:class:`~omnisdk.refusals.RefusalCount`; the engine's is in the store,
+    so a cron ``sync --once`` and every worker add to one count): the client loads it before
+    its first request, adds each refusal to it, resets it on the first success after one, and
+    otherwise reads it at most every ``refusals_checked_every`` seconds of successes, to reset
+    what another process counted while this one's requests went through.
     """
 
     def __init__(
@@ -370,6 +376,8 @@ class HttpClient:
         request_id_headers: Iterable[str] = DEFAULT_REQUEST_ID_HEADERS,
         request_id_fields: Iterable[str] = DEFAULT_REQUEST_ID_FIELDS,
         reauth_after: int | None = None,
+        refusals: RefusalCount | None = None,
+        refusals_checked_every: float = 60.0,
     ) -> None:
         if rate is not None and limiter is not None:
             raise ValueError("pass either rate or limiter to HttpClient, not both")
@@ -384,6 +392,11 @@ class HttpClient:
         self.auth_failures = 0
         """Requests in a row that ended in an authorisation refusal (0 after any success)."""
         self._refusals_seen = 0
+        self._refusals = refusals
+        self._refusals_loaded = refusals is None
+        self._refusals_checked_every = refusals_checked_every
+        self._refusals_checked_at = -math.inf
+        self._clock = clock
         self.channel = channel
         """The channel type, e.g. ``"shopee"``."""
         self.account = account
@@ -523,7 +536,10 @@ class HttpClient:
             sleep=self._sleep,
             reraise=True,
         )
+        if not self._refusals_loaded:
+            await self._load_refusals()
         seen = self._refusals_seen
+        started = datetime.now(UTC)
         try:
             async for attempt in retrying:
                 with attempt:
@@ -539,14 +555,38 @@ class HttpClient:
                     )
                     await self._limiter.acquire(lane, cost)
                     response = await self._send(request, this, auth)
-                    self.auth_failures = 0
+                    await self._succeeded()
                     return response
         except _AttemptFailed as failure:
-            raised = self._count_refusal(failure.error, seen)
+            raised = await self._count_refusal(failure.error, seen, started)
             raise raised from (failure.error if raised is not failure.error else None)
         raise RuntimeError("unreachable: tenacity ended without a result")  # pragma: no cover
 
-    def _count_refusal(self, error: ChannelError, seen: int) -> ChannelError:
+    async def _load_refusals(self) -> None:
+        """The shared count, before the first request (see ``refusals``)."""
+        self._refusals_loaded = True
+        if self._refusals is not None:
+            self.auth_failures = await asyncio.to_thread(self._refusals.load)
+            self._refusals_checked_at = self._clock()
+
+    async def _succeeded(self) -> None:
+        """A request went through: the refusals in a row are over, here and in the shared
+        count (read now and then, in case another process counted some meanwhile)."""
+        counted, self.auth_failures = self.auth_failures, 0
+        if self._refusals is None:
+            return
+        refusals, now = self._refusals, self._clock()
+        if counted:
+            self._refusals_checked_at = now
+            await asyncio.to_thread(refusals.reset)
+        elif now - self._refusals_checked_at >= self._refusals_checked_every:
+            self._refusals_checked_at = now
+            if await asyncio.to_thread(refusals.load):  # a read; a write only when needed
+                await asyncio.to_thread(refusals.reset)
+
+    async def _count_refusal(
+        self, error: ChannelError, seen: int, started: datetime
+    ) -> ChannelError:
         """``error``, or the lost authorisation it completes (see ``reauth_after``).
 
         ``seen`` is how many refusals had been counted when the request started: a request
@@ -560,6 +600,11 @@ class HttpClient:
             return error
         self._refusals_seen += 1
         self.auth_failures += 1
+        if self._refusals is not None:
+            shared = await asyncio.to_thread(self._refusals.add, started, datetime.now(UTC))
+            if shared is None:  # another process counted this piece of evidence already
+                return error
+            self.auth_failures = shared
         if self.reauth_after is None or self.auth_failures < self.reauth_after:
             return error
         last = str(error.args[0]) if error.args else type(error).__name__

@@ -6,8 +6,10 @@ a table for people, or with ``--json`` exactly the result model's JSON.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Annotated
+import unicodedata
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,7 +27,16 @@ if TYPE_CHECKING:
     from omnisdk.sync.promotions import PromotionPlan, PromotionRun
     from omnisdk.sync.pusher import PushStats
 
-__all__ = ["apply", "catalog_app", "import_catalog", "plan", "push", "reconcile", "status"]
+__all__ = [
+    "apply",
+    "catalog_app",
+    "catalog_skus",
+    "import_catalog",
+    "plan",
+    "push",
+    "reconcile",
+    "status",
+]
 
 ChannelsOption = Annotated[
     list[str] | None,
@@ -259,3 +270,78 @@ def import_catalog(
             f"{location}`, or take what {channel} lists now with `omnisdk catalog import "
             f"--channel {channel} --with-stock`"
         )
+
+
+@catalog_app.command("skus")
+def catalog_skus(
+    ctx: typer.Context,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="Rename each stored SKU to its canonical form in every table (refused "
+            "while `omnisdk run` holds the store, and for SKUs whose canonical form is "
+            "stored too: those are two master SKUs to merge by hand).",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """List stored SKUs spelled otherwise than their canonical form (zero-width or other
+    invisible characters, decomposed accents, odd spaces), stored before SKUs were
+    normalised; --fix renames them."""
+    from omnisdk.store.sku_spellings import find_sku_spellings, rename_all
+
+    state = get_state(ctx)
+
+    async def work(engine: Engine) -> tuple[list[Any], dict[str, str]]:
+        store = engine.store
+        spellings = await asyncio.to_thread(find_sku_spellings, store)
+        if not fix or not spellings:
+            return spellings, {}
+
+        def renamed() -> dict[str, str]:
+            with store.acquire_run_lock():  # not while `omnisdk run` writes these rows
+                return rename_all(store, spellings)
+
+        return spellings, await asyncio.to_thread(renamed)
+
+    spellings, outcome = run_with_engine(state, work)
+    if json_output:
+        emit_result(
+            [
+                {
+                    "stored": s.stored,
+                    "canonical": s.canonical,
+                    "rows": s.rows,
+                    "merge": s.merge,
+                    **({"outcome": outcome[s.stored]} if s.stored in outcome else {}),
+                }
+                for s in spellings
+            ]
+        )
+        return
+    console = stdout_console()
+    if not spellings:
+        console.print("Every stored SKU is in its canonical form.")
+        return
+    for spelling in spellings:
+        shown = _visible(spelling.stored)
+        rows = ", ".join(
+            f"{table.removeprefix('omnisdk_')} {n}" for table, n in spelling.rows.items()
+        )
+        target = spelling.canonical if spelling.canonical is not None else "(none)"
+        what = outcome.get(spelling.stored) or ("merge by hand" if spelling.merge else "--fix")
+        console.print(f"{shown} -> {target}: {rows}; {what}", highlight=False, soft_wrap=True)
+    if not fix:
+        print_note("next: `omnisdk catalog skus --fix` renames those that are not merges")
+
+
+def _visible(sku: str) -> str:
+    """``sku`` with its invisible, control, odd space and combining characters shown as
+    ``\\uXXXX`` (the letters a merchant typed stay as they are)."""
+    shown = []
+    for char in sku:
+        category = unicodedata.category(char)
+        hidden = category[0] in "CM" or (category[0] == "Z" and char != " ")
+        shown.append(f"\\u{ord(char):04x}" if hidden else char)
+    return "".join(shown)

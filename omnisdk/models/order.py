@@ -113,6 +113,10 @@ class OrderLine(CanonicalModel):
 
     ``discount`` is the total discount on the line (not per unit). ``quantity`` is 1 to
     :data:`~omnisdk.models.MAX_QUANTITY`, and the line's total must be Money in range too.
+    ``returned`` is how many of the ``quantity`` units came back to the seller after the sale
+    (the platform says so per unit): the order no longer holds them, so their stock is free
+    again (:meth:`Order.quantities`), while the line still counts them as sold, and what was
+    paid back for them is in the order's ``refund_total``. None (or 0): none came back.
     """
 
     sku: Sku
@@ -121,12 +125,17 @@ class OrderLine(CanonicalModel):
     unit_price: Money
     discount: Money | None = None
     channel_ref: ChannelRef | None = None
+    returned: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _total_in_range(self) -> Self:
         # The total is computed when dumped: an overflow must be refused now, not then. The
         # same checks as computing it, without building the Money (lines are many).
         price, discount = self.unit_price, self.discount
+        if self.returned and self.returned > self.quantity:
+            raise ValueError(
+                f"returned {self.returned} is more than the line's quantity {self.quantity}"
+            )
         try:
             gross = price.amount * self.quantity
             _in_range(gross, price.currency)
@@ -230,8 +239,9 @@ class Order(CanonicalModel):
         return self
 
     def quantities(self) -> dict[str, int]:
-        """Units per SKU over all lines (a SKU may appear on several lines)."""
+        """Units per SKU the order holds, over all lines (a SKU may appear on several lines):
+        each line's quantity less the units that came back (``returned``)."""
         totals: dict[str, int] = {}
         for line in self.lines:
-            totals[line.sku] = totals.get(line.sku, 0) + line.quantity
+            totals[line.sku] = totals.get(line.sku, 0) + line.quantity - (line.returned or 0)
         return totals

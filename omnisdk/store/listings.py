@@ -325,6 +325,22 @@ class ListingsMixin(StoreCore):
         with self._read(session) as connection:
             return [_listing_state(row) for row in connection.execute(query)]
 
+    def listings_of(
+        self, account: str, skus: Iterable[str], *, session: Connection | None = None
+    ) -> list[ListingState]:
+        """The listing states of ``skus`` on ``account`` (those it lists), in a few queries
+        of at most 500 SKUs each."""
+        wanted = sorted(set(skus))
+        found: list[ListingState] = []
+        with self._read(session) as connection:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = _listing_query().where(
+                    accounts.c.name == account, listings.c.sku.in_(chunk)
+                )
+                found += [_listing_state(row) for row in connection.execute(query)]
+        return found
+
     def listing_accounts(self, sku: str, *, session: Connection | None = None) -> list[str]:
         """Accounts (not archived) that list ``sku``: a listing row or a variant binding."""
         return self.listing_accounts_many([sku], session=session).get(sku, [])

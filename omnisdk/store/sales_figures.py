@@ -19,6 +19,9 @@ Net (gross - discounts - refunds) is derived in the report, never stored.
 By SKU, each line carries its share of the refund (:func:`line_refunds`): a line's whole
 total when the order was refunded in full, else the order's refund split over the lines in
 proportion to their totals (largest remainder, so the shares add up to the order's refund).
+When the platform says which units came back (``OrderLine.returned``), the refund is split
+over those units only: in proportion to what the returned units of each line cost (over
+every line again when more was given back than they cost).
 """
 
 from __future__ import annotations
@@ -72,21 +75,35 @@ def sales_figures(order: Order) -> SalesFigures:
     )
 
 
+def _weights(order: Order, totals: list[int]) -> list[int]:
+    """What each line's units that came back cost (minor units), or its whole total when
+    the order says of no unit that it came back."""
+    if not any(line.returned for line in order.lines):
+        return totals
+    return [
+        total * (line.returned or 0) // line.quantity
+        for line, total in zip(order.lines, totals, strict=True)
+    ]
+
+
 def line_refunds(order: Order) -> list[int]:
     """Each line's share of the order's refund, in minor units (see the module docstring)."""
     totals = [max(line.total.to_minor(), 0) for line in order.lines]
     if _is_refunded(order):
         return totals
     refund = _refund_minor(order)
-    whole = sum(totals)
+    weights = _weights(order, totals)
+    if sum(weights) < refund:  # more was given back than the returned units cost
+        weights = totals
+    whole = sum(weights)
     if refund == 0 or whole == 0:
         return [0] * len(totals)
-    refund = min(refund, whole)
-    shares = [refund * total // whole for total in totals]
+    refund = min(refund, sum(totals))
+    shares = [refund * weight // whole for weight in weights]
     # Largest remainder: the units lost to rounding go to the lines that lost the most.
     left = refund - sum(shares)
     by_remainder = sorted(
-        range(len(totals)), key=lambda i: (-(refund * totals[i] % whole), i)
+        range(len(weights)), key=lambda i: (-(refund * weights[i] % whole), i)
     )
     for index in by_remainder[:left]:
         shares[index] += 1

@@ -106,9 +106,13 @@ accounts = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("auth_refusals", Integer, nullable=False, server_default="0"),
+    Column("auth_refused_at", UTCDateTime, nullable=True),
     CheckConstraint(_one_of("status", AccountStatus), name="status"),
 )
-"""Channel accounts: one row per ``[[channels]]`` entry, ``name`` being the entry's name."""
+"""Channel accounts: one row per ``[[channels]]`` entry, ``name`` being the entry's name;
+``auth_refusals`` counts the requests in a row its platform refused for authorisation, over
+every process, the last counted one seen at ``auth_refused_at`` (migration 0008)."""
 
 tokens = Table(
     "omnisdk_tokens",

@@ -71,7 +71,12 @@ class TokensMixin(StoreCore):
                     accounts.c.id == account_id,
                     accounts.c.status == AccountStatus.NEEDS_REAUTH.value,
                 )
-                .values(status=AccountStatus.ACTIVE.value, updated_at=now)
+                .values(
+                    status=AccountStatus.ACTIVE.value,
+                    updated_at=now,
+                    auth_refusals=0,  # authorised again: the refusals before are over
+                    auth_refused_at=None,
+                )
             )
 
     def reencrypt_tokens(self) -> int:

@@ -47,6 +47,7 @@ from omnisdk.http import RateLimiterFactory
 from omnisdk.models import ChannelEvent, Order, OrderStatus, Promotion
 from omnisdk.plugins import Plugins, default_plugins
 from omnisdk.store import PromotionListing, Store, StoredPromotion, StoreTokenStore
+from omnisdk.store.refusal_count import StoreRefusalCount
 from omnisdk.sync import (
     accounts,
     catalog,
@@ -311,6 +312,8 @@ class Engine:
             entry, self.plugins, tokens=tokens, transport=self._transports.get(entry.name)
         )
         channel.rate_limiters = self._rate_limiters
+        store = self.store
+        channel.refusal_counts = lambda _type, account: StoreRefusalCount(store, account)
         return channel
 
     # -- orders (omnisdk.sync.intake) ------------------------------------------------------

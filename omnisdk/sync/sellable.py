@@ -506,33 +506,62 @@ def record_listed(
     queue_own: bool = True,
 ) -> list[str]:
     """Record the figures ``account``'s channel showed just now (SKU -> units), in
-    ``session``; returns the SKUs of which the read dropped units held as sold unseen.
+    ``session``; returns the SKUs of which the read changed what the account holds.
 
-    A read that drops such units (their hold ended, or they are settled: see
+    A read that drops units held as sold unseen (their hold ended, or they are settled: see
     ``Store.record_listed``) lowers what the account holds without any push: under quota
     allocation the other accounts listing the SKU are queued, as after a push that lowers a
     figure (their quota may grow), and so is the account's own listing when ``queue_own``
     (its figure may grow; the pusher, deciding it right after its read, passes False).
     Without this, a unit the accounts held as unseen while each was decided stayed listed by
     none: every decision came before some other account's read dropped its units.
+
+    A read that shows more than the account was taken to hold (the platform put a
+    cancelled order's units back on sale before the engine ingested the cancellation, or
+    anything else raised the listing behind the engine's back) raises what it holds: the
+    others are queued too, as their quota may shrink (they must lower), and so is its own
+    listing when ``queue_own`` (it may be above its share now). Without this the figures
+    waited for the next reconciliation.
     """
     store = context.store
     expired_before = holds_expired_before(context)
-    dropped = [
-        sku
-        for sku, quantity in sorted(figures.items())
-        if store.record_listed(
+    quota = context.config.engine.allocation == "quota"
+    before = (
+        {state.sku: state for state in store.listings_of(account, figures, session=session)}
+        if quota
+        else {}
+    )
+    now = context.now()
+    changed = []
+    for sku, quantity in sorted(figures.items()):
+        dropped = store.record_listed(
             account, sku, quantity, holds_expired_before=expired_before, session=session
         )
-    ]
-    if dropped and context.config.engine.allocation == "quota":
+        if dropped or _read_raises(context, account, before.get(sku), quantity, now):
+            changed.append(sku)
+    if changed and quota:
         marks = {
             (name, sku)
-            for sku in dropped
+            for sku in changed
             for name in (
                 *((account,) if queue_own else ()),
                 *other_listings(context, session, account, sku),
             )
         }
         store.mark_dirty_many(session, marks)
-    return dropped
+    return changed
+
+
+def _read_raises(
+    context: SyncContext, account: str, state: ListingState | None, listed: int, now: datetime
+) -> bool:
+    """True when the channel showing ``listed`` now makes ``account`` hold more than
+    ``state`` (the listing before the read) says it does."""
+    held = holding(context, account, state)
+    if state is None or held is None:
+        return False
+    pushed_at = state.pushed_at
+    read_at = now if pushed_at is None or now > pushed_at else pushed_at
+    after = dataclasses.replace(state, last_listed=listed, listed_at=read_at)
+    raised = holding(context, account, after)
+    return raised is not None and raised > held

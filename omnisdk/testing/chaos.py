@@ -57,6 +57,7 @@ from omnisdk.testing.workers import (
 
 if TYPE_CHECKING:
     from omnisdk.channel import Channel
+    from omnisdk.store import Store
     from omnisdk.sync.engine import Engine
 
 __all__ = [
@@ -204,6 +205,10 @@ class ChaosOutcome:
     convergence: list[tuple[float, str]] = field(default_factory=list)
     """After faults stopped: seconds, and what was still off then (each change once), to
     see what a slow convergence waited on."""
+    unqueued: list[tuple[float, str]] = field(default_factory=list)
+    """After faults stopped: SKUs listed otherwise than the engine says with no push of
+    theirs queued, with the stock and every account's listing state (each change once), to
+    find what moved a figure without queueing its push."""
     buying_seconds: float = 0.0
     mid_task_kills: int = 0
     """Kills that hit a worker while it ran a task (runs with workers only)."""
@@ -221,6 +226,8 @@ class ChaosOutcome:
     """Tracebacks the engine processes printed (a crash is a finding)."""
     sabotage: list[tuple[float, str]] = field(default_factory=list)
     """When (``time.monotonic()``) the engine was killed or started, or tokens expired."""
+    faults_off_at: float | None = None
+    """When (``time.monotonic()``) the faults were lifted."""
     rate_peaks: dict[str, tuple[int, float]] = field(default_factory=dict)
     """Per account, the most platform requests its sandbox received in any
     :data:`RATE_WINDOW` seconds, and what the account's rate budget allows in that time
@@ -305,8 +312,15 @@ class ChaosOutcome:
                 first = next(i for i, text in enumerate(events) if text.endswith("OVERSOLD"))
                 lines += [f"  {event}" for event in events[max(0, first - 12) : first + 3]]
         if self.converged_after is None or self.converged_after > 5:
+            if self.faults_off_at is not None:
+                lines.append("sabotage, seconds before the faults stopped:")
+                off = self.faults_off_at
+                lines += [f"  -{off - at:6.2f}s {what}" for at, what in self.sabotage]
             lines.append("after faults stopped:")
             lines += [f"  +{at:6.2f}s {what or 'converged'}" for at, what in self.convergence]
+            if self.unqueued:
+                lines.append("listed otherwise with no push queued:")
+                lines += [f"  +{at:6.2f}s {what}" for at, what in self.unqueued]
         return "\n".join(lines) or "nothing to report"
 
 
@@ -682,6 +696,26 @@ async def _sample_queues(fleet: WorkerFleet, outcome: ChaosOutcome) -> None:
         await asyncio.sleep(QUEUE_SAMPLE)
 
 
+def unqueued_states(store: Store, problems: Sequence[str], skus: Sequence[str]) -> str:
+    """The SKUs of ``problems`` listed otherwise than the engine says with no push queued,
+    each with its stock and every account's listing state ("" when there are none)."""
+    parts = []
+    for sku in skus:
+        off = any(f" of {sku}, the engine says" in p for p in problems)
+        if not off or any(p.startswith(f"{sku}: pushes still queued") for p in problems):
+            continue
+        levels = store.stock_levels(sku)
+        stock = "/".join(f"{level.on_hand}-{level.reserved}" for level in levels)
+        states = [
+            f"{s.account}(pushed {s.last_pushed} listed {s.last_listed} unseen "
+            f"{s.pending_unseen} seen {s.seen_since_push} window {s.window_hold} "
+            f"over {s.overwritten} inflight {s.inflight_quantity} recent {s.sold_recent})"
+            for s in store.list_listings(sku=sku)
+        ]
+        parts.append(f"{sku} stock {stock}: " + ", ".join(states))
+    return "; ".join(parts)
+
+
 async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
     """Run ``plan`` in ``workdir`` (config, store and the engines' logs go there)."""
     from omnisdk.plugins import Plugins
@@ -750,7 +784,7 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
                 outcome.queue_after_buying = await asyncio.to_thread(engine.queue_depths)
         for control in controls.values():
             await control.set_faults()
-        faults_off = time.monotonic()
+        faults_off = outcome.faults_off_at = time.monotonic()
         if not engine.running:
             await asyncio.to_thread(engine.start)
         for sandbox in sandboxes.values():
@@ -766,6 +800,9 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
                 shown = "; ".join(outcome.problems[:3])
                 if not outcome.convergence or outcome.convergence[-1][1] != shown:
                     outcome.convergence.append((round(elapsed, 2), shown))
+                states = unqueued_states(observer.store, outcome.problems, list(outcome.stock))
+                if states and (not outcome.unqueued or outcome.unqueued[-1][1] != states):
+                    outcome.unqueued.append((round(elapsed, 2), states))
                 if not outcome.problems:
                     outcome.converged_after = elapsed
                     break

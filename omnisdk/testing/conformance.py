@@ -23,6 +23,7 @@ sandbox does not enforce it, and honouring it would only make the suite slow); s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -60,11 +61,12 @@ from omnisdk.models import (
     StockUpdate,
 )
 from omnisdk.plugins import Plugins
+from omnisdk.store.sales_figures import sales_figures
 from omnisdk.testing.control import IN_PROCESS_URL, SandboxControl, SandboxRefused
 from omnisdk.testing.faults import FaultKind
 from omnisdk.testing.fuzz import FUZZ_SETTINGS, check_mapping, mutations
 from omnisdk.testing.leaks import SecretLeakGuard
-from omnisdk.testing.receiver import WebhookRecorder
+from omnisdk.testing.receiver import ReceivedWebhook, WebhookRecorder
 from omnisdk.testing.registration import ContributeChannels, unthrottled
 from omnisdk.testing.sandbox import Sandbox
 from omnisdk.testing.server import LoopbackServer
@@ -314,6 +316,7 @@ class ChannelConformance:
             Capability.WRITE_PRODUCTS: ("write_products_batch",),
             Capability.WRITE_ORDERS: ("update_order",),
             Capability.WEBHOOKS: ("verify_webhook", "parse_webhook"),
+            Capability.READ_REFUNDS: ("fetch_orders", "parse_order", "fetch_order"),
         }
         for capability, methods in needs.items():
             if capability in cls.capabilities:
@@ -851,6 +854,75 @@ class ChannelConformance:
         fetched = await channel.get_order(orders[0].channel_ref.external_id)
         assert fetched.channel_ref == orders[0].channel_ref
 
+    refund_attempts: ClassVar[int] = 8
+    """How many times the refund test moves an order on (``advance``) waiting for the
+    platform to take a return (most take one only once the parcel was delivered)."""
+
+    async def refund_until_taken(
+        self, control: SandboxControl, order_id: str, lines: list[tuple[str, int]]
+    ) -> Decimal:
+        """Refund ``lines`` of the order, moving it on while the platform says 409 (not yet
+        refundable); the amount paid back."""
+        for _ in range(self.refund_attempts):
+            try:
+                return await control.refund_order(order_id, lines)
+            except SandboxRefused as refused:
+                if refused.status != 409:
+                    raise
+            await control.advance_clock(60)
+            await control.advance_order(order_id)
+        return await control.refund_order(order_id, lines)
+
+    @pytest.mark.asyncio
+    async def test_a_partial_then_full_refund_reads_back_to_the_dong(
+        self, channel: Channel, control: SandboxControl
+    ) -> None:
+        """A return of one unit, paid back the platform's way, is the order's
+        ``refund_total`` to the đồng, by ``get_order`` and by the order stream alike, read
+        twice the same; the order still names every unit it sold. Returning the rest makes
+        the refund the whole of the goods, and the sales figures count it in full.
+        """
+        self.require(Capability.READ_REFUNDS)
+        seeds = self.catalog(2, variants_of_first=0)
+        for seed in seeds:
+            seed["stock"] = 20
+        await control.seed(seeds)
+        first, second = seeds[0]["sku"], seeds[1]["sku"]
+        cursor = datetime.fromisoformat(await control.now())
+        order_id = await control.place_order([(first, 2), (second, 1)])
+        before = await channel.get_order(order_id)
+        units = sum(line.quantity for line in before.lines)
+        assert not before.refund_total, f"an order nobody refunded has {before.refund_total}"
+        unit = {line.sku: line.total.amount / line.quantity for line in before.lines}
+        paid = await self.refund_until_taken(control, order_id, [(first, 1)])
+        assert paid == unit[first], f"the sandbox paid back {paid}, one unit costs {unit[first]}"
+        await control.advance_clock(1)
+        once = await channel.get_order(order_id)
+        twice = await channel.get_order(order_id)
+        assert once.refund_total == Money.of(paid, self.currency), once.refund_total
+        assert twice == once, "reading the same refunded order twice gave two answers"
+        assert sum(line.quantity for line in once.lines) == units, "the order lost a line"
+        assert once.updated_at >= before.updated_at
+        streamed = [
+            order
+            for order in await self.collect(channel.stream_orders(updated_since=cursor))
+            if order.channel_ref.external_id == order_id
+        ]
+        assert [order.refund_total for order in streamed] == [once.refund_total]
+        assert sales_figures(once).refund_minor == Money.of(paid, self.currency).to_minor()
+        await control.advance_clock(60)
+        rest = await self.refund_until_taken(control, order_id, [(first, 1), (second, 1)])
+        await control.advance_clock(1)
+        whole = await channel.get_order(order_id)
+        goods = sum((line.total for line in whole.lines), Money.zero(self.currency))
+        assert whole.refund_total == Money.of(paid + rest, self.currency) == goods, (
+            whole.refund_total,
+            goods,
+        )
+        assert whole.updated_at > once.updated_at, "the full refund is not a newer version"
+        figures = sales_figures(whole)
+        assert figures.refund_minor == goods.to_minor()
+
     @pytest.mark.asyncio
     async def test_buyer_cannot_order_beyond_listed_stock(self, control: SandboxControl) -> None:
         """The platform refuses an order beyond its listed stock with 409 out_of_stock.
@@ -913,24 +985,37 @@ class ChannelConformance:
 
     # -- webhooks --------------------------------------------------------------------------
 
+    async def deliveries_of_an_order(
+        self, channel: Channel, control: SandboxControl, sign_for: str | None = None
+    ) -> tuple[str, str, list[ReceivedWebhook]]:
+        """Register a loopback recorder's URL (or tell the sandbox it), place an order;
+        return the order's id, that URL and the deliveries it received (at least one).
+        With ``sign_for``, the sandbox is told to deliver there afterwards, so what
+        :meth:`Sandbox.sign_webhook` signs next is signed for it (platforms that sign the
+        URL)."""
+        recorder = WebhookRecorder()
+        with LoopbackServer(recorder.app) as receiver:
+            hooks = receiver.url(f"/hooks/{channel.name}")
+            try:
+                await channel.register_webhooks(hooks)
+            except UnsupportedOperation:
+                await control.set_webhook_url(hooks)
+            seed = self.catalog(1, variants_of_first=0)[0]
+            await control.seed([seed])
+            order_id = await control.place_order([(seed["sku"], 1)])
+            await control.drain_webhooks(10)
+            deliveries = recorder.wait_for(1, timeout=10)
+            if sign_for is not None:
+                await control.set_webhook_url(sign_for)
+        return order_id, hooks, deliveries
+
     @pytest.mark.asyncio
     async def test_webhooks_verify_and_forgeries_are_rejected(
         self, channel: Channel, control: SandboxControl, sandbox: Sandbox
     ) -> None:
         """A real signed delivery verifies and parses; a forged or re-serialised one does not."""
         self.require(Capability.WEBHOOKS)
-        recorder = WebhookRecorder()
-        with LoopbackServer(recorder.app) as receiver:
-            url = receiver.url(f"/hooks/{channel.name}")
-            try:
-                await channel.register_webhooks(url)
-            except UnsupportedOperation:
-                await control.set_webhook_url(url)
-            seed = self.catalog(1, variants_of_first=0)[0]
-            await control.seed([seed])
-            order_id = await control.place_order([(seed["sku"], 1)])
-            await control.drain_webhooks(10)
-            deliveries = recorder.wait_for(1, timeout=10)
+        order_id, url, deliveries = await self.deliveries_of_an_order(channel, control)
 
         events: list[ChannelEvent] = []
         for delivery in deliveries:
@@ -966,6 +1051,73 @@ class ChannelConformance:
             channel.receive_webhook(
                 WebhookRequest(body=reserialised, headers=original.headers, callback_url=url)
             )
+
+    @pytest.mark.asyncio
+    async def test_signed_broken_webhooks_are_refused_or_ignored_never_500(
+        self, channel: Channel, control: SandboxControl, sandbox: Sandbox
+    ) -> None:
+        """A delivery the platform really sent, broken by hypothesis (fields gone, wrong
+        types, 10**30, negatives, unknown currencies, broken UTF-8, 100,000-deep nesting,
+        truncated: :func:`~omnisdk.testing.fuzz.malformed_bodies`) and signed as the platform
+        signs: the channel parses it into events or refuses it with a
+        :class:`~omnisdk.errors.WebhookVerificationError` (a
+        :class:`~omnisdk.errors.WebhookBodyError` for a signed body it cannot read), never
+        another exception; the engine's receiver answers 200 or a 4xx, never a 5xx. Events
+        it accepts go through intake, which quarantines each bad record on its own
+        (``tests/sync/test_intake_fuzz.py``)."""
+        self.require(Capability.WEBHOOKS)
+        from omnisdk.store import Store
+        from omnisdk.testing.fuzz import malformed_bodies, post_to_receiver
+        from omnisdk.webhooks import WebhookReceiver
+
+        account = channel.account
+        public = "http://omnisdk.test"
+        callback = f"{public}/webhooks/{account}"
+        _, _, deliveries = await self.deliveries_of_an_order(channel, control, sign_for=callback)
+        original = deliveries[0]
+        topic = next(
+            (e.topic for e in channel.receive_webhook(original.as_request(original.url))), ""
+        ) or "unknown"
+        try:
+            valid = json.loads(original.body)
+        except ValueError:
+            valid = None  # a form-encoded platform: the broken shapes still apply
+        store = Store("sqlite://")
+        store.migrate()
+        receiver = WebhookReceiver({account: channel}, store, public_url=public)
+
+        def signed(body: bytes) -> dict[str, str]:
+            headers = dict(original.headers)
+            for name, value in sandbox.sign_webhook(topic, body).items():
+                headers[name.lower()] = value
+            headers.pop("content-length", None)
+            return headers
+
+        @hypothesis_settings(FUZZ_SETTINGS, max_examples=40)
+        @given(body=malformed_bodies(valid))
+        def refused_or_ignored(body: bytes) -> None:
+            headers = signed(body)
+            request = WebhookRequest(body=body, headers=headers, callback_url=callback)
+            try:
+                channel.receive_webhook(request)
+            except WebhookVerificationError:
+                pass
+            except Exception as exc:
+                raise AssertionError(
+                    f"{type(exc).__name__} escaped receive_webhook: {exc!s:.300} — body "
+                    f"{body[:200]!r}"
+                ) from exc
+            answer = post_to_receiver(receiver, account, body, headers)
+            assert answer.status_code in (200, 400, 401, 413), (
+                answer.status_code,
+                answer.text[:300],
+                body[:200],
+            )
+
+        try:
+            await asyncio.to_thread(refused_or_ignored)  # the receiver runs its own loop
+        finally:
+            store.close()
 
     # -- resilience ------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
@@ -135,6 +136,15 @@ class SandboxControl:
         """Move an order one step along the platform's flow; returns its new status."""
         body = await self.call("POST", f"/orders/{quote(order_id, safe='')}/advance")
         return str(body["status"])
+
+    async def refund_order(self, order_id: str, lines: Iterable[tuple[str, int]]) -> Decimal:
+        """The buyer returns ``(sku, units)`` of an order and is paid back the platform's way;
+        returns the amount paid back. Raises :class:`SandboxRefused` with status 409
+        (``not_refundable``) while the platform would not take the return yet, 501 when the
+        sandbox does not emulate refunds."""
+        payload = {"lines": [{"sku": s, "quantity": q} for s, q in lines]}
+        body = await self.call("POST", f"/orders/{quote(order_id, safe='')}/refund", payload)
+        return Decimal(str(body["refunded"]))
 
     async def state(self) -> dict[str, Any]:
         """``{"listings", "orders", "webhooks"}``."""

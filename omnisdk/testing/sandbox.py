@@ -76,8 +76,10 @@ from omnisdk.testing.webhooks import WebhookDelivery, WebhookDispatcher
 __all__ = [
     "BuyerLine",
     "BuyerOrder",
+    "NotRefundable",
     "NotSupported",
     "OutOfStock",
+    "RefundRequest",
     "Sandbox",
     "SandboxError",
     "SeedOrder",
@@ -149,6 +151,16 @@ class BuyerOrder(BaseModel):
     customer: dict[str, Any] | None = None
 
 
+class RefundRequest(BaseModel):
+    """The body of ``POST /_sandbox/orders/{id}/refund``: the buyer returns ``lines`` (SKUs
+    and units of the order) and is paid back for them the platform's way (a return, a refund,
+    a return document), at what they cost on the order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[BuyerLine] = Field(min_length=1)
+
+
 class SeedOrder(BaseModel):
     """One order of the shop's history, an entry of ``POST /_sandbox/seed/orders``.
 
@@ -187,6 +199,13 @@ class OutOfStock(SandboxError):
             requested=requested,
         )
         self.sku = sku
+
+
+class NotRefundable(SandboxError):
+    """The platform would not take this return or refund (yet): 409."""
+
+    status = 409
+    code = "not_refundable"
 
 
 class NotSupported(SandboxError):
@@ -344,6 +363,17 @@ class Sandbox(abc.ABC):
         (501): a sandbox without it can still be filled by :meth:`place_order`.
         """
         raise NotSupported(f"the {self.channel_type} sandbox has no bulk order seed")
+
+    def refund_order(self, order_id: str, refund: RefundRequest) -> Decimal:
+        """The buyer returns ``refund.lines`` of order ``order_id`` and is paid back for them
+        through the platform's own mechanism; return the amount paid back (goods only).
+
+        Raise :class:`NotRefundable` (409) when the platform would not
+        take the return yet (e.g. the order has not shipped), and :class:`UnknownObject` for
+        an unknown order or a SKU not on it. ``POST /_sandbox/orders/{id}/refund`` calls it.
+        The default refuses (501): the sandbox does not emulate refunds.
+        """
+        raise NotSupported(f"the {self.channel_type} sandbox does not emulate refunds")
 
     def fault_body(self, status: int) -> dict[str, Any]:
         """The JSON body of an injected error; override to match the platform's error shape."""
@@ -645,6 +675,7 @@ class Sandbox(abc.ABC):
             route("/buyer/orders", self._ctl_buyer_order, ["POST"]),
             route("/buyer/orders/{order_id:path}/cancel", self._ctl_cancel, ["POST"]),
             route("/orders/{order_id:path}/advance", self._ctl_advance, ["POST"]),
+            route("/orders/{order_id:path}/refund", self._ctl_refund, ["POST"]),
             route("/state", self._ctl_state, ["GET"]),
             route("/faults", self._ctl_faults, ["GET", "POST"]),
             route("/webhooks", self._ctl_webhooks, ["GET", "POST"]),
@@ -697,6 +728,13 @@ class Sandbox(abc.ABC):
         with self.lock:
             status = self.advance_order(order_id)
         return json_response({"id": order_id, "status": status})
+
+    async def _ctl_refund(self, request: Request) -> Response:
+        order_id = request.path_params["order_id"]
+        refund = _validate(RefundRequest, await read_json(request))
+        with self.lock:
+            amount = self.refund_order(order_id, refund)
+        return json_response({"id": order_id, "refunded": str(amount)})
 
     async def _ctl_state(self, request: Request) -> Response:
         return json_response(self.state())

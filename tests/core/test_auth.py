@@ -95,3 +95,35 @@ async def test_lost_authorisation_is_remembered_until_a_new_token_is_saved() -> 
     assert calls == ["refresh-0"]  # never spends the refresh token twice
     await store.save_token("x", "a", Token.lasting("re-authorised", seconds=4 * 3600, now=clock()))
     assert (await k.current()).access_token.get_secret_value() == "re-authorised"
+
+
+async def test_a_refused_token_whose_refresh_failed_is_not_handed_out_again() -> None:
+    """A refresh lost to a dropped connection leaves the refused access token: every call
+    made with it would be refused again (and count towards ``reauth_after``)."""
+    from omnisdk.errors import PlatformUnavailable
+
+    store, clock, calls = MemoryTokenStore(), Clock(), []
+    failures = 2
+
+    async def refresh(token: Token) -> Token:
+        nonlocal failures
+        calls.append("refresh")
+        if failures:
+            failures -= 1
+            raise PlatformUnavailable("connection dropped", channel="x", account="a")
+        return Token.lasting("access-1", seconds=4 * 3600, refresh_token="refresh-1",
+                             refresh_seconds=30 * 86400, now=clock())
+
+    initial = Token.lasting("access-0", seconds=4 * 3600, refresh_token="refresh-0",
+                            refresh_seconds=30 * 86400, now=T0)
+    k = TokenKeeper(channel="x", account="a", store=store, refresh=refresh, initial=initial,
+                    clock=clock)
+    assert (await k.current()).access_token.get_secret_value() == "access-0"
+    with pytest.raises(PlatformUnavailable):
+        await k.force_refresh()  # the platform refused access-0; the refresh is lost
+    with pytest.raises(PlatformUnavailable):
+        await k.current()  # tried again first, and lost again: access-0 is not handed out
+    assert (await k.current()).access_token.get_secret_value() == "access-1"
+    assert calls == ["refresh"] * 3
+    assert (await k.current()).access_token.get_secret_value() == "access-1"
+    assert calls == ["refresh"] * 3, "a good token is not refreshed again"

@@ -38,10 +38,11 @@ PLAN = ChaosPlan(
 )
 
 OVERSELL = (
-    "units are sometimes oversold when Shopee (absolute writes) and Shopify (compare-and-swap) "
-    "sell together, even with no fault, kill or cancellation (4 of 2000-order calm runs; 0-4 "
-    "here), the order that goes past the stock being on Shopify; never with either one beside "
-    "Example, nor over Shopify alone. Convergence sometimes takes longer than 10 s "
+    "convergence within 10 s is not reliable on a loaded machine: the last SIGKILL's restart "
+    "often lands when the faults stop, and a restart took 5-15 s at load 11-13 before the "
+    "catch-up on orders; a SIGKILL between a token refresh and storing its new pair leaves a "
+    "dead refresh token (the account stops, its orders are unread, others may oversell). "
+    "Units are sometimes oversold when absolute and compare-and-swap channels sell together "
     "(docs/benchmarks.md, Chaos)"
 )
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import importlib
 
+import httpx
 import pytest
 from _engine_testkit import SKU_RED_M, Account, Harness, MakeHarness, seed
 
 from omnisdk.auth import Token
-from omnisdk.errors import AuthError
+from omnisdk.errors import AuthError, PlatformUnavailable
 from omnisdk.store import AccountStatus
+from omnisdk.sync import Engine
 
 GONE = "hanoi"
 OTHER = "saigon"
@@ -133,3 +135,60 @@ async def test_a_running_engine_takes_the_token_another_process_authorised(
     assert status(harness, GONE) is AccountStatus.ACTIVE
     assert not (await engine.poll_orders(GONE)).stopped
     assert status(harness, GONE) is AccountStatus.ACTIVE
+
+
+@pytest.mark.parametrize("channel", ["shopee", "lazada"])
+async def test_an_expired_token_whose_refresh_is_dropped_does_not_stop_the_account(
+    make_harness: MakeHarness, channel: str
+) -> None:
+    """Found by the chaos suite: every access token ended, the one refresh (sent once) lost
+    its connection, and each later call went out with the token already refused; three such
+    refusals in a row stopped the account as ``needs_reauth`` though its grant was fine, and
+    its orders were never polled again (so the other channels oversold them). The refused
+    token is no longer handed out: the refresh is tried again first."""
+    harness = await make_harness(platform_account(channel, reauth_after=3), Account(OTHER))
+    engine = harness.engine
+    control = harness.controls[GONE]
+    assert not (await engine.poll_orders(GONE)).stopped
+    await control.expire_tokens()
+    refresh_path = {
+        "shopee": "/api/v2/auth/access_token/get",
+        "lazada": "/rest/auth/token/refresh",
+    }[channel]
+    await control.set_faults(only_paths=[refresh_path], drop_first=3)
+    for attempt in range(3):  # the refresh is dropped each time: a failed poll, not a refusal
+        with pytest.raises(PlatformUnavailable):
+            await engine.poll_orders(GONE)
+        assert status(harness, GONE) is AccountStatus.ACTIVE, attempt
+    stats = await engine.poll_orders(GONE)  # the fourth refresh goes through
+    assert not stats.stopped
+    assert status(harness, GONE) is AccountStatus.ACTIVE
+    assert harness.store.auth_refusals(GONE) == 0
+    assert not harness.recorder.of("needs_reauthorisation")
+
+
+async def test_refusals_of_separate_runs_add_up_to_needs_reauth(
+    make_harness: MakeHarness,
+) -> None:
+    """A cron ``omnisdk sync --once`` is a new process, and a new HTTP client, each time: a
+    count kept in the client never got past 1, so ``reauth_after`` was never reached. The
+    count is kept in the store now (migration 0008)."""
+    harness = await make_harness(platform_account("shopify", reauth_after=3), Account(OTHER))
+    await harness.controls[GONE].revoke_access()
+    config, plugins = harness.engine.config, harness.engine.plugins
+    transports = {
+        name: httpx.ASGITransport(app=sandbox.app) for name, sandbox in harness.sandboxes.items()
+    }
+    for run in (1, 2, 3):
+        async with Engine(
+            config, plugins=plugins, store=harness.store, transports=transports
+        ) as cron:
+            if run < 3:
+                with pytest.raises(AuthError):
+                    await cron.poll_orders(GONE)
+                assert status(harness, GONE) is AccountStatus.ACTIVE, run
+                assert harness.store.auth_refusals(GONE) == run
+            else:
+                assert (await cron.poll_orders(GONE)).stopped
+    assert status(harness, GONE) is AccountStatus.NEEDS_REAUTH
+    assert len(harness.recorder.of("needs_reauthorisation")) == 1

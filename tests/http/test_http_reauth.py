@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,11 +12,15 @@ from _http_testkit import AutoClock
 
 from omnisdk.errors import AuthError, PlatformUnavailable, ReauthorisationRequired
 from omnisdk.http import HttpClient
+from omnisdk.store import Store, open_store
+from omnisdk.store.refusal_count import StoreRefusalCount
 
 TOKEN = "shpat_7f3c2a9d1e5b4c8a"
 
 
-def _client(statuses: list[int], **options: object) -> HttpClient:
+def _client(
+    statuses: list[int], clock: AutoClock | None = None, **options: object
+) -> HttpClient:
     """A client whose platform answers ``statuses`` in turn (each request takes the next)."""
     answers = iter(statuses)
 
@@ -25,7 +31,7 @@ def _client(statuses: list[int], **options: object) -> HttpClient:
             return httpx.Response(401, json=body)
         return httpx.Response(status, json={"shop": {"name": "Cửa hàng Hà Nội"}})
 
-    clock = AutoClock()
+    clock = clock or AutoClock()
     return HttpClient(
         base_url="https://ha-noi.myshopify.com",
         channel="shopify",
@@ -117,3 +123,60 @@ async def test_calls_refused_together_count_once_an_expired_token_is_not_a_lost_
         )
         assert [type(o) for o in outcomes] == [AuthError] * 3  # none is a lost authorisation
         assert http.auth_failures == 1
+
+
+# -- the count kept in the store (every process adds to it) ----------------------------------
+
+
+def _store_count(tmp_path: Path) -> tuple[Store, Callable[[], StoreRefusalCount]]:
+    store = open_store(f"sqlite:///{tmp_path / 'omnisdk.db'}")
+    store.ensure_account("hanoi", "shopify")
+    return store, lambda: StoreRefusalCount(store, "hanoi")
+
+
+async def test_refusals_in_separate_processes_add_up_in_the_store(tmp_path: Path) -> None:
+    """A cron ``omnisdk sync --once`` is a new process each time: each run's one refusal
+    counted only in its own client never reached ``reauth_after``."""
+    store, count = _store_count(tmp_path)
+    try:
+        for run in (1, 2):
+            async with _client([401], reauth_after=3, refusals=count()) as http:
+                assert await _outcome(http) is AuthError, run
+        assert store.auth_refusals("hanoi") == 2
+        async with _client([401], reauth_after=3, refusals=count()) as http:
+            assert await _outcome(http) is ReauthorisationRequired
+    finally:
+        store.close()
+
+
+async def test_a_success_in_any_process_ends_the_run_of_refusals(tmp_path: Path) -> None:
+    store, count = _store_count(tmp_path)
+    try:
+        async with _client([401, 401], reauth_after=3, refusals=count()) as http:
+            assert [await _outcome(http) for _ in range(2)] == [AuthError, AuthError]
+        async with _client([200], reauth_after=3, refusals=count()) as http:
+            assert await _outcome(http) is None  # the client started from the stored 2
+        assert store.auth_refusals("hanoi") == 0
+        async with _client([401, 401], reauth_after=3, refusals=count()) as http:
+            assert [await _outcome(http) for _ in range(2)] == [AuthError, AuthError]
+    finally:
+        store.close()
+
+
+async def test_a_long_running_client_resets_what_another_process_counted(tmp_path: Path) -> None:
+    """``omnisdk run`` whose calls go through, beside cron runs that were refused (a token
+    swapped meanwhile): its successes end the others' run of refusals, read now and then."""
+    store, count = _store_count(tmp_path)
+    clock = AutoClock()
+    try:
+        async with _client([200] * 3, clock, reauth_after=3, refusals=count()) as running:
+            assert await _outcome(running) is None
+            async with _client([401, 401], reauth_after=3, refusals=count()) as cron:
+                assert [await _outcome(cron) for _ in range(2)] == [AuthError, AuthError]
+            assert await _outcome(running) is None  # checked 0 s ago: not read again yet
+            assert store.auth_refusals("hanoi") == 2
+            await clock.sleep(60.0)  # refusals_checked_every: read again, and reset
+            assert await _outcome(running) is None
+        assert store.auth_refusals("hanoi") == 0
+    finally:
+        store.close()

@@ -132,3 +132,25 @@ def test_event_carries_an_order() -> None:
     event = ChannelEvent(kind=EventKind.ORDER_CREATED, channel="shopify", account="hanoi",
                          topic="orders/create", delivery_id="d-1", order=order())
     assert ChannelEvent.model_validate_json(event.model_dump_json()) == event
+
+
+def test_returned_units_leave_the_order_s_holding_but_stay_on_the_line() -> None:
+    from omnisdk.store.documents import content_hash, to_document
+
+    line = {"sku": "AO-DO-M", "quantity": 2, "returned": 1,
+            "unit_price": {"amount": "129000", "currency": "VND"},
+            "discount": {"amount": "10000", "currency": "VND"}}
+    o = order(lines=[line])
+    assert o.quantities() == {"AO-DO-M": 1}
+    assert o.lines[0].total == Money.of(248000, "VND")
+    assert Order.model_validate_json(o.model_dump_json()) == o
+    with pytest.raises(ValidationError, match="more than the line's quantity"):
+        order(lines=[{**line, "returned": 3}])
+    with pytest.raises(ValidationError, match="returned"):
+        order(lines=[{**line, "returned": -1}])
+    # A version stored before the field existed hashes as it did: None is left out.
+    stored = to_document(order())
+    stored["lines"] = [{k: v for k, v in entry.items() if k != "returned"}
+                       for entry in stored["lines"]]
+    assert content_hash(to_document(order())) == content_hash(stored)
+    assert content_hash(to_document(o)) != content_hash(to_document(order()))

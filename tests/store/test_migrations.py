@@ -32,7 +32,7 @@ def test_migration_files_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     versions = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("0*.py"))
-    assert versions[:7] == [
+    assert versions[:8] == [
         "0001_initial.py",
         "0002_listings.py",
         "0003_quotas.py",
@@ -40,6 +40,7 @@ def test_migration_files_ship_inside_the_package() -> None:
         "0005_unseen_settled.py",
         "0006_sales_days.py",
         "0007_promotions.py",
+        "0008_auth_refusals.py",
     ]
     assert head_revision() == versions[-1].split("_", 1)[0]
 

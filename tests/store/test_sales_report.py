@@ -228,6 +228,21 @@ def test_a_partial_refund_counts_its_amount_split_over_the_lines() -> None:
     assert sales_figures(_partly_refunded(order, "720000")).refund_minor == 708000
 
 
+def test_a_refund_for_units_that_came_back_goes_to_their_lines() -> None:
+    """When the platform says which units came back (Lazada), their lines take the refund;
+    a refund above what they cost is split over every line again."""
+    order = _order("P2", lines=((SKU_AO, 2, "129000", None), (SKU_QUAN, 1, "450000", None)))
+    ao, quan = order.lines
+    back = order.model_copy(update={"lines": [ao.model_copy(update={"returned": 1}), quan]})
+    assert line_refunds(_partly_refunded(back, "129000")) == [129000, 0]
+    both = back.model_copy(
+        update={"lines": [back.lines[0], quan.model_copy(update={"returned": 1})]}
+    )
+    assert line_refunds(_partly_refunded(both, "100001")) == [22280, 77721]
+    assert sum(line_refunds(_partly_refunded(both, "100001"))) == 100001
+    assert line_refunds(_partly_refunded(back, "300000")) == [109322, 190678]
+
+
 def test_a_refund_above_the_total_is_refused_saying_where() -> None:
     with pytest.raises(ValueError, match="refund_total 999,999 VND is not between 0"):
         Order.model_validate(

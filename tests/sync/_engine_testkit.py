@@ -8,6 +8,7 @@ cases are skipped, except when ``CI=true``: then they fail.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -180,6 +181,38 @@ class Account:
     """Reach the sandbox over the network at this URL (in-process when None)."""
     poll: PollIntervals = field(default_factory=PollIntervals)
     """The account's ``[channels.poll]`` intervals (the local runtime's loops follow them)."""
+
+
+PLATFORMS = {
+    "shopify-hcm": "omnisdk_shopify.channel:ShopifyChannel",
+    "shopee-vn": "omnisdk_shopee.channel:ShopeeChannel",
+    "lazada-vn": "omnisdk_lazada.channel:LazadaChannel",
+    "pos-q1": "omnisdk_pos.channel:PosChannel",
+    "facebook": "omnisdk_facebook.channel:FacebookChannel",
+}
+"""Every platform plugin, by the account name the tests give it (skipped when missing)."""
+
+
+def _load(path: str) -> Any:
+    module, _, name = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        return None
+
+
+def installed_platforms(only: tuple[str, ...] = ()) -> list[Account]:
+    """An account (with a fresh sandbox) of every installed platform plugin of
+    :data:`PLATFORMS` (of ``only``, when given)."""
+    accounts = []
+    for name, channel_path in PLATFORMS.items():
+        if only and name not in only:
+            continue
+        channel_class = _load(channel_path)
+        sandbox_class = _load(channel_class.sandbox) if channel_class is not None else None
+        if sandbox_class is not None:
+            accounts.append(Account(name, channel_class=channel_class, sandbox=sandbox_class()))
+    return accounts
 
 
 @dataclass

@@ -160,3 +160,60 @@ async def test_claims_pending_when_the_listener_leaves_wait_for_the_next_one(
     clock.advance(61)
     assert await engine.deliver_notifications() == 1
     assert [(o, e) for _, o, e, _ in texter.sent] == [("A1", "order_confirmed")]
+
+
+@dataclass
+class Heard:
+    """Every notification, as (account, order id, event)."""
+
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @hookimpl
+    def omnisdk_notify_customer(
+        self, customer: Customer, customer_id: str, order: Order, event: str, key: str
+    ) -> None:
+        ref = order.channel_ref
+        self.calls.append((ref.account, ref.external_id, event))
+
+
+@pytest.mark.parametrize("skip", [True, False], ids=["mirror-skipped", "mirror-kept"])
+async def test_a_marketplace_order_mirrored_at_the_store_is_one_message(
+    make_harness: MakeHarness, skip: bool
+) -> None:
+    """The same Shopee sale reaches the engine from Shopee and from KiotViet (which mirrors
+    marketplace orders as ``HDSPE_...`` invoices): the buyer hears once. Kept on purpose
+    (``skip_marketplace_sales=False``, for a marketplace omnisdk does not read), the mirror is
+    a sale of its own and is told of on its own: the test fails if skipping does nothing."""
+    from _engine_testkit import installed_platforms
+
+    accounts = installed_platforms(("shopee-vn", "pos-q1"))
+    if len(accounts) < 2:
+        pytest.skip("needs omnisdk-shopee and omnisdk-pos")
+    for account in accounts:
+        if account.name == "pos-q1":
+            account.settings = {"skip_marketplace_sales": skip}
+    harness = await make_harness(*accounts)
+    engine = harness.engine
+    heard = Heard()
+    engine.plugins.register(heard, name="heard")
+    await harness.controls["shopee-vn"].seed(
+        [{"sku": SKU_RED_M, "title": "Áo thun", "price": "129000", "stock": 5}]
+    )
+    await harness.controls["pos-q1"].seed(
+        [{"sku": SKU_RED_M, "title": "Áo thun", "price": "129000", "stock": 5}]
+    )
+    order_id = await harness.controls["shopee-vn"].place_order(
+        [(SKU_RED_M, 1)], customer={"name": "Nguyễn Văn An", "phone": "0912 345 678"}
+    )
+    pos: Any = harness.sandboxes["pos-q1"]
+    mirror = pos.marketplace_sale({SKU_RED_M: 1})
+    for _ in range(2):  # polled twice: nothing new the second time
+        await engine.poll_orders("shopee-vn")
+        await engine.poll_orders("pos-q1")
+    orders = {(account, external) for account, external, _ in heard.calls}
+    assert ("shopee-vn", order_id) in orders
+    assert len(heard.calls) == len(set(heard.calls)), heard.calls
+    if skip:
+        assert orders == {("shopee-vn", order_id)}, heard.calls
+    else:
+        assert ("pos-q1", mirror) in orders, heard.calls

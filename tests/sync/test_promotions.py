@@ -159,3 +159,41 @@ async def test_overlapping_promotions_and_missing_settings_are_named_in_the_plan
         "starts here 1 h 00 min after it is written at the earliest (the platform needs that "
         "notice)"
     )
+
+
+async def test_a_promotion_by_tag_covers_the_tagged_products_variants_only(
+    make_harness: MakeHarness,
+) -> None:
+    """``tags`` is the catalog filter: every variant of a product carrying one of them, and
+    nothing else (issue #16: "SKUs or a filter")."""
+    from omnisdk.models import Product, Variant
+
+    shopify_sandbox = pytest.importorskip("omnisdk_shopify.sandbox.app")
+    shopify_channel = pytest.importorskip("omnisdk_shopify.channel")
+    tagged = ("NÓN-LÁ-S", "NÓN-LÁ-M")
+    harness = await make_harness(
+        Account(
+            "shopify-hcm",
+            channel_class=shopify_channel.ShopifyChannel,
+            sandbox=shopify_sandbox.ShopifySandbox(),
+        ),
+        promotions=(_tet(skus=(), tags=("tet",), opt_out=()),),
+    )
+    store = harness.store
+    price = Money.of(650000, "VND")
+    store.upsert_product(
+        Product(title="Nón lá", tags=["tet", "thủ công"],
+                variants=[Variant(sku=sku, title=sku, price=price) for sku in tagged])
+    )
+    store.upsert_product(
+        Product(title="Áo dài", variants=[Variant(sku=SKU, title=SKU, price=price)])
+    )
+    await seed(harness, *tagged, SKU, stock=3, price="650000")
+    await harness.engine.import_catalog("shopify-hcm")
+    [stored] = [p for p in store.iter_products() if "NÓN-LÁ-S" in p.product.skus]
+    assert "tet" in stored.product.tags
+
+    plan = await harness.engine.plan_promotions()
+
+    assert {step.sku for step in plan.steps} == set(tagged)
+    assert {step.action for step in plan.steps} == {PromotionAction.SET}

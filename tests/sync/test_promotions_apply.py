@@ -8,13 +8,20 @@ whole đồng, 552.499 ₫, the same on every channel. Times are the shop's (Asi
 from __future__ import annotations
 
 import asyncio
-import importlib
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from _engine_testkit import Account, Clock, Harness, MakeHarness, running, seed
+from _engine_testkit import (
+    Account,
+    Clock,
+    Harness,
+    MakeHarness,
+    installed_platforms,
+    running,
+    seed,
+)
 
 from omnisdk.errors import PlatformUnavailable, UsageError
 from omnisdk.models import Money, Promotion, PromotionKind, PromotionWrite
@@ -25,36 +32,6 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 SKU = "NÓN-LÁ-HUẾ"
 BASE = Money.of(649999, "VND")
 PROMOTED = Money.of(552499, "VND")
-
-PLATFORMS = {
-    "shopify-hcm": "omnisdk_shopify.channel:ShopifyChannel",
-    "shopee-vn": "omnisdk_shopee.channel:ShopeeChannel",
-    "lazada-vn": "omnisdk_lazada.channel:LazadaChannel",
-    "pos-q1": "omnisdk_pos.channel:PosChannel",
-    "facebook": "omnisdk_facebook.channel:FacebookChannel",
-}
-"""Every platform plugin, by the account name the tests give it (skipped when missing)."""
-
-
-def _load(path: str) -> Any:
-    module, _, name = path.partition(":")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ImportError:
-        return None
-
-
-def _installed(only: tuple[str, ...] = ()) -> list[Account]:
-    accounts = []
-    for name, channel_path in PLATFORMS.items():
-        if only and name not in only:
-            continue
-        channel_class = _load(channel_path)
-        sandbox_class = _load(channel_class.sandbox) if channel_class is not None else None
-        if sandbox_class is not None:
-            accounts.append(Account(name, channel_class=channel_class, sandbox=sandbox_class()))
-    return accounts
-
 
 def _tet(now: datetime) -> Promotion:
     # Two hours ahead, in the shop's zone: far enough for Shopee's hour of notice.
@@ -73,7 +50,7 @@ def _tet(now: datetime) -> Promotion:
 async def _engine(
     make_harness: MakeHarness, *, with_example: bool = True, only: tuple[str, ...] = ()
 ) -> Harness:
-    accounts = _installed(only)
+    accounts = installed_platforms(only)
     if not accounts:
         pytest.skip("no platform plugin installed")
     if with_example:
@@ -296,7 +273,7 @@ async def test_a_promotion_that_follows_another_replaces_it_at_its_end(
 ) -> None:
     """One sale price per item (Facebook, Lazada) or one price (Shopify): the next
     promotion waits for the one showing, and at the hand-over the earlier one is ended first."""
-    accounts = _installed(only=("shopify-hcm", "facebook", "lazada-vn"))
+    accounts = installed_platforms(only=("shopify-hcm", "facebook", "lazada-vn"))
     if not accounts:
         pytest.skip("no plugin with a one-at-a-time mechanism installed")
     clock = Clock()

@@ -489,3 +489,40 @@ async def test_the_runtime_polls_an_absolute_account_after_it_gave_units_up(
             await asyncio.sleep(0.1)
     assert figures["shop-a"] > 0, (figures, harness.store.list_listings())
     assert sum(figures.values()) <= 3, figures
+
+
+async def test_a_read_showing_more_than_held_queues_every_account_of_the_sku(
+    make_harness: MakeHarness,
+) -> None:
+    """A channel showing more than the engine took it to hold (the platform put a cancelled
+    order's units back on sale before the cancellation was ingested, or the merchant raised
+    the figure on the platform) holds more than its share: the others must lower, and it
+    must come down to its share. Found by the chaos suite's convergence trace: the figure
+    was recorded and no push was queued, so the listings of the SKU stood above its free
+    stock until the next reconciliation."""
+    from omnisdk.models import ChannelEvent, EventKind, StockLevel
+
+    harness = await quota_harness(make_harness, Account("shop-a"), Account("shop-b"), stock=5)
+    assert await listed(harness) == {"shop-a": 3, "shop-b": 2}
+    assert harness.store.outbox_depth() == 0
+    raised = ChannelEvent(
+        kind=EventKind.STOCK_CHANGED,
+        channel="example",
+        account="shop-b",
+        topic="inventory/update",
+        stock=[StockLevel(sku=SKU_RED_M, on_hand=4)],
+    )
+    await harness.engine.handle_events("shop-b", [raised])
+    assert {p.account for p in harness.store.pending_pushes(sku=SKU_RED_M)} == {
+        "shop-a",
+        "shop-b",
+    }
+    await harness.engine.push()
+    assert sum((await listed(harness)).values()) <= 5
+    assert not harness.store.pending_pushes(sku=SKU_RED_M)
+    now = (await listed(harness))["shop-b"]
+    same = raised.model_copy(
+        update={"delivery_id": "again", "stock": [StockLevel(sku=SKU_RED_M, on_hand=now)]}
+    )
+    await harness.engine.handle_events("shop-b", [same])  # what it holds: no news
+    assert not harness.store.pending_pushes(sku=SKU_RED_M)

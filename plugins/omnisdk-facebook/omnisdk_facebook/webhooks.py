@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from omnisdk.errors import WebhookBodyError, WebhookVerificationError
+from omnisdk.models import MAX_QUANTITY
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -85,7 +86,7 @@ class ChatMessage:
             return []
         try:
             body = json.loads(self.payload)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or absurdly deep: no order
             return []
         lines = body.get("order") if isinstance(body, dict) else None
         found: list[tuple[str, int]] = []
@@ -93,7 +94,13 @@ class ChatMessage:
             if not isinstance(line, dict):
                 continue
             sku, quantity = line.get("retailer_id"), line.get("quantity")
-            if isinstance(sku, str) and sku and isinstance(quantity, int) and quantity > 0:
+            if (
+                isinstance(sku, str)
+                and sku
+                and isinstance(quantity, int)
+                and not isinstance(quantity, bool)
+                and 0 < quantity <= MAX_QUANTITY
+            ):
                 found.append((sku, quantity))
         return found
 
@@ -105,13 +112,17 @@ def messages(body: bytes) -> list[ChatMessage]:
         data = json.loads(body)
     except ValueError as exc:
         raise WebhookBodyError(f"the delivery is not JSON: {exc}") from None
+    except RecursionError:
+        raise WebhookBodyError("the delivery is nested too deeply to read") from None
     if not isinstance(data, dict) or data.get("object") != "page":
         return []
     found: list[ChatMessage] = []
-    for entry in data.get("entry") or []:
+    entries = data.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):
             continue
-        for event in entry.get("messaging") or []:
+        events = entry.get("messaging")
+        for event in events if isinstance(events, list) else []:
             message = _message(entry, event)
             if message is not None:
                 found.append(message)

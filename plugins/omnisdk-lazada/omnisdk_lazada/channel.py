@@ -173,6 +173,7 @@ class LazadaChannel(Channel):
             Capability.WRITE_STOCK,
             Capability.WRITE_PRICES,
             Capability.READ_ORDERS,
+            Capability.READ_REFUNDS,
             Capability.WEBHOOKS,
         }
     )
@@ -884,7 +885,7 @@ class LazadaChannel(Channel):
                 results[index] = WriteResult.failure(
                     item.sku,
                     "Lazada takes a special price only below the price (nothing is taken off)",
-                    code="4117",
+                    code="4119",
                 )
             else:
                 sending.append(index)

@@ -13,9 +13,11 @@ else ``Available``), never ``quantity``.
 
 Orders: a raw order is one ``/orders/get`` entry with its items (``/orders/items/get``) under
 ``"order_items"``. Lazada has one item per *unit*, each with its own status; the order itself
-has none. :func:`order_lines` counts the live units per SKU (a cancelled or returned unit drops
-out, so the engine releases exactly it), and :func:`order_status` is the least advanced
-status among the live units (all gone: cancelled, or returned when any came back).
+has none. :func:`order_lines` counts the units per SKU: a cancelled unit drops out (it was
+never sold), a returned one stays on its line as ``returned`` (sold, then came back: the
+engine releases exactly it, and what was paid for it is the order's ``refund_total``,
+:func:`refund_total`); :func:`order_status` is the least advanced status among the live
+units (all gone: cancelled, or returned when any came back).
 
 Money: amounts arrive as strings (``"300000.00"``) or numbers (``150000.0``); both are read
 exactly (JSON floats are decoded as Decimals) and checked against the currency's minor unit
@@ -70,6 +72,7 @@ __all__ = [
     "plain_json",
     "price_text",
     "product_from_lazada",
+    "refund_total",
     "selling_price",
     "stock_levels",
     "to_decimal",
@@ -447,15 +450,16 @@ def order_lines(
 ) -> list[OrderLine]:
     """Canonical lines (SKU, quantity) from one-item-per-unit records.
 
-    Only live units count; when none is live (cancelled or returned order) every unit does,
-    so the order still names what it held. Units of one SKU at different prices stay one line
-    at the list price, the difference as the line's discount.
+    Cancelled units drop out; when every unit was cancelled they all count, so the order
+    still names what it held. Returned units stay on their line, counted in ``returned``.
+    Units of one SKU at different prices stay one line at the list price, the difference as
+    the line's discount.
     """
     if not items:
         raise ValueError("the order has no items (order_items was not fetched)")
-    live = [i for i in items if item_status(i.get("status")) not in GONE_BACK] or items
+    live = [i for i in items if item_status(i.get("status")) is not OrderStatus.CANCELLED]
     by_sku: dict[str, list[dict[str, Any]]] = {}
-    for item in live:
+    for item in live or items:
         sku = str(item.get("sku") or "")
         if not sku:
             raise ValueError(f"order item {item.get('order_item_id')} has no sku")
@@ -469,6 +473,7 @@ def order_lines(
         )
         gross = unit_price * len(units)
         first = units[0]
+        back = sum(1 for u in units if _came_back(u)) if live else 0
         variation = str(first.get("variation") or "")
         name = str(first.get("name") or "") or None
         lines.append(
@@ -478,12 +483,34 @@ def order_lines(
                 quantity=len(units),
                 unit_price=unit_price,
                 discount=gross - paid if paid < gross else None,
+                returned=back or None,
                 channel_ref=_ref(
                     channel, account, f"{first.get('product_id', '')}:{first.get('sku_id', '')}"
                 ),
             )
         )
     return lines
+
+
+def _came_back(item: dict[str, Any]) -> bool:
+    return item_status(item.get("status")) is OrderStatus.RETURNED
+
+
+def refund_total(items: list[dict[str, Any]], total: Money) -> Money | None:
+    """What was paid back for the units that came back: each returned unit's ``paid_price``
+    less the vouchers on it (``voucher_amount``), within 0..``total``; None when no unit came
+    back (so an order stored before refunds were read is not taken for a new version)."""
+    back = [item for item in items if _came_back(item)]
+    if not back:
+        return None
+    code = total.currency
+    zero = Money.zero(code)
+    paid = zero
+    for item in back:
+        price = to_money(item.get("paid_price", item.get("item_price", 0)), code)
+        voucher = to_money(item.get("voucher_amount") or 0, code)
+        paid += price - voucher if voucher < price else zero
+    return min(max(paid, zero), total)
 
 
 def _address(data: Any, country_code: str) -> Address | None:
@@ -588,6 +615,7 @@ def order_from_lazada(
         discount_total=sum(discounts, Money.zero(code)) if discounts else None,
         shipping_total=shipping if shipping.amount else None,
         total=total,
+        refund_total=refund_total(items, total),
         customer=customer,
         shipping_address=address,
         note=str(raw.get("remarks") or "") or None,

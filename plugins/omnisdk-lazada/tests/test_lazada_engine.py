@@ -100,3 +100,43 @@ async def test_units_cancelled_one_by_one_release_exactly_them(
     assert sandbox.listing(SKU)["stock"] == 9
     stored = engine.store.get_order(ACCOUNT, placed)
     assert stored is not None and stored.customer_id is not None
+
+
+async def test_a_returned_unit_reaches_the_report_by_its_signed_push(
+    opened: tuple[Engine, LazadaSandbox, SandboxControl],
+) -> None:
+    """One of two hats comes back: Lazada pushes the unit's ``returned`` status (signed);
+    the engine verifies it, reads the order, frees that unit and reports its price as the
+    refund, and the redelivered push changes nothing."""
+    from omnisdk.channel import WebhookRequest
+
+    engine, sandbox, control = opened
+    await engine.set_stock(SKU, 10)
+    assert not (await engine.push()).failed
+    placed = await control.place_order([(SKU, 2)], customer=BUYER)
+    for _ in range(4):  # packed, ready_to_ship, shipped, delivered
+        sandbox.clock.advance(5)
+        await control.advance_order(placed)
+    await engine.poll_orders(ACCOUNT)
+    captured: list[WebhookRequest] = []
+
+    def keep(request: httpx.Request) -> httpx.Response:
+        captured.append(WebhookRequest(body=request.content, headers=dict(request.headers)))
+        return httpx.Response(200)
+
+    sandbox.webhook_transport = httpx.MockTransport(keep)
+    sandbox.webhook_url = "http://receiver.test/hooks/lazada"
+    sandbox.clock.advance(5)
+    assert await control.refund_order(placed, [(SKU, 1)]) == 85000
+    await sandbox.drain_webhooks()
+    channel = engine.channels[ACCOUNT]
+    [push] = captured
+    events = channel.receive_webhook(push)
+    for _ in range(2):  # delivered, then redelivered
+        await engine.handle_events(ACCOUNT, events)
+    view = await engine.stock_view(SKU)
+    assert [(loc.on_hand, loc.reserved) for loc in view.locations] == [(9, 0)]
+    [row] = (await engine.sales_report("account")).rows  # from the store: the push did it
+    assert (row.units, row.gross.amount, row.refunds.amount, row.net.amount) == (
+        2, 170000, 85000, 85000
+    )

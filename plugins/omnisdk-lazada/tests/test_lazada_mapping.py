@@ -335,3 +335,29 @@ def test_the_buyer_is_known_by_buyer_id_never_by_masked_details() -> None:
         currency="VND",
     )
     assert anonymous.customer is not None and anonymous.customer.identities == []
+
+
+def test_a_returned_unit_stays_sold_on_its_line_and_its_price_is_the_refund() -> None:
+    """Two hats and a cancelled one; one hat comes back: the line still sells two, the order
+    holds one (the engine frees the other), and what was paid for it, less its voucher, is
+    the refund."""
+    back = {**_item("returned", 2), "voucher_amount": 5000.0}
+    raw = {
+        **ORDER,
+        "payment_method": "MIXEDCARD",
+        "order_items": [_item("delivered", 1), back, _item("canceled", 3)],
+    }
+    got = order_from_lazada(raw, channel="lazada", account="hn", currency="VND")
+    [line] = got.lines
+    assert (line.quantity, line.returned) == (2, 1)
+    assert got.quantities() == {"NON-LA": 1}
+    assert got.refund_total == Money.of(85000 - 5000, "VND")
+    assert got.status is OrderStatus.DELIVERED
+    assert got.payment_status is PaymentStatus.PARTIALLY_REFUNDED
+    untouched = {**ORDER, "order_items": [_item("delivered", 1), _item("delivered", 2)]}
+    plain = order_from_lazada(untouched, channel="lazada", account="hn", currency="VND")
+    assert plain.refund_total is None and plain.lines[0].returned is None
+    whole = {**raw, "order_items": [_item("returned", 1), _item("returned", 2)]}
+    gone = order_from_lazada(whole, channel="lazada", account="hn", currency="VND")
+    assert gone.status is OrderStatus.RETURNED and gone.quantities() == {"NON-LA": 0}
+    assert gone.refund_total == Money.of(2 * 85000, "VND")

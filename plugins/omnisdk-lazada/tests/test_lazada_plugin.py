@@ -30,6 +30,7 @@ def test_the_entry_point_contributes_the_channel() -> None:
         "write_stock",
         "write_prices",
         "read_orders",
+        "read_refunds",
         "webhooks",
     }
     assert plugins.channel_class("lazada") is LazadaChannel

@@ -72,13 +72,13 @@ async def test_dates_the_platform_refuses_fail_per_sku() -> None:
         )
         results = await seller.write_promotion(backwards)
         assert [r.ok for r in results] == [False, False]
-        assert all("4121" in (r.error or "") for r in results), results
+        assert all("4117" in (r.error or "") for r in results), results
         same = _promotion().model_copy(
             update={"items": (PromotionItem(sku="NON-LA-HUE", base=_vnd(85000),
                                             promoted=_vnd(85000)),)}
         )
         [refused] = await seller.write_promotion(same)
-        assert (refused.ok, refused.code) == (False, "4117")
+        assert (refused.ok, refused.code) == (False, "4119")
     finally:
         await seller.aclose()
         sandbox.close()

@@ -182,6 +182,18 @@ async def test_the_sandbox_refuses_bad_xml_and_more_than_fifty_skus() -> None:
             {"payload": sku_payload([{"SellerSku": "NON-LA-HUE", "Price": "85000.50"}])},
         )
     assert precision.value.code == "501" and "4104" in precision.value.detail[0]["message"]
+    # Lazada's own codes for a special price (the UpdatePriceQuantity error table): 4121
+    # special-price precision, 4118 a price of 0.
+    for fields, code in (
+        ({"SalePrice": "70000.5"}, "4121"),
+        ({"Price": "0"}, "4118"),
+    ):
+        with pytest.raises(LazadaBadRequest) as refused:
+            await seller.client.post(
+                "/product/price_quantity/update",
+                {"payload": sku_payload([{"SellerSku": "NON-LA-HUE", **fields}])},
+            )
+        assert refused.value.detail[0]["message"].startswith(code), refused.value.detail
     json_payload = (
         '{"Request":{"Product":{"Skus":{"Sku":{"SellerSku":"NON-LA-HUE","Quantity":"30"}}}}}'
     )

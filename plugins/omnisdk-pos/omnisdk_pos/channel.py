@@ -66,10 +66,12 @@ from omnisdk.models import (
     StockPushMode,
     StockUpdate,
 )
+from omnisdk.returns import ReturnBook
 from omnisdk_pos import auth as kv_auth
 from omnisdk_pos.client import PAGE_SIZE, KiotVietClient
 from omnisdk_pos.errors import error_mapper
 from omnisdk_pos.mapping import (
+    SaleKind,
     UnitOf,
     branch_code,
     customer_from_kiotviet,
@@ -108,6 +110,9 @@ MAX_LIST_UPDATE = 100
 MAX_PRICE_BOOK_LINES = 100
 """Lines per ``/pricebooks/detail`` call (not published either; the same cautious 100)."""
 
+RETURNS_OVERLAP = timedelta(minutes=5)
+"""How far back of the last read each read of ``/returns`` starts again (a return saved
+while the last read ran is not missed; the book keeps each once)."""
 OMNISDK_MARK = "omnisdk:"
 """How the description of an order omnisdk itself created in the POS begins: such orders
 are never read back as POS sales (the online order they mirror is already counted)."""
@@ -138,6 +143,7 @@ class PosChannel(Channel):
             Capability.READ_STOCK,
             Capability.WRITE_PRICES,
             Capability.READ_ORDERS,
+            Capability.READ_REFUNDS,
             Capability.READ_CUSTOMERS,
             Capability.READ_LOCATIONS,
             Capability.WEBHOOKS,
@@ -186,6 +192,7 @@ class PosChannel(Channel):
         self._units: dict[str, UnitOf] = {}
         self._marketplace_channels: set[int] | None = None
         self._lost: str | None = None
+        self._returns = ReturnBook()
         self.skipped_marketplace = 0
         """Sales read and skipped because KiotViet synced them from a marketplace."""
 
@@ -538,7 +545,7 @@ class PosChannel(Channel):
                 lambda chunk: self.client.call(
                     "POST",
                     "/pricebooks/detail",
-                    body={"pricebookId": book, "pricebookDetails": chunk},
+                    body={"priceBookId": book, "details": chunk},
                 ),
                 lambda _: str(book),
             )
@@ -653,18 +660,56 @@ class PosChannel(Channel):
             return True
         return False
 
+    async def _refresh_returns(self, lane: Lane) -> set[str]:
+        """Read the returns (``GET /returns``) changed since the last read (the first:
+        ``history_days`` back, then 5 minutes of overlap) into the book; the ids of the
+        invoices whose returns changed."""
+        now = self.clock()
+        book = self._returns
+        since = (
+            book.read_until - RETURNS_OVERLAP
+            if book.read_until is not None
+            else now - timedelta(days=self.settings.history_days)
+        )
+        params = {
+            "lastModifiedFrom": format_local(since),
+            "orderBy": "modifiedDate",
+            "orderDirection": "Asc",
+        }
+        changed: set[str] = set()
+        async for raw in self._rows("/returns", params, lane=lane):
+            invoice = str(raw.get("invoiceId") or "")
+            stamp = raw.get("modifiedDate") or raw.get("createdDate") or raw.get("returnDate")
+            version = parse_time(stamp) if stamp else now
+            if book.add(invoice, str(raw.get("id") or ""), version, raw):
+                changed.add(invoice)
+        book.read_until = now
+        return changed
+
+    def _with_returns(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """An invoice with its returns under ``"returns"`` (an order has none of its own)."""
+        if sale_kind(raw) != SaleKind.INVOICE or raw.get("id") is None:
+            return raw
+        return {**raw, "returns": self._returns.of(str(raw["id"]))}
+
     async def fetch_orders(
         self, *, updated_since: datetime | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Invoices, then orders, changed since ``updated_since`` (``history_days`` back when
         None), each sale once: an invoice made from an order stands for that order, and the
-        order itself is not yielded again. Marketplace-synced sales are skipped."""
+        order itself is not yielded again. Marketplace-synced sales are skipped.
+
+        The returns changed since the last read come first: every invoice carries its
+        returns (``"returns"``), and an invoice a return changed is read and yielded even
+        when the invoice itself did not change."""
         await self._ensure_branches()
         if not self._product_ids:
             await self._all_products(Lane.ORDERS)
         since = updated_since or self.clock() - timedelta(days=self.settings.history_days)
         lane = Lane.ORDERS if updated_since is not None else Lane.BACKFILL
+        refunded = await self._refresh_returns(lane)
         seen: set[str] = set()
+        invoices: set[str] = set()
         reloaded = False
         for path in ("/invoices", "/orders"):
             params = {
@@ -685,7 +730,15 @@ class PosChannel(Channel):
                 if key in seen or await self._skip(raw):
                     continue
                 seen.add(key)
-                yield raw
+                if path == "/invoices":
+                    invoices.add(str(raw.get("id")))
+                yield self._with_returns(raw)
+        for invoice_id in sorted(refunded - invoices):
+            raw = dict(await self._get(f"/invoices/{invoice_id}", lane=lane))
+            if sale_id(raw) in seen or await self._skip(raw):
+                continue
+            seen.add(sale_id(raw))
+            yield self._with_returns(raw)
 
     def _knows_lines(self, raw: Mapping[str, Any]) -> bool:
         details = raw.get("invoiceDetails") or raw.get("orderDetails") or []
@@ -706,9 +759,12 @@ class PosChannel(Channel):
             ]
             if rows:
                 newest = max(rows, key=lambda r: (str(r.get("modifiedDate") or ""), int(r["id"])))
-                return dict(newest)
+                await self._refresh_returns(Lane.ORDERS)
+                return self._with_returns(dict(newest))
             return dict(order)
-        return dict(await self._get(f"/invoices/code/{code}", lane=Lane.ORDERS))
+        invoice = dict(await self._get(f"/invoices/code/{code}", lane=Lane.ORDERS))
+        await self._refresh_returns(Lane.ORDERS)
+        return self._with_returns(invoice)
 
     async def reserve_for_pickup(self, order: Order, location: str) -> str:
         """Mirror an online order to be collected at ``location`` as a KiotViet order at that
@@ -867,14 +923,15 @@ class PosChannel(Channel):
 
     def webhook_record(self, event: ChannelEvent) -> dict[str, Any] | None:
         """An ``invoice.update``/``order.update`` carries the document whole (an invoice
-        made from an order carries that order's sale); product deliveries are hints (a
-        product is one member of a group)."""
+        made from an order carries that order's sale), with the returns known of it (so a
+        delivery never reads as a refund undone); product deliveries are hints (a product
+        is one member of a group)."""
         if (
             event.kind
             in (EventKind.ORDER_CREATED, EventKind.ORDER_UPDATED, EventKind.ORDER_CANCELLED)
             and event.raw
         ):
-            return dict(event.raw)
+            return self._with_returns(dict(event.raw))
         return None
 
     async def register_webhooks(self, url: str) -> list[str]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
@@ -58,6 +59,7 @@ __all__ = [
     "CURRENCY",
     "INVOICE_STATUSES",
     "ORDER_STATUSES",
+    "RETURN_DONE",
     "UNIT_OPTION",
     "SaleKind",
     "UnitOf",
@@ -70,6 +72,7 @@ __all__ = [
     "order_from_document",
     "plain_json",
     "product_from_group",
+    "refund_total",
     "sale_id",
     "sku_of_code",
     "split_location_name",
@@ -443,6 +446,48 @@ def _delivery_address(delivery: Mapping[str, Any]) -> Address | None:
     return address
 
 
+RETURN_DONE = 1
+"""A return's ``status`` once the goods are back (2 is a cancelled return)."""
+
+
+def _returns_done(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [
+        entry
+        for entry in raw.get("returns") or []
+        if isinstance(entry, Mapping) and entry.get("status") == RETURN_DONE
+    ]
+
+
+def refund_total(raw: Mapping[str, Any], goods: Money) -> Money | None:
+    """What the customer was paid back for goods returned against this invoice
+    (``raw["returns"]``, read by the channel from ``GET /returns``): each done return's
+    ``returnTotal`` less its ``returnDiscount`` and ``returnFee``, within 0..``goods``;
+    None when nothing was returned."""
+    done = _returns_done(raw)
+    if not done:
+        return None
+    paid = Money.zero(CURRENCY)
+    for index, entry in enumerate(done):
+        owed = (
+            money(entry.get("returnTotal") or 0, f"returns[{index}].returnTotal")
+            - money(entry.get("returnDiscount") or 0, f"returns[{index}].returnDiscount")
+            - money(entry.get("returnFee") or 0, f"returns[{index}].returnFee")
+        )
+        if owed.amount > 0:
+            paid += owed
+    if paid.amount <= 0:
+        return None
+    return min(paid, goods)
+
+
+def _returned_at(raw: Mapping[str, Any]) -> list[datetime]:
+    return [
+        parse_time(str(entry["modifiedDate"]))
+        for entry in _returns_done(raw)
+        if entry.get("modifiedDate")
+    ]
+
+
 def order_from_document(
     raw: Mapping[str, Any],
     *,
@@ -472,6 +517,10 @@ def order_from_document(
     payment = PaymentStatus.PAID if paid >= total and total.amount > 0 else PaymentStatus.UNPAID
     if status is OrderStatus.COMPLETED and kind == SaleKind.INVOICE:
         payment = PaymentStatus.PAID if paid.amount > 0 or total.amount == 0 else payment
+    goods = subtotal - discount
+    refund = refund_total(raw, goods) if kind == SaleKind.INVOICE else None
+    if refund is not None and payment is PaymentStatus.PAID:
+        payment = PaymentStatus.REFUNDED if refund >= goods else PaymentStatus.PARTIALLY_REFUNDED
     customer = None
     if raw.get("customerId") is not None or _text(raw.get("customerName")):
         customer = Customer(
@@ -499,13 +548,14 @@ def order_from_document(
         else [],
         shipping_total=shipping,
         total=total,
+        refund_total=refund,
         customer=customer,
         shipping_address=_delivery_address(delivery) if delivery else None,
         fulfilment=FulfilmentMode.SHIP if delivery else FulfilmentMode.PICKUP,
         pickup_location=None if delivery else branch,
         note=_text(raw.get("description")),
         created_at=created,
-        updated_at=max(updated, created),
+        updated_at=max([updated, created, *_returned_at(raw)]),
         raw=plain_json(dict(raw)),
     )
 

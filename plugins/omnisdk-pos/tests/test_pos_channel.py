@@ -294,3 +294,31 @@ async def test_without_a_price_book_the_pos_says_what_to_do(sandbox: KiotVietSan
         await wrong.aclose()
     finally:
         await channel.aclose()
+
+
+async def test_price_book_lines_go_as_the_public_client_sends_them(
+    sandbox: KiotVietSandbox, channel: PosChannel
+) -> None:
+    """The channel sends ``{"priceBookId", "details": [{"productId", "price"}]}`` (the one
+    public client of ``POST /pricebooks/detail``); the sandbox also takes the earlier guess's
+    ``pricebookDetails`` and keys in any case, since KiotViet's own page was not found."""
+    sent: list[dict[str, Any]] = []
+    real = channel.client.call
+
+    async def spy(method: str, path: str, **options: Any) -> Any:
+        if path == "/pricebooks/detail":
+            sent.append(options["body"])
+        return await real(method, path, **options)
+
+    channel.client.call = spy  # type: ignore[method-assign]
+    assert all(r.ok for r in await channel.write_promotion(_promotion("AO-DAI-DO")))
+    [body] = sent
+    assert set(body) == {"priceBookId", "details"}
+    assert set(body["details"][0]) == {"productId", "price"}
+    book = body["priceBookId"]
+    product = body["details"][0]["productId"]
+    await real("POST", "/pricebooks/detail",
+               body={"PricebookId": book, "pricebookDetails": [{"ProductId": product,
+                                                                "Price": 640000}]})
+    with sandbox.lock:
+        assert sandbox.shop.price_books[book].prices[product] == 640000

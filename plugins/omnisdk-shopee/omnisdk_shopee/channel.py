@@ -51,6 +51,7 @@ from omnisdk.models import (
     StockPushMode,
     StockUpdate,
 )
+from omnisdk.returns import ReturnBook
 from omnisdk_shopee import auth as shopee_auth
 from omnisdk_shopee.client import Clock, ShopeeClient, SignatureKind, Signer
 from omnisdk_shopee.errors import error_mapper
@@ -65,6 +66,7 @@ from omnisdk_shopee.mapping import (
     to_json_number,
     to_money,
 )
+from omnisdk_shopee.returns import RETURN_WINDOW_SECONDS, read_returns
 from omnisdk_shopee.settings import LIVE_BASE_URL, ShopeeSettings
 from omnisdk_shopee.webhooks import (
     PUSH_TOPICS,
@@ -90,13 +92,16 @@ ORDER_DETAIL_FIELDS = (
 MAX_MODELS_PER_CALL = 50
 """``update_stock`` / ``update_price``: one item, at most 50 models per call."""
 MAX_ITEMS_PER_INFO_CALL = 50
+"""``get_item_base_info``: at most 50 item ids per call."""
 DISCOUNT_ITEMS_PER_CALL = 100
 """Items per ``add_discount_item`` call (Shopee allows more; 100 keeps errors apart)."""
 DISCOUNT_NAME_MAX = 150
 """The longest discount name the sandbox takes [?]."""
 DISCOUNT_LEAD_TIME = timedelta(hours=1)
-"""How far ahead of now a discount must start, and how long it must last at least [?]."""
-"""``get_item_base_info``: at most 50 item ids per call."""
+"""How far ahead of now a discount must start, and how long it must last at least (the
+``add_discount`` field docs)."""
+DISCOUNT_MAX_LENGTH = timedelta(days=180)
+"""The longest a discount may last (``discount.discount_period_too_long`` beyond)."""
 MAX_ORDERS_PER_DETAIL_CALL = 50
 """``get_order_detail``: at most 50 order numbers per call."""
 PAGE_SIZE = 100
@@ -159,6 +164,7 @@ class ShopeeChannel(Channel):
             Capability.WRITE_STOCK,
             Capability.WRITE_PRICES,
             Capability.READ_ORDERS,
+            Capability.READ_REFUNDS,
             Capability.WEBHOOKS,
         }
     )
@@ -206,6 +212,7 @@ class ShopeeChannel(Channel):
         self._listings: dict[str, ListingRef] = {}
         self._lost: str | None = None
         self._token_shop_id: int | None = None
+        self._returns = ReturnBook()
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -626,6 +633,9 @@ class ShopeeChannel(Channel):
                 "and lasts at least an hour"
             )
             return [WriteResult.failure(i.sku, reason, code="discount_too_late") for i in items]
+        if promotion.ends_at - start > DISCOUNT_MAX_LENGTH:
+            reason = "too long for Shopee: a discount lasts at most 180 days"
+            return [WriteResult.failure(i.sku, reason, code="discount_too_long") for i in items]
         refs = await self._locate(item.sku for item in items)
         results: list[WriteResult | None] = [None] * len(items)
         wanted: dict[tuple[int, int], int] = {}
@@ -909,6 +919,32 @@ class ShopeeChannel(Channel):
             details.extend((answer.get("response") or {}).get("order_list") or [])
         return details
 
+    async def _refresh_returns(self, lane: Lane) -> set[str]:
+        """Read the returns updated since the last read (the first: ``history_days`` back)
+        into the book; the orders whose returns changed."""
+        now = int(self.clock().timestamp())
+        skew = self.settings.clock_skew_seconds
+        end = now + skew
+        book = self._returns
+        start = (
+            book.read_until - 2 * skew
+            if book.read_until is not None
+            else now - self.settings.history_days * 86400
+        )
+
+        async def call(params: dict[str, Any]) -> dict[str, Any]:
+            return await self._call(
+                "GET", "/api/v2/returns/get_return_list", lane=lane, params=params
+            )
+
+        changed = await read_returns(book, call, time_windows(start, end, RETURN_WINDOW_SECONDS))
+        book.read_until = end
+        return changed
+
+    def _with_returns(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """``raw`` with its order's returns under ``"returns"`` (see :mod:`.returns`)."""
+        return {**raw, "returns": self._returns.of(str(raw.get("order_sn")))}
+
     async def fetch_orders(
         self, *, updated_since: datetime | None = None
     ) -> AsyncIterator[dict[str, Any]]:
@@ -918,6 +954,9 @@ class ShopeeChannel(Channel):
         consecutive windows (``[from, from + 15 d]``, then from the next second on: no gap,
         no overlap). With no ``updated_since`` the walk starts ``history_days`` ago; it ends
         ``clock_skew_seconds`` past our clock, so a Shopee clock running ahead loses nothing.
+        The returns updated since the last read come first (:mod:`omnisdk_shopee.returns`):
+        each order carries its returns, and an order whose returns changed is yielded even
+        when the order itself did not change.
         """
         now = int(self.clock().timestamp())
         end = now + self.settings.clock_skew_seconds
@@ -926,6 +965,7 @@ class ShopeeChannel(Channel):
         else:
             start = min(int(updated_since.timestamp()), end)
         lane = Lane.ORDERS if end - start <= ORDER_WINDOW_SECONDS else Lane.BACKFILL
+        refunded = await self._refresh_returns(lane)
         seen: set[str] = set()
         for window_from, window_to in time_windows(start, end, ORDER_WINDOW_SECONDS):
             cursor = ""
@@ -955,7 +995,7 @@ class ShopeeChannel(Channel):
                     if order_sn in seen:
                         continue
                     seen.add(order_sn)
-                    yield raw
+                    yield self._with_returns(raw)
                 next_cursor = str(page.get("next_cursor") or "")
                 if not page.get("more"):
                     break
@@ -967,13 +1007,20 @@ class ShopeeChannel(Channel):
                         account=self.account,
                     )
                 cursor = next_cursor
+        # Orders a return changed: the order itself may not have changed since.
+        for raw in await self._order_details(sorted(refunded - seen), lane):
+            order_sn = str(raw.get("order_sn"))
+            if order_sn not in seen:
+                seen.add(order_sn)
+                yield self._with_returns(raw)
 
     async def fetch_order(self, external_id: str) -> dict[str, Any]:
         """One ``get_order_detail`` entry by its ``order_sn`` (after a push hint)."""
         details = await self._order_details([external_id], Lane.ORDERS)
         for raw in details:
             if str(raw.get("order_sn")) == external_id:
-                return raw
+                await self._refresh_returns(Lane.ORDERS)
+                return self._with_returns(raw)
         raise NotFound(
             f"order {external_id} not found",
             code="order_not_found",

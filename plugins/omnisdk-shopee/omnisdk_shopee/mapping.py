@@ -49,6 +49,7 @@ from omnisdk.models import (
     listed_count,
     minor_units,
 )
+from omnisdk_shopee.returns import PAID_BACK
 
 __all__ = [
     "FLOAT_NOISE",
@@ -62,6 +63,7 @@ __all__ = [
     "order_status",
     "plain_json",
     "product_from_shopee",
+    "refund_total",
     "stock_levels",
     "to_decimal",
     "to_json_number",
@@ -460,7 +462,9 @@ def _customer(
     )
 
 
-def _payment(raw: dict[str, Any], status: OrderStatus) -> PaymentStatus:
+def _payment(
+    raw: dict[str, Any], status: OrderStatus, refund: Money | None, goods: Money
+) -> PaymentStatus:
     paid = bool(raw.get("pay_time")) or (
         bool(raw.get("cod")) and status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
     )
@@ -468,7 +472,41 @@ def _payment(raw: dict[str, Any], status: OrderStatus) -> PaymentStatus:
         return PaymentStatus.UNPAID
     if status in (OrderStatus.CANCELLED, OrderStatus.RETURNED) and not raw.get("cod"):
         return PaymentStatus.REFUNDED
+    if refund is not None and refund.amount > 0:
+        return PaymentStatus.REFUNDED if refund >= goods else PaymentStatus.PARTIALLY_REFUNDED
     return PaymentStatus.PAID
+
+
+def _paid_back(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        entry
+        for entry in raw.get("returns") or []
+        if isinstance(entry, dict) and str(entry.get("status") or "") in PAID_BACK
+    ]
+
+
+def refund_total(raw: dict[str, Any], total: Money) -> Money | None:
+    """What the buyer was paid back: the ``refund_amount`` of the order's returns in
+    ``REFUND_PAID`` (``raw["returns"]``, see :mod:`omnisdk_shopee.returns`), within
+    0..``total``; None when none was, so an order stored before returns were read is not
+    taken for a new version."""
+    paid = _paid_back(raw)
+    if not paid:
+        return None
+    code = total.currency
+    amount = sum(
+        (to_money(entry.get("refund_amount") or 0, code) for entry in paid), Money.zero(code)
+    )
+    if amount.amount <= 0:
+        return None
+    return min(amount, total)
+
+
+def _last_change(raw: dict[str, Any]) -> int:
+    """The order's ``update_time``, or a later refund's: a refund is a newer version."""
+    stamps = [int(raw.get("update_time") or raw["create_time"])]
+    stamps += [int(entry.get("update_time") or 0) for entry in _paid_back(raw)]
+    return max(stamps)
 
 
 def order_from_shopee(raw: dict[str, Any], *, channel: str, account: str, currency: str) -> Order:
@@ -482,7 +520,9 @@ def order_from_shopee(raw: dict[str, Any], *, channel: str, account: str, curren
         raise ValueError("the order has no item_list (ask for it in response_optional_fields)")
     subtotal = sum((line.total for line in lines), Money.zero(code))
     discounts = [line.discount for line in lines if line.discount is not None]
-    total = raw.get("total_amount")
+    given = raw.get("total_amount")
+    total = to_money(given, code) if given is not None else subtotal
+    refund = refund_total(raw, total)
     address = _address(raw)
     note = str(raw.get("message_to_seller") or raw.get("note") or "") or None
     return Order(
@@ -490,16 +530,17 @@ def order_from_shopee(raw: dict[str, Any], *, channel: str, account: str, curren
         number=str(raw["order_sn"]),
         status=status,
         channel_status=str(raw["order_status"]),
-        payment_status=_payment(raw, status),
+        payment_status=_payment(raw, status, refund, subtotal),
         currency=code,
         lines=lines,
         subtotal=subtotal,
         discount_total=sum(discounts, Money.zero(code)) if discounts else None,
-        total=to_money(total, code) if total is not None else subtotal,
+        total=total,
+        refund_total=refund,
         customer=_customer(raw, address, channel=channel, account=account),
         shipping_address=address,
         note=note,
         created_at=unix_time(raw["create_time"]),
-        updated_at=unix_time(raw.get("update_time") or raw["create_time"]),
+        updated_at=unix_time(_last_change(raw)),
         raw=plain_json(raw),
     )

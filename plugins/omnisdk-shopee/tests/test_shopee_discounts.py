@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from shopee_testkit import START, channel, frozen_sandbox, order, requests_to, seed
 
+from omnisdk.errors import ChannelError
 from omnisdk.models import Money, PromotionItem, PromotionWrite
 
 HOUR = 3600
@@ -157,6 +158,38 @@ async def test_one_model_cannot_be_in_two_overlapping_discounts() -> None:
         assert all(r.ok for r in await shop.write_promotion(_promotion()))
         other = await shop.write_promotion(_promotion(id="flash", name="Giờ vàng"))
         assert {r.code for r in other} == {"discount.error_item_in_promotion"}
+    finally:
+        await shop.aclose()
+        sandbox.close()
+
+
+async def test_a_promotion_over_180_days_fails_clearly_and_the_sandbox_refuses_one_too() -> None:
+    sandbox = frozen_sandbox()
+    seed(sandbox)
+    shop = channel(sandbox)
+    try:
+        long = _promotion(ends_at=START + timedelta(hours=2, days=181))
+        refused = await shop.write_promotion(long)
+        assert {r.code for r in refused} == {"discount_too_long"}
+        assert requests_to(sandbox, "/api/v2/discount/add_discount") == []
+        start = int((START + timedelta(hours=2)).timestamp())
+        for end, code in (
+            (start + 181 * 86400, "discount.discount_period_too_long"),
+            (start + 600, "discount.discount_period_too_short"),
+        ):
+            with pytest.raises(ChannelError) as error:
+                await shop.client.post(
+                    "/api/v2/discount/add_discount",
+                    {"discount_name": "Dài quá", "start_time": start, "end_time": end},
+                )
+            assert getattr(error.value, "code", None) == code
+        now = int(START.timestamp())
+        with pytest.raises(ChannelError) as early:
+            await shop.client.post(
+                "/api/v2/discount/add_discount",
+                {"discount_name": "Sớm quá", "start_time": now + 60, "end_time": now + 86400},
+            )
+        assert getattr(early.value, "code", None) == "discount.discount_start_time_smaller_than_now"
     finally:
         await shop.aclose()
         sandbox.close()

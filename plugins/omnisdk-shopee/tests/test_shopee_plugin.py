@@ -31,6 +31,7 @@ def test_the_entry_point_contributes_the_channel() -> None:
         "write_stock",
         "write_prices",
         "read_orders",
+        "read_refunds",
         "webhooks",
     }
     assert described["limits"]["max_stock_batch"] == 50

@@ -152,6 +152,7 @@ class ShopifyChannel(Channel):
             Capability.WRITE_STOCK,
             Capability.WRITE_PRICES,
             Capability.READ_ORDERS,
+            Capability.READ_REFUNDS,
             Capability.WRITE_ORDERS,
             Capability.READ_CUSTOMERS,
             Capability.READ_LOCATIONS,

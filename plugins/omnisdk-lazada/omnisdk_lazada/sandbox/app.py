@@ -27,7 +27,16 @@ from starlette.routing import BaseRoute
 from omnisdk.models import minor_units
 from omnisdk.testing.clock import SandboxClock
 from omnisdk.testing.responses import json_response
-from omnisdk.testing.sandbox import BuyerOrder, Sandbox, SandboxError, SeedOrder, SeedProduct
+from omnisdk.testing.sandbox import (
+    BuyerOrder,
+    NotRefundable,
+    RefundRequest,
+    Sandbox,
+    SandboxError,
+    SeedOrder,
+    SeedProduct,
+    UnknownObject,
+)
 from omnisdk.testing.throttle import LeakyBucket
 from omnisdk_lazada.client import Signer
 from omnisdk_lazada.mapping import SITE_TIMEZONES
@@ -393,6 +402,35 @@ class LazadaSandbox(Sandbox):
             order = self.flow.get(order_id)
             for item in self.flow.return_items(order, order_item_ids, self.clock.time()):
                 self._item_push(order, item)
+
+    def refund_order(self, order_id: str, refund: RefundRequest) -> Decimal:
+        """The buyer sends units back and Lazada refunds them: that many shipped or delivered
+        units of each SKU become ``returned`` (one push each); what they cost is paid back.
+        409 while not enough units of a SKU have shipped."""
+        order = self.flow.get(order_id)
+        chosen: list[int] = []
+        for line in refund.lines:
+            units = [item for item in order.items if item.seller_sku == line.sku]
+            if not units:
+                raise UnknownObject("SKU on the order", line.sku)
+            back = [
+                item
+                for item in units
+                if item.status in ("shipped", "delivered")
+                and item.order_item_id not in chosen
+            ][: line.quantity]
+            if len(back) < line.quantity:
+                raise NotRefundable(
+                    f"order {order_id}: {len(back)} unit(s) of {line.sku!r} shipped and not "
+                    f"returned, {line.quantity} asked for",
+                    statuses=order.statuses,
+                )
+            chosen += [item.order_item_id for item in back]
+        for item in self.flow.return_items(order, chosen, self.clock.time()):
+            item.reason = "Sản phẩm không đúng mô tả"
+            self._item_push(order, item)
+        paid = {item.order_item_id: item.price for item in order.items}
+        return sum((paid[item_id] for item_id in chosen), Decimal(0))
 
     def advance_order(self, order_id: str) -> str:
         """Every live unit one step on; returns the order's statuses (comma-joined)."""

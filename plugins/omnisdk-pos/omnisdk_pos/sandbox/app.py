@@ -34,15 +34,25 @@ from starlette.routing import BaseRoute
 from omnisdk.testing.clock import SandboxClock
 from omnisdk.testing.faults import CONTROL_PREFIX, ASGIApp, Receive, Scope, Send
 from omnisdk.testing.responses import json_response
-from omnisdk.testing.sandbox import BuyerOrder, Sandbox, SandboxError, SeedProduct, UnknownObject
+from omnisdk.testing.sandbox import (
+    BuyerOrder,
+    NotRefundable,
+    RefundRequest,
+    Sandbox,
+    SandboxError,
+    SeedProduct,
+    UnknownObject,
+)
 from omnisdk_pos.sandbox.api.auth import TOKEN_PATH, TokenApi
 from omnisdk_pos.sandbox.api.catalog import CatalogApi
 from omnisdk_pos.sandbox.api.documents import CustomersApi, DocumentsApi
 from omnisdk_pos.sandbox.api.gateway import KiotVietError, kv_json
 from omnisdk_pos.sandbox.api.pricebooks import PriceBooksApi
+from omnisdk_pos.sandbox.api.returns import ReturnsApi
 from omnisdk_pos.sandbox.api.webhooks import Subscription, WebhooksApi
 from omnisdk_pos.sandbox.delivery import DISABLING_STATUSES, KiotVietDispatcher
 from omnisdk_pos.sandbox.state.access import DEFAULT_TOKEN_TTL, GET_BUDGET, GetBudget, Tokens
+from omnisdk_pos.sandbox.state.returns import ReturnDocument, take_back
 from omnisdk_pos.sandbox.state.shop import (
     DEFAULT_PRICE_BOOK,
     INVOICE_COMPLETED,
@@ -192,6 +202,7 @@ class KiotVietSandbox(Sandbox):
         self.tokens = Tokens(random.Random(f"{self.seed}:tokens"), self.token_ttl)
         self.budget = GetBudget(self.get_budget) if self.get_budget else None
         self.subscriptions: dict[int, Subscription] = {}
+        self.returns: list[ReturnDocument] = []
 
     # -- the gateway ---------------------------------------------------------------------
 
@@ -248,6 +259,7 @@ class KiotVietSandbox(Sandbox):
             *CatalogApi(self).routes(),
             *PriceBooksApi(self).routes(),
             *DocumentsApi(self).routes(),
+            *ReturnsApi(self).routes(),
             *CustomersApi(self).routes(),
             *WebhooksApi(self).routes(),
         ]
@@ -616,6 +628,26 @@ class KiotVietSandbox(Sandbox):
             document.modified = self.clock.now()
             self.document_changed(document)
         return str(document.status)
+
+    def refund_order(self, order_id: str, refund: RefundRequest) -> Decimal:
+        """The customer brings goods back to the store: a return (``TH...``) against the
+        sale's completed invoice (an order's own invoice), the goods on hand again at its
+        branch (``stock.update``); KiotViet has no return webhook [?], so none is sent for
+        the return itself. The amount paid back."""
+        with self.lock:
+            document = self.shop.document_by_code(order_id)
+            if document.kind == "order":
+                made = [i for i in self.shop.invoices.values() if i.order_id == document.id]
+                if not made:
+                    raise NotRefundable(f"{document.code} has no invoice to return against")
+                document = max(made, key=lambda i: (i.modified, i.id))
+            done = take_back(
+                self.shop, document, refund, earlier=self.returns, now=self.clock.now()
+            )
+            self.returns.append(done)
+            for line in done.lines:
+                self.stock_changed(self.shop.product(line.product_id))
+            return done.paid_back
 
     def orders_state(self) -> list[dict[str, Any]]:
         """Every order and invoice, oldest first, as the API shows them."""

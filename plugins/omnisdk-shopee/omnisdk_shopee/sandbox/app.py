@@ -27,6 +27,7 @@ from omnisdk.testing.clock import SandboxClock
 from omnisdk.testing.responses import json_response
 from omnisdk.testing.sandbox import (
     BuyerOrder,
+    RefundRequest,
     Sandbox,
     SandboxError,
     SeedOrder,
@@ -47,11 +48,13 @@ from omnisdk_shopee.sandbox.api.gateway import (
 from omnisdk_shopee.sandbox.api.orders import OrdersApi
 from omnisdk_shopee.sandbox.api.products import ProductsApi
 from omnisdk_shopee.sandbox.api.push import PushApi
+from omnisdk_shopee.sandbox.api.returns import ReturnsApi
 from omnisdk_shopee.sandbox.state import order_flow
 from omnisdk_shopee.sandbox.state.catalog import Catalog
 from omnisdk_shopee.sandbox.state.grants import ACCESS_TTL, Grants, TokenRefused
 from omnisdk_shopee.sandbox.state.order_flow import DEFAULT_CUSTOMER
 from omnisdk_shopee.sandbox.state.orders import SandboxOrder
+from omnisdk_shopee.sandbox.state.returns import SandboxReturn, open_return
 from omnisdk_shopee.webhooks import PUSH_TOPICS
 
 __all__ = ["DEFAULT_CUSTOMER", "ShopeeSandbox"]
@@ -109,6 +112,7 @@ class ShopeeSandbox(Sandbox):
         """An empty shop with one valid token pair (the one :meth:`channel_settings` gives)."""
         self.catalog = Catalog()
         self.orders: dict[str, SandboxOrder] = {}
+        self.returns: list[SandboxReturn] = []
         self.grants = Grants(rng=random.Random(f"{self.seed}:grants"))
         self._ids = random.Random(f"{self.seed}:ids")
         now = self.clock.time()
@@ -214,6 +218,7 @@ class ShopeeSandbox(Sandbox):
             *ProductsApi(self).routes(),
             *DiscountsApi(self).routes(),
             *OrdersApi(self).routes(),
+            *ReturnsApi(self).routes(),
             *PushApi(self).routes(),
         ]
 
@@ -451,6 +456,17 @@ class ShopeeSandbox(Sandbox):
                 },
             )
         return following
+
+    def refund_order(self, order_id: str, refund: RefundRequest) -> Decimal:
+        """The buyer returns units of a shipped order and Shopee refunds them: a return in
+        ``REFUND_PAID`` (Returns API), each unit at what it cost. The order keeps its status
+        and lines, and no push is sent (which push code a return sends is not known here)."""
+        order = self._order(order_id)
+        made = open_return(
+            order, refund, earlier=self.returns, now=self.now(), ids=self._ids
+        )
+        self.returns.append(made)
+        return made.refund_amount
 
     def orders_state(self) -> list[dict[str, Any]]:
         """Every order, oldest first, as the sandbox sees it (buyer data unmasked)."""

@@ -26,7 +26,9 @@ from starlette.routing import BaseRoute
 from omnisdk.testing.clock import SandboxClock
 from omnisdk.testing.sandbox import (
     BuyerOrder,
+    NotRefundable,
     OutOfStock,
+    RefundRequest,
     Sandbox,
     SandboxError,
     SeedOrder,
@@ -162,6 +164,7 @@ class ShopifySandbox(Sandbox):
         if previous is not None:
             previous.stop()
         self.shop = ShopState(now=self.clock.now, currency=self.currency, shop_name=self.shop_name)
+        self._refunded_units: dict[int, dict[str, int]] = {}
         self.bulk = BulkOperations(
             prepare=self._prepare_bulk_query,
             next_id=self.shop.next_id,
@@ -354,6 +357,34 @@ class ShopifySandbox(Sandbox):
         payload = order_json(self.shop, order)
         self.emit_webhook("refunds/create", payload["refunds"][-1])
         self.emit_webhook("orders/updated", payload)
+
+    def refund_order(self, order_id: str, refund: RefundRequest) -> Decimal:
+        """The control API's refund: the units' line price given back through
+        :meth:`refund` (a refund, ``refunds/create`` and ``orders/updated``); 409 while the
+        order is unpaid, and beyond the units bought less those already refunded."""
+        order = self._order(order_id)
+        if order.financial_status not in ("paid", "partially_refunded"):
+            raise NotRefundable(
+                f"order {order.name} is {order.financial_status}: nothing paid to give back"
+            )
+        done = self._refunded_units.setdefault(order.id, {})
+        amount = Decimal(0)
+        taken: dict[str, int] = {}
+        for line in refund.lines:
+            items = [item for item in order.line_items if item.sku == line.sku]
+            if not items:
+                raise UnknownObject("SKU on the order", line.sku)
+            left = sum(item.quantity for item in items) - done.get(line.sku, 0)
+            if line.quantity > left:
+                raise NotRefundable(
+                    f"order {order.name}: {left} unit(s) of {line.sku!r} left to refund"
+                )
+            taken[line.sku] = taken.get(line.sku, 0) + line.quantity
+            amount += items[0].price * line.quantity
+        self.refund(order_id, str(amount))
+        for sku, units in taken.items():
+            done[sku] = done.get(sku, 0) + units
+        return amount
 
     def advance_order(self, order_id: str) -> str:
         """pending -> paid -> fulfilled -> closed; sends the matching webhooks."""

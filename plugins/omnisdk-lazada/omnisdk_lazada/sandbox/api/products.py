@@ -268,7 +268,10 @@ class ProductsApi(LazadaApi):
         price = _price(entry.get("Price"), item.currency, "Price")
         special = _price(entry.get("SalePrice"), item.currency, "SalePrice")
         if special is not None and special >= (price or sku.price):
-            raise _SkuFailed("4117: SalePrice must be lower than Price")
+            raise _SkuFailed(
+                "4119: BIZ_CHECK_SPECIAL_PRICE_RATE_OUT_OF_RANGE: SalePrice must be lower "
+                "than Price"
+            )
         quantity: int | None = None
         if entry.get("MultiWarehouseInventories") is not None:
             rows = entry["MultiWarehouseInventories"]
@@ -283,7 +286,7 @@ class ProductsApi(LazadaApi):
             raise _SkuFailed("negative sellable on channel inventory")
         window = _sale_window(entry, self.sandbox.zone)
         if window is not None and special is None and sku.special_price is None:
-            raise _SkuFailed("4118: SaleStartDate and SaleEndDate need a SalePrice")
+            raise _SkuFailed("SaleStartDate and SaleEndDate need a SalePrice")
         if price is not None:
             sku.price = price
         if special is not None:
@@ -338,7 +341,7 @@ def _sale_time(raw: Any, name: str, zone: ZoneInfo, *, end: bool) -> datetime:
         if layout == "%Y-%m-%d" and end:
             moment = moment.replace(hour=23, minute=59)
         return moment.replace(tzinfo=zone)
-    raise _SkuFailed(f"4120: {name} {text!r} is not YYYY-MM-DD HH:mm")
+    raise _SkuFailed(f"{name} {text!r} is not YYYY-MM-DD HH:mm")
 
 
 def _sale_window(entry: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, datetime] | None:
@@ -347,13 +350,16 @@ def _sale_window(entry: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, datet
     if start in (None, "") and end in (None, ""):
         return None
     if start in (None, "") or end in (None, ""):
-        raise _SkuFailed("4119: SaleStartDate and SaleEndDate go together")
+        raise _SkuFailed("SaleStartDate and SaleEndDate go together")
     window = (
         _sale_time(start, "SaleStartDate", zone, end=False),
         _sale_time(end, "SaleEndDate", zone, end=True),
     )
     if window[1] <= window[0]:
-        raise _SkuFailed("4121: SaleEndDate must be after SaleStartDate")
+        raise _SkuFailed(
+            "4117: BIZ_CHECK_SPECIAL_PRICE_FROM_DATE_AFTER_TO_DATE: SaleEndDate must be after "
+            "SaleStartDate"
+        )
     return window
 
 
@@ -369,10 +375,17 @@ def _price(raw: Any, currency: str, name: str) -> Decimal | None:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
         raise _SkuFailed(f"{name} must be a number") from None
-    if not value.is_finite() or value <= 0:
+    if not value.is_finite() or value < 0:
         raise _SkuFailed(f"{name} must be positive")
+    if value == 0:
+        raise _SkuFailed(f"4118: BIZ_CHECK_PRICE_IS_ZERO: {name} is 0")
     if value != value.quantize(Decimal(1).scaleb(-minor_units(currency))):
-        raise _SkuFailed(f"4104: {name} precision invalid for {currency}")
+        code = (
+            "4121: BIZ_CHECK_SPECIAL_PRICE_PRECISION_INVALID"
+            if name == "SalePrice"
+            else "4104: BIZ_CHECK_PRICE_PRECISION_INVALID"
+        )
+        raise _SkuFailed(f"{code}: {name} precision invalid for {currency}")
     return value
 
 

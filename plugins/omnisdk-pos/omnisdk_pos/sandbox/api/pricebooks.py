@@ -4,9 +4,12 @@
 As far as KiotViet's public API documents them, price books are read and their prices
 written, but a book is neither created nor dated nor switched on or off through the API
 (the merchant does that in KiotViet), and a product is never taken off a book: a promotion
-ends by writing the base price back into it. The body of ``POST /pricebooks/detail`` is not
-published; the sandbox takes ``{"pricebookId": ..., "pricebookDetails": [{"productId" or
-"productCode", "price"}]}`` (a guess, see pos.md), prices in whole đồng.
+ends by writing the base price back into it. KiotViet's page for ``POST /pricebooks/detail``
+was not found; the one public client that calls it (a TypeScript SDK) sends
+``{"priceBookId": ..., "details": [{"productId", "price"}]}``, which the channel sends too.
+The sandbox takes that, and also the ``pricebookDetails`` list an earlier guess used and a
+``productCode`` instead of the id; keys in any case, as KiotViet reads them; prices in whole
+đồng.
 """
 
 from __future__ import annotations
@@ -60,31 +63,33 @@ class PriceBooksApi(KiotVietApi):
         self.sandbox.note_operation(request, "pricebooks.write")
         if not isinstance(body, dict):
             raise KiotVietError(400, "BadRequest", "Dữ liệu không hợp lệ")
-        lines = body.get("pricebookDetails")
+        keys = {str(key).lower(): value for key, value in body.items()}
+        lines = keys.get("details", keys.get("pricebookdetails"))
         if not isinstance(lines, list) or not lines:
-            raise KiotVietError(400, "BadRequest", "pricebookDetails không được để trống")
+            raise KiotVietError(400, "BadRequest", "details không được để trống")
         if len(lines) > MAX_PRICE_BOOK_DETAILS:
             raise KiotVietError(
                 400, "BadRequest", f"Tối đa {MAX_PRICE_BOOK_DETAILS} dòng mỗi lần cập nhật"
             )
         with self.sandbox.lock:
             shop = self.sandbox.shop
-            book = shop.price_books.get(_int(body.get("pricebookId"), "pricebookId"))
+            book = shop.price_books.get(_int(keys.get("pricebookid"), "priceBookId"))
             if book is None:
                 raise KiotVietError(404, "NotFound", "Không tìm thấy bảng giá")
             changes: dict[int, Decimal] = {}
             for line in lines:
                 if not isinstance(line, dict):
                     raise KiotVietError(400, "BadRequest", "Dữ liệu không hợp lệ")
-                if line.get("productId") is not None:
-                    product = shop.products.get(_int(line["productId"], "productId"))
+                fields = {str(key).lower(): value for key, value in line.items()}
+                if fields.get("productid") is not None:
+                    product = shop.products.get(_int(fields["productid"], "productId"))
                 else:
-                    product = shop.by_code(str(line.get("productCode") or ""))
+                    product = shop.by_code(str(fields.get("productcode") or ""))
                 if product is None:
                     raise KiotVietError(
-                        400, "BadRequest", f"Không tìm thấy hàng hóa {line.get('productCode')}"
+                        400, "BadRequest", f"Không tìm thấy hàng hóa {fields.get('productcode')}"
                     )
-                changes[product.id] = _price(line.get("price"))
+                changes[product.id] = _price(fields.get("price"))
             book.prices.update(changes)
             return self.answer({"message": "Cập nhật thành công"})
 

@@ -9,10 +9,14 @@ listed per item in ``error_list``), ``delete_discount_item``, ``get_discount``,
 at once) and ``delete_discount`` (an upcoming one). While a discount is ongoing on the sandbox
 clock, ``price_info.current_price`` of its models is the promotion price and buyers pay it.
 
-Rules the sandbox enforces, from Shopee's documentation and client code (those marked [?] in
-shopee.md are not confirmed): the start at least an hour after now [?], the end at least an
-hour after the start [?] and at most 180 days after it [?], a promotion price below the
-original price, one running or upcoming discount per model.
+Rules the sandbox enforces. Confirmed against the field docs a client library transcribes
+(``add_discount``: the start "must be 1 hour later than current time", the end "1 hour later
+than start time", the period under 180 days) and the error codes it lists for them
+(``discount.discount_start_time_smaller_than_now``, ``discount.discount_period_too_short``,
+``discount.discount_period_too_long``, ``discount.exceed_max_discount_count`` beyond 1000
+upcoming and ongoing discounts). Not confirmed [?]: the 150-character name, the item-level
+``fail_error`` codes (``discount.error_price``, ``discount.error_item_in_promotion``), and
+one running or upcoming discount per model; a promotion price below the original price.
 """
 
 from __future__ import annotations
@@ -42,11 +46,13 @@ if TYPE_CHECKING:
 __all__ = ["LEAD_TIME", "MAX_DISCOUNT_DAYS", "DiscountsApi"]
 
 LEAD_TIME = 3600
-"""Seconds a discount's start must be ahead of now [?]."""
+"""Seconds a discount's start must be ahead of now."""
 MIN_LENGTH = 3600
-"""Seconds a discount must last at least [?]."""
+"""Seconds a discount must last at least."""
 MAX_DISCOUNT_DAYS = 180
-"""Days a discount may last at most [?]."""
+"""Days a discount may last at most."""
+MAX_DISCOUNTS = 1000
+"""Upcoming and ongoing discounts a shop may hold at once."""
 _STATUSES = ("upcoming", "ongoing", "expired", "all")
 
 
@@ -66,17 +72,28 @@ class DiscountsApi(ShopeeApi):
         now = self.sandbox.now()
         if start < now + LEAD_TIME:
             raise ShopeeApiError(
-                "discount.error_time_start",
+                "discount.discount_start_time_smaller_than_now",
                 "Start time must be at least 1 hour later than the current time.",
             )
         if end < start + MIN_LENGTH:
             raise ShopeeApiError(
-                "discount.error_time_end", "End time must be at least 1 hour after start time."
+                "discount.discount_period_too_short",
+                "End time must be at least 1 hour after start time.",
             )
         if end - start > MAX_DISCOUNT_DAYS * 86400:
             raise ShopeeApiError(
-                "discount.error_time_period",
+                "discount.discount_period_too_long",
                 f"The discount period cannot exceed {MAX_DISCOUNT_DAYS} days.",
+            )
+        held = [
+            d
+            for d in self.sandbox.catalog.discounts.values()
+            if not d.deleted and d.status(now) in ("upcoming", "ongoing")
+        ]
+        if len(held) >= MAX_DISCOUNTS:
+            raise ShopeeApiError(
+                "discount.exceed_max_discount_count",
+                f"A shop holds at most {MAX_DISCOUNTS} upcoming and ongoing discounts.",
             )
         discount = Discount(self.sandbox.new_discount_id(), name, start, end)
         self.sandbox.catalog.discounts[discount.discount_id] = discount
