@@ -1058,26 +1058,19 @@ async def _leased(
 
 
 async def push_listings(
-    context: SyncContext,
-    account: str,
-    skus: Sequence[str],
-    *,
-    mark: Sequence[str] | None = None,
+    context: SyncContext, account: str, skus: Sequence[str]
 ) -> dict[str, SkuPush]:
     """Set the listings of ``skus`` on ``account`` right now, through the outbox.
 
     This is how reconciliation and ``apply`` repair a listing: they record the figures they
     read (``Store.record_listed``), which the pusher then starts from, queue the SKUs and
-    drain the account's outbox (other due rows of the account go too). ``mark`` names the
-    SKUs to queue when not all of ``skus`` (the others are queued already). Returns how each
-    of ``skus`` ended; a SKU missing from the answer was not pushed in this pass (its retry
+    drain the account's outbox (other due rows of the account go too). Returns how each of
+    ``skus`` ended; a SKU missing from the answer was not pushed in this pass (its retry
     time has not come, another pusher holds it, or the account stopped): it stays queued.
     """
     if not skus:
         return {}
-    marking = list(skus if mark is None else mark)
-    if marking:
-        await mark_dirty(context, marking, [account])
+    await mark_dirty(context, skus, [account])
     results: dict[str, SkuPush] = {}
     await push_account(context, account, results=results)
     return {sku: results[sku] for sku in skus if sku in results}

@@ -303,11 +303,7 @@ async def _reconcile_account(
         why_not = _why_not_repaired(context, channel, repair)
         queue = _compare(result, ours, targets, pending, why_not)
         if queue and why_not is None:
-            # A SKU with a row in the outbox is pushed from the figure just recorded anyway:
-            # marking it again only bumps its generation, so a push working on it keeps the
-            # row for another round (read-backs then re-queue faster than pushes clear).
-            fresh = [sku for sku in queue if sku not in pending]
-            pushed = await push_listings(context, account, queue, mark=fresh)
+            pushed = await push_listings(context, account, queue)
             for drift in result.drift:
                 _settle(drift, pushed.get(drift.sku))
     except OmnisdkError as exc:
