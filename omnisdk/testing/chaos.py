@@ -39,14 +39,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from omnisdk.testing.control import SandboxControl, SandboxRefused
 from omnisdk.testing.flash_sale import Sale, flash_catalog, online_shops, title_of
-from omnisdk.testing.sandbox import Sandbox
+from omnisdk.testing.sandbox import NotSupported, Sandbox
 from omnisdk.testing.server import LoopbackServer
 from omnisdk.testing.workers import (
     ChildProcess,
@@ -228,6 +228,11 @@ class ChaosOutcome:
     """When (``time.monotonic()``) the engine was killed or started, or tokens expired."""
     faults_off_at: float | None = None
     """When (``time.monotonic()``) the faults were lifted."""
+    reauthorised: list[tuple[float, str]] = field(default_factory=list)
+    """Seconds after the faults stopped, and the account the run authorised again, as its
+    operator would: a SIGKILL that lands between a platform spending a single-use refresh
+    token and the engine storing the pair it issued leaves a dead refresh token, so the
+    account stops as ``needs_reauth`` (announced, its orders kept waiting, not dropped)."""
     rate_peaks: dict[str, tuple[int, float]] = field(default_factory=dict)
     """Per account, the most platform requests its sandbox received in any
     :data:`RATE_WINDOW` seconds, and what the account's rate budget allows in that time
@@ -285,6 +290,7 @@ class ChaosOutcome:
             "cancelled": len(self.cancellations),
             "faults_injected": self.faults_injected,
             "kills": self.kills,
+            "reauthorised": len(self.reauthorised),
             "lost": self.lost,
             "doubled": len(self.doubled),
             "oversold": self.oversold,
@@ -301,6 +307,7 @@ class ChaosOutcome:
             ("doubled", self.doubled),
             ("not converged", self.problems),
             ("engine errors", self.engine_errors),
+            ("authorised again after a kill", self.reauthorised),
         ):
             if items:
                 lines.append(f"{name} ({len(items)}): {items[:5]}")
@@ -716,6 +723,35 @@ def unqueued_states(store: Store, problems: Sequence[str], skus: Sequence[str]) 
     return "; ".join(parts)
 
 
+async def _authorise_stopped(
+    observer: Engine, sandboxes: Mapping[str, Sandbox], rewrite: Callable[[], Path]
+) -> list[str]:
+    """Authorise every ``needs_reauth`` account again, as its operator would: the merchant
+    approves the app anew, the config gets the new pair (``rewrite``), then
+    ``omnisdk channels reauthorise``. The running engine takes the token from the store.
+    Returns the accounts authorised (none when no sandbox can renew one)."""
+    from omnisdk.plugins import Plugins
+    from omnisdk.sync import Engine
+
+    stopped = await asyncio.to_thread(observer.store.list_accounts, status="needs_reauth")
+    renewed = []
+    for row in stopped:
+        sandbox = sandboxes.get(row.name)
+        if sandbox is None:
+            continue
+        try:
+            sandbox.authorise_again()
+        except NotSupported:
+            continue
+        renewed.append(row.name)
+    if renewed:
+        config = await asyncio.to_thread(rewrite)
+        async with Engine.from_config_file(config, plugins=Plugins()) as operator:
+            for account in renewed:
+                await operator.reauthorise(account)
+    return renewed
+
+
 async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
     """Run ``plan`` in ``workdir`` (config, store and the engines' logs go there)."""
     from omnisdk.plugins import Plugins
@@ -754,13 +790,17 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
                     ]
                 )
             servers[account] = LoopbackServer(sandbox.app).start()
-        config = write_config(
-            workdir,
-            plan,
-            {a: (s, servers[a].base_url) for a, s in sandboxes.items()},
-            {name: channel_class for name, channel_class, _ in shops},
-            port,
-        )
+
+        def rewrite() -> Path:
+            return write_config(
+                workdir,
+                plan,
+                {a: (s, servers[a].base_url) for a, s in sandboxes.items()},
+                {name: channel_class for name, channel_class, _ in shops},
+                port,
+            )
+
+        config = rewrite()
         await _list_catalog(config, catalog)
         for account, control in controls.items():
             await control.set_webhook_url(f"http://127.0.0.1:{port}/webhooks/{account}")
@@ -797,6 +837,9 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
             while True:
                 outcome.problems = await _check(outcome, observer, sandboxes)
                 elapsed = time.monotonic() - faults_off
+                if outcome.problems and outcome.kills:
+                    for account in await _authorise_stopped(observer, sandboxes, rewrite):
+                        outcome.reauthorised.append((round(elapsed, 2), account))
                 shown = "; ".join(outcome.problems[:3])
                 if not outcome.convergence or outcome.convergence[-1][1] != shown:
                     outcome.convergence.append((round(elapsed, 2), shown))

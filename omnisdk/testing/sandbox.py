@@ -608,6 +608,16 @@ class Sandbox(abc.ABC):
         """
         raise NotSupported(f"the {self.channel_type} sandbox cannot revoke access")
 
+    def authorise_again(self) -> None:
+        """The merchant approves the app again, as after a lost or spent refresh token:
+        from now on :meth:`channel_settings` gives a new, working token pair (what the
+        operator puts in the config before ``omnisdk channels reauthorise``).
+
+        A sandbox whose tokens can be lost (single-use refresh tokens) overrides this; the
+        default answers :class:`NotSupported`: its credentials never stop working that way.
+        """
+        raise NotSupported(f"the {self.channel_type} sandbox has no authorisation to renew")
+
     def state(self) -> dict[str, Any]:
         """``{"listings": [...], "orders": [...], "webhooks": [...]}`` as the platform has it."""
         with self.lock:

@@ -41,7 +41,8 @@ OVERSELL = (
     "convergence within 10 s is not reliable on a loaded machine: the last SIGKILL's restart "
     "often lands when the faults stop, and a restart took 5-15 s at load 11-13 before the "
     "catch-up on orders; a SIGKILL between a token refresh and storing its new pair leaves a "
-    "dead refresh token (the account stops, its orders are unread, others may oversell). "
+    "dead refresh token (the account stops until the kit authorises it again, as its "
+    "operator would; meanwhile others may oversell). "
     "Units are sometimes oversold when absolute and compare-and-swap channels sell together "
     "(docs/benchmarks.md, Chaos)"
 )

@@ -13,7 +13,7 @@ import importlib
 
 import httpx
 import pytest
-from _engine_testkit import SKU_RED_M, Account, Harness, MakeHarness, seed
+from _engine_testkit import SKU_RED_M, Account, Harness, MakeHarness, engine_config, seed
 
 from omnisdk.auth import Token
 from omnisdk.errors import AuthError, PlatformUnavailable
@@ -192,3 +192,47 @@ async def test_refusals_of_separate_runs_add_up_to_needs_reauth(
                 assert (await cron.poll_orders(GONE)).stopped
     assert status(harness, GONE) is AccountStatus.NEEDS_REAUTH
     assert len(harness.recorder.of("needs_reauthorisation")) == 1
+
+
+@pytest.mark.parametrize("channel", ["shopee", "lazada"])
+async def test_a_refresh_token_spent_by_a_killed_process_is_recovered_by_authorising_again(
+    make_harness: MakeHarness, channel: str
+) -> None:
+    """Shopee's and Lazada's refresh tokens are single-use: an engine SIGKILLed after the
+    platform answered a refresh, before the new pair was stored, leaves the store a dead
+    refresh token. The account stops as ``needs_reauth`` (nothing is read, nothing
+    dropped); once the merchant approves the app again (``Sandbox.authorise_again``, what
+    the chaos kit does as the operator) and the config carries the new pair,
+    ``reauthorise`` resumes it and the orders placed meanwhile are read."""
+    harness = await make_harness(platform_account(channel), Account(OTHER))
+    engine = harness.engine
+    await seed(harness, SKU_RED_M)
+    await engine.set_stock(SKU_RED_M, 20)
+    await engine.push()
+    assert not (await engine.poll_orders(GONE)).stopped
+    sandbox = harness.sandboxes[GONE]
+    with sandbox.lock:  # spent by the killed process, whose new pair nobody stored
+        for grant in sandbox.grants.refresh.values():  # type: ignore[attr-defined]
+            grant.used = True
+    sandbox.expire_access_tokens()  # type: ignore[attr-defined]
+    await harness.controls[GONE].place_order(
+        [(SKU_RED_M, 1)], customer={"name": "Lê Thị Hồng", "phone": "0912345678"}
+    )
+    assert (await engine.poll_orders(GONE)).stopped
+    assert status(harness, GONE) is AccountStatus.NEEDS_REAUTH
+    assert not [o for o in harness.store.iter_orders() if o.account == GONE]
+
+    sandbox.authorise_again()
+    accounts = [platform_account(channel), Account(OTHER)]
+    accounts[0].sandbox, accounts[1].sandbox = sandbox, harness.sandboxes[OTHER]
+    config = engine_config(engine.config.store.url, accounts, allocation="shared")
+    transports = {
+        name: httpx.ASGITransport(app=box.app) for name, box in harness.sandboxes.items()
+    }
+    async with Engine(
+        config, plugins=engine.plugins, store=harness.store, transports=transports
+    ) as operator:
+        await operator.reauthorise(GONE)
+    assert status(harness, GONE) is AccountStatus.ACTIVE
+    assert not (await engine.poll_orders(GONE)).stopped
+    assert [o.order.customer for o in harness.store.iter_orders() if o.account == GONE]

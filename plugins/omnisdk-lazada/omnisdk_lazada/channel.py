@@ -342,6 +342,14 @@ class LazadaChannel(Channel):
         """True once the seller's authorisation is known to be gone (calls then stop)."""
         return self._lost is not None
 
+    def forget_credentials(self) -> None:
+        """As :meth:`omnisdk.channel.Channel.forget_credentials`, and forget that the
+        seller's authorisation was lost: another process authorised it again (without this,
+        a running engine kept refusing every call of a seller ``channels reauthorise`` had
+        revived)."""
+        super().forget_credentials()
+        self._lost = None
+
     def _raise_if_lost(self) -> None:
         if self._lost is not None:
             raise ReauthorisationRequired(

@@ -280,6 +280,12 @@ class PosChannel(Channel):
         self.http.add_secret(value)
         return value
 
+    def forget_credentials(self) -> None:
+        """As :meth:`omnisdk.channel.Channel.forget_credentials`, and forget that the
+        retailer's authorisation was lost: another process authorised it again."""
+        super().forget_credentials()
+        self._lost = None
+
     def _raise_if_lost(self) -> None:
         if self._lost is not None:
             raise ReauthorisationRequired(

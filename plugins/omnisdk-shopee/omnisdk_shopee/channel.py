@@ -333,6 +333,13 @@ class ShopeeChannel(Channel):
         """True once the shop's authorisation is known to be gone (calls then stop)."""
         return self._lost is not None
 
+    def forget_credentials(self) -> None:
+        """As :meth:`omnisdk.channel.Channel.forget_credentials`, and forget that the shop's
+        authorisation was lost: another process authorised it again (without this, a running
+        engine kept refusing every call of a shop ``channels reauthorise`` had revived)."""
+        super().forget_credentials()
+        self._lost = None
+
     def _raise_if_lost(self) -> None:
         if self._lost is not None:
             raise ReauthorisationRequired(

@@ -166,21 +166,26 @@ async def bulk_nodes(
     answer, so the same mapping reads both.
     """
     current: dict[str, Any] | None = None
-    async for line in client.download_lines(url):
-        parent = line.pop("__parentId", None)
-        if parent is None:
-            if current is not None:
-                yield current
-            current = {**line, **{field: {"nodes": []} for field in children.values()}}
-            continue
-        kind = str(line.get("id", "")).split("/")[3:4]
-        field = children.get(kind[0] if kind else "")
-        if current is None or current.get("id") != parent or field is None:
-            raise BadRequest(
-                f"bulk result line {line.get('id')} is not grouped under its parent {parent}",
-                channel=client.http.channel,
-                account=client.http.account,
-            )
-        current[field]["nodes"].append(line)
+    fields = tuple(children.values())
+    async for batch in client.download_batches(url):
+        for line in batch:
+            parent = line.pop("__parentId", None)
+            if parent is None:
+                if current is not None:
+                    yield current
+                current = line
+                for name in fields:
+                    current[name] = {"nodes": []}
+                continue
+            kind = str(line.get("id", "")).split("/")[3:4]
+            field = children.get(kind[0] if kind else "")
+            if current is None or current.get("id") != parent or field is None:
+                raise BadRequest(
+                    f"bulk result line {line.get('id')} is not grouped under its parent "
+                    f"{parent}",
+                    channel=client.http.channel,
+                    account=client.http.account,
+                )
+            current[field]["nodes"].append(line)
     if current is not None:
         yield current

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -28,6 +27,7 @@ import httpx
 
 from omnisdk.errors import AuthError, BadRequest, PlatformUnavailable
 from omnisdk.http import HttpClient, Lane
+from omnisdk.jsonlines import LineSplitter, loads
 from omnisdk_shopify.errors import graphql_error
 from omnisdk_shopify.queries import MAX_QUERY_COST
 
@@ -297,10 +297,14 @@ class ShopifyClient:
 
     # -- bulk result files -----------------------------------------------------------------
 
-    async def download_lines(self, url: str) -> AsyncIterator[dict[str, Any]]:
-        """Stream a bulk operation's JSONL file, one decoded object per line.
+    async def download_batches(self, url: str) -> AsyncIterator[list[Any]]:
+        """Stream a bulk operation's JSONL file: the decoded objects of each chunk's lines.
 
-        The file is read as a stream, never held whole. A transfer that breaks is re-opened
+        The file is read as a stream of byte chunks, never held whole, and cut on ``b"\\n"``
+        only (:class:`omnisdk.jsonlines.LineSplitter`): JSON text may hold U+2028, U+0085
+        and the like raw, which a text line splitter (``str.splitlines``, httpx's
+        ``aiter_lines``) would take for line ends. Objects come a chunk's worth at a time
+        (one step of the stream per chunk, not per line). A transfer that breaks is re-opened
         and resumes after the last line already yielded.
         """
         if self._downloads is None:
@@ -324,14 +328,20 @@ class ShopifyClient:
                             detail, channel=self.http.channel, account=self.http.account
                         )
                     seen = 0
-                    async for line in response.aiter_lines():
-                        if not line.strip():
-                            continue
-                        seen += 1
-                        if seen <= done:
-                            continue
-                        done = seen
-                        yield json.loads(line)
+                    splitter = LineSplitter()
+                    async for chunk in response.aiter_bytes():
+                        lines = splitter.feed(chunk)
+                        if seen + len(lines) > done:
+                            fresh = lines[max(done - seen, 0) :]
+                            seen += len(lines)
+                            done = seen
+                            yield [loads(line) for line in fresh]
+                        else:
+                            seen += len(lines)
+                    last = splitter.end()
+                    if last and seen + 1 > done:
+                        done = seen + 1
+                        yield [loads(last[0])]
                 return
             except (httpx.TransportError, PlatformUnavailable) as exc:
                 if attempt >= self._max_attempts:

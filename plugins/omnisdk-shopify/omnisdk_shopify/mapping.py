@@ -464,6 +464,10 @@ def _goods_refund(refunded: Money | None, shipping: Money | None, total: Money) 
     refunds were read, so an order stored then is not taken for a new version."""
     if refunded is None:
         return None
+    if not refunded and (
+        shipping is None or (shipping.currency == refunded.currency and shipping.amount >= 0)
+    ):
+        return None  # nothing refunded (most orders): what is below would end in None too
     goods = refunded - shipping if shipping is not None else refunded
     zero = Money.zero(total.currency)
     return min(max(goods, zero), total) if goods > zero else None

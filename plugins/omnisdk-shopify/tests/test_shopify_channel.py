@@ -82,6 +82,29 @@ async def test_bulk_backfill_streams_jsonl(
     assert not sandbox.operations("products.read") and not sandbox.operations("orders.read")
 
 
+async def test_bulk_lines_keep_unicode_line_separators(
+    sandbox: ShopifySandbox, control: SandboxControl, plugins: Plugins
+) -> None:
+    """JSON text may hold U+2028, U+2029 and U+0085 raw (the sandbox writes them so, as any
+    encoder that does not escape them would): a bulk export's line ends only at ``\\n``.
+    Cut as text lines (httpx's ``aiter_lines``), each such title broke the whole read."""
+    titles = ["Nón lá\u2028Huế", "Áo\u2029dài", "Khăn \x85 lụa"]
+    seeds = [
+        {"sku": f"LS-{i}", "title": title, "price": "100000", "currency": "VND", "stock": 3}
+        for i, title in enumerate(titles)
+    ]
+    await control.seed(seeds)
+    placed = await control.place_order([("LS-0", 1), ("LS-2", 1)])
+    async with make_channel(sandbox, plugins, bulk_threshold=0, bulk_poll_interval=0.01) as channel:
+        products = [p async for p in channel.stream_products()]
+        orders = [o async for o in channel.stream_orders()]
+    assert sorted(p.title for p in products) == sorted(titles)
+    [order] = orders
+    assert order.channel_ref.external_id == placed
+    assert sorted(line.title or "" for line in order.lines) == sorted([titles[0], titles[2]])
+    assert [r for r in sandbox.requests if r.path.startswith("/bulk/")], "no bulk export read"
+
+
 async def test_many_variants_and_lines_are_fetched_in_full(
     sandbox: ShopifySandbox, control: SandboxControl, channel: ShopifyChannel
 ) -> None:

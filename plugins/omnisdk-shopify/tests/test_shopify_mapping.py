@@ -281,3 +281,44 @@ def test_location_from_rest() -> None:
     )
     assert location.code == "655441491" and location.name == "Kho Hà Nội"
     assert location.address is not None and location.address.city == "Hà Nội"
+
+
+def _goods_refund_in_full(
+    refunded: Money | None, shipping: Money | None, total: Money
+) -> Money | None:
+    """What ``_goods_refund`` computed before its short cut for nothing refunded."""
+    if refunded is None:
+        return None
+    goods = refunded - shipping if shipping is not None else refunded
+    zero = Money.zero(total.currency)
+    return min(max(goods, zero), total) if goods > zero else None
+
+
+@pytest.mark.parametrize(
+    ("refunded", "shipping"),
+    [
+        (None, None),
+        ("0", None),
+        ("0", "0"),
+        ("0", "30000"),
+        ("0", "-30000"),  # a negative refunded shipping: the goods "refund" is positive
+        ("50000", "30000"),
+        ("500000", "0"),
+        ("10000", "30000"),
+    ],
+)
+def test_goods_refund_short_cut_changes_nothing(refunded: str | None, shipping: str | None) -> None:
+    from omnisdk_shopify.mapping import _goods_refund
+
+    total = Money.of("375000", "VND")
+    money = [None if a is None else Money.of(a, "VND") for a in (refunded, shipping)]
+    assert _goods_refund(money[0], money[1], total) == _goods_refund_in_full(
+        money[0], money[1], total
+    )
+
+
+def test_goods_refund_of_nothing_in_two_currencies_still_refused() -> None:
+    from omnisdk_shopify.mapping import _goods_refund
+
+    with pytest.raises(ValueError, match="subtract VND and USD"):
+        _goods_refund(Money.of("0", "VND"), Money.of("1", "USD"), Money.of("1", "VND"))

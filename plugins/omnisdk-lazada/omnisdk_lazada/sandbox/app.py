@@ -292,6 +292,14 @@ class LazadaSandbox(Sandbox):
         """``POST /_sandbox/revoke``: :meth:`revoke_authorisation`."""
         self.revoke_authorisation()
 
+    def authorise_again(self) -> None:
+        """The seller approves the app again and the code is exchanged for a new pair, which
+        :meth:`channel_settings` gives from now on (the old tokens stay as they were)."""
+        with self.lock:
+            now = self.clock.time()
+            code = self.grants.issue_code(self.seller_id, now)
+            self.initial_access, self.initial_refresh = self.grants.exchange(code, now)
+
     def lift_throttles(self) -> None:
         """Stop answering ``ApiCallLimit`` (the ``rate_limit`` is lifted from now on)."""
         with self.lock:

@@ -291,6 +291,15 @@ class ShopeeSandbox(Sandbox):
         """``POST /_sandbox/revoke``: :meth:`revoke_authorisation`."""
         self.revoke_authorisation()
 
+    def authorise_again(self) -> None:
+        """The seller approves the app again and the code is exchanged for a new pair, which
+        :meth:`channel_settings` gives from now on (the old tokens stay as they were)."""
+        with self.lock:
+            now = self.clock.time()
+            code = self.grants.issue_code(self.shop_id, now)
+            pair = self.grants.exchange(code, self.shop_id, now)
+            self.initial_access, self.initial_refresh = pair
+
     def push(self, code: int, data: dict[str, Any] | None) -> None:
         """Send push ``code`` with ``data`` (delivered signed, or kept as a lost message)."""
         with self.lock:
