@@ -9,7 +9,10 @@ engine has converged (every order stored with its units held, every listing righ
 empty), orders/s over that time, the CPU seconds the engine's processes used, and whether
 anything was lost, doubled or oversold. Workers are ``omnisdk worker --pool solo`` processes
 with beat and the webhook receiver, broker ``--broker``, rate budgets shared in Redis. Wall
-times on a shared machine are noisy: the CPU column and ``os.cpu_count()`` are printed too.
+times on a shared machine are noisy: the CPU column and ``os.cpu_count()`` are printed too,
+with CPU ms per order, the orders offered, and for the workers the tasks they received per
+order (their logs), the messages queued when the buyers stopped and the deepest queue seen
+(sampled every second); stderr has them by task and by queue.
 
 **Proof.** ``--proof`` runs the issue's proof instead: 5,000 orders over 200 SKUs, 4 workers,
 with ``--kills`` SIGKILLs of a worker mid-task.
@@ -82,12 +85,22 @@ class Databases:
 def _row(label: str, outcome: ChaosOutcome) -> dict[str, Any]:
     converged = outcome.converged_after
     seconds = outcome.buying_seconds + (converged or 0.0)
+    orders = max(len(outcome.sales), 1)
+    tasks = sum(outcome.tasks.values())
     return {
         "runtime": label,
         "orders": len(outcome.sales),
+        "offered": outcome.attempts,
         "seconds": round(seconds, 1),
+        "converge_s": None if converged is None else round(converged, 1),
         "orders_per_s": round(len(outcome.sales) / seconds, 1) if converged is not None else None,
         "engine_cpu_s": round(outcome.engine_cpu_seconds, 1),
+        "cpu_ms_per_order": round(outcome.engine_cpu_seconds * 1000 / orders, 1),
+        "tasks_per_order": round(tasks / orders, 2) if outcome.tasks else None,
+        "queued_after_buying": sum(outcome.queue_after_buying.values())
+        if outcome.queue_after_buying
+        else None,
+        "queue_peak": max(outcome.queue_peaks.values()) if outcome.queue_peaks else None,
         "lost": outcome.lost,
         "doubled": len(outcome.doubled),
         "oversold": outcome.oversold,
@@ -125,6 +138,7 @@ async def throughput(args: argparse.Namespace, databases: Databases) -> list[dic
         label = f"{workers} worker{'s' if workers > 1 else ''}" if workers else "embedded"
         rows.append(_row(label, outcome))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        _print_details(outcome)
     return rows
 
 
@@ -152,10 +166,19 @@ async def proof(args: argparse.Namespace, databases: Databases) -> list[dict[str
     with tempfile.TemporaryDirectory(prefix="omnisdk-proof-") as directory:
         outcome = await run_chaos(plan, Path(directory))
     print(outcome.explain(), file=sys.stderr)
+    _print_details(outcome)
     print(f"rate peaks (requests in 2 s, allowed): {outcome.rate_peaks}", file=sys.stderr)
     row = _row(f"4 workers, {outcome.kills} kills", outcome)
     row["cancelled"] = len(outcome.cancellations)
     return [row]
+
+
+def _print_details(outcome: ChaosOutcome) -> None:
+    """Tasks by name and queue depths by kind (stderr: the log, beside the table)."""
+    if outcome.tasks:
+        print(f"tasks received: {outcome.tasks}", file=sys.stderr)
+        print(f"queued when buying stopped: {outcome.queue_after_buying}", file=sys.stderr)
+        print(f"queue peaks: {outcome.queue_peaks}", file=sys.stderr, flush=True)
 
 
 def many_accounts(args: argparse.Namespace, databases: Databases) -> list[dict[str, Any]]:

@@ -37,6 +37,32 @@ class WebhooksMixin(StoreCore):
             ).first()
             return inserted is not None
 
+    def remember_deliveries(
+        self, account: str, delivery_ids: Iterable[str], *, session: Connection | None = None
+    ) -> set[str]:
+        """:meth:`remember_delivery` for many ids in one statement: those seen for the first
+        time (the others are redeliveries). Safe under concurrency like the one-id form."""
+        wanted = sorted(set(delivery_ids))
+        if not wanted:
+            return set()
+        if not all(wanted):
+            raise ValueError("delivery_id is empty")
+        with self._tx(session) as connection:
+            account_id = self._account_id(connection, account)
+            now = self.now()
+            inserted = connection.execute(
+                self._insert(webhook_deliveries)
+                .values(
+                    [
+                        {"account_id": account_id, "delivery_id": delivery, "received_at": now}
+                        for delivery in wanted
+                    ]
+                )
+                .on_conflict_do_nothing()
+                .returning(webhook_deliveries.c.delivery_id)
+            )
+            return set(inserted.scalars())
+
     def processed_deliveries(
         self, account: str, delivery_ids: Iterable[str], *, session: Connection | None = None
     ) -> set[str]:

@@ -400,6 +400,16 @@ class Engine:
         """
         await intake.handle_events(self._ctx, account, events)
 
+    async def handle_event_batch(
+        self, account: str, events: list[ChannelEvent]
+    ) -> intake.EventBatch:
+        """Act on the events of many webhook deliveries of ``account`` at once, set-based:
+        the orders they carry ingested as one page with their delivery ids remembered in the
+        same transaction (a redelivery is a no-op), the orders they only name fetched, or a
+        poll asked for (:attr:`~omnisdk.sync.intake.EventBatch.poll_needed`) when they name
+        many. See :mod:`omnisdk.sync.intake.webhook_batches`."""
+        return await intake.handle_event_batch(self._ctx, account, events)
+
     # -- stock (omnisdk.sync.stock, omnisdk.sync.pusher) -----------------------------------
 
     async def set_stock(

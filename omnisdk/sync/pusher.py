@@ -384,17 +384,28 @@ def _decide_and_intend(
 ) -> None:
     """Decide the items' figures and record the intents of the writes, in one transaction.
 
-    Under quota allocation the SKUs are locked first: an account's figure is decided from
-    what the others hold, and a recorded intent counts in what this one holds, so two
-    decisions for one SKU never give away the same units.
+    Under quota allocation the SKUs whose figure changes are locked, in SKU order, and
+    decided again under the lock: an account's figure is decided from what the others hold,
+    and a recorded intent counts in what this one holds, so two decisions for one SKU never
+    give away the same units. A SKU whose figure stays as it is (most of a batch, while a
+    fleet of pushers drains it) is not locked: it writes nothing and records no intent, so
+    what the account holds of it does not change, and no other decision can give its units
+    away (a change that moves its figure later marks its row again). Locking the whole batch
+    made the pushers of every account wait on one another for SKUs none of them wrote.
     """
     store = context.store
 
     def work(session: Transaction) -> None:
-        if context.config.engine.allocation == "quota":
-            store.lock_listings(session, sorted({item.sku for item in items}))
         _load_states(context, account, items, session)
         _decide(context, account, mode, items, session)
+        # SQLite's writers are serial already (the transaction holds the write lock).
+        if context.config.engine.allocation == "quota" and store.is_postgresql:
+            changing = [item for item in items if item.update is not None]
+            if changing:
+                store.lock_listings(session, sorted({item.sku for item in changing}))
+                # Decided again now that no other decision of these SKUs is under way.
+                _load_states(context, account, changing, session)
+                _decide(context, account, mode, changing, session)
         intents = sorted(
             (i.sku, i.quantity, i.unseen, i.seen_accounted) for i in items if i.update is not None
         )

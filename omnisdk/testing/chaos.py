@@ -215,6 +215,13 @@ class ChaosOutcome:
     engine_cpu_seconds: float = 0.0
     """CPU time (user + system) the engine's processes had used when the run ended (of the
     processes running then, their children included)."""
+    tasks: dict[str, int] = field(default_factory=dict)
+    """Tasks the workers received, by name (runs with workers only)."""
+    queue_peaks: dict[str, int] = field(default_factory=dict)
+    """The most messages seen waiting in each queue kind, sampled every
+    :data:`QUEUE_SAMPLE` s from the fleet's start to the end of the run (workers only)."""
+    queue_after_buying: dict[str, int] = field(default_factory=dict)
+    """The messages waiting in each queue kind when the buyers stopped (workers only)."""
     engine_errors: list[str] = field(default_factory=list)
     """Tracebacks the engine processes printed (a crash is a finding)."""
     sabotage: list[tuple[float, str]] = field(default_factory=list)
@@ -385,7 +392,6 @@ class EngineProcess(ChildProcess):
         self.process: subprocess.Popen[str] | None = None
         self.logs: list[Path] = []
         self.starts = 0
-
 
     def start(self, within: float = 60.0) -> dict[str, Any]:
         """Start ``omnisdk run``; returns its ``started`` JSON line once the receiver listens."""
@@ -681,6 +687,22 @@ async def _check(
     return problems
 
 
+QUEUE_SAMPLE = 1.0
+"""Seconds between samples of a fleet's queue depths."""
+
+
+async def _sample_queues(fleet: WorkerFleet, outcome: ChaosOutcome) -> None:
+    """Keep :attr:`ChaosOutcome.queue_peaks` up to date until cancelled."""
+    while True:
+        try:
+            depths = await asyncio.to_thread(fleet.queue_depths)
+        except Exception:  # the broker is busy or gone for a moment: the next sample
+            depths = {}
+        for kind, depth in depths.items():
+            outcome.queue_peaks[kind] = max(outcome.queue_peaks.get(kind, 0), depth)
+        await asyncio.sleep(QUEUE_SAMPLE)
+
+
 def unqueued_states(store: Store, problems: Sequence[str], skus: Sequence[str]) -> str:
     """The SKUs of ``problems`` listed otherwise than the engine says with no push queued,
     each with its stock and every account's listing state ("" when there are none)."""
@@ -750,6 +772,7 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
     controls = {a: SandboxControl.for_sandbox(s) for a, s in sandboxes.items()}
     port = free_port()
     engine: EngineProcess | WorkerFleet
+    sampler: asyncio.Task[None] | None = None
     entry_points = sorted({s.channel_type for s in sandboxes.values()})
     if plan.workers:
         engine = WorkerFleet(
@@ -782,6 +805,8 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
         for account, control in controls.items():
             await control.set_webhook_url(f"http://127.0.0.1:{port}/webhooks/{account}")
         await asyncio.to_thread(engine.start)
+        if isinstance(engine, WorkerFleet):
+            sampler = asyncio.create_task(_sample_queues(engine, outcome))
         for index, control in enumerate(controls.values()):
             if plan.faults:
                 await control.set_faults(**plan.faults, seed=plan.seed + index)
@@ -794,6 +819,9 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
         finally:
             await sabotage
         outcome.buying_seconds = time.monotonic() - started
+        if isinstance(engine, WorkerFleet):
+            with contextlib.suppress(Exception):
+                outcome.queue_after_buying = await asyncio.to_thread(engine.queue_depths)
         for control in controls.values():
             await control.set_faults()
         faults_off = outcome.faults_off_at = time.monotonic()
@@ -827,11 +855,16 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> ChaosOutcome:
         outcome.engine_cpu_seconds = engine.cpu_seconds()
         if isinstance(engine, WorkerFleet):
             outcome.mid_task_kills = engine.mid_task_kills
+            outcome.tasks = engine.task_counts()
         exit_code = await asyncio.to_thread(engine.stop)
         if exit_code not in (0, 1):
             outcome.engine_errors.append(f"omnisdk run exited {exit_code} on SIGTERM")
         outcome.rate_peaks = await _rate_peaks(config, sandboxes)
     finally:
+        if sampler is not None:
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
         if isinstance(engine, WorkerFleet):
             await asyncio.to_thread(engine.kill_all)
             with contextlib.suppress(Exception):  # a broker gone: nothing left to delete

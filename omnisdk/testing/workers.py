@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -23,7 +24,13 @@ from typing import IO, Any
 
 import httpx
 
-__all__ = ["ChildProcess", "WorkerFleet", "process_cpu_seconds", "traceback_tails"]
+__all__ = [
+    "ChildProcess",
+    "WorkerFleet",
+    "process_cpu_seconds",
+    "task_counts",
+    "traceback_tails",
+]
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -273,6 +280,44 @@ class WorkerFleet:
     def tracebacks(self) -> list[str]:
         """The last line of each traceback any process printed."""
         return traceback_tails(log for process in self.processes for log in process.logs)
+
+    def task_counts(self) -> dict[str, int]:
+        """Tasks the workers received so far, by task name (from their INFO logs, killed
+        workers' included): what a run cost in messages."""
+        return task_counts(log for worker in self.workers for log in worker.logs)
+
+    def queue_depths(self) -> dict[str, int]:
+        """Messages waiting now in each of the fleet's queues, by queue kind."""
+        from kombu.connection import Connection
+
+        from omnisdk.config import load_config
+        from omnisdk.runtime.celery.schedule import QUEUES
+
+        settings = load_config(self.workdir / "omnisdk.toml").celery
+        depths = {}
+        with Connection(settings.broker_url, connect_timeout=5) as connection:  # type: ignore[no-untyped-call]
+            channel = connection.default_channel
+            for kind in QUEUES:
+                try:
+                    declared = channel.queue_declare(f"{settings.queue}.{kind}", passive=True)
+                    depths[kind] = int(declared.message_count)
+                except Exception:  # not declared yet: nothing waits there
+                    depths[kind] = 0
+                    channel = connection.channel()
+        return depths
+
+
+_RECEIVED = re.compile(r"Task (omnisdk\.[a-z_]+)\[[^\]]*\] received")
+
+
+def task_counts(logs: Iterable[Path]) -> dict[str, int]:
+    """How many tasks of each name Celery's INFO lines in ``logs`` say were received."""
+    counts: dict[str, int] = {}
+    for log in logs:
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        for match in _RECEIVED.finditer(text):
+            counts[match[1]] = counts.get(match[1], 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def traceback_tails(logs: Iterable[Path]) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from omnisdk.config import load_config
 from omnisdk.plugins import Plugins
 from omnisdk.runtime.celery.app import celery_settings
@@ -112,3 +114,65 @@ def test_delivery_is_at_least_once_on_purpose(tmp_path: Path) -> None:
     assert settings["task_routes"]["omnisdk.push"] == {"queue": "shop-vn.push"}
     assert settings["task_routes"]["omnisdk.handle_events"] == {"queue": "shop-vn.intake"}
     assert config.celery.shared_budgets_url == "redis://127.0.0.1:6379/1"  # type: ignore[attr-defined]
+
+
+def test_the_beat_queues_one_poll_per_account_until_it_starts(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polls of an account due while one still waits are not sent (behind busy workers they
+    piled up: a dozen reads of the same orders, and every other account's polls behind)."""
+    import uuid
+
+    from omnisdk.runtime.celery.app import create_app
+    from omnisdk.runtime.celery.beat import ALL_ACCOUNTS, OneQueuedScheduler, queued_marks
+
+    config, plugins = _config(tmp_path)
+    queue = f"beat-test-{uuid.uuid4().hex[:8]}"
+    config = config.model_copy(  # type: ignore[attr-defined]
+        update={
+            "celery": config.celery.model_copy(update={"rate_limit_url": redis_url, "queue": queue})
+        }  # type: ignore[attr-defined]
+    )
+    app = create_app(config, plugins)  # type: ignore[arg-type]
+    sent: list[tuple[str, tuple[object, ...]]] = []
+    expiring: list[str] = []
+
+    def send_task(name: str, args: tuple[object, ...] = (), *_: object, **options: object) -> None:
+        sent.append((name, tuple(args)))
+        if options.get("expires") is not None:
+            expiring.append(name)
+
+    monkeypatch.setattr(app, "send_task", send_task)
+    scheduler = OneQueuedScheduler(app=app, schedule_filename=str(tmp_path / "beat"))
+    try:
+        entries = scheduler.schedule
+        for _ in range(3):  # three intervals pass while the workers are busy
+            for name in (
+                "poll-orders:cua-hang-ha-noi",
+                "poll-orders:cua-hang-sai-gon",
+                "rebalance",
+            ):
+                scheduler.apply_async(entries[name])
+        assert sent == [
+            ("omnisdk.poll_orders", ("cua-hang-ha-noi",)),
+            ("omnisdk.poll_orders", ("cua-hang-sai-gon",)),
+            ("omnisdk.rebalance", ()),
+        ]
+        # The one message does not expire (dropped unrun, it would leave the account unpolled
+        # while its mark lives); the mark lives three intervals, a minute at least.
+        assert expiring == []
+        polls = queued_marks(redis_url, queue, "omnisdk.poll_orders")
+        assert 60 <= polls.client.ttl(polls.key("cua-hang-ha-noi")) <= 90
+        polls.started("cua-hang-ha-noi")  # what the task does first
+        queued_marks(redis_url, queue, "omnisdk.rebalance").started(ALL_ACCOUNTS)
+        for name in ("poll-orders:cua-hang-ha-noi", "poll-orders:cua-hang-sai-gon", "rebalance"):
+            scheduler.apply_async(entries[name])
+        assert sent[3:] == [
+            ("omnisdk.poll_orders", ("cua-hang-ha-noi",)),
+            ("omnisdk.rebalance", ()),
+        ]
+        keys = list(polls.client.scan_iter(match=f"{queue}:*"))
+        polls.client.delete(*keys)
+        polls.close()
+    finally:
+        scheduler.close()

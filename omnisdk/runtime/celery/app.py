@@ -64,6 +64,7 @@ def celery_settings(config: Config, plugins: Plugins | None = None) -> dict[str,
         "task_routes": {name: {"queue": f"{prefix}.{kind}"} for name, kind in TASK_QUEUES.items()},
         "task_create_missing_queues": True,
         "beat_schedule": beat_schedule(config, plugins or Plugins()),
+        "beat_scheduler": "omnisdk.runtime.celery.beat:OneQueuedScheduler",
         "include": [TASKS_MODULE],
         "omnisdk_queues": [f"{prefix}.{kind}" for kind in QUEUES],
     }

@@ -2,9 +2,11 @@
 
 The same :class:`~omnisdk.webhooks.WebhookReceiver` as ``omnisdk run`` (verification,
 redelivery checks against the store, size limits), on uvicorn; each accepted delivery is
-enqueued as an ``omnisdk.handle_events`` task instead of being handled here, so any worker may
-handle it. Run as many receivers as the traffic needs behind a load balancer: they share
-nothing but the store and the broker.
+appended to its account's intake buffer, and one ``omnisdk.drain_intake`` task per account is
+queued to take them in together (:mod:`omnisdk.runtime.celery.intake`; without Redis, each
+delivery is an ``omnisdk.handle_events`` task), so any worker may handle them. Run as many
+receivers as the traffic needs behind a load balancer: they share nothing but the store, the
+broker and the Redis.
 
 This is the deployment's web process: when ``[engine] status_page`` names an address, the
 read-only status page (:class:`omnisdk.statuspage.StatusPage`, the same as ``omnisdk run``
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from omnisdk._listen import bind_socket
 from omnisdk.models import ChannelEvent
+from omnisdk.runtime.celery.intake import IntakeSender
 from omnisdk.runtime.served import ServedApp, make_server, status_page_address
 from omnisdk.sync.engine import Engine
 from omnisdk.webhooks import WebhookBatch, WebhookReceiver
@@ -37,7 +40,8 @@ Enqueue = Callable[[str, list[dict[str, Any]]], None]
 
 class BrokerReceiver:
     """Serves ``POST /webhooks/{account}`` for an open ``engine``; ``enqueue`` sends each
-    accepted delivery to the broker (default: the ``omnisdk.handle_events`` task).
+    accepted delivery to the workers (default:
+    :class:`~omnisdk.runtime.celery.intake.IntakeSender`).
     ``status_page``: ``HOST:PORT`` to serve the status page at, True (the default) for
     ``[engine] status_page`` (off unless set), False for no page."""
 
@@ -54,7 +58,10 @@ class BrokerReceiver:
         self.status_page_address = status_page_address(engine, status_page)
         self.host = host
         self.port = port
-        self._enqueue = enqueue or _send_to_broker
+        self._sender: IntakeSender | None = None
+        if enqueue is None:
+            self._sender = enqueue = IntakeSender(engine.config, _send_task)
+        self._enqueue = enqueue
         public = engine.config.engine.webhook_public_url
         self.receiver = WebhookReceiver(engine.channels, engine.store, public_url=public)
         self.enqueued = 0
@@ -92,6 +99,8 @@ class BrokerReceiver:
                 )
             consumer.cancel()
             await asyncio.gather(consumer, return_exceptions=True)
+            if self._sender is not None:
+                self._sender.close()
             sock.close()
             if page is not None:
                 page.close()
@@ -122,7 +131,7 @@ class BrokerReceiver:
         logger.warning("enqueueing a delivery of %s failed: %s", batch.account, exc)
 
 
-def _send_to_broker(account: str, events: list[dict[str, Any]]) -> None:
+def _send_task(task: str, *args: Any) -> None:
     from omnisdk.runtime.celery.tasks import send
 
-    send("omnisdk.handle_events", account, events)
+    send(task, *args)

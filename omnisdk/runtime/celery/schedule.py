@@ -46,6 +46,7 @@ QUEUES = ("poll", "intake", "push", "maintenance")
 TASK_QUEUES: dict[str, str] = {
     "omnisdk.poll_orders": "poll",
     "omnisdk.handle_events": "intake",
+    "omnisdk.drain_intake": "intake",
     "omnisdk.push": "push",
     "omnisdk.poll_customers": "maintenance",
     "omnisdk.poll_products": "maintenance",
@@ -55,7 +56,8 @@ TASK_QUEUES: dict[str, str] = {
 }
 """Which queue kind each task goes to. A worker takes from each of its queues in turn, so the
 order polls (``poll``, a few messages per account and interval, dropped when stale) never
-wait behind a burst of webhook deliveries (``intake``, one message per delivery) or behind
+wait behind a burst of webhook deliveries (``intake``: one drain queued per account with Redis,
+else one message per delivery) or behind
 pushes (``push``, at most one queued per account), and order intake never waits behind a
 reconciliation (``maintenance``)."""
 

@@ -7,6 +7,7 @@ task                        what it does                                 lock he
 ``omnisdk.poll_customers``  customers into the one customer view         ``poll:customers``
 ``omnisdk.poll_products``   bind new listings of known SKUs              ``poll:products``
 ``omnisdk.handle_events``   act on one webhook delivery's events         none
+``omnisdk.drain_intake``    the account's buffered deliveries, batched   ``intake``
 ``omnisdk.push``            drain the account's outbox                   ``push``
 ``omnisdk.reconcile``       read listed stock back, repair drift         ``reconcile``
 ``omnisdk.rebalance``       send a pusher to every account with due work none
@@ -42,6 +43,8 @@ from celery import signals
 from omnisdk.config import Config
 from omnisdk.models import ChannelEvent
 from omnisdk.runtime.celery.app import app
+from omnisdk.runtime.celery.beat import ALL_ACCOUNTS
+from omnisdk.runtime.celery.intake import BATCH_DELIVERIES, MAX_BATCHES
 from omnisdk.runtime.celery.metrics import (
     PUSH_FAILURES,
     PUSHES,
@@ -52,10 +55,13 @@ from omnisdk.runtime.celery.metrics import (
 from omnisdk.runtime.celery.schedule import TASK_QUEUES
 from omnisdk.runtime.celery.worker import WorkerEngine
 from omnisdk.sync.engine import Engine
+from omnisdk.sync.intake import EventBatch
 from omnisdk.sync.pusher import PushStats
 
 __all__ = [
+    "dispatch_drains",
     "dispatch_pushes",
+    "drain_intake",
     "handle_events",
     "poll_customers",
     "poll_orders",
@@ -63,10 +69,14 @@ __all__ = [
     "push",
     "rebalance",
     "reconcile",
+    "send_poll",
     "worker_engine",
 ]
 
 logger = logging.getLogger("omnisdk.runtime.celery")
+
+POLL_MARK_SECONDS = 30
+"""How long a poll sent by a task (not by the beat) keeps others from being queued at most."""
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -143,6 +153,9 @@ def _job(
     """
     worker = worker_engine()
     TASKS.labels(task, account).inc()
+    queued = worker.queued(f"omnisdk.{task}")
+    if queued is not None:
+        queued.started(account)  # the beat may send the next one from now on
     held = worker.store.try_work_lock(lock, account) if lock is not None else None
     if lock is not None and held is None:
         return "busy", None
@@ -192,8 +205,67 @@ def handle_events(account: str, events: list[dict[str, Any]]) -> str:
     parsed = [ChannelEvent.model_validate(event) for event in events]
     outcome, _ = _job("handle_events", None, account, lambda e: e.handle_events(account, parsed))
     if outcome == "failed":
-        send("omnisdk.poll_orders", account)
+        send_poll(worker_engine(), account)
     return outcome
+
+
+@_task("omnisdk.drain_intake")
+def drain_intake(account: str) -> str:
+    """Take in the webhook deliveries buffered for ``account``, in set-based batches (one
+    drain at a time per account; see :mod:`omnisdk.runtime.celery.intake`)."""
+    worker = worker_engine()
+    TASKS.labels("drain_intake", account).inc()
+    buffer, marks = worker.intake_buffer, worker.intake_marks
+    if buffer is None or marks is None:
+        return "done"  # no Redis: deliveries came as omnisdk.handle_events
+    marks.started(account)  # deliveries from now on need a drain of their own
+    held = worker.store.try_work_lock("intake", account)
+    if held is None:
+        return "busy"  # the holder looks at the list again after it lets go
+    changed = poll = False
+    outcome = "done"
+    try:
+        for _ in range(MAX_BATCHES):
+            deliveries = buffer.peek(account, BATCH_DELIVERIES)
+            if not deliveries:
+                break
+            events = [ChannelEvent.model_validate(e) for batch in deliveries for e in batch]
+            try:
+                result = worker.run(_batch_of(account, events))
+            except Exception as exc:  # webhooks are hints: the poll finds what they said
+                TASK_FAILURES.labels("drain_intake", account).inc()
+                logger.warning(
+                    "omnisdk.drain_intake %s failed: %s: %s", account, type(exc).__name__, exc
+                )
+                logger.debug("omnisdk.drain_intake %s failed", account, exc_info=True)
+                outcome, poll = "failed", True
+            else:
+                poll = poll or result.poll_needed
+            changed = changed or worker.stock_changed
+            buffer.drop(account, len(deliveries))
+    finally:
+        held.release()
+    if buffer.depth(account) and marks.mark(account):
+        send("omnisdk.drain_intake", account)
+    if poll:
+        send_poll(worker, account)
+    if changed:
+        dispatch_pushes(worker)
+    return outcome
+
+
+def _batch_of(
+    account: str, events: list[ChannelEvent]
+) -> Callable[[Engine], Awaitable[EventBatch]]:
+    """The work of one intake batch (:meth:`Engine.handle_event_batch`)."""
+    return lambda engine: engine.handle_event_batch(account, events)
+
+
+def send_poll(worker: WorkerEngine, account: str) -> None:
+    """Send a poll of ``account``'s orders unless one is queued already."""
+    queued = worker.queued("omnisdk.poll_orders")
+    if queued is None or queued.mark(account, seconds=POLL_MARK_SECONDS):
+        send("omnisdk.poll_orders", account)
 
 
 @_task("omnisdk.push")
@@ -223,10 +295,32 @@ def reconcile(account: str) -> str:
 @_task("omnisdk.rebalance")
 def rebalance() -> list[str]:
     """Send a pusher to every account with due outbox rows (the beat's tick): quota moves
-    the pushers queued, retries that came due, changes other processes made."""
+    the pushers queued, retries that came due, changes other processes made; and a drain to
+    every account with webhook deliveries buffered and none queued."""
     worker = worker_engine()
     TASKS.labels("rebalance", "").inc()
+    queued = worker.queued("omnisdk.rebalance")
+    if queued is not None:
+        queued.started(ALL_ACCOUNTS)  # the beat may send the next one from now on
+    dispatch_drains(worker)
     return dispatch_pushes(worker)
+
+
+def dispatch_drains(worker: WorkerEngine) -> list[str]:
+    """Send a drain to every account whose webhook buffer has deliveries and no drain queued
+    (one whose message was lost, or whose mark outlived it); returns those accounts."""
+    buffer, marks = worker.intake_buffer, worker.intake_marks
+    if buffer is None or marks is None:
+        return []
+    try:
+        waiting = buffer.waiting()
+    except Exception as exc:  # Redis down: the receiver cannot buffer either
+        logger.warning("listing the webhook buffers failed: %s", exc)
+        return []
+    sent = [account for account in waiting if marks.mark(account)]
+    for account in sent:
+        send("omnisdk.drain_intake", account)
+    return sent
 
 
 @_task("omnisdk.run_promotions")

@@ -30,9 +30,11 @@ from omnisdk.config import Config
 from omnisdk.errors import UsageError
 from omnisdk.hookspecs import hookimpl
 from omnisdk.plugins import Plugins
+from omnisdk.runtime.celery.beat import ONE_QUEUED_TASKS, queued_marks
 from omnisdk.runtime.celery.budgets import SharedBudgets
+from omnisdk.runtime.celery.intake import intake_buffer, intake_marks
 from omnisdk.runtime.celery.metrics import record_budget_wait
-from omnisdk.runtime.celery.pending import PendingPushes
+from omnisdk.runtime.celery.pending import PendingPushes, QueuedMarks
 from omnisdk.store import Store
 from omnisdk.sync.engine import Engine
 
@@ -87,9 +89,24 @@ class WorkerEngine:
             else None
         )
         """Marks of queued pushes (None without Redis: every dispatch sends)."""
+        self._queued: dict[str, QueuedMarks] = {}
+        self.intake_buffer = intake_buffer(config)
+        """The per-account webhook buffers (None without Redis)."""
+        self.intake_marks = intake_marks(config)
+        """Marks of queued intake drains (None without Redis)."""
         self._runner: asyncio.Runner | None = None
         self._engine: Engine | None = None
         self._changes = _StockChanges()
+
+    def queued(self, task: str) -> QueuedMarks | None:
+        """The marks of ``task``'s queued messages (:mod:`omnisdk.runtime.celery.beat`; None
+        without Redis, or for a task of which any number may wait)."""
+        url = self.config.celery.shared_budgets_url
+        if url is None or task not in ONE_QUEUED_TASKS:
+            return None
+        if task not in self._queued:
+            self._queued[task] = queued_marks(url, self.config.celery.queue, task)
+        return self._queued[task]
 
     @property
     def engine(self) -> Engine:
@@ -156,6 +173,13 @@ class WorkerEngine:
         """Close the engine, the Redis clients and the event loop (idempotent)."""
         if self.pending is not None:
             self.pending.close()
+        for marks in self._queued.values():
+            marks.close()
+        self._queued.clear()
+        if self.intake_buffer is not None:
+            self.intake_buffer.close()
+        if self.intake_marks is not None:
+            self.intake_marks.close()
         engine, self._engine = self._engine, None
         runner, self._runner = self._runner, None
         if runner is None:

@@ -11,6 +11,7 @@ job:
 ``customers``         the customers an account lists, resolved into the one customer view
 ``listings``          the listings an account shows, bound to the master catalog by SKU
 ``webhook_events``    webhook events acted on (orders, deauthorisation, listed stock)
+``webhook_batches``   many deliveries of one account taken in together (set-based)
 ====================  ==========================================================================
 """
 
@@ -25,14 +26,17 @@ from omnisdk.sync.intake.orders import (
     update_order,
 )
 from omnisdk.sync.intake.polling import CUSTOMERS_STREAM, ORDERS_STREAM, PRODUCTS_STREAM, SyncStats
+from omnisdk.sync.intake.webhook_batches import EventBatch, handle_event_batch
 from omnisdk.sync.intake.webhook_events import handle_events
 
 __all__ = [
     "CUSTOMERS_STREAM",
     "ORDERS_STREAM",
     "PRODUCTS_STREAM",
+    "EventBatch",
     "IngestResult",
     "SyncStats",
+    "handle_event_batch",
     "handle_events",
     "ingest_order",
     "ingest_orders",
