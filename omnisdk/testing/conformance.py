@@ -858,21 +858,6 @@ class ChannelConformance:
     """How many times the refund test moves an order on (``advance``) waiting for the
     platform to take a return (most take one only once the parcel was delivered)."""
 
-    async def refund_until_taken(
-        self, control: SandboxControl, order_id: str, lines: list[tuple[str, int]]
-    ) -> Decimal:
-        """Refund ``lines`` of the order, moving it on while the platform says 409 (not yet
-        refundable); the amount paid back."""
-        for _ in range(self.refund_attempts):
-            try:
-                return await control.refund_order(order_id, lines)
-            except SandboxRefused as refused:
-                if refused.status != 409:
-                    raise
-            await control.advance_clock(60)
-            await control.advance_order(order_id)
-        return await control.refund_order(order_id, lines)
-
     @pytest.mark.asyncio
     async def test_a_partial_then_full_refund_reads_back_to_the_dong(
         self, channel: Channel, control: SandboxControl
@@ -894,7 +879,9 @@ class ChannelConformance:
         units = sum(line.quantity for line in before.lines)
         assert not before.refund_total, f"an order nobody refunded has {before.refund_total}"
         unit = {line.sku: line.total.amount / line.quantity for line in before.lines}
-        paid = await self.refund_until_taken(control, order_id, [(first, 1)])
+        paid = await control.refund_when_refundable(
+            order_id, [(first, 1)], attempts=self.refund_attempts
+        )
         assert paid == unit[first], f"the sandbox paid back {paid}, one unit costs {unit[first]}"
         await control.advance_clock(1)
         once = await channel.get_order(order_id)
@@ -911,7 +898,9 @@ class ChannelConformance:
         assert [order.refund_total for order in streamed] == [once.refund_total]
         assert sales_figures(once).refund_minor == Money.of(paid, self.currency).to_minor()
         await control.advance_clock(60)
-        rest = await self.refund_until_taken(control, order_id, [(first, 1), (second, 1)])
+        rest = await control.refund_when_refundable(
+            order_id, [(first, 1), (second, 1)], attempts=self.refund_attempts
+        )
         await control.advance_clock(1)
         whole = await channel.get_order(order_id)
         goods = sum((line.total for line in whole.lines), Money.zero(self.currency))

@@ -146,6 +146,22 @@ class SandboxControl:
         body = await self.call("POST", f"/orders/{quote(order_id, safe='')}/refund", payload)
         return Decimal(str(body["refunded"]))
 
+    async def refund_when_refundable(
+        self, order_id: str, lines: Iterable[tuple[str, int]], *, attempts: int = 8
+    ) -> Decimal:
+        """:meth:`refund_order`, moving the order on (clock, then status) while the platform
+        says 409 (not refundable yet, e.g. not shipped), at most ``attempts`` times."""
+        wanted = list(lines)
+        for _ in range(attempts):
+            try:
+                return await self.refund_order(order_id, wanted)
+            except SandboxRefused as refused:
+                if refused.status != 409:
+                    raise
+            await self.advance_clock(60)
+            await self.advance_order(order_id)
+        return await self.refund_order(order_id, wanted)
+
     async def state(self) -> dict[str, Any]:
         """``{"listings", "orders", "webhooks"}``."""
         body: dict[str, Any] = await self.call("GET", "/state")

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from omnisdk.config import Config
-from omnisdk.runtime.celery.pending import QueuedMarks
+from omnisdk.runtime.celery.pending import AccountKeys, QueuedMarks
 
 __all__ = [
     "BATCH_DELIVERIES",
@@ -52,30 +52,9 @@ MAX_BATCHES = 20
 and pushes of other accounts get a worker in between)."""
 
 
-class IntakeBuffer:
+class IntakeBuffer(AccountKeys):
     """The per-account lists of webhook deliveries in the Redis at ``url``, under
     ``prefix`` (see the module doc)."""
-
-    def __init__(self, url: str, *, prefix: str) -> None:
-        self.url = url
-        self.prefix = prefix
-        self._client: Any = None
-
-    def __repr__(self) -> str:
-        return f"IntakeBuffer(prefix={self.prefix!r})"
-
-    @property
-    def client(self) -> Any:
-        """The (synchronous) Redis client, opened on first use."""
-        if self._client is None:
-            import redis
-
-            self._client = redis.Redis.from_url(self.url, socket_timeout=5)
-        return self._client
-
-    def key(self, account: str) -> str:
-        """The Redis key of ``account``'s list."""
-        return f"{self.prefix}:{account}"
 
     def append(self, account: str, events: list[dict[str, Any]]) -> int:
         """Append one delivery's events (JSON data); returns the list's length after."""

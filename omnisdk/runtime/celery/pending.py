@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__all__ = ["MARK_SECONDS", "PendingPushes", "QueuedMarks"]
+__all__ = ["MARK_SECONDS", "AccountKeys", "PendingPushes", "QueuedMarks"]
 
 logger = logging.getLogger("omnisdk.runtime.celery")
 
@@ -32,17 +32,13 @@ MARK_SECONDS = 60
 """How long a mark lives at most (a message that never ran stops blocking after this)."""
 
 
-class QueuedMarks:
-    """Marks of queued messages of ``what`` (a label for the log) in the Redis at ``url``,
-    under ``prefix`` (see the module doc)."""
+class AccountKeys:
+    """One Redis key per account, ``{prefix}:{account}``, in the Redis at ``url`` (the
+    client is opened on first use): what the marks and the intake lists share."""
 
-    def __init__(
-        self, url: str, *, prefix: str, seconds: float = MARK_SECONDS, what: str = "message"
-    ) -> None:
+    def __init__(self, url: str, *, prefix: str) -> None:
         self.url = url
         self.prefix = prefix
-        self.seconds = seconds
-        self.what = what
         self._client: Any = None
 
     def __repr__(self) -> str:
@@ -58,8 +54,20 @@ class QueuedMarks:
         return self._client
 
     def key(self, account: str) -> str:
-        """The Redis key of ``account``'s mark."""
+        """The Redis key of ``account``."""
         return f"{self.prefix}:{account}"
+
+
+class QueuedMarks(AccountKeys):
+    """Marks of queued messages of ``what`` (a label for the log) in the Redis at ``url``,
+    under ``prefix`` (see the module doc)."""
+
+    def __init__(
+        self, url: str, *, prefix: str, seconds: float = MARK_SECONDS, what: str = "message"
+    ) -> None:
+        super().__init__(url, prefix=prefix)
+        self.seconds = seconds
+        self.what = what
 
     def mark(self, account: str, *, seconds: float | None = None) -> bool:
         """True when no message of ``account`` was queued: the caller sends one (now marked,
