@@ -49,6 +49,7 @@ COLUMNS = (
     ("cancelled", "cancelled"),
     ("faults_injected", "faults injected"),
     ("kills", "kills"),
+    ("reauthorised", "reauth"),
     ("lost", "lost"),
     ("doubled", "doubled"),
     ("oversold", "oversold"),
