@@ -43,7 +43,9 @@ OVERSELL = (
     "catch-up on orders; a SIGKILL between a token refresh and storing its new pair leaves a "
     "dead refresh token (the account stops until the kit authorises it again, as its "
     "operator would; meanwhile others may oversell). "
-    "Units are sometimes oversold when absolute and compare-and-swap channels sell together "
+    "Units are sometimes oversold when absolute and compare-and-swap channels sell together, "
+    "or when a platform puts a cancelled order's units back on sale while the engine is down "
+    "(1 unit in a fresh-clone CI run on 2026-12-08 after 11 clean runs) "
     "(docs/benchmarks.md, Chaos)"
 )
 
