@@ -409,6 +409,9 @@ class Channel:
     request_id_headers: ClassVar[tuple[str, ...]] = DEFAULT_REQUEST_ID_HEADERS
     request_id_fields: ClassVar[tuple[str, ...]] = DEFAULT_REQUEST_ID_FIELDS
     external_id_keys: ClassVar[tuple[str, ...]] = ("id", "external_id")
+    reauthorise_advice: ClassVar[str] = ""
+    """What the merchant must do once the authorisation is lost (e.g. "authorise the shop
+    again"), added to the error every later call raises."""
 
     def __init__(
         self,
@@ -433,6 +436,7 @@ class Channel:
         self._transport = transport
         self._http: HttpClient | None = None
         self._keeper: TokenKeeper | None = None
+        self._lost: str | None = None
         self.rate_limiters: RateLimiterFactory | None = None
         """Builds the account's rate limiter instead of :class:`~omnisdk.http.HttpClient`
         (set before the first request; the engine sets it when given ``rate_limiters``)."""
@@ -550,12 +554,37 @@ class Channel:
         return self._keeper
 
     def forget_credentials(self) -> None:
-        """Drop the token this channel holds in memory and the refusals it counted, so the
-        next call starts again from the token store (the engine calls it when an account it
-        saw stopped for want of authorisation is ``active`` again)."""
+        """Drop the token this channel holds in memory, the refusals it counted and a lost
+        authorisation it remembers, so the next call starts again from the token store (the
+        engine calls it when an account it saw stopped for want of authorisation is
+        ``active`` again, maybe authorised by ``channels reauthorise`` in another process)."""
         self._keeper = None
+        self._lost = None
         if self._http is not None:
             self._http.auth_failures = 0
+
+    @property
+    def needs_reauthorisation(self) -> bool:
+        """True once the account's authorisation is known to be gone (calls then stop)."""
+        return self._lost is not None
+
+    def _raise_if_lost(self) -> None:
+        """Raise :class:`~omnisdk.errors.ReauthorisationRequired` once the authorisation is
+        lost, without asking the platform again (a spent refresh token stays spent)."""
+        if self._lost is not None:
+            advice = f"; {self.reauthorise_advice}" if self.reauthorise_advice else ""
+            raise ReauthorisationRequired(
+                f"stopped: {self._lost}{advice}", channel=self.name, account=self.account
+            )
+
+    def _authorisation_lost(self, exc: ReauthorisationRequired) -> ReauthorisationRequired:
+        """Remember that the authorisation is lost (logged once); ``exc``, to raise. The
+        engine that catches it marks the account ``needs_reauth`` and fires
+        ``omnisdk_channel_needs_reauthorisation`` once."""
+        if self._lost is None:
+            self._lost = str(exc)
+            logger.error("%s/%s needs re-authorisation: %s", self.name, self.account, exc)
+        return exc
 
     async def _refresh_and_redact(self, token: Token) -> Token:
         fresh = await self.refresh_token(token)

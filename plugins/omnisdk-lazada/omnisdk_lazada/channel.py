@@ -165,6 +165,7 @@ class LazadaChannel(Channel):
     """
 
     name: ClassVar[str] = "lazada"
+    reauthorise_advice: ClassVar[str] = "authorise the seller again"
     title: ClassVar[str] = "Lazada"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
@@ -220,7 +221,6 @@ class LazadaChannel(Channel):
         self._client: LazadaClient | None = None
         self._listings: dict[str, ListingRef] = {}
         self._refreshed_at = -math.inf
-        self._lost: str | None = None
         self._seller_id: str | None = self.settings.seller_id
         self.product_offset_ceiling = PRODUCT_OFFSET_CEILING
         """The largest ``/products/get`` offset Lazada accepts (tests lower it)."""
@@ -336,36 +336,6 @@ class LazadaChannel(Channel):
         if token.refresh_token is not None:
             self.http.add_secret(token.refresh_token.get_secret_value())
         return value
-
-    @property
-    def needs_reauthorisation(self) -> bool:
-        """True once the seller's authorisation is known to be gone (calls then stop)."""
-        return self._lost is not None
-
-    def forget_credentials(self) -> None:
-        """As :meth:`omnisdk.channel.Channel.forget_credentials`, and forget that the
-        seller's authorisation was lost: another process authorised it again (without this,
-        a running engine kept refusing every call of a seller ``channels reauthorise`` had
-        revived)."""
-        super().forget_credentials()
-        self._lost = None
-
-    def _raise_if_lost(self) -> None:
-        if self._lost is not None:
-            raise ReauthorisationRequired(
-                f"stopped: {self._lost}; authorise the seller again",
-                channel=self.name,
-                account=self.account,
-            )
-
-    def _authorisation_lost(self, exc: ReauthorisationRequired) -> ReauthorisationRequired:
-        # The engine that catches ``exc`` marks the account needs_reauth and fires
-        # omnisdk_channel_needs_reauthorisation once; the channel only stops calling.
-        reason = str(exc)
-        if self._lost is None:
-            self._lost = reason
-            logger.error("%s/%s needs re-authorisation: %s", self.name, self.account, reason)
-        return exc
 
     async def _call(
         self,

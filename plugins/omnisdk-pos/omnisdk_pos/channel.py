@@ -191,7 +191,6 @@ class PosChannel(Channel):
         self._product_ids: dict[str, int] = {}
         self._units: dict[str, UnitOf] = {}
         self._marketplace_channels: set[int] | None = None
-        self._lost: str | None = None
         self._returns = ReturnBook()
         self.skipped_marketplace = 0
         """Sales read and skipped because KiotViet synced them from a marketplace."""
@@ -280,22 +279,11 @@ class PosChannel(Channel):
         self.http.add_secret(value)
         return value
 
-    def forget_credentials(self) -> None:
-        """As :meth:`omnisdk.channel.Channel.forget_credentials`, and forget that the
-        retailer's authorisation was lost: another process authorised it again."""
-        super().forget_credentials()
-        self._lost = None
-
-    def _raise_if_lost(self) -> None:
-        if self._lost is not None:
-            raise ReauthorisationRequired(
-                f"stopped: {self._lost}", channel=self.name, account=self.account
-            )
-
     def _authorisation_lost(self, exc: ReauthorisationRequired) -> ReauthorisationRequired:
-        if self._lost is None:
-            self._lost = str(exc)
-            logger.error("%s/%s needs re-authorisation: %s", self.name, self.account, exc)
+        # KiotViet's channel has always fired the hook itself too, when the loss is new.
+        new = not self.needs_reauthorisation
+        super()._authorisation_lost(exc)
+        if new:
             self.plugins.hook.omnisdk_channel_needs_reauthorisation(
                 channel=self.name, account=self.account, reason=str(exc)
             )

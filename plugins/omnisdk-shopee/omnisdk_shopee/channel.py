@@ -156,6 +156,7 @@ class ShopeeChannel(Channel):
     """
 
     name: ClassVar[str] = "shopee"
+    reauthorise_advice: ClassVar[str] = "authorise the shop again"
     title: ClassVar[str] = "Shopee"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
@@ -210,7 +211,6 @@ class ShopeeChannel(Channel):
         self.signer = Signer(self.settings.partner_id, self.settings.partner_key.get_secret_value())
         self._client: ShopeeClient | None = None
         self._listings: dict[str, ListingRef] = {}
-        self._lost: str | None = None
         self._token_shop_id: int | None = None
         self._returns = ReturnBook()
 
@@ -327,35 +327,6 @@ class ShopeeChannel(Channel):
         except ReauthorisationRequired as exc:
             raise self._authorisation_lost(exc) from None
         return self._use(token)
-
-    @property
-    def needs_reauthorisation(self) -> bool:
-        """True once the shop's authorisation is known to be gone (calls then stop)."""
-        return self._lost is not None
-
-    def forget_credentials(self) -> None:
-        """As :meth:`omnisdk.channel.Channel.forget_credentials`, and forget that the shop's
-        authorisation was lost: another process authorised it again (without this, a running
-        engine kept refusing every call of a shop ``channels reauthorise`` had revived)."""
-        super().forget_credentials()
-        self._lost = None
-
-    def _raise_if_lost(self) -> None:
-        if self._lost is not None:
-            raise ReauthorisationRequired(
-                f"stopped: {self._lost}; authorise the shop again",
-                channel=self.name,
-                account=self.account,
-            )
-
-    def _authorisation_lost(self, exc: ReauthorisationRequired) -> ReauthorisationRequired:
-        # The engine that catches ``exc`` marks the account needs_reauth and fires
-        # omnisdk_channel_needs_reauthorisation once; firing it here too made it fire twice.
-        reason = str(exc)
-        if self._lost is None:
-            self._lost = reason
-            logger.error("%s/%s needs re-authorisation: %s", self.name, self.account, reason)
-        return exc
 
     async def _call(
         self,
