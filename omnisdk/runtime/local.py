@@ -83,10 +83,10 @@ RUN_LOCK_CHECK = 5.0
 _ERROR_BACKOFF_MAX = 60.0
 _POLLERS = ("orders:", "customers:", "products:")
 _NOTIFY_RETRY_SECONDS = 60.0
+"""How often the runtime retries customer notifications still pending (see omnisdk.sync.notify)."""
 _PROMOTIONS_SECONDS = 60.0
 """The longest the promotions job sleeps (it wakes earlier for a start or end that is due,
 and picks up promotions another process added within this)."""
-"""How often the runtime retries customer notifications still pending (see omnisdk.sync.notify)."""
 
 
 @dataclass
